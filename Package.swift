@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+// seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
+// Module graph (dependencies point downwards only; see README "Modules"):
+//   seq2seq (CLI) -> Training -> Model -> Kernels -> CBLAS
+//                             -> Corpus -> CZstd, CZlib
+//                             -> Text -> CICU
+//                 -> Decoding, Metrics (Metrics imports nothing of ours)
+import PackageDescription
+
+let package = Package(
+    name: "seq2seq",
+    products: [
+        .executable(name: "seq2seq", targets: ["seq2seq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C bindings (module maps and static-inline shims only, no logic)
+        // ICU renames every symbol with a version suffix (ubrk_open -> ubrk_open_72); the shim's
+        // static inline wrappers expand that macro in C so Swift code never names a version.
+        .systemLibrary(name: "CICU", pkgConfig: "icu-uc icu-i18n", providers: [.apt(["libicu-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Library modules, one concern each
+        .target(name: "Kernels", dependencies: ["CBLAS"]),
+        .target(name: "Text", dependencies: ["CICU"]),
+        .target(name: "Corpus", dependencies: ["CZstd", "CZlib"]),
+        .target(name: "Model", dependencies: ["Kernels"]),
+        .target(name: "Decoding", dependencies: []),
+        .target(name: "Metrics", dependencies: []),
+        .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels", "Decoding"]),
+
+        // MARK: The command-line tool: parses, validates, wires modules; no numeric code
+        .executableTarget(
+            name: "seq2seq",
+            dependencies: [
+                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Kernels",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "TestSupport"]),
+        .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    // Swift 5 language mode: the training loop shares buffers with a prefetch thread through
+    // explicit locks; strict Sendable checking of those raw pointers adds noise, not safety.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+// Corpus module: see README "Modules".
+enum _CorpusPlaceholder {}

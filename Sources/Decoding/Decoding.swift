@@ -1,0 +1,2 @@
+// Decoding module: see README "Modules".
+enum _DecodingPlaceholder {}

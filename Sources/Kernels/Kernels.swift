@@ -1,0 +1,2 @@
+// Kernels module: see README "Modules".
+enum _KernelsPlaceholder {}

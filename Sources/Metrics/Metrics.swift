@@ -1,0 +1,2 @@
+// Metrics module: see README "Modules".
+enum _MetricsPlaceholder {}

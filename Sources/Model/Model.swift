@@ -1,0 +1,2 @@
+// Model module: see README "Modules".
+enum _ModelPlaceholder {}

@@ -1,0 +1,2 @@
+// Text module: see README "Modules".
+enum _TextPlaceholder {}

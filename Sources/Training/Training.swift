@@ -1,0 +1,2 @@
+// Training module: see README "Modules".
+enum _TrainingPlaceholder {}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the system libraries seq2seq links against, if any is missing. Idempotent.
+# As root it runs apt-get; otherwise it prints the exact command to run and exits non-zero.
+set -euo pipefail
+needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev pkg-config)
+missing=()
+for p in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" -eq 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  echo "setup: missing system packages: ${missing[*]}" >&2
+  echo "setup: run: sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
