@@ -1,2 +1,0 @@
-// Decoding module: see README "Modules".
-enum _DecodingPlaceholder {}

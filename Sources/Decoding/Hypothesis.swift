@@ -1,0 +1,16 @@
+/// One finished (or, as a last resort, unfinished) output sentence of a search.
+public struct Hypothesis: Equatable, Sendable {
+    /// Output token ids, without bos and eos.
+    public var tokens: [Int32]
+    /// Sum of the step log-probabilities of `tokens`, plus that of eos when the hypothesis ended
+    /// with eos (always, unless every continuation had probability zero; see `BeamSearch`).
+    public var logProb: Double
+    /// `logProb / lengthPenalty(length:alpha:)`: the value hypotheses are ranked by.
+    public var score: Double
+
+    public init(tokens: [Int32], logProb: Double, score: Double) {
+        self.tokens = tokens
+        self.logProb = logProb
+        self.score = score
+    }
+}

@@ -1,0 +1,165 @@
+/// Back-pointers of every hypothesis prefix of one search, as a flat arena: node n holds the token
+/// it appended and the node it extends (-1 = the empty prefix after bos). Hypotheses share
+/// prefixes, so a step appends one node per surviving row instead of copying token arrays.
+struct HistoryArena {
+    /// [nodes]
+    private(set) var token: [Int32] = []
+    /// [nodes]; -1 for a first token.
+    private(set) var parent: [Int32] = []
+
+    init(reserving capacity: Int) {
+        token.reserveCapacity(capacity)
+        parent.reserveCapacity(capacity)
+    }
+
+    /// Appends `token` to the prefix ending at `parent` and returns the new node.
+    mutating func append(token newToken: Int32, parent prefix: Int32) -> Int32 {
+        token.append(newToken)
+        parent.append(prefix)
+        return Int32(token.count - 1)
+    }
+
+    /// The tokens of the prefix ending at `node`, first token first.
+    func tokens(endingAt node: Int32) -> [Int32] {
+        var result: [Int32] = []
+        var n = node
+        while n >= 0 {
+            result.append(token[Int(n)])
+            n = parent[Int(n)]
+        }
+        result.reverse()
+        return result
+    }
+}
+
+/// Per sentence, the `capacity` best finished hypotheses seen so far, best first, in flat
+/// [sentences·capacity] arrays. Equal scores keep the earlier-finished one first, so a later
+/// hypothesis has to beat a kept one strictly: that is what makes early stopping exact.
+struct FinishedLists {
+    let capacity: Int
+    /// [sentences]
+    private(set) var count: [Int]
+    /// [sentences·capacity] each
+    private(set) var score: [Double]
+    private(set) var logProb: [Double]
+    private(set) var node: [Int32]
+    private(set) var endsWithEOS: [Bool]
+
+    init(sentences: Int, capacity: Int) {
+        self.capacity = capacity
+        count = Array(repeating: 0, count: sentences)
+        score = Array(repeating: 0, count: sentences * capacity)
+        logProb = score
+        node = Array(repeating: -1, count: sentences * capacity)
+        endsWithEOS = Array(repeating: false, count: sentences * capacity)
+    }
+
+    /// Keeps the hypothesis (prefix `node`, then eos if `endsWithEOS`) if it is among the best.
+    mutating func insert(sentence s: Int, score newScore: Double, logProb newLogProb: Double,
+                         node newNode: Int32, endsWithEOS eos: Bool) {
+        let base = s &* capacity
+        let n = count[s]
+        // NaN sorts last rather than poisoning comparisons.
+        let value = newScore.isNaN ? -Double.infinity : newScore
+        var position = n
+        while position > 0 && score[base &+ position &- 1] < value { position &-= 1 }
+        if position >= capacity { return }
+        var j = min(n, capacity - 1)
+        while j > position {
+            score[base &+ j] = score[base &+ j &- 1]
+            logProb[base &+ j] = logProb[base &+ j &- 1]
+            node[base &+ j] = node[base &+ j &- 1]
+            endsWithEOS[base &+ j] = endsWithEOS[base &+ j &- 1]
+            j &-= 1
+        }
+        score[base &+ position] = value
+        logProb[base &+ position] = newLogProb
+        node[base &+ position] = newNode
+        endsWithEOS[base &+ position] = eos
+        if n < capacity { count[s] = n &+ 1 }
+    }
+
+    /// The score a new hypothesis must strictly beat to be kept, or nil while the list has room.
+    func entryThreshold(sentence s: Int) -> Double? {
+        count[s] < capacity ? nil : score[s &* capacity &+ capacity &- 1]
+    }
+
+    /// Sentence s's kept hypotheses, best first.
+    func hypotheses(sentence s: Int, arena: HistoryArena) -> [Hypothesis] {
+        (0..<count[s]).map { j in
+            let i = s * capacity + j
+            return Hypothesis(tokens: arena.tokens(endingAt: node[i]), logProb: logProb[i], score: score[i])
+        }
+    }
+}
+
+/// Everything a search derives once from its options and the batch.
+struct SearchPlan {
+    let vocabularySize: Int
+    /// [sentences] maximum output tokens, eos not counted.
+    let maxLengths: [Int]
+    /// lp(n) for n in 0...max(maxLengths)+1.
+    let penalties: [Double]
+    /// Ids masked to -inf before selection: `forbidden` plus eos (eos is scored on its own).
+    let masked: [Int]
+
+    init(_ scorer: StepScorer, sourceLengths: [Int], options: SearchOptions) {
+        do { try options.validate() } catch { preconditionFailure("\(error)") }
+        let v = scorer.vocabularySize
+        precondition(scorer.rowCount == sourceLengths.count,
+                     "scorer has \(scorer.rowCount) rows but \(sourceLengths.count) source lengths were given")
+        precondition(v > 0 && (0..<Int32(clamping: v)).contains(options.eos) && (0..<Int32(clamping: v)).contains(options.bos),
+                     "bos \(options.bos) / eos \(options.eos) outside the vocabulary of size \(v)")
+        vocabularySize = v
+        maxLengths = sourceLengths.map { options.maxLength(sourceLength: $0) }
+        let longest = (maxLengths.max() ?? 0) + 1
+        penalties = (0...longest).map { lengthPenalty(length: $0, alpha: options.lengthPenalty) }
+        var ids = options.forbidden.map(Int.init).filter { (0..<v).contains($0) }
+        ids.append(Int(options.eos))
+        masked = Array(Set(ids)).sorted()
+    }
+
+    /// Best score a live hypothesis with `logProb` and `tokens` output tokens can still reach, given
+    /// that log-probabilities are ≤ 0 (logProb only decreases) and it ends, with eos, at a length in
+    /// tokens+1 ... maxLength+1. lp is monotone in the length for any alpha, so its extremes sit at
+    /// the ends of that range: a negative logProb is best divided by the largest lp.
+    func bestReachableScore(logProb: Double, tokens: Int, sentence s: Int) -> Double {
+        let shortest = penalties[min(tokens &+ 1, maxLengths[s] &+ 1)]
+        let longest = penalties[maxLengths[s] &+ 1]
+        return logProb <= 0 ? logProb / max(shortest, longest) : logProb / min(shortest, longest)
+    }
+
+    /// Sets the masked ids of one row to -inf so selection never picks them.
+    func mask(_ row: UnsafeMutablePointer<Float>) {
+        for id in masked { row[id] = -.infinity }
+    }
+}
+
+/// Partial selection: the `k` largest finite values of `row[0..<n]`, largest first, equal values
+/// in increasing index order, into `values`/`indices` (room for k each). Returns how many were
+/// found (fewer than k when the row has fewer finite entries; -inf and NaN are never selected).
+/// One pass with a sorted k-slot window: after the window fills, almost every element costs one
+/// compare against its last slot, so a V = 16 000 row costs about V compares (no sort of V).
+func selectTop(_ k: Int, of row: UnsafePointer<Float>, count n: Int,
+               values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
+    var filled = 0
+    var threshold = -Float.infinity
+    var i = 0
+    while i < n {
+        let x = row[i]
+        if x > threshold {
+            var position = filled < k ? filled : k &- 1
+            while position > 0 && values[position &- 1] < x {
+                values[position] = values[position &- 1]
+                indices[position] = indices[position &- 1]
+                position &-= 1
+            }
+            values[position] = x
+            indices[position] = Int32(truncatingIfNeeded: i)
+            if filled < k { filled &+= 1 }
+            if filled == k { threshold = values[k &- 1] }
+        }
+        i &+= 1
+    }
+    return filled
+}

@@ -1,0 +1,26 @@
+/// One decoding step for a set of rows (live hypotheses); the only way Decoding reaches a model.
+///
+/// A row is one hypothesis being extended: the scorer owns its state (for the LSTM decoder, the
+/// hidden and cell vectors plus the attention context of that sentence). Search code never looks
+/// inside; it feeds tokens, reads log-probabilities and says which rows survive, which is what lets
+/// beam search be tested with hand-written score tables and no model (OpenNMT-py's beam tests,
+/// Marian's state `select`).
+///
+/// On entry to a search, row i is sentence i (`rowCount` = number of sentences, each encoded once).
+public protocol StepScorer: AnyObject {
+    /// V: the size of the output vocabulary; every step writes V values per row.
+    var vocabularySize: Int { get }
+    /// Current number of rows; changes only through `reorder`.
+    var rowCount: Int { get }
+    /// Feeds `previousTokens[r]` to row r (the first step of a search feeds bos) and writes the
+    /// log-probabilities of the next token, [rowCount, V] row-major, into
+    /// `logProbs[r*V ..< (r+1)*V]`. `previousTokens.count == rowCount` and
+    /// `logProbs.count >= rowCount*V`. Values must be log-probabilities (≤ 0, e.g. a log-softmax):
+    /// early stopping relies on scores never increasing as a hypothesis grows. The search may
+    /// overwrite the buffer after the call (it masks forbidden ids in place).
+    func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>)
+    /// New row i continues old row `rows[i]`: rows may repeat (a hypothesis that spawns several
+    /// beam entries) or be dropped (finished hypotheses and sentences). `rowCount` becomes
+    /// `rows.count`. Never called with an identity permutation.
+    func reorder(_ rows: [Int32])
+}
