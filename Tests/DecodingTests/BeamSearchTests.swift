@@ -193,6 +193,27 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
         #expect(stepsTaken[0] <= stepsTaken[1])
     }
 
+    /// [y]+eos finishes first (0.30, score −1.03 at alpha 1); live [x,x] has a lower log-probability
+    /// (0.235) than [y] but goes on almost surely to 6 tokens, ending at score −0.73. Stopping on a
+    /// bound computed at the live hypothesis' current length (−1.09) would wrongly keep [y].
+    static let lateWinner = handTable([
+        []: [y: 0.5, x: 0.47],
+        [y]: [eos: 0.6],
+        [x]: [x: 0.5],
+        [x, x]: [x: 0.999], [x, x, x]: [x: 0.999], [x, x, x, x]: [x: 0.999], [x, x, x, x, x]: [x: 0.999],
+        [x, x, x, x, x, x]: [eos: 0.999],
+    ], v: 6)
+
+    @Test(arguments: [true, false])
+    func earlyStoppingBoundAllowsForTheLengthPenalty(earlyStopping: Bool) {
+        let scorer = StubScorer(vocabularySize: 6, sentences: 1, table: Self.lateWinner)
+        let result = BeamSearch.search(scorer, sourceLengths: [1],
+                                       options: fixedLength(10, beam: 2, alpha: 1, earlyStopping: earlyStopping))
+        #expect(result[0].map(\.tokens) == [[x, x, x, x, x, x]])
+        expectClose(result[0][0].score, log(0.47 * 0.5 * pow(0.999, 5)) / 2)
+        #expect(scorer.violations.isEmpty, "\(scorer.violations)")
+    }
+
     @Test(arguments: [UInt64(1), 2, 3])
     func beamOfOneEqualsGreedy(seed: UInt64) {
         let table = randomTable(v: 10, seed: seed)
