@@ -37,8 +37,7 @@ extension BeamSearch {
                 let eosLogProb = row[eosIndex]
                 if step >= plan.maxLengths[s] {
                     let total = rowLogProb[r] + Double(eosLogProb)
-                    finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r],
-                                    endsWithEOS: true)
+                    finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r])
                     continue
                 }
                 plan.mask(row)
@@ -55,8 +54,7 @@ extension BeamSearch {
                 }
                 let total = rowLogProb[r] + Double(best)
                 if bestIndex == eosIndex {
-                    finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r],
-                                    endsWithEOS: true)
+                    finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r])
                     continue
                 }
                 // Compacting in place is safe: row `kept` ≤ r has already been read.

@@ -98,7 +98,7 @@ public enum BeamSearch {
                     for r in rowBase ..< rowBase + rows {
                         let total = rowLogProb[r] + Double(base[r &* v &+ eosIndex])
                         finished.insert(sentence: s, score: total / finishedPenalty, logProb: total,
-                                        node: rowNode[r], endsWithEOS: true)
+                                        node: rowNode[r])
                     }
                     continue
                 }
@@ -127,7 +127,7 @@ public enum BeamSearch {
                         // more than K hypotheses per step.
                         if rank < k {
                             finished.insert(sentence: s, score: c.logProb / finishedPenalty, logProb: c.logProb,
-                                            node: rowNode[rowBase &+ Int(c.beam)], endsWithEOS: true)
+                                            node: rowNode[rowBase &+ Int(c.beam)])
                         }
                         continue
                     }
@@ -197,8 +197,7 @@ public enum BeamSearch {
     static func finishAsIs(sentence s: Int, rows: Range<Int>, logProb: [Double], node: [Int32],
                            penalty: Double, into finished: inout FinishedLists) {
         for r in rows {
-            finished.insert(sentence: s, score: logProb[r] / penalty, logProb: logProb[r], node: node[r],
-                            endsWithEOS: false)
+            finished.insert(sentence: s, score: logProb[r] / penalty, logProb: logProb[r], node: node[r])
         }
     }
 }

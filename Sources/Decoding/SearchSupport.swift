@@ -43,7 +43,6 @@ struct FinishedLists {
     private(set) var score: [Double]
     private(set) var logProb: [Double]
     private(set) var node: [Int32]
-    private(set) var endsWithEOS: [Bool]
 
     init(sentences: Int, capacity: Int) {
         self.capacity = capacity
@@ -51,12 +50,10 @@ struct FinishedLists {
         score = Array(repeating: 0, count: sentences * capacity)
         logProb = score
         node = Array(repeating: -1, count: sentences * capacity)
-        endsWithEOS = Array(repeating: false, count: sentences * capacity)
     }
 
-    /// Keeps the hypothesis (prefix `node`, then eos if `endsWithEOS`) if it is among the best.
-    mutating func insert(sentence s: Int, score newScore: Double, logProb newLogProb: Double,
-                         node newNode: Int32, endsWithEOS eos: Bool) {
+    /// Keeps the hypothesis whose tokens end at `node` if it is among the best.
+    mutating func insert(sentence s: Int, score newScore: Double, logProb newLogProb: Double, node newNode: Int32) {
         let base = s &* capacity
         let n = count[s]
         // NaN sorts last rather than poisoning comparisons.
@@ -69,13 +66,11 @@ struct FinishedLists {
             score[base &+ j] = score[base &+ j &- 1]
             logProb[base &+ j] = logProb[base &+ j &- 1]
             node[base &+ j] = node[base &+ j &- 1]
-            endsWithEOS[base &+ j] = endsWithEOS[base &+ j &- 1]
             j &-= 1
         }
         score[base &+ position] = value
         logProb[base &+ position] = newLogProb
         node[base &+ position] = newNode
-        endsWithEOS[base &+ position] = eos
         if n < capacity { count[s] = n &+ 1 }
     }
 
