@@ -51,9 +51,9 @@ struct BenchShards: ParsableCommand {
             let started = Date()
             let summary = try pack(into: dir)
             let seconds = Date().timeIntervalSince(started)
-            print(String(format: "pack   %d pairs (%d× input) in %.2f s: %.1f MB/s of records, %.0f pairs/s; peak RSS so far %@",
+            print(String(format: "pack   %d pairs (%d× input) in %.2f s: %.1f MB/s of records, %.0f pairs/s",
                          summary.pairsWritten, repetitions, seconds, Double(summary.uncompressedBytes) / 1e6 / seconds,
-                         Double(summary.pairsWritten) / seconds, BenchShards.peakRSS()))
+                         Double(summary.pairsWritten) / seconds) + "; peak RSS so far \(BenchShards.peakRSS())")
             folder = dir
         }
         defer {
@@ -104,8 +104,8 @@ struct BenchShards: ParsableCommand {
     }
 
     private func report(_ name: String, seconds: Double, megabytes: Double, pairs: Int) {
-        print(String(format: "%@ %6.2f s  %7.1f MB/s  %9.0f pairs/s  (%d pairs)",
-                     name.padding(toLength: 24, withPad: " ", startingAt: 0), seconds, megabytes / seconds,
+        print(name.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%6.2f s  %7.1f MB/s  %9.0f pairs/s  (%d pairs)",
+                     seconds, megabytes / seconds,
                      Double(pairs) / seconds, pairs))
     }
 
