@@ -8,7 +8,8 @@ public final class AtomicFileWriter {
     /// The temporary file's path (same directory, so the rename stays on one file system).
     public let temporaryPath: String
     private var fd: Int32
-    private let buffer: UnsafeMutableRawPointer
+    /// Freed at close, so a finished writer waiting for its rename costs no buffer memory.
+    private var buffer: UnsafeMutableRawPointer
     private let bufferCapacity = 1 << 18
     private var buffered = 0
     private var closed = false
@@ -36,7 +37,6 @@ public final class AtomicFileWriter {
 
     deinit {
         abandon()
-        buffer.deallocate()
     }
 
     private func writeAll(_ pointer: UnsafeRawPointer, _ count: Int) throws {
@@ -93,6 +93,7 @@ public final class AtomicFileWriter {
         let result = Glibc.close(fd)
         fd = -1
         closed = true
+        buffer.deallocate()
         if result != 0 { throw CorpusError.writeFailed(path: path, reason: errnoText()) }
     }
 
@@ -109,7 +110,7 @@ public final class AtomicFileWriter {
     /// Drops the temporary file; `path` keeps whatever it held before.
     public func abandon() {
         if finished { return }
-        if !closed { Glibc.close(fd); fd = -1; closed = true }
+        if !closed { Glibc.close(fd); fd = -1; closed = true; buffer.deallocate() }
         unlink(temporaryPath)
         finished = true
     }

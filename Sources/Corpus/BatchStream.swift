@@ -122,14 +122,9 @@ public final class BatchStream<Item> {
 
     static func makePosition(shards: ShardSet, order: [Int], options: BatchingOptions, epoch: Int,
                              windowStart: Int, batchesConsumed: Int) -> StreamPosition {
-        var remaining = windowStart
-        var orderIndex = 0
-        while orderIndex < order.count && remaining >= shards.manifest.shards[order[orderIndex]].pairs {
-            remaining -= shards.manifest.shards[order[orderIndex]].pairs
-            orderIndex += 1
-        }
+        let (orderIndex, offset) = shards.locate(windowStart, order: order)
         return StreamPosition(epoch: epoch, windowStart: windowStart, batchesConsumed: batchesConsumed,
-                              shardOrderIndex: orderIndex, pairOffsetInShard: remaining,
+                              shardOrderIndex: orderIndex, pairOffsetInShard: offset,
                               rngState: windowState(options: options, epoch: epoch, windowStart: windowStart))
     }
 
@@ -340,11 +335,8 @@ final class PairCursor {
         self.shards = shards
         self.order = order
         // Whole shards before the start are skipped using the manifest, without reading them.
-        var remaining = start
-        while orderIndex < order.count && remaining >= shards.manifest.shards[order[orderIndex]].pairs {
-            remaining -= shards.manifest.shards[order[orderIndex]].pairs
-            orderIndex += 1
-        }
+        let (firstIndex, remaining) = shards.locate(start, order: order)
+        orderIndex = firstIndex
         if remaining > 0 {
             let reader = try ShardReader(shards: shards, index: order[orderIndex])
             if try reader.skip(remaining) != remaining {

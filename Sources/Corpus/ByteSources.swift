@@ -73,7 +73,7 @@ final class ZstdFileSource: ByteSource {
     private let path: String
     private let stream: OpaquePointer
     private let input: UnsafeMutableRawPointer
-    private let inputCapacity = 1 << 20
+    private let inputCapacity = 1 << 17
     private var inputSize = 0
     private var inputPosition = 0
     private var endOfFile = false
@@ -151,7 +151,7 @@ final class BufferedInput {
     private var end = 0
     private(set) var endOfData = false
 
-    init(source: ByteSource, capacity: Int = 1 << 20) {
+    init(source: ByteSource, capacity: Int = 1 << 18) {
         self.source = source
         self.capacity = capacity
         self.storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)

@@ -18,6 +18,18 @@ public final class ShardSet {
 
     public func path(ofShard index: Int) -> String { directory + "/" + manifest.shards[index].name }
 
+    /// Where pair `offset` of a stream visiting shards in `order` falls: the index into `order`
+    /// and the pair offset inside that shard (`order.count`, 0 past the end). Uses only the manifest.
+    public func locate(_ offset: Int, order: [Int]) -> (orderIndex: Int, pairOffset: Int) {
+        var remaining = offset
+        var orderIndex = 0
+        while orderIndex < order.count && remaining >= manifest.shards[order[orderIndex]].pairs {
+            remaining -= manifest.shards[order[orderIndex]].pairs
+            orderIndex += 1
+        }
+        return (orderIndex, remaining)
+    }
+
     /// Throws `missingShard` for the first listed shard that is not on disk.
     public func checkShardsPresent() throws {
         for shard in manifest.shards where access(directory + "/" + shard.name, R_OK) != 0 {

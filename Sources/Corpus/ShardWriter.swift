@@ -117,7 +117,9 @@ public final class ShardWriter {
     private let tokenCount: (String) -> Int
     private var current: ShardFileEncoder?
     private var currentPairs = 0
-    private var finishedShards: [(ShardFileEncoder, Manifest.Shard)] = []
+    /// Closed shard files waiting for their rename; the encoders (zstd context, buffers) are
+    /// already freed, so memory does not grow with the number of shards.
+    private var finishedShards: [(AtomicFileWriter, Manifest.Shard)] = []
     private var summary = PackSummary(pairsRead: 0, pairsWritten: 0, skippedEmpty: 0, skippedTooLong: 0,
                                       shards: 0, compressedBytes: 0, uncompressedBytes: 0, textBytes: 0)
     private var scratch = [UInt8](repeating: 0, count: 8)
@@ -144,7 +146,7 @@ public final class ShardWriter {
 
     deinit {
         current?.writer.abandon()
-        for (encoder, _) in finishedShards { encoder.writer.abandon() }
+        for (writer, _) in finishedShards { writer.abandon() }
     }
 
     /// A side counts as empty when it holds nothing but ASCII whitespace.
@@ -210,7 +212,7 @@ public final class ShardWriter {
         try trailer.withUnsafeBytes { try encoder.write($0) }
         try encoder.finish()
         let name = ShardFormat.shardName(finishedShards.count)
-        finishedShards.append((encoder, Manifest.Shard(
+        finishedShards.append((encoder.writer, Manifest.Shard(
             name: name, pairs: currentPairs, compressedBytes: encoder.compressedBytes,
             uncompressedBytes: encoder.uncompressedBytes, checksum: checksumText(encoder.crc))))
         current = nil
@@ -221,7 +223,7 @@ public final class ShardWriter {
     /// and removes stale shards of an earlier corpus in the same folder.
     public func finish() throws -> PackSummary {
         try closeShard()
-        for (encoder, _) in finishedShards { try encoder.writer.commit() }
+        for (writer, _) in finishedShards { try writer.commit() }
         let shards = finishedShards.map { $0.1 }
         finishedShards = []
         summary.shards = shards.count
@@ -248,7 +250,7 @@ public final class ShardWriter {
     public func abandon() {
         current?.writer.abandon()
         current = nil
-        for (encoder, _) in finishedShards { encoder.writer.abandon() }
+        for (writer, _) in finishedShards { writer.abandon() }
         finishedShards = []
     }
 }

@@ -12,7 +12,7 @@ struct BenchShards: ParsableCommand {
         commandName: "shards",
         abstract: "Shard read throughput, peak memory and compression ratio.",
         discussion: """
-        Either --shards corpora/NAME, or --source FILE --target FILE (packed into a temporary folder first). --repeat N packs the input N times over, to compare peak RSS of a corpus and one N times larger. Figures are only meaningful from a release build (swift build -c release).
+        Either --shards corpora/NAME, or --source FILE --target FILE (packed into a temporary folder first). --repeat N packs the input N times over, to compare peak RSS of a corpus and one N times larger; reading is then measured in a child process so its peak RSS excludes packing. Figures are only meaningful from a release build (swift build -c release).
         """
     )
 
@@ -53,13 +53,26 @@ struct BenchShards: ParsableCommand {
             let seconds = Date().timeIntervalSince(started)
             print(String(format: "pack   %d pairs (%d× input) in %.2f s: %.1f MB/s of records, %.0f pairs/s",
                          summary.pairsWritten, repetitions, seconds, Double(summary.uncompressedBytes) / 1e6 / seconds,
-                         Double(summary.pairsWritten) / seconds) + "; peak RSS so far \(BenchShards.peakRSS())")
+                         Double(summary.pairsWritten) / seconds))
             folder = dir
         }
         defer {
             if let temporary {
                 if keep { Shard.note("kept \(temporary)") } else { try? FileManager.default.removeItem(atPath: temporary) }
             }
+        }
+        if temporary != nil, let executable = Bundle.main.executablePath {
+            // ru_maxrss only ever grows, so packing would hide the reader's own peak: measure
+            // the reading in a fresh process on the packed folder.
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: executable)
+            child.arguments = ["bench", "shards", "--shards", folder, "--window", "\(window)", "--batch-size", "\(batchSize)"]
+            fflush(stdout)   // keep our lines before the child's in a pipe
+            try child.run()
+            child.waitUntilExit()
+            print("peak RSS of packing (this process) \(BenchShards.peakRSS())")
+            if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
+            return
         }
         let set = try ShardSet(directory: folder)
         let megabytes = Double(set.manifest.totalUncompressedBytes) / 1e6
@@ -100,7 +113,7 @@ struct BenchShards: ParsableCommand {
         } else {
             print("zstd CLI not found on PATH: no comparison")
         }
-        print("peak RSS \(BenchShards.peakRSS())")
+        print("peak RSS while reading \(BenchShards.peakRSS())")
     }
 
     private func report(_ name: String, seconds: Double, megabytes: Double, pairs: Int) {
