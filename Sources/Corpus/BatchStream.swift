@@ -23,6 +23,19 @@ public struct BatchingOptions: Codable, Sendable, Equatable {
         self.prefetchWindows = prefetchWindows
     }
 
+    private enum CodingKeys: String, CodingKey { case batchSize, tokenBudget, windowSize, seed, prefetchWindows }
+
+    /// Missing keys take the defaults, so configurations saved before a field existed still load.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = BatchingOptions()
+        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        tokenBudget = try container.decodeIfPresent(Int.self, forKey: .tokenBudget)
+        windowSize = try container.decodeIfPresent(Int.self, forKey: .windowSize) ?? defaults.windowSize
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        prefetchWindows = try container.decodeIfPresent(Int.self, forKey: .prefetchWindows) ?? defaults.prefetchWindows
+    }
+
     func validate() throws {
         guard batchSize > 0 else { throw CorpusError.invalidOptions(reason: "batch size must be positive") }
         guard windowSize > 0 else { throw CorpusError.invalidOptions(reason: "window size must be positive") }

@@ -189,6 +189,25 @@ import TestSupport
         }
     }
 
+    @Test func inputWithNoUsablePairsGivesAnEmptyCorpus() throws {
+        let dir = TempDir()
+        let src = dir.write("s", "\n  \n")
+        let tgt = dir.write("t", "a\nb\n")
+        let summary = try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: dir.path("c"), options: ShardOptions(),
+                                           tokenCount: Fixture.spaceTokens)
+        #expect(summary.pairsWritten == 0 && summary.skippedEmpty == 2 && summary.shards == 0)
+        let set = try ShardSet(directory: dir.path("c"))
+        #expect(set.verify() == [])
+        let stream = try BatchStream(shards: set, options: BatchingOptions(), epoch: 0, resumeFrom: nil,
+                                     prepare: { $0 }, length: { _ in 1 })
+        #expect(try stream.next() == nil)
+    }
+
+    @Test func batchingOptionsDecodeWithDefaults() throws {
+        let options = try JSONDecoder().decode(BatchingOptions.self, from: Data(#"{"batchSize": 8}"#.utf8))
+        #expect(options == BatchingOptions(batchSize: 8))
+    }
+
     @Test func atomicWriterLeavesOldFileOnAbandon() throws {
         let dir = TempDir()
         let path = dir.write("f.txt", "old\n")
