@@ -61,7 +61,7 @@ public struct StreamPosition: Codable, Equatable, Sendable {
     public var shardOrderIndex: Int
     public var pairOffsetInShard: Int
     /// Generator state at the window start; checked on resume so a position saved with another
-    /// seed or window size is refused instead of silently giving other batches.
+    /// seed, window size, batch size or token budget is refused instead of giving other batches.
     public var rngState: UInt64
 }
 
@@ -113,7 +113,7 @@ public final class BatchStream<Item> {
                 throw CorpusError.badPosition(reason: "window start \(start) does not fit this corpus and window size \(options.windowSize)")
             }
             guard resume.rngState == BatchStream.windowState(options: options, epoch: epoch, windowStart: start) else {
-                throw CorpusError.badPosition(reason: "position was saved with a different seed or window size")
+                throw CorpusError.badPosition(reason: "position was saved with other batching options (seed, window, batch size or token budget)")
             }
         }
         skipInFirstWindow = resumeFrom?.batchesConsumed ?? 0
@@ -129,8 +129,12 @@ public final class BatchStream<Item> {
 
     deinit { channel.shutDown() }
 
+    /// The window's generator state. Every batching setting goes in, so a position saved under
+    /// other settings fails the resume check instead of silently selecting other batches.
     static func windowState(options: BatchingOptions, epoch: Int, windowStart: Int) -> UInt64 {
-        SplitMix64.derive(options.seed, UInt64(bitPattern: Int64(epoch)), UInt64(windowStart))
+        SplitMix64.derive(options.seed, UInt64(bitPattern: Int64(epoch)), UInt64(options.windowSize),
+                          UInt64(options.batchSize), UInt64(bitPattern: Int64(options.tokenBudget ?? -1)),
+                          UInt64(windowStart))
     }
 
     static func makePosition(shards: ShardSet, order: [Int], options: BatchingOptions, epoch: Int,

@@ -83,8 +83,6 @@ final class ZstdFileSource: ByteSource {
     private var mayHaveMore = false
     private(set) var compressedCRC: UInt = crc32(0, nil, 0)
     private(set) var compressedBytes = 0
-    /// Number of frames completed so far (a shard must hold exactly one).
-    private(set) var framesCompleted = 0
 
     init(fd: Int32, path: String) throws {
         guard let stream = ZSTD_createDStream() else {
@@ -133,7 +131,6 @@ final class ZstdFileSource: ByteSource {
                 throw CorpusError.decompressionFailed(path: path, reason: String(cString: ZSTD_getErrorName(hint)))
             }
             inputPosition = inBuffer.pos
-            if hint == 0 { framesCompleted += 1 }
             lastHint = hint
             mayHaveMore = outBuffer.pos == count && hint != 0
             if outBuffer.pos > 0 { return outBuffer.pos }

@@ -115,6 +115,10 @@ final class CallCounter: @unchecked Sendable {
         other.seed = 1
         #expect(throws: CorpusError.self) { _ = try Self.stream(set, other, from: stream.position) }
         #expect(throws: CorpusError.self) { _ = try Self.stream(set, epoch: 1, from: stream.position) }
+        var wider = Self.options
+        wider.batchSize += 1
+        #expect(throws: CorpusError.self) { _ = try Self.stream(set, wider, from: stream.position) }
+        #expect(throws: Never.self) { _ = try Self.stream(set, from: stream.position) }
     }
 
     @Test func droppedPairsAreSkipped() throws {
