@@ -1,0 +1,129 @@
+import Glibc
+
+/// Writes a file at a temporary name in the same directory and renames it into place on
+/// `commit()`, so readers never see a half-written file. Without `commit()` (an error, or
+/// `abandon()`), the temporary file is removed and any earlier file at `path` is untouched.
+public final class AtomicFileWriter {
+    public let path: String
+    /// The temporary file's path (same directory, so the rename stays on one file system).
+    public let temporaryPath: String
+    private var fd: Int32
+    /// Freed at close, so a finished writer waiting for its rename costs no buffer memory.
+    private var buffer: UnsafeMutableRawPointer
+    private let bufferCapacity = 1 << 18
+    private var buffered = 0
+    private var closed = false
+    private var finished = false
+    /// Bytes written so far (after buffering).
+    public private(set) var bytesWritten = 0
+
+    private static var counter = 0
+    private static let counterLock = NSLockLite()
+
+    public init(path: String) throws {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let serial = AtomicFileWriter.counterLock.withLock { () -> Int in
+            AtomicFileWriter.counter += 1
+            return AtomicFileWriter.counter
+        }
+        temporaryPath = "\(directory)/.\(name).tmp-\(getpid())-\(serial)"
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { throw CorpusError.cannotOpen(path: path, reason: errnoText()) }
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferCapacity, alignment: 16)
+    }
+
+    deinit {
+        abandon()
+    }
+
+    private func writeAll(_ pointer: UnsafeRawPointer, _ count: Int) throws {
+        var done = 0
+        while done < count {
+            let n = Glibc.write(fd, pointer + done, count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CorpusError.writeFailed(path: path, reason: errnoText())
+            }
+            done += n
+        }
+    }
+
+    private func flush() throws {
+        if buffered > 0 {
+            try writeAll(buffer, buffered)
+            buffered = 0
+        }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        precondition(!closed, "AtomicFileWriter.write after close/commit of \(path)")
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        bytesWritten += bytes.count
+        if bytes.count > bufferCapacity - buffered {
+            try flush()
+            if bytes.count >= bufferCapacity { try writeAll(base, bytes.count); return }
+        }
+        (buffer + buffered).copyMemory(from: base, byteCount: bytes.count)
+        buffered += bytes.count
+    }
+
+    /// One byte (a line end), without building a buffer for it.
+    func write(byte: UInt8) throws {
+        precondition(!closed, "AtomicFileWriter.write after close/commit of \(path)")
+        if buffered == bufferCapacity { try flush() }
+        buffer.storeBytes(of: byte, toByteOffset: buffered, as: UInt8.self)
+        buffered += 1
+        bytesWritten += 1
+    }
+
+    public func write(_ string: String) throws {
+        var string = string
+        try string.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Flushes, syncs and closes the temporary file without renaming it (lets a caller finish
+    /// many files first and rename them together).
+    public func close() throws {
+        if closed { return }
+        try flush()
+        if fsync(fd) != 0 { throw CorpusError.writeFailed(path: path, reason: errnoText()) }
+        let result = Glibc.close(fd)
+        fd = -1
+        closed = true
+        buffer.deallocate()
+        if result != 0 { throw CorpusError.writeFailed(path: path, reason: errnoText()) }
+    }
+
+    /// Closes the file and renames it to `path`.
+    public func commit() throws {
+        precondition(!finished, "AtomicFileWriter.commit twice for \(path)")
+        try close()
+        if rename(temporaryPath, path) != 0 {
+            throw CorpusError.writeFailed(path: path, reason: "rename failed: \(errnoText())")
+        }
+        finished = true
+    }
+
+    /// Drops the temporary file; `path` keeps whatever it held before.
+    public func abandon() {
+        if finished { return }
+        if !closed { Glibc.close(fd); fd = -1; closed = true; buffer.deallocate() }
+        unlink(temporaryPath)
+        finished = true
+    }
+}
+
+/// Tiny pthread mutex (Corpus avoids Foundation in its I/O layer).
+final class NSLockLite {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    deinit { pthread_mutex_destroy(&mutex) }
+    func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return try body()
+    }
+}

@@ -1,2 +1,0 @@
-// Corpus module: see README "Modules".
-enum _CorpusPlaceholder {}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// `manifest.json` of a shard folder (see `ShardFormat` for the shard files).
+///
+/// Written with sorted keys so the same input always gives the same bytes.
+public struct Manifest: Codable, Equatable, Sendable {
+    /// Source and target language codes, when given to `seq2seq shard`.
+    public struct Languages: Codable, Equatable, Sendable {
+        public var source: String
+        public var target: String
+        public init(source: String, target: String) { self.source = source; self.target = target }
+    }
+
+    /// One shard file and what it must contain.
+    public struct Shard: Codable, Equatable, Sendable {
+        public var name: String
+        public var pairs: Int
+        /// Size of the file on disk.
+        public var compressedBytes: Int
+        /// Size of the decompressed record stream (header and end marker included).
+        public var uncompressedBytes: Int
+        /// CRC-32 (zlib) of the compressed file, 8 hex digits.
+        public var checksum: String
+    }
+
+    /// Always "seq2seq-shards": tells this file apart from other JSON.
+    public var format: String
+    public var formatVersion: Int
+    public var languages: Languages?
+    public var checksumAlgorithm: String
+    public var compressionLevel: Int
+    public var maxLength: Int?
+    public var shards: [Shard]
+    public var totalPairs: Int
+    public var totalCompressedBytes: Int
+    public var totalUncompressedBytes: Int
+    /// Bytes of sentence text stored (both sides, without record lengths).
+    public var totalTextBytes: Int
+    public var skippedEmpty: Int
+    public var skippedTooLong: Int
+    /// The command line that made this corpus.
+    public var command: String
+
+    func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(self)) + [10]
+    }
+
+    /// Reads and validates `manifest.json` at `path`.
+    public static func load(path: String) throws -> Manifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CorpusError.badManifest(path: path, reason: "cannot read the file (no corpus here?)")
+        }
+        // Check the version before the full decode so an old/new manifest gets the version message.
+        struct Header: Decodable { var format: String?; var formatVersion: Int? }
+        guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+            throw CorpusError.badManifest(path: path, reason: "not valid JSON")
+        }
+        guard header.format == "seq2seq-shards" else {
+            throw CorpusError.badManifest(path: path, reason: "not a seq2seq shard manifest")
+        }
+        guard header.formatVersion == ShardFormat.version else {
+            throw CorpusError.unsupportedVersion(path: path, found: header.formatVersion ?? -1,
+                                                 supported: ShardFormat.version)
+        }
+        let manifest: Manifest
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw CorpusError.badManifest(path: path, reason: "\(error)")
+        }
+        try manifest.validate(path: path)
+        return manifest
+    }
+
+    /// Internal consistency: names, counts and totals.
+    func validate(path: String) throws {
+        var names = Set<String>()
+        for shard in shards {
+            guard ShardFormat.isShardName(shard.name), names.insert(shard.name).inserted else {
+                throw CorpusError.badManifest(path: path, reason: "bad or repeated shard name \"\(shard.name)\"")
+            }
+            guard shard.pairs >= 0, shard.compressedBytes > 0, shard.uncompressedBytes >= ShardFormat.headerSize + 12 else {
+                throw CorpusError.badManifest(path: path, reason: "impossible sizes for \(shard.name)")
+            }
+        }
+        guard shards.reduce(0, { $0 + $1.pairs }) == totalPairs else {
+            throw CorpusError.badManifest(path: path, reason: "totalPairs does not match the shards")
+        }
+    }
+}

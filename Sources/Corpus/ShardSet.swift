@@ -1,0 +1,76 @@
+import Glibc
+
+/// A shard folder: its validated manifest and access to the shards it lists.
+public final class ShardSet {
+    public let directory: String
+    public let manifest: Manifest
+
+    /// Reads and validates `directory/manifest.json` (shard files are checked when read).
+    public init(directory: String) throws {
+        var directory = directory
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        self.directory = directory
+        manifest = try Manifest.load(path: directory + "/" + ShardFormat.manifestName)
+    }
+
+    public var pairCount: Int { manifest.totalPairs }
+    public var shardCount: Int { manifest.shards.count }
+
+    public func path(ofShard index: Int) -> String { directory + "/" + manifest.shards[index].name }
+
+    /// Where pair `offset` of a stream visiting shards in `order` falls: the index into `order`
+    /// and the pair offset inside that shard (`order.count`, 0 past the end). Uses only the manifest.
+    public func locate(_ offset: Int, order: [Int]) -> (orderIndex: Int, pairOffset: Int) {
+        var remaining = offset
+        var orderIndex = 0
+        while orderIndex < order.count && remaining >= manifest.shards[order[orderIndex]].pairs {
+            remaining -= manifest.shards[order[orderIndex]].pairs
+            orderIndex += 1
+        }
+        return (orderIndex, remaining)
+    }
+
+    /// Throws `missingShard` for the first listed shard that is not on disk.
+    public func checkShardsPresent() throws {
+        for shard in manifest.shards where access(directory + "/" + shard.name, R_OK) != 0 {
+            throw CorpusError.missingShard(name: shard.name, directory: directory)
+        }
+    }
+
+    /// Decompresses every shard and checks it against the manifest. Returns one message per
+    /// problem, each naming the shard; empty when the corpus is intact.
+    public func verify() -> [String] {
+        var problems: [String] = []
+        for index in manifest.shards.indices {
+            do {
+                let reader = try ShardReader(shards: self, index: index)
+                while try reader.nextRecord() != nil {}
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        return problems
+    }
+
+    /// Writes the stored pairs, in stored order, as two plain text files (one sentence per
+    /// line, "\n" after each). Both files are written atomically. Returns the pair count.
+    @discardableResult
+    public func export(sourcePath: String, targetPath: String) throws -> Int {
+        let sources = try AtomicFileWriter(path: sourcePath)
+        let targets = try AtomicFileWriter(path: targetPath)
+        var pairs = 0
+        for index in manifest.shards.indices {
+            let reader = try ShardReader(shards: self, index: index)
+            while let record = try reader.nextRecord() {
+                try sources.write(record.source)
+                try sources.write(byte: 10)
+                try targets.write(record.target)
+                try targets.write(byte: 10)
+                pairs += 1
+            }
+        }
+        try sources.commit()
+        try targets.commit()
+        return pairs
+    }
+}

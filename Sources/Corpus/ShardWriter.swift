@@ -1,0 +1,320 @@
+import CZlib
+import CZstd
+import Foundation
+
+/// Options for packing a corpus into shards.
+public struct ShardOptions: Sendable {
+    /// Pairs per shard file; the last shard may hold fewer.
+    public var pairsPerShard: Int
+    /// Pairs where either side has more tokens than this (by the caller's `tokenCount`) are skipped.
+    public var maxLength: Int?
+    /// zstd level (1–19); 3 is zstd's own default.
+    public var compressionLevel: Int
+    public var languages: Manifest.Languages?
+    /// Recorded in the manifest so a corpus says how it was made.
+    public var command: String
+
+    public init(pairsPerShard: Int = 100_000, maxLength: Int? = nil, compressionLevel: Int = 3,
+                languages: Manifest.Languages? = nil, command: String = "") {
+        self.pairsPerShard = pairsPerShard
+        self.maxLength = maxLength
+        self.compressionLevel = compressionLevel
+        self.languages = languages
+        self.command = command
+    }
+
+    func validate() throws {
+        guard pairsPerShard > 0 else { throw CorpusError.invalidOptions(reason: "pairs per shard must be positive") }
+        if let maxLength, maxLength <= 0 { throw CorpusError.invalidOptions(reason: "max length must be positive") }
+        guard (1...22).contains(compressionLevel) else {
+            throw CorpusError.invalidOptions(reason: "compression level must be in 1...22, got \(compressionLevel)")
+        }
+    }
+}
+
+/// What a pack run did.
+public struct PackSummary: Sendable, Equatable {
+    public var pairsRead: Int
+    public var pairsWritten: Int
+    public var skippedEmpty: Int
+    public var skippedTooLong: Int
+    public var shards: Int
+    public var compressedBytes: Int
+    public var uncompressedBytes: Int
+    public var textBytes: Int
+    /// Decompressed record stream size over compressed size.
+    public var compressionRatio: Double { compressedBytes == 0 ? 0 : Double(uncompressedBytes) / Double(compressedBytes) }
+}
+
+/// zstd-compresses one shard into an `AtomicFileWriter`, counting and checksumming the output.
+final class ShardFileEncoder {
+    let writer: AtomicFileWriter
+    private let context: OpaquePointer
+    private let output: UnsafeMutableRawPointer
+    private let outputCapacity = ZSTD_CStreamOutSize()
+    private(set) var crc: UInt = crc32(0, nil, 0)
+    private(set) var compressedBytes = 0
+    private(set) var uncompressedBytes = 0
+
+    init(path: String, level: Int) throws {
+        guard let context = ZSTD_createCCtx() else {
+            throw CorpusError.compressionFailed(path: path, reason: "cannot create zstd context")
+        }
+        self.context = context
+        output = UnsafeMutableRawPointer.allocate(byteCount: outputCapacity, alignment: 16)
+        writer = try AtomicFileWriter(path: path)
+        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)))
+        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+        output.deallocate()
+    }
+
+    private func check(_ code: Int) throws {
+        if ZSTD_isError(code) != 0 {
+            throw CorpusError.compressionFailed(path: writer.path, reason: String(cString: ZSTD_getErrorName(code)))
+        }
+    }
+
+    private func drive(_ bytes: UnsafeRawBufferPointer, _ directive: ZSTD_EndDirective) throws {
+        var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+        while true {
+            var out = ZSTD_outBuffer(dst: output, size: outputCapacity, pos: 0)
+            let remaining = ZSTD_compressStream2(context, &out, &input, directive)
+            try check(remaining)
+            if out.pos > 0 {
+                let chunk = UnsafeRawBufferPointer(start: output, count: out.pos)
+                crc = crc32(crc, chunk.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt32(out.pos))
+                compressedBytes += out.pos
+                try writer.write(chunk)
+            }
+            // e_continue: done once the input is consumed; e_end: done once the frame is flushed.
+            if directive == ZSTD_e_end ? remaining == 0 : input.pos == input.size { return }
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        uncompressedBytes += bytes.count
+        try drive(bytes, ZSTD_e_continue)
+    }
+
+    /// Ends the frame and closes the temporary file (not yet renamed).
+    func finish() throws {
+        try drive(UnsafeRawBufferPointer(start: nil, count: 0), ZSTD_e_end)
+        try writer.close()
+    }
+}
+
+/// Writes a shard folder pair by pair with memory independent of the corpus size.
+///
+/// Shards are finished at temporary names and renamed together with the manifest in `finish()`,
+/// so an error part-way leaves an earlier corpus in `directory` untouched.
+public final class ShardWriter {
+    public let directory: String
+    public let options: ShardOptions
+    private let tokenCount: (String) -> Int
+    private var current: ShardFileEncoder?
+    private var currentPairs = 0
+    /// Closed shard files waiting for their rename; the encoders (zstd context, buffers) are
+    /// already freed, so memory does not grow with the number of shards.
+    private var finishedShards: [(AtomicFileWriter, Manifest.Shard)] = []
+    private var summary = PackSummary(pairsRead: 0, pairsWritten: 0, skippedEmpty: 0, skippedTooLong: 0,
+                                      shards: 0, compressedBytes: 0, uncompressedBytes: 0, textBytes: 0)
+    private var scratch = [UInt8](repeating: 0, count: 8)
+
+    /// Creates `directory` if needed. `tokenCount` counts the tokens of one side (for `maxLength`).
+    public init(directory: String, options: ShardOptions, tokenCount: @escaping (String) -> Int) throws {
+        try options.validate()
+        self.directory = directory
+        self.options = options
+        self.tokenCount = tokenCount
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue {
+                throw CorpusError.cannotOpen(path: directory, reason: "exists and is not a directory")
+            }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw CorpusError.cannotOpen(path: directory, reason: "cannot create directory: \(error.localizedDescription)")
+            }
+        }
+    }
+
+    deinit {
+        current?.writer.abandon()
+        for (writer, _) in finishedShards { writer.abandon() }
+    }
+
+    /// A side counts as empty when it holds nothing but ASCII whitespace.
+    static func isBlank(_ text: String) -> Bool {
+        text.utf8.allSatisfy { $0 == 32 || $0 == 9 || $0 == 13 || $0 == 11 || $0 == 12 }
+    }
+
+    /// Adds one pair, or skips it (empty side, or longer than `maxLength`). Returns whether it was stored.
+    @discardableResult
+    public func add(source: String, target: String) throws -> Bool {
+        summary.pairsRead += 1
+        if ShardWriter.isBlank(source) || ShardWriter.isBlank(target) {
+            summary.skippedEmpty += 1
+            return false
+        }
+        if let maxLength = options.maxLength, tokenCount(source) > maxLength || tokenCount(target) > maxLength {
+            summary.skippedTooLong += 1
+            return false
+        }
+        let encoder = try currentEncoder()
+        try writeSide(source, to: encoder)
+        try writeSide(target, to: encoder)
+        currentPairs += 1
+        summary.pairsWritten += 1
+        if currentPairs == options.pairsPerShard { try closeShard() }
+        return true
+    }
+
+    private func currentEncoder() throws -> ShardFileEncoder {
+        if let current { return current }
+        let name = ShardFormat.shardName(finishedShards.count)
+        let encoder = try ShardFileEncoder(path: directory + "/" + name, level: options.compressionLevel)
+        var header = ShardFormat.magic
+        appendU32(&header, UInt32(ShardFormat.version))
+        try header.withUnsafeBytes { try encoder.write($0) }
+        current = encoder
+        currentPairs = 0
+        return encoder
+    }
+
+    private func appendU32(_ bytes: inout [UInt8], _ value: UInt32) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private func writeSide(_ text: String, to encoder: ShardFileEncoder) throws {
+        var text = text
+        try text.withUTF8 { utf8 in
+            guard utf8.count < Int(ShardFormat.endMark) else {
+                throw CorpusError.invalidOptions(reason: "a sentence of \(utf8.count) bytes does not fit a shard record")
+            }
+            var length = UInt32(utf8.count).littleEndian
+            try withUnsafeBytes(of: &length) { try encoder.write($0) }
+            try encoder.write(UnsafeRawBufferPointer(utf8))
+            summary.textBytes += utf8.count
+        }
+    }
+
+    private func closeShard() throws {
+        guard let encoder = current else { return }
+        var trailer: [UInt8] = []
+        appendU32(&trailer, ShardFormat.endMark)
+        withUnsafeBytes(of: UInt64(currentPairs).littleEndian) { trailer.append(contentsOf: $0) }
+        try trailer.withUnsafeBytes { try encoder.write($0) }
+        try encoder.finish()
+        let name = ShardFormat.shardName(finishedShards.count)
+        finishedShards.append((encoder.writer, Manifest.Shard(
+            name: name, pairs: currentPairs, compressedBytes: encoder.compressedBytes,
+            uncompressedBytes: encoder.uncompressedBytes, checksum: checksumText(encoder.crc))))
+        current = nil
+        currentPairs = 0
+    }
+
+    /// Closes the last shard, renames every shard into place, writes the manifest (atomically)
+    /// and removes stale shards of an earlier corpus in the same folder.
+    public func finish() throws -> PackSummary {
+        try closeShard()
+        for (writer, _) in finishedShards { try writer.commit() }
+        let shards = finishedShards.map { $0.1 }
+        finishedShards = []
+        summary.shards = shards.count
+        summary.compressedBytes = shards.reduce(0) { $0 + $1.compressedBytes }
+        summary.uncompressedBytes = shards.reduce(0) { $0 + $1.uncompressedBytes }
+        let manifest = Manifest(
+            format: "seq2seq-shards", formatVersion: ShardFormat.version, languages: options.languages,
+            checksumAlgorithm: "crc32", compressionLevel: options.compressionLevel, maxLength: options.maxLength,
+            shards: shards, totalPairs: summary.pairsWritten, totalCompressedBytes: summary.compressedBytes,
+            totalUncompressedBytes: summary.uncompressedBytes, totalTextBytes: summary.textBytes,
+            skippedEmpty: summary.skippedEmpty, skippedTooLong: summary.skippedTooLong, command: options.command)
+        let writer = try AtomicFileWriter(path: directory + "/" + ShardFormat.manifestName)
+        try manifest.encoded().withUnsafeBytes { try writer.write($0) }
+        try writer.commit()
+        let keep = Set(shards.map(\.name))
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in existing where ShardFormat.isShardName(name) && !keep.contains(name) {
+            unlink(directory + "/" + name)
+        }
+        return summary
+    }
+
+    /// Drops everything written so far; an earlier corpus in the folder stays as it was.
+    public func abandon() {
+        current?.writer.abandon()
+        current = nil
+        for (writer, _) in finishedShards { writer.abandon() }
+        finishedShards = []
+    }
+}
+
+/// Packs parallel text files (or a TSV file) into a shard folder.
+public enum ShardPacker {
+    /// Streams pairs (memory independent of input size). Before anything is written, both files
+    /// are read once to check UTF-8 and that their line counts match. `tokenCount` counts the
+    /// tokens of one side for `options.maxLength`.
+    public static func pack(sourcePath: String, targetPath: String, output: String, options: ShardOptions,
+                            tokenCount: @escaping (String) -> Int) throws -> PackSummary {
+        try options.validate()
+        let sourceLines = try LineReader(path: sourcePath).countRemainingLines()
+        let targetLines = try LineReader(path: targetPath).countRemainingLines()
+        guard sourceLines == targetLines else {
+            throw CorpusError.lineCountMismatch(sourcePath: sourcePath, sourceLines: sourceLines,
+                                                targetPath: targetPath, targetLines: targetLines)
+        }
+        let writer = try ShardWriter(directory: output, options: options, tokenCount: tokenCount)
+        do {
+            let sources = try LineReader(path: sourcePath)
+            let targets = try LineReader(path: targetPath)
+            while let source = try sources.next() {
+                guard let target = try targets.next() else {
+                    // The file changed since it was counted.
+                    throw CorpusError.lineCountMismatch(sourcePath: sourcePath, sourceLines: sources.lineNumber,
+                                                        targetPath: targetPath, targetLines: targets.lineNumber)
+                }
+                try writer.add(source: source, target: target)
+            }
+            return try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    /// One `source<TAB>target` pair per line; a line with no TAB or more than one is an error
+    /// naming the line (a TAB inside a sentence cannot be told apart from the separator).
+    public static func pack(tsvPath: String, output: String, options: ShardOptions,
+                            tokenCount: @escaping (String) -> Int) throws -> PackSummary {
+        try options.validate()
+        let check = try LineReader(path: tsvPath)
+        while let line = try check.next() { _ = try splitTSV(line, path: tsvPath, line: check.lineNumber) }
+        let writer = try ShardWriter(directory: output, options: options, tokenCount: tokenCount)
+        do {
+            let lines = try LineReader(path: tsvPath)
+            while let line = try lines.next() {
+                let pair = try splitTSV(line, path: tsvPath, line: lines.lineNumber)
+                try writer.add(source: pair.source, target: pair.target)
+            }
+            return try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    static func splitTSV(_ text: String, path: String, line: Int) throws -> SentencePair {
+        let utf8 = text.utf8
+        let tabs = utf8.reduce(0) { $0 + ($1 == 9 ? 1 : 0) }
+        guard tabs == 1, let tab = utf8.firstIndex(of: 9) else {
+            throw CorpusError.malformedTSV(path: path, line: line, tabs: tabs)
+        }
+        return SentencePair(source: String(text[..<tab]), target: String(text[utf8.index(after: tab)...]))
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The built binary. TestSupport's `seq2seqBinary()` starts its search one folder above the
+/// test runner when Swift Testing runs it as a plain executable (Bundle.main is then the build
+/// folder itself), so look there first; remove once TestSupport checks that folder.
+private func shardBinary() -> URL {
+    let sibling = URL(fileURLWithPath: Bundle.main.bundlePath).appendingPathComponent("seq2seq")
+    return FileManager.default.isExecutableFile(atPath: sibling.path) ? sibling : seq2seqBinary()
+}
+
+/// Runs the binary with output sent to files (no pipes to drain); returns status, stderr.
+private func runShard(_ arguments: [String]) throws -> (status: Int32, stderrText: String) {
+    let dir = makeTemporaryDirectory("shard-cli-run")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let errURL = dir.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = shardBinary()
+    process.arguments = arguments
+    process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, try String(contentsOf: errURL, encoding: .utf8))
+}
+
+/// `seq2seq shard` end to end through the built binary.
+@Suite struct ShardCLITests {
+    static let source = "Hello\tworld\nÇa va ?\n\nnaïve café\none two three four\n東京\n"
+    static let target = "Bonjour\tle monde\nHow are you?\nempty source\nnaive cafe\nshort\nTokyo\n"
+
+    func write(_ dir: URL, _ name: String, _ text: String) -> String {
+        let url = dir.appendingPathComponent(name)
+        try! Data(text.utf8).write(to: url)
+        return url.path
+    }
+
+    @Test func packVerifyExportRoundTrip() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = write(dir, "s.txt", Self.source)
+        let tgt = write(dir, "t.txt", Self.target)
+        let corpus = dir.appendingPathComponent("corpora/demo").path
+        let pack = try runShard(["shard", "--source", src, "--target", tgt, "--output", corpus,
+                                   "--pairs-per-shard", "2", "--max-length", "3",
+                                   "--source-lang", "en", "--target-lang", "fr"])
+        #expect(pack.status == 0, "\(pack.stderrText)")
+        #expect(pack.stderrText.contains("4 of 6 pairs in 2 shards (skipped 1 with an empty side, 1 longer than 3 tokens)"))
+
+        let verify = try runShard(["shard", "--verify", corpus])
+        #expect(verify.status == 0)
+        #expect(verify.stderrText.contains("2 shards, 4 pairs verified"))
+
+        let outS = dir.appendingPathComponent("o.s").path, outT = dir.appendingPathComponent("o.t").path
+        let export = try runShard(["shard", "--export", corpus, "--source", outS, "--target", outT])
+        #expect(export.status == 0)
+        #expect(try String(contentsOfFile: outS, encoding: .utf8) == "Hello\tworld\nÇa va ?\nnaïve café\n東京\n")
+        #expect(try String(contentsOfFile: outT, encoding: .utf8) == "Bonjour\tle monde\nHow are you?\nnaive cafe\nTokyo\n")
+
+        let manifest = try String(contentsOfFile: corpus + "/manifest.json", encoding: .utf8)
+        #expect(manifest.contains("\"command\" : \"seq2seq shard --source"))
+        #expect(manifest.contains("\"source\" : \"en\""))
+    }
+
+    @Test func verifyNamesATruncatedShardAndFails() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("c").path
+        let pack = try runShard(["shard", "--source", write(dir, "s", Self.source), "--target", write(dir, "t", Self.target),
+                                   "--output", corpus, "--pairs-per-shard", "2"])
+        #expect(pack.status == 0)
+        let shard = URL(fileURLWithPath: corpus + "/shard-00001.zst")
+        let bytes = try Data(contentsOf: shard)
+        try bytes.prefix(bytes.count - 4).write(to: shard)
+        let verify = try runShard(["shard", "--verify", corpus])
+        #expect(verify.status != 0)
+        #expect(verify.stderrText.contains("shard-00001.zst"))
+        #expect(!verify.stderrText.contains("shard-00000.zst"))
+    }
+
+    @Test func mismatchedInputsFailWithoutWriting() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = write(dir, "a.en", "one\ntwo\n")
+        let tgt = write(dir, "a.fr", "un\n")
+        let corpus = dir.appendingPathComponent("out").path
+        let result = try runShard(["shard", "--source", src, "--target", tgt, "--output", corpus])
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("\(src) has 2 lines, \(tgt) has 1 lines"))
+        #expect(!FileManager.default.fileExists(atPath: corpus))
+    }
+
+    @Test func tsvInputAndModeValidation() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("tsv").path
+        let ok = try runShard(["shard", "--tsv", write(dir, "p.tsv", "a\tA\nb\tB\n"), "--output", corpus])
+        #expect(ok.status == 0, "\(ok.stderrText)")
+        let both = try runShard(["shard", "--verify", corpus, "--export", corpus])
+        #expect(both.status != 0)
+    }
+}
