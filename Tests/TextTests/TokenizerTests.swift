@@ -1,5 +1,5 @@
 import Testing
-@testable import Text
+import Text
 
 /// Round-trip cases named by behaviour: detokenize(tokenize(x)) must equal the normalized text
 /// with whitespace folded, scalar by scalar.
