@@ -36,12 +36,10 @@ public final class Tokenizer {
     private let normalizer: OpaquePointer?
     private let clitics: CliticRule
 
-    /// Text being tokenized; `count` is the logical length.
-    private var units: [UInt16] = []
-    private var scratch: [UInt16] = []
-    private var pieces: [Piece] = []
-    /// The tokenized line as UTF-16, tokens separated by U+0020.
-    private var line: [UInt16] = []
+    /// Buffers reused across lines. Kept in one struct and moved into a local for each call, so
+    /// the hot loops touch a local value instead of class properties (whose every access would
+    /// pay a dynamic exclusivity check).
+    private var workspace = Workspace()
 
     public init(options: TokenizerOptions) throws {
         try options.validate()
@@ -67,26 +65,32 @@ public final class Tokenizer {
 
     /// Tokens of one line (which should not contain a newline). An empty or all-space line gives [].
     public func tokenize(_ line: String) -> [String] {
-        units.removeAll(keepingCapacity: true)
-        units.append(contentsOf: line.utf16)
-        tokenizeUnits()
-        var tokens: [String] = []
-        self.line.withUnsafeBufferPointer { buf in
-            var start = 0
-            for i in 0...buf.count where i == buf.count || buf[i] == 0x20 {
-                if i > start { tokens.append(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF16.self)) }
-                start = i + 1
+        withWorkspace { w in
+            w.units.removeAll(keepingCapacity: true)
+            w.units.append(contentsOf: line.utf16)
+            tokenizeUnits(&w)
+            var tokens: [String] = []
+            w.line.withUnsafeBufferPointer { buf in
+                var start = 0
+                for i in 0...buf.count where i == buf.count || buf[i] == 0x20 {
+                    if i > start {
+                        tokens.append(String(decoding: UnsafeBufferPointer(rebasing: buf[start..<i]), as: UTF16.self))
+                    }
+                    start = i &+ 1
+                }
             }
+            return tokens
         }
-        return tokens
     }
 
     /// The normalization and case step alone: what the tokens of `line` are cut from.
     public func normalize(_ line: String) -> String {
-        units.removeAll(keepingCapacity: true)
-        units.append(contentsOf: line.utf16)
-        normalizeUnits()
-        return String(decoding: units, as: UTF16.self)
+        withWorkspace { w in
+            w.units.removeAll(keepingCapacity: true)
+            w.units.append(contentsOf: line.utf16)
+            normalizeUnits(&w)
+            return String(decoding: w.units, as: UTF16.self)
+        }
     }
 
     /// Tokenizes one line of UTF-8 bytes (without its newline) and appends the space-separated
@@ -95,35 +99,78 @@ public final class Tokenizer {
     /// This is the fast path of `seq2seq tokenize`: no String is made.
     public func appendTokenized(utf8 bytes: UnsafeBufferPointer<UInt8>, replacingInvalid: Bool,
                                 to output: inout [UInt8]) -> Bool {
-        guard decodeUTF8(bytes, into: &units, scratch: &scratch, replacingInvalid: replacingInvalid) else {
-            return false
+        withWorkspace { w in
+            guard decodeUTF8(bytes, into: &w.units, scratch: &w.scratch, replacingInvalid: replacingInvalid) else {
+                return false
+            }
+            tokenizeUnits(&w)
+            appendUTF8(w.line, to: &output)
+            return true
         }
-        tokenizeUnits()
-        appendUTF8(line, to: &output)
-        return true
     }
 
     // MARK: - Steps
 
-    private func normalizeUnits() {
-        if let normalizer { transformUnits { cicu_unorm2_normalize(normalizer, $0, $1, $2, $3, $4) } }
+    private func withWorkspace<R>(_ body: (inout Workspace) -> R) -> R {
+        var local = Workspace()
+        swap(&local, &workspace)
+        defer { swap(&local, &workspace) }
+        return body(&local)
+    }
+
+    private func normalizeUnits(_ w: inout Workspace) {
+        if let normalizer { w.normalize(normalizer) }
         if options.lowercase {
             options.language.withCString { locale in
-                transformUnits { cicu_u_strToLower($2, $3, $0, $1, locale, $4) }
+                w.transformUnits { cicu_u_strToLower($2, $3, $0, $1, locale, $4) }
             }
-            if let normalizer { transformUnits { cicu_unorm2_normalize(normalizer, $0, $1, $2, $3, $4) } }
+            if let normalizer { w.normalize(normalizer) }
         }
     }
+
+    private func tokenizeUnits(_ w: inout Workspace) {
+        normalizeUnits(&w)
+        w.pieces.removeAll(keepingCapacity: true)
+        w.line.removeAll(keepingCapacity: true)
+        guard !w.units.isEmpty else { return }
+        let breaker = breaker
+        w.units.withUnsafeBufferPointer { text in
+            var status = U_ZERO_ERROR
+            cicu_ubrk_setText(breaker, text.baseAddress, Int32(text.count), &status)
+            guard status.rawValue <= 0 else { return }
+            var cutter = PieceCutter(text: text, options: options, clitics: clitics)
+            var start = Int(cicu_ubrk_first(breaker))
+            while true {
+                let end = Int(cicu_ubrk_next(breaker))
+                if end < 0 { break }  // UBRK_DONE
+                cutter.cutSegment(start, end, rule: cicu_ubrk_getRuleStatus(breaker), into: &w.pieces)
+                start = end
+            }
+        }
+        w.assembleLine(joiners: options.joiners)
+    }
+}
+
+/// The tokenizer's reusable buffers.
+private struct Workspace {
+    /// Text being tokenized (UTF-16).
+    var units: [UInt16] = []
+    var scratch: [UInt16] = []
+    var pieces: [Piece] = []
+    /// The tokenized line as UTF-16, tokens separated by U+0020.
+    var line: [UInt16] = []
 
     /// Runs an ICU `(src, len, dest, cap, status) -> length` function from `units` into
     /// `scratch`, growing on overflow, then swaps the two. On an ICU failure (not expected for
     /// valid UTF-16) the text is left unchanged.
-    private func transformUnits(_ f: (UnsafePointer<UInt16>, Int32, UnsafeMutablePointer<UInt16>, Int32,
-                                      UnsafeMutablePointer<UErrorCode>) -> Int32) {
+    mutating func transformUnits(_ f: (UnsafePointer<UInt16>, Int32, UnsafeMutablePointer<UInt16>, Int32,
+                                       UnsafeMutablePointer<UErrorCode>) -> Int32) {
         guard !units.isEmpty else { return }
         var capacity = units.count &* 2 &+ 16
         while true {
-            if scratch.count < capacity { scratch = [UInt16](repeating: 0, count: capacity) }
+            if scratch.count < capacity {
+                scratch.append(contentsOf: repeatElement(0, count: capacity &- scratch.count))
+            }
             var status = U_ZERO_ERROR
             let length = units.withUnsafeBufferPointer { src in
                 scratch.withUnsafeMutableBufferPointer { dst in
@@ -134,36 +181,26 @@ public final class Tokenizer {
             guard status.rawValue <= 0 else { return }
             scratch.removeSubrange(Int(length)...)
             swap(&units, &scratch)
-            scratch.removeAll(keepingCapacity: true)
             return
         }
     }
 
-    private func tokenizeUnits() {
-        normalizeUnits()
-        pieces.removeAll(keepingCapacity: true)
-        line.removeAll(keepingCapacity: true)
+    /// Most lines are already normalized; ICU's check is much cheaper than a copy.
+    mutating func normalize(_ normalizer: OpaquePointer) {
         guard !units.isEmpty else { return }
-        units.withUnsafeBufferPointer { text in
-            var status = U_ZERO_ERROR
-            cicu_ubrk_setText(breaker, text.baseAddress, Int32(text.count), &status)
-            guard status.rawValue <= 0 else { return }
-            var cutter = PieceCutter(text: text, options: options, clitics: clitics)
-            var start = Int(cicu_ubrk_first(breaker))
-            while true {
-                let end = Int(cicu_ubrk_next(breaker))
-                if end < 0 { break }  // UBRK_DONE
-                let rule = cicu_ubrk_getRuleStatus(breaker)
-                cutter.cutSegment(start, end, rule: rule, into: &pieces)
-                start = end
-            }
+        var status = U_ZERO_ERROR
+        let done = units.withUnsafeBufferPointer {
+            cicu_unorm2_isNormalized(normalizer, $0.baseAddress, Int32($0.count), &status)
         }
-        assembleLine()
+        if done != 0 && status.rawValue <= 0 { return }
+        transformUnits { cicu_unorm2_normalize(normalizer, $0, $1, $2, $3, $4) }
     }
 
     /// Writes `pieces` into `line` with joiner marks.
-    private func assembleLine() {
-        let joiners = options.joiners
+    mutating func assembleLine(joiners: Bool) {
+        var line = [UInt16]()
+        swap(&line, &self.line)
+        defer { swap(&line, &self.line) }
         units.withUnsafeBufferPointer { text in
             pieces.withUnsafeBufferPointer { ps in
                 for k in 0..<ps.count {
