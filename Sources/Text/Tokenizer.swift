@@ -1,3 +1,8 @@
+// Implementation-only: Foundation on Linux carries its own ICU 76 headers (_FoundationICU) whose
+// `enum UErrorCode` differs from the system ICU 72 one, so any module that imports Foundation and
+// (even transitively, as `internal import` still does) loads CICU fails to compile. Hiding CICU
+// from Text's clients avoids that; no CICU type appears in any stored property or public API,
+// which is what keeps `@_implementationOnly` safe without library evolution.
 @_implementationOnly import CICU
 
 /// ICU-based word tokenizer with lossless joiner marks.
