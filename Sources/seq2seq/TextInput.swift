@@ -9,7 +9,7 @@ extension Normalization: ExpressibleByArgument {}
 /// Tokenizer flags shared by `tokenize` and `vocab`, so a vocabulary is built with exactly the
 /// options the data will be tokenized with.
 struct TokenizerFlags: ParsableArguments {
-    @Option(name: .customLong("normalize"), help: "Unicode normalization: nfc, nfkc or none.")
+    @Option(name: .customLong("normalize"), help: "Unicode normalization before segmentation.")
     var normalization: Normalization = .nfc
     @Flag(help: "Lowercase with ICU's locale-aware case mapping (see --lang).")
     var lowercase = false

@@ -31,7 +31,7 @@ struct Vocab: ParsableCommand {
     @Option(help: "Keep at most this many entries, the 4 specials included.")
     var maxSize: Int?
     @OptionGroup var tokenizer: TokenizerFlags
-    @Flag(help: "Inputs are already tokenized: split lines on spaces only.")
+    @Flag(help: "Inputs are already tokenized: split lines on spaces and tabs only.")
     var pretokenized = false
     @Option(help: "Also report the out-of-vocabulary rate of this file's tokens.")
     var report: String?
