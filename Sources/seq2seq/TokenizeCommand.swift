@@ -12,7 +12,7 @@ struct Tokenize: ParsableCommand {
 
             Joiner marks make the output lossless: "Hello, world!" becomes "Hello ￭, world ￭!", and \
             `seq2seq detokenize` restores the normalized text with each run of spaces, tabs and other \
-            whitespace folded to one space. No-break spaces are kept as tokens <nbsp> (U+00A0), \
+            whitespace (U+2009 thin space too) folded to one space. No-break spaces are kept as tokens <nbsp> (U+00A0), \
             <nnbsp> (U+202F) and <figsp> (U+2007); a ￭ in the input is written <joiner>.
 
             Invalid UTF-8 stops with an error naming the line, unless --replace-invalid, which \
