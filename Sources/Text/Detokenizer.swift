@@ -1,5 +1,3 @@
-@_implementationOnly import CICU
-
 /// Joins tokens back into text by their joiner marks (the inverse of `Tokenizer`).
 ///
 /// Tokens are separated by one space unless the left one ends or the right one starts with ￭;
@@ -35,7 +33,7 @@ public enum Detokenizer {
         var pending = false
         for scalar in text.unicodeScalars {
             let v = scalar.value
-            let isSpace = v != 0xA0 && v != 0x202F && v != 0x2007 && cicu_u_isUWhiteSpace(UChar32(v)) != 0
+            let isSpace = v != 0xA0 && v != 0x202F && v != 0x2007 && isUnicodeWhiteSpace(v)
             if isSpace {
                 pending = true
             } else {

@@ -1,5 +1,3 @@
-@_implementationOnly import CICU
-
 /// One token before joiner marks are added: a UTF-16 range of the tokenizer's text, or an escape.
 struct Piece {
     var start: Int32
@@ -69,7 +67,7 @@ struct PieceCutter {
                 let escape = Joiner.escapeCode(u)
                 if escape != 0 {
                     cls = escape > 1 && !joiners ? 1 : 2
-                } else if cicu_u_isUWhiteSpace(UChar32(u)) != 0 {
+                } else if isUnicodeWhiteSpace(UInt32(u)) {
                     cls = 1
                 }
             }
@@ -130,7 +128,7 @@ struct PieceCutter {
 
     @inline(__always) private func isDigit(_ u: UInt16) -> Bool {
         if u < 0x80 { return u >= 0x30 && u <= 0x39 }
-        return cicu_u_charType(UChar32(u)) == Int8(U_DECIMAL_DIGIT_NUMBER.rawValue)
+        return isDecimalDigit(UInt32(u))
     }
 
     private mutating func splitClitics(_ s: Int, _ e: Int, into pieces: inout [Piece]) {

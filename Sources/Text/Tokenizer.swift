@@ -269,3 +269,15 @@ func appendUTF8(_ units: [UInt16], to output: inout [UInt8]) {
     }
     output.removeSubrange((base &+ Int(length))...)
 }
+
+// MARK: - Character properties (the only other ICU calls; kept here so CICU is imported once)
+
+/// ICU's White_Space property (includes the no-break spaces; callers exclude those).
+@inline(__always) func isUnicodeWhiteSpace(_ scalar: UInt32) -> Bool {
+    cicu_u_isUWhiteSpace(UChar32(bitPattern: scalar)) != 0
+}
+
+/// General category Nd (decimal digit) in any script.
+@inline(__always) func isDecimalDigit(_ scalar: UInt32) -> Bool {
+    cicu_u_charType(UChar32(bitPattern: scalar)) == Int8(U_DECIMAL_DIGIT_NUMBER.rawValue)
+}
