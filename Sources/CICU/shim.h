@@ -35,6 +35,12 @@ static inline int32_t cicu_u_strToLower(UChar *d, int32_t cap, const UChar *s, i
 static inline int32_t cicu_u_strFoldCase(UChar *d, int32_t cap, const UChar *s, int32_t l,
         uint32_t opt, UErrorCode *st) { return u_strFoldCase(d, cap, s, l, opt, st); }
 
+static inline UChar *cicu_u_strFromUTF8WithSub(UChar *d, int32_t cap, int32_t *dlen,
+        const char *s, int32_t l, UChar32 sub, int32_t *nsubs, UErrorCode *st) {
+    return u_strFromUTF8WithSub(d, cap, dlen, s, l, sub, nsubs, st); }
+static inline char *cicu_u_strToUTF8(char *d, int32_t cap, int32_t *dlen, const UChar *s, int32_t l,
+        UErrorCode *st) { return u_strToUTF8(d, cap, dlen, s, l, st); }
+
 static inline int8_t cicu_u_charType(UChar32 c) { return u_charType(c); }
 static inline UBool cicu_u_isspace(UChar32 c) { return u_isspace(c); }
 static inline UBool cicu_u_isUWhiteSpace(UChar32 c) { return u_isUWhiteSpace(c); }

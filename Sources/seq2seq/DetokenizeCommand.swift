@@ -1,7 +1,33 @@
 import ArgumentParser
+import Text
 
-// Not yet implemented: replaced by the module's owner.
 struct Detokenize: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("Detokenize is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Join space-separated tokens back into text using their joiner marks (￭).",
+        discussion: """
+            The inverse of `seq2seq tokenize`: tokens are separated by one space unless one side \
+            carries ￭; <nbsp>, <nnbsp>, <figsp> and <joiner> turn back into their characters. One \
+            line out per line in. Invalid UTF-8 stops with an error naming the line unless \
+            --replace-invalid.
+            """
+    )
+
+    @Option(help: "Read this file instead of stdin.")
+    var input: String?
+    @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping with an error.")
+    var replaceInvalid = false
+
+    func run() throws {
+        try reportingErrors {
+            let source = input ?? "stdin"
+            var output = OutputBuffer()
+            try readLines(path: input) { bytes, line in
+                var text = try decodeUTF8Line(bytes, source: source, line: line, replacingInvalid: replaceInvalid)
+                text.withUTF8 { Detokenizer.appendDetokenized(utf8: $0, to: &output.bytes) }
+                output.bytes.append(0x0A)
+                try output.flushIfFull()
+            }
+            try output.flush()
+        }
+    }
 }

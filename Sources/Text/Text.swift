@@ -1,2 +1,0 @@
-// Text module: see README "Modules".
-enum _TextPlaceholder {}

@@ -1,0 +1,87 @@
+/// Unicode normalization applied before segmentation.
+public enum Normalization: String, Codable, Sendable, CaseIterable {
+    /// Canonical composition: "e\u{301}" becomes "é"; compatibility characters are kept.
+    case nfc
+    /// Compatibility composition: "ﬁ" becomes "fi", "①" becomes "1", full-width letters fold.
+    case nfkc
+    /// Bytes pass through as they are (still validated as UTF-8).
+    case none
+}
+
+/// Everything that changes what `Tokenizer` produces. Recorded in vocabulary headers (`summary`)
+/// so that a model reapplies exactly the tokenization its vocabulary was built with.
+public struct TokenizerOptions: Codable, Equatable, Sendable {
+    public var normalization: Normalization = .nfc
+    public var lowercase: Bool = false
+    /// ICU locale for case mapping (`tr` maps I to ı, `el` final sigma) and for clitic splitting:
+    /// `en` splits contractions before the apostrophe (`don ￭'t`), `fr`, `it` and `ca` split
+    /// elisions after it (`l'￭ homme`); other languages keep ICU's word segments whole.
+    public var language: String = "en"
+    /// When false (the default) numbers stay whole: `3,5`, `1,000.50`, `10-20`, `2024-01-31`.
+    /// When true they split into digit runs and separators: `3 ￭,￭ 5`.
+    public var splitNumbers: Bool = false
+    /// Lossless joiner marks (￭, U+FFED) as in OpenNMT's tokenizer; see `Tokenizer`.
+    public var joiners: Bool = true
+
+    public init(normalization: Normalization = .nfc, lowercase: Bool = false, language: String = "en",
+                splitNumbers: Bool = false, joiners: Bool = true) {
+        self.normalization = normalization
+        self.lowercase = lowercase
+        self.language = language
+        self.splitNumbers = splitNumbers
+        self.joiners = joiners
+    }
+
+    /// One line of `key=value` pairs, e.g.
+    /// `normalize=nfc lowercase=false lang=en split-numbers=false joiners=true`.
+    public var summary: String {
+        "normalize=\(normalization.rawValue) lowercase=\(lowercase) lang=\(language) "
+            + "split-numbers=\(splitNumbers) joiners=\(joiners)"
+    }
+
+    /// Parses `summary` back; every key must be present exactly once. Throws a hint string.
+    public init(summary: String) throws {
+        var seen: [String: String] = [:]
+        for field in summary.split(separator: " ") {
+            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw TextError.invalidOptions("field '\(field)' is not key=value") }
+            let key = String(parts[0])
+            guard seen[key] == nil else { throw TextError.invalidOptions("option '\(key)' appears twice") }
+            seen[key] = String(parts[1])
+        }
+        func value(_ key: String) throws -> String {
+            guard let v = seen.removeValue(forKey: key) else {
+                throw TextError.invalidOptions("tokenizer option '\(key)' is missing")
+            }
+            return v
+        }
+        func flag(_ key: String) throws -> Bool {
+            switch try value(key) {
+            case "true": return true
+            case "false": return false
+            case let v: throw TextError.invalidOptions("option \(key)=\(v) is not true or false")
+            }
+        }
+        let norm = try value("normalize")
+        guard let normalization = Normalization(rawValue: norm) else {
+            throw TextError.invalidOptions("normalize=\(norm) is not one of nfc, nfkc, none")
+        }
+        self.init(normalization: normalization, lowercase: try flag("lowercase"), language: try value("lang"),
+                  splitNumbers: try flag("split-numbers"), joiners: try flag("joiners"))
+        if let extra = seen.keys.sorted().first {
+            throw TextError.invalidOptions("unknown tokenizer option '\(extra)'")
+        }
+        try validate()
+    }
+
+    /// Throws when the language tag cannot be an ICU locale id or could not round-trip `summary`.
+    public func validate() throws {
+        let ok = !language.isEmpty && language.utf8.count <= 32 && language.utf8.allSatisfy {
+            ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39)
+                || $0 == 0x5F || $0 == 0x2D
+        }
+        guard ok else {
+            throw TextError.invalidOptions("language '\(language)' is not a locale id such as en, fr, tr, de_CH")
+        }
+    }
+}

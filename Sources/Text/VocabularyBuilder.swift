@@ -1,0 +1,68 @@
+/// Counts tokens and cuts a `Vocabulary`. Memory grows with the number of distinct tokens only.
+public struct VocabularyBuilder {
+    public let options: TokenizerOptions
+    private var counts: [ByteKey: Int] = [:]
+    /// Tokens added so far, specials included.
+    public private(set) var runningTokens = 0
+
+    public init(options: TokenizerOptions) { self.options = options }
+
+    /// Distinct tokens seen so far.
+    public var typeCount: Int { counts.count }
+
+    public mutating func add(tokens: [String]) {
+        runningTokens += tokens.count
+        for token in tokens { counts[ByteKey(token), default: 0] += 1 }
+    }
+
+    /// Specials at ids 0–3, then every token seen at least `minCount` times, by count descending
+    /// and then UTF-8 bytes ascending, cut to `maxSize` entries in all (specials included).
+    /// Specials that occur in the input keep their fixed ids and are not listed twice.
+    public func build(minCount: Int = 1, maxSize: Int? = nil) -> Vocabulary {
+        precondition(maxSize.map { $0 >= 4 } ?? true, "maxSize \(maxSize!) leaves no room for the 4 specials")
+        let specials = Set(Vocabulary.specials.map(ByteKey.init))
+        var kept = counts.filter { $0.value >= max(minCount, 1) && !specials.contains($0.key) }
+            .map { (token: $0.key.string, count: $0.value) }
+        kept.sort { a, b in
+            a.count != b.count ? a.count > b.count : a.token.utf8.lexicographicallyPrecedes(b.token.utf8)
+        }
+        if let maxSize, kept.count > maxSize - 4 { kept.removeSubrange((maxSize - 4)...) }
+        return Vocabulary(tokens: Vocabulary.specials + kept.map(\.token),
+                          counts: [0, 0, 0, 0] + kept.map(\.count), options: options)
+    }
+
+    /// How much of the counted text `vocabulary` covers.
+    public func coverage(of vocabulary: Vocabulary) -> VocabularyCoverage {
+        var keptTypes = 0, covered = 0
+        for (key, count) in counts where vocabulary.contains(key.string) {
+            keptTypes += 1
+            covered += count
+        }
+        return VocabularyCoverage(typesSeen: counts.count, typesKept: keptTypes,
+                                  runningTokens: runningTokens, runningTokensCovered: covered)
+    }
+}
+
+/// Coverage figures for the `seq2seq vocab` report.
+public struct VocabularyCoverage: Equatable, Sendable {
+    /// Distinct tokens in the counted text.
+    public var typesSeen: Int
+    /// Of those, how many the vocabulary holds.
+    public var typesKept: Int
+    public var typesDropped: Int { typesSeen - typesKept }
+    /// Token occurrences counted, and how many of them map to a real id (not `<unk>`).
+    public var runningTokens: Int
+    public var runningTokensCovered: Int
+
+    public init(typesSeen: Int, typesKept: Int, runningTokens: Int, runningTokensCovered: Int) {
+        self.typesSeen = typesSeen
+        self.typesKept = typesKept
+        self.runningTokens = runningTokens
+        self.runningTokensCovered = runningTokensCovered
+    }
+
+    /// Share of running tokens covered, 0...1 (1 for empty input).
+    public var coveredShare: Double {
+        runningTokens == 0 ? 1 : Double(runningTokensCovered) / Double(runningTokens)
+    }
+}
