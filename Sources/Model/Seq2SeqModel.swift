@@ -102,24 +102,13 @@ public final class Seq2SeqModel {
         lastShape = (b, s, t)
         lastBatch = batch
 
-        prepareSource(batch)
-        let encoderInput = self.encoderInput.reserve(s * b * e)
-        sourceIDs.withUnsafeBufferPointer {
-            Embedding.forward(table: sourceEmbedding.values, width: e, ids: $0, into: encoderInput)
-        }
-        var x = UnsafePointer(encoderInput)
-        for l in 0..<layers {
-            encoder[l].forward(input: x, steps: s, batch: b, initialHidden: nil, initialCell: nil,
-                               mask: UnsafePointer(sourceMask.pointer))
-            x = UnsafePointer(encoder[l].outputs)
-            if dropoutActive && l < layers - 1 { x = dropout(x, count: s * b * h, site: encoderDropout[l], rng: &rng) }
-        }
+        encode(batch, dropout: dropoutActive, rng: &rng)
 
         let decoderInput = self.decoderInput.reserve(t * b * e)
         batch.targetInput.withUnsafeBufferPointer {
             Embedding.forward(table: targetEmbedding.values, width: e, ids: $0, into: decoderInput)
         }
-        x = UnsafePointer(decoderInput)
+        var x = UnsafePointer(decoderInput)
         for l in 0..<layers {
             decoder[l].forward(input: x, steps: t, batch: b, initialHidden: encoder[l].finalHidden,
                                initialCell: encoder[l].finalCell, mask: nil)
@@ -137,6 +126,25 @@ public final class Seq2SeqModel {
         let rows = outputRows.reserve(targets.count * h)
         targetPositions.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: h, into: rows) }
         return targets.withUnsafeBufferPointer { output.forward(input: rows, targets: $0) }
+    }
+
+    /// Runs the encoder over the batch's sources; afterwards `encoder[l].finalHidden/finalCell` hold
+    /// each layer's state after each sentence's last real token. Dropout when `dropout` is set.
+    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator) {
+        let (b, s) = (batch.batchSize, batch.sourceLength)
+        let (e, h, layers) = (config.embedding, config.hidden, config.layers)
+        prepareSource(batch)
+        let encoderInput = self.encoderInput.reserve(s * b * e)
+        sourceIDs.withUnsafeBufferPointer {
+            Embedding.forward(table: sourceEmbedding.values, width: e, ids: $0, into: encoderInput)
+        }
+        var x = UnsafePointer(encoderInput)
+        for l in 0..<layers {
+            encoder[l].forward(input: x, steps: s, batch: b, initialHidden: nil, initialCell: nil,
+                               mask: UnsafePointer(sourceMask.pointer))
+            x = UnsafePointer(encoder[l].outputs)
+            if applyDropout && l < layers - 1 { x = dropout(x, count: s * b * h, site: encoderDropout[l], rng: &rng) }
+        }
     }
 
     /// Fills `sourceIDs` in reading order and `sourceMask`: step t of sentence b reads token
