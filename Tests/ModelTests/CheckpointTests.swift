@@ -46,6 +46,18 @@ import Testing
         #expect(text == #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"# + "    ")
     }
 
+    /// Bytes written by Python's safetensors 0.8.0 (`save_file({"x": arange(6).reshape(2, 3),
+    /// "a": ones(2)}, metadata={"m": "ü"})`); Python also read our files back in a manual check.
+    @Test func readsPythonWrittenFile() throws {
+        let bytes: [UInt8] = [136, 0, 0, 0, 0, 0, 0, 0, 123, 34, 95, 95, 109, 101, 116, 97, 100, 97, 116, 97, 95, 95, 34, 58, 123, 34, 109, 34, 58, 34, 195, 188, 34, 125, 44, 34, 97, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 50, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 48, 44, 56, 93, 125, 44, 34, 120, 34, 58, 123, 34, 100, 116, 121, 112, 101, 34, 58, 34, 70, 51, 50, 34, 44, 34, 115, 104, 97, 112, 101, 34, 58, 91, 50, 44, 51, 93, 44, 34, 100, 97, 116, 97, 95, 111, 102, 102, 115, 101, 116, 115, 34, 58, 91, 56, 44, 51, 50, 93, 125, 125, 0, 0, 128, 63, 0, 0, 128, 63, 0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64]
+        let decoded = try SafeTensors.decode(bytes)
+        #expect(decoded.metadata == ["m": "ü"])
+        #expect(decoded.tensors.map(\.name) == ["a", "x"])
+        #expect(decoded.tensors[0].values == [1, 1])
+        #expect(decoded.tensors[1].shape == [2, 3])
+        #expect(decoded.tensors[1].values == [0, 1, 2, 3, 4, 5])
+    }
+
     @Test func badInputGivesClearErrors() {
         #expect(throws: ModelError.self) { try SafeTensors.decode([1, 2, 3]) }
         #expect(throws: ModelError.self) { try SafeTensors.decode([200, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)) }
