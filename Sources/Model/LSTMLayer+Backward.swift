@@ -24,33 +24,18 @@ extension LSTMLayer {
         if let finalCellGradient { dc.update(from: finalCellGradient, count: bh) } else { dc.update(repeating: 0, count: bh) }
 
         for t in stride(from: steps - 1, through: 0, by: -1) {
-            if let outputGradient { Vector.axpy(1, outputGradient + t * bh, dh, count: bh) }
             let gt = gates + t * batch * g4
-            let stepMask = mask.map { $0 + t * batch }
-            for r in 0..<batch {
-                let dhr = dh + r &* hidden, dcr = dc + r &* hidden, dhp = dhPrevious + r &* hidden
-                let g = gt + r &* g4
-                if let stepMask, stepMask[r] == 0 {
-                    dhp.update(from: dhr, count: hidden)   // state passed through: so do its gradients
-                    g.update(repeating: 0, count: g4)
-                    continue
-                }
-                dhp.update(repeating: 0, count: hidden)
-                let cp = c + (t &* bh &+ r &* hidden), tc = tanhC + (t &* bh &+ r &* hidden)
-                let gi = g, gf = g + hidden, gg = g + 2 &* hidden, go = g + 3 &* hidden
-                for j in 0..<hidden {
-                    let i = gi[j], f = gf[j], u = gg[j], o = go[j], tau = tc[j]
-                    let dhv = dhr[j]
-                    let dcv = dcr[j] + dhv * o * (1 - tau * tau)
-                    gi[j] = dcv * u * i * (1 - i)
-                    gf[j] = dcv * cp[j] * f * (1 - f)
-                    gg[j] = dcv * i * (1 - u * u)
-                    go[j] = dhv * tau * o * (1 - o)
-                    dcr[j] = dcv * f
-                }
+            timed(profiler, "lstm pointwise backward") {
+                if let outputGradient { Vector.axpy(1, outputGradient + t * bh, dh, count: bh) }
+                LSTMLayer.pointwiseBackward(
+                    gates: gt, previousCell: c + t * bh, tanhCell: tanhC + t * bh, hiddenGradient: dh,
+                    cellGradient: dc, previousHiddenGradient: dhPrevious, rows: batch, width: hidden,
+                    mask: mask.map { $0 + t * batch })
             }
             // dh_{t−1} (+)= da_t·Wh: [B, 4H]·[4H, H].
-            BLAS.gemm(m: batch, n: hidden, k: g4, a: gt, lda: g4, b: wh, ldb: hidden, beta: 1, c: dhPrevious, ldc: hidden)
+            timed(profiler, "gemm: recurrent backward") {
+                BLAS.gemm(m: batch, n: hidden, k: g4, a: gt, lda: g4, b: wh, ldb: hidden, beta: 1, c: dhPrevious, ldc: hidden)
+            }
             swap(&dh, &dhPrevious)
         }
         // After an odd number of swaps the carried gradient sits in the other buffer; keep the
@@ -58,14 +43,55 @@ extension LSTMLayer {
         if dh != self.dh.pointer { self.dh.pointer.update(from: dh, count: bh) }
 
         // Weight gradients over all steps at once.
-        BLAS.gemm(transA: true, m: g4, n: inputSize, k: rows, a: gates, lda: g4, b: input, ldb: inputSize,
-                  beta: 1, c: gradWx, ldc: inputSize)
-        BLAS.gemm(transA: true, m: g4, n: hidden, k: rows, a: gates, lda: g4, b: h, ldb: hidden,
-                  beta: 1, c: gradWh, ldc: hidden)
-        Vector.addColumnSums(of: gates, rows: rows, width: g4, into: gradBias)
+        timed(profiler, "gemm: weight gradients") {
+            BLAS.gemm(transA: true, m: g4, n: inputSize, k: rows, a: gates, lda: g4, b: input, ldb: inputSize,
+                      beta: 1, c: gradWx, ldc: inputSize)
+            BLAS.gemm(transA: true, m: g4, n: hidden, k: rows, a: gates, lda: g4, b: h, ldb: hidden,
+                      beta: 1, c: gradWh, ldc: hidden)
+        }
+        timed(profiler, "lstm pointwise backward") {
+            Vector.addColumnSums(of: gates, rows: rows, width: g4, into: gradBias)
+        }
         if computeInputGradient {
             let dx = inputGradient.reserve(rows * inputSize)
-            BLAS.gemm(m: rows, n: inputSize, k: g4, a: gates, lda: g4, b: wx, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
+            timed(profiler, "gemm: input gradient") {
+                BLAS.gemm(m: rows, n: inputSize, k: g4, a: gates, lda: g4, b: wx, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
+            }
+        }
+    }
+
+    /// The elementwise part of one backward step (see `backward` for the derivatives). `gates`
+    /// [rows, 4H] activations in, pre-activation gradients out; `cellGradient` dc_t in, dc_{t−1}
+    /// out; `previousHiddenGradient` receives dh for masked rows and 0 otherwise (the GEMM adds
+    /// da·Wh afterwards).
+    @inline(__always)
+    static func pointwiseBackward(
+        gates: UnsafeMutablePointer<Float>, previousCell: UnsafePointer<Float>, tanhCell: UnsafePointer<Float>,
+        hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>,
+        previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int, mask: UnsafePointer<Float>?
+    ) {
+        for r in 0..<rows {
+            let dhr = hiddenGradient + r &* width, dcr = cellGradient + r &* width
+            let dhp = previousHiddenGradient + r &* width
+            let g = gates + r &* 4 &* width
+            if let mask, mask[r] == 0 {
+                dhp.update(from: dhr, count: width)   // the state was passed through: so is its gradient
+                g.update(repeating: 0, count: 4 &* width)
+                continue
+            }
+            dhp.update(repeating: 0, count: width)
+            let cp = previousCell + r &* width, tc = tanhCell + r &* width
+            let gi = g, gf = g + width, gg = g + 2 &* width, go = g + 3 &* width
+            for j in 0..<width {
+                let i = gi[j], f = gf[j], u = gg[j], o = go[j], tau = tc[j]
+                let dhv = dhr[j]
+                let dcv = dcr[j] + dhv * o * (1 - tau * tau)
+                gi[j] = dcv * u * i * (1 - i)
+                gf[j] = dcv * cp[j] * f * (1 - f)
+                gg[j] = dcv * i * (1 - u * u)
+                go[j] = dhv * tau * o * (1 - o)
+                dcr[j] = dcv * f
+            }
         }
     }
 

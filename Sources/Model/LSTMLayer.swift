@@ -39,6 +39,7 @@ final class LSTMLayer {
     let inputGradient = FloatBuffer()
     /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 and dL/dc_0.
     let dh = FloatBuffer(), dc = FloatBuffer(), dhPrevious = FloatBuffer()
+    var profiler: PhaseProfiler?
 
     init(inputSize: Int, hidden: Int, store: ParameterStore, prefix: String) {
         self.inputSize = inputSize
@@ -78,18 +79,24 @@ final class LSTMLayer {
         if let initialCell { c.update(from: initialCell, count: bh) } else { c.update(repeating: 0, count: bh) }
 
         // Input projection of all steps at once: gates = b + X·Wxᵀ, [N·B, 4H].
-        for r in 0..<(steps * batch) { (gates + r * g4).update(from: bias, count: g4) }
-        BLAS.gemm(transB: true, m: steps * batch, n: g4, k: inputSize, a: input, lda: inputSize,
-                  b: wx, ldb: inputSize, beta: 1, c: gates, ldc: g4)
+        timed(profiler, "gemm: input projection") {
+            for r in 0..<(steps * batch) { (gates + r * g4).update(from: bias, count: g4) }
+            BLAS.gemm(transB: true, m: steps * batch, n: g4, k: inputSize, a: input, lda: inputSize,
+                      b: wx, ldb: inputSize, beta: 1, c: gates, ldc: g4)
+        }
         for t in 0..<steps {
             let gt = gates + t * batch * g4
             // Recurrence: gates_t += h_{t−1}·Whᵀ.
-            BLAS.gemm(transB: true, m: batch, n: g4, k: hidden, a: h + t * bh, lda: hidden,
-                      b: wh, ldb: hidden, beta: 1, c: gt, ldc: g4)
-            LSTMLayer.pointwiseForward(
-                gates: gt, previousCell: c + t * bh, previousHidden: h + t * bh,
-                cell: c + (t + 1) * bh, hidden: h + (t + 1) * bh, tanhCell: tanhC + t * bh,
-                rows: batch, width: self.hidden, mask: mask.map { $0 + t * batch })
+            timed(profiler, "gemm: recurrent") {
+                BLAS.gemm(transB: true, m: batch, n: g4, k: hidden, a: h + t * bh, lda: hidden,
+                          b: wh, ldb: hidden, beta: 1, c: gt, ldc: g4)
+            }
+            timed(profiler, "lstm pointwise forward") {
+                LSTMLayer.pointwiseForward(
+                    gates: gt, previousCell: c + t * bh, previousHidden: h + t * bh,
+                    cell: c + (t + 1) * bh, hidden: h + (t + 1) * bh, tanhCell: tanhC + t * bh,
+                    rows: batch, width: self.hidden, mask: mask.map { $0 + t * batch })
+            }
         }
     }
 

@@ -18,6 +18,7 @@ final class OutputLayer {
     let logSumExp = FloatBuffer()
     /// [P, H]: dL/dh after `backward`.
     let inputGradient = FloatBuffer()
+    var profiler: PhaseProfiler?
 
     init(vocabulary: Int, hidden: Int, store: ParameterStore) {
         self.vocabulary = vocabulary
@@ -47,13 +48,15 @@ final class OutputLayer {
         self.targets.removeAll(keepingCapacity: true)
         self.targets.append(contentsOf: targets)
         let z = self.logits.reserve(p * v), lse = logSumExp.reserve(p)
-        logits(input: input, rows: p, into: z)
-        var loss = 0.0
-        // The target logit must be read before the row is overwritten by its probabilities.
-        for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
-        Softmax.softmaxRows(z, rows: p, width: v, logSumExp: lse)
-        for r in 0..<p { loss += Double(lse[r]) }
-        return loss
+        timed(profiler, "gemm: output") { logits(input: input, rows: p, into: z) }
+        return timed(profiler, "softmax") {
+            var loss = 0.0
+            // The target logit must be read before the row is overwritten by its probabilities.
+            for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
+            Softmax.softmaxRows(z, rows: p, width: v, logSumExp: lse)
+            for r in 0..<p { loss += Double(lse[r]) }
+            return loss
+        }
     }
 
     /// Adds weight gradients; leaves dL/dh in `inputGradient` [P, H].
@@ -61,11 +64,15 @@ final class OutputLayer {
         guard let input else { preconditionFailure("OutputLayer.backward before forward") }
         let p = rows, v = vocabulary
         let dz = logits.pointer
-        for r in 0..<p { dz[r &* v &+ Int(targets[r])] -= 1 }
-        BLAS.gemm(transA: true, m: v, n: hidden, k: p, a: dz, lda: v, b: input, ldb: hidden,
-                  beta: 1, c: gradWeight, ldc: hidden)
-        Vector.addColumnSums(of: dz, rows: p, width: v, into: gradBias)
+        timed(profiler, "softmax") {
+            for r in 0..<p { dz[r &* v &+ Int(targets[r])] -= 1 }
+            Vector.addColumnSums(of: dz, rows: p, width: v, into: gradBias)
+        }
         let dh = inputGradient.reserve(p * hidden)
-        BLAS.gemm(m: p, n: hidden, k: v, a: dz, lda: v, b: weight, ldb: hidden, beta: 0, c: dh, ldc: hidden)
+        timed(profiler, "gemm: output backward") {
+            BLAS.gemm(transA: true, m: v, n: hidden, k: p, a: dz, lda: v, b: input, ldb: hidden,
+                      beta: 1, c: gradWeight, ldc: hidden)
+            BLAS.gemm(m: p, n: hidden, k: v, a: dz, lda: v, b: weight, ldb: hidden, beta: 0, c: dh, ldc: hidden)
+        }
     }
 }

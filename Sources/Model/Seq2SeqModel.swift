@@ -37,6 +37,13 @@ public final class Seq2SeqModel {
     private let outputRows = FloatBuffer(), topGradient = FloatBuffer()
     private var lastShape = (batch: 0, source: 0, target: 0)
     private var lastBatch: Batch?
+    /// Per-phase timing (bench only); nil normally.
+    public var profiler: PhaseProfiler? {
+        didSet {
+            for layer in encoder + decoder { layer.profiler = profiler }
+            output.profiler = profiler
+        }
+    }
 
     /// Builds the network and draws its initial weights from `seed` (same seed, same weights).
     public init(config: ModelConfig, seed: UInt64) {
