@@ -28,6 +28,27 @@ public enum Activation {
     @inlinable @inline(__always)
     public static func sigmoid(_ x: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * x) }
 
+    /// e^x for x ≤ 88 (Cephes' expf: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6 polynomial for e^r,
+    /// 2^n from the exponent bits). Relative error ≤ ~2e-7; inputs below −87 give ~1e-38, not 0.
+    /// Branch-free (round-to-nearest via the 1.5·2^23 trick), so loops over it vectorize; libm's
+    /// expf does not and dominated the softmax.
+    @inlinable @inline(__always)
+    public static func exp(_ value: Float) -> Float {
+        let x = value > 88.3762626647949 ? 88.3762626647949 : (value < -87.3365447504 ? -87.3365447504 : value)
+        let magic: Float = 12582912   // 1.5·2^23: adding it rounds to an integer
+        let n = (x * 1.44269504088896341 + magic) - magic
+        let r = (x - n * 0.693359375) - n * -2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = p * r * r + r + 1
+        // n ∈ [−126, 127]: a normal power of two.
+        return e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) &<< 23)
+    }
+
     /// d tanh/dx expressed through the output y = tanh(x): 1 − y².
     @inlinable @inline(__always)
     public static func tanhDerivative(output y: Float) -> Float { 1 - y * y }

