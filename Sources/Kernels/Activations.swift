@@ -36,7 +36,8 @@ public enum Activation {
     public static func exp(_ value: Float) -> Float {
         let x = value > 88.3762626647949 ? 88.3762626647949 : (value < -87.3365447504 ? -87.3365447504 : value)
         let magic: Float = 12582912   // 1.5·2^23: adding it rounds to an integer
-        let n = (x * 1.44269504088896341 + magic) - magic
+        let shifted = x * 1.44269504088896341 + magic
+        let n = shifted - magic
         let r = (x - n * 0.693359375) - n * -2.12194440e-4
         var p: Float = 1.9875691500e-4
         p = p * r + 1.3981999507e-3
@@ -45,8 +46,10 @@ public enum Activation {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let e = p * r * r + r + 1
-        // n ∈ [−126, 127]: a normal power of two.
-        return e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) &<< 23)
+        // n ∈ [−126, 127] sits in the low mantissa bits of `shifted`; reading it from there (not
+        // with Int32(n), which checks its range and blocks vectorization) gives 2^n directly.
+        let power = (shifted.bitPattern &- magic.bitPattern &+ 127) &<< 23
+        return e * Float(bitPattern: power)
     }
 
     /// d tanh/dx expressed through the output y = tanh(x): 1 − y².

@@ -8,6 +8,11 @@ import CBLAS
 public enum BLAS {
     /// Sets OpenBLAS's thread count. On this 2-core machine use 1 whenever another thread is busy:
     /// oversubscribed BLAS threads collapse throughput (PLATFORM.md §3).
+    ///
+    /// Determinism (measured with OpenBLAS 0.3.21 pthread, `seq2seq bench train` weight checksums):
+    /// runs with the same thread count give bit-identical weights (sgemm splits the output, not the
+    /// sum), but 1 and 2 threads give different bits, because the blocking changes the summation
+    /// order. Keep the thread count fixed across a run and its resumption.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
     }

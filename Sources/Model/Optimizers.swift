@@ -72,8 +72,7 @@ public final class Adam: Optimizer {
             v = [Float](repeating: 0, count: n)
         }
         stepCount += 1
-        let t = Double(stepCount)
-        let c1 = Float(1 - pow(Double(beta1), t)), c2 = Float(1 - pow(Double(beta2), t))
+        let c1 = Float(1 - power(Double(beta1), stepCount)), c2 = Float(1 - power(Double(beta2), stepCount))
         let (b1, b2, eps) = (beta1, beta2, epsilon)
         let step = learningRate / c1, invC2 = 1 / c2
         let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
@@ -111,10 +110,13 @@ public final class Adam: Optimizer {
     }
 }
 
-/// Integer power without Foundation.
-private func pow(_ base: Double, _ exponent: Double) -> Double {
-    var result = 1.0
-    var i = 0.0
-    while i < exponent { result *= base; i += 1 }
+/// base^exponent by repeated squaring (the Model module does not import libm).
+private func power(_ base: Double, _ exponent: Int) -> Double {
+    var result = 1.0, b = base, e = exponent
+    while e > 0 {
+        if e & 1 == 1 { result *= b }
+        b *= b
+        e >>= 1
+    }
     return result
 }

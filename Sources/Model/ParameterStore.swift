@@ -44,4 +44,13 @@ public final class ParameterStore {
         let t = tensors[i]
         return (values.baseAddress! + t.offset, gradients.baseAddress! + t.offset, t.shape.reduce(1, *))
     }
+
+    /// FNV-1a over the bit patterns of all values (a fingerprint for determinism checks).
+    public func checksum() -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for v in values {
+            hash = (hash ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
 }

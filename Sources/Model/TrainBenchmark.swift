@@ -53,6 +53,8 @@ public struct TrainBenchmark: Sendable {
         public var firstLoss: Double, lastLoss: Double
         /// Time per phase summed over the timed steps (seconds), when profiling was on.
         public var phases: [(name: String, seconds: Double)]
+        /// FNV-1a over the final weights' bits: equal runs must print equal checksums.
+        public var weightsChecksum: UInt64
     }
 
     /// Synthetic batches as in the peer: ids uniform in 4..<V, every sentence full length, the
@@ -99,6 +101,6 @@ public struct TrainBenchmark: Sendable {
             targetTokensPerSecond: Double(batchSize * targetLength) / median,
             tokensPerSecond: Double(batchSize * (sourceLength + targetLength)) / median,
             gflops: flopsPerStep / median / 1e9, firstLoss: losses.first!, lastLoss: losses.last!,
-            phases: network.profiler?.totals ?? [])
+            phases: network.profiler?.totals ?? [], weightsChecksum: network.parameters.checksum())
     }
 }

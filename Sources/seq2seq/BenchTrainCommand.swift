@@ -68,6 +68,7 @@ struct BenchTrain: ParsableCommand {
                 ("target_tokens_per_s", fmt(r.targetTokensPerSecond)), ("tokens_per_s", fmt(r.tokensPerSecond)),
                 ("gflops", fmt(r.gflops)), ("gflop_per_step", fmt(bench.flopsPerStep / 1e9)),
                 ("first_loss", fmt(r.firstLoss)), ("last_loss", fmt(r.lastLoss)),
+                ("weights_checksum", "\"\(String(r.weightsChecksum, radix: 16))\""),
             ]
             if profile {
                 let phases = r.phases.map { "\"\($0.name)\":\(fmt($0.seconds / Double(steps) * 1e3))" }
@@ -79,7 +80,7 @@ struct BenchTrain: ParsableCommand {
         print("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
         print("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
         print("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
-        print("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss))")
+        print("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
         if profile {
             let total = r.stepSeconds.reduce(0, +)
             let tracked = r.phases.reduce(0) { $0 + $1.seconds }

@@ -33,6 +33,20 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(c == [6, 8])
     }
 
+    /// Two threads must give the same bits run after run (the training determinism rests on it).
+    @Test func twoThreadsAreReproducible() {
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        var rng = SeededGenerator(seed: 77)
+        let (m, n, k) = (96, 300, 130)
+        let a = randomArray(m * k, &rng), b = randomArray(n * k, &rng)
+        var first = [Float](repeating: 0, count: m * n), second = first
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &first, ldc: n)
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &second, ldc: n)
+        #expect(first == second)
+        BLAS.setThreads(before)
+    }
+
     @Test func threadsCanBeSet() {
         let before = BLAS.threads
         BLAS.setThreads(1)
