@@ -16,8 +16,7 @@ public enum Softmax {
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
-            for j in 0..<width { row[j] = Activation.exp(row[j] - m) }
-            let sum = rowSum(row, width)
+            let sum = expAndSum(row, width, subtracting: m, store: true)
             let inv = 1 / sum
             for j in 0..<width { row[j] *= inv }
             logSumExp[r] = m + logf(sum)
@@ -30,18 +29,7 @@ public enum Softmax {
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
-            var sum: Float = 0
-            // Chunks keep the exp values in a small stack buffer for the vectorized sum.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { buffer in
-                let e = buffer.baseAddress!
-                var j = 0
-                while j < width {
-                    let n = min(256, width &- j)
-                    for k in 0..<n { e[k] = Activation.exp(row[j &+ k] - m) }
-                    sum += rowSum(e, n)
-                    j &+= n
-                }
-            }
+            let sum = expAndSum(row, width, subtracting: m, store: false)
             let shift = m + logf(sum)
             for j in 0..<width { row[j] -= shift }
         }
@@ -59,6 +47,28 @@ public enum Softmax {
         var m = lanes.max()
         while j < width { if row[j] > m { m = row[j] }; j &+= 1 }
         return m
+    }
+
+    /// Σ exp(x − m) over the row, optionally writing exp(x − m) back into it.
+    @inlinable @inline(__always)
+    static func expAndSum(_ row: UnsafeMutablePointer<Float>, _ width: Int, subtracting m: Float, store: Bool) -> Float {
+        var lanes = SIMD8<Float>()
+        let shift = SIMD8<Float>(repeating: m)
+        var j = 0
+        while j &+ 8 <= width {
+            let e = Activation.exp(SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8)) - shift)
+            lanes += e
+            if store { UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self) }
+            j &+= 8
+        }
+        var s = lanes.sum()
+        while j < width {
+            let e = Activation.exp(row[j] - m)
+            if store { row[j] = e }
+            s += e
+            j &+= 1
+        }
+        return s
     }
 
     @inlinable @inline(__always)
