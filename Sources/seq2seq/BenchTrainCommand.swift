@@ -1,7 +1,94 @@
 import ArgumentParser
+import Foundation
+import Model
 
-// Not yet implemented: replaced by the module's owner.
+/// `seq2seq bench train`: times training steps on synthetic data (see `TrainBenchmark`).
 struct BenchTrain: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("BenchTrain is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Time training steps (forward, backward, clip 5, SGD) on synthetic full-length batches.",
+        discussion: """
+            Prints target tokens/s, source+target tokens/s and GFLOP/s, with FLOPs counted \
+            analytically exactly like the PyTorch peer. Presets: small (8000/8000 vocab, E256 H256 \
+            L2 B64 S16 T16) and medium (16000/16000, E512 H512 L2 B64 S20 T20); explicit flags \
+            override the preset. Figures are only meaningful from a release build.
+            """)
+
+    @Option(help: "small or medium.") var preset: String = "small"
+    @Option(help: "Source vocabulary size.") var sourceVocab: Int?
+    @Option(help: "Target vocabulary size.") var targetVocab: Int?
+    @Option(help: "Embedding size E.") var embedding: Int?
+    @Option(help: "Hidden size H.") var hidden: Int?
+    @Option(help: "Layers L.") var layers: Int?
+    @Option(help: "Batch size B.") var batchSize: Int?
+    @Option(help: "Source length S.") var sourceLength: Int?
+    @Option(help: "Target length T.") var targetLength: Int?
+    @Option(help: "Timed steps.") var steps: Int = 20
+    @Option(help: "Untimed warm-up steps.") var warmup: Int = 3
+    @Option(help: "BLAS threads (use 1 if anything else runs on a 2-core machine).") var threads: Int = 2
+    @Option(help: "text or json.") var format: String = "text"
+    @Flag(help: "Also report time per phase (GEMM kinds, LSTM pointwise, softmax, optimizer).") var profile = false
+
+    func validate() throws {
+        guard TrainBenchmark.preset(preset) != nil else { throw ValidationError("--preset must be small or medium, got \(preset)") }
+        guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }
+        guard steps >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--steps and --threads must be at least 1, --warmup at least 0") }
+        for (name, value) in [("--batch-size", batchSize), ("--source-length", sourceLength), ("--target-length", targetLength)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+        }
+        try benchmark().model.validate()
+    }
+
+    private func benchmark() -> TrainBenchmark {
+        var b = TrainBenchmark.preset(preset)!
+        if let sourceVocab { b.model.sourceVocabularySize = sourceVocab }
+        if let targetVocab { b.model.targetVocabularySize = targetVocab }
+        if let embedding { b.model.embedding = embedding }
+        if let hidden { b.model.hidden = hidden }
+        if let layers { b.model.layers = layers }
+        if let batchSize { b.batchSize = batchSize }
+        if let sourceLength { b.sourceLength = sourceLength }
+        if let targetLength { b.targetLength = targetLength }
+        return b
+    }
+
+    func run() throws {
+        let bench = benchmark()
+        let r = bench.run(steps: steps, warmup: warmup, threads: threads, profile: profile)
+        let m = bench.model
+        let sorted = r.stepSeconds.sorted()
+        if format == "json" {
+            var fields: [(String, String)] = [
+                ("preset", "\"\(preset)\""), ("source_vocab", "\(m.sourceVocabularySize)"),
+                ("target_vocab", "\(m.targetVocabularySize)"), ("embedding", "\(m.embedding)"), ("hidden", "\(m.hidden)"),
+                ("layers", "\(m.layers)"), ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
+                ("target_length", "\(bench.targetLength)"), ("threads", "\(threads)"), ("steps", "\(steps)"),
+                ("warmup", "\(warmup)"), ("step_ms_median", fmt(r.medianStepSeconds * 1e3)),
+                ("step_ms_min", fmt(sorted.first! * 1e3)), ("step_ms_max", fmt(sorted.last! * 1e3)),
+                ("target_tokens_per_s", fmt(r.targetTokensPerSecond)), ("tokens_per_s", fmt(r.tokensPerSecond)),
+                ("gflops", fmt(r.gflops)), ("gflop_per_step", fmt(bench.flopsPerStep / 1e9)),
+                ("first_loss", fmt(r.firstLoss)), ("last_loss", fmt(r.lastLoss)),
+                ("weights_checksum", "\"\(String(r.weightsChecksum, radix: 16))\""),
+            ]
+            if profile {
+                let phases = r.phases.map { "\"\($0.name)\":\(fmt($0.seconds / Double(steps) * 1e3))" }
+                fields.append(("phase_ms_per_step", "{\(phases.joined(separator: ","))}"))
+            }
+            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            return
+        }
+        print("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
+        print("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
+        print("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
+        print("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
+        if profile {
+            let total = r.stepSeconds.reduce(0, +)
+            let tracked = r.phases.reduce(0) { $0 + $1.seconds }
+            for (name, seconds) in r.phases.sorted(by: { $0.seconds > $1.seconds }) + [("other (embedding, dropout, gathers, timers)", total - tracked)] {
+                print("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(fmt(seconds / Double(steps) * 1e3)) ms/step  \(fmt(100 * seconds / total))%")
+            }
+        }
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.2f", x) }
 }

@@ -1,0 +1,56 @@
+import CBLAS
+
+/// Row-major single-precision GEMM on OpenBLAS, plus thread control.
+///
+/// `gemm` computes `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is [m×k] and `op(B)` is
+/// [k×n]. With `transA`, A is stored [k×m] (leading dimension ≥ m); with `transB`, B is stored [n×k].
+/// Weights are stored [out×in] and used with `transB: true`, which OpenBLAS runs as fast as NN.
+public enum BLAS {
+    /// Sets OpenBLAS's thread count. On this 2-core machine use 1 whenever another thread is busy:
+    /// oversubscribed BLAS threads collapse throughput (PLATFORM.md §3).
+    ///
+    /// Determinism (measured with OpenBLAS 0.3.21 pthread, `seq2seq bench train` weight checksums):
+    /// runs with the same thread count give bit-identical weights (sgemm splits the output, not the
+    /// sum), but 1 and 2 threads give different bits, because the blocking changes the summation
+    /// order. Keep the thread count fixed across a run and its resumption.
+    public static func setThreads(_ count: Int) {
+        openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The thread count OpenBLAS currently uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// `C = alpha·op(A)·op(B) + beta·C` (row-major). See the type's comment for the layouts.
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// The naive triple loop with the same contract as `gemm`, kept as its reference in tests.
+    /// Accumulates in Double so that it is the more exact of the two.
+    public static func referenceGemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += Double(av) * Double(bv)
+                }
+                let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+                c[i * ldc + j] = Float(Double(alpha) * sum + old)
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Row-wise softmax and log-softmax over a row-major [rows, V] matrix, in place.
+/// Max-subtracted so that large logits never overflow exp. Each row is done in separate passes
+/// (max, exp, sum, scale) because Swift vectorizes a plain elementwise loop but never a scalar
+/// reduction; the reductions use explicit SIMD8 lanes.
+public enum Softmax {
+    /// Turns each row of logits into probabilities; `logSumExp[r]` receives max + log Σ exp(x − max),
+    /// so that log p(j) = x_j − logSumExp[r] for the caller.
+    @inlinable
+    public static func softmaxRows(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = x + r &* width
+            let m = rowMax(row, width)
+            let sum = expAndSum(row, width, subtracting: m, store: true)
+            let inv = 1 / sum
+            for j in 0..<width { row[j] *= inv }
+            logSumExp[r] = m + logf(sum)
+        }
+    }
+
+    /// log-softmax of each row in place: x_j − max − log Σ exp(x − max).
+    @inlinable
+    public static func logSoftmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        for r in 0..<rows {
+            let row = x + r &* width
+            let m = rowMax(row, width)
+            let sum = expAndSum(row, width, subtracting: m, store: false)
+            let shift = m + logf(sum)
+            for j in 0..<width { row[j] -= shift }
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func rowMax(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j &+ 8 <= width {
+            let v = SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            j &+= 8
+        }
+        var m = lanes.max()
+        while j < width { if row[j] > m { m = row[j] }; j &+= 1 }
+        return m
+    }
+
+    /// Σ exp(x − m) over the row, optionally writing exp(x − m) back into it.
+    @inlinable @inline(__always)
+    static func expAndSum(_ row: UnsafeMutablePointer<Float>, _ width: Int, subtracting m: Float, store: Bool) -> Float {
+        var lanes = SIMD8<Float>()
+        let shift = SIMD8<Float>(repeating: m)
+        var j = 0
+        while j &+ 8 <= width {
+            let e = Activation.exp(SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8)) - shift)
+            lanes += e
+            if store { UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self) }
+            j &+= 8
+        }
+        var s = lanes.sum()
+        while j < width {
+            let e = Activation.exp(row[j] - m)
+            if store { row[j] = e }
+            s += e
+            j &+= 1
+        }
+        return s
+    }
+
+    @inlinable @inline(__always)
+    static func rowSum(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var j = 0
+        while j &+ 8 <= width {
+            lanes += SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            j &+= 8
+        }
+        var s = lanes.sum()
+        while j < width { s += row[j]; j &+= 1 }
+        return s
+    }
+}

@@ -1,0 +1,19 @@
+import Kernels
+
+/// Embedding lookup: row `id` of a table [V, E] per position. The padding id 0 never receives a
+/// gradient, so its row keeps its initial value and padded positions cannot leak into training.
+enum Embedding {
+    /// out[r] = table[ids[r]], out [ids.count, E].
+    static func forward(table: UnsafePointer<Float>, width: Int, ids: UnsafeBufferPointer<Int32>,
+                        into out: UnsafeMutablePointer<Float>) {
+        Vector.gatherRows(table, rows: ids, width: width, into: out)
+    }
+
+    /// gradTable[ids[r]] += outputGradient[r] for every id ≠ 0 (d lookup/d table is a selection).
+    static func backward(gradTable: UnsafeMutablePointer<Float>, width: Int, ids: UnsafeBufferPointer<Int32>,
+                         outputGradient: UnsafePointer<Float>) {
+        for (r, id) in ids.enumerated() where id != TokenID.pad {
+            Vector.axpy(1, outputGradient + r &* width, gradTable + Int(id) &* width, count: width)
+        }
+    }
+}

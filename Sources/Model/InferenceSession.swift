@@ -1,0 +1,92 @@
+import Kernels
+
+/// Incremental decoding over rows (hypotheses) for greedy and beam search. Row r of the state
+/// belongs to one hypothesis; `reorder` moves states when the beam keeps, copies or drops them
+/// (Marian's `select`). Holds per layer (h, c), [rows, H] each.
+public final class InferenceSession {
+    public let model: Seq2SeqModel
+    public private(set) var rowCount = 0
+    private var hidden: [FloatBuffer], cell: [FloatBuffer]
+    /// Scratch: [rows, E] embeddings, [rows, 4H] gates, [rows, H] tanh(c), reorder target.
+    private let input = FloatBuffer(), gates = FloatBuffer(), tanhCell = FloatBuffer()
+    private var spareHidden: [FloatBuffer], spareCell: [FloatBuffer]
+
+    public init(model: Seq2SeqModel) {
+        self.model = model
+        let l = model.config.layers
+        hidden = (0..<l).map { _ in FloatBuffer() }
+        cell = (0..<l).map { _ in FloatBuffer() }
+        spareHidden = (0..<l).map { _ in FloatBuffer() }
+        spareCell = (0..<l).map { _ in FloatBuffer() }
+    }
+
+    /// Encodes sentences (ids without </s>), rows = sources.count; row i = sentence i. An empty
+    /// sentence starts from the zero state.
+    public func encode(_ sources: [[Int32]]) {
+        let h = model.config.hidden
+        rowCount = sources.count
+        guard !sources.isEmpty else { return }
+        let padded = sources.map { $0.isEmpty ? [TokenID.pad] : $0 }
+        var rng = SeededGenerator(seed: 0)
+        model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng)
+        for l in 0..<model.config.layers {
+            hidden[l].reserve(rowCount * h).update(from: model.encoder[l].finalHidden, count: rowCount * h)
+            cell[l].reserve(rowCount * h).update(from: model.encoder[l].finalCell, count: rowCount * h)
+            for (r, s) in sources.enumerated() where s.isEmpty {
+                (hidden[l].pointer + r * h).update(repeating: 0, count: h)
+                (cell[l].pointer + r * h).update(repeating: 0, count: h)
+            }
+        }
+    }
+
+    /// For each live row, feeds previousTokens[r] (first step: <s>) and writes the log-softmax over
+    /// the target vocabulary into logProbs[r·V ..< (r+1)·V]. logProbs.count ≥ rowCount·V.
+    public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
+        let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
+        precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
+        precondition(logProbs.count >= rows * v, "step: logProbs holds \(logProbs.count) floats, needs rows·V = \(rows)·\(v)")
+        guard rows > 0 else { return }
+        let x0 = input.reserve(rows * e)
+        previousTokens.withUnsafeBufferPointer {
+            Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
+        }
+        let g = gates.reserve(rows * 4 * h), tc = tanhCell.reserve(rows * h)
+        var x = UnsafePointer(x0)
+        for (l, layer) in model.decoder.enumerated() {
+            let hp = hidden[l].pointer, cp = cell[l].pointer
+            for r in 0..<rows { (g + r * 4 * h).update(from: layer.bias, count: 4 * h) }
+            BLAS.gemm(transB: true, m: rows, n: 4 * h, k: layer.inputSize, a: x, lda: layer.inputSize,
+                      b: layer.wx, ldb: layer.inputSize, beta: 1, c: g, ldc: 4 * h)
+            BLAS.gemm(transB: true, m: rows, n: 4 * h, k: h, a: hp, lda: h, b: layer.wh, ldb: h, beta: 1, c: g, ldc: 4 * h)
+            // In place: each element of (h, c) is read before it is overwritten.
+            LSTMLayer.pointwiseForward(gates: g, previousCell: cp, previousHidden: hp, cell: cp, hidden: hp,
+                                       tanhCell: tc, rows: rows, width: h, mask: nil)
+            x = UnsafePointer(hp)
+        }
+        let out = logProbs.baseAddress!
+        model.output.logits(input: x, rows: rows, into: out)
+        Softmax.logSoftmaxRows(out, rows: rows, width: v)
+    }
+
+    /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount
+    /// becomes rows.count.
+    public func reorder(_ rows: [Int32]) {
+        let h = model.config.hidden
+        precondition(rows.allSatisfy { $0 >= 0 && Int($0) < rowCount }, "reorder: row index outside 0..<\(rowCount)")
+        for l in 0..<model.config.layers {
+            let nh = spareHidden[l].reserve(rows.count * h), nc = spareCell[l].reserve(rows.count * h)
+            rows.withUnsafeBufferPointer {
+                Vector.gatherRows(hidden[l].pointer, rows: $0, width: h, into: nh)
+                Vector.gatherRows(cell[l].pointer, rows: $0, width: h, into: nc)
+            }
+            swap(&hidden[l], &spareHidden[l])
+            swap(&cell[l], &spareCell[l])
+        }
+        rowCount = rows.count
+    }
+
+    /// Layer l's hidden state of row r, [H] (for tests and diagnostics).
+    public func hiddenState(layer l: Int, row r: Int) -> [Float] {
+        Array(UnsafeBufferPointer(start: hidden[l].pointer + r * model.config.hidden, count: model.config.hidden))
+    }
+}

@@ -1,2 +1,0 @@
-// Model module: see README "Modules".
-enum _ModelPlaceholder {}

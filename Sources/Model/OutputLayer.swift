@@ -1,0 +1,78 @@
+import Kernels
+
+/// Linear output layer plus softmax cross-entropy, over the P rows that have a real target.
+///
+/// `W` [V, H], `b` [V]: logits z = h·Wᵀ + b [P, V]; loss = Σ_r (logsumexp(z_r) − z_r[y_r]) in nats.
+/// Backward implements dz = softmax(z) − onehot(y), dW += dzᵀ·h, db += Σ dz, dh = dz·W.
+final class OutputLayer {
+    let vocabulary: Int
+    let hidden: Int
+    let weight, bias, gradWeight, gradBias: UnsafeMutablePointer<Float>
+
+    private(set) var rows = 0
+    private var input: UnsafePointer<Float>?
+    private var targets: [Int32] = []
+    /// [P, V]: logits, then probabilities after `forward`, then dz during `backward`.
+    let logits = FloatBuffer()
+    /// [P]: log Σ exp of each row.
+    let logSumExp = FloatBuffer()
+    /// [P, H]: dL/dh after `backward`.
+    let inputGradient = FloatBuffer()
+    var profiler: PhaseProfiler?
+
+    init(vocabulary: Int, hidden: Int, store: ParameterStore) {
+        self.vocabulary = vocabulary
+        self.hidden = hidden
+        let w = store.view("output.weight"), b = store.view("output.bias")
+        precondition(w.count == vocabulary * hidden && b.count == vocabulary)
+        (weight, gradWeight, bias, gradBias) = (w.values, w.gradients, b.values, b.gradients)
+    }
+
+    static func layout(vocabulary: Int, hidden: Int) -> [(name: String, shape: [Int])] {
+        [("output.weight", [vocabulary, hidden]), ("output.bias", [vocabulary])]
+    }
+
+    /// z = b + h·Wᵀ for `rows` rows of `input` [rows, H] into `out` [rows, V].
+    func logits(input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows { (out + r &* vocabulary).update(from: bias, count: vocabulary) }
+        BLAS.gemm(transB: true, m: rows, n: vocabulary, k: hidden, a: input, lda: hidden,
+                  b: weight, ldb: hidden, beta: 1, c: out, ldc: vocabulary)
+    }
+
+    /// Summed negative log-likelihood of `targets` (all non-pad) given `input` [P, H], kept alive
+    /// until `backward`.
+    func forward(input: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>) -> Double {
+        let p = targets.count, v = vocabulary
+        rows = p
+        self.input = input
+        self.targets.removeAll(keepingCapacity: true)
+        self.targets.append(contentsOf: targets)
+        let z = self.logits.reserve(p * v), lse = logSumExp.reserve(p)
+        timed(profiler, "gemm: output") { logits(input: input, rows: p, into: z) }
+        return timed(profiler, "softmax") {
+            var loss = 0.0
+            // The target logit must be read before the row is overwritten by its probabilities.
+            for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
+            Softmax.softmaxRows(z, rows: p, width: v, logSumExp: lse)
+            for r in 0..<p { loss += Double(lse[r]) }
+            return loss
+        }
+    }
+
+    /// Adds weight gradients; leaves dL/dh in `inputGradient` [P, H].
+    func backward() {
+        guard let input else { preconditionFailure("OutputLayer.backward before forward") }
+        let p = rows, v = vocabulary
+        let dz = logits.pointer
+        timed(profiler, "softmax") {
+            for r in 0..<p { dz[r &* v &+ Int(targets[r])] -= 1 }
+            Vector.addColumnSums(of: dz, rows: p, width: v, into: gradBias)
+        }
+        let dh = inputGradient.reserve(p * hidden)
+        timed(profiler, "gemm: output backward") {
+            BLAS.gemm(transA: true, m: v, n: hidden, k: p, a: dz, lda: v, b: input, ldb: hidden,
+                      beta: 1, c: gradWeight, ldc: hidden)
+            BLAS.gemm(m: p, n: hidden, k: v, a: dz, lda: v, b: weight, ldb: hidden, beta: 0, c: dh, ldc: hidden)
+        }
+    }
+}

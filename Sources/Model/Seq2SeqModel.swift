@@ -1,0 +1,230 @@
+import Kernels
+
+/// The encoder-decoder LSTM of Sutskever, Vinyals & Le (2014).
+///
+/// Source embeddings → L-layer LSTM encoder reading each source sentence reversed (by default) →
+/// its final (h, c) of every layer starts the L-layer decoder → target embeddings of <s> y1…yn feed
+/// the decoder (teacher forcing) → linear output → softmax cross-entropy over y1…yn </s>, padding
+/// masked. Dropout (Zaremba et al. 2014) on the outputs of every layer but the encoder's top one
+/// (between layers, and before the output layer). Initialisation U(−0.08, 0.08), forget bias 1.
+///
+/// Everything runs time-major on [steps·B, ·] matrices; workspaces live in the layers and grow only
+/// when a larger batch arrives, so a training step allocates nothing after warm-up.
+public final class Seq2SeqModel {
+    public let config: ModelConfig
+    public let parameters: ParameterStore
+
+    let encoder: [LSTMLayer]
+    let decoder: [LSTMLayer]
+    let output: OutputLayer
+    let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, count: Int)
+
+    // Workspaces of the last forward pass.
+    /// [S·B] source ids in reading order (reversed per sentence if configured), 0 after the end.
+    private var sourceIDs: [Int32] = []
+    /// [S·B]: 1 for a real source step, 0 for padding.
+    private let sourceMask = FloatBuffer()
+    /// [S·B, E] and [T·B, E].
+    private let encoderInput = FloatBuffer(), decoderInput = FloatBuffer()
+    /// Per dropout site: the scaled keep mask and the dropped activations, [steps·B, H].
+    private let encoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
+    private let decoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
+    private var dropoutActive = false
+    /// Positions t·B+b with a real target, and those targets.
+    private var targetPositions: [Int32] = []
+    private var targets: [Int32] = []
+    /// [P, H] decoder top outputs at the target positions; [T·B, H] gradient of the decoder top.
+    private let outputRows = FloatBuffer(), topGradient = FloatBuffer()
+    private var lastShape = (batch: 0, source: 0, target: 0)
+    private var lastBatch: Batch?
+    /// Per-phase timing (bench only); nil normally.
+    public var profiler: PhaseProfiler? {
+        didSet {
+            for layer in encoder + decoder { layer.profiler = profiler }
+            output.profiler = profiler
+        }
+    }
+
+    /// Builds the network and draws its initial weights from `seed` (same seed, same weights).
+    public init(config: ModelConfig, seed: UInt64) {
+        precondition((try? config.validate()) != nil, "invalid ModelConfig: \(config)")
+        self.config = config
+        let (e, h, l) = (config.embedding, config.hidden, config.layers)
+        let store = ParameterStore(layout: Seq2SeqModel.layout(config))
+        parameters = store
+        sourceEmbedding = store.view("source_embedding")
+        targetEmbedding = store.view("target_embedding")
+        encoder = (0..<l).map { LSTMLayer(inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "encoder.l\($0)") }
+        decoder = (0..<l).map { LSTMLayer(inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "decoder.l\($0)") }
+        output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
+        encoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
+        decoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
+
+        var rng = SeededGenerator(seed: seed)
+        for i in 0..<parameters.count { parameters.values[i] = rng.nextFloat(in: -0.08, 0.08) }
+        for layer in encoder + decoder {
+            // Forget gate (second quarter of the i, f, g, o block) starts open.
+            (layer.bias + h).update(repeating: 1, count: h)
+        }
+    }
+
+    /// Tensor names and shapes in store (and checkpoint) order.
+    public static func layout(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
+        let (e, h) = (config.embedding, config.hidden)
+        var layout: [(name: String, shape: [Int])] = [
+            ("source_embedding", [config.sourceVocabularySize, e]),
+            ("target_embedding", [config.targetVocabularySize, e]),
+        ]
+        for side in ["encoder", "decoder"] {
+            for l in 0..<config.layers {
+                layout += LSTMLayer.layout(prefix: "\(side).l\(l)", inputSize: l == 0 ? e : h, hidden: h)
+            }
+        }
+        return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
+    }
+
+    /// Forward and backward pass over one batch. ADDS the gradient of `lossSum` (the summed NLL in
+    /// nats over non-pad targets, not its mean) into `parameters.gradients`; the caller scales
+    /// (e.g. by 1/tokens or 1/B) with `scaleGradients` if it wants a mean.
+    public func trainStep(_ batch: Batch, dropoutSeed: UInt64) -> (lossSum: Double, tokens: Int) {
+        let loss = forward(batch, dropoutSeed: config.dropout > 0 ? dropoutSeed : nil)
+        backward()
+        return (loss, targets.count)
+    }
+
+    /// Forward only, no dropout: (summed NLL in nats, counted target tokens).
+    public func evaluate(_ batch: Batch) -> (lossSum: Double, tokens: Int) {
+        let loss = forward(batch, dropoutSeed: nil)
+        return (loss, targets.count)
+    }
+
+    // MARK: Forward
+
+    /// Runs the network over `batch` and returns the summed NLL; dropout when a seed is given.
+    func forward(_ batch: Batch, dropoutSeed: UInt64?) -> Double {
+        let (b, s, t) = (batch.batchSize, batch.sourceLength, batch.targetLength)
+        let (e, h, layers) = (config.embedding, config.hidden, config.layers)
+        var rng = SeededGenerator(seed: dropoutSeed ?? 0)
+        dropoutActive = dropoutSeed != nil && config.dropout > 0
+        lastShape = (b, s, t)
+        lastBatch = batch
+
+        encode(batch, dropout: dropoutActive, rng: &rng)
+
+        let decoderInput = self.decoderInput.reserve(t * b * e)
+        batch.targetInput.withUnsafeBufferPointer {
+            Embedding.forward(table: targetEmbedding.values, width: e, ids: $0, into: decoderInput)
+        }
+        var x = UnsafePointer(decoderInput)
+        for l in 0..<layers {
+            decoder[l].forward(input: x, steps: t, batch: b, initialHidden: encoder[l].finalHidden,
+                               initialCell: encoder[l].finalCell, mask: nil)
+            x = UnsafePointer(decoder[l].outputs)
+            if dropoutActive { x = dropout(x, count: t * b * h, site: decoderDropout[l], rng: &rng) }
+        }
+
+        // Only rows with a real target reach the output layer: padding costs no GEMM work.
+        targetPositions.removeAll(keepingCapacity: true)
+        targets.removeAll(keepingCapacity: true)
+        for (position, id) in batch.targetOutput.enumerated() where id != TokenID.pad {
+            targetPositions.append(Int32(position))
+            targets.append(id)
+        }
+        let rows = outputRows.reserve(targets.count * h)
+        targetPositions.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: h, into: rows) }
+        return targets.withUnsafeBufferPointer { output.forward(input: rows, targets: $0) }
+    }
+
+    /// Runs the encoder over the batch's sources; afterwards `encoder[l].finalHidden/finalCell` hold
+    /// each layer's state after each sentence's last real token. Dropout when `dropout` is set.
+    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator) {
+        let (b, s) = (batch.batchSize, batch.sourceLength)
+        let (e, h, layers) = (config.embedding, config.hidden, config.layers)
+        prepareSource(batch)
+        let encoderInput = self.encoderInput.reserve(s * b * e)
+        sourceIDs.withUnsafeBufferPointer {
+            Embedding.forward(table: sourceEmbedding.values, width: e, ids: $0, into: encoderInput)
+        }
+        var x = UnsafePointer(encoderInput)
+        for l in 0..<layers {
+            encoder[l].forward(input: x, steps: s, batch: b, initialHidden: nil, initialCell: nil,
+                               mask: UnsafePointer(sourceMask.pointer))
+            x = UnsafePointer(encoder[l].outputs)
+            if applyDropout && l < layers - 1 { x = dropout(x, count: s * b * h, site: encoderDropout[l], rng: &rng) }
+        }
+    }
+
+    /// Fills `sourceIDs` in reading order and `sourceMask`: step t of sentence b reads token
+    /// len_b−1−t when reversed (t otherwise) while t < len_b, and is padding afterwards.
+    private func prepareSource(_ batch: Batch) {
+        let (b, s) = (batch.batchSize, batch.sourceLength)
+        sourceIDs.removeAll(keepingCapacity: true)
+        sourceIDs.append(contentsOf: repeatElement(0, count: s * b))
+        let mask = sourceMask.reserve(s * b)
+        for row in 0..<b {
+            let length = Int(batch.sourceLengths[row])
+            for step in 0..<s {
+                let real = step < length
+                mask[step * b + row] = real ? 1 : 0
+                if real {
+                    let read = config.reverseSource ? length - 1 - step : step
+                    sourceIDs[step * b + row] = batch.source[read * b + row]
+                }
+            }
+        }
+    }
+
+    /// Inverted dropout: keeps each unit with probability 1−p and scales it by 1/(1−p).
+    private func dropout(_ x: UnsafePointer<Float>, count: Int, site: (mask: FloatBuffer, output: FloatBuffer),
+                         rng: inout SeededGenerator) -> UnsafePointer<Float> {
+        let p = config.dropout, keep = 1 / (1 - config.dropout)
+        let mask = site.mask.reserve(count), out = site.output.reserve(count)
+        for i in 0..<count { mask[i] = rng.nextUnitFloat() < p ? 0 : keep }
+        for i in 0..<count { out[i] = x[i] * mask[i] }
+        return UnsafePointer(out)
+    }
+
+    // MARK: Backward
+
+    /// Backward through the last `forward`, adding into `parameters.gradients`.
+    func backward() {
+        guard let batch = lastBatch else { preconditionFailure("backward before forward") }
+        let (b, s, t) = lastShape
+        let (e, h, layers) = (config.embedding, config.hidden, config.layers)
+        _ = e
+
+        output.backward()
+        let top = topGradient.reserve(t * b * h)
+        top.update(repeating: 0, count: t * b * h)
+        let dRows = output.inputGradient.pointer
+        for (r, position) in targetPositions.enumerated() {
+            (top + Int(position) * h).update(from: dRows + r * h, count: h)
+        }
+        var gradient = top
+        for l in stride(from: layers - 1, through: 0, by: -1) {
+            if dropoutActive { applyMask(decoderDropout[l].mask.pointer, to: gradient, count: t * b * h) }
+            decoder[l].backward(outputGradient: gradient, finalHiddenGradient: nil, finalCellGradient: nil,
+                                computeInputGradient: true)
+            gradient = decoder[l].inputGradient.pointer
+        }
+        batch.targetInput.withUnsafeBufferPointer {
+            Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient)
+        }
+
+        var upper: UnsafeMutablePointer<Float>? = nil   // the encoder's top outputs are unused
+        for l in stride(from: layers - 1, through: 0, by: -1) {
+            if let upper, dropoutActive { applyMask(encoderDropout[l].mask.pointer, to: upper, count: s * b * h) }
+            encoder[l].backward(outputGradient: upper.map { UnsafePointer($0) },
+                                finalHiddenGradient: decoder[l].initialHiddenGradient,
+                                finalCellGradient: decoder[l].initialCellGradient, computeInputGradient: true)
+            upper = encoder[l].inputGradient.pointer
+        }
+        sourceIDs.withUnsafeBufferPointer {
+            Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper!)
+        }
+    }
+
+    private func applyMask(_ mask: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] *= mask[i] }
+    }
+}

@@ -1,0 +1,106 @@
+import Kernels
+
+/// Times training steps of the model on synthetic full-length batches, the same step and FLOP
+/// count as the PyTorch peer (shared/peers/torch_seq2seq.py), so that GFLOP/s figures compare.
+///
+/// One step: zero gradients, `trainStep`, scale to the mean-token loss, clip the global norm at 5,
+/// SGD with lr 0.7 (the paper's). FLOPs, counted analytically from the GEMMs only:
+/// per time step an L-layer stack does 2·B·4H·((E+H) + (L−1)·2H); the output layer 2·B·T·H·V;
+/// a training step is 3 × (encoder + decoder + output) forward FLOPs (forward, dX and dW).
+public struct TrainBenchmark: Sendable {
+    public var model: ModelConfig
+    /// B, S, T
+    public var batchSize: Int, sourceLength: Int, targetLength: Int
+
+    public init(model: ModelConfig, batchSize: Int, sourceLength: Int, targetLength: Int) {
+        self.model = model
+        self.batchSize = batchSize
+        self.sourceLength = sourceLength
+        self.targetLength = targetLength
+    }
+
+    /// The peer's named sizes.
+    public static func preset(_ name: String) -> TrainBenchmark? {
+        switch name {
+        case "small":
+            return TrainBenchmark(model: ModelConfig(sourceVocabularySize: 8000, targetVocabularySize: 8000,
+                                                     embedding: 256, hidden: 256, layers: 2),
+                                  batchSize: 64, sourceLength: 16, targetLength: 16)
+        case "medium":
+            return TrainBenchmark(model: ModelConfig(sourceVocabularySize: 16000, targetVocabularySize: 16000,
+                                                     embedding: 512, hidden: 512, layers: 2),
+                                  batchSize: 64, sourceLength: 20, targetLength: 20)
+        default: return nil
+        }
+    }
+
+    /// GEMM FLOPs of one training step (the peer's `train_flops`).
+    public var flopsPerStep: Double {
+        let (b, e, h, l) = (Double(batchSize), Double(model.embedding), Double(model.hidden), Double(model.layers))
+        let stack = 2 * b * 4 * h * ((e + h) + (l - 1) * 2 * h)
+        let forward = Double(sourceLength) * stack + Double(targetLength) * stack
+            + 2 * b * Double(targetLength) * h * Double(model.targetVocabularySize)
+        return 3 * forward
+    }
+
+    public struct Result: Sendable {
+        /// Wall time of every timed step, seconds.
+        public var stepSeconds: [Double]
+        public var medianStepSeconds: Double
+        /// B·T / median step time; B·(S+T) / median step time.
+        public var targetTokensPerSecond: Double, tokensPerSecond: Double
+        public var gflops: Double
+        public var firstLoss: Double, lastLoss: Double
+        /// Time per phase summed over the timed steps (seconds), when profiling was on.
+        public var phases: [(name: String, seconds: Double)]
+        /// FNV-1a over the final weights' bits: equal runs must print equal checksums.
+        public var weightsChecksum: UInt64
+    }
+
+    /// Synthetic batches as in the peer: ids uniform in 4..<V, every sentence full length, the
+    /// target's last token </s>; `count` batches cycled.
+    public func batches(count: Int, seed: UInt64) -> [Batch] {
+        var rng = SeededGenerator(seed: seed)
+        func id(_ v: Int) -> Int32 { Int32(4 + Int(rng.next() % UInt64(v - 4))) }
+        return (0..<count).map { _ in
+            let sources = (0..<batchSize).map { _ in (0..<sourceLength).map { _ in id(model.sourceVocabularySize) } }
+            let targets = (0..<batchSize).map { _ in (0..<(targetLength - 1)).map { _ in id(model.targetVocabularySize) } }
+            return Batch(sources: sources, targets: targets)
+        }
+    }
+
+    /// Runs `warmup` untimed then `steps` timed steps with `threads` BLAS threads.
+    public func run(steps: Int, warmup: Int, threads: Int, seed: UInt64 = 1234, profile: Bool = false) -> Result {
+        precondition(steps >= 1 && targetLength >= 1 && sourceLength >= 1 && batchSize >= 1)
+        BLAS.setThreads(threads)
+        let network = Seq2SeqModel(config: model, seed: seed)
+        network.profiler = profile ? PhaseProfiler() : nil
+        let data = batches(count: 4, seed: seed)
+        let sgd = SGD()
+        let clock = ContinuousClock()
+        var times: [Double] = [], losses: [Double] = []
+        for i in 0..<(warmup + steps) {
+            if i == warmup { network.profiler?.reset() }
+            let start = clock.now
+            timed(network.profiler, "optimizer: zero, clip, SGD") { network.parameters.zeroGradients() }
+            let r = network.trainStep(data[i % data.count], dropoutSeed: UInt64(i))
+            timed(network.profiler, "optimizer: zero, clip, SGD") {
+                scaleGradients(network.parameters, by: 1 / Float(r.tokens))
+                _ = clipGradientNorm(network.parameters, maxNorm: 5)
+                sgd.step(network.parameters, learningRate: 0.7)
+            }
+            let elapsed = clock.now - start
+            if i >= warmup {
+                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                losses.append(r.lossSum / Double(r.tokens))
+            }
+        }
+        let median = times.sorted()[times.count / 2]
+        return Result(
+            stepSeconds: times, medianStepSeconds: median,
+            targetTokensPerSecond: Double(batchSize * targetLength) / median,
+            tokensPerSecond: Double(batchSize * (sourceLength + targetLength)) / median,
+            gflops: flopsPerStep / median / 1e9, firstLoss: losses.first!, lastLoss: losses.last!,
+            phases: network.profiler?.totals ?? [], weightsChecksum: network.parameters.checksum())
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Kernels
+import Testing
+
+private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
+    (0..<count).map { _ in rng.nextFloat(in: -1, 1) }
+}
+
+@Suite struct GemmTests {
+    /// Awkward shapes, every transpose combination, alpha/beta ≠ trivial.
+    @Test(arguments: [(1, 1, 1), (3, 7, 17), (17, 3, 7), (7, 17, 1), (1, 17, 3), (33, 65, 17)],
+          [(false, false), (true, false), (false, true), (true, true)])
+    func gemmMatchesReference(shape: (Int, Int, Int), transposes: (Bool, Bool)) {
+        let (m, n, k) = shape
+        let (ta, tb) = transposes
+        var rng = SeededGenerator(seed: UInt64(m * 1000 + n * 10 + k))
+        // Padded leading dimensions so that lda/ldb/ldc are honoured, not assumed.
+        let lda = (ta ? m : k) + 2, ldb = (tb ? k : n) + 1, ldc = n + 3
+        let a = randomArray((ta ? k : m) * lda, &rng), b = randomArray((tb ? n : k) * ldb, &rng)
+        let c0 = randomArray(m * ldc, &rng)
+        var fast = c0, slow = c0
+        BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: 0.3, c: &fast, ldc: ldc)
+        BLAS.referenceGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+                           beta: 0.3, c: &slow, ldc: ldc)
+        let worst = zip(fast, slow).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-5 * Float(k + 1), "max diff \(worst)")
+    }
+
+    @Test func betaZeroIgnoresGarbage() {
+        var c: [Float] = [.nan, .nan]
+        BLAS.gemm(m: 1, n: 2, k: 1, a: [2], lda: 1, b: [3, 4], ldb: 2, beta: 0, c: &c, ldc: 2)
+        #expect(c == [6, 8])
+    }
+
+    /// Two threads must give the same bits run after run (the training determinism rests on it).
+    @Test func twoThreadsAreReproducible() {
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        var rng = SeededGenerator(seed: 77)
+        let (m, n, k) = (96, 300, 130)
+        let a = randomArray(m * k, &rng), b = randomArray(n * k, &rng)
+        var first = [Float](repeating: 0, count: m * n), second = first
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &first, ldc: n)
+        BLAS.gemm(transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &second, ldc: n)
+        #expect(first == second)
+        BLAS.setThreads(before)
+    }
+
+    @Test func threadsCanBeSet() {
+        let before = BLAS.threads
+        BLAS.setThreads(1)
+        #expect(BLAS.threads == 1)
+        BLAS.setThreads(before)
+    }
+}
+
+@Suite struct ActivationTests {
+    @Test func tanhAndSigmoidMatchLibm() {
+        var worstTanh = 0.0, worstSigmoid = 0.0
+        var x: Float = -20
+        while x <= 20 {
+            worstTanh = max(worstTanh, abs(Double(Activation.tanh(x)) - Foundation.tanh(Double(x))))
+            worstSigmoid = max(worstSigmoid, abs(Double(Activation.sigmoid(x)) - 1 / (1 + Foundation.exp(-Double(x)))))
+            x += 0.001
+        }
+        #expect(worstTanh <= 1e-6, "tanh max error \(worstTanh)")
+        #expect(worstSigmoid <= 1e-6, "sigmoid max error \(worstSigmoid)")
+        #expect(Activation.tanh(0) == 0)
+        #expect(Activation.tanh(1000) <= 1 && Activation.tanh(-1000) >= -1)
+    }
+
+    @Test func expMatchesLibm() {
+        var worst = 0.0
+        var x: Float = -87
+        while x <= 88 {
+            let reference = Foundation.exp(Double(x))
+            worst = max(worst, abs(Double(Activation.exp(x)) - reference) / reference)
+            x += 0.0137
+        }
+        #expect(worst <= 5e-7, "exp max relative error \(worst)")
+        #expect(Activation.exp(0) == 1)
+        #expect(Activation.exp(-1000) < 1e-37 && Activation.exp(-1000) >= 0)
+    }
+
+    @Test func buffersMatchScalar() {
+        var rng = SeededGenerator(seed: 3)
+        var a = randomArray(37, &rng).map { $0 * 8 }
+        let original = a
+        a.withUnsafeMutableBufferPointer { Activation.tanh($0) }
+        #expect(a == original.map { Activation.tanh($0) })
+        a = original
+        a.withUnsafeMutableBufferPointer { Activation.sigmoid($0) }
+        #expect(a == original.map { Activation.sigmoid($0) })
+    }
+
+    @Test(arguments: [-3.0, -0.5, 0.0, 0.7, 2.5] as [Float])
+    func derivativesMatchFiniteDifferences(x: Float) {
+        let h = 1e-3
+        let dt = (Foundation.tanh(Double(x) + h) - Foundation.tanh(Double(x) - h)) / (2 * h)
+        #expect(abs(Double(Activation.tanhDerivative(output: Activation.tanh(x))) - dt) < 1e-5)
+        func s(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        let ds = (s(Double(x) + h) - s(Double(x) - h)) / (2 * h)
+        #expect(abs(Double(Activation.sigmoidDerivative(output: Activation.sigmoid(x))) - ds) < 1e-5)
+    }
+}
+
+@Suite struct SoftmaxTests {
+    @Test(arguments: [1, 3, 17, 300, 513])
+    func logSoftmaxMatchesDouble(width: Int) {
+        var rng = SeededGenerator(seed: UInt64(width))
+        let rows = 3
+        let x = randomArray(rows * width, &rng).map { $0 * 30 }
+        var log = x, probabilities = x
+        var lse = [Float](repeating: 0, count: rows)
+        log.withUnsafeMutableBufferPointer { Softmax.logSoftmaxRows($0.baseAddress!, rows: rows, width: width) }
+        probabilities.withUnsafeMutableBufferPointer { p in
+            lse.withUnsafeMutableBufferPointer { Softmax.softmaxRows(p.baseAddress!, rows: rows, width: width, logSumExp: $0.baseAddress!) }
+        }
+        for r in 0..<rows {
+            let row = x[(r * width)..<((r + 1) * width)].map(Double.init)
+            let m = row.max()!
+            let reference = m + Foundation.log(row.map { Foundation.exp($0 - m) }.reduce(0, +))
+            #expect(abs(Double(lse[r]) - reference) < 1e-4)
+            for j in 0..<width {
+                #expect(abs(Double(log[r * width + j]) - (row[j] - reference)) < 1e-4)
+                #expect(abs(Double(probabilities[r * width + j]) - Foundation.exp(row[j] - reference)) < 1e-6)
+            }
+        }
+    }
+}
+
+@Suite struct VectorTests {
+    @Test(arguments: [0, 1, 7, 8, 17, 5000])
+    func sumOfSquares(count: Int) {
+        var rng = SeededGenerator(seed: 9)
+        let x = randomArray(count, &rng)
+        let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let got = x.withUnsafeBufferPointer { Vector.sumOfSquares($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count) }
+        #expect(abs(got - expected) <= 1e-5 * max(1, expected))
+    }
+
+    @Test func columnSumsAndRowVector() {
+        var x: [Float] = [1, 2, 3, 4, 5, 6]   // [2, 3]
+        var sums: [Float] = [10, 0, 0]
+        Vector.addColumnSums(of: x, rows: 2, width: 3, into: &sums)
+        #expect(sums == [15, 7, 9])
+        Vector.addRowVector([1, 1, 2], to: &x, rows: 2, width: 3)
+        #expect(x == [2, 3, 5, 5, 6, 8])
+    }
+
+    @Test func workspaceGrowsOnlyWhenNeeded() {
+        let buffer = FloatBuffer()
+        let p = buffer.reserve(100)
+        #expect(buffer.reserve(50) == p)
+        #expect(buffer.capacity == 100)
+        buffer.reserve(200)
+        #expect(buffer.capacity == 200)
+    }
+}
+
+@Suite struct SeededGeneratorTests {
+    @Test func deterministicAndCodable() throws {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+        for _ in 0..<10 { #expect(a.next() == b.next()) }
+        let data = try JSONEncoder().encode(a)
+        var c = try JSONDecoder().decode(SeededGenerator.self, from: data)
+        #expect(a.next() == c.next())
+        #expect(SeededGenerator(seed: 1) != SeededGenerator(seed: 2))
+    }
+
+    @Test func unitFloatsAreInRangeAndSpread() {
+        var rng = SeededGenerator(seed: 5)
+        var sum = 0.0
+        for _ in 0..<10000 {
+            let u = rng.nextUnitFloat()
+            #expect(u >= 0 && u < 1)
+            sum += Double(u)
+        }
+        #expect(abs(sum / 10000 - 0.5) < 0.02)
+    }
+}
