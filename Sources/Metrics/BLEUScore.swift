@@ -31,6 +31,9 @@ public struct BLEUScore: Equatable, Sendable {
         return "\(head) = \(Format.fixed(score, width)) \(verbose)"
     }
 
+    /// The score alone, `f"{score:.{width}f}"` (sacreBLEU's `--score-only`).
+    public func formattedScore(width: Int = 2) -> String { Format.fixed(score, width) }
+
     /// One JSON object (indent 1, like sacreBLEU's) with the full-precision score, the statistics
     /// and the signature's fields.
     public func json(signature: String, width: Int = 2, indent: Bool = true) -> String {

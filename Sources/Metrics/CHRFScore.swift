@@ -11,6 +11,9 @@ public struct CHRFScore: Equatable, Sendable {
         return "\(head) = \(Format.fixed(score, width))"
     }
 
+    /// The score alone, `f"{score:.{width}f}"` (sacreBLEU's `--score-only`).
+    public func formattedScore(width: Int = 2) -> String { Format.fixed(score, width) }
+
     /// One JSON object with the full-precision score and the signature's fields.
     public func json(signature: String, width: Int = 2, indent: Bool = true) -> String {
         var fields: [(String, String)] = [
