@@ -1,7 +1,198 @@
 import ArgumentParser
+import Foundation
+import Metrics
 
-// Not yet implemented: replaced by the module's owner.
+/// `seq2seq bleu REF [REF...] [-i HYP]`: BLEU or chrF exactly as sacreBLEU 2.6's command prints them.
+///
+/// Output choices: `--format text` (default) prints sacreBLEU's `-f text` line with width 1 like its
+/// command (`--width` changes it); `--format json` prints one object like sacreBLEU's `-f json` but with
+/// the full-precision score and the statistics (precisions, counts, totals, bp, ratio, hyp_len,
+/// ref_len). `--sentence` prints one line per segment (compact JSON objects with `--format json`,
+/// where sacreBLEU always prints text). The signature's version is `seq2seq-<version>`, so a line can
+/// never be mistaken for one printed by sacreBLEU itself.
 struct Bleu: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("Bleu is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bleu",
+        abstract: "Score hypotheses with BLEU or chrF, agreeing with sacreBLEU 2.6.",
+        discussion: """
+            Lines are read like sacreBLEU's command reads them: split on \\n (on \\n, \\r\\n and \\r for \
+            standard input), trailing whitespace stripped. Several REF files give several references \
+            per segment. Tab-separated multi-system input on standard input is not supported: a tab is \
+            part of the hypothesis.
+            """)
+
+    @Argument(help: "Reference file(s), one segment per line.")
+    var references: [String]
+
+    @Option(name: [.customShort("i"), .customLong("input")], help: "Hypothesis file (default: standard input).")
+    var input: String?
+
+    @Option(help: "BLEU tokenizer: 13a, intl, char or none.")
+    var tokenize: String = "13a"
+
+    @Flag(help: "Case-insensitive scoring (BLEU and chrF).")
+    var lowercase = false
+
+    @Option(help: "BLEU smoothing: exp, floor, add-k or none.")
+    var smooth: String = "exp"
+
+    @Option(help: "Value for floor (default 0.1) and add-k (default 1) smoothing.")
+    var smoothValue: Double?
+
+    @Option(help: "bleu or chrf.")
+    var metric: String = "bleu"
+
+    @Option(help: "chrF word n-gram order; 2 gives chrF++.")
+    var chrfWordOrder: Int = 0
+
+    @Option(help: "text or json.")
+    var format: String = "text"
+
+    @Flag(help: "Print only the score.")
+    var scoreOnly = false
+
+    @Flag(help: "One sentence-level score per line (BLEU with effective order, as sacreBLEU does).")
+    var sentence = false
+
+    @Option(help: "Decimals of the printed score (sacreBLEU's command default is 1).")
+    var width: Int = 1
+
+    func validate() throws {
+        if references.isEmpty { throw ValidationError("give at least one reference file") }
+        if BLEUTokenizer(rawValue: tokenize) == nil {
+            throw ValidationError("--tokenize must be one of 13a, intl, char, none; got '\(tokenize)'")
+        }
+        if BLEU.Smoothing(rawValue: smooth) == nil {
+            throw ValidationError("--smooth must be one of exp, floor, add-k, none; got '\(smooth)'")
+        }
+        if metric != "bleu" && metric != "chrf" { throw ValidationError("--metric must be bleu or chrf; got '\(metric)'") }
+        if format != "text" && format != "json" { throw ValidationError("--format must be text or json; got '\(format)'") }
+        if chrfWordOrder < 0 { throw ValidationError("--chrf-word-order must be 0 or more; got \(chrfWordOrder)") }
+        if width < 0 || width > 20 { throw ValidationError("--width must be between 0 and 20; got \(width)") }
+    }
+
+    func run() throws {
+        let hypName = input ?? "<stdin>"
+        let hypotheses: [String]
+        if let input {
+            hypotheses = try LineFile.read(path: input)
+        } else {
+            hypotheses = try LineFile.lines(FileHandle.standardInput.readDataToEndOfFile(), name: hypName,
+                                            universalNewlines: true)
+        }
+        var refs: [[String]] = []
+        for path in references {
+            let lines = try LineFile.read(path: path)
+            if lines.count != hypotheses.count {
+                throw BleuCommandError.lineCountMismatch(hypotheses: hypName, hypothesisLines: hypotheses.count,
+                                                         reference: path, referenceLines: lines.count)
+            }
+            refs.append(lines)
+        }
+        let version = "seq2seq-\(seq2seqVersion)"
+        let json = format == "json"
+        var out = ""
+        if metric == "bleu" {
+            let bleu = BLEU(tokenize: BLEUTokenizer(rawValue: tokenize)!, lowercase: lowercase,
+                            smooth: BLEU.Smoothing(rawValue: smooth)!, smoothValue: smoothValue,
+                            effectiveOrder: sentence)
+            let signature = bleu.signature(referenceCount: refs.count, version: version)
+            func render(_ s: BLEUScore, indent: Bool) -> String {
+                scoreOnly ? s.formattedScore(width: width)
+                    : json ? s.json(signature: signature, width: width, indent: indent)
+                    : s.formatted(signature: signature, width: width)
+            }
+            if sentence {
+                for stats in bleu.segmentStatistics(hypotheses: hypotheses, references: refs) {
+                    out += render(bleu.score(from: stats), indent: false) + "\n"
+                }
+            } else {
+                out = render(bleu.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
+            }
+        } else {
+            let chrf = CHRF(wordOrder: chrfWordOrder, lowercase: lowercase)
+            let signature = chrf.signature(referenceCount: refs.count, version: version)
+            func render(_ s: CHRFScore, indent: Bool) -> String {
+                scoreOnly ? s.formattedScore(width: width)
+                    : json ? s.json(signature: signature, width: width, indent: indent)
+                    : s.formatted(signature: signature, width: width)
+            }
+            if sentence {
+                for stats in chrf.segmentStatistics(hypotheses: hypotheses, references: refs) {
+                    out += render(chrf.score(from: stats), indent: false) + "\n"
+                }
+            } else {
+                out = render(chrf.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+}
+
+/// Input errors of `seq2seq bleu`, each one line naming the file.
+enum BleuCommandError: Error, CustomStringConvertible {
+    case missingFile(String)
+    case unreadable(String, String)
+    case invalidUTF8(file: String, line: Int)
+    case lineCountMismatch(hypotheses: String, hypothesisLines: Int, reference: String, referenceLines: Int)
+
+    var description: String {
+        switch self {
+        case .missingFile(let path): return "\(path): no such file"
+        case .unreadable(let path, let why): return "\(path): cannot read (\(why))"
+        case .invalidUTF8(let file, let line): return "\(file):\(line): invalid UTF-8"
+        case .lineCountMismatch(let h, let hn, let r, let rn):
+            return "hypotheses \(h) have \(hn) lines but reference \(r) has \(rn)"
+        }
+    }
+}
+
+/// Whole-file line reading the way sacreBLEU opens files (`newline="\n"`, then `line.rstrip()`).
+enum LineFile {
+    static func read(path: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BleuCommandError.missingFile(path)
+        }
+        if isDirectory.boolValue { throw BleuCommandError.unreadable(path, "is a directory") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BleuCommandError.unreadable(path, "permission denied or I/O error")
+        }
+        return try lines(data, name: path, universalNewlines: false)
+    }
+
+    /// Splits on \n (and on \r\n and lone \r when `universalNewlines`, as Python's default text mode
+    /// does for standard input); a final empty piece after the last terminator is not a line. Each
+    /// line is validated as UTF-8 and right-stripped of Python whitespace.
+    static func lines(_ data: Data, name: String, universalNewlines: Bool) throws -> [String] {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [String] in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var result: [String] = []
+            var start = 0, i = 0
+            let n = bytes.count
+            while i <= n {
+                let atEnd = i == n
+                let b: UInt8 = atEnd ? 0 : bytes[i]
+                var next = i + 1
+                if atEnd || b == 0x0A || (universalNewlines && b == 0x0D) {
+                    if atEnd && start == n { break }
+                    if universalNewlines && b == 0x0D && i + 1 < n && bytes[i + 1] == 0x0A { next = i + 2 }
+                    guard let line = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+                    else { throw BleuCommandError.invalidUTF8(file: name, line: result.count + 1) }
+                    result.append(rstrip(line))
+                    start = next
+                }
+                i = next
+            }
+            return result
+        }
+    }
+
+    /// `str.rstrip()`: only decodes the tail when the last byte could be whitespace.
+    static func rstrip(_ line: String) -> String {
+        guard let last = line.utf8.last, last >= 0x80 || PythonText.isSpace(UInt32(last)) else { return line }
+        var scalars = line.unicodeScalars[...]
+        while let s = scalars.last, PythonText.isSpace(s.value) { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
 }

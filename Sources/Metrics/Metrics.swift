@@ -1,2 +1,0 @@
-// Metrics module: see README "Modules".
-enum _MetricsPlaceholder {}

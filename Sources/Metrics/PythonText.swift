@@ -1,0 +1,64 @@
+/// Text primitives that reproduce CPython 3.11's `str` behaviour (Unicode 14), because sacreBLEU's
+/// statistics are defined by `str.split()`, `str.rstrip()` and `str.lower()`, not by Swift's
+/// `Character` rules. Text is handled as arrays of Unicode scalar values (`UInt32`), which is what a
+/// Python `str` indexes.
+///
+/// Known divergence: Swift's stdlib carries a newer Unicode database than Python 3.11 (14.0), so the
+/// lowercase mapping of characters assigned after Unicode 14 can differ; text in those scripts is rare.
+public enum PythonText {
+    /// `str.isspace()`: White_Space plus the bidi classes B and S, so U+001C–U+001F count and
+    /// U+200B (zero-width space) does not. The set is fixed across Unicode versions 6–16.
+    @inlinable
+    public static func isSpace(_ c: UInt32) -> Bool {
+        if c < 0x80 { return c == 0x20 || (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x1F) }
+        switch c {
+        case 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: return true
+        default: return false
+        }
+    }
+
+    /// Appends the scalar values of `text` to `out`.
+    @inlinable
+    public static func appendScalars(of text: String, to out: inout [UInt32]) {
+        for s in text.unicodeScalars { out.append(s.value) }
+    }
+
+    /// Drops trailing `isSpace` scalars (`str.rstrip()`).
+    @inlinable
+    public static func rstrip(_ s: inout [UInt32]) {
+        while let last = s.last, isSpace(last) { s.removeLast() }
+    }
+
+    /// `str.lower()` from `source` into `out`: full lowercase mappings (U+0130 becomes two scalars)
+    /// and the Final_Sigma rule, which Swift's `lowercased()` does not apply.
+    public static func lower(_ source: [UInt32], into out: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        for i in source.indices {
+            let c = source[i]
+            if c < 0x80 {
+                out.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+            } else if c == 0x3A3 {
+                out.append(isFinalSigma(source, at: i) ? 0x3C2 : 0x3C3)
+            } else if let scalar = Unicode.Scalar(c), scalar.properties.changesWhenLowercased {
+                for m in scalar.properties.lowercaseMapping.unicodeScalars { out.append(m.value) }
+            } else {
+                out.append(c)
+            }
+        }
+    }
+
+    /// CPython's `handle_capital_sigma`: \p{cased}\p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}).
+    static func isFinalSigma(_ s: [UInt32], at i: Int) -> Bool {
+        var j = i - 1
+        while j >= 0, properties(s[j])?.isCaseIgnorable == true { j -= 1 }
+        guard j >= 0, properties(s[j])?.isCased == true else { return false }
+        j = i + 1
+        while j < s.count, properties(s[j])?.isCaseIgnorable == true { j += 1 }
+        return j == s.count || properties(s[j])?.isCased != true
+    }
+
+    @inline(__always)
+    static func properties(_ c: UInt32) -> Unicode.Scalar.Properties? {
+        Unicode.Scalar(c)?.properties
+    }
+}

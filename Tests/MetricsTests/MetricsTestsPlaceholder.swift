@@ -1,3 +1,0 @@
-import Testing
-
-@Test func MetricsTestsBuilds() { #expect(Bool(true)) }
