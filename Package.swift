@@ -1,10 +1,11 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
-//   seq2seq (CLI) -> Training -> Model -> Kernels -> CBLAS
-//                             -> Corpus -> CZstd, CZlib
-//                             -> Text -> CICU
-//                 -> Decoding, Metrics (Metrics imports nothing of ours)
+//   seq2seq (CLI) -> Translation -> Training -> Model -> Kernels -> CBLAS
+//                                           -> Corpus -> CZstd, CZlib
+//                                           -> Text -> CICU
+//                               -> Decoding (imports nothing of ours)
+//                 -> Metrics, Samples (import nothing of ours)
 import PackageDescription
 
 let package = Package(
@@ -31,13 +32,15 @@ let package = Package(
         .target(name: "Model", dependencies: ["Kernels"]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
-        .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels", "Decoding"]),
+        .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels"]),
+        .target(name: "Translation", dependencies: ["Training", "Model", "Text", "Decoding"]),
+        .target(name: "Samples", dependencies: []),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Kernels",
+                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +53,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through

@@ -1,7 +1,96 @@
 import ArgumentParser
+import Decoding
+import Foundation
+import Kernels
+import Model
+import Translation
 
-// Not yet implemented: replaced by the module's owner.
+/// `seq2seq bench translate`: decoding throughput of a randomly initialised model on synthetic
+/// sources, the same measurement as the PyTorch peer's `--mode decode` (max length 2·|source|).
 struct BenchTranslate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("BenchTranslate is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "translate",
+        abstract: "Time greedy and beam-search decoding on synthetic input (release build).")
+
+    enum Preset: String, ExpressibleByArgument, CaseIterable { case small, medium }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "small: 8000/8000 vocab, E256 H256 L2, source length 16; medium: 16000/16000, 512, 512, 2, 20.")
+    var preset: Preset = .small
+    @Option(help: "Source vocabulary size (overrides the preset).") var sourceVocab: Int?
+    @Option(help: "Target vocabulary size.") var targetVocab: Int?
+    @Option(help: "Embedding size.") var embedding: Int?
+    @Option(help: "Hidden size.") var hidden: Int?
+    @Option(help: "Layers.") var layers: Int?
+    @Option(help: "Source length (outputs may run to twice this).") var sourceLength: Int?
+    @Option(help: "Comma-separated batch sizes.") var batches: String = "1,64"
+    @Option(help: "Comma-separated kinds: greedy, beam.") var kinds: String = "greedy,beam"
+    @Option(help: "Beam size for the beam kind.") var beam: Int = 5
+    @Option(help: "Sentences decoded at batch 1 (batched runs decode 3 batches).") var sentences: Int = 40
+    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
+
+    func run() throws {
+        BLAS.setThreads(threads)
+        let medium = preset == .medium
+        let config = ModelConfig(
+            sourceVocabularySize: sourceVocab ?? (medium ? 16000 : 8000),
+            targetVocabularySize: targetVocab ?? (medium ? 16000 : 8000),
+            embedding: embedding ?? (medium ? 512 : 256), hidden: hidden ?? (medium ? 512 : 256),
+            layers: layers ?? 2)
+        try config.validate()
+        let length = sourceLength ?? (medium ? 20 : 16)
+        let model = Seq2SeqModel(config: config, seed: 1)
+        var rng = SeededGenerator(seed: 7)
+        func randomSources(_ count: Int) -> [[Int32]] {
+            (0..<count).map { _ in
+                (0..<length).map { _ in Int32(4 + Int(rng.next() % UInt64(config.sourceVocabularySize - 4))) }
+            }
+        }
+        let batchSizes = try batches.split(separator: ",").map { part -> Int in
+            guard let b = Int(part), b > 0 else { throw ValidationError("--batches: bad batch size '\(part)'") }
+            return b
+        }
+        for kind in kinds.split(separator: ",").map(String.init) {
+            guard kind == "greedy" || kind == "beam" else { throw ValidationError("--kinds: unknown kind '\(kind)'") }
+            var options = SearchOptions()
+            options.beamSize = kind == "beam" ? beam : 1
+            options.maxLengthRatio = 2
+            options.maxLengthOffset = 0
+            options.lengthPenalty = 0.6
+            for batchSize in batchSizes {
+                let count = batchSize == 1 ? sentences : batchSize * 3
+                let inputs = randomSources(count)
+                // Warm-up (workspaces, page faults), then timed.
+                _ = decode(model, Array(inputs.prefix(batchSize)), options)
+                var outputTokens = 0
+                let start = Date()
+                var i = 0
+                while i < inputs.count {
+                    let chunk = Array(inputs[i..<min(i + batchSize, inputs.count)])
+                    outputTokens += decode(model, chunk, options).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
+                    i += batchSize
+                }
+                let seconds = Date().timeIntervalSince(start)
+                let perSecond = Double(count) / seconds
+                if format == .json {
+                    print("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
+                        + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
+                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads)}")
+                } else {
+                    print("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
+                        + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
+                        + "max \(2 * length))")
+                }
+            }
+        }
+    }
+
+    private func decode(_ model: Seq2SeqModel, _ sources: [[Int32]], _ options: SearchOptions) -> [[Hypothesis]] {
+        let scorer = ModelScorer(model: model, sources: sources)
+        let lengths = sources.map(\.count)
+        return options.beamSize == 1
+            ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: options)
+            : BeamSearch.search(scorer, sourceLengths: lengths, options: options)
+    }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpus
 import Foundation
 import Text
 
@@ -52,9 +53,16 @@ func printError(_ line: String) {
 /// a `\r` before it, so CRLF files read like LF files), and the line number from 1. A last line
 /// without a newline is still a line. Memory stays at one chunk plus the longest line.
 ///
-/// Plain files only for now. This is the single entry point for text input, so `.gz` and `.zst`
-/// can be routed here through Corpus's line reader without touching the commands.
+/// `.gz` and `.zst` files go through Corpus's streaming line reader (which validates UTF-8 and
+/// names the file and line itself); everything else is read here in 1 MiB chunks.
 func readLines(path: String?, _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+    if let path, path.hasSuffix(".gz") || path.hasSuffix(".zst") {
+        let reader = try LineReader(path: path)
+        while var line = try reader.next() {
+            try line.withUTF8 { try body($0, reader.lineNumber) }
+        }
+        return
+    }
     let name = path ?? "stdin"
     let fd: Int32 = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
     guard fd >= 0 else { throw TextError.io(path: name, reason: String(cString: strerror(errno))) }

@@ -1,7 +1,161 @@
 import ArgumentParser
+import Corpus
+import Foundation
+import Kernels
+import Text
+import Training
 
-// Not yet implemented: replaced by the module's owner.
+/// Set by SIGINT/SIGTERM; the trainer checkpoints and returns at the next step.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("Train is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        abstract: "Train an encoder-decoder LSTM on a shard folder.",
+        discussion: """
+        Writes models/NAME/ with config.json, both vocabularies, last.safetensors (weights, optimizer and \
+        training state), best.safetensors (lowest validation perplexity) and log.jsonl. Ctrl-C saves a \
+        checkpoint; --resume continues exactly where the last checkpoint left off.
+        """)
+
+    @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
+    @Option(help: "Source vocabulary made by `seq2seq vocab`.") var sourceVocab: String?
+    @Option(help: "Target vocabulary made by `seq2seq vocab`.") var targetVocab: String?
+    @Option(help: "Validation source sentences (raw text, plain/.gz/.zst).") var validSource: String?
+    @Option(help: "Validation target sentences, line i with line i of --valid-source.") var validTarget: String?
+    @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
+
+    @Option(help: "LSTM layers in encoder and decoder.") var layers: Int?
+    @Option(help: "Hidden size H.") var hidden: Int?
+    @Option(help: "Embedding size E.") var embedding: Int?
+    @Option(help: "Dropout between layers and before the output layer (Zaremba et al. 2014).") var dropout: Float?
+    @Flag(help: "Read the source in its natural order (default: reversed, as in Sutskever et al. 2014).")
+    var noReverseSource = false
+    @Option(help: "Sentences per batch.") var batchSize: Int?
+    @Option(help: "Cut batches by this many padded tokens instead of by sentence count.") var tokenBudget: Int?
+    @Option(help: "Pairs shuffled and length-sorted together before batching.") var window: Int?
+    @Option(help: "Epochs to train (may be raised on --resume).") var epochs: Int?
+    @Option(help: "Stop after this many steps in total (may be raised on --resume).") var maxSteps: Int?
+    @Option(help: "Random seed: the same seed and data give the same model, bit for bit.") var seed: UInt64?
+    @Option(help: "sgd (lr 0.7, halved every half epoch after epoch 5, as in the paper) or adam (lr 1e-3).")
+    var optimizer: OptimizerKind?
+    @Option(help: "Learning rate (default: 0.7 for sgd, 0.001 for adam).") var lr: Float?
+    @Option(help: "Learning-rate multiplier applied every half epoch after --decay-start.") var lrDecay: Float?
+    @Option(help: "Epoch after which the learning rate decays (default: 5 for sgd, never for adam).")
+    var decayStart: Double?
+    @Option(help: "Clip the gradient to this global L2 norm (Pascanu et al. 2013); 0 disables.") var clip: Float?
+    @Option(help: "Also validate and checkpoint every N steps.") var validEvery: Int?
+    @Option(help: "Checkpoint every N steps.") var saveEvery: Int?
+    @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
+    @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
+    @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
+    @Flag(help: "Continue from the last checkpoint in --output.") var resume = false
+    @Flag(help: "Replace an existing model in --output instead of refusing.") var overwrite = false
+
+    func run() throws {
+        try reportingErrors { try train() }
+    }
+
+    private func train() throws {
+        BLAS.setThreads(threads)
+        let shardSet = try ShardSet(directory: shards)
+        let directory: ModelDirectory
+        let configExists = FileManager.default.fileExists(atPath: output + "/config.json")
+        if resume && configExists {
+            var opened = try ModelDirectory(opening: output)
+            // Only the length of the run may change on resume; everything else is the recorded config.
+            if epochs != nil || maxSteps != nil {
+                var config = opened.config
+                if let epochs { config.training.epochs = epochs }
+                if let maxSteps { config.training.maxSteps = maxSteps }
+                opened = try ModelDirectory(creating: output, config: config,
+                                            sourceVocabulary: opened.sourceVocabulary,
+                                            targetVocabulary: opened.targetVocabulary)
+            }
+            directory = opened
+        } else {
+            if configExists && !overwrite {
+                throw CLIError("\(output) already holds a model; pass --resume to continue it or --overwrite to replace it")
+            }
+            guard let sourceVocab, let targetVocab else {
+                throw CLIError("--source-vocab and --target-vocab are required for a new model")
+            }
+            let source = try Vocabulary(contentsOf: sourceVocab)
+            let target = try Vocabulary(contentsOf: targetVocab)
+            let options = try trainingOptions()
+            let config = ModelFolderConfig(
+                toolVersion: seq2seqVersion,
+                model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
+                training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
+            try config.model.validate()
+            if overwrite {
+                for file in ["last.safetensors", "best.safetensors", "log.jsonl"] {
+                    try? FileManager.default.removeItem(atPath: output + "/" + file)
+                }
+            }
+            directory = try ModelDirectory(creating: output, config: config,
+                                           sourceVocabulary: source, targetVocabulary: target)
+        }
+        let training = directory.config.training
+        var validation: ValidationSet?
+        switch (validSource, validTarget) {
+        case let (source?, target?):
+            let preparer = try PairPreparer(sourceVocabulary: directory.sourceVocabulary,
+                                            targetVocabulary: directory.targetVocabulary, maxLength: nil)
+            validation = try ValidationSet(sourcePath: source, targetPath: target, preparer: preparer,
+                                           batchSize: training.batchSize)
+        case (nil, nil):
+            break
+        default:
+            throw CLIError("give both --valid-source and --valid-target, or neither")
+        }
+
+        let progress = ProgressReporter(logEvery: training.logEvery)
+        let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
+                                  resume: resume, progress: progress)
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        trainer.shouldStop = { stopRequested != 0 }
+        if trainer.state.step > 0 {
+            progress.message("resuming \(output) at epoch \(trainer.state.epoch + 1), step \(trainer.state.step)")
+        }
+        progress.message("model: \(directory.config.model.layers)×\(directory.config.model.hidden) LSTM, "
+            + "E=\(directory.config.model.embedding), vocab \(directory.sourceVocabulary.count)/\(directory.targetVocabulary.count), "
+            + String(format: "%.2fM parameters, ", Double(trainer.model.parameters.count) / 1e6) + "\(shardSet.pairCount) training pairs"
+            + (validation.map { ", \($0.pairCount) validation pairs" } ?? ""))
+        let summary = try trainer.run()
+        let s = summary.state
+        progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
+            + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
+            + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
+        if summary.interrupted { throw ExitCode(130) }
+    }
+
+    func trainingOptions() throws -> TrainingOptions {
+        var o = TrainingOptions()
+        if let layers { o.layers = layers }
+        if let hidden { o.hidden = hidden }
+        if let embedding { o.embedding = embedding }
+        if let dropout { o.dropout = dropout }
+        o.reverseSource = !noReverseSource
+        if let batchSize { o.batchSize = batchSize; o.windowSize = max(o.windowSize, 100 * batchSize) }
+        o.tokenBudget = tokenBudget
+        if let window { o.windowSize = window }
+        if let epochs { o.epochs = epochs }
+        o.maxSteps = maxSteps
+        if let seed { o.seed = seed }
+        if let optimizer { o.optimizer = optimizer }
+        o.learningRate = lr
+        if let lrDecay { o.learningRateDecay = lrDecay }
+        o.decayStart = decayStart
+        if let clip { o.clipNorm = clip }
+        o.validEvery = validEvery
+        if let saveEvery { o.saveEvery = saveEvery }
+        if let logEvery { o.logEvery = logEvery }
+        if let maxLength { o.maxLength = maxLength }
+        try o.validate()
+        return o
+    }
 }
+
+extension OptimizerKind: ExpressibleByArgument {}
+

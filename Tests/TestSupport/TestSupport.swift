@@ -35,8 +35,10 @@ public func seq2seqBinary() -> URL {
     // Test bundles live in .build/<triple>/<config>/; the executable sits in the same folder.
     let bundle = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }
         ?? Bundle.main
-    var dir = URL(fileURLWithPath: bundle.bundlePath).deletingLastPathComponent()
-    for _ in 0..<3 {
+    // Swift Testing may run the test runner as a plain executable whose bundle path is the build
+    // folder itself, so look there first, then walk up.
+    var dir = URL(fileURLWithPath: bundle.bundlePath)
+    for _ in 0..<4 {
         let candidate = dir.appendingPathComponent("seq2seq")
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         dir = dir.deletingLastPathComponent()

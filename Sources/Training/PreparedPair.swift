@@ -1,0 +1,102 @@
+import Corpus
+import Model
+import Text
+
+/// A sentence pair as vocabulary ids (no <s>/</s>; the model's ``Batch`` adds them).
+public struct PreparedPair: Sendable, Equatable {
+    public var source: [Int32]
+    public var target: [Int32]
+
+    public init(source: [Int32], target: [Int32]) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Length used to bucket pairs into batches of similar size.
+    public var length: Int { max(source.count, target.count) }
+}
+
+/// Turns raw pairs into ids with the tokenizer options recorded in each vocabulary.
+/// Not thread-safe (ICU break iterators): give each thread its own.
+public final class PairPreparer {
+    public let sourceVocabulary: Vocabulary
+    public let targetVocabulary: Vocabulary
+    private let sourceTokenizer: Tokenizer
+    private let targetTokenizer: Tokenizer
+    /// Pairs with more tokens than this on either side are dropped (nil keeps all).
+    public let maxLength: Int?
+
+    public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?) throws {
+        self.sourceVocabulary = sourceVocabulary
+        self.targetVocabulary = targetVocabulary
+        sourceTokenizer = try Tokenizer(options: sourceVocabulary.options)
+        targetTokenizer = try Tokenizer(options: targetVocabulary.options)
+        self.maxLength = maxLength
+    }
+
+    /// Source ids for one raw source sentence.
+    public func sourceIDs(_ sentence: String) -> [Int32] {
+        sourceVocabulary.ids(sourceTokenizer.tokenize(sentence))
+    }
+
+    /// Target ids for one raw target sentence.
+    public func targetIDs(_ sentence: String) -> [Int32] {
+        targetVocabulary.ids(targetTokenizer.tokenize(sentence))
+    }
+
+    /// nil when either side tokenizes to nothing or is longer than `maxLength`.
+    public func prepare(_ pair: SentencePair) -> PreparedPair? {
+        let source = sourceIDs(pair.source), target = targetIDs(pair.target)
+        if source.isEmpty || target.isEmpty { return nil }
+        if let maxLength, source.count > maxLength || target.count > maxLength { return nil }
+        return PreparedPair(source: source, target: target)
+    }
+}
+
+/// A held-out set, tokenized once and cut into length-sorted batches for teacher-forced scoring.
+public struct ValidationSet {
+    public let batches: [Batch]
+    public let pairCount: Int
+    /// Pairs left out because a side was empty.
+    public let skipped: Int
+
+    /// Reads two parallel text files (plain, .gz or .zst), line i with line i.
+    public init(sourcePath: String, targetPath: String, preparer: PairPreparer, batchSize: Int) throws {
+        let sources = try Self.readAll(sourcePath), targets = try Self.readAll(targetPath)
+        guard sources.count == targets.count else {
+            throw TrainingError.mismatchedValidation(source: sourcePath, sourceLines: sources.count,
+                                                     target: targetPath, targetLines: targets.count)
+        }
+        var pairs: [PreparedPair] = []
+        var skipped = 0
+        for (source, target) in zip(sources, targets) {
+            let s = preparer.sourceIDs(source), t = preparer.targetIDs(target)
+            if s.isEmpty || t.isEmpty { skipped += 1; continue }
+            pairs.append(PreparedPair(source: s, target: t))
+        }
+        self.init(pairs: pairs, batchSize: batchSize, skipped: skipped)
+    }
+
+    public init(pairs: [PreparedPair], batchSize: Int, skipped: Int = 0) {
+        // Stable sort by length so batches waste little padding; order is deterministic.
+        let sorted = pairs.enumerated().sorted { ($0.element.length, $0.offset) < ($1.element.length, $1.offset) }
+            .map(\.element)
+        var batches: [Batch] = []
+        var start = 0
+        while start < sorted.count {
+            let slice = sorted[start..<min(start + batchSize, sorted.count)]
+            batches.append(Batch(sources: slice.map(\.source), targets: slice.map(\.target)))
+            start += batchSize
+        }
+        self.batches = batches
+        self.pairCount = sorted.count
+        self.skipped = skipped
+    }
+
+    static func readAll(_ path: String) throws -> [String] {
+        let reader = try LineReader(path: path)
+        var lines: [String] = []
+        while let line = try reader.next() { lines.append(line) }
+        return lines
+    }
+}

@@ -1,0 +1,229 @@
+import Corpus
+import Foundation
+import Kernels
+import Model
+import Text
+
+/// What a finished (or interrupted) run reports.
+public struct TrainingSummary: Sendable {
+    public var state: TrainingState
+    public var interrupted: Bool
+    public var lastValidPerplexity: Double?
+}
+
+/// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
+/// validation, checkpoints and exact resume.
+///
+/// Each step: zero gradients, forward+backward over the batch (summed token NLL), scale the
+/// gradient by 1/B (the paper averages over sentences), clip by global norm (Pascanu et al. 2013),
+/// update. A batch whose loss or gradient is not finite is skipped and counted.
+public final class Trainer {
+    public let directory: ModelDirectory
+    public let model: Seq2SeqModel
+    public let optimizer: Optimizer
+    public private(set) var state: TrainingState
+    private let shards: ShardSet
+    private let validation: ValidationSet?
+    private let options: TrainingOptions
+    private let progress: ProgressReporter
+    /// Polled after every step; when it returns true the trainer checkpoints and returns.
+    public var shouldStop: () -> Bool = { false }
+
+    public init(directory: ModelDirectory, shards: ShardSet, validation: ValidationSet?,
+                resume: Bool, progress: ProgressReporter) throws {
+        self.directory = directory
+        self.shards = shards
+        self.validation = validation
+        self.options = directory.config.training
+        self.progress = progress
+        try options.validate()
+        model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
+        optimizer = options.optimizer == .sgd ? SGD() : Adam()
+        if resume && directory.hasCheckpoint {
+            state = try directory.loadCheckpoint(model: model, optimizer: optimizer)
+        } else {
+            state = TrainingState()
+        }
+    }
+
+    private var stepsPerEpochEstimate: Int {
+        max(1, (shards.pairCount + options.batchSize - 1) / options.batchSize)
+    }
+
+    private var finished: Bool {
+        state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
+    }
+
+    /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so.
+    public func run() throws -> TrainingSummary {
+        let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
+        let maxLength = options.maxLength
+        var lastValid: Double?
+        let totalSteps = options.maxSteps.map { min($0, stepsPerEpochEstimate * options.epochs) }
+            ?? stepsPerEpochEstimate * options.epochs
+        let runStart = Date()
+        let secondsBefore = state.trainingSeconds
+        var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
+        var intervalClipped = 0, intervalSteps = 0
+        var consecutiveBad = 0
+        var lastNorm = 0.0
+
+        if state.step == 0 && state.epoch == 0, let validation {
+            let ppl = evaluate(validation)
+            progress.message("step 0: validation perplexity \(fmt(ppl, 2)) (untrained; ln V = \(fmt(log(Double(targetVocabulary.count)), 2)))")
+        }
+
+        epochs: while !finished {
+            // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
+            let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                                            maxLength: maxLength)
+            let stream = try BatchStream<PreparedPair>(
+                shards: shards,
+                options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
+                                         windowSize: options.windowSize, seed: options.seed),
+                epoch: state.epoch, resumeFrom: state.position,
+                prepare: { preparer.prepare($0) }, length: { $0.length })
+
+            while let items = try stream.next() {
+                let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
+                let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
+                let lr = options.learningRate(atEpochProgress: epochProgress)
+
+                model.parameters.zeroGradients()
+                let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
+                scaleGradients(by: 1 / Float(batch.batchSize))
+                let norm = clipGradientNorm(model.parameters,
+                                            maxNorm: options.clipNorm > 0 ? options.clipNorm : .greatestFiniteMagnitude)
+                state.pairsInEpoch += items.count
+                state.position = stream.position
+
+                if !lossSum.isFinite || !norm.isFinite {
+                    consecutiveBad += 1
+                    state.skippedBatches += 1
+                    model.parameters.zeroGradients()
+                    progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batch skipped")
+                    directory.appendLog(["event": .string("skipped_batch"), "step": .int(state.step)])
+                    if consecutiveBad >= options.maxBadBatches {
+                        throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
+                    }
+                    continue
+                }
+                consecutiveBad = 0
+                if options.clipNorm > 0 && norm > options.clipNorm { state.clippedSteps += 1; intervalClipped += 1 }
+                optimizer.step(model.parameters, learningRate: lr)
+                state.step += 1
+                lastNorm = Double(norm)
+
+                intervalTokens += batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) })
+                intervalLoss += lossSum
+                intervalLossTokens += tokens
+                intervalSteps += 1
+                let elapsed = Date().timeIntervalSince(intervalStart)
+                let figures = ProgressFigures(
+                    epoch: state.epoch + 1, epochs: options.epochs, step: state.step, totalSteps: totalSteps,
+                    loss: intervalLoss / Double(max(1, intervalLossTokens)),
+                    tokensPerSecond: Double(intervalTokens) / max(elapsed, 1e-9),
+                    gradientNorm: lastNorm, learningRate: Double(lr),
+                    clippedFraction: Double(intervalClipped) / Double(max(1, intervalSteps)),
+                    etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)))
+                progress.update(figures)
+                if state.step % options.logEvery == 0 {
+                    directory.appendLog([
+                        "event": .string("train"), "step": .int(state.step), "epoch": .double(epochProgress),
+                        "loss": .double(figures.loss), "ppl": .double(figures.perplexity),
+                        "tokens_per_s": .double(figures.tokensPerSecond), "grad_norm": .double(lastNorm),
+                        "lr": .double(Double(lr)), "clipped_fraction": .double(figures.clippedFraction),
+                    ])
+                    intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
+                    intervalClipped = 0; intervalSteps = 0
+                }
+
+                state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
+                if let every = options.validEvery, state.step % every == 0, let validation {
+                    lastValid = try validate(validation, label: "step \(state.step)")
+                    try saveCheckpoint()
+                } else if let every = options.saveEvery, state.step % every == 0 {
+                    try saveCheckpoint()
+                }
+                if options.maxSteps.map({ state.step >= $0 }) ?? false { break epochs }
+                if shouldStop() {
+                    try saveCheckpoint()
+                    progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
+                    return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
+                }
+            }
+            // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
+            state.epoch += 1
+            state.pairsInEpoch = 0
+            state.position = nil
+            state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
+            if let validation {
+                let ppl = try validate(validation, label: "epoch \(state.epoch)")
+                state.epochValidPerplexities.append(ppl)
+                lastValid = ppl
+            }
+            try saveCheckpoint()
+        }
+        // Reached maxSteps mid-epoch (or the last epoch ended): final validation and checkpoint.
+        state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
+        if lastValid == nil, let validation {
+            lastValid = try validate(validation, label: "step \(state.step)")
+        }
+        if state.bestValidPerplexity == nil { try directory.saveBest(model: model, step: state.step) }
+        try saveCheckpoint()
+        return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
+    }
+
+    /// Teacher-forced perplexity on the validation set (no dropout).
+    public func evaluate(_ validation: ValidationSet) -> Double {
+        var loss = 0.0, tokens = 0
+        for batch in validation.batches {
+            let result = model.evaluate(batch)
+            loss += result.lossSum
+            tokens += result.tokens
+        }
+        return exp(loss / Double(max(1, tokens)))
+    }
+
+    private func validate(_ validation: ValidationSet, label: String) throws -> Double {
+        let ppl = evaluate(validation)
+        var note = ""
+        if ppl.isFinite, state.bestValidPerplexity.map({ ppl < $0 }) ?? true {
+            state.bestValidPerplexity = ppl
+            state.bestStep = state.step
+            try directory.saveBest(model: model, step: state.step)
+            note = " (best)"
+        }
+        progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
+            + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
+        directory.appendLog([
+            "event": .string("valid"), "step": .int(state.step), "epoch": .int(state.epoch),
+            "valid_ppl": .double(ppl), "seconds": .double(state.trainingSeconds),
+        ])
+        return ppl
+    }
+
+    private func saveCheckpoint() throws {
+        // Skipped batches never reach the weights, so this only fires on a real bug.
+        let values = model.parameters.values
+        for i in 0..<values.count where !values[i].isFinite {
+            throw TrainingError.file(path: directory.lastCheckpointPath,
+                                     message: "refusing to save: weights contain NaN or Inf at step \(state.step)")
+        }
+        try directory.saveCheckpoint(model: model, optimizer: optimizer, state: state)
+    }
+
+    private func scaleGradients(by factor: Float) {
+        let g = model.parameters.gradients
+        for i in 0..<g.count { g[i] *= factor }
+    }
+
+    /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run
+    /// draws the same masks as an uninterrupted one.
+    private func dropoutSeed(step: Int) -> UInt64 {
+        var z = options.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

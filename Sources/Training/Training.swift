@@ -1,2 +1,0 @@
-// Training module: see README "Modules".
-enum _TrainingPlaceholder {}

@@ -1,0 +1,98 @@
+import Model
+
+/// Which update rule `train` uses.
+public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
+    case sgd, adam
+}
+
+/// Every hyper-parameter of a training run. Recorded in the model folder's `config.json`, so a
+/// resumed run continues with exactly the options it started with.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var embedding = 256
+    public var hidden = 256
+    public var layers = 2
+    public var dropout: Float = 0
+    /// Read the source backwards (Sutskever et al. 2014, §3.3).
+    public var reverseSource = true
+    /// Sentences per batch (an upper bound when `tokenBudget` is set).
+    public var batchSize = 64
+    /// If set, batches are cut at this many padded source+target tokens instead.
+    public var tokenBudget: Int?
+    /// Pairs shuffled together and sorted by length before batches are cut.
+    public var windowSize = 100 * 64
+    public var epochs = 10
+    /// Stop after this many optimizer steps in total (across resumes), if set.
+    public var maxSteps: Int?
+    public var seed: UInt64 = 1
+    public var optimizer: OptimizerKind = .sgd
+    /// nil: 0.7 for SGD (the paper), 1e-3 for Adam.
+    public var learningRate: Float?
+    /// Multiplier applied every half epoch once `decayStart` epochs have passed.
+    public var learningRateDecay: Float = 0.5
+    /// nil: 5 for SGD (the paper), never for Adam.
+    public var decayStart: Double?
+    /// Global-norm clipping threshold (Pascanu et al. 2013); 0 disables clipping.
+    public var clipNorm: Float = 5
+    /// Validate (and checkpoint) every this many steps as well as after each epoch; nil: epochs only.
+    public var validEvery: Int?
+    /// Write a checkpoint every this many steps (so a killed run loses little); nil: only at
+    /// validation points and the end.
+    public var saveEvery: Int? = 500
+    /// Plain log line every this many steps when stderr is not a terminal.
+    public var logEvery = 100
+    /// Pairs with more tokens than this on either side are left out of training.
+    public var maxLength = 80
+    /// Consecutive non-finite batches tolerated before training stops with an error.
+    public var maxBadBatches = 5
+
+    public init() {}
+
+    /// Learning rate at the start of training, after applying the optimizer's default.
+    public var initialLearningRate: Float {
+        learningRate ?? (optimizer == .sgd ? 0.7 : 1e-3)
+    }
+
+    /// Epoch (fractional) after which halving starts, or nil for a constant rate.
+    public var effectiveDecayStart: Double? {
+        decayStart ?? (optimizer == .sgd ? 5 : nil)
+    }
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw TrainingError.invalidOption(message) }
+        }
+        try check(embedding > 0 && hidden > 0 && layers > 0, "--embedding, --hidden and --layers must be positive")
+        try check(dropout >= 0 && dropout < 1, "--dropout must be in [0, 1)")
+        try check(batchSize > 0, "--batch-size must be positive")
+        try check(tokenBudget.map { $0 > 0 } ?? true, "--token-budget must be positive")
+        try check(windowSize >= batchSize, "--window must be at least the batch size")
+        try check(epochs > 0, "--epochs must be positive")
+        try check(maxSteps.map { $0 > 0 } ?? true, "--max-steps must be positive")
+        try check(initialLearningRate > 0 && initialLearningRate.isFinite, "--lr must be positive")
+        try check(learningRateDecay > 0 && learningRateDecay <= 1, "--lr-decay must be in (0, 1]")
+        try check(clipNorm >= 0, "--clip must be >= 0 (0 disables clipping)")
+        try check(validEvery.map { $0 > 0 } ?? true, "--valid-every must be positive")
+        try check(saveEvery.map { $0 > 0 } ?? true, "--save-every must be positive")
+        try check(logEvery > 0, "--log-every must be positive")
+        try check(maxLength > 0, "--max-length must be positive")
+    }
+
+    /// The model shape these options describe, for the given vocabulary sizes.
+    public func modelConfig(sourceVocabularySize: Int, targetVocabularySize: Int) -> ModelConfig {
+        ModelConfig(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize,
+                    embedding: embedding, hidden: hidden, layers: layers, dropout: dropout,
+                    reverseSource: reverseSource)
+    }
+
+    /// Learning rate after `epochProgress` epochs (fractional): constant until the decay start,
+    /// then multiplied by `learningRateDecay` at the start and at every half epoch after it
+    /// (the paper: "after 5 epochs, we begun halving the learning rate every half epoch").
+    public func learningRate(atEpochProgress epochProgress: Double) -> Float {
+        let base = initialLearningRate
+        guard let start = effectiveDecayStart, epochProgress >= start else { return base }
+        let halvings = Int(((epochProgress - start) * 2).rounded(.down)) + 1
+        var lr = base
+        for _ in 0..<halvings { lr *= learningRateDecay }
+        return lr
+    }
+}

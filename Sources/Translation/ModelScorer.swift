@@ -1,0 +1,26 @@
+import Decoding
+import Model
+
+/// Adapts the model's incremental ``InferenceSession`` to Decoding's ``StepScorer`` protocol, so
+/// beam search never sees the network.
+public final class ModelScorer: StepScorer {
+    private let session: InferenceSession
+    public let vocabularySize: Int
+
+    /// Encodes `sources` (ids without </s>); row i of the scorer is sentence i.
+    public init(model: Seq2SeqModel, sources: [[Int32]]) {
+        session = InferenceSession(model: model)
+        vocabularySize = model.config.targetVocabularySize
+        session.encode(sources)
+    }
+
+    public var rowCount: Int { session.rowCount }
+
+    public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
+        session.step(previousTokens: previousTokens, logProbs: logProbs)
+    }
+
+    public func reorder(_ rows: [Int32]) {
+        session.reorder(rows)
+    }
+}

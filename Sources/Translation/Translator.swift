@@ -1,0 +1,78 @@
+import Decoding
+import Model
+import Text
+import Training
+
+/// One translation of one input line.
+public struct Translation: Sendable {
+    public var text: String
+    /// Length-normalised score used to rank hypotheses (see ``SearchOptions``).
+    public var score: Double
+    /// Sum of token log-probabilities (natural log), </s> included.
+    public var logProb: Double
+}
+
+/// What to do with `<unk>` in the output.
+public enum UnknownWordPolicy: String, Sendable, CaseIterable {
+    /// Never emit `<unk>`: the search picks the best known word instead.
+    case forbid
+    /// Emit `<unk>` when it scores best and print it literally.
+    case keep
+}
+
+/// Text in, text out: reapplies the model's recorded normalization, tokenization, vocabulary and
+/// (inside the model) source reversal, decodes with beam search, and detokenizes.
+public final class Translator {
+    public let directory: ModelDirectory
+    public let model: Seq2SeqModel
+    private let sourceTokenizer: Tokenizer
+    public var searchOptions: SearchOptions
+    /// Source sentences are cut to this many tokens, so an input far longer than anything seen in
+    /// training still decodes in bounded memory.
+    public var maxSourceTokens = 400
+
+    public init(directory: ModelDirectory, checkpoint: CheckpointChoice = .best,
+                searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
+        self.directory = directory
+        model = Seq2SeqModel(config: directory.config.model, seed: 0)
+        try directory.loadWeights(into: model, choice: checkpoint)
+        sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
+        var options = searchOptions
+        options.bos = Vocabulary.bosID
+        options.eos = Vocabulary.eosID
+        var forbidden = Set(options.forbidden)
+        forbidden.insert(Vocabulary.padID)
+        forbidden.insert(Vocabulary.bosID)
+        if unknownWords == .forbid { forbidden.insert(Vocabulary.unknownID) }
+        options.forbidden = forbidden.sorted()
+        self.searchOptions = options
+    }
+
+    /// Source ids for one raw line (empty for an empty or all-space line).
+    public func sourceIDs(_ line: String) -> [Int32] {
+        let ids = directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
+        return ids.count > maxSourceTokens ? Array(ids.prefix(maxSourceTokens)) : ids
+    }
+
+    /// Translates lines together (one batched search); result i belongs to line i and holds up to
+    /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
+    public func translate(_ lines: [String]) -> [[Translation]] {
+        let sources = lines.map(sourceIDs)
+        var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
+        let live = sources.indices.filter { !sources[$0].isEmpty }
+        if live.isEmpty { return results }
+        let scorer = ModelScorer(model: model, sources: live.map { sources[$0] })
+        let lengths = live.map { sources[$0].count }
+        let hypotheses = searchOptions.beamSize == 1
+            ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: searchOptions)
+            : BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
+        for (k, index) in live.enumerated() {
+            results[index] = hypotheses[k].map { hypothesis in
+                let tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }
+                return Translation(text: Detokenizer.detokenize(tokens), score: hypothesis.score,
+                                   logProb: hypothesis.logProb)
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,73 @@
+import Corpus
+import Foundation
+import Samples
+import TestSupport
+import Text
+import Training
+
+/// A tiny sharded corpus, vocabularies and model folder in a temporary directory.
+struct TrainingFixture {
+    let root: URL
+    let shards: ShardSet
+    let source: Vocabulary
+    let target: Vocabulary
+    let corpus: SampleCorpus
+
+    init(pairs: Int = 64, pairsPerShard: Int = 20) throws {
+        root = makeTemporaryDirectory("training")
+        corpus = SampleCorpus(trainSize: pairs, validSize: 16, testSize: 8, seed: 5)
+        let options = TokenizerOptions()
+        let tokenizer = try Tokenizer(options: options)
+        try Self.write(corpus.train.source, root.appendingPathComponent("train.en"))
+        try Self.write(corpus.train.target, root.appendingPathComponent("train.fr"))
+        try Self.write(corpus.valid.source, root.appendingPathComponent("valid.en"))
+        try Self.write(corpus.valid.target, root.appendingPathComponent("valid.fr"))
+        var shardOptions = ShardOptions()
+        shardOptions.pairsPerShard = pairsPerShard
+        _ = try ShardPacker.pack(sourcePath: root.appendingPathComponent("train.en").path,
+                                 targetPath: root.appendingPathComponent("train.fr").path,
+                                 output: root.appendingPathComponent("shards").path, options: shardOptions,
+                                 tokenCount: { tokenizer.tokenize($0).count })
+        shards = try ShardSet(directory: root.appendingPathComponent("shards").path)
+        var sourceBuilder = VocabularyBuilder(options: options), targetBuilder = VocabularyBuilder(options: options)
+        for line in corpus.train.source { sourceBuilder.add(tokens: tokenizer.tokenize(line)) }
+        for line in corpus.train.target { targetBuilder.add(tokens: tokenizer.tokenize(line)) }
+        source = sourceBuilder.build()
+        target = targetBuilder.build()
+    }
+
+    func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    static func write(_ lines: [String], _ url: URL) throws {
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+    }
+
+    func options(maxSteps: Int?, epochs: Int = 3) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.embedding = 8; o.hidden = 12; o.layers = 2
+        o.batchSize = 8; o.windowSize = 24
+        o.epochs = epochs; o.maxSteps = maxSteps
+        o.optimizer = .adam; o.learningRate = 0.01
+        o.dropout = 0.1
+        o.saveEvery = nil; o.logEvery = 1000
+        o.seed = 11
+        return o
+    }
+
+    func makeDirectory(_ name: String, _ options: TrainingOptions) throws -> ModelDirectory {
+        let config = ModelFolderConfig(
+            toolVersion: "test",
+            model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
+            training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
+        return try ModelDirectory(creating: path(name), config: config, sourceVocabulary: source, targetVocabulary: target)
+    }
+
+    func validation() throws -> ValidationSet {
+        let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+        return try ValidationSet(sourcePath: path("valid.en"), targetPath: path("valid.fr"), preparer: preparer, batchSize: 8)
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(at: root) }
+}
+
+let quiet = ProgressReporter(logEvery: 1_000_000, isTerminal: false)
