@@ -3,9 +3,15 @@
 /// `Character` rules. Text is handled as arrays of Unicode scalar values (`UInt32`), which is what a
 /// Python `str` indexes.
 ///
-/// Known divergence: Swift's stdlib carries a newer Unicode database than Python 3.11 (14.0), so the
-/// lowercase mapping of characters assigned after Unicode 14 can differ; text in those scripts is rare.
+/// Swift's stdlib carries a newer Unicode database than Python 3.11 (14.0): 55 scalars assigned in
+/// Unicode 15–16 have a lowercase mapping in Swift but none in Python, so `lower` leaves scalars newer
+/// than `unicodeAge` unchanged (checked over all code points against Python 3.11.7). The `regex`
+/// module's \p{P}/\p{S}/\p{N} agree with Swift's general categories on every code point
+/// (regex 2026.5.9 vs Swift 6.3.1).
 public enum PythonText {
+    /// The Unicode version of CPython 3.11's `unicodedata` (`str.lower()` tables).
+    public static let unicodeAge: (major: Int, minor: Int) = (14, 0)
+
     /// `str.isspace()`: White_Space plus the bidi classes B and S, so U+001C–U+001F count and
     /// U+200B (zero-width space) does not. The set is fixed across Unicode versions 6–16.
     @inlinable
@@ -39,12 +45,19 @@ public enum PythonText {
                 out.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
             } else if c == 0x3A3 {
                 out.append(isFinalSigma(source, at: i) ? 0x3C2 : 0x3C3)
-            } else if let scalar = Unicode.Scalar(c), scalar.properties.changesWhenLowercased {
+            } else if let scalar = Unicode.Scalar(c), scalar.properties.changesWhenLowercased,
+                      isKnownToPython(scalar) {
                 for m in scalar.properties.lowercaseMapping.unicodeScalars { out.append(m.value) }
             } else {
                 out.append(c)
             }
         }
+    }
+
+    /// Whether the scalar was assigned by `unicodeAge` (else Python 3.11 does not lowercase it).
+    static func isKnownToPython(_ s: Unicode.Scalar) -> Bool {
+        guard let age = s.properties.age else { return false }
+        return age.major < unicodeAge.major || (age.major == unicodeAge.major && age.minor <= unicodeAge.minor)
     }
 
     /// CPython's `handle_capital_sigma`: \p{cased}\p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}).
