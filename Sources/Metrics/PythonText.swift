@@ -49,6 +49,16 @@ public enum PythonText {
         }
     }
 
+    /// `text` as scalars in `out`, passed through `str.lower()` when `lowercase`; `scratch` is reused.
+    public static func load(_ text: String, lowercase: Bool, into out: inout [UInt32], scratch: inout [UInt32]) {
+        out.removeAll(keepingCapacity: true)
+        appendScalars(of: text, to: &out)
+        if lowercase {
+            lower(out, into: &scratch)
+            swap(&out, &scratch)
+        }
+    }
+
     /// Drops trailing `isSpace` scalars (`str.rstrip()`).
     @inlinable
     public static func rstrip(_ s: inout [UInt32]) {

@@ -90,42 +90,37 @@ struct Bleu: ParsableCommand {
             refs.append(lines)
         }
         let version = "seq2seq-\(seq2seqVersion)"
-        let json = format == "json"
-        var out = ""
+        let out: String
         if metric == "bleu" {
-            let bleu = BLEU(tokenize: BLEUTokenizer(rawValue: tokenize)!, lowercase: lowercase,
-                            smooth: BLEU.Smoothing(rawValue: smooth)!, smoothValue: smoothValue,
-                            effectiveOrder: sentence)
-            let signature = bleu.signature(referenceCount: refs.count, version: version)
-            func render(_ s: BLEUScore, indent: Bool) -> String {
-                scoreOnly ? s.formattedScore(width: width)
-                    : json ? s.json(signature: signature, width: width, indent: indent)
-                    : s.formatted(signature: signature, width: width)
-            }
-            if sentence {
-                for stats in bleu.segmentStatistics(hypotheses: hypotheses, references: refs) {
-                    out += render(bleu.score(from: stats), indent: false) + "\n"
-                }
-            } else {
-                out = render(bleu.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
-            }
+            out = report(BLEU(tokenize: BLEUTokenizer(rawValue: tokenize)!, lowercase: lowercase,
+                              smooth: BLEU.Smoothing(rawValue: smooth)!, smoothValue: smoothValue,
+                              effectiveOrder: sentence),
+                         hypotheses, refs, version: version)
         } else {
-            let chrf = CHRF(wordOrder: chrfWordOrder, lowercase: lowercase)
-            let signature = chrf.signature(referenceCount: refs.count, version: version)
-            func render(_ s: CHRFScore, indent: Bool) -> String {
-                scoreOnly ? s.formattedScore(width: width)
-                    : json ? s.json(signature: signature, width: width, indent: indent)
-                    : s.formatted(signature: signature, width: width)
-            }
-            if sentence {
-                for stats in chrf.segmentStatistics(hypotheses: hypotheses, references: refs) {
-                    out += render(chrf.score(from: stats), indent: false) + "\n"
-                }
-            } else {
-                out = render(chrf.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
-            }
+            out = report(CHRF(wordOrder: chrfWordOrder, lowercase: lowercase), hypotheses, refs, version: version)
         }
         FileHandle.standardOutput.write(Data(out.utf8))
+    }
+}
+
+extension Bleu {
+    /// The corpus score, or one line per segment with `--sentence`, in the chosen form.
+    func report<M: SegmentMetric>(_ metric: M, _ hypotheses: [String], _ refs: [[String]],
+                                  version: String) -> String {
+        let signature = metric.signature(referenceCount: refs.count, version: version)
+        func render(_ s: M.Score, indent: Bool) -> String {
+            scoreOnly ? s.formattedScore(width: width)
+                : format == "json" ? s.json(signature: signature, width: width, indent: indent)
+                : s.formatted(signature: signature, width: width)
+        }
+        guard sentence else {
+            return render(metric.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
+        }
+        var out = ""
+        for stats in metric.segmentStatistics(hypotheses: hypotheses, references: refs) {
+            out += render(metric.score(from: stats), indent: false) + "\n"
+        }
+        return out
     }
 }
 
