@@ -80,6 +80,8 @@ struct Bleu: ParsableCommand {
             hypotheses = try LineFile.lines(FileHandle.standardInput.readDataToEndOfFile(), name: hypName,
                                             universalNewlines: true)
         }
+        // sacreBLEU refuses an empty system too ("contains no sentence").
+        if hypotheses.isEmpty { throw BleuCommandError.noLines(hypName) }
         var refs: [[String]] = []
         for path in references {
             let lines = try LineFile.read(path: path)
@@ -129,6 +131,7 @@ enum BleuCommandError: Error, CustomStringConvertible {
     case missingFile(String)
     case unreadable(String, String)
     case invalidUTF8(file: String, line: Int)
+    case noLines(String)
     case lineCountMismatch(hypotheses: String, hypothesisLines: Int, reference: String, referenceLines: Int)
 
     var description: String {
@@ -136,6 +139,7 @@ enum BleuCommandError: Error, CustomStringConvertible {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let path, let why): return "\(path): cannot read (\(why))"
         case .invalidUTF8(let file, let line): return "\(file):\(line): invalid UTF-8"
+        case .noLines(let file): return "\(file): no lines to score"
         case .lineCountMismatch(let h, let hn, let r, let rn):
             return "hypotheses \(h) have \(hn) lines but reference \(r) has \(rn)"
         }

@@ -109,6 +109,25 @@ struct BleuCLITests {
         #expect(result.stderrText.contains("\(bad.path):2: invalid UTF-8"))
     }
 
+    @Test func emptyHypothesesAreAnError() throws {
+        let (dir, ref, _) = try Self.files()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let result = try runBleuBinary(["bleu", ref], stdin: Data())
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("<stdin>: no lines to score"))
+    }
+
+    /// Standard input is read in Python's universal-newline mode, so a lone CR ends a line there.
+    @Test func standardInputSplitsOnCarriageReturn() throws {
+        let dir = makeTemporaryDirectory("bleu-cr")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ref = dir.appendingPathComponent("ref")
+        try Data("a b\nc d\n".utf8).write(to: ref)
+        let result = try runBleuBinary(["bleu", ref.path, "--score-only"], stdin: Data("a b\rc x\r\n".utf8))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText == "0.0\n")
+    }
+
     @Test func missingReferenceIsNamed() throws {
         let result = try runBleuBinary(["bleu", "/nonexistent/ref.de"], stdin: Data("a\n".utf8))
         #expect(result.status != 0)
