@@ -4,7 +4,7 @@
 ///
 /// Flow: each segment gives `BLEUStatistics`; corpus statistics are their sum; the score is a
 /// function of the sum alone (`BLEU.score(from:)`).
-public struct BLEU: Sendable {
+public struct BLEU: SegmentMetric, Sendable {
     /// Smoothing methods of Chen & Cherry (2014) as named by sacreBLEU.
     public enum Smoothing: String, CaseIterable, Sendable {
         case none
@@ -47,24 +47,11 @@ public struct BLEU: Sendable {
         self.effectiveOrder = effectiveOrder
     }
 
-    /// Corpus BLEU. `references[k][i]` is the k-th reference of segment i; every reference stream
-    /// must have `hypotheses.count` lines.
-    public func corpusScore(hypotheses: [String], references: [[String]]) -> BLEUScore {
-        score(from: segmentStatistics(hypotheses: hypotheses, references: references)
-            .reduce(into: BLEUStatistics(maxOrder: maxOrder)) { $0.add($1) })
-    }
-
-    /// Sentence BLEU of one hypothesis against its references.
-    public func sentenceScore(hypothesis: String, references: [String]) -> BLEUScore {
-        score(from: segmentStatistics(hypotheses: [hypothesis], references: references.map { [$0] })[0])
-    }
+    public var zeroStatistics: BLEUStatistics { BLEUStatistics(maxOrder: maxOrder) }
 
     /// One `BLEUStatistics` per segment.
     public func segmentStatistics(hypotheses: [String], references: [[String]]) -> [BLEUStatistics] {
-        for (k, stream) in references.enumerated() {
-            precondition(stream.count == hypotheses.count,
-                         "reference stream \(k) has \(stream.count) lines, hypotheses \(hypotheses.count)")
-        }
+        checkStreams(hypotheses, references)
         var counter = BLEUSegmentCounter(bleu: self)
         var result: [BLEUStatistics] = []
         result.reserveCapacity(hypotheses.count)
@@ -134,7 +121,7 @@ public struct BLEU: Sendable {
 }
 
 /// Sufficient statistics of BLEU for one segment or a sum of segments.
-public struct BLEUStatistics: Equatable, Sendable {
+public struct BLEUStatistics: MetricStatistics, Equatable, Sendable {
     public var hypothesisLength = 0
     /// Sum of closest reference lengths.
     public var referenceLength = 0
@@ -174,12 +161,7 @@ struct BLEUSegmentCounter {
 
     /// lower() → rstrip() → tokenizer → split(), as BLEU._preprocess_segment does.
     mutating func tokenize(_ line: String) {
-        text.removeAll(keepingCapacity: true)
-        PythonText.appendScalars(of: line, to: &text)
-        if bleu.lowercase {
-            PythonText.lower(text, into: &lowered)
-            swap(&text, &lowered)
-        }
+        PythonText.load(line, lowercase: bleu.lowercase, into: &text, scratch: &lowered)
         PythonText.rstrip(&text)
         bleu.tokenizer.apply(text, into: &tokenized, scratch: &scratch)
         internTokens(tokenized, &tokenTable, into: &tokenIDs)

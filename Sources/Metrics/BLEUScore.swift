@@ -1,5 +1,5 @@
 /// A BLEU result with everything sacreBLEU reports.
-public struct BLEUScore: Equatable, Sendable {
+public struct BLEUScore: MetricScore, Equatable, Sendable {
     /// 0–100.
     public var score: Double
     /// Matches per order; fractional only under add-k smoothing, which adds k to them (as sacreBLEU does).
@@ -30,9 +30,6 @@ public struct BLEUScore: Equatable, Sendable {
         let head = signature.isEmpty ? Self.name : "\(Self.name)|\(signature)"
         return "\(head) = \(Format.fixed(score, width)) \(verbose)"
     }
-
-    /// The score alone, `f"{score:.{width}f}"` (sacreBLEU's `--score-only`).
-    public func formattedScore(width: Int = 2) -> String { Format.fixed(score, width) }
 
     /// One JSON object (indent 1, like sacreBLEU's) with the full-precision score, the statistics
     /// and the signature's fields.

@@ -34,15 +34,12 @@ public enum BLEUTokenizer: String, CaseIterable, Sendable {
 
     private func thirteenA(_ line: [UInt32], into out: inout [UInt32], scratch: inout [UInt32]) {
         var a = line
-        ScalarText.replace(&a, "<skipped>", "", scratch: &scratch)
-        ScalarText.replace(&a, "-\n", "", scratch: &scratch)
-        ScalarText.replace(&a, "\n", " ", scratch: &scratch)
-        if a.contains(0x26) {
-            // Sequential, as in sacreBLEU: "&amp;lt;" becomes "<".
-            ScalarText.replace(&a, "&quot;", "\"", scratch: &scratch)
-            ScalarText.replace(&a, "&amp;", "&", scratch: &scratch)
-            ScalarText.replace(&a, "&lt;", "<", scratch: &scratch)
-            ScalarText.replace(&a, "&gt;", ">", scratch: &scratch)
+        // Most lines hold none of '<', '\n', '&': skip the replacement passes for them.
+        if a.contains(where: { $0 == 0x3C || $0 == 0x0A || $0 == 0x26 }) {
+            for (old, new) in Self.replacements13a {
+                if old.first == 0x26 && !a.contains(0x26) { break }
+                ScalarText.replace(&a, old, new, scratch: &scratch)
+            }
         }
         // f' {line} ', then the four `re.sub` passes, each scanning left to right without overlap.
         scratch.removeAll(keepingCapacity: true)
@@ -87,6 +84,13 @@ public enum BLEUTokenizer: String, CaseIterable, Sendable {
         swap(&out, &scratch)
     }
 
+    /// sacreBLEU's `str.replace` calls in order; the entities only run when '&' is present, and
+    /// sequentially, so "&amp;lt;" becomes "<".
+    static let replacements13a: [([UInt32], [UInt32])] = [
+        ("<skipped>", ""), ("-\n", ""), ("\n", " "),
+        ("&quot;", "\""), ("&amp;", "&"), ("&lt;", "<"), ("&gt;", ">"),
+    ].map { ($0.0.unicodeScalars.map(\.value), $0.1.unicodeScalars.map(\.value)) }
+
     /// The class `[\{-\~\[-\` -\&\(-\+\:-\@\/]` of the first 13a regex.
     @inline(__always)
     static func isSplitPunctuation13a(_ c: UInt32) -> Bool {
@@ -101,9 +105,7 @@ public enum BLEUTokenizer: String, CaseIterable, Sendable {
 /// Python-`str` operations on scalar arrays that the tokenizers need.
 enum ScalarText {
     /// `str.replace(old, new)`: leftmost, non-overlapping, one pass.
-    static func replace(_ s: inout [UInt32], _ old: String, _ new: String, scratch: inout [UInt32]) {
-        let o = old.unicodeScalars.map(\.value)
-        let n = new.unicodeScalars.map(\.value)
+    static func replace(_ s: inout [UInt32], _ o: [UInt32], _ n: [UInt32], scratch: inout [UInt32]) {
         guard let first = o.first, s.count >= o.count, s.contains(first) else { return }
         scratch.removeAll(keepingCapacity: true)
         var i = 0
@@ -129,6 +131,7 @@ enum ScalarText {
                          emit: (UInt32, UInt32, inout [UInt32]) -> Void) {
         out.removeAll(keepingCapacity: true)
         let n = a.count
+        out.reserveCapacity(n * 2)
         var i = 0
         while i < n {
             if i + 1 < n, match(a[i], a[i + 1]) {

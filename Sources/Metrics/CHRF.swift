@@ -2,7 +2,7 @@
 /// them: character n-grams of the text with whitespace removed, optional word n-grams after
 /// splitting ASCII punctuation off word ends, per segment the single best reference by F-score,
 /// corpus statistics summed, and sacreBLEU's effective-order averaging (or eps smoothing).
-public struct CHRF: Sendable {
+public struct CHRF: SegmentMetric, Sendable {
     public var charOrder: Int
     public var wordOrder: Int
     public var beta: Int
@@ -29,21 +29,11 @@ public struct CHRF: Sendable {
     /// `chrF2`, `chrF2++`.
     public var name: String { "chrF\(beta)" + String(repeating: "+", count: wordOrder) }
 
-    public func corpusScore(hypotheses: [String], references: [[String]]) -> CHRFScore {
-        score(from: segmentStatistics(hypotheses: hypotheses, references: references)
-            .reduce(into: CHRFStatistics(order: order)) { $0.add($1) })
-    }
-
-    public func sentenceScore(hypothesis: String, references: [String]) -> CHRFScore {
-        score(from: segmentStatistics(hypotheses: [hypothesis], references: references.map { [$0] })[0])
-    }
+    public var zeroStatistics: CHRFStatistics { CHRFStatistics(order: order) }
 
     /// One `CHRFStatistics` per segment, taken from the reference with the best F-score (first on ties).
     public func segmentStatistics(hypotheses: [String], references: [[String]]) -> [CHRFStatistics] {
-        for (k, stream) in references.enumerated() {
-            precondition(stream.count == hypotheses.count,
-                         "reference stream \(k) has \(stream.count) lines, hypotheses \(hypotheses.count)")
-        }
+        checkStreams(hypotheses, references)
         var counter = CHRFSegmentCounter(chrf: self)
         return hypotheses.indices.map { i in
             counter.statistics(hypothesis: hypotheses[i], references: references.map { $0[i] })
@@ -97,7 +87,7 @@ public struct CHRF: Sendable {
 
 /// chrF statistics per order (character orders first, then word orders): hypothesis n-grams
 /// (0 when the reference has none of that order), reference n-grams, matches.
-public struct CHRFStatistics: Equatable, Sendable {
+public struct CHRFStatistics: MetricStatistics, Equatable, Sendable {
     public var hypothesis: [Int]
     public var reference: [Int]
     public var match: [Int]
@@ -139,12 +129,7 @@ struct CHRFSegmentCounter {
 
     /// Counts every n-gram of `line` into `counts` and `totals`.
     mutating func extract(_ line: String, counts: inout IDCounts, totals: inout [Int]) {
-        text.removeAll(keepingCapacity: true)
-        PythonText.appendScalars(of: line, to: &text)
-        if chrf.lowercase {
-            PythonText.lower(text, into: &lowered)
-            swap(&text, &lowered)
-        }
+        PythonText.load(line, lowercase: chrf.lowercase, into: &text, scratch: &lowered)
         for i in totals.indices { totals[i] = 0 }
         chars.removeAll(keepingCapacity: true)
         for c in text where chrf.whitespace || !PythonText.isSpace(c) { chars.append(c) }

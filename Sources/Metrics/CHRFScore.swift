@@ -1,5 +1,5 @@
 /// A chrF / chrF++ result.
-public struct CHRFScore: Equatable, Sendable {
+public struct CHRFScore: MetricScore, Equatable, Sendable {
     /// 0–100.
     public var score: Double
     /// `chrF2` or `chrF2++`.
@@ -10,9 +10,6 @@ public struct CHRFScore: Equatable, Sendable {
         let head = signature.isEmpty ? name : "\(name)|\(signature)"
         return "\(head) = \(Format.fixed(score, width))"
     }
-
-    /// The score alone, `f"{score:.{width}f}"` (sacreBLEU's `--score-only`).
-    public func formattedScore(width: Int = 2) -> String { Format.fixed(score, width) }
 
     /// One JSON object with the full-precision score and the signature's fields.
     public func json(signature: String, width: Int = 2, indent: Bool = true) -> String {

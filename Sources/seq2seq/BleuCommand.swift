@@ -80,6 +80,8 @@ struct Bleu: ParsableCommand {
             hypotheses = try LineFile.lines(FileHandle.standardInput.readDataToEndOfFile(), name: hypName,
                                             universalNewlines: true)
         }
+        // sacreBLEU refuses an empty system too ("contains no sentence").
+        if hypotheses.isEmpty { throw BleuCommandError.noLines(hypName) }
         var refs: [[String]] = []
         for path in references {
             let lines = try LineFile.read(path: path)
@@ -90,42 +92,37 @@ struct Bleu: ParsableCommand {
             refs.append(lines)
         }
         let version = "seq2seq-\(seq2seqVersion)"
-        let json = format == "json"
-        var out = ""
+        let out: String
         if metric == "bleu" {
-            let bleu = BLEU(tokenize: BLEUTokenizer(rawValue: tokenize)!, lowercase: lowercase,
-                            smooth: BLEU.Smoothing(rawValue: smooth)!, smoothValue: smoothValue,
-                            effectiveOrder: sentence)
-            let signature = bleu.signature(referenceCount: refs.count, version: version)
-            func render(_ s: BLEUScore, indent: Bool) -> String {
-                scoreOnly ? s.formattedScore(width: width)
-                    : json ? s.json(signature: signature, width: width, indent: indent)
-                    : s.formatted(signature: signature, width: width)
-            }
-            if sentence {
-                for stats in bleu.segmentStatistics(hypotheses: hypotheses, references: refs) {
-                    out += render(bleu.score(from: stats), indent: false) + "\n"
-                }
-            } else {
-                out = render(bleu.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
-            }
+            out = report(BLEU(tokenize: BLEUTokenizer(rawValue: tokenize)!, lowercase: lowercase,
+                              smooth: BLEU.Smoothing(rawValue: smooth)!, smoothValue: smoothValue,
+                              effectiveOrder: sentence),
+                         hypotheses, refs, version: version)
         } else {
-            let chrf = CHRF(wordOrder: chrfWordOrder, lowercase: lowercase)
-            let signature = chrf.signature(referenceCount: refs.count, version: version)
-            func render(_ s: CHRFScore, indent: Bool) -> String {
-                scoreOnly ? s.formattedScore(width: width)
-                    : json ? s.json(signature: signature, width: width, indent: indent)
-                    : s.formatted(signature: signature, width: width)
-            }
-            if sentence {
-                for stats in chrf.segmentStatistics(hypotheses: hypotheses, references: refs) {
-                    out += render(chrf.score(from: stats), indent: false) + "\n"
-                }
-            } else {
-                out = render(chrf.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
-            }
+            out = report(CHRF(wordOrder: chrfWordOrder, lowercase: lowercase), hypotheses, refs, version: version)
         }
         FileHandle.standardOutput.write(Data(out.utf8))
+    }
+}
+
+extension Bleu {
+    /// The corpus score, or one line per segment with `--sentence`, in the chosen form.
+    func report<M: SegmentMetric>(_ metric: M, _ hypotheses: [String], _ refs: [[String]],
+                                  version: String) -> String {
+        let signature = metric.signature(referenceCount: refs.count, version: version)
+        func render(_ s: M.Score, indent: Bool) -> String {
+            scoreOnly ? s.formattedScore(width: width)
+                : format == "json" ? s.json(signature: signature, width: width, indent: indent)
+                : s.formatted(signature: signature, width: width)
+        }
+        guard sentence else {
+            return render(metric.corpusScore(hypotheses: hypotheses, references: refs), indent: true) + "\n"
+        }
+        var out = ""
+        for stats in metric.segmentStatistics(hypotheses: hypotheses, references: refs) {
+            out += render(metric.score(from: stats), indent: false) + "\n"
+        }
+        return out
     }
 }
 
@@ -134,6 +131,7 @@ enum BleuCommandError: Error, CustomStringConvertible {
     case missingFile(String)
     case unreadable(String, String)
     case invalidUTF8(file: String, line: Int)
+    case noLines(String)
     case lineCountMismatch(hypotheses: String, hypothesisLines: Int, reference: String, referenceLines: Int)
 
     var description: String {
@@ -141,6 +139,7 @@ enum BleuCommandError: Error, CustomStringConvertible {
         case .missingFile(let path): return "\(path): no such file"
         case .unreadable(let path, let why): return "\(path): cannot read (\(why))"
         case .invalidUTF8(let file, let line): return "\(file):\(line): invalid UTF-8"
+        case .noLines(let file): return "\(file): no lines to score"
         case .lineCountMismatch(let h, let hn, let r, let rn):
             return "hypotheses \(h) have \(hn) lines but reference \(r) has \(rn)"
         }
