@@ -50,8 +50,11 @@ public final class Trainer {
         max(1, (shards.pairCount + options.batchSize - 1) / options.batchSize)
     }
 
+    private var timeUp = false
+
     private var finished: Bool {
-        state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
+        timeUp || state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
+            || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
 
     /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so.
@@ -146,6 +149,11 @@ public final class Trainer {
                     try saveCheckpoint()
                 }
                 if options.maxSteps.map({ state.step >= $0 }) ?? false { break epochs }
+                if options.maxMinutes.map({ state.trainingSeconds >= $0 * 60 }) ?? false {
+                    progress.message("time limit of \(options.maxMinutes!) minutes reached at step \(state.step)")
+                    timeUp = true
+                    break epochs
+                }
                 if shouldStop() {
                     try saveCheckpoint()
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")

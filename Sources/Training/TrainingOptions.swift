@@ -42,6 +42,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var logEvery = 100
     /// Pairs with more tokens than this on either side are left out of training.
     public var maxLength = 80
+    /// Stop (validate, checkpoint) once this much training time has passed, summed over resumes.
+    /// A wall-clock limit: runs stopped by it are not bit-reproducible, runs stopped by steps are.
+    public var maxMinutes: Double?
     /// Consecutive non-finite batches tolerated before training stops with an error.
     public var maxBadBatches = 5
 
@@ -73,6 +76,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(clipNorm >= 0, "--clip must be >= 0 (0 disables clipping)")
         try check(validEvery.map { $0 > 0 } ?? true, "--valid-every must be positive")
         try check(saveEvery.map { $0 > 0 } ?? true, "--save-every must be positive")
+        try check(maxMinutes.map { $0 > 0 } ?? true, "--max-minutes must be positive")
         try check(logEvery > 0, "--log-every must be positive")
         try check(maxLength > 0, "--max-length must be positive")
     }

@@ -35,6 +35,8 @@ struct Train: ParsableCommand {
     @Option(help: "Pairs shuffled and length-sorted together before batching.") var window: Int?
     @Option(help: "Epochs to train (may be raised on --resume).") var epochs: Int?
     @Option(help: "Stop after this many steps in total (may be raised on --resume).") var maxSteps: Int?
+    @Option(help: "Stop after this many minutes of training (summed over resumes; may be raised on --resume).")
+    var maxMinutes: Double?
     @Option(help: "Random seed: the same seed and data give the same model, bit for bit.") var seed: UInt64?
     @Option(help: "sgd (lr 0.7, halved every half epoch after epoch 5, as in the paper) or adam (lr 1e-3).")
     var optimizer: OptimizerKind?
@@ -63,10 +65,11 @@ struct Train: ParsableCommand {
         if resume && configExists {
             var opened = try ModelDirectory(opening: output)
             // Only the length of the run may change on resume; everything else is the recorded config.
-            if epochs != nil || maxSteps != nil {
+            if epochs != nil || maxSteps != nil || maxMinutes != nil {
                 var config = opened.config
                 if let epochs { config.training.epochs = epochs }
                 if let maxSteps { config.training.maxSteps = maxSteps }
+                if let maxMinutes { config.training.maxMinutes = maxMinutes }
                 opened = try ModelDirectory(creating: output, config: config,
                                             sourceVocabulary: opened.sourceVocabulary,
                                             targetVocabulary: opened.targetVocabulary)
@@ -142,6 +145,7 @@ struct Train: ParsableCommand {
         if let window { o.windowSize = window }
         if let epochs { o.epochs = epochs }
         o.maxSteps = maxSteps
+        o.maxMinutes = maxMinutes
         if let seed { o.seed = seed }
         if let optimizer { o.optimizer = optimizer }
         o.learningRate = lr
