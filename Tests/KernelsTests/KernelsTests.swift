@@ -79,6 +79,9 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             x += 0.0137
         }
         #expect(worst <= 5e-7, "exp max relative error \(worst)")
+        let lanes = SIMD8<Float>(-90, -20.5, -1, 0, 0.3, 7, 50, 100)
+        let vector = Activation.exp(lanes)
+        for i in 0..<8 { #expect(vector[i] == Activation.exp(lanes[i])) }
         #expect(Activation.exp(0) == 1)
         #expect(Activation.exp(-1000) < 1e-37 && Activation.exp(-1000) >= 0)
     }
