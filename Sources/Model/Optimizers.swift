@@ -39,7 +39,7 @@ public final class SGD: Optimizer {
     public init() {}
 
     public func step(_ parameters: ParameterStore, learningRate: Float) {
-        Vector.axpy(-learningRate, parameters.gradients.baseAddress!, parameters.values.baseAddress!, count: parameters.count)
+        Vector.parallelAxpy(-learningRate, parameters.gradients.baseAddress!, parameters.values.baseAddress!, count: parameters.count)
         stepCount += 1
     }
 

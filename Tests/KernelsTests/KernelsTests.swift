@@ -143,6 +143,32 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(abs(got - expected) <= 1e-5 * max(1, expected))
     }
 
+    /// The chunked, parallel reductions give the same bits with 1 and 2 threads.
+    @Test func parallelLoopsIndependentOfThreadCount() {
+        var rng = SeededGenerator(seed: 10)
+        let n = 300_001
+        let x = randomArray(n, &rng)
+        let before = Parallel.threads
+        func run(_ threads: Int) -> (Double, [Float]) {
+            Parallel.threads = threads
+            var y = x
+            let s = x.withUnsafeBufferPointer { Vector.sumOfSquares($0.baseAddress!, count: n) }
+            y.withUnsafeMutableBufferPointer { yp in
+                x.withUnsafeBufferPointer { Vector.parallelAxpy(0.5, $0.baseAddress!, yp.baseAddress!, count: n) }
+                Vector.scale(yp.baseAddress!, count: n, by: 3)
+            }
+            return (s, y)
+        }
+        let one = run(1), two = run(2)
+        Parallel.threads = before
+        #expect(one.0 == two.0)
+        #expect(one.1 == two.1)
+        #expect(one.1[7] == (x[7] + 0.5 * x[7]) * 3)
+        var z = x
+        z.withUnsafeMutableBufferPointer { Vector.zero($0.baseAddress!, count: n) }
+        #expect(z.allSatisfy { $0 == 0 })
+    }
+
     @Test func columnSumsAndRowVector() {
         var x: [Float] = [1, 2, 3, 4, 5, 6]   // [2, 3]
         var sums: [Float] = [10, 0, 0]
