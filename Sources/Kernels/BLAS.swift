@@ -15,6 +15,7 @@ public enum BLAS {
     /// order. Keep the thread count fixed across a run and its resumption.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
+        Parallel.threads = max(1, count)
     }
 
     /// The thread count OpenBLAS currently uses.

@@ -1,40 +1,60 @@
 /// Flat loops over Float buffers: the parameter store, its gradients and optimizer moments are
 /// single contiguous buffers, so clipping and updates are these loops.
 public enum Vector {
-    /// Σ x², accumulated in Double over 8-wide Float partial sums (Swift never reassociates a
-    /// scalar reduction, so explicit lanes are what make it vectorize).
-    @inlinable
+    /// Σ x²: 8-wide Float partial sums per 4096-element chunk (Swift never reassociates a scalar
+    /// reduction, so explicit lanes are what make it vectorize), chunk sums added in Double in
+    /// chunk order, so the result does not depend on how many threads computed the chunks.
     public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        var total = 0.0
-        var i = 0
         let chunk = 4096
-        while i < count {
-            let end = min(count, i + chunk)
-            var acc = SIMD8<Float>()
-            var j = i
-            while j + 8 <= end {
-                let v = SIMD8<Float>(UnsafeBufferPointer(start: x + j, count: 8))
-                acc += v * v
-                j += 8
+        let chunks = (count + chunk - 1) / chunk
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, chunks)) { partial in
+            let partial = partial.baseAddress!
+            Parallel.forEachPart(count, granularity: chunk) { range in
+                var i = range.lowerBound
+                while i < range.upperBound {
+                    let end = min(range.upperBound, i &+ chunk)
+                    var acc = SIMD8<Float>()
+                    var j = i
+                    while j &+ 8 <= end {
+                        let v = SIMD8<Float>(UnsafeBufferPointer(start: x + j, count: 8))
+                        acc += v * v
+                        j &+= 8
+                    }
+                    var tail: Float = 0
+                    while j < end { tail += x[j] * x[j]; j &+= 1 }
+                    partial[i / chunk] = Double(acc.sum()) + Double(tail)
+                    i = end
+                }
             }
-            var tail: Float = 0
-            while j < end { tail += x[j] * x[j]; j += 1 }
-            total += Double(acc.sum()) + Double(tail)
-            i = end
+            var total = 0.0
+            for c in 0..<chunks { total += partial[c] }
+            return total
         }
-        return total
     }
 
-    /// x *= alpha.
-    @inlinable
+    /// x = 0 over a large buffer, split across `Parallel.threads`.
+    public static func zero(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
+    }
+
+    /// x *= alpha (split across `Parallel.threads` when large).
     public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by alpha: Float) {
-        for i in 0..<count { x[i] *= alpha }
+        Parallel.forEachPart(count) { range in
+            for i in range { x[i] *= alpha }
+        }
     }
 
     /// y += alpha·x.
     @inlinable
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] += alpha * x[i] }
+    }
+
+    /// y += alpha·x over a large buffer, split across `Parallel.threads`.
+    public static func parallelAxpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachPart(count) { range in
+            axpy(alpha, x + range.lowerBound, y + range.lowerBound, count: range.count)
+        }
     }
 
     /// y[j] += Σ_r x[r, j] for a row-major [rows, width] x (bias gradients).

@@ -2,7 +2,7 @@
 ///
 /// Row b of step t lives at index t·B + b. The source is stored left to right; the model reverses
 /// it itself (per sentence, so padding stays at the end) when `ModelConfig.reverseSource` is set.
-public struct Batch {
+public struct Batch: Sendable {
     /// B, S, T
     public let batchSize: Int, sourceLength: Int, targetLength: Int
     /// [S·B], source[t·B+b], 0 after the sentence's end.

@@ -39,7 +39,7 @@ public final class SGD: Optimizer {
     public init() {}
 
     public func step(_ parameters: ParameterStore, learningRate: Float) {
-        Vector.axpy(-learningRate, parameters.gradients.baseAddress!, parameters.values.baseAddress!, count: parameters.count)
+        Vector.parallelAxpy(-learningRate, parameters.gradients.baseAddress!, parameters.values.baseAddress!, count: parameters.count)
         stepCount += 1
     }
 
@@ -79,13 +79,15 @@ public final class Adam: Optimizer {
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
                 let mp = mb.baseAddress!, vp = vb.baseAddress!
-                for i in 0..<n {
-                    let gi = g[i]
-                    let mi = b1 * mp[i] + (1 - b1) * gi
-                    let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                    mp[i] = mi
-                    vp[i] = vi
-                    theta[i] -= step * mi / ((vi * invC2).squareRoot() + eps)
+                Parallel.forEachPart(n) { range in
+                    for i in range {
+                        let gi = g[i]
+                        let mi = b1 * mp[i] + (1 - b1) * gi
+                        let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                        mp[i] = mi
+                        vp[i] = vi
+                        theta[i] -= step * mi / ((vi * invC2).squareRoot() + eps)
+                    }
                 }
             }
         }

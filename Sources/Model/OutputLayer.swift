@@ -53,7 +53,11 @@ final class OutputLayer {
             var loss = 0.0
             // The target logit must be read before the row is overwritten by its probabilities.
             for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
-            Softmax.softmaxRows(z, rows: p, width: v, logSumExp: lse)
+            // Rows are independent: split them across the threads BLAS uses.
+            Parallel.forEachPart(p * v, granularity: v) { range in
+                let first = range.lowerBound / v
+                Softmax.softmaxRows(z + range.lowerBound, rows: range.count / v, width: v, logSumExp: lse + first)
+            }
             for r in 0..<p { loss += Double(lse[r]) }
             return loss
         }

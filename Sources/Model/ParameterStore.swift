@@ -32,7 +32,7 @@ public final class ParameterStore {
     }
 
     public func zeroGradients() {
-        gradients.update(repeating: 0)
+        Vector.zero(gradients.baseAddress!, count: gradients.count)
     }
 
     /// Index of the tensor called `name` in `tensors`.

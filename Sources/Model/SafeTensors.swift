@@ -47,6 +47,20 @@ public enum SafeTensors {
         return out
     }
 
+    /// The same for tensors held in arrays (e.g. optimizer state, or model values plus state in
+    /// one file).
+    public static func encode(arrays: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+        let all = arrays.flatMap(\.values)
+        return all.withUnsafeBufferPointer { base in
+            var offset = 0
+            let views = arrays.map { tensor -> (name: String, shape: [Int], values: UnsafeBufferPointer<Float>) in
+                defer { offset += tensor.values.count }
+                return (tensor.name, tensor.shape, UnsafeBufferPointer(rebasing: base[offset..<(offset + tensor.values.count)]))
+            }
+            return encode(views, metadata: metadata)
+        }
+    }
+
     /// Parses a safetensors file. Tensors come back in data order. Throws `ModelError` naming what
     /// is wrong (truncation, bad JSON, a dtype other than F32, offsets outside the data).
     public static func decode(_ bytes: [UInt8]) throws -> (tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) {

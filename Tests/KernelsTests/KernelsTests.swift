@@ -79,6 +79,9 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             x += 0.0137
         }
         #expect(worst <= 5e-7, "exp max relative error \(worst)")
+        let lanes = SIMD8<Float>(-90, -20.5, -1, 0, 0.3, 7, 50, 100)
+        let vector = Activation.exp(lanes)
+        for i in 0..<8 { #expect(vector[i] == Activation.exp(lanes[i])) }
         #expect(Activation.exp(0) == 1)
         #expect(Activation.exp(-1000) < 1e-37 && Activation.exp(-1000) >= 0)
     }
@@ -138,6 +141,32 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
         let got = x.withUnsafeBufferPointer { Vector.sumOfSquares($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: count) }
         #expect(abs(got - expected) <= 1e-5 * max(1, expected))
+    }
+
+    /// The chunked, parallel reductions give the same bits with 1 and 2 threads.
+    @Test func parallelLoopsIndependentOfThreadCount() {
+        var rng = SeededGenerator(seed: 10)
+        let n = 300_001
+        let x = randomArray(n, &rng)
+        let before = Parallel.threads
+        func run(_ threads: Int) -> (Double, [Float]) {
+            Parallel.threads = threads
+            var y = x
+            let s = x.withUnsafeBufferPointer { Vector.sumOfSquares($0.baseAddress!, count: n) }
+            y.withUnsafeMutableBufferPointer { yp in
+                x.withUnsafeBufferPointer { Vector.parallelAxpy(0.5, $0.baseAddress!, yp.baseAddress!, count: n) }
+                Vector.scale(yp.baseAddress!, count: n, by: 3)
+            }
+            return (s, y)
+        }
+        let one = run(1), two = run(2)
+        Parallel.threads = before
+        #expect(one.0 == two.0)
+        #expect(one.1 == two.1)
+        #expect(one.1[7] == (x[7] + 0.5 * x[7]) * 3)
+        var z = x
+        z.withUnsafeMutableBufferPointer { Vector.zero($0.baseAddress!, count: n) }
+        #expect(z.allSatisfy { $0 == 0 })
     }
 
     @Test func columnSumsAndRowVector() {

@@ -58,6 +58,14 @@ import Testing
         #expect(decoded.tensors[1].values == [0, 1, 2, 3, 4, 5])
     }
 
+    @Test func arrayOverload() throws {
+        let arrays: [(name: String, shape: [Int], values: [Float])] = [("adam.m", [3], [1, 2, 3]), ("adam.v", [0], []), ("z", [1], [9])]
+        let decoded = try SafeTensors.decode(SafeTensors.encode(arrays: arrays, metadata: ["step": "7"]))
+        #expect(decoded.tensors.map(\.name) == ["adam.m", "adam.v", "z"])
+        #expect(decoded.tensors.map(\.values) == [[1, 2, 3], [], [9]])
+        #expect(decoded.metadata["step"] == "7")
+    }
+
     @Test func badInputGivesClearErrors() {
         #expect(throws: ModelError.self) { try SafeTensors.decode([1, 2, 3]) }
         #expect(throws: ModelError.self) { try SafeTensors.decode([200, 0, 0, 0, 0, 0, 0, 0] + Array("{}".utf8)) }

@@ -1,0 +1,28 @@
+import Dispatch
+
+/// Splits elementwise work that is not a GEMM (softmax rows, optimizer loops) across the same
+/// number of threads as BLAS, so the second core is not idle between GEMMs. Work is cut into
+/// fixed parts that do not depend on timing, so results are deterministic.
+public enum Parallel {
+    /// Worker count; `BLAS.setThreads` keeps it equal to the BLAS thread count.
+    nonisolated(unsafe) public static var threads = 1
+
+    /// Below this many elements a split costs more than it saves (a dispatch is ~10 µs).
+    public static let minimumElements = 1 << 16
+
+    /// Calls `body(range)` for `threads` contiguous parts of 0..<count (once when small).
+    public static func forEachPart(_ count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
+        let parts = count >= minimumElements ? threads : 1
+        if parts <= 1 {
+            body(0..<count)
+            return
+        }
+        // Part boundaries are multiples of `granularity` (rows, or reduction chunks).
+        let units = (count + granularity - 1) / granularity
+        DispatchQueue.concurrentPerform(iterations: parts) { p in
+            let lo = min(count, units * p / parts * granularity)
+            let hi = min(count, units * (p + 1) / parts * granularity)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
