@@ -5,7 +5,7 @@
 //                                           -> Corpus -> CZstd, CZlib
 //                                           -> Text -> CICU
 //                               -> Decoding (imports nothing of ours)
-//                 -> Metrics, Samples (import nothing of ours)
+//                 -> Metrics, Samples, Plotting (import nothing of ours)
 import PackageDescription
 
 let package = Package(
@@ -35,12 +35,13 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels"]),
         .target(name: "Translation", dependencies: ["Training", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: []),
+        .target(name: "Plotting", dependencies: []),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Kernels",
+                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,6 +56,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through
     // explicit locks; strict Sendable checking of those raw pointers adds noise, not safety.

@@ -94,7 +94,7 @@ public final class Trainer {
 
                 model.parameters.zeroGradients()
                 let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
-                scaleGradients(by: 1 / Float(batch.batchSize))
+                scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
                 let norm = clipGradientNorm(model.parameters,
                                             maxNorm: options.clipNorm > 0 ? options.clipNorm : .greatestFiniteMagnitude)
                 state.pairsInEpoch += items.count
@@ -219,11 +219,6 @@ public final class Trainer {
                                      message: "refusing to save: weights contain NaN or Inf at step \(state.step)")
         }
         try directory.saveCheckpoint(model: model, optimizer: optimizer, state: state)
-    }
-
-    private func scaleGradients(by factor: Float) {
-        let g = model.parameters.gradients
-        for i in 0..<g.count { g[i] *= factor }
     }
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run
