@@ -120,8 +120,8 @@ public enum SafeTensors {
         return (tensors.map { ($0.name, $0.shape, $0.values) }, metadata)
     }
 
-    /// A JSON string literal with the escapes JSON requires.
-    static func jsonString(_ s: String) -> String {
+    /// A JSON string literal with the escapes JSON requires (also used for training logs).
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

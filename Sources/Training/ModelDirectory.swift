@@ -277,24 +277,7 @@ public enum LogValue {
         case .int(let v): return String(v)
         case .double(let v): return v.isFinite ? String(v) : "null"
         case .bool(let v): return v ? "true" : "false"
-        case .string(let s):
-            var out = "\""
-            for scalar in s.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                            + String(scalar.value, radix: 16)
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return out + "\""
+        case .string(let s): return SafeTensors.jsonString(s)
         case .object(let fields):
             return "{" + fields.keys.sorted().map { LogValue.string($0).json + ":" + fields[$0]!.json }
                 .joined(separator: ",") + "}"
