@@ -61,9 +61,13 @@ struct Train: ParsableCommand {
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
         let directory: ModelDirectory
+        var validation: ValidationSet?
         let configExists = FileManager.default.fileExists(atPath: output + "/config.json")
         if resume && configExists {
             var opened = try ModelDirectory(opening: output)
+            // Read the validation set before writing anything, so a bad file changes nothing.
+            validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                           batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             if epochs != nil || maxSteps != nil || maxMinutes != nil {
                 var config = opened.config
@@ -90,6 +94,9 @@ struct Train: ParsableCommand {
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
+            // Read the validation set before creating the folder, so a bad file leaves no half-made
+            // model behind (which would make the next run refuse without --overwrite).
+            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
             if overwrite {
                 for file in ["last.safetensors", "best.safetensors", "log.jsonl"] {
                     try? FileManager.default.removeItem(atPath: output + "/" + file)
@@ -99,18 +106,6 @@ struct Train: ParsableCommand {
                                            sourceVocabulary: source, targetVocabulary: target)
         }
         let training = directory.config.training
-        var validation: ValidationSet?
-        switch (validSource, validTarget) {
-        case let (source?, target?):
-            let preparer = try PairPreparer(sourceVocabulary: directory.sourceVocabulary,
-                                            targetVocabulary: directory.targetVocabulary, maxLength: nil)
-            validation = try ValidationSet(sourcePath: source, targetPath: target, preparer: preparer,
-                                           batchSize: training.batchSize)
-        case (nil, nil):
-            break
-        default:
-            throw CLIError("give both --valid-source and --valid-target, or neither")
-        }
 
         let progress = ProgressReporter(logEvery: training.logEvery)
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
@@ -131,6 +126,20 @@ struct Train: ParsableCommand {
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(130) }
+    }
+
+    /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
+    private func validationSet(source: Vocabulary, target: Vocabulary, batchSize: Int) throws -> ValidationSet? {
+        switch (validSource, validTarget) {
+        case let (sourcePath?, targetPath?):
+            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+            return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
+                                     batchSize: batchSize)
+        case (nil, nil):
+            return nil
+        default:
+            throw CLIError("give both --valid-source and --valid-target, or neither")
+        }
     }
 
     func trainingOptions() throws -> TrainingOptions {
