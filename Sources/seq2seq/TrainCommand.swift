@@ -62,6 +62,7 @@ struct Train: ParsableCommand {
         let shardSet = try ShardSet(directory: shards)
         let directory: ModelDirectory
         var validation: ValidationSet?
+        var configChanged = false
         let configExists = FileManager.default.fileExists(atPath: output + "/config.json")
         if resume && configExists {
             var opened = try ModelDirectory(opening: output)
@@ -74,9 +75,9 @@ struct Train: ParsableCommand {
                 if let epochs { config.training.epochs = epochs }
                 if let maxSteps { config.training.maxSteps = maxSteps }
                 if let maxMinutes { config.training.maxMinutes = maxMinutes }
-                opened = try ModelDirectory(creating: output, config: config,
-                                            sourceVocabulary: opened.sourceVocabulary,
-                                            targetVocabulary: opened.targetVocabulary)
+                // Written below, once the checkpoint has loaded.
+                opened = opened.replacingConfig(config)
+                configChanged = true
             }
             directory = opened
         } else {
@@ -110,8 +111,16 @@ struct Train: ParsableCommand {
         let progress = ProgressReporter(logEvery: training.logEvery)
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
                                   resume: resume, progress: progress)
+        if configChanged { try directory.saveConfig() }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
+        // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
+        // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         trainer.shouldStop = { stopRequested != 0 }
         if trainer.state.step > 0 {
             progress.message("resuming \(output) at epoch \(trainer.state.epoch + 1), step \(trainer.state.step)")

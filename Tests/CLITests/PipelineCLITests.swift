@@ -243,6 +243,52 @@ struct PipelineCLITests {
                 == safetensorsContent(resumed + "/last.safetensors").data)
     }
 
+    /// Ctrl-C (SIGINT) saves a checkpoint at the current step and exits 130; --resume goes on from it.
+    @Test func interruptSavesACheckpointThatResumeContinues() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("pipeline-cli-interrupt")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let errorFile = dir.appendingPathComponent("stderr")
+        try Data().write(to: errorFile)
+        let process = Process()
+        process.executableURL = seq2seqBinary()
+        process.arguments = p.trainArguments(output: output, maxSteps: 10_000_000) + ["--epochs", "1000000"]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        try process.run()
+        // The handler is installed before the "model:" line; wait for a few epochs past it.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let text = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
+            if text.contains("epoch 3: validation") || !process.isRunning { break }
+            usleep(10_000)
+        }
+        kill(process.processIdentifier, SIGINT)
+        // Never hang the suite: a run that ignores SIGINT is killed and the test fails.
+        let stopDeadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < stopDeadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            Issue.record("train did not stop within 30 s of SIGINT")
+        }
+        process.waitUntilExit()
+        let stderr = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("interrupted at step ") }, "\(stderr)")
+        let step = try #require(Int(line.dropFirst("interrupted at step ".count).prefix { $0.isNumber }))
+        #expect(line.hasSuffix("checkpoint saved, continue with --resume"))
+        let metadata = try #require(safetensorsContent(output + "/last.safetensors").header["__metadata__"] as? [String: String])
+        #expect(metadata["step"] == String(step))
+
+        let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", output, "--resume",
+                                     "--max-steps", String(step + 3), "--threads", "1"])
+        #expect(resume.status == 0, "\(resume.stderrText)")
+        #expect(resume.stderrText.contains("step \(step)\n"), "\(resume.stderrText)")
+        #expect(resume.stderrText.contains("done: \(step + 3) steps"), "\(resume.stderrText)")
+    }
+
     // MARK: translate
 
     static let input = "one two three\n\nfour five\nsix seven eight nine\n"
@@ -446,7 +492,9 @@ struct PipelineCLITests {
         expectOneLineError(evaluate, mentions: [file, "truncated"])
         if checkpoint == "last" {
             let before = try snapshot(copy)
-            let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume", "--threads", "1"])
+            // --max-steps rewrites config.json on resume, but only after the checkpoint has loaded.
+            let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume",
+                                         "--max-steps", "50", "--threads", "1"])
             expectOneLineError(resume, mentions: [file, "truncated"])
             #expect(try snapshot(copy) == before)
         }
