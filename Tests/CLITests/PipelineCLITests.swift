@@ -414,6 +414,29 @@ struct PipelineCLITests {
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 
+    /// A shard that is missing or cut short is named before any model folder is made.
+    @Test(arguments: ["missing", "truncated"])
+    func trainWithABrokenShardWritesNothing(_ damage: String) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("pipeline-cli-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus").path
+        try FileManager.default.copyItem(atPath: p.shards, toPath: corpus)
+        let shard = corpus + "/shard-00001.zst"
+        if damage == "missing" {
+            try FileManager.default.removeItem(atPath: shard)
+        } else {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: shard))
+        }
+        let output = dir.appendingPathComponent("model").path
+        var arguments = p.trainArguments(output: output)
+        arguments[arguments.firstIndex(of: p.shards)!] = corpus
+        let result = try runSeq2seq(arguments)
+        expectOneLineError(result, mentions: [shard, damage == "missing" ? "missing shard" : "truncated"])
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
     @Test func trainWithMismatchedValidationFilesWritesNothing() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-bad")
