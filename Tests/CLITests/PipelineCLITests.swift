@@ -333,6 +333,33 @@ struct PipelineCLITests {
         }
     }
 
+    /// Empty input, a last line without newline, CRLF line ends and a line far longer than anything
+    /// seen in training: one output line per input line, each ending in "\n".
+    @Test func edgeInputs() throws {
+        let p = try pipeline()
+        let empty = try runSeq2seq(["translate", "--model", p.model], stdin: Data())
+        #expect(empty.status == 0 && empty.stdout.isEmpty && empty.stderr.isEmpty)
+
+        let plain = try runSeq2seq(["translate", "--model", p.model], stdin: Data("one two\nthree four\n".utf8))
+        let crlf = try runSeq2seq(["translate", "--model", p.model], stdin: Data("one two\r\nthree four".utf8))
+        #expect(plain.status == 0 && crlf.status == 0)
+        #expect(crlf.stdoutText == plain.stdoutText && plain.stdoutText.filter { $0 == "\n" }.count == 2)
+
+        let long = Array(repeating: "one two three four five six seven eight nine zero", count: 100).joined(separator: " ")
+        let result = try runSeq2seq(["translate", "--model", p.model, "--beam", "2"], stdin: Data((long + "\nsix\n").utf8))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.filter { $0 == "\n" }.count == 2)
+    }
+
+    @Test func modelWithoutCheckpointIsNamed() throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for file in ["last.safetensors", "best.safetensors"] { try FileManager.default.removeItem(atPath: copy + "/" + file) }
+        let result = try runSeq2seq(["translate", "--model", copy], stdin: Data("one\n".utf8))
+        expectOneLineError(result, mentions: [copy, "no checkpoint yet"])
+    }
+
     /// `--n-best K`: `LINE ||| TEXT ||| SCORE ||| LOGPROB`, K lines per input line, best first; the
     /// first of each is the 1-best translation with the same beam.
     @Test func nBestPrintsTheDocumentedFormat() throws {
