@@ -96,6 +96,25 @@ public final class ModelDirectory {
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
     }
 
+    private init(path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) {
+        self.path = path
+        self.config = config
+        self.sourceVocabulary = sourceVocabulary
+        self.targetVocabulary = targetVocabulary
+    }
+
+    /// The same folder with another config, in memory only until ``saveConfig()``: `train --resume`
+    /// raises the run length but writes it only once the checkpoint has loaded, so a failed resume
+    /// leaves the folder as it was.
+    public func replacingConfig(_ config: ModelFolderConfig) -> ModelDirectory {
+        ModelDirectory(path: path, config: config, sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+    }
+
+    /// Writes `config.json` (atomically).
+    public func saveConfig() throws {
+        try writeAtomically(try Self.encodeJSON(config), to: configPath)
+    }
+
     /// Opens an existing model folder, checking its format and version.
     public init(opening path: String) throws {
         self.path = path

@@ -6,15 +6,15 @@ import Training
 import Translation
 
 /// BLEU and chrF lines exactly as `seq2seq bleu` prints them with default options (13a, exp
-/// smoothing, mixed case; chrF order 6, beta 2), one line each.
+/// smoothing, mixed case; chrF order 6, beta 2; width 1 like sacreBLEU's command), one line each.
 func scoreLines(hypotheses: [String], references: [[String]], lowercase: Bool = false) -> String {
     let version = "seq2seq-\(seq2seqVersion)"
     let bleu = BLEU(lowercase: lowercase)
     let chrf = CHRF(lowercase: lowercase)
     return bleu.corpusScore(hypotheses: hypotheses, references: references)
-        .formatted(signature: bleu.signature(referenceCount: references.count, version: version))
+        .formatted(signature: bleu.signature(referenceCount: references.count, version: version), width: 1)
         + "\n" + chrf.corpusScore(hypotheses: hypotheses, references: references)
-        .formatted(signature: chrf.signature(referenceCount: references.count, version: version))
+        .formatted(signature: chrf.signature(referenceCount: references.count, version: version), width: 1)
 }
 
 struct Evaluate: ParsableCommand {
@@ -37,6 +37,8 @@ struct Evaluate: ParsableCommand {
 
     private func evaluate() throws {
         guard !reference.isEmpty else { throw CLIError("give at least one --reference file") }
+        try search.check()
+        guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
         BLAS.setThreads(threads)
         let sources = try readAllLines(source)
         var references: [[String]] = []

@@ -21,7 +21,7 @@ final class LineInput {
             ownsFile = true
         } else {
             file = stdin
-            name = "<stdin>"
+            name = "stdin"  // as the text commands name it
             ownsFile = false
         }
     }

@@ -60,19 +60,25 @@ struct Train: ParsableCommand {
     private func train() throws {
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
+        try checkShardSizes(shardSet)
         let directory: ModelDirectory
+        var validation: ValidationSet?
+        var configChanged = false
         let configExists = FileManager.default.fileExists(atPath: output + "/config.json")
         if resume && configExists {
             var opened = try ModelDirectory(opening: output)
+            // Read the validation set before writing anything, so a bad file changes nothing.
+            validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                           batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             if epochs != nil || maxSteps != nil || maxMinutes != nil {
                 var config = opened.config
                 if let epochs { config.training.epochs = epochs }
                 if let maxSteps { config.training.maxSteps = maxSteps }
                 if let maxMinutes { config.training.maxMinutes = maxMinutes }
-                opened = try ModelDirectory(creating: output, config: config,
-                                            sourceVocabulary: opened.sourceVocabulary,
-                                            targetVocabulary: opened.targetVocabulary)
+                // Written below, once the checkpoint has loaded.
+                opened = opened.replacingConfig(config)
+                configChanged = true
             }
             directory = opened
         } else {
@@ -90,6 +96,9 @@ struct Train: ParsableCommand {
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
+            // Read the validation set before creating the folder, so a bad file leaves no half-made
+            // model behind (which would make the next run refuse without --overwrite).
+            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
             if overwrite {
                 for file in ["last.safetensors", "best.safetensors", "log.jsonl"] {
                     try? FileManager.default.removeItem(atPath: output + "/" + file)
@@ -99,24 +108,20 @@ struct Train: ParsableCommand {
                                            sourceVocabulary: source, targetVocabulary: target)
         }
         let training = directory.config.training
-        var validation: ValidationSet?
-        switch (validSource, validTarget) {
-        case let (source?, target?):
-            let preparer = try PairPreparer(sourceVocabulary: directory.sourceVocabulary,
-                                            targetVocabulary: directory.targetVocabulary, maxLength: nil)
-            validation = try ValidationSet(sourcePath: source, targetPath: target, preparer: preparer,
-                                           batchSize: training.batchSize)
-        case (nil, nil):
-            break
-        default:
-            throw CLIError("give both --valid-source and --valid-target, or neither")
-        }
 
         let progress = ProgressReporter(logEvery: training.logEvery)
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
                                   resume: resume, progress: progress)
+        if configChanged { try directory.saveConfig() }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
+        // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
+        // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGINT)
+        sigaddset(&stopSignals, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
         trainer.shouldStop = { stopRequested != 0 }
         if trainer.state.step > 0 {
             progress.message("resuming \(output) at epoch \(trainer.state.epoch + 1), step \(trainer.state.step)")
@@ -131,6 +136,35 @@ struct Train: ParsableCommand {
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(130) }
+    }
+
+    /// Cheap check (no decompression) before anything is written: every listed shard is there with
+    /// the size the manifest records, so a missing or cut-short shard fails now, not mid-epoch after
+    /// a model folder was made. Altered content is still caught by the checksum when read.
+    private func checkShardSizes(_ shardSet: ShardSet) throws {
+        try shardSet.checkShardsPresent()
+        for (index, shard) in shardSet.manifest.shards.enumerated() {
+            let path = shardSet.path(ofShard: index)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            if let size, size != shard.compressedBytes {
+                throw CLIError("\(path): \(size) bytes, the manifest says \(shard.compressedBytes); "
+                    + "the shard is truncated or altered (see `seq2seq shard --verify \(shardSet.directory)`)")
+            }
+        }
+    }
+
+    /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
+    private func validationSet(source: Vocabulary, target: Vocabulary, batchSize: Int) throws -> ValidationSet? {
+        switch (validSource, validTarget) {
+        case let (sourcePath?, targetPath?):
+            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+            return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
+                                     batchSize: batchSize)
+        case (nil, nil):
+            return nil
+        default:
+            throw CLIError("give both --valid-source and --valid-target, or neither")
+        }
     }
 
     func trainingOptions() throws -> TrainingOptions {

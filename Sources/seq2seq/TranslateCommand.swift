@@ -17,7 +17,9 @@ struct SearchArguments: ParsableArguments {
     @Option(help: "Unknown words in the output: forbid (pick the best known word) or keep (print <unk>).")
     var unk: UnknownWordPolicy = .forbid
 
-    func validate() throws {
+    /// Called inside `reportingErrors` (not as ArgumentParser's `validate()`, which would print a
+    /// usage block) so a bad value gives the same one-line error as every other bad input.
+    func check() throws {
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         guard nBest >= 1 && nBest <= beam else { throw ValidationError("--n-best must be between 1 and --beam") }
         guard lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0") }
@@ -61,6 +63,7 @@ struct Translate: ParsableCommand {
     }
 
     private func translate() throws {
+        try search.check()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         BLAS.setThreads(threads)
         let directory = try ModelDirectory(opening: model)
