@@ -14,14 +14,15 @@ public struct LinearScale: Equatable {
         var exponent = -6, mantissaIndex = 0
         let mantissas = [1, 2, 5]
         var step = AxisTick.decimal(1, exponent)
-        while (high / step).rounded(.up) > Double(maxTicks) {
+        // The 1e-9 slack keeps a quotient like 0.3 / 0.1 = 3.0000000000000004 from adding a tick.
+        func intervals(_ step: Double) -> Double { (high / step - 1e-9).rounded(.up) }
+        while intervals(step) > Double(maxTicks) {
             mantissaIndex += 1
             if mantissaIndex == mantissas.count { mantissaIndex = 0; exponent += 1 }
             step = AxisTick.decimal(mantissas[mantissaIndex], exponent)
         }
-        let intervals = Int((high / step).rounded(.up))
         lower = 0
-        ticks = (0...intervals).map { k in
+        ticks = (0...Int(intervals(step))).map { k in
             // k × mantissa × 10^exponent as one integer mantissa keeps the label exact; labels
             // share the step's decimals ("0.0", "0.5", "1.0").
             let mantissa = k * mantissas[mantissaIndex]
