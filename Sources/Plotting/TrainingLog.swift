@@ -37,14 +37,24 @@ public struct TrainingLog: Equatable {
         self.skippedBatchSteps = skippedBatchSteps
     }
 
-    /// Reads the log's bytes; `file` only names the input in errors. Blank lines are skipped.
+    /// Reads the log's bytes; `file` only names the input in errors. Blank lines are skipped, and
+    /// so is a malformed last line without a newline (the trainer may be writing it right now).
     public init(parsing bytes: [UInt8], file: String) throws {
         // Records stay sorted by step: each one is appended after everything at or beyond its
         // step has been dropped or replaced, so pruning only ever looks at the tail.
         var records: [Record] = []
-        for (index, line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            guard let record = try Record(line: Array(line), file: file, lineNumber: index + 1) else { continue }
+            let parsed: Record?
+            do {
+                parsed = try Record(line: Array(line), file: file, lineNumber: index + 1)
+            } catch TrainingLogError.malformedLine where index == lines.count - 1 {
+                // The trainer ends every line with a newline, so an unterminated last line is
+                // one still being written by a running training (or cut by a crash): skip it.
+                continue
+            }
+            guard let record = parsed else { continue }
             if let last = records.last, record.step < last.step {
                 while let tail = records.last, tail.step >= record.step { records.removeLast() }
             } else {

@@ -15,10 +15,10 @@ struct Plot: ParsableCommand {
             superseded are left out. The same log always gives the same bytes.
             """)
 
-    @Option(help: "Model folder made by `seq2seq train`.")
+    @Option(help: ArgumentHelp("Model folder made by `seq2seq train`.", valueName: "dir"))
     var model: String
 
-    @Option(help: "SVG file to write (default: DIR/perplexity.svg).")
+    @Option(help: ArgumentHelp("SVG file to write (default: DIR/perplexity.svg).", valueName: "file"))
     var output: String?
 
     func run() throws {

@@ -130,6 +130,14 @@ struct TrainingLogTests {
         #expect(message == "f:2: 'valid' event without a numeric 'epoch' field")
     }
 
+    @Test func anUnfinishedLastLineIsSkippedButAFinishedBadOneIsNot() throws {
+        let complete = trainLine(100, 0.5, "3") + "\n"
+        let partial = String(trainLine(200, 1, "2").prefix(40))
+        let log = try TrainingLog(parsing: complete + partial, file: "f")
+        #expect(log.training.map(\.step) == [100])
+        #expect(throws: TrainingLogError.self) { try TrainingLog(parsing: complete + partial + "\n", file: "f") }
+    }
+
     @Test func emptyLogHasNoPoints() throws {
         let log = try TrainingLog(parsing: "\n\n", file: "log.jsonl")
         #expect(log.training.isEmpty && log.validation.isEmpty && log.skippedBatchSteps.isEmpty)
