@@ -1,7 +1,53 @@
 import ArgumentParser
+import Corpus
+import Foundation
+import Plotting
 
-// Not yet implemented: replaced by the module's owner.
+/// `seq2seq plot --model DIR [--output FILE.svg]`: training and validation perplexity per epoch
+/// as an SVG line chart, drawn by the Plotting module from the model folder's `log.jsonl`.
 struct Plot: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("plot is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw training and validation perplexity per epoch as an SVG chart.",
+        discussion: """
+            Reads DIR/log.jsonl (written by `seq2seq train`, also while it is still running) and writes \
+            an SVG with epoch on the x axis and perplexity on a log scale. Lines a resumed run \
+            superseded are left out. The same log always gives the same bytes.
+            """)
+
+    @Option(help: ArgumentHelp("Model folder made by `seq2seq train`.", valueName: "dir"))
+    var model: String
+
+    @Option(help: ArgumentHelp("SVG file to write (default: DIR/perplexity.svg).", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw PlotFailure(message: "\(model): no such model folder")
+        }
+        let logPath = (model.hasSuffix("/") ? model : model + "/") + "log.jsonl"
+        guard let data = FileManager.default.contents(atPath: logPath) else {
+            let reason = FileManager.default.fileExists(atPath: logPath) ? "cannot read it" : "no such file (train the model first)"
+            throw PlotFailure(message: "\(logPath): \(reason)")
+        }
+        let log = try TrainingLog(parsing: [UInt8](data), file: logPath)
+        guard log.training.contains(where: { $0.perplexity != nil }) || log.validation.contains(where: { $0.perplexity != nil }) else {
+            throw PlotFailure(message: "\(logPath): no finite training or validation perplexity logged yet")
+        }
+
+        let name = model.split(separator: "/").last.map(String.init) ?? model
+        let svg = LineChart.perplexity(of: log, modelName: name).svg()
+        let destination = output ?? (model.hasSuffix("/") ? model : model + "/") + "perplexity.svg"
+        let writer = try AtomicFileWriter(path: destination)
+        try writer.write(svg)
+        try writer.commit()
+        print("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
+    }
+}
+
+/// A one-line failure of `seq2seq plot` naming the file concerned.
+private struct PlotFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -1,0 +1,151 @@
+/// The perplexity history in a model folder's `log.jsonl`, as `seq2seq train` writes it: one flat
+/// JSON object per line with an `event` of `train` (`step`, fractional `epoch`, `ppl`), `valid`
+/// (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch` (`step`). Other events and fields are
+/// ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
+/// kept as nil here and drawn as gaps.
+///
+/// A resumed run appends to the same file, starting from its checkpoint's step. Whatever the
+/// interrupted run logged after that step belongs to a timeline that was thrown away, so a line
+/// whose step is below the largest step seen so far drops every earlier record at or after its
+/// step; an equal step replaces the earlier record of the same event (later lines win).
+public struct TrainingLog: Equatable {
+    /// One logged perplexity. For validations `epoch` is the estimated fractional progress (see
+    /// `completedEpochs`), so a mid-epoch validation sits where it happened on the epoch axis.
+    public struct Point: Equatable {
+        public var step: Int
+        public var epoch: Double
+        /// nil where the log holds `null` (NaN or infinity).
+        public var perplexity: Double?
+
+        public init(step: Int, epoch: Double, perplexity: Double?) {
+            self.step = step
+            self.epoch = epoch
+            self.perplexity = perplexity
+        }
+    }
+
+    /// `train` events in step order.
+    public var training: [Point]
+    /// `valid` events in step order.
+    public var validation: [Point]
+    /// Steps of `skipped_batch` events (non-finite loss or gradient) that survived resume pruning.
+    public var skippedBatchSteps: [Int]
+
+    public init(training: [Point], validation: [Point], skippedBatchSteps: [Int] = []) {
+        self.training = training
+        self.validation = validation
+        self.skippedBatchSteps = skippedBatchSteps
+    }
+
+    /// Reads the log's bytes; `file` only names the input in errors. Blank lines are skipped, and
+    /// so is a malformed last line without a newline (the trainer may be writing it right now).
+    public init(parsing bytes: [UInt8], file: String) throws {
+        // Records stay sorted by step: each one is appended after everything at or beyond its
+        // step has been dropped or replaced, so pruning only ever looks at the tail.
+        var records: [Record] = []
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            let parsed: Record?
+            do {
+                parsed = try Record(line: Array(line), file: file, lineNumber: index + 1)
+            } catch TrainingLogError.malformedLine where index == lines.count - 1 {
+                // The trainer ends every line with a newline, so an unterminated last line is
+                // one still being written by a running training (or cut by a crash): skip it.
+                continue
+            }
+            guard let record = parsed else { continue }
+            if let last = records.last, record.step < last.step {
+                while let tail = records.last, tail.step >= record.step { records.removeLast() }
+            } else {
+                var k = records.count - 1
+                while k >= 0, records[k].step == record.step {
+                    if records[k].kind == record.kind { records.remove(at: k) }
+                    k -= 1
+                }
+            }
+            records.append(record)
+        }
+        var training: [Point] = [], validation: [Point] = [], skipped: [Int] = []
+        for record in records {
+            switch record.kind {
+            case .train: training.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity))
+            case .valid: validation.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity))
+            case .skippedBatch: skipped.append(record.step)
+            }
+        }
+        // Validations log completed epochs (an Int); place each one by its step on the training
+        // points' step -> epoch line, kept within [completed, completed + 1].
+        for k in validation.indices {
+            let completed = validation[k].epoch
+            let estimate = TrainingLog.epochEstimate(step: validation[k].step, training: training) ?? completed
+            validation[k].epoch = min(max(estimate, completed), completed + 1)
+        }
+        self.init(training: training, validation: validation, skippedBatchSteps: skipped)
+    }
+
+    /// Convenience for text already in memory.
+    public init(parsing text: String, file: String) throws {
+        try self.init(parsing: Array(text.utf8), file: file)
+    }
+
+    /// Fractional epoch at `step`, interpolated (or extrapolated from the nearest segment)
+    /// through the training points; nil without training points.
+    static func epochEstimate(step: Int, training: [Point]) -> Double? {
+        guard let last = training.last else { return nil }
+        if training.count == 1 {
+            return last.step > 0 ? last.epoch * Double(step) / Double(last.step) : last.epoch
+        }
+        var upper = training.firstIndex { $0.step >= step } ?? training.count - 1
+        upper = max(upper, 1)
+        let a = training[upper - 1], b = training[upper]
+        guard b.step != a.step else { return b.epoch }
+        return a.epoch + (b.epoch - a.epoch) * Double(step - a.step) / Double(b.step - a.step)
+    }
+
+    /// One line that matters for the plot.
+    private struct Record {
+        enum Kind { case train, valid, skippedBatch }
+        var kind: Kind
+        var step: Int
+        var epoch: Double
+        var perplexity: Double?
+
+        /// nil for events the plot does not use.
+        init?(line: [UInt8], file: String, lineNumber: Int) throws {
+            let fields: [(key: String, value: JSONScalar)]
+            do {
+                fields = try FlatJSONParser.parseObject(line)
+            } catch let failure as FlatJSONParser.Failure {
+                throw TrainingLogError.malformedLine(file: file, line: lineNumber, reason: failure.reason)
+            }
+            func value(_ key: String) -> JSONScalar? { fields.first { $0.key == key }?.value }
+            guard let event = value("event")?.string else {
+                throw TrainingLogError.malformedLine(file: file, line: lineNumber, reason: "no string 'event' field")
+            }
+            let perplexityKey: String?
+            switch event {
+            case "train": kind = .train; perplexityKey = "ppl"
+            case "valid": kind = .valid; perplexityKey = "valid_ppl"
+            case "skipped_batch": kind = .skippedBatch; perplexityKey = nil
+            default: return nil
+            }
+            guard let step = value("step")?.integer else {
+                throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "step")
+            }
+            self.step = step
+            epoch = 0
+            perplexity = nil
+            guard let perplexityKey else { return }
+            guard let epoch = value("epoch")?.number else {
+                throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "epoch")
+            }
+            self.epoch = epoch
+            switch value(perplexityKey) {
+            case .number(let ppl)?: perplexity = ppl.isFinite ? ppl : nil
+            case .null?: perplexity = nil
+            default: throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: perplexityKey)
+            }
+        }
+    }
+}
