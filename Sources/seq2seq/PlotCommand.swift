@@ -22,6 +22,10 @@ struct Plot: ParsableCommand {
     var output: String?
 
     func run() throws {
+        try reportingErrors { try plot() }
+    }
+
+    private func plot() throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PlotFailure(message: "\(model): no such model folder")
