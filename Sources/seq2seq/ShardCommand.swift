@@ -64,6 +64,10 @@ struct Shard: ParsableCommand {
     }
 
     func run() throws {
+        try reportingErrors { try shard() }
+    }
+
+    private func shard() throws {
         if let verify {
             let set = try ShardSet(directory: verify)
             let problems = set.verify()
