@@ -26,7 +26,10 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Library modules, one concern each
-        .target(name: "Kernels", dependencies: ["CBLAS"]),
+        // AVX2+FMA code generation for the hand-written kernels (PackedWeights' SIMD8 FMAs would
+        // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
+        .target(name: "Kernels", dependencies: ["CBLAS"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Text", dependencies: ["CICU"]),
         .target(name: "Corpus", dependencies: ["CZstd", "CZlib"]),
         .target(name: "Model", dependencies: ["Kernels"]),

@@ -5,14 +5,19 @@ import Kernels
 /// (Marian's `select`). Holds per layer (h, c), [rows, H] each.
 public final class InferenceSession {
     public let model: Seq2SeqModel
+    /// Packed decoder weights for steps with few rows; nil: always BLAS.
+    public let packed: DecoderWeights?
     public private(set) var rowCount = 0
     private var hidden: [FloatBuffer], cell: [FloatBuffer]
-    /// Scratch: [rows, E] embeddings, [rows, 4H] gates, [rows, H] tanh(c), reorder target.
-    private let input = FloatBuffer(), gates = FloatBuffer(), tanhCell = FloatBuffer()
+    /// Scratch: [rows, E] embeddings, [rows, 4H] gates, [rows, H] tanh(c), reorder target,
+    /// [rows, In + H] the concatenated [x | h] of the packed path.
+    private let input = FloatBuffer(), gates = FloatBuffer(), tanhCell = FloatBuffer(), joined = FloatBuffer()
     private var spareHidden: [FloatBuffer], spareCell: [FloatBuffer]
 
-    public init(model: Seq2SeqModel) {
+    /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
+    public init(model: Seq2SeqModel, packed: DecoderWeights? = nil) {
         self.model = model
+        self.packed = packed
         let l = model.config.layers
         hidden = (0..<l).map { _ in FloatBuffer() }
         cell = (0..<l).map { _ in FloatBuffer() }
@@ -52,20 +57,39 @@ public final class InferenceSession {
         }
         let g = gates.reserve(rows * 4 * h), tc = tanhCell.reserve(rows * h)
         var x = UnsafePointer(x0)
+        let usePacked = packed != nil && rows <= PackedWeights.maximumRows
         for (l, layer) in model.decoder.enumerated() {
             let hp = hidden[l].pointer, cp = cell[l].pointer
-            for r in 0..<rows { (g + r * 4 * h).update(from: layer.bias, count: 4 * h) }
-            BLAS.gemm(transB: true, m: rows, n: 4 * h, k: layer.inputSize, a: x, lda: layer.inputSize,
-                      b: layer.wx, ldb: layer.inputSize, beta: 1, c: g, ldc: 4 * h)
-            BLAS.gemm(transB: true, m: rows, n: 4 * h, k: h, a: hp, lda: h, b: layer.wh, ldb: h, beta: 1, c: g, ldc: 4 * h)
+            if usePacked, let packed {
+                // g = [x | h]·[Wx | Wh]ᵀ + b in one pass over the packed weights.
+                let width = layer.inputSize + h
+                let xh = joined.reserve(rows * width)
+                for r in 0..<rows {
+                    (xh + r * width).update(from: x + r * layer.inputSize, count: layer.inputSize)
+                    (xh + r * width + layer.inputSize).update(from: hp + r * h, count: h)
+                }
+                packed.layers[l].multiply(xh, lda: width, rows: rows, into: g, ldc: 4 * h)
+            } else {
+                for r in 0..<rows { (g + r * 4 * h).update(from: layer.bias, count: 4 * h) }
+                BLAS.gemm(transB: true, m: rows, n: 4 * h, k: layer.inputSize, a: x, lda: layer.inputSize,
+                          b: layer.wx, ldb: layer.inputSize, beta: 1, c: g, ldc: 4 * h)
+                BLAS.gemm(transB: true, m: rows, n: 4 * h, k: h, a: hp, lda: h, b: layer.wh, ldb: h, beta: 1, c: g, ldc: 4 * h)
+            }
             // In place: each element of (h, c) is read before it is overwritten.
             LSTMLayer.pointwiseForward(gates: g, previousCell: cp, previousHidden: hp, cell: cp, hidden: hp,
                                        tanhCell: tc, rows: rows, width: h, mask: nil)
             x = UnsafePointer(hp)
         }
         let out = logProbs.baseAddress!
-        model.output.logits(input: x, rows: rows, into: out)
-        Softmax.logSoftmaxRows(out, rows: rows, width: v)
+        if usePacked, let packed {
+            packed.output.multiply(x, lda: h, rows: rows, into: out, ldc: v)
+        } else {
+            model.output.logits(input: x, rows: rows, into: out)
+        }
+        // Rows are independent: split them across the threads BLAS uses.
+        Parallel.forEachPart(rows * v, granularity: v) { range in
+            Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / v, width: v)
+        }
     }
 
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount

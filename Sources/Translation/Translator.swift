@@ -25,6 +25,8 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
 public final class Translator {
     public let directory: ModelDirectory
     public let model: Seq2SeqModel
+    /// The decoder packed once for few-row steps (batch 1 with a beam), shared by every search.
+    private let packed: DecoderWeights
     private let sourceTokenizer: Tokenizer
     public var searchOptions: SearchOptions
     /// Source sentences are cut to this many tokens, so an input far longer than anything seen in
@@ -36,6 +38,7 @@ public final class Translator {
         self.directory = directory
         model = Seq2SeqModel(config: directory.config.model, seed: 0)
         try directory.loadWeights(into: model, choice: checkpoint)
+        packed = DecoderWeights(model: model)
         sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
         var options = searchOptions
         options.bos = Vocabulary.bosID
@@ -61,7 +64,7 @@ public final class Translator {
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }
         if live.isEmpty { return results }
-        let scorer = ModelScorer(model: model, sources: live.map { sources[$0] })
+        let scorer = ModelScorer(model: model, packed: packed, sources: live.map { sources[$0] })
         let lengths = live.map { sources[$0].count }
         let hypotheses = searchOptions.beamSize == 1
             ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: searchOptions)

@@ -29,6 +29,8 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "Sentences decoded at batch 1 (batched runs decode 3 batches).") var sentences: Int = 40
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
+    @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
+    var packed = true
 
     func run() throws {
         BLAS.setThreads(threads)
@@ -41,6 +43,7 @@ struct BenchTranslate: ParsableCommand {
         try config.validate()
         let length = sourceLength ?? (medium ? 20 : 16)
         let model = Seq2SeqModel(config: config, seed: 1)
+        let weights = packed ? DecoderWeights(model: model) : nil
         var rng = SeededGenerator(seed: 7)
         func randomSources(_ count: Int) -> [[Int32]] {
             (0..<count).map { _ in
@@ -62,13 +65,13 @@ struct BenchTranslate: ParsableCommand {
                 let count = batchSize == 1 ? sentences : batchSize * 3
                 let inputs = randomSources(count)
                 // Warm-up (workspaces, page faults), then timed.
-                _ = decode(model, Array(inputs.prefix(batchSize)), options)
+                _ = decode(model, weights, Array(inputs.prefix(batchSize)), options)
                 var outputTokens = 0
                 let start = Date()
                 var i = 0
                 while i < inputs.count {
                     let chunk = Array(inputs[i..<min(i + batchSize, inputs.count)])
-                    outputTokens += decode(model, chunk, options).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
+                    outputTokens += decode(model, weights, chunk, options).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
                     i += batchSize
                 }
                 let seconds = Date().timeIntervalSince(start)
@@ -76,7 +79,7 @@ struct BenchTranslate: ParsableCommand {
                 if format == .json {
                     print("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
-                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads)}")
+                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed)}")
                 } else {
                     print("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
@@ -86,8 +89,9 @@ struct BenchTranslate: ParsableCommand {
         }
     }
 
-    private func decode(_ model: Seq2SeqModel, _ sources: [[Int32]], _ options: SearchOptions) -> [[Hypothesis]] {
-        let scorer = ModelScorer(model: model, sources: sources)
+    private func decode(_ model: Seq2SeqModel, _ weights: DecoderWeights?, _ sources: [[Int32]],
+                        _ options: SearchOptions) -> [[Hypothesis]] {
+        let scorer = ModelScorer(model: model, packed: weights, sources: sources)
         let lengths = sources.map(\.count)
         return options.beamSize == 1
             ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: options)

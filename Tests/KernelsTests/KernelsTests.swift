@@ -209,3 +209,71 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(abs(sum / 10000 - 0.5) < 0.02)
     }
 }
+
+@Suite struct PackedWeightsTests {
+    /// bias + A·[W1 | W2]ᵀ against the double-precision reference, for row counts on both sides of
+    /// the 6-row kernel, N not a multiple of the 16-wide panel, odd K, padded leading dimensions,
+    /// and with one and two threads (the split must not change a single bit).
+    @Test(arguments: [1, 2, 5, 6, 7, 13], [(37, 5, 4), (16, 1, 8), (100, 19, 0)])
+    func multiplyMatchesReference(rows m: Int, shape: (Int, Int, Int)) {
+        let (n, k1, k2) = shape
+        var rng = SeededGenerator(seed: UInt64(m * 100 + n))
+        let w1 = randomArray(n * k1, &rng), w2 = randomArray(n * max(k2, 1), &rng), bias = randomArray(n, &rng)
+        let k = k1 + k2, lda = k + 3, ldc = n + 2
+        let a = randomArray(m * lda, &rng)
+        var blocks: [(weights: UnsafePointer<Float>, columns: Int)] = []
+        let packed = w1.withUnsafeBufferPointer { p1 in
+            w2.withUnsafeBufferPointer { p2 in
+                blocks = [(p1.baseAddress!, k1)]
+                if k2 > 0 { blocks.append((p2.baseAddress!, k2)) }
+                return PackedWeights(blocks: blocks, rows: n, bias: bias)
+            }
+        }
+        #expect(packed.n == n && packed.k == k)
+        // The reference: W = [W1 | W2] as one [n×k] matrix, C = bias + A·Wᵀ.
+        var w = [Float](repeating: 0, count: n * k)
+        for i in 0..<n {
+            for j in 0..<k1 { w[i * k + j] = w1[i * k1 + j] }
+            for j in 0..<k2 { w[i * k + k1 + j] = w2[i * k2 + j] }
+        }
+        var expected = [Float](repeating: 0, count: m * ldc)
+        for r in 0..<m { for j in 0..<n { expected[r * ldc + j] = bias[j] } }
+        BLAS.referenceGemm(transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: k, beta: 1, c: &expected, ldc: ldc)
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        var results: [[Float]] = []
+        for threads in [1, 2] {
+            BLAS.setThreads(threads)
+            var c = [Float](repeating: .nan, count: m * ldc)
+            packed.multiply(a, lda: lda, rows: m, into: &c, ldc: ldc)
+            for r in 0..<m {
+                for j in 0..<n {
+                    #expect(abs(c[r * ldc + j] - expected[r * ldc + j]) <= 1e-5 * Float(k + 1), "row \(r) col \(j)")
+                }
+                // Padding columns of C are left alone.
+                let padding = c[(r * ldc + n)..<(r * ldc + ldc)]
+                #expect(padding.allSatisfy { $0.isNaN })
+            }
+            results.append(c)
+        }
+        #expect(results[0].map(\.bitPattern) == results[1].map(\.bitPattern))
+    }
+
+    /// Large enough to be split across two threads: the same bits as one thread.
+    @Test func threadSplitIsBitIdentical() {
+        var rng = SeededGenerator(seed: 5)
+        let (m, n, k) = (5, 1000, 300)
+        let w = randomArray(n * k, &rng), a = randomArray(m * k, &rng)
+        let packed = w.withUnsafeBufferPointer { PackedWeights(blocks: [($0.baseAddress!, k)], rows: n, bias: nil) }
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        var outputs: [[UInt32]] = []
+        for threads in [1, 2] {
+            BLAS.setThreads(threads)
+            var c = [Float](repeating: 0, count: m * n)
+            packed.multiply(a, lda: k, rows: m, into: &c, ldc: n)
+            outputs.append(c.map(\.bitPattern))
+        }
+        #expect(outputs[0] == outputs[1])
+    }
+}

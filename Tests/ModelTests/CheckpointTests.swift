@@ -98,13 +98,14 @@ import Testing
 }
 
 @Suite struct InferenceSessionTests {
-    /// Step-by-step log-probs of the reference translation sum to the teacher-forced loss.
-    @Test(arguments: [true, false])
-    func stepMatchesTeacherForcing(reverse: Bool) {
+    /// Step-by-step log-probs of the reference translation sum to the teacher-forced loss, through
+    /// BLAS and through the packed decoder weights.
+    @Test(arguments: [true, false], [false, true])
+    func stepMatchesTeacherForcing(reverse: Bool, packed: Bool) {
         let model = Seq2SeqModel(config: tinyConfig(reverse: reverse), seed: 41)
         var rng = SeededGenerator(seed: 1)
         for i in 0..<model.parameters.count { model.parameters.values[i] = rng.nextFloat(in: -0.5, 0.5) }
-        let session = InferenceSession(model: model)
+        let session = InferenceSession(model: model, packed: packed ? DecoderWeights(model: model) : nil)
         session.encode(tinySources)
         #expect(session.rowCount == 3)
         let v = model.config.targetVocabularySize
@@ -127,9 +128,10 @@ import Testing
         }
     }
 
-    @Test func reorderMovesRows() {
+    @Test(arguments: [false, true])
+    func reorderMovesRows(packed: Bool) {
         let model = Seq2SeqModel(config: tinyConfig(), seed: 42)
-        let session = InferenceSession(model: model)
+        let session = InferenceSession(model: model, packed: packed ? DecoderWeights(model: model) : nil)
         session.encode(tinySources)
         let v = model.config.targetVocabularySize
         var a = [Float](repeating: 0, count: 4 * v)
