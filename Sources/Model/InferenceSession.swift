@@ -7,6 +7,8 @@ public final class InferenceSession {
     public let model: Seq2SeqModel
     /// Packed decoder weights for steps with few rows; nil: always BLAS.
     public let packed: DecoderWeights?
+    /// Per-phase timing (bench only); nil normally.
+    public var profiler: PhaseProfiler?
     public private(set) var rowCount = 0
     private var hidden: [FloatBuffer], cell: [FloatBuffer]
     /// Scratch: [rows, E] embeddings, [rows, 4H] gates, [rows, H] tanh(c), reorder target,
@@ -55,9 +57,29 @@ public final class InferenceSession {
         previousTokens.withUnsafeBufferPointer {
             Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
         }
+        let usePacked = packed != nil && rows <= PackedWeights.maximumRows
+        let top = timed(profiler, "decode: LSTM layers") { layers(input: x0, rows: rows, packed: usePacked) }
+        let out = logProbs.baseAddress!
+        timed(profiler, "decode: output layer") {
+            if usePacked, let packed {
+                packed.output.multiply(top, lda: h, rows: rows, into: out, ldc: v)
+            } else {
+                model.output.logits(input: top, rows: rows, into: out)
+            }
+        }
+        timed(profiler, "decode: log-softmax") {
+            // Rows are independent: split them across the threads BLAS uses.
+            Parallel.forEachPart(rows * v, granularity: v) { range in
+                Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / v, width: v)
+            }
+        }
+    }
+
+    /// The decoder layers on [rows, E] embeddings; returns the top layer's new h, [rows, H].
+    private func layers(input x0: UnsafePointer<Float>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Float> {
+        let h = model.config.hidden
         let g = gates.reserve(rows * 4 * h), tc = tanhCell.reserve(rows * h)
         var x = UnsafePointer(x0)
-        let usePacked = packed != nil && rows <= PackedWeights.maximumRows
         for (l, layer) in model.decoder.enumerated() {
             let hp = hidden[l].pointer, cp = cell[l].pointer
             if usePacked, let packed {
@@ -80,16 +102,7 @@ public final class InferenceSession {
                                        tanhCell: tc, rows: rows, width: h, mask: nil)
             x = UnsafePointer(hp)
         }
-        let out = logProbs.baseAddress!
-        if usePacked, let packed {
-            packed.output.multiply(x, lda: h, rows: rows, into: out, ldc: v)
-        } else {
-            model.output.logits(input: x, rows: rows, into: out)
-        }
-        // Rows are independent: split them across the threads BLAS uses.
-        Parallel.forEachPart(rows * v, granularity: v) { range in
-            Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / v, width: v)
-        }
+        return x
     }
 
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount
@@ -97,6 +110,12 @@ public final class InferenceSession {
     public func reorder(_ rows: [Int32]) {
         let h = model.config.hidden
         precondition(rows.allSatisfy { $0 >= 0 && Int($0) < rowCount }, "reorder: row index outside 0..<\(rowCount)")
+        timed(profiler, "decode: reorder states") { gather(rows) }
+        rowCount = rows.count
+    }
+
+    private func gather(_ rows: [Int32]) {
+        let h = model.config.hidden
         for l in 0..<model.config.layers {
             let nh = spareHidden[l].reserve(rows.count * h), nc = spareCell[l].reserve(rows.count * h)
             rows.withUnsafeBufferPointer {
@@ -106,7 +125,6 @@ public final class InferenceSession {
             swap(&hidden[l], &spareHidden[l])
             swap(&cell[l], &spareCell[l])
         }
-        rowCount = rows.count
     }
 
     /// Layer l's hidden state of row r, [H] (for tests and diagnostics).

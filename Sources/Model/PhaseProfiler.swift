@@ -9,7 +9,7 @@ public final class PhaseProfiler {
     public func reset() { totals = totals.map { ($0.name, 0) } }
 
     /// Runs `body`, adding its duration to `name`'s total (first-seen order is kept).
-    func measure<R>(_ name: String, _ body: () -> R) -> R {
+    public func measure<R>(_ name: String, _ body: () -> R) -> R {
         let start = clock.now
         let result = body()
         let d = clock.now - start

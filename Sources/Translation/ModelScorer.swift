@@ -17,6 +17,12 @@ public final class ModelScorer: StepScorer {
 
     public var rowCount: Int { session.rowCount }
 
+    /// Per-phase timing of steps and reorders (bench only); nil normally.
+    public var profiler: PhaseProfiler? {
+        get { session.profiler }
+        set { session.profiler = newValue }
+    }
+
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
         session.step(previousTokens: previousTokens, logProbs: logProbs)
     }

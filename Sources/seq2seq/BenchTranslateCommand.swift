@@ -31,6 +31,7 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
     var packed = true
+    @Flag(help: "Also report time per phase (encoder, LSTM layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
         BLAS.setThreads(threads)
@@ -65,17 +66,19 @@ struct BenchTranslate: ParsableCommand {
                 let count = batchSize == 1 ? sentences : batchSize * 3
                 let inputs = randomSources(count)
                 // Warm-up (workspaces, page faults), then timed.
-                _ = decode(model, weights, Array(inputs.prefix(batchSize)), options)
+                _ = decode(model, weights, Array(inputs.prefix(batchSize)), options, nil)
                 var outputTokens = 0
+                let profiler = profile ? PhaseProfiler() : nil
                 let start = Date()
                 var i = 0
                 while i < inputs.count {
                     let chunk = Array(inputs[i..<min(i + batchSize, inputs.count)])
-                    outputTokens += decode(model, weights, chunk, options).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
+                    outputTokens += decode(model, weights, chunk, options, profiler).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
                     i += batchSize
                 }
                 let seconds = Date().timeIntervalSince(start)
                 let perSecond = Double(count) / seconds
+                defer { if let profiler { printPhases(profiler, total: seconds) } }
                 if format == .json {
                     print("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
@@ -89,9 +92,18 @@ struct BenchTranslate: ParsableCommand {
         }
     }
 
+    private func printPhases(_ profiler: PhaseProfiler, total: Double) {
+        let tracked = profiler.totals.reduce(0) { $0 + $1.seconds }
+        for (name, seconds) in profiler.totals + [("search: selection, bookkeeping (rest)", total - tracked)] {
+            print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", 100 * seconds / total))%")
+        }
+    }
+
     private func decode(_ model: Seq2SeqModel, _ weights: DecoderWeights?, _ sources: [[Int32]],
-                        _ options: SearchOptions) -> [[Hypothesis]] {
-        let scorer = ModelScorer(model: model, packed: weights, sources: sources)
+                        _ options: SearchOptions, _ profiler: PhaseProfiler?) -> [[Hypothesis]] {
+        let encode = { ModelScorer(model: model, packed: weights, sources: sources) }
+        let scorer = profiler?.measure("decode: encoder", encode) ?? encode()
+        scorer.profiler = profiler
         let lengths = sources.map(\.count)
         return options.beamSize == 1
             ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: options)

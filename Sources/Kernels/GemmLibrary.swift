@@ -1,0 +1,82 @@
+import CBLAS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An sgemm implementation that `seq2seq bench gemm` can time on the model's shapes: the linked
+/// OpenBLAS, or BLIS / oneDNN loaded at run time from their Debian packages (`libblis4-pthread`,
+/// `libdnnl2`), so the project never depends on them to build or run.
+///
+/// Every candidate has `BLAS.gemm`'s row-major contract with alpha 1:
+/// `C[m×n] = op(A)·op(B) + beta·C`.
+public struct GemmLibrary {
+    public typealias Call = (_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int,
+                             _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                             _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) -> Void
+
+    public let name: String
+    public let call: Call
+
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The OpenBLAS the project links (`cblas_sgemm` itself, without `BLAS.gemm`'s sgemv path).
+    public static func openBLAS(threads: Int) -> GemmLibrary {
+        BLAS.setThreads(threads)
+        return GemmLibrary(name: "openblas") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
+    }
+
+    /// BLIS's CBLAS `cblas_sgemm` (32-bit integers) from `path`, with its own thread count.
+    public static func blis(path: String = "/usr/lib/x86_64-linux-gnu/blis-pthread/libblis.so.4",
+                            threads: Int) throws -> GemmLibrary {
+        let handle = try open(path)
+        typealias SetThreads = @convention(c) (Int64) -> Void
+        typealias Sgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
+                                          UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
+        let setThreads: SetThreads = try symbol(handle, "bli_thread_set_num_threads", path)
+        let sgemm: Sgemm = try symbol(handle, "cblas_sgemm", path)
+        setThreads(Int64(threads))
+        // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
+        return GemmLibrary(name: "blis") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+            sgemm(101, ta ? 112 : 111, tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+                  beta, c, Int32(ldc))
+        }
+    }
+
+    /// oneDNN's row-major `dnnl_sgemm` from `path`; its OpenMP runtime gets `threads`.
+    public static func dnnl(path: String = "/usr/lib/x86_64-linux-gnu/libdnnl.so.2", threads: Int) throws -> GemmLibrary {
+        let handle = try open(path)
+        typealias SetThreads = @convention(c) (Int32) -> Void
+        typealias Sgemm = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<Float>, Int64,
+                                          UnsafePointer<Float>, Int64, Float, UnsafeMutablePointer<Float>, Int64) -> Int32
+        let setThreads: SetThreads = try symbol(handle, "omp_set_num_threads", path)
+        let sgemm: Sgemm = try symbol(handle, "dnnl_sgemm", path)
+        setThreads(Int32(threads))
+        let (n, t) = (CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")))
+        return GemmLibrary(name: "dnnl") { ta, tb, m, nn, k, a, lda, b, ldb, beta, c, ldc in
+            let status = sgemm(ta ? t : n, tb ? t : n, Int64(m), Int64(nn), Int64(k), 1, a, Int64(lda), b, Int64(ldb),
+                               beta, c, Int64(ldc))
+            precondition(status == 0, "dnnl_sgemm failed with status \(status)")
+        }
+    }
+
+    /// RTLD_DEEPBIND: the library's internal calls (BLIS's cblas_sgemm → sgemm_) must reach its
+    /// own symbols, not the OpenBLAS ones already loaded into the process.
+    private static func open(_ path: String) throws -> UnsafeMutableRawPointer {
+        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND) else {
+            throw LoadError(description: "\(path): cannot load (\(String(cString: dlerror())))")
+        }
+        return handle
+    }
+
+    private static func symbol<T>(_ handle: UnsafeMutableRawPointer, _ name: String, _ path: String) throws -> T {
+        guard let address = dlsym(handle, name) else {
+            throw LoadError(description: "\(path): no symbol \(name)")
+        }
+        return unsafeBitCast(address, to: T.self)
+    }
+}
