@@ -60,7 +60,9 @@ struct Train: ParsableCommand {
     private func train() throws {
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
-        try checkShardSizes(shardSet)
+        // Before anything is written: every shard is there, whole and unaltered (CRC-32 of its
+        // compressed bytes, no decompression), so a bad corpus fails now, not mid-epoch.
+        try shardSet.checkChecksums()
         let directory: ModelDirectory
         var validation: ValidationSet?
         var configChanged = false
@@ -136,21 +138,6 @@ struct Train: ParsableCommand {
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(130) }
-    }
-
-    /// Cheap check (no decompression) before anything is written: every listed shard is there with
-    /// the size the manifest records, so a missing or cut-short shard fails now, not mid-epoch after
-    /// a model folder was made. Altered content is still caught by the checksum when read.
-    private func checkShardSizes(_ shardSet: ShardSet) throws {
-        try shardSet.checkShardsPresent()
-        for (index, shard) in shardSet.manifest.shards.enumerated() {
-            let path = shardSet.path(ofShard: index)
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-            if let size, size != shard.compressedBytes {
-                throw CLIError("\(path): \(size) bytes, the manifest says \(shard.compressedBytes); "
-                    + "the shard is truncated or altered (see `seq2seq shard --verify \(shardSet.directory)`)")
-            }
-        }
     }
 
     /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.

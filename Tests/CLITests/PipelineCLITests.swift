@@ -441,8 +441,9 @@ struct PipelineCLITests {
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 
-    /// A shard that is missing or cut short is named before any model folder is made.
-    @Test(arguments: ["missing", "truncated"])
+    /// A shard that is missing, cut short or altered in place (same size) is named before any
+    /// model folder is made.
+    @Test(arguments: ["missing", "truncated", "altered"])
     func trainWithABrokenShardWritesNothing(_ damage: String) throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-bad")
@@ -452,15 +453,20 @@ struct PipelineCLITests {
         let shard = corpus + "/shard-00001.zst"
         if damage == "missing" {
             try FileManager.default.removeItem(atPath: shard)
-        } else {
+        } else if damage == "truncated" {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
             try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: shard))
+        } else {
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: shard))
+            bytes[bytes.count / 2] ^= 0x40
+            try bytes.write(to: URL(fileURLWithPath: shard))
         }
         let output = dir.appendingPathComponent("model").path
         var arguments = p.trainArguments(output: output)
         arguments[arguments.firstIndex(of: p.shards)!] = corpus
         let result = try runSeq2seq(arguments)
-        expectOneLineError(result, mentions: [shard, damage == "missing" ? "missing shard" : "truncated"])
+        let expected = ["missing": "missing shard", "truncated": "truncated", "altered": "checksum mismatch"][damage]!
+        expectOneLineError(result, mentions: [shard, expected])
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 
