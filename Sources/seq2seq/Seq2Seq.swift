@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// Version of the tool; written into every file format's header and into BLEU signatures.
 let seq2seqVersion = "0.1.0"
@@ -14,4 +15,41 @@ struct Seq2Seq: ParsableCommand {
             Train.self, Translate.self, Evaluate.self, Bleu.self, Plot.self, Bench.self,
         ]
     )
+
+    /// Like ArgumentParser's `main`, except that a bad command line (unknown option, missing or
+    /// invalid value) is one line `seq2seq: error: …` naming the subcommand's help, like every
+    /// other error of the tool, instead of a message followed by the whole usage block.
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help, --version
+            let help = commandPath(CommandLine.arguments.dropFirst()).joined(separator: " ")
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("seq2seq: error: \(message) (see '\(help) --help')")
+            Foundation.exit(code.rawValue)
+        }
+        var mutable = command
+        do {
+            try mutable.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// "seq2seq" and the subcommand names that lead the arguments ("seq2seq bench gemm").
+    static func commandPath(_ arguments: ArraySlice<String>) -> [String] {
+        var path = ["seq2seq"]
+        var command: ParsableCommand.Type = Seq2Seq.self
+        for word in arguments {
+            guard let next = command.configuration.subcommands.first(where: {
+                ($0.configuration.commandName ?? String(describing: $0).lowercased()) == word
+            }) else { break }
+            path.append(word)
+            command = next
+        }
+        return path
+    }
 }

@@ -580,6 +580,19 @@ struct PipelineCLITests {
         expectOneLineError(evaluate, mentions: [message])
     }
 
+    /// A bad command line is one line naming the subcommand's help, not a usage block.
+    @Test(arguments: [
+        (["vocab", "--input", "x", "--output", "y", "--min-count", "0"], "--min-count must be at least 1"),
+        (["shard", "--verify"], "--verify"),
+        (["bench", "gemm", "--preset", "big"], "'seq2seq bench gemm --help'"),
+        (["bench", "translate", "--preset", "x"], "--preset"),
+        (["bleu"], "'seq2seq bleu --help'"),
+        (["translate", "--model", "m", "--no-such-option"], "--no-such-option"),
+    ])
+    func badCommandLinesAreOneLine(_ arguments: [String], _ mention: String) throws {
+        expectOneLineError(try runSeq2seq(arguments), mentions: [mention])
+    }
+
     @Test func badTrainingOptionsAreOneLine() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-bad")
