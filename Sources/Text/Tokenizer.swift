@@ -138,6 +138,18 @@ public final class Tokenizer {
         w.pieces.removeAll(keepingCapacity: true)
         w.line.removeAll(keepingCapacity: true)
         guard !w.units.isEmpty else { return }
+        if options.pretokenized {
+            // Already tokenized: runs of spaces and tabs separate tokens, nothing else does.
+            for unit in w.units {
+                if unit == 0x20 || unit == 0x09 {
+                    if let last = w.line.last, last != 0x20 { w.line.append(0x20) }
+                } else {
+                    w.line.append(unit)
+                }
+            }
+            if w.line.last == 0x20 { w.line.removeLast() }
+            return
+        }
         let breaker = breaker
         w.units.withUnsafeBufferPointer { text in
             var status = U_ZERO_ERROR

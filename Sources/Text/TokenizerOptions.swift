@@ -22,24 +22,31 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     public var splitNumbers: Bool = false
     /// Lossless joiner marks (￭, U+FFED) as in OpenNMT's tokenizer; see `Tokenizer`.
     public var joiners: Bool = true
+    /// Text that is already tokenized: after normalization and case mapping, lines are split on
+    /// spaces and tabs only (no word segmentation, no joiners added). Recorded in the summary
+    /// only when true, so that files written before the option existed read unchanged.
+    public var pretokenized: Bool = false
 
     public init(normalization: Normalization = .nfc, lowercase: Bool = false, language: String = "en",
-                splitNumbers: Bool = false, joiners: Bool = true) {
+                splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false) {
         self.normalization = normalization
         self.lowercase = lowercase
         self.language = language
         self.splitNumbers = splitNumbers
         self.joiners = joiners
+        self.pretokenized = pretokenized
     }
 
     /// One line of `key=value` pairs, e.g.
-    /// `normalize=nfc lowercase=false lang=en split-numbers=false joiners=true`.
+    /// `normalize=nfc lowercase=false lang=en split-numbers=false joiners=true`, followed by
+    /// ` pretokenized=true` for pretokenized text.
     public var summary: String {
         "normalize=\(normalization.rawValue) lowercase=\(lowercase) lang=\(language) "
-            + "split-numbers=\(splitNumbers) joiners=\(joiners)"
+            + "split-numbers=\(splitNumbers) joiners=\(joiners)" + (pretokenized ? " pretokenized=true" : "")
     }
 
-    /// Parses `summary` back; every key must be present exactly once. Throws a hint string.
+    /// Parses `summary` back; every key but `pretokenized` must be present exactly once. Throws a
+    /// hint string.
     public init(summary: String) throws {
         var seen: [String: String] = [:]
         for field in summary.split(separator: " ") {
@@ -67,7 +74,8 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
             throw TextError.invalidOptions("normalize=\(norm) is not one of nfc, nfkc, none")
         }
         self.init(normalization: normalization, lowercase: try flag("lowercase"), language: try value("lang"),
-                  splitNumbers: try flag("split-numbers"), joiners: try flag("joiners"))
+                  splitNumbers: try flag("split-numbers"), joiners: try flag("joiners"),
+                  pretokenized: seen["pretokenized"] == nil ? false : try flag("pretokenized"))
         if let extra = seen.keys.sorted().first {
             throw TextError.invalidOptions("unknown tokenizer option '\(extra)'")
         }

@@ -21,10 +21,12 @@ struct TokenizerFlags: ParsableArguments {
     var splitNumbers = false
     @Flag(help: "Write no joiner marks (￭); output can then not be detokenized exactly.")
     var noJoiners = false
+    @Flag(help: "Text is already tokenized: after normalization and case mapping, split on spaces and tabs only (recorded in vocabularies, so training and translation do the same).")
+    var pretokenized = false
 
     var options: TokenizerOptions {
         TokenizerOptions(normalization: normalization, lowercase: lowercase, language: language,
-                         splitNumbers: splitNumbers, joiners: !noJoiners)
+                         splitNumbers: splitNumbers, joiners: !noJoiners, pretokenized: pretokenized)
     }
 
     func validate() throws {

@@ -7,8 +7,8 @@ struct Vocab: ParsableCommand {
         abstract: "Count tokens in text files and write a vocabulary (.vocab).",
         discussion: """
             Raw text is tokenized on the way with the given tokenizer options, which are recorded \
-            in the file header so that training and translation reuse them (--pretokenized reads \
-            space-separated tokens as they are). Memory grows with the number of distinct tokens, \
+            in the file header so that training and translation reuse them (--pretokenized splits \
+            already tokenized text on spaces only, and is recorded too). Memory grows with the number of distinct tokens, \
             not with the corpus.
 
             File format v1: a header line '#seq2seq-vocab v1 tokens=N <options>', then one \
@@ -31,8 +31,6 @@ struct Vocab: ParsableCommand {
     @Option(help: "Keep at most this many entries, the 4 specials included.")
     var maxSize: Int?
     @OptionGroup var tokenizer: TokenizerFlags
-    @Flag(help: "Inputs are already tokenized: split lines on spaces and tabs only.")
-    var pretokenized = false
     @Option(help: "Also report the out-of-vocabulary rate of this file's tokens.")
     var report: String?
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping with an error.")
@@ -79,9 +77,6 @@ struct Vocab: ParsableCommand {
     }
 
     private func tokenizeFunction(_ options: TokenizerOptions) throws -> (String) -> [String] {
-        if pretokenized {
-            return { $0.unicodeScalars.split(whereSeparator: { $0 == " " || $0 == "\t" }).map { String($0) } }
-        }
         let tokenizer = try Tokenizer(options: options)
         return { tokenizer.tokenize($0) }
     }

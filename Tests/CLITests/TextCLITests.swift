@@ -74,7 +74,10 @@ import TestSupport
     #expect(try String(contentsOfFile: output, encoding: .utf8) == text)
     let pre = try runSeq2seq(["vocab", "--pretokenized", "--input", corpus.path, "--output", output])
     #expect(pre.status == 0)
-    #expect(try String(contentsOfFile: output, encoding: .utf8).contains("\ncat,\t1\n"))
+    let preText = try String(contentsOfFile: output, encoding: .utf8)
+    #expect(preText.contains("\ncat,\t1\n"))
+    // Recorded, so that training and translation split the same way.
+    #expect(preText.hasPrefix("#seq2seq-vocab v1 tokens=") && preText.split(separator: "\n")[0].hasSuffix(" pretokenized=true"))
 }
 
 @Test func vocabRejectsBadArguments() throws {

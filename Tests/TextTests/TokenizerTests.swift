@@ -188,4 +188,22 @@ extension String {
     #expect(throws: TextError.self) { try TokenizerOptions(summary: "normalize=nfc") }
     #expect(throws: TextError.self) { try TokenizerOptions(summary: TokenizerOptions().summary + " extra=1") }
     #expect(throws: TextError.self) { try Tokenizer(options: TokenizerOptions(language: "en us")) }
+    // pretokenized is written only when true; files without it read as false.
+    let pre = TokenizerOptions(lowercase: true, pretokenized: true)
+    #expect(pre.summary == "normalize=nfc lowercase=true lang=en split-numbers=false joiners=true pretokenized=true")
+    #expect(try TokenizerOptions(summary: pre.summary) == pre)
+    #expect(try TokenizerOptions(summary: TokenizerOptions().summary).pretokenized == false)
+}
+
+/// Pretokenized text is normalized and case-mapped, then split on spaces and tabs only: no word
+/// segmentation, no joiners, runs of separators collapse.
+@Test func pretokenizedSplitsOnSpacesOnly() throws {
+    let tokenizer = try Tokenizer(options: TokenizerOptions(lowercase: true, pretokenized: true))
+    #expect(tokenizer.tokenize("  Don't\tstop ,  l'Homme  ") == ["don't", "stop", ",", "l'homme"])
+    #expect(tokenizer.tokenize(" \t ") == [])
+    var output: [UInt8] = []
+    let ok = Array("A\t\tB  c".utf8).withUnsafeBufferPointer {
+        tokenizer.appendTokenized(utf8: $0, replacingInvalid: false, to: &output)
+    }
+    #expect(ok && String(decoding: output, as: UTF8.self) == "a b c")
 }
