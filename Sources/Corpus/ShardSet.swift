@@ -56,14 +56,15 @@ public final class ShardSet {
                 let n = read(fd, buffer, 1 << 20)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw CorpusError.cannotOpen(path: path, reason: errnoText())
+                    throw CorpusError.readFailed(path: path, reason: errnoText())
                 }
                 if n == 0 { break }
                 crc = crc32(crc, buffer.assumingMemoryBound(to: UInt8.self), UInt32(n))
                 bytes += n
             }
             if bytes < shard.compressedBytes {
-                throw CorpusError.truncated(path: path, detail: "\(bytes) bytes, the manifest says \(shard.compressedBytes)")
+                throw CorpusError.truncated(path: path, detail: "\(bytes) bytes, the manifest says \(shard.compressedBytes) "
+                    + "(see `seq2seq shard --verify \(directory)`)")
             }
             let actual = checksumText(crc)
             if actual != shard.checksum || bytes != shard.compressedBytes {

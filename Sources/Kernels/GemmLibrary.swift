@@ -37,6 +37,11 @@ public struct GemmLibrary {
         typealias SetThreads = @convention(c) (Int64) -> Void
         typealias Sgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
                                           UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
+        typealias IntSize = @convention(c) () -> Int64
+        let intSize: IntSize = try symbol(handle, "bli_info_get_blas_int_type_size", path)
+        guard intSize() == 32 else {
+            throw LoadError(description: "\(path): BLAS integers are \(intSize()) bits, expected the 32-bit build")
+        }
         let setThreads: SetThreads = try symbol(handle, "bli_thread_set_num_threads", path)
         let sgemm: Sgemm = try symbol(handle, "cblas_sgemm", path)
         setThreads(Int64(threads))

@@ -10,8 +10,9 @@ import Dispatch
 ///
 /// Several blocks [N×K_i] can be packed side by side into one K = ΣK_i (an LSTM's [Wx | Wh]),
 /// so that `[x | h]·[Wx | Wh]ᵀ` is one pass. The pack is a snapshot: repack after W changes.
-/// Summation runs over k in increasing order in fp32 (FMA), so it differs from BLAS in the last
-/// bits but not between runs or thread counts (threads split panels, never a sum).
+/// Every output is one fp32 FMA chain from the bias over k in increasing order, in both kernels,
+/// so a row's result does not depend on how many rows are multiplied with it nor on the thread
+/// count (threads split panels, never a sum). It differs from BLAS in the last bits.
 public final class PackedWeights {
     /// Output width (columns of C).
     public let n: Int
@@ -59,11 +60,13 @@ public final class PackedWeights {
     public static let maximumRows = 24
 
     /// `C[m×N] = bias + A[m×K]·Wᵀ` (overwrites C). A rows have leading dimension `lda` ≥ K, C rows
-    /// `ldc` ≥ N. Panels are split across `Parallel.threads` threads when the product is large.
-    public func multiply(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int) {
+    /// `ldc` ≥ N. Panels are split across `threads` threads (default: as many as BLAS uses) when
+    /// the product is large.
+    public func multiply(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+                         threads: Int = Parallel.threads) {
         precondition(lda >= k && ldc >= n && m >= 0, "PackedWeights.multiply: bad leading dimensions")
         if m == 0 { return }
-        let parts = Parallel.threads > 1 && m * n * k >= 1 << 18 ? min(Parallel.threads, panelCount) : 1
+        let parts = threads > 1 && m * n * k >= 1 << 18 ? min(threads, panelCount) : 1
         if parts == 1 {
             run(a, lda: lda, rows: m, c: c, ldc: ldc, panels: 0..<panelCount)
             return
@@ -80,7 +83,15 @@ public final class PackedWeights {
         while first < m {
             let count = min(6, m - first)
             if count == 1 {
-                for p in range { panel1(p, a + first * lda, c + first * ldc) }
+                var p = range.lowerBound
+                while p + 2 <= range.upperBound {
+                    panels2(p, a + first * lda, c + first * ldc)
+                    p += 2
+                }
+                if p < range.upperBound {
+                    let rowsA = [UnsafePointer<Float>](repeating: a + first * lda, count: 6)
+                    rowsA.withUnsafeBufferPointer { panel6(p, $0.baseAddress!, 1, c + first * ldc, ldc) }
+                }
             } else {
                 // Fewer than 6 rows reuse the last one: the arithmetic is wasted, the pass over W is not.
                 var rowsA = [UnsafePointer<Float>](repeating: a + (first + count - 1) * lda, count: 6)
@@ -110,25 +121,21 @@ public final class PackedWeights {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
     }
 
-    /// One row: two independent accumulator pairs (even and odd k) hide the FMA latency; they are
-    /// added at the end, a fixed order.
-    private func panel1(_ p: Int, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    /// One row, two panels at once: four independent FMA chains hide the FMA latency, each the
+    /// same chain (bias, then k in increasing order) as in `panel6`.
+    private func panels2(_ p: Int, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
         var w = UnsafePointer(panels + p &* k &* 16)
+        let stride = k &* 16
         var lo0 = load(bias + p &* 16), hi0 = load(bias + (p &* 16 &+ 8))
-        var lo1 = SIMD8<Float>(), hi1 = SIMD8<Float>()
-        var j = 0
-        while j &+ 2 <= k {
-            let x0 = SIMD8<Float>(repeating: a[j]), x1 = SIMD8<Float>(repeating: a[j &+ 1])
-            lo0.addProduct(load(w), x0); hi0.addProduct(load(w + 8), x0)
-            lo1.addProduct(load(w + 16), x1); hi1.addProduct(load(w + 24), x1)
-            w += 32
-            j &+= 2
+        var lo1 = load(bias + (p &* 16 &+ 16)), hi1 = load(bias + (p &* 16 &+ 24))
+        for j in 0..<k {
+            let x = SIMD8<Float>(repeating: a[j])
+            lo0.addProduct(load(w), x); hi0.addProduct(load(w + 8), x)
+            lo1.addProduct(load(w + stride), x); hi1.addProduct(load(w + (stride &+ 8)), x)
+            w += 16
         }
-        if j < k {
-            let x0 = SIMD8<Float>(repeating: a[j])
-            lo0.addProduct(load(w), x0); hi0.addProduct(load(w + 8), x0)
-        }
-        store(lo0 + lo1, hi0 + hi1, panel: p, row: c)
+        store(lo0, hi0, panel: p, row: c)
+        store(lo1, hi1, panel: p &+ 1, row: c)
     }
 
     /// Up to six rows (`a` holds six row pointers; rows past `count` repeat the last one).

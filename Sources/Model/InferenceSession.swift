@@ -108,7 +108,6 @@ public final class InferenceSession {
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount
     /// becomes rows.count.
     public func reorder(_ rows: [Int32]) {
-        let h = model.config.hidden
         precondition(rows.allSatisfy { $0 >= 0 && Int($0) < rowCount }, "reorder: row index outside 0..<\(rowCount)")
         timed(profiler, "decode: reorder states") { gather(rows) }
         rowCount = rows.count

@@ -14,8 +14,8 @@ extension TrainBenchmark {
     /// The products of `trainStep` (per stack: input projection of all steps, one recurrence
     /// product per step; backward: dX, dWx, the recurrent dH per step, dWh as one product over all
     /// steps; output layer forward and both gradients). Layer 0 and upper layers differ only in
-    /// the input width In (merged when E = H). Layer 0's dX (the embedding gradient) is counted
-    /// although training gathers it differently, as the peer's FLOP count does.
+    /// the input width In (merged when E = H); layer 0's dX is the embeddings' gradient. The bench
+    /// writes C with beta 0 where training often accumulates (beta 1), and has no padding.
     public var gemmShapes: [GemmShape] {
         let (b, e, h, l, v) = (batchSize, model.embedding, model.hidden, model.layers, model.targetVocabularySize)
         var shapes: [GemmShape] = []

@@ -37,6 +37,22 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         self.pretokenized = pretokenized
     }
 
+    private enum CodingKeys: String, CodingKey {
+        case normalization, lowercase, language, splitNumbers, joiners, pretokenized
+    }
+
+    /// JSON (model folders' config.json): `pretokenized` may be absent, as in folders written
+    /// before it existed; it then reads as false.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(normalization: try c.decode(Normalization.self, forKey: .normalization),
+                  lowercase: try c.decode(Bool.self, forKey: .lowercase),
+                  language: try c.decode(String.self, forKey: .language),
+                  splitNumbers: try c.decode(Bool.self, forKey: .splitNumbers),
+                  joiners: try c.decode(Bool.self, forKey: .joiners),
+                  pretokenized: try c.decodeIfPresent(Bool.self, forKey: .pretokenized) ?? false)
+    }
+
     /// One line of `key=value` pairs, e.g.
     /// `normalize=nfc lowercase=false lang=en split-numbers=false joiners=true`, followed by
     /// ` pretokenized=true` for pretokenized text.

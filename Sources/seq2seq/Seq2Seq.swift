@@ -20,6 +20,11 @@ struct Seq2Seq: ParsableCommand {
     /// invalid value) is one line `seq2seq: error: …` naming the subcommand's help, like every
     /// other error of the tool, instead of a message followed by the whole usage block.
     static func main() {
+        // The Kernels module is compiled for AVX2+FMA (Package.swift): refuse politely elsewhere.
+        if let flags = cpuFlags(), !(flags.contains("avx2") && flags.contains("fma")) {
+            printError("seq2seq: error: this CPU lacks AVX2/FMA, which this build of seq2seq needs")
+            Foundation.exit(1)
+        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -27,7 +32,7 @@ struct Seq2Seq: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }  // --help, --version
             let help = commandPath(CommandLine.arguments.dropFirst()).joined(separator: " ")
-            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
             printError("seq2seq: error: \(message) (see '\(help) --help')")
             Foundation.exit(code.rawValue)
         }
@@ -51,5 +56,12 @@ struct Seq2Seq: ParsableCommand {
             command = next
         }
         return path
+    }
+
+    /// The first "flags" line of /proc/cpuinfo as a set, or nil where there is none.
+    static func cpuFlags() -> Set<Substring>? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        return Set(line.split(separator: " "))
     }
 }

@@ -239,13 +239,10 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         var expected = [Float](repeating: 0, count: m * ldc)
         for r in 0..<m { for j in 0..<n { expected[r * ldc + j] = bias[j] } }
         BLAS.referenceGemm(transB: true, m: m, n: n, k: k, a: a, lda: lda, b: w, ldb: k, beta: 1, c: &expected, ldc: ldc)
-        let before = BLAS.threads
-        defer { BLAS.setThreads(before) }
         var results: [[Float]] = []
         for threads in [1, 2] {
-            BLAS.setThreads(threads)
             var c = [Float](repeating: .nan, count: m * ldc)
-            packed.multiply(a, lda: lda, rows: m, into: &c, ldc: ldc)
+            packed.multiply(a, lda: lda, rows: m, into: &c, ldc: ldc, threads: threads)
             for r in 0..<m {
                 for j in 0..<n {
                     #expect(abs(c[r * ldc + j] - expected[r * ldc + j]) <= 1e-5 * Float(k + 1), "row \(r) col \(j)")
@@ -265,15 +262,28 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         let (m, n, k) = (5, 1000, 300)
         let w = randomArray(n * k, &rng), a = randomArray(m * k, &rng)
         let packed = w.withUnsafeBufferPointer { PackedWeights(blocks: [($0.baseAddress!, k)], rows: n, bias: nil) }
-        let before = BLAS.threads
-        defer { BLAS.setThreads(before) }
         var outputs: [[UInt32]] = []
         for threads in [1, 2] {
-            BLAS.setThreads(threads)
             var c = [Float](repeating: 0, count: m * n)
-            packed.multiply(a, lda: k, rows: m, into: &c, ldc: n)
+            packed.multiply(a, lda: k, rows: m, into: &c, ldc: n, threads: threads)
             outputs.append(c.map(\.bitPattern))
         }
         #expect(outputs[0] == outputs[1])
+    }
+
+    /// A row's result does not depend on the rows multiplied with it (1-row and 6-row kernels,
+    /// row groups of 6): the same bits alone as inside a product of 13 rows.
+    @Test func rowResultIndependentOfRowCount() {
+        var rng = SeededGenerator(seed: 9)
+        let (n, k) = (70, 33)
+        let w = randomArray(n * k, &rng), bias = randomArray(n, &rng), a = randomArray(13 * k, &rng)
+        let packed = w.withUnsafeBufferPointer { PackedWeights(blocks: [($0.baseAddress!, k)], rows: n, bias: bias) }
+        var all = [Float](repeating: 0, count: 13 * n)
+        packed.multiply(a, lda: k, rows: 13, into: &all, ldc: n, threads: 1)
+        for r in 0..<13 {
+            var one = [Float](repeating: 0, count: n)
+            a.withUnsafeBufferPointer { packed.multiply($0.baseAddress! + r * k, lda: k, rows: 1, into: &one, ldc: n, threads: 1) }
+            #expect(one.map(\.bitPattern) == all[(r * n)..<((r + 1) * n)].map(\.bitPattern), "row \(r)")
+        }
     }
 }

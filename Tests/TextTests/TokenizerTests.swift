@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Text
 
@@ -193,6 +194,15 @@ extension String {
     #expect(pre.summary == "normalize=nfc lowercase=true lang=en split-numbers=false joiners=true pretokenized=true")
     #expect(try TokenizerOptions(summary: pre.summary) == pre)
     #expect(try TokenizerOptions(summary: TokenizerOptions().summary).pretokenized == false)
+}
+
+/// config.json of model folders written before `pretokenized` existed still decodes.
+@Test func optionsJSONWithoutPretokenizedDecodes() throws {
+    let old = #"{"normalization":"nfc","lowercase":true,"language":"de","splitNumbers":false,"joiners":true}"#
+    let options = try JSONDecoder().decode(TokenizerOptions.self, from: Data(old.utf8))
+    #expect(options == TokenizerOptions(lowercase: true, language: "de"))
+    let pre = TokenizerOptions(pretokenized: true)
+    #expect(try JSONDecoder().decode(TokenizerOptions.self, from: JSONEncoder().encode(pre)) == pre)
 }
 
 /// Pretokenized text is normalized and case-mapped, then split on spaces and tabs only: no word
