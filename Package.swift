@@ -32,7 +32,11 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Text", dependencies: ["CICU"]),
         .target(name: "Corpus", dependencies: ["CZstd", "CZlib"]),
-        .target(name: "Model", dependencies: ["Kernels"]),
+        // Model inlines Kernels' @inlinable loops (softmax, LSTM pointwise, optimizers): the same
+        // AVX2+FMA code generation. Swift never contracts a·b+c into an FMA on its own, so results
+        // are bit-identical to a baseline x86-64 build (same `bench train` weight checksum).
+        .target(name: "Model", dependencies: ["Kernels"],
+                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
         .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels"]),

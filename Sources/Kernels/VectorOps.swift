@@ -57,14 +57,27 @@ public enum Vector {
         }
     }
 
-    /// y[j] += Σ_r x[r, j] for a row-major [rows, width] x (bias gradients).
+    /// y[j] += Σ_r x[r, j] for a row-major [rows, width] x whose rows are `rowStride` apart
+    /// (default: width) (bias gradients). Each column sums rows in increasing order.
     @inlinable
     public static func addColumnSums(
+        of x: UnsafePointer<Float>, rows: Int, width: Int, rowStride: Int? = nil, into y: UnsafeMutablePointer<Float>
+    ) {
+        let stride = rowStride ?? width
+        for r in 0..<rows {
+            let row = x + r &* stride
+            for j in 0..<width { y[j] += row[j] }
+        }
+    }
+
+    /// `addColumnSums` with the columns split across `Parallel.threads` threads (each column's
+    /// sum keeps its order, so the result does not depend on the thread count).
+    public static func addColumnSumsInParallel(
         of x: UnsafePointer<Float>, rows: Int, width: Int, into y: UnsafeMutablePointer<Float>
     ) {
-        for r in 0..<rows {
-            let row = x + r &* width
-            for j in 0..<width { y[j] += row[j] }
+        Parallel.forEachPart(rows * width, columns: width) { columns in
+            addColumnSums(of: x + columns.lowerBound, rows: rows, width: columns.count, rowStride: width,
+                          into: y + columns.lowerBound)
         }
     }
 

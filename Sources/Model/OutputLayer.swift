@@ -70,7 +70,7 @@ final class OutputLayer {
         let dz = logits.pointer
         timed(profiler, "softmax") {
             for r in 0..<p { dz[r &* v &+ Int(targets[r])] -= 1 }
-            Vector.addColumnSums(of: dz, rows: p, width: v, into: gradBias)
+            Vector.addColumnSumsInParallel(of: dz, rows: p, width: v, into: gradBias)
         }
         let dh = inputGradient.reserve(p * hidden)
         timed(profiler, "gemm: output backward") {
