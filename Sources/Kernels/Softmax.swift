@@ -23,6 +23,24 @@ public enum Softmax {
         }
     }
 
+    /// The first half of `softmaxRows`: each row becomes exp(x − max) (not yet divided by its
+    /// sum), `logSumExp[r]` as there, and `inverseSum[r]` = 1 / Σ exp(x − max), so that the
+    /// caller can fuse the division into its next pass over the rows (the probabilities are then
+    /// exactly those of `softmaxRows`).
+    @inlinable
+    public static func expRows(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Float>,
+        inverseSum: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = x + r &* width
+            let m = rowMax(row, width)
+            let sum = expAndSum(row, width, subtracting: m, store: true)
+            inverseSum[r] = 1 / sum
+            logSumExp[r] = m + logf(sum)
+        }
+    }
+
     /// log-softmax of each row in place: x_j − max − log Σ exp(x − max).
     @inlinable
     public static func logSoftmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {

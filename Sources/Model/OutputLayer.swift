@@ -12,10 +12,10 @@ final class OutputLayer {
     private(set) var rows = 0
     private var input: UnsafePointer<Float>?
     private var targets: [Int32] = []
-    /// [P, V]: logits, then probabilities after `forward`, then dz during `backward`.
+    /// [P, V]: logits, then exp(z − max) after `forward`, then dz during `backward`.
     let logits = FloatBuffer()
-    /// [P]: log Σ exp of each row.
-    let logSumExp = FloatBuffer()
+    /// [P]: log Σ exp of each row; 1 / Σ exp(z − max) of each row.
+    let logSumExp = FloatBuffer(), inverseSum = FloatBuffer()
     /// [P, H]: dL/dh after `backward`.
     let inputGradient = FloatBuffer()
     var profiler: PhaseProfiler?
@@ -53,10 +53,13 @@ final class OutputLayer {
             var loss = 0.0
             // The target logit must be read before the row is overwritten by its probabilities.
             for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
-            // Rows are independent: split them across the threads BLAS uses.
+            // Rows are independent: split them across the threads BLAS uses. The division by
+            // each row's sum happens in `backward`'s pass over dz.
+            let inv = inverseSum.reserve(p)
             Parallel.forEachPart(p * v, granularity: v) { range in
                 let first = range.lowerBound / v
-                Softmax.softmaxRows(z + range.lowerBound, rows: range.count / v, width: v, logSumExp: lse + first)
+                Softmax.expRows(z + range.lowerBound, rows: range.count / v, width: v, logSumExp: lse + first,
+                                inverseSum: inv + first)
             }
             for r in 0..<p { loss += Double(lse[r]) }
             return loss
@@ -69,8 +72,21 @@ final class OutputLayer {
         let p = rows, v = vocabulary
         let dz = logits.pointer
         timed(profiler, "softmax") {
-            for r in 0..<p { dz[r &* v &+ Int(targets[r])] -= 1 }
-            Vector.addColumnSumsInParallel(of: dz, rows: p, width: v, into: gradBias)
+            // One pass, columns split across threads: dz = exp(z − max)/Σ − onehot(y), then
+            // db += dz row by row (each row's part is still in L1 for the second loop).
+            let inv = UnsafePointer(inverseSum.pointer), y = gradBias
+            targets.withUnsafeBufferPointer { targets in
+                Parallel.forEachPart(p * v, columns: v) { columns in
+                    for r in 0..<p {
+                        let row = dz + r &* v
+                        let scale = inv[r]
+                        for j in columns { row[j] *= scale }
+                        let t = Int(targets[r])
+                        if columns.contains(t) { row[t] -= 1 }
+                        for j in columns { y[j] += row[j] }
+                    }
+                }
+            }
         }
         let dh = inputGradient.reserve(p * hidden)
         timed(profiler, "gemm: output backward") {
