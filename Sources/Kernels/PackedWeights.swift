@@ -90,14 +90,23 @@ public final class PackedWeights {
                 }
                 if p < range.upperBound {
                     let rowsA = [UnsafePointer<Float>](repeating: a + first * lda, count: 6)
-                    rowsA.withUnsafeBufferPointer { panel6(p, $0.baseAddress!, 1, c + first * ldc, ldc) }
+                    rowsA.withUnsafeBufferPointer { panelRows(p, $0.baseAddress!, 1, c + first * ldc, ldc) }
                 }
             } else {
                 // Fewer than 6 rows reuse the last one: the arithmetic is wasted, the pass over W is not.
                 var rowsA = [UnsafePointer<Float>](repeating: a + (first + count - 1) * lda, count: 6)
                 for r in 0..<count { rowsA[r] = a + (first + r) * lda }
                 rowsA.withUnsafeBufferPointer { rowsA in
-                    for p in range { panel6(p, rowsA.baseAddress!, count, c + first * ldc, ldc) }
+                    let a = rowsA.baseAddress!, cc = c + first * ldc
+                    // A constant row count per call site: inlined, the unused accumulators of
+                    // `panelRows` fold away (beam 5 does 5 rows of FMAs, not 6).
+                    switch count {
+                    case 2: for p in range { panelRows(p, a, 2, cc, ldc) }
+                    case 3: for p in range { panelRows(p, a, 3, cc, ldc) }
+                    case 4: for p in range { panelRows(p, a, 4, cc, ldc) }
+                    case 5: for p in range { panelRows(p, a, 5, cc, ldc) }
+                    default: for p in range { panelRows(p, a, 6, cc, ldc) }
+                    }
                 }
             }
             first += count
@@ -122,7 +131,7 @@ public final class PackedWeights {
     }
 
     /// One row, two panels at once: four independent FMA chains hide the FMA latency, each the
-    /// same chain (bias, then k in increasing order) as in `panel6`.
+    /// same chain (bias, then k in increasing order) as in `panelRows`.
     private func panels2(_ p: Int, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
         var w = UnsafePointer(panels + p &* k &* 16)
         let stride = k &* 16
@@ -138,9 +147,11 @@ public final class PackedWeights {
         store(lo1, hi1, panel: p &+ 1, row: c)
     }
 
-    /// Up to six rows (`a` holds six row pointers; rows past `count` repeat the last one).
-    private func panel6(_ p: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ count: Int,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    /// Up to six rows (`a` holds six row pointers); `count` should be a constant at the call site
+    /// so that the rows past it cost nothing.
+    @inline(__always)
+    private func panelRows(_ p: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ count: Int,
+                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         var w = UnsafePointer(panels + p &* k &* 16)
         let b0 = load(bias + p &* 16), b1 = load(bias + (p &* 16 &+ 8))
         var l0 = b0, h0 = b1, l1 = b0, h1 = b1, l2 = b0, h2 = b1
@@ -149,11 +160,11 @@ public final class PackedWeights {
         for j in 0..<k {
             let lo = load(w), hi = load(w + 8)
             var x = SIMD8<Float>(repeating: a0[j]); l0.addProduct(lo, x); h0.addProduct(hi, x)
-            x = SIMD8<Float>(repeating: a1[j]); l1.addProduct(lo, x); h1.addProduct(hi, x)
-            x = SIMD8<Float>(repeating: a2[j]); l2.addProduct(lo, x); h2.addProduct(hi, x)
-            x = SIMD8<Float>(repeating: a3[j]); l3.addProduct(lo, x); h3.addProduct(hi, x)
-            x = SIMD8<Float>(repeating: a4[j]); l4.addProduct(lo, x); h4.addProduct(hi, x)
-            x = SIMD8<Float>(repeating: a5[j]); l5.addProduct(lo, x); h5.addProduct(hi, x)
+            if count > 1 { x = SIMD8<Float>(repeating: a1[j]); l1.addProduct(lo, x); h1.addProduct(hi, x) }
+            if count > 2 { x = SIMD8<Float>(repeating: a2[j]); l2.addProduct(lo, x); h2.addProduct(hi, x) }
+            if count > 3 { x = SIMD8<Float>(repeating: a3[j]); l3.addProduct(lo, x); h3.addProduct(hi, x) }
+            if count > 4 { x = SIMD8<Float>(repeating: a4[j]); l4.addProduct(lo, x); h4.addProduct(hi, x) }
+            if count > 5 { x = SIMD8<Float>(repeating: a5[j]); l5.addProduct(lo, x); h5.addProduct(hi, x) }
             w += 16
         }
         store(l0, h0, panel: p, row: c)
