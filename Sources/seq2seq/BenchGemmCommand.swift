@@ -16,7 +16,8 @@ struct BenchGemm: ParsableCommand {
             """)
 
     @Option(help: "small or medium (the bench train presets).") var preset: String = "medium"
-    @Option(help: "Comma-separated: openblas, blis, dnnl.") var libraries: String = "openblas,blis,dnnl"
+    @Option(help: "Comma-separated: openblas, blis, dnnl (default: openblas and whichever of the others is installed).")
+    var libraries: String?
     @Option(help: "Threads per library.") var threads: Int = 2
     @Option(help: "Timed repeats per shape (the fastest counts).") var repeats: Int = 5
     @Option(help: "text or json.") var format: String = "text"
@@ -30,12 +31,22 @@ struct BenchGemm: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let shapes = TrainBenchmark.preset(preset)!.gemmShapes
-            let libraries = try self.libraries.split(separator: ",").map { name -> GemmLibrary in
+            func load(_ name: Substring) throws -> GemmLibrary {
                 switch name {
                 case "openblas": return GemmLibrary.openBLAS(threads: threads)
                 case "blis": return try GemmLibrary.blis(threads: threads)
                 case "dnnl": return try GemmLibrary.dnnl(threads: threads)
                 default: throw CLIError("--libraries: unknown library '\(name)' (openblas, blis, dnnl)")
+                }
+            }
+            var libraries: [GemmLibrary] = []
+            if let names = self.libraries {
+                libraries = try names.split(separator: ",").map(load)
+            } else {
+                for name in ["openblas", "blis", "dnnl"] as [Substring] {
+                    do { libraries.append(try load(name)) } catch {
+                        printError("bench gemm: skipping \(name): \(error) (Debian: libblis4-pthread, libdnnl2)")
+                    }
                 }
             }
             // Operands sized for the largest shape, filled once with values in [-1, 1).
