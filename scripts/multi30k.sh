@@ -3,7 +3,8 @@
 #   bash scripts/multi30k.sh de en            # De→En into models/multi30k-de-en
 #   bash scripts/multi30k.sh en de            # En→De into models/multi30k-en-de
 # Environment: DATA (default ../shared/corpora/multi30k), EPOCHS, HIDDEN, EMBEDDING, LAYERS, DROPOUT,
-# BATCH, LR, SEED, THREADS, MINUTES (stop training after this much training time), EXTRA (more train flags).
+# BATCH, LR, SEED, THREADS, MINUTES (stop training after this much training time), EXTRA (more train flags),
+# LOWERCASE (default 1; 0 keeps case, for cased output and cased BLEU, e.g. German nouns).
 # Training and checkpoint choice use train and val only; test2016 is translated once, at the end.
 # Re-running resumes an interrupted training run.
 set -euo pipefail
@@ -12,15 +13,16 @@ src=${1:-de}; tgt=${2:-en}
 DATA=${DATA:-../shared/corpora/multi30k}
 EPOCHS=${EPOCHS:-20}; HIDDEN=${HIDDEN:-512}; EMBEDDING=${EMBEDDING:-256}; LAYERS=${LAYERS:-2}
 DROPOUT=${DROPOUT:-0.3}; BATCH=${BATCH:-64}; LR=${LR:-0.001}; SEED=${SEED:-1}; THREADS=${THREADS:-2}
+casing=(--lowercase); [ "${LOWERCASE:-1}" = 0 ] && casing=()
 name=${NAME:-multi30k-$src-$tgt}
 bash scripts/setup.sh
 swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
 mkdir -p vocab corpora models
 if [ ! -f "models/$name/last.safetensors" ]; then
-  # Word-level vocabularies (min count 2), lowercased: the target metric is case-insensitive BLEU.
-  $S vocab --input "$DATA/train.$src" --output "vocab/$name.$src.vocab" --min-count 2 --lowercase --lang "$src"
-  $S vocab --input "$DATA/train.$tgt" --output "vocab/$name.$tgt.vocab" --min-count 2 --lowercase --lang "$tgt"
+  # Word-level vocabularies (min count 2), lowercased unless LOWERCASE=0: the target metric is case-insensitive BLEU.
+  $S vocab --input "$DATA/train.$src" --output "vocab/$name.$src.vocab" --min-count 2 "${casing[@]}" --lang "$src"
+  $S vocab --input "$DATA/train.$tgt" --output "vocab/$name.$tgt.vocab" --min-count 2 "${casing[@]}" --lang "$tgt"
   $S shard --source "$DATA/train.$src" --target "$DATA/train.$tgt" --output "corpora/$name" \
       --source-lang "$src" --target-lang "$tgt"
   resume=()
