@@ -10,24 +10,11 @@ public enum Parallel {
     /// Below this many elements a split costs more than it saves (a dispatch is ~10 µs).
     public static let minimumElements = 1 << 16
 
-    /// Calls `body(range)` for `threads` contiguous parts of 0..<columns (16-aligned bounds),
-    /// when the work of `elements` is large enough to be worth splitting.
-    public static func forEachPart(_ elements: Int, columns: Int, _ body: (Range<Int>) -> Void) {
-        let parts = elements >= minimumElements && columns >= 32 ? threads : 1
-        if parts <= 1 {
-            body(0..<columns)
-            return
-        }
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
-            let lo = p == 0 ? 0 : min(columns, columns * p / parts / 16 * 16)
-            let hi = p == parts - 1 ? columns : min(columns, columns * (p + 1) / parts / 16 * 16)
-            if lo < hi { body(lo..<hi) }
-        }
-    }
-
     /// Calls `body(range)` for `threads` contiguous parts of 0..<count (once when small).
-    public static func forEachPart(_ count: Int, granularity: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = count >= minimumElements ? threads : 1
+    /// `work` is the number of elements the whole call touches when it is not `count` (splitting
+    /// the columns of a matrix: count = columns, work = rows·columns).
+    public static func forEachPart(_ count: Int, granularity: Int = 1, work: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let parts = (work ?? count) >= minimumElements ? threads : 1
         if parts <= 1 {
             body(0..<count)
             return

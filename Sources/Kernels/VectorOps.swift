@@ -75,7 +75,7 @@ public enum Vector {
     public static func addColumnSumsInParallel(
         of x: UnsafePointer<Float>, rows: Int, width: Int, into y: UnsafeMutablePointer<Float>
     ) {
-        Parallel.forEachPart(rows * width, columns: width) { columns in
+        Parallel.forEachPart(width, granularity: 16, work: rows * width) { columns in
             addColumnSums(of: x + columns.lowerBound, rows: rows, width: columns.count, rowStride: width,
                           into: y + columns.lowerBound)
         }

@@ -76,7 +76,7 @@ final class OutputLayer {
             // db += dz row by row (each row's part is still in L1 for the second loop).
             let inv = UnsafePointer(inverseSum.pointer), y = gradBias
             targets.withUnsafeBufferPointer { targets in
-                Parallel.forEachPart(p * v, columns: v) { columns in
+                Parallel.forEachPart(v, granularity: 16, work: p * v) { columns in
                     for r in 0..<p {
                         let row = dz + r &* v
                         let scale = inv[r]

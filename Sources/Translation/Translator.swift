@@ -66,9 +66,7 @@ public final class Translator {
         if live.isEmpty { return results }
         let scorer = ModelScorer(model: model, packed: packed, sources: live.map { sources[$0] })
         let lengths = live.map { sources[$0].count }
-        let hypotheses = searchOptions.beamSize == 1
-            ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: searchOptions)
-            : BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
+        let hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
         for (k, index) in live.enumerated() {
             results[index] = hypotheses[k].map { hypothesis in
                 let tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }

@@ -105,8 +105,6 @@ struct BenchTranslate: ParsableCommand {
         let scorer = profiler?.measure("decode: encoder", encode) ?? encode()
         scorer.profiler = profiler
         let lengths = sources.map(\.count)
-        return options.beamSize == 1
-            ? BeamSearch.greedy(scorer, sourceLengths: lengths, options: options)
-            : BeamSearch.search(scorer, sourceLengths: lengths, options: options)
+        return BeamSearch.search(scorer, sourceLengths: lengths, options: options)
     }
 }
