@@ -9,11 +9,14 @@ enum Embedding {
         Vector.gatherRows(table, rows: ids, width: width, into: out)
     }
 
-    /// gradTable[ids[r]] += outputGradient[r] for every id ≠ 0 (d lookup/d table is a selection).
+    /// gradTable[ids[r]] += outputGradient[r] for every id ≠ 0 (d lookup/d table is a selection);
+    /// each row written is marked touched in `store`, the sparse table's owner.
     static func backward(gradTable: UnsafeMutablePointer<Float>, width: Int, ids: UnsafeBufferPointer<Int32>,
-                         outputGradient: UnsafePointer<Float>) {
+                         outputGradient: UnsafePointer<Float>, store: ParameterStore) {
         for (r, id) in ids.enumerated() where id != TokenID.pad {
-            Vector.axpy(1, outputGradient + r &* width, gradTable + Int(id) &* width, count: width)
+            let row = gradTable + Int(id) &* width
+            Vector.axpy(1, outputGradient + r &* width, row, count: width)
+            store.markGradientsTouched(row, count: width)
         }
     }
 }

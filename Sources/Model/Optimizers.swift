@@ -1,31 +1,63 @@
 import Kernels
 
-/// Global L2-norm gradient clipping (Pascanu, Mikolov & Bengio 2013; Sutskever 2014 uses 5).
-/// Returns the norm BEFORE clipping; scales all gradients by maxNorm/norm when norm > maxNorm.
-/// A non-finite norm is returned as is and nothing is scaled (the caller skips the batch).
-public func clipGradientNorm(_ parameters: ParameterStore, maxNorm: Float) -> Float {
-    let norm = gradientNorm(parameters)
-    if norm.isFinite && norm > maxNorm {
-        Vector.scale(parameters.gradients.baseAddress!, count: parameters.count, by: maxNorm / norm)
+/// Multiplies every gradient by `factor` (e.g. 1/B, turning `trainStep`'s summed-loss gradient
+/// into the gradient of the mean) and returns the global L2 norm of the result, in one pass.
+/// The norm sums each gradient block (`ParameterStore.blockSize`) with SIMD8 lanes, then the blocks
+/// in increasing order in Double, so it does not depend on the thread count.
+public func scaleGradients(_ parameters: ParameterStore, by factor: Float) -> Float {
+    let g = parameters.gradients.baseAddress!
+    let blocks = parameters.liveBlocks()
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, blocks.count)) { partial in
+        let partial = partial.baseAddress!
+        parameters.forEachBlock(blocks) { index, range in
+            var acc = SIMD8<Float>()
+            var j = range.lowerBound
+            while j &+ 8 <= range.upperBound {
+                let p = UnsafeMutableRawPointer(g + j)
+                let v = p.loadUnaligned(as: SIMD8<Float>.self) * factor
+                p.storeBytes(of: v, as: SIMD8<Float>.self)
+                acc += v * v
+                j &+= 8
+            }
+            var tail: Float = 0
+            while j < range.upperBound { g[j] *= factor; tail += g[j] * g[j]; j &+= 1 }
+            partial[index] = Double(acc.sum()) + Double(tail)
+        }
+        var total = 0.0
+        for i in 0..<blocks.count { total += partial[i] }
+        return Float(total.squareRoot())
     }
-    return norm
 }
 
 /// The global L2 norm of all gradients.
 public func gradientNorm(_ parameters: ParameterStore) -> Float {
-    Float(Vector.sumOfSquares(parameters.gradients.baseAddress!, count: parameters.count).squareRoot())
+    scaleGradients(parameters, by: 1)
 }
 
-/// Multiplies every gradient by `factor` (e.g. 1/tokens to turn `trainStep`'s summed-loss
-/// gradient into the gradient of the mean loss).
-public func scaleGradients(_ parameters: ParameterStore, by factor: Float) {
-    Vector.scale(parameters.gradients.baseAddress!, count: parameters.count, by: factor)
+/// Global L2-norm gradient clipping (Pascanu, Mikolov & Bengio 2013; Sutskever 2014 uses 5): the
+/// factor the optimizer step applies to the gradients whose norm is `norm`: maxNorm/norm when
+/// norm > maxNorm, else 1 (also for a non-finite norm, whose batch the caller skips).
+public func clipFactor(norm: Float, maxNorm: Float) -> Float {
+    norm.isFinite && norm > maxNorm ? maxNorm / norm : 1
+}
+
+extension ParameterStore {
+    /// Calls `body(i, range(ofBlock: blocks[i]))` for every listed block, the list split across
+    /// `Parallel.threads` in contiguous parts.
+    func forEachBlock(_ blocks: [Int], _ body: (Int, Range<Int>) -> Void) {
+        blocks.withUnsafeBufferPointer { blocks in
+            Parallel.forEachPart(blocks.count, work: blocks.count * ParameterStore.blockSize) { part in
+                for i in part { body(i, range(ofBlock: blocks[i])) }
+            }
+        }
+    }
 }
 
 /// A first-order optimizer over a ParameterStore's flat buffers.
 public protocol Optimizer: AnyObject {
-    /// One update from the current gradients (which it does not zero).
-    func step(_ parameters: ParameterStore, learningRate: Float)
+    /// One update from the current gradients times `gradientScale` (the clipping factor), after
+    /// which the gradients are zero, ready for the next `trainStep`.
+    func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float)
     /// Updates done so far.
     var stepCount: Int { get }
     /// State for checkpoints, one flat tensor per moment, shaped [count].
@@ -33,13 +65,22 @@ public protocol Optimizer: AnyObject {
     func loadState(_ tensors: [(name: String, shape: [Int], values: [Float])], stepCount: Int) throws
 }
 
-/// Plain SGD: θ ← θ − lr·g.
+/// Plain SGD: θ ← θ − lr·(s·g). Visits only live gradient blocks: an embedding row no sentence
+/// of the batch used has a zero gradient and keeps its weights.
 public final class SGD: Optimizer {
     public private(set) var stepCount = 0
     public init() {}
 
-    public func step(_ parameters: ParameterStore, learningRate: Float) {
-        Vector.parallelAxpy(-learningRate, parameters.gradients.baseAddress!, parameters.values.baseAddress!, count: parameters.count)
+    public func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float) {
+        let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
+        let alpha = -learningRate, s = gradientScale
+        parameters.forEachBlock(parameters.liveBlocks()) { _, range in
+            for i in range {
+                theta[i] += alpha * (g[i] * s)
+                g[i] = 0
+            }
+        }
+        parameters.forgetTouched()
         stepCount += 1
     }
 
@@ -53,7 +94,8 @@ public final class SGD: Optimizer {
 
 /// Adam (Kingma & Ba 2015) with bias correction:
 ///     m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  θ ← θ − lr·m̂/(√v̂ + ε),
-///     m̂ = m/(1−β1^t), v̂ = v/(1−β2^t). Moments mirror the store; allocated on the first step.
+///     m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), g the gradient times the step's `gradientScale`.
+/// Dense: every moment decays every step. Moments mirror the store; allocated on the first step.
 public final class Adam: Optimizer {
     public let beta1: Float, beta2: Float, epsilon: Float
     public private(set) var stepCount = 0
@@ -65,7 +107,7 @@ public final class Adam: Optimizer {
         self.epsilon = epsilon
     }
 
-    public func step(_ parameters: ParameterStore, learningRate: Float) {
+    public func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float) {
         let n = parameters.count
         if m.count != n {
             m = [Float](repeating: 0, count: n)
@@ -73,7 +115,7 @@ public final class Adam: Optimizer {
         }
         stepCount += 1
         let c1 = Float(1 - power(Double(beta1), stepCount)), c2 = Float(1 - power(Double(beta2), stepCount))
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        let (b1, b2, eps, s) = (beta1, beta2, epsilon, gradientScale)
         let step = learningRate / c1, invC2 = 1 / c2
         let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
         m.withUnsafeMutableBufferPointer { mb in
@@ -81,7 +123,8 @@ public final class Adam: Optimizer {
                 let mp = mb.baseAddress!, vp = vb.baseAddress!
                 Parallel.forEachPart(n) { range in
                     for i in range {
-                        let gi = g[i]
+                        let gi = g[i] * s
+                        g[i] = 0
                         let mi = b1 * mp[i] + (1 - b1) * gi
                         let vi = b2 * vp[i] + (1 - b2) * gi * gi
                         mp[i] = mi
@@ -91,6 +134,7 @@ public final class Adam: Optimizer {
                 }
             }
         }
+        parameters.forgetTouched()
     }
 
     public func stateTensors() -> [(name: String, shape: [Int], values: [Float])] {

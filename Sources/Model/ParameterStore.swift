@@ -2,16 +2,29 @@ import Kernels
 
 /// Every parameter of a model in ONE contiguous Float buffer with named views; the gradients mirror
 /// it element for element, so clipping, optimizer updates and serialization are flat loops.
+///
+/// Gradients are handled in blocks of `blockSize` floats. A block lying wholly inside a sparse
+/// tensor (an embedding table, of which a batch touches few rows) is *live* only after
+/// `markGradientsTouched` named it; every other block is always live. The gradient norm and the
+/// SGD update visit live blocks only: a block that is not live holds zeros, adds exactly 0 to the
+/// norm and leaves its weights unchanged, so skipping it changes no bit of the result.
 public final class ParameterStore {
+    /// Floats per gradient block (a multiple of 8, the SIMD width).
+    public static let blockSize = 256
     /// Total number of floats.
     public let count: Int
     public let values: UnsafeMutableBufferPointer<Float>
     public let gradients: UnsafeMutableBufferPointer<Float>
     /// Named views in a fixed order (the checkpoint order).
     public let tensors: [(name: String, offset: Int, shape: [Int])]
+    /// Per block: may its gradient be non-zero? `alwaysLive` marks blocks not wholly inside a
+    /// sparse tensor; `live` is `alwaysLive` plus the sparse blocks touched since the last zeroing.
+    private let alwaysLive: [Bool]
+    private var live: [Bool]
 
     /// Lays out the given tensors one after the other; values and gradients start at zero.
-    public init(layout: [(name: String, shape: [Int])]) {
+    /// `sparse` names tensors whose gradient writers call `markGradientsTouched`.
+    public init(layout: [(name: String, shape: [Int])], sparse: Set<String> = []) {
         var offset = 0
         var tensors: [(name: String, offset: Int, shape: [Int])] = []
         for (name, shape) in layout {
@@ -24,6 +37,18 @@ public final class ParameterStore {
         values.initialize(repeating: 0)
         gradients = .allocate(capacity: max(1, offset))
         gradients.initialize(repeating: 0)
+
+        let size = ParameterStore.blockSize
+        var always = [Bool](repeating: true, count: (offset + size - 1) / size)
+        for t in tensors where sparse.contains(t.name) {
+            let end = t.offset + t.shape.reduce(1, *)
+            // Only blocks wholly inside the tensor can be skipped.
+            for block in ((t.offset + size - 1) / size)..<max((t.offset + size - 1) / size, end / size) {
+                always[block] = false
+            }
+        }
+        alwaysLive = always
+        live = always
     }
 
     deinit {
@@ -31,8 +56,35 @@ public final class ParameterStore {
         gradients.deallocate()
     }
 
+    /// Zeroes every gradient (dense) and forgets the touched sparse blocks.
     public func zeroGradients() {
         Vector.zero(gradients.baseAddress!, count: gradients.count)
+        forgetTouched()
+    }
+
+    /// Records that `count` gradients from `start` (inside `gradients`) may now be non-zero.
+    public func markGradientsTouched(_ start: UnsafeMutablePointer<Float>, count: Int) {
+        let offset = start - gradients.baseAddress!
+        precondition(offset >= 0 && offset + count <= self.count, "pointer outside the gradient buffer")
+        guard count > 0 else { return }
+        for block in (offset / ParameterStore.blockSize)...((offset + count - 1) / ParameterStore.blockSize) {
+            live[block] = true
+        }
+    }
+
+    /// Indices of the blocks that may hold non-zero gradients, increasing.
+    public func liveBlocks() -> [Int] {
+        live.indices.filter { live[$0] }
+    }
+
+    /// The float range of block `block`.
+    public func range(ofBlock block: Int) -> Range<Int> {
+        block * ParameterStore.blockSize..<min(count, (block + 1) * ParameterStore.blockSize)
+    }
+
+    /// To be called once every gradient is zero again (by `zeroGradients` and the optimizers).
+    func forgetTouched() {
+        live = alwaysLive
     }
 
     /// Index of the tensor called `name` in `tensors`.

@@ -50,7 +50,7 @@ public final class Seq2SeqModel {
         precondition((try? config.validate()) != nil, "invalid ModelConfig: \(config)")
         self.config = config
         let (e, h, l) = (config.embedding, config.hidden, config.layers)
-        let store = ParameterStore(layout: Seq2SeqModel.layout(config))
+        let store = ParameterStore(layout: Seq2SeqModel.layout(config), sparse: ["source_embedding", "target_embedding"])
         parameters = store
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
@@ -85,7 +85,8 @@ public final class Seq2SeqModel {
 
     /// Forward and backward pass over one batch. ADDS the gradient of `lossSum` (the summed NLL in
     /// nats over non-pad targets, not its mean) into `parameters.gradients`; the caller scales
-    /// (e.g. by 1/tokens or 1/B) with `scaleGradients` if it wants a mean.
+    /// (e.g. by 1/tokens or 1/B) with `scaleGradients` if it wants a mean. The gradients must be
+    /// zero before (they are after `ParameterStore.zeroGradients` and after an optimizer step).
     public func trainStep(_ batch: Batch, dropoutSeed: UInt64) -> (lossSum: Double, tokens: Int) {
         let loss = forward(batch, dropoutSeed: config.dropout > 0 ? dropoutSeed : nil)
         backward()
@@ -208,7 +209,7 @@ public final class Seq2SeqModel {
             gradient = decoder[l].inputGradient.pointer
         }
         batch.targetInput.withUnsafeBufferPointer {
-            Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient)
+            Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient, store: parameters)
         }
 
         var upper: UnsafeMutablePointer<Float>? = nil   // the encoder's top outputs are unused
@@ -220,7 +221,7 @@ public final class Seq2SeqModel {
             upper = encoder[l].inputGradient.pointer
         }
         sourceIDs.withUnsafeBufferPointer {
-            Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper!)
+            Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper!, store: parameters)
         }
     }
 

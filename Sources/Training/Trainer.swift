@@ -14,9 +14,9 @@ public struct TrainingSummary: Sendable {
 /// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
 /// validation, checkpoints and exact resume.
 ///
-/// Each step: zero gradients, forward+backward over the batch (summed token NLL), scale the
-/// gradient by 1/B (the paper averages over sentences), clip by global norm (Pascanu et al. 2013),
-/// update. A batch whose loss or gradient is not finite is skipped and counted.
+/// Each step: forward+backward over the batch (summed token NLL), scale the gradient by 1/B (the
+/// paper averages over sentences) and take its global norm, clip by that norm (Pascanu et al.
+/// 2013), update (which zeroes the gradients for the next step). A batch whose loss or gradient is not finite is skipped and counted.
 public final class Trainer {
     public let directory: ModelDirectory
     public let model: Seq2SeqModel
@@ -92,11 +92,9 @@ public final class Trainer {
                 let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
                 let lr = options.learningRate(atEpochProgress: epochProgress)
 
-                model.parameters.zeroGradients()
+                // The gradients are zero here: initially, after an optimizer step and after a skip.
                 let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
-                scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
-                let norm = clipGradientNorm(model.parameters,
-                                            maxNorm: options.clipNorm > 0 ? options.clipNorm : .greatestFiniteMagnitude)
+                let norm = scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
                 state.pairsInEpoch += items.count
                 state.position = stream.position
 
@@ -113,7 +111,8 @@ public final class Trainer {
                 }
                 consecutiveBad = 0
                 if options.clipNorm > 0 && norm > options.clipNorm { state.clippedSteps += 1; intervalClipped += 1 }
-                optimizer.step(model.parameters, learningRate: lr)
+                optimizer.step(model.parameters, learningRate: lr,
+                               gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
                 state.step += 1
                 lastNorm = Double(norm)
 

@@ -91,8 +91,11 @@ import Testing
         var table = randomFloats(vocabulary * width, scale: 1, &rng)
         let ids: [Int32] = [2, 0, 5, 2, 1]
         let w = randomFloats(ids.count * width, scale: 1, &rng)
-        var grad = [Float](repeating: 0, count: table.count)
-        ids.withUnsafeBufferPointer { Embedding.backward(gradTable: &grad, width: width, ids: $0, outputGradient: w) }
+        let store = ParameterStore(layout: [("table", [vocabulary, width])], sparse: ["table"])
+        ids.withUnsafeBufferPointer {
+            Embedding.backward(gradTable: store.gradients.baseAddress!, width: width, ids: $0, outputGradient: w, store: store)
+        }
+        let grad = Array(store.gradients)
         #expect(grad[0..<width].allSatisfy { $0 == 0 })
         var out = [Float](repeating: 0, count: ids.count * width)
         table.withUnsafeMutableBufferPointer { tp in

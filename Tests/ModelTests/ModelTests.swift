@@ -99,11 +99,9 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         let adam = Adam()
         var last = Double.infinity
         for step in 0..<300 {
-            model.parameters.zeroGradients()
             let r = model.trainStep(batch, dropoutSeed: UInt64(step))
-            scaleGradients(model.parameters, by: 1 / Float(r.tokens))
-            _ = clipGradientNorm(model.parameters, maxNorm: 5)
-            adam.step(model.parameters, learningRate: 0.01)
+            let norm = scaleGradients(model.parameters, by: 1 / Float(r.tokens))
+            adam.step(model.parameters, learningRate: 0.01, gradientScale: clipFactor(norm: norm, maxNorm: 5))
             last = r.lossSum / Double(r.tokens)
         }
         #expect(last < 0.02, "per-token loss after 300 steps: \(last)")
@@ -115,14 +113,28 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
             let model = Seq2SeqModel(config: tinyConfig(dropout: 0.2), seed: 8)
             let sgd = SGD()
             for step in 0..<5 {
-                model.parameters.zeroGradients()
                 _ = model.trainStep(Batch(sources: tinySources, targets: tinyTargets), dropoutSeed: UInt64(step))
-                _ = clipGradientNorm(model.parameters, maxNorm: 1)
-                sgd.step(model.parameters, learningRate: 0.5)
+                let norm = gradientNorm(model.parameters)
+                sgd.step(model.parameters, learningRate: 0.5, gradientScale: clipFactor(norm: norm, maxNorm: 1))
             }
             return Array(model.parameters.values)
         }
         #expect(run() == run())
+    }
+
+    /// The embedding backward marks every row it writes: after a step, every gradient block the
+    /// store does not list as live is zero (so the optimizer may skip it).
+    @Test func untouchedEmbeddingBlocksHoldZeroGradients() {
+        let config = ModelConfig(sourceVocabularySize: 300, targetVocabularySize: 300, embedding: 16, hidden: 8, layers: 1)
+        let model = Seq2SeqModel(config: config, seed: 3)
+        let p = model.parameters
+        _ = model.trainStep(Batch(sources: [[4, 290, 5], [150]], targets: [[7, 8], [299]]), dropoutSeed: 0)
+        let live = Set(p.liveBlocks())
+        #expect(live.count < (p.count + ParameterStore.blockSize - 1) / ParameterStore.blockSize - 20)
+        for block in 0..<((p.count + ParameterStore.blockSize - 1) / ParameterStore.blockSize) where !live.contains(block) {
+            #expect(p.range(ofBlock: block).allSatisfy { p.gradients[$0] == 0 }, "block \(block)")
+        }
+        #expect(live.contains(290 * 16 / ParameterStore.blockSize))   // source row 290 was used
     }
 
     @Test func configValidation() {
@@ -152,32 +164,74 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
 
     @Test func clippingScalesToMaxNorm() {
         let s = store(values: [0, 0, 0], gradients: [3, 4, 12])   // norm 13
-        #expect(clipGradientNorm(s, maxNorm: 5) == 13)
-        #expect(abs(gradientNorm(s) - 5) < 1e-5)
-        #expect(abs(s.gradients[2] - 12 * 5 / 13) < 1e-6)
-        let small = store(values: [0, 0, 0], gradients: [0.3, 0.4, 0])
-        #expect(abs(clipGradientNorm(small, maxNorm: 5) - 0.5) < 1e-6)
-        #expect(Array(small.gradients) == [0.3, 0.4, 0])
+        #expect(gradientNorm(s) == 13)
+        #expect(clipFactor(norm: 13, maxNorm: 5) == Float(5) / 13)
+        SGD().step(s, learningRate: 1, gradientScale: clipFactor(norm: 13, maxNorm: 5))
+        #expect(abs(s.values[2] + 12 * 5 / 13) < 1e-6)
+        #expect(abs((s.values.map { $0 * $0 }.reduce(0, +)).squareRoot() - 5) < 1e-5)
+        // Below the threshold, and for a non-finite norm (whose batch is skipped), nothing is scaled.
+        #expect(clipFactor(norm: 0.5, maxNorm: 5) == 1)
+        #expect(clipFactor(norm: .nan, maxNorm: 5) == 1 && clipFactor(norm: .infinity, maxNorm: 5) == 1)
     }
 
-    @Test func sgdUpdate() {
+    @Test func scaleGradientsReturnsTheNormOfTheScaledGradients() {
+        let s = store(values: [0, 0, 0], gradients: [6, 8, 24])
+        #expect(scaleGradients(s, by: 0.5) == 13)
+        #expect(Array(s.gradients) == [3, 4, 12])
+    }
+
+    @Test func sgdUpdateZeroesTheGradients() {
         let s = store(values: [1, 2, 3], gradients: [0.5, -1, 0])
         let sgd = SGD()
-        sgd.step(s, learningRate: 0.1)
+        sgd.step(s, learningRate: 0.1, gradientScale: 1)
         let expected: [Float] = [1 - 0.05, 2 + 0.1, 3]
         #expect(Array(s.values) == expected)
+        #expect(Array(s.gradients) == [0, 0, 0])
         #expect(sgd.stepCount == 1)
+    }
+
+    /// A sparse tensor's untouched blocks are skipped by the norm and SGD; touched ones are not,
+    /// and the result is bit for bit that of the same store without sparse tensors.
+    @Test func sparseBlocksAreSkippedOnlyWhenUntouched() {
+        let n = 3 * ParameterStore.blockSize + 40
+        func make(sparse: Set<String>) -> ParameterStore {
+            let s = ParameterStore(layout: [("dense", [40]), ("table", [3 * ParameterStore.blockSize])], sparse: sparse)
+            for i in 0..<n { s.values[i] = Float(i % 7) * 0.25 }
+            return s
+        }
+        let sparse = make(sparse: ["table"]), dense = make(sparse: [])
+        // The table starts at 40, so only its blocks 1 and 2 lie wholly inside it.
+        #expect(sparse.liveBlocks() == [0, 3] && dense.liveBlocks() == [0, 1, 2, 3])
+        for s in [sparse, dense] {
+            for i in 0..<40 { s.gradients[i] = Float(i) * 0.01 }
+            let row = s.gradients.baseAddress! + 300
+            for j in 0..<16 { row[j] = Float(j + 1) * 0.1 }
+            s.markGradientsTouched(row, count: 16)
+        }
+        #expect(sparse.liveBlocks() == [0, 1, 3])
+        let norms = [sparse, dense].map { scaleGradients($0, by: 0.5) }
+        #expect(norms[0] == norms[1])
+        for s in [sparse, dense] { SGD().step(s, learningRate: 0.7, gradientScale: clipFactor(norm: norms[0], maxNorm: 1)) }
+        #expect(Array(sparse.values) == Array(dense.values))
+        #expect(sparse.values[300] != Float(300 % 7) * 0.25 && sparse.liveBlocks() == [0, 3])
+        // A write the store was not told about is not applied: marking is what makes it live.
+        sparse.gradients[600] = 1
+        let before = sparse.values[600]
+        SGD().step(sparse, learningRate: 1, gradientScale: 1)
+        #expect(sparse.values[600] == before)
     }
 
     @Test func adamUpdateMatchesHandComputation() throws {
         let s = store(values: [1, 2, 3], gradients: [0.5, -1, 0])
         let adam = Adam(beta1: 0.9, beta2: 0.999, epsilon: 1e-8)
-        adam.step(s, learningRate: 0.1)
+        adam.step(s, learningRate: 0.1, gradientScale: 1)
         // Step 1: m̂ = g, v̂ = g², update = lr·g/(|g| + ε) = ±lr.
         #expect(abs(s.values[0] - 0.9) < 1e-6 && abs(s.values[1] - 2.1) < 1e-6 && s.values[2] == 3)
-        // Step 2 with g = [0.5, 1, 0]: by hand in Double.
+        // The step zeroed the gradients. Step 2 with g = [0.5, 1, 0]: by hand in Double.
+        #expect(Array(s.gradients) == [0, 0, 0])
+        s.gradients[0] = 0.5
         s.gradients[1] = 1
-        adam.step(s, learningRate: 0.1)
+        adam.step(s, learningRate: 0.1, gradientScale: 1)
         let m = 0.9 * (0.1 * -1.0) + 0.1 * 1.0, v = 0.999 * (0.001 * 1.0) + 0.001 * 1.0
         let expected = 2.1 - 0.1 * (m / (1 - 0.81)) / ((v / (1 - 0.999 * 0.999)).squareRoot() + 1e-8)
         #expect(abs(Double(s.values[1]) - expected) < 1e-5)
@@ -186,8 +240,8 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         try restored.loadState(adam.stateTensors(), stepCount: adam.stepCount)
         let twin = store(values: Array(s.values), gradients: [0.2, 0.2, 0.2])
         s.gradients.update(repeating: 0.2)
-        adam.step(s, learningRate: 0.1)
-        restored.step(twin, learningRate: 0.1)
+        adam.step(s, learningRate: 0.1, gradientScale: 1)
+        restored.step(twin, learningRate: 0.1, gradientScale: 1)
         #expect(Array(s.values) == Array(twin.values))
         #expect(throws: ModelError.self) { try restored.loadState([("x", [1], [0])], stepCount: 1) }
     }
