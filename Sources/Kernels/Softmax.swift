@@ -26,15 +26,16 @@ public enum Softmax {
     /// The first half of `softmaxRows`: each row becomes exp(x − max) (not yet divided by its
     /// sum), `logSumExp[r]` as there, and `inverseSum[r]` = 1 / Σ exp(x − max), so that the
     /// caller can fuse the division into its next pass over the rows (the probabilities are then
-    /// exactly those of `softmaxRows`).
+    /// exactly those of `softmaxRows`). With `bias` [width], each row is first replaced by
+    /// x + bias in the max pass (the logits of a GEMM that did not add the bias itself).
     @inlinable
     public static func expRows(
-        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Float>,
-        inverseSum: UnsafeMutablePointer<Float>
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, adding bias: UnsafePointer<Float>? = nil,
+        logSumExp: UnsafeMutablePointer<Float>, inverseSum: UnsafeMutablePointer<Float>
     ) {
         for r in 0..<rows {
             let row = x + r &* width
-            let m = rowMax(row, width)
+            let m = bias.map { addAndMax(row, $0, width) } ?? rowMax(row, width)
             let sum = expAndSum(row, width, subtracting: m, store: true)
             inverseSum[r] = 1 / sum
             logSumExp[r] = m + logf(sum)
@@ -64,6 +65,27 @@ public enum Softmax {
         }
         var m = lanes.max()
         while j < width { if row[j] > m { m = row[j] }; j &+= 1 }
+        return m
+    }
+
+    /// row += bias, returning the new row's max.
+    @inlinable @inline(__always)
+    static func addAndMax(_ row: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ width: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j &+ 8 <= width {
+            let p = UnsafeMutableRawPointer(row + j)
+            let v = p.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD8<Float>.self)
+            p.storeBytes(of: v, as: SIMD8<Float>.self)
+            lanes = lanes.replacing(with: v, where: v .> lanes)
+            j &+= 8
+        }
+        var m = lanes.max()
+        while j < width {
+            row[j] += bias[j]
+            if row[j] > m { m = row[j] }
+            j &+= 1
+        }
         return m
     }
 

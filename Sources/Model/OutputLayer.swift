@@ -48,18 +48,25 @@ final class OutputLayer {
         self.targets.removeAll(keepingCapacity: true)
         self.targets.append(contentsOf: targets)
         let z = self.logits.reserve(p * v), lse = logSumExp.reserve(p)
-        timed(profiler, "gemm: output") { logits(input: input, rows: p, into: z) }
+        // h·Wᵀ without the bias: the softmax's first pass adds it, which saves writing the bias
+        // into every row and the GEMM's reading them (z + b is b + z: the same logits bit for bit).
+        timed(profiler, "gemm: output") {
+            BLAS.gemm(transB: true, m: p, n: v, k: hidden, a: input, lda: hidden, b: weight, ldb: hidden,
+                      beta: 0, c: z, ldc: v)
+        }
         return timed(profiler, "softmax") {
             var loss = 0.0
-            // The target logit must be read before the row is overwritten by its probabilities.
-            for r in 0..<p { loss -= Double(z[r &* v &+ Int(targets[r])]) }
+            for r in 0..<p {
+                let t = Int(targets[r])
+                loss -= Double(z[r &* v &+ t] + bias[t])
+            }
             // Rows are independent: split them across the threads BLAS uses. The division by
             // each row's sum happens in `backward`'s pass over dz.
             let inv = inverseSum.reserve(p)
             Parallel.forEachPart(p * v, granularity: v) { range in
                 let first = range.lowerBound / v
-                Softmax.expRows(z + range.lowerBound, rows: range.count / v, width: v, logSumExp: lse + first,
-                                inverseSum: inv + first)
+                Softmax.expRows(z + range.lowerBound, rows: range.count / v, width: v, adding: bias,
+                                logSumExp: lse + first, inverseSum: inv + first)
             }
             for r in 0..<p { loss += Double(lse[r]) }
             return loss
