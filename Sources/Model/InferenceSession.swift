@@ -27,6 +27,10 @@ public final class InferenceSession {
         spareCell = (0..<l).map { _ in FloatBuffer() }
     }
 
+    /// Source steps the encoder runs at once: a longer source is encoded chunk by chunk, so a
+    /// sentence of any length is encoded in bounded memory.
+    public static let encoderChunkSteps = 256
+
     /// Encodes sentences (ids without </s>), rows = sources.count; row i = sentence i. An empty
     /// sentence starts from the zero state.
     public func encode(_ sources: [[Int32]]) {
@@ -35,7 +39,8 @@ public final class InferenceSession {
         guard !sources.isEmpty else { return }
         let padded = sources.map { $0.isEmpty ? [TokenID.pad] : $0 }
         var rng = SeededGenerator(seed: 0)
-        model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng)
+        model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng,
+                     chunkSteps: InferenceSession.encoderChunkSteps)
         for l in 0..<model.config.layers {
             hidden[l].reserve(rowCount * h).update(from: model.encoder[l].finalHidden, count: rowCount * h)
             cell[l].reserve(rowCount * h).update(from: model.encoder[l].finalCell, count: rowCount * h)

@@ -30,6 +30,8 @@ public final class Seq2SeqModel {
     private let encoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
     private let decoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
     private var dropoutActive = false
+    /// Per encoder layer, (h, c) [B, H] carried from one chunk of `encode` to the next.
+    private let chunkState: [(h: FloatBuffer, c: FloatBuffer)]
     /// Positions t·B+b with a real target, and those targets.
     private var targetPositions: [Int32] = []
     private var targets: [Int32] = []
@@ -59,6 +61,7 @@ public final class Seq2SeqModel {
         output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
         encoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
         decoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
+        chunkState = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
 
         var rng = SeededGenerator(seed: seed)
         for i in 0..<parameters.count { parameters.values[i] = rng.nextFloat(in: -0.08, 0.08) }
@@ -138,21 +141,40 @@ public final class Seq2SeqModel {
 
     /// Runs the encoder over the batch's sources; afterwards `encoder[l].finalHidden/finalCell` hold
     /// each layer's state after each sentence's last real token. Dropout when `dropout` is set.
-    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator) {
+    ///
+    /// `chunkSteps` (inference): the reading steps are run at most this many at a time, each chunk
+    /// starting from the state the previous one ended in, so the memory the encoder holds does not
+    /// grow with the source length (training keeps every step for backward: one chunk).
+    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator, chunkSteps: Int = .max) {
         let (b, s) = (batch.batchSize, batch.sourceLength)
         let (e, h, layers) = (config.embedding, config.hidden, config.layers)
+        precondition(chunkSteps >= 1)
         prepareSource(batch)
-        let encoderInput = self.encoderInput.reserve(s * b * e)
-        sourceIDs.withUnsafeBufferPointer {
-            Embedding.forward(table: sourceEmbedding.values, width: e, ids: $0, into: encoderInput)
-        }
-        var x = UnsafePointer(encoderInput)
-        for l in 0..<layers {
-            encoder[l].forward(input: x, steps: s, batch: b, initialHidden: nil, initialCell: nil,
-                               mask: UnsafePointer(sourceMask.pointer))
-            x = UnsafePointer(encoder[l].outputs)
-            if applyDropout && l < layers - 1 { x = dropout(x, count: s * b * h, site: encoderDropout[l], rng: &rng) }
-        }
+        var start = 0
+        repeat {
+            let steps = min(chunkSteps, s - start)
+            let encoderInput = self.encoderInput.reserve(steps * b * e)
+            sourceIDs.withUnsafeBufferPointer {
+                Embedding.forward(table: sourceEmbedding.values, width: e, ids: UnsafeBufferPointer(rebasing: $0[(start * b)..<((start + steps) * b)]),
+                                  into: encoderInput)
+            }
+            var x = UnsafePointer(encoderInput)
+            for l in 0..<layers {
+                var initial: (h: UnsafePointer<Float>, c: UnsafePointer<Float>)?
+                if start > 0 {
+                    // Layer l still holds the previous chunk's final state: carry a copy over.
+                    let carried = chunkState[l]
+                    carried.h.reserve(b * h).update(from: encoder[l].finalHidden, count: b * h)
+                    carried.c.reserve(b * h).update(from: encoder[l].finalCell, count: b * h)
+                    initial = (UnsafePointer(carried.h.pointer), UnsafePointer(carried.c.pointer))
+                }
+                encoder[l].forward(input: x, steps: steps, batch: b, initialHidden: initial?.h, initialCell: initial?.c,
+                                   mask: UnsafePointer(sourceMask.pointer + start * b))
+                x = UnsafePointer(encoder[l].outputs)
+                if applyDropout && l < layers - 1 { x = dropout(x, count: steps * b * h, site: encoderDropout[l], rng: &rng) }
+            }
+            start += steps
+        } while start < s
     }
 
     /// Fills `sourceIDs` in reading order and `sourceMask`: step t of sentence b reads token

@@ -29,9 +29,6 @@ public final class Translator {
     private let packed: DecoderWeights
     private let sourceTokenizer: Tokenizer
     public var searchOptions: SearchOptions
-    /// Source sentences are cut to this many tokens, so an input far longer than anything seen in
-    /// training still decodes in bounded memory.
-    public var maxSourceTokens = 400
 
     public init(directory: ModelDirectory, checkpoint: CheckpointChoice = .best,
                 searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
@@ -51,10 +48,10 @@ public final class Translator {
         self.searchOptions = options
     }
 
-    /// Source ids for one raw line (empty for an empty or all-space line).
+    /// Source ids for one raw line (empty for an empty or all-space line). Never cut: the encoder
+    /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`).
     public func sourceIDs(_ line: String) -> [Int32] {
-        let ids = directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
-        return ids.count > maxSourceTokens ? Array(ids.prefix(maxSourceTokens)) : ids
+        directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
     }
 
     /// Translates lines together (one batched search); result i belongs to line i and holds up to

@@ -47,7 +47,8 @@ struct Translate: ParsableCommand {
         Applies the model's recorded normalization, tokenization, vocabulary and source reversal, then \
         detokenizes. From a terminal (or with --flush) each line is answered as soon as it is read; \
         piped input is decoded in length-sorted batches and written in input order. An empty line gives \
-        an empty line. Sources longer than 400 tokens are cut to 400.
+        an empty line. A source of any length is translated whole: the encoder reads long sources in \
+        chunks, so memory stays bounded.
         """)
 
     @Option(help: "Model folder made by `seq2seq train`.") var model: String
