@@ -135,4 +135,9 @@ public final class InferenceSession {
     public func hiddenState(layer l: Int, row r: Int) -> [Float] {
         Array(UnsafeBufferPointer(start: hidden[l].pointer + r * model.config.hidden, count: model.config.hidden))
     }
+
+    /// Layer l's cell state of row r, [H] (for tests).
+    func cellState(layer l: Int, row r: Int) -> [Float] {
+        Array(UnsafeBufferPointer(start: cell[l].pointer + r * model.config.hidden, count: model.config.hidden))
+    }
 }

@@ -2,9 +2,20 @@ import Kernels
 
 /// Multiplies every gradient by `factor` (e.g. 1/B, turning `trainStep`'s summed-loss gradient
 /// into the gradient of the mean) and returns the global L2 norm of the result, in one pass.
-/// The norm sums each gradient block (`ParameterStore.blockSize`) with SIMD8 lanes, then the blocks
-/// in increasing order in Double, so it does not depend on the thread count.
 public func scaleGradients(_ parameters: ParameterStore, by factor: Float) -> Float {
+    blockNorm(parameters, scaling: factor)
+}
+
+/// The global L2 norm of all gradients (read only).
+public func gradientNorm(_ parameters: ParameterStore) -> Float {
+    blockNorm(parameters, scaling: nil)
+}
+
+/// The norm sums each live gradient block (`ParameterStore.blockSize`) with SIMD8 lanes, then the
+/// blocks in increasing order in Double, so it does not depend on the thread count. With a
+/// factor, every gradient is first multiplied by it and stored.
+private func blockNorm(_ parameters: ParameterStore, scaling factor: Float?) -> Float {
+    assert(parameters.blocksNotLiveAreZero(), "a gradient was written into a sparse tensor without markGradientsTouched")
     let g = parameters.gradients.baseAddress!
     let blocks = parameters.liveBlocks()
     return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, blocks.count)) { partial in
@@ -14,24 +25,26 @@ public func scaleGradients(_ parameters: ParameterStore, by factor: Float) -> Fl
             var j = range.lowerBound
             while j &+ 8 <= range.upperBound {
                 let p = UnsafeMutableRawPointer(g + j)
-                let v = p.loadUnaligned(as: SIMD8<Float>.self) * factor
-                p.storeBytes(of: v, as: SIMD8<Float>.self)
+                var v = p.loadUnaligned(as: SIMD8<Float>.self)
+                if let factor {
+                    v *= factor
+                    p.storeBytes(of: v, as: SIMD8<Float>.self)
+                }
                 acc += v * v
                 j &+= 8
             }
             var tail: Float = 0
-            while j < range.upperBound { g[j] *= factor; tail += g[j] * g[j]; j &+= 1 }
+            while j < range.upperBound {
+                if let factor { g[j] *= factor }
+                tail += g[j] * g[j]
+                j &+= 1
+            }
             partial[index] = Double(acc.sum()) + Double(tail)
         }
         var total = 0.0
         for i in 0..<blocks.count { total += partial[i] }
         return Float(total.squareRoot())
     }
-}
-
-/// The global L2 norm of all gradients.
-public func gradientNorm(_ parameters: ParameterStore) -> Float {
-    scaleGradients(parameters, by: 1)
 }
 
 /// Global L2-norm gradient clipping (Pascanu, Mikolov & Bengio 2013; Sutskever 2014 uses 5): the
@@ -56,7 +69,8 @@ extension ParameterStore {
 /// A first-order optimizer over a ParameterStore's flat buffers.
 public protocol Optimizer: AnyObject {
     /// One update from the current gradients times `gradientScale` (the clipping factor), after
-    /// which the gradients are zero, ready for the next `trainStep`.
+    /// which the gradients are zero, ready for the next `trainStep`; it then calls
+    /// `parameters.forgetTouched()` (or `zeroGradients()`, which does both).
     func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float)
     /// Updates done so far.
     var stepCount: Int { get }

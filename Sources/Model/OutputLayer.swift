@@ -32,11 +32,13 @@ final class OutputLayer {
         [("output.weight", [vocabulary, hidden]), ("output.bias", [vocabulary])]
     }
 
-    /// z = b + h·Wᵀ for `rows` rows of `input` [rows, H] into `out` [rows, V].
-    func logits(input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
-        for r in 0..<rows { (out + r &* vocabulary).update(from: bias, count: vocabulary) }
+    /// z = h·Wᵀ + b for `rows` rows of `input` [rows, H] into `out` [rows, V]. Without
+    /// `addingBias`, h·Wᵀ only: training's softmax adds the bias in its first pass over the row,
+    /// the same addition, so training and inference logits agree bit for bit.
+    func logits(input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, addingBias: Bool = true) {
         BLAS.gemm(transB: true, m: rows, n: vocabulary, k: hidden, a: input, lda: hidden,
-                  b: weight, ldb: hidden, beta: 1, c: out, ldc: vocabulary)
+                  b: weight, ldb: hidden, beta: 0, c: out, ldc: vocabulary)
+        if addingBias { Vector.addRowVector(bias, to: out, rows: rows, width: vocabulary) }
     }
 
     /// Summed negative log-likelihood of `targets` (all non-pad) given `input` [P, H], kept alive
@@ -48,12 +50,9 @@ final class OutputLayer {
         self.targets.removeAll(keepingCapacity: true)
         self.targets.append(contentsOf: targets)
         let z = self.logits.reserve(p * v), lse = logSumExp.reserve(p)
-        // h·Wᵀ without the bias: the softmax's first pass adds it, which saves writing the bias
-        // into every row and the GEMM's reading them (z + b is b + z: the same logits bit for bit).
-        timed(profiler, "gemm: output") {
-            BLAS.gemm(transB: true, m: p, n: v, k: hidden, a: input, lda: hidden, b: weight, ldb: hidden,
-                      beta: 0, c: z, ldc: v)
-        }
+        // h·Wᵀ without the bias: the softmax's first pass adds it, which saves a pass writing the
+        // bias into every row before the GEMM.
+        timed(profiler, "gemm: output") { logits(input: input, rows: p, into: z, addingBias: false) }
         return timed(profiler, "softmax") {
             var loss = 0.0
             for r in 0..<p {

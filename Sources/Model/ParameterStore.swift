@@ -83,8 +83,14 @@ public final class ParameterStore {
     }
 
     /// To be called once every gradient is zero again (by `zeroGradients` and the optimizers).
-    func forgetTouched() {
+    public func forgetTouched() {
         live = alwaysLive
+    }
+
+    /// Whether every block that is not live holds only zeros (what skipping them relies on; checked
+    /// by assertions in debug builds).
+    func blocksNotLiveAreZero() -> Bool {
+        live.indices.allSatisfy { live[$0] || range(ofBlock: $0).allSatisfy { gradients[$0] == 0 } }
     }
 
     /// Index of the tensor called `name` in `tensors`.

@@ -129,27 +129,30 @@ import Testing
     }
 
     /// A source longer than `encoderChunkSteps` is encoded in chunks that carry the state over:
-    /// the final states equal those of one pass over all steps (as training runs it), for
-    /// sentences of different lengths in one batch, reversed or not.
-    @Test(arguments: [true, false])
-    func chunkedEncodingEqualsOnePass(reverse: Bool) {
+    /// the final (h, c) equal those of one pass over all steps (as training runs it), for
+    /// sentences of different lengths in one batch (ending exactly at a chunk boundary, just past
+    /// one, or well inside one), reversed or not.
+    @Test(arguments: [true, false], [[2 * InferenceSession.encoderChunkSteps, 3, InferenceSession.encoderChunkSteps],
+                                     [2 * InferenceSession.encoderChunkSteps + 37, 1, InferenceSession.encoderChunkSteps + 1]])
+    func chunkedEncodingEqualsOnePass(reverse: Bool, lengths: [Int]) {
         let model = Seq2SeqModel(config: tinyConfig(reverse: reverse), seed: 43)
         var rng = SeededGenerator(seed: 5)
         let v = Int32(model.config.sourceVocabularySize)
-        let lengths = [InferenceSession.encoderChunkSteps * 2 + 37, 3, InferenceSession.encoderChunkSteps + 1]
         let sources = lengths.map { n in (0..<n).map { _ in 4 + Int32(rng.next() % UInt64(v - 4)) } }
         let session = InferenceSession(model: model)
         session.encode(sources)
-        let chunked = (0..<3).map { r in (0..<model.config.layers).map { session.hiddenState(layer: $0, row: r) } }
 
         var unused = SeededGenerator(seed: 0)
         model.encode(Batch(sources: sources, targets: sources.map { _ in [] }), dropout: false, rng: &unused)
         let h = model.config.hidden
-        for r in 0..<3 {
+        for r in sources.indices {
             for l in 0..<model.config.layers {
-                let whole = Array(UnsafeBufferPointer(start: model.encoder[l].finalHidden + r * h, count: h))
-                let worst = zip(whole, chunked[r][l]).map { abs($0 - $1) }.max()!
-                #expect(worst <= 1e-6, "sentence \(r) layer \(l): \(worst)")
+                let whole = (Array(UnsafeBufferPointer(start: model.encoder[l].finalHidden + r * h, count: h)),
+                             Array(UnsafeBufferPointer(start: model.encoder[l].finalCell + r * h, count: h)))
+                let chunked = (session.hiddenState(layer: l, row: r), session.cellState(layer: l, row: r))
+                let worst = max(zip(whole.0, chunked.0).map { abs($0 - $1) }.max()!,
+                                zip(whole.1, chunked.1).map { abs($0 - $1) }.max()!)
+                #expect(worst <= 1e-6, "sentence \(r) (length \(lengths[r])) layer \(l): \(worst)")
             }
         }
     }
