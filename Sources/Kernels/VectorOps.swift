@@ -1,11 +1,14 @@
 /// Flat loops over Float buffers: the parameter store, its gradients and optimizer moments are
 /// single contiguous buffers, so clipping and updates are these loops.
 public enum Vector {
+    /// Elements per chunk of `sumOfSquares` (the gradient norm sums in the same order).
+    public static let sumOfSquaresChunk = 4096
+
     /// Σ x²: 8-wide Float partial sums per 4096-element chunk (Swift never reassociates a scalar
     /// reduction, so explicit lanes are what make it vectorize), chunk sums added in Double in
     /// chunk order, so the result does not depend on how many threads computed the chunks.
     public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
-        let chunk = 4096
+        let chunk = sumOfSquaresChunk
         let chunks = (count + chunk - 1) / chunk
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, chunks)) { partial in
             let partial = partial.baseAddress!

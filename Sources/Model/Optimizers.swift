@@ -11,38 +11,53 @@ public func gradientNorm(_ parameters: ParameterStore) -> Float {
     blockNorm(parameters, scaling: nil)
 }
 
-/// The norm sums each live gradient block (`ParameterStore.blockSize`) with SIMD8 lanes, then the
-/// blocks in increasing order in Double, so it does not depend on the thread count. With a
-/// factor, every gradient is first multiplied by it and stored.
+/// The norm adds squares into SIMD8 lanes over each 4096-float chunk, then the chunks' sums in
+/// Double in increasing order: exactly `Vector.sumOfSquares`'s order, whatever the thread count.
+/// Only live blocks are read; a block that is not live holds zeros and adds exactly nothing to its
+/// chunk's lanes, so the result is that of the dense sum bit for bit. With a factor, every
+/// gradient is first multiplied by it and stored.
 private func blockNorm(_ parameters: ParameterStore, scaling factor: Float?) -> Float {
     assert(parameters.blocksNotLiveAreZero(), "a gradient was written into a sparse tensor without markGradientsTouched")
     let g = parameters.gradients.baseAddress!
     let blocks = parameters.liveBlocks()
-    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, blocks.count)) { partial in
+    let blocksPerChunk = Vector.sumOfSquaresChunk / ParameterStore.blockSize
+    // chunkStarts[c] ..< chunkStarts[c + 1]: the live blocks of the c-th chunk that has any.
+    var chunkStarts: [Int] = []
+    for (i, block) in blocks.enumerated() where i == 0 || block / blocksPerChunk != blocks[i - 1] / blocksPerChunk {
+        chunkStarts.append(i)
+    }
+    chunkStarts.append(blocks.count)
+    let chunks = chunkStarts.count - 1
+    return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, chunks)) { partial in
         let partial = partial.baseAddress!
-        parameters.forEachBlock(blocks) { index, range in
-            var acc = SIMD8<Float>()
-            var j = range.lowerBound
-            while j &+ 8 <= range.upperBound {
-                let p = UnsafeMutableRawPointer(g + j)
-                var v = p.loadUnaligned(as: SIMD8<Float>.self)
-                if let factor {
-                    v *= factor
-                    p.storeBytes(of: v, as: SIMD8<Float>.self)
+        Parallel.forEachPart(chunks, work: blocks.count * ParameterStore.blockSize) { part in
+            for c in part {
+                var acc = SIMD8<Float>()
+                var tail: Float = 0
+                for i in chunkStarts[c]..<chunkStarts[c + 1] {
+                    let range = parameters.range(ofBlock: blocks[i])
+                    var j = range.lowerBound
+                    while j &+ 8 <= range.upperBound {
+                        let p = UnsafeMutableRawPointer(g + j)
+                        var v = p.loadUnaligned(as: SIMD8<Float>.self)
+                        if let factor {
+                            v *= factor
+                            p.storeBytes(of: v, as: SIMD8<Float>.self)
+                        }
+                        acc += v * v
+                        j &+= 8
+                    }
+                    while j < range.upperBound {   // only in the store's last block
+                        if let factor { g[j] *= factor }
+                        tail += g[j] * g[j]
+                        j &+= 1
+                    }
                 }
-                acc += v * v
-                j &+= 8
+                partial[c] = Double(acc.sum()) + Double(tail)
             }
-            var tail: Float = 0
-            while j < range.upperBound {
-                if let factor { g[j] *= factor }
-                tail += g[j] * g[j]
-                j &+= 1
-            }
-            partial[index] = Double(acc.sum()) + Double(tail)
         }
         var total = 0.0
-        for i in 0..<blocks.count { total += partial[i] }
+        for c in 0..<chunks { total += partial[c] }
         return Float(total.squareRoot())
     }
 }

@@ -9,7 +9,8 @@ import Kernels
 /// SGD update visit live blocks only: a block that is not live holds zeros, adds exactly 0 to the
 /// norm and leaves its weights unchanged, so skipping it changes no bit of the result.
 public final class ParameterStore {
-    /// Floats per gradient block (a multiple of 8, the SIMD width).
+    /// Floats per gradient block (a multiple of 8, the SIMD width, dividing
+    /// `Vector.sumOfSquaresChunk`, the gradient norm's summation chunk).
     public static let blockSize = 256
     /// Total number of floats.
     public let count: Int

@@ -183,6 +183,25 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         #expect(Array(s.gradients) == [3, 4, 12])
     }
 
+    /// The norm visits live blocks only, yet adds in `Vector.sumOfSquares`'s order: on a store with
+    /// a sparse table and a few touched rows it equals the dense sum bit for bit.
+    @Test func normOfLiveBlocksEqualsTheDenseSumExactly() {
+        let rows = 700, width = 24
+        let s = ParameterStore(layout: [("dense", [1003]), ("table", [rows, width]), ("tail", [13])], sparse: ["table"])
+        var rng = SeededGenerator(seed: 11)
+        let table = s.view("table").gradients
+        for i in 0..<1003 { s.gradients[i] = rng.nextFloat(in: -1, 1) }
+        for i in (s.count - 13)..<s.count { s.gradients[i] = rng.nextFloat(in: -1, 1) }
+        for row in [3, 170, 171, 400, 699] {
+            for j in 0..<width { table[row * width + j] = rng.nextFloat(in: -1, 1) }
+            s.markGradientsTouched(table + row * width, count: width)
+        }
+        #expect(s.liveBlocks().count < (s.count + 255) / 256 - 30)
+        let dense = Float(Vector.sumOfSquares(s.gradients.baseAddress!, count: s.count).squareRoot())
+        #expect(gradientNorm(s) == dense)
+        #expect(scaleGradients(s, by: 1) == dense)
+    }
+
     @Test func sgdUpdateZeroesTheGradients() {
         let s = store(values: [1, 2, 3], gradients: [0.5, -1, 0])
         let sgd = SGD()
