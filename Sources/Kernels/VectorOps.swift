@@ -40,24 +40,10 @@ public enum Vector {
         Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }
 
-    /// x *= alpha (split across `Parallel.threads` when large).
-    public static func scale(_ x: UnsafeMutablePointer<Float>, count: Int, by alpha: Float) {
-        Parallel.forEachPart(count) { range in
-            for i in range { x[i] *= alpha }
-        }
-    }
-
     /// y += alpha·x.
     @inlinable
     public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         for i in 0..<count { y[i] += alpha * x[i] }
-    }
-
-    /// y += alpha·x over a large buffer, split across `Parallel.threads`.
-    public static func parallelAxpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forEachPart(count) { range in
-            axpy(alpha, x + range.lowerBound, y + range.lowerBound, count: range.count)
-        }
     }
 
     /// y[j] += Σ_r x[r, j] for a row-major [rows, width] x whose rows are `rowStride` apart

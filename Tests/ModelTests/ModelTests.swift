@@ -202,6 +202,24 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         #expect(scaleGradients(s, by: 1) == dense)
     }
 
+    /// Norm, clipping and SGD give the same bits with 1 and 2 threads (the parts split blocks,
+    /// never a sum).
+    @Test func optimizerStepIndependentOfThreadCount() {
+        func run(_ threads: Int) -> (Float, [Float]) {
+            let before = Parallel.threads
+            defer { Parallel.threads = before }
+            Parallel.threads = threads
+            let s = ParameterStore(layout: [("a", [300_001])])
+            var rng = SeededGenerator(seed: 10)
+            for i in 0..<s.count { s.values[i] = rng.nextFloat(in: -1, 1); s.gradients[i] = rng.nextFloat(in: -1, 1) }
+            let norm = scaleGradients(s, by: 0.5)
+            SGD().step(s, learningRate: 0.7, gradientScale: clipFactor(norm: norm, maxNorm: 5))
+            return (norm, Array(s.values))
+        }
+        let one = run(1), two = run(2)
+        #expect(one.0 == two.0 && one.1 == two.1)
+    }
+
     @Test func sgdUpdateZeroesTheGradients() {
         let s = store(values: [1, 2, 3], gradients: [0.5, -1, 0])
         let sgd = SGD()
