@@ -26,16 +26,16 @@ public enum Softmax {
     /// The first half of `softmaxRows`: each row becomes exp(x − max) (not yet divided by its
     /// sum), `logSumExp[r]` as there, and `inverseSum[r]` = 1 / Σ exp(x − max), so that the
     /// caller can fuse the division into its next pass over the rows (the probabilities are then
-    /// exactly those of `softmaxRows`). With `bias` [width], each row is first replaced by
-    /// x + bias in the max pass (the logits of a GEMM that did not add the bias itself).
+    /// exactly those of `softmaxRows`). Each row is first replaced by x + bias [width] in the
+    /// max pass (the logits of a GEMM that did not add the bias itself).
     @inlinable
     public static func expRows(
-        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, adding bias: UnsafePointer<Float>? = nil,
+        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, adding bias: UnsafePointer<Float>,
         logSumExp: UnsafeMutablePointer<Float>, inverseSum: UnsafeMutablePointer<Float>
     ) {
         for r in 0..<rows {
             let row = x + r &* width
-            let m = bias.map { addAndMax(row, $0, width) } ?? rowMax(row, width)
+            let m = addAndMax(row, bias, width)
             let sum = expAndSum(row, width, subtracting: m, store: true)
             inverseSum[r] = 1 / sum
             logSumExp[r] = m + logf(sum)

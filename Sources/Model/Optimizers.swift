@@ -70,13 +70,12 @@ public func clipFactor(norm: Float, maxNorm: Float) -> Float {
 }
 
 extension ParameterStore {
-    /// Calls `body(i, range(ofBlock: blocks[i]))` for every listed block, the list split across
+    /// Calls `body` with the float range of every live block, the blocks split across
     /// `Parallel.threads` in contiguous parts.
-    func forEachBlock(_ blocks: [Int], _ body: (Int, Range<Int>) -> Void) {
-        blocks.withUnsafeBufferPointer { blocks in
-            Parallel.forEachPart(blocks.count, work: blocks.count * ParameterStore.blockSize) { part in
-                for i in part { body(i, range(ofBlock: blocks[i])) }
-            }
+    func forEachLiveBlock(_ body: (Range<Int>) -> Void) {
+        let blocks = liveBlocks()
+        Parallel.forEachPart(blocks.count, work: blocks.count * ParameterStore.blockSize) { part in
+            for i in part { body(range(ofBlock: blocks[i])) }
         }
     }
 }
@@ -103,7 +102,7 @@ public final class SGD: Optimizer {
     public func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float) {
         let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
         let alpha = -learningRate, s = gradientScale
-        parameters.forEachBlock(parameters.liveBlocks()) { _, range in
+        parameters.forEachLiveBlock { range in
             for i in range {
                 theta[i] += alpha * (g[i] * s)
                 g[i] = 0
