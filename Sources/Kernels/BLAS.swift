@@ -21,6 +21,14 @@ public enum BLAS {
     /// The thread count OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel family OpenBLAS chose at run time ("Haswell", "Zen", "SkylakeX", ...; the
+    /// `OPENBLAS_CORETYPE` environment variable overrides it). Bit-level results depend on it, so
+    /// pinned checksums are recorded per core name.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// `C = alpha·op(A)·op(B) + beta·C` (row-major). See the type's comment for the layouts.
     /// Products with at most this many rows in A skip sgemm (which packs all of B on every call)
     /// for one sgemv per row.
