@@ -1,24 +1,21 @@
 import Kernels
 
 /// The decoder's weights repacked for incremental decoding with few rows (a beam or two):
-/// per layer [Wx | Wh] with its bias as one ``PackedWeights`` (so a step's gates are one pass,
-/// `[x | h]·[Wx | Wh]ᵀ + b`), and the output layer [V×H] with its bias.
+/// per layer a ``PackedLayer`` (for most cells [Wx | Wh] with its bias as one ``PackedWeights``, so a
+/// step's gates are one pass, `[x | h]·[Wx | Wh]ᵀ + b`), and the output layer [V×H] with its bias.
 ///
 /// A snapshot of the model's current weights: build it after loading or training, once, and
 /// share it between searches (packing copies all decoder weights). Steps with more rows than
 /// ``PackedWeights/maximumRows`` use the model's own weights through BLAS instead.
 public final class DecoderWeights {
-    /// Per decoder layer: N = 4H, K = In + H.
-    let layers: [PackedWeights]
+    /// Per decoder layer: N = G·H, K = In + H (or In and H apart).
+    let layers: [PackedLayer]
     /// N = V, K = H.
     let output: PackedWeights
 
     public init(model: Seq2SeqModel) {
         let h = model.config.hidden
-        layers = model.decoder.map { layer in
-            PackedWeights(blocks: [(UnsafePointer(layer.wx), layer.inputSize), (UnsafePointer(layer.wh), h)],
-                          rows: 4 * h, bias: layer.bias)
-        }
+        layers = model.decoder.map(PackedLayer.init)
         output = PackedWeights(blocks: [(UnsafePointer(model.output.weight), h)],
                                rows: model.config.targetVocabularySize, bias: model.output.bias)
     }

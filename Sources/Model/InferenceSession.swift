@@ -2,7 +2,8 @@ import Kernels
 
 /// Incremental decoding over rows (hypotheses) for greedy and beam search. Row r of the state
 /// belongs to one hypothesis; `reorder` moves states when the beam keeps, copies or drops them
-/// (Marian's `select`). Holds per layer (h, c), [rows, H] each.
+/// (Marian's `select`). Holds per layer h (and c for cells with a memory), [rows, H] each. Each step
+/// runs the decoder layers through ``RecurrentLayer``'s one-step API, the same step code training uses.
 public final class InferenceSession {
     public let model: Seq2SeqModel
     /// Packed decoder weights for steps with few rows; nil: always BLAS.
@@ -11,9 +12,9 @@ public final class InferenceSession {
     public var profiler: PhaseProfiler?
     public private(set) var rowCount = 0
     private var hidden: [FloatBuffer], cell: [FloatBuffer]
-    /// Scratch: [rows, E] embeddings, [rows, 4H] gates, [rows, H] tanh(c), reorder target,
-    /// [rows, In + H] the concatenated [x | h] of the packed path.
-    private let input = FloatBuffer(), gates = FloatBuffer(), tanhCell = FloatBuffer(), joined = FloatBuffer()
+    /// Scratch: [rows, E] embeddings and the layers' step workspace.
+    private let input = FloatBuffer()
+    private let workspace = StepWorkspace()
     private var spareHidden: [FloatBuffer], spareCell: [FloatBuffer]
 
     /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
@@ -43,10 +44,10 @@ public final class InferenceSession {
                      chunkSteps: InferenceSession.encoderChunkSteps)
         for l in 0..<model.config.layers {
             hidden[l].reserve(rowCount * h).update(from: model.encoder[l].finalHidden, count: rowCount * h)
-            cell[l].reserve(rowCount * h).update(from: model.encoder[l].finalCell, count: rowCount * h)
+            if let finalCell = model.encoder[l].finalCell { cell[l].reserve(rowCount * h).update(from: finalCell, count: rowCount * h) }
             for (r, s) in sources.enumerated() where s.isEmpty {
                 (hidden[l].pointer + r * h).update(repeating: 0, count: h)
-                (cell[l].pointer + r * h).update(repeating: 0, count: h)
+                if model.encoder[l].hasMemory { (cell[l].pointer + r * h).update(repeating: 0, count: h) }
             }
         }
     }
@@ -82,30 +83,11 @@ public final class InferenceSession {
 
     /// The decoder layers on [rows, E] embeddings; returns the top layer's new h, [rows, H].
     private func layers(input x0: UnsafePointer<Float>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Float> {
-        let h = model.config.hidden
-        let g = gates.reserve(rows * 4 * h), tc = tanhCell.reserve(rows * h)
         var x = UnsafePointer(x0)
         for (l, layer) in model.decoder.enumerated() {
-            let hp = hidden[l].pointer, cp = cell[l].pointer
-            if usePacked, let packed {
-                // g = [x | h]·[Wx | Wh]ᵀ + b in one pass over the packed weights.
-                let width = layer.inputSize + h
-                let xh = joined.reserve(rows * width)
-                for r in 0..<rows {
-                    (xh + r * width).update(from: x + r * layer.inputSize, count: layer.inputSize)
-                    (xh + r * width + layer.inputSize).update(from: hp + r * h, count: h)
-                }
-                packed.layers[l].multiply(xh, lda: width, rows: rows, into: g, ldc: 4 * h)
-            } else {
-                for r in 0..<rows { (g + r * 4 * h).update(from: layer.bias, count: 4 * h) }
-                BLAS.gemm(transB: true, m: rows, n: 4 * h, k: layer.inputSize, a: x, lda: layer.inputSize,
-                          b: layer.wx, ldb: layer.inputSize, beta: 1, c: g, ldc: 4 * h)
-                BLAS.gemm(transB: true, m: rows, n: 4 * h, k: h, a: hp, lda: h, b: layer.wh, ldb: h, beta: 1, c: g, ldc: 4 * h)
-            }
-            // In place: each element of (h, c) is read before it is overwritten.
-            LSTMLayer.pointwiseForward(gates: g, previousCell: cp, previousHidden: hp, cell: cp, hidden: hp,
-                                       tanhCell: tc, rows: rows, width: h, mask: nil)
-            x = UnsafePointer(hp)
+            layer.step(input: x, rows: rows, hidden: hidden[l].pointer, cell: layer.hasMemory ? cell[l].pointer : nil,
+                       workspace: workspace, packed: usePacked ? packed?.layers[l] : nil)
+            x = UnsafePointer(hidden[l].pointer)
         }
         return x
     }
@@ -122,9 +104,10 @@ public final class InferenceSession {
         let h = model.config.hidden
         for l in 0..<model.config.layers {
             let nh = spareHidden[l].reserve(rows.count * h), nc = spareCell[l].reserve(rows.count * h)
+            let memory = model.decoder[l].hasMemory
             rows.withUnsafeBufferPointer {
                 Vector.gatherRows(hidden[l].pointer, rows: $0, width: h, into: nh)
-                Vector.gatherRows(cell[l].pointer, rows: $0, width: h, into: nc)
+                if memory { Vector.gatherRows(cell[l].pointer, rows: $0, width: h, into: nc) }
             }
             swap(&hidden[l], &spareHidden[l])
             swap(&cell[l], &spareCell[l])

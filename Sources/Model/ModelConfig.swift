@@ -13,9 +13,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var dropout: Float
     /// Read the source right to left (the paper's trick: short dependencies at the start).
     public var reverseSource: Bool
+    /// The recurrent cell of the encoder and the decoder (absent from older config files: LSTM).
+    public var cell: CellType
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
-                layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true) {
+                layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm) {
+        self.cell = cell
         self.sourceVocabularySize = sourceVocabularySize
         self.targetVocabularySize = targetVocabularySize
         self.embedding = embedding
@@ -23,6 +26,23 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.layers = layers
         self.dropout = dropout
         self.reverseSource = reverseSource
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case sourceVocabularySize, targetVocabularySize, embedding, hidden, layers, dropout, reverseSource, cell
+    }
+
+    /// Decodes a config; keys added after the first format (`cell`) decode to their old meaning.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sourceVocabularySize = try c.decode(Int.self, forKey: .sourceVocabularySize)
+        targetVocabularySize = try c.decode(Int.self, forKey: .targetVocabularySize)
+        embedding = try c.decode(Int.self, forKey: .embedding)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        layers = try c.decode(Int.self, forKey: .layers)
+        dropout = try c.decode(Float.self, forKey: .dropout)
+        reverseSource = try c.decode(Bool.self, forKey: .reverseSource)
+        cell = try c.decodeIfPresent(CellType.self, forKey: .cell) ?? .lstm
     }
 
     /// Throws a `ModelError` whose message names the offending setting.

@@ -1,9 +1,11 @@
+import Glibc
 import Kernels
 
-/// The encoder-decoder LSTM of Sutskever, Vinyals & Le (2014).
+/// The encoder-decoder of Sutskever, Vinyals & Le (2014), with the recurrent cell of the config
+/// (LSTM by default; GRU, Elman tanh, IRNN).
 ///
-/// Source embeddings → L-layer LSTM encoder reading each source sentence reversed (by default) →
-/// its final (h, c) of every layer starts the L-layer decoder → target embeddings of <s> y1…yn feed
+/// Source embeddings → L-layer recurrent encoder reading each source sentence reversed (by default) →
+/// its final state (h, and c for the LSTM) of every layer starts the L-layer decoder → target embeddings of <s> y1…yn feed
 /// the decoder (teacher forcing) → linear output → softmax cross-entropy over y1…yn </s>, padding
 /// masked. Dropout (Zaremba et al. 2014) on the outputs of every layer but the encoder's top one
 /// (between layers, and before the output layer). Initialisation U(−0.08, 0.08), forget bias 1.
@@ -14,8 +16,8 @@ public final class Seq2SeqModel {
     public let config: ModelConfig
     public let parameters: ParameterStore
 
-    let encoder: [LSTMLayer]
-    let decoder: [LSTMLayer]
+    let encoder: [RecurrentLayer]
+    let decoder: [RecurrentLayer]
     let output: OutputLayer
     let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, count: Int)
 
@@ -30,7 +32,8 @@ public final class Seq2SeqModel {
     private let encoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
     private let decoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
     private var dropoutActive = false
-    /// Per encoder layer, (h, c) [B, H] carried from one chunk of `encode` to the next.
+    /// Per encoder layer, (h, c) [B, H] carried from one chunk of `encode` to the next (c unused
+    /// by cells without a memory).
     private let chunkState: [(h: FloatBuffer, c: FloatBuffer)]
     /// Positions t·B+b with a real target, and those targets.
     private var targetPositions: [Int32] = []
@@ -56,8 +59,8 @@ public final class Seq2SeqModel {
         parameters = store
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
-        encoder = (0..<l).map { LSTMLayer(inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "encoder.l\($0)") }
-        decoder = (0..<l).map { LSTMLayer(inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "decoder.l\($0)") }
+        encoder = (0..<l).map { RecurrentLayer(cell: config.cell, inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "encoder.l\($0)") }
+        decoder = (0..<l).map { RecurrentLayer(cell: config.cell, inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "decoder.l\($0)") }
         output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
         encoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
         decoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
@@ -65,9 +68,27 @@ public final class Seq2SeqModel {
 
         var rng = SeededGenerator(seed: seed)
         for i in 0..<parameters.count { parameters.values[i] = rng.nextFloat(in: -0.08, 0.08) }
-        for layer in encoder + decoder {
-            // Forget gate (second quarter of the i, f, g, o block) starts open.
-            (layer.bias + h).update(repeating: 1, count: h)
+        switch config.cell {
+        case .lstm:
+            for layer in encoder + decoder {
+                // Forget gate (second quarter of the i, f, g, o block) starts open.
+                (layer.bias + h).update(repeating: 1, count: h)
+            }
+        case .irnn:
+            // Le, Jaitly & Hinton (2015): identity recurrence, zero bias, small Gaussian input weights
+            // (standard deviation 0.001, Box–Muller on a generator derived from the seed).
+            var normal = SeededGenerator(seed: seed ^ 0x4952_4E4E)
+            for layer in encoder + decoder {
+                layer.wh.update(repeating: 0, count: h * h)
+                for i in 0..<h { layer.wh[i * h + i] = 1 }
+                layer.bias.update(repeating: 0, count: h)
+                for i in 0..<(h * layer.inputSize) {
+                    let u1 = max(Double(normal.nextUnitFloat()), 1e-12), u2 = Double(normal.nextUnitFloat())
+                    layer.wx[i] = Float(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+                }
+            }
+        case .gru, .rnnTanh:
+            break
         }
     }
 
@@ -80,7 +101,7 @@ public final class Seq2SeqModel {
         ]
         for side in ["encoder", "decoder"] {
             for l in 0..<config.layers {
-                layout += LSTMLayer.layout(prefix: "\(side).l\(l)", inputSize: l == 0 ? e : h, hidden: h)
+                layout += RecurrentLayer.layout(cell: config.cell, prefix: "\(side).l\(l)", inputSize: l == 0 ? e : h, hidden: h)
             }
         }
         return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
@@ -122,7 +143,7 @@ public final class Seq2SeqModel {
         var x = UnsafePointer(decoderInput)
         for l in 0..<layers {
             decoder[l].forward(input: x, steps: t, batch: b, initialHidden: encoder[l].finalHidden,
-                               initialCell: encoder[l].finalCell, mask: nil)
+                               initialCell: encoder[l].finalCell.map { UnsafePointer($0) }, mask: nil)
             x = UnsafePointer(decoder[l].outputs)
             if dropoutActive { x = dropout(x, count: t * b * h, site: decoderDropout[l], rng: &rng) }
         }
@@ -165,7 +186,7 @@ public final class Seq2SeqModel {
                     // Layer l still holds the previous chunk's final state: carry a copy over.
                     let carried = chunkState[l]
                     carried.h.reserve(b * h).update(from: encoder[l].finalHidden, count: b * h)
-                    carried.c.reserve(b * h).update(from: encoder[l].finalCell, count: b * h)
+                    if let finalCell = encoder[l].finalCell { carried.c.reserve(b * h).update(from: finalCell, count: b * h) }
                     initial = (UnsafePointer(carried.h.pointer), UnsafePointer(carried.c.pointer))
                 }
                 encoder[l].forward(input: x, steps: steps, batch: b, initialHidden: initial?.h, initialCell: initial?.c,
@@ -239,7 +260,8 @@ public final class Seq2SeqModel {
             if let upper, dropoutActive { applyMask(encoderDropout[l].mask.pointer, to: upper, count: s * b * h) }
             encoder[l].backward(outputGradient: upper.map { UnsafePointer($0) },
                                 finalHiddenGradient: decoder[l].initialHiddenGradient,
-                                finalCellGradient: decoder[l].initialCellGradient, computeInputGradient: true)
+                                finalCellGradient: decoder[l].initialCellGradient.map { UnsafePointer($0) },
+                                computeInputGradient: true)
             upper = encoder[l].inputGradient.pointer
         }
         sourceIDs.withUnsafeBufferPointer {

@@ -1,0 +1,68 @@
+import Kernels
+
+/// The pointwise nonlinearity of an Elman network.
+protocol ElmanUnit {
+    static func apply(_ x: Float) -> Float
+    /// The derivative expressed through the unit's output y.
+    static func derivative(output y: Float) -> Float
+}
+
+/// tanh: the classic Elman network.
+enum TanhUnit: ElmanUnit {
+    @inline(__always) static func apply(_ x: Float) -> Float { Activation.tanh(x) }
+    @inline(__always) static func derivative(output y: Float) -> Float { 1 - y * y }
+}
+
+/// ReLU: the IRNN's unit (Le, Jaitly & Hinton 2015).
+enum ReLUUnit: ElmanUnit {
+    @inline(__always) static func apply(_ x: Float) -> Float { x > 0 ? x : 0 }
+    @inline(__always) static func derivative(output y: Float) -> Float { y > 0 ? 1 : 0 }
+}
+
+/// The Elman cell (Elman 1990), PyTorch's `nn.RNN`: one gate block, one fused bias b (PyTorch's
+/// b_ih + b_hh),
+///
+///     h_t = f(x_t·Wxᵀ + h_{t−1}·Whᵀ + b),   da = dh ⊙ f′,   all of dh_{t−1} goes through Wh.
+///
+/// `gates` keeps h_t for backward (f′ is a function of the output for tanh and ReLU).
+enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
+    static var gateCount: Int { 1 }
+    static var hasMemory: Bool { false }
+    static var separateRecurrentProduct: Bool { false }
+    static var cacheWidth: Int { 0 }
+
+    @inline(__always)
+    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
+                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
+                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
+                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?) {
+        for row in 0..<rows {
+            let g = gates + row &* width, hn = hidden + row &* width, hp = previousHidden + row &* width
+            if let mask, mask[row] == 0 {
+                if hn != UnsafeMutablePointer(mutating: hp) { hn.update(from: hp, count: width) }
+                continue
+            }
+            for j in 0..<width { g[j] = Unit.apply(g[j]) }
+            hn.update(from: g, count: width)
+        }
+    }
+
+    @inline(__always)
+    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
+                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
+                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
+                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+                         mask: UnsafePointer<Float>?) {
+        for row in 0..<rows {
+            let g = gates + row &* width, dh = hiddenGradient + row &* width, dhp = previousHiddenGradient + row &* width
+            if let mask, mask[row] == 0 {
+                dhp.update(from: dh, count: width)
+                g.update(repeating: 0, count: width)
+                continue
+            }
+            dhp.update(repeating: 0, count: width)
+            for j in 0..<width { g[j] = dh[j] * Unit.derivative(output: g[j]) }
+        }
+    }
+}

@@ -1,0 +1,67 @@
+/// What differs between recurrent cells, and nothing else: the number of H-wide gate blocks, whether
+/// a memory c is carried beside h, whether the recurrent product stays apart from the input
+/// projection, and the pointwise step with its derivative. ``RecurrentLayer`` owns everything the
+/// cells share (the time loop, the GEMMs, padding masks, the one-step API).
+///
+/// Shapes: rows R (B sentences, or hypotheses when decoding), width H, gate blocks G.
+/// - `gates` [R, G·H]: forward receives the pre-activations x·Wxᵀ + b (plus h·Whᵀ when the
+///   recurrent product is not separate) and leaves the activations the backward needs; backward
+///   turns them into the gradient of the input-side pre-activations.
+/// - `recurrent` [R, G·H] (separate product only): h·Whᵀ + b_hh in forward; in backward the gradient
+///   of that product.
+/// - `cache` [R, cacheWidth·H]: whatever else the backward needs (LSTM: tanh c).
+///
+/// A row whose `mask` is 0 keeps its state, (h, c)_t = (h, c)_{t−1}; its gradient passes through
+/// unchanged and its gate gradients are 0.
+protocol RecurrentCell {
+    /// G, H-wide blocks in the fused gate pre-activation.
+    static var gateCount: Int { get }
+    /// The cell carries a memory c besides the hidden state h (LSTM).
+    static var hasMemory: Bool { get }
+    /// h·Whᵀ + b_hh is kept apart from x·Wxᵀ + b_ih (GRU: the reset gate multiplies its n block),
+    /// so the layer stores two biases, `bias_ih` and `bias_hh`; otherwise one fused `bias`.
+    static var separateRecurrentProduct: Bool { get }
+    /// Floats per row and H kept in `cache` for backward.
+    static var cacheWidth: Int { get }
+
+    /// One step for `rows` rows. `hidden`/`cell` may alias `previousHidden`/`previousCell`
+    /// (decoding updates the state in place): every element is read before it is written.
+    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
+                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
+                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
+                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?)
+
+    /// The derivative of one step. `hiddenGradient` dL/dh_t in (the output's gradient already
+    /// added); `cellGradient` dL/dc_t in, dL/dc_{t−1} out; `previousHiddenGradient` receives the
+    /// part of dL/dh_{t−1} that does not go through Wh (the layer adds (recurrent or gate
+    /// gradient)·Wh afterwards).
+    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
+                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
+                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
+                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+                         mask: UnsafePointer<Float>?)
+}
+
+/// The recurrent cells a model can be built from (`train --cell`).
+public enum CellType: String, Codable, CaseIterable, Sendable {
+    /// Long short-term memory (Hochreiter & Schmidhuber 1997), gates i, f, g, o; forget bias 1.
+    case lstm
+    /// Gated recurrent unit (Cho et al. 2014) with PyTorch's equations: gates r, z, n, the reset gate
+    /// applied after the hidden product, h' = (1 − z) ⊙ n + z ⊙ h.
+    case gru
+    /// Elman network, h' = tanh(x·Wxᵀ + h·Whᵀ + b).
+    case rnnTanh = "rnn-tanh"
+    /// IRNN (Le, Jaitly & Hinton 2015): h' = relu(x·Wxᵀ + h·Whᵀ + b) with Wh initialised to the
+    /// identity, b to 0 and Wx to small values (see `Seq2SeqModel.init`).
+    case irnn
+
+    var cell: RecurrentCell.Type {
+        switch self {
+        case .lstm: return LSTMCell.self
+        case .gru: return GRUCell.self
+        case .rnnTanh: return ElmanCell<TanhUnit>.self
+        case .irnn: return ElmanCell<ReLUUnit>.self
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Kernels
+
+extension RecurrentLayer {
+    /// Backpropagation through time over the cached forward pass.
+    ///
+    /// - outputGradient: dL/dh_t for t = 1…N, [N·B, H] (nil: the outputs are unused).
+    /// - finalHiddenGradient, finalCellGradient: dL/dh_N, dL/dc_N, [B, H] (nil: zero).
+    /// - computeInputGradient: also form dL/dX [N·B, In] into `inputGradient`.
+    ///
+    /// Per step the cell turns dL/dh_t (and dL/dc_t) into gate gradients da_t (see the cell's doc);
+    /// then dh_{t−1} += da_t·Wh (da_t the recurrent side's gradient when the cell keeps it apart),
+    /// and over all steps dWx += daᵀ·X, dWh += daᵀ·H_{t−1}, db += Σ da, dX = da·Wx.
+    /// A masked row passes (dh, dc) through unchanged and contributes no gate gradient.
+    func backward(outputGradient: UnsafePointer<Float>?, finalHiddenGradient: UnsafePointer<Float>?,
+                  finalCellGradient: UnsafePointer<Float>?, computeInputGradient: Bool) {
+        guard let input else { preconditionFailure("RecurrentLayer.backward before forward") }
+        let bh = batch * hidden, gw = gateWidth, rows = steps * batch
+        let gates = self.gates.pointer, h = self.h.pointer
+        let c: UnsafeMutablePointer<Float>? = hasMemory ? self.c.pointer : nil
+        let recurrent: UnsafeMutablePointer<Float>? = cell.separateRecurrentProduct ? self.recurrent.pointer : nil
+        let cacheStride = cell.cacheWidth * bh
+        let cache: UnsafeMutablePointer<Float>? = cacheStride > 0 ? self.cache.pointer : nil
+        var dh = self.dh.reserve(bh), dhPrevious = self.dhPrevious.reserve(bh)
+        var dc: UnsafeMutablePointer<Float>?
+        if hasMemory {
+            let d = self.dc.reserve(bh)
+            if let finalCellGradient { d.update(from: finalCellGradient, count: bh) } else { d.update(repeating: 0, count: bh) }
+            dc = d
+        }
+        if let finalHiddenGradient { dh.update(from: finalHiddenGradient, count: bh) } else { dh.update(repeating: 0, count: bh) }
+        // The gradient that flows through Wh: the gates' own, or the recurrent product's.
+        let throughWh = recurrent ?? gates
+
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let offset = t * batch * gw
+            timed(profiler, "cell pointwise backward") {
+                if let outputGradient { Vector.axpy(1, outputGradient + t * bh, dh, count: bh) }
+                cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
+                              previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
+                              hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
+                              hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
+                              rows: batch, width: hidden, mask: mask.map { $0 + t * batch })
+            }
+            // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
+            timed(profiler, "gemm: recurrent backward") {
+                BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
+                          c: dhPrevious, ldc: hidden)
+            }
+            swap(&dh, &dhPrevious)
+        }
+        // After an odd number of swaps the carried gradient sits in the other buffer; keep the
+        // contract "dh holds dL/dh_0".
+        if dh != self.dh.pointer { self.dh.pointer.update(from: dh, count: bh) }
+
+        // Weight gradients over all steps at once.
+        timed(profiler, "gemm: weight gradients") {
+            BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: gates, lda: gw, b: input, ldb: inputSize,
+                      beta: 1, c: gradWx, ldc: inputSize)
+            BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWh, lda: gw, b: h, ldb: hidden,
+                      beta: 1, c: gradWh, ldc: hidden)
+        }
+        timed(profiler, "cell pointwise backward") {
+            Vector.addColumnSumsInParallel(of: gates, rows: rows, width: gw, into: gradBias)
+            if let recurrent, let gradRecurrentBias {
+                Vector.addColumnSumsInParallel(of: recurrent, rows: rows, width: gw, into: gradRecurrentBias)
+            }
+        }
+        if computeInputGradient {
+            let dx = inputGradient.reserve(rows * inputSize)
+            timed(profiler, "gemm: input gradient") {
+                BLAS.gemm(m: rows, n: inputSize, k: gw, a: gates, lda: gw, b: wx, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
+            }
+        }
+    }
+
+    /// dL/dh_0, [B, H], after `backward`.
+    var initialHiddenGradient: UnsafeMutablePointer<Float> { dh.pointer }
+    /// dL/dc_0, [B, H], after `backward` (nil for cells without a memory).
+    var initialCellGradient: UnsafeMutablePointer<Float>? { hasMemory ? dc.pointer : nil }
+}

@@ -1,0 +1,66 @@
+import Kernels
+
+/// Scratch space of one-step decoding, reused from step to step: gates [R, G·H], the recurrent
+/// product [R, G·H] (cells that keep it apart), the cell's cache [R, cacheWidth·H] and the joined
+/// input [R, In + H] of the packed path.
+final class StepWorkspace {
+    let gates = FloatBuffer(), recurrent = FloatBuffer(), cache = FloatBuffer(), joined = FloatBuffer()
+}
+
+/// A layer's weights repacked for few-row decoding steps (see ``PackedWeights``): for cells with one
+/// fused product `[Wx | Wh]` with the bias (a step's gates in one pass over the weights); for cells
+/// that keep the recurrent product apart (GRU), Wx with b_ih and Wh with b_hh.
+struct PackedLayer {
+    let joint: PackedWeights?
+    let input: PackedWeights?
+    let recurrent: PackedWeights?
+
+    init(_ layer: RecurrentLayer) {
+        if let recurrentBias = layer.recurrentBias {
+            joint = nil
+            input = PackedWeights(blocks: [(UnsafePointer(layer.wx), layer.inputSize)], rows: layer.gateWidth, bias: layer.bias)
+            recurrent = PackedWeights(blocks: [(UnsafePointer(layer.wh), layer.hidden)], rows: layer.gateWidth, bias: recurrentBias)
+        } else {
+            joint = PackedWeights(blocks: [(UnsafePointer(layer.wx), layer.inputSize), (UnsafePointer(layer.wh), layer.hidden)],
+                                  rows: layer.gateWidth, bias: layer.bias)
+            input = nil
+            recurrent = nil
+        }
+    }
+}
+
+extension RecurrentLayer {
+    /// One decoding step for `rows` rows through the same ``advance`` that training's time loop
+    /// runs: the state (`hidden`, and `cell` for cells with a memory, [R, H] each) is replaced by the
+    /// next one, in place; `x` [R, In] is this step's input. With `packed` (at most
+    /// ``PackedWeights/maximumRows`` rows) the products come from the packed weights instead of BLAS.
+    func step(input x: UnsafePointer<Float>, rows: Int, hidden: UnsafeMutablePointer<Float>,
+              cell c: UnsafeMutablePointer<Float>?, workspace: StepWorkspace, packed: PackedLayer?) {
+        let gw = gateWidth, h = self.hidden
+        let g = workspace.gates.reserve(rows * gw)
+        let recurrent: UnsafeMutablePointer<Float>? = cell.separateRecurrentProduct ? workspace.recurrent.reserve(rows * gw) : nil
+        let cache: UnsafeMutablePointer<Float>? = cell.cacheWidth > 0 ? workspace.cache.reserve(rows * cell.cacheWidth * h) : nil
+        if let packed {
+            if let joint = packed.joint {
+                // g = [x | h]·[Wx | Wh]ᵀ + b in one pass over the packed weights.
+                let width = inputSize + h
+                let xh = workspace.joined.reserve(rows * width)
+                for r in 0..<rows {
+                    (xh + r * width).update(from: x + r * inputSize, count: inputSize)
+                    (xh + r * width + inputSize).update(from: hidden + r * h, count: h)
+                }
+                joint.multiply(xh, lda: width, rows: rows, into: g, ldc: gw)
+            } else if let input = packed.input, let packedRecurrent = packed.recurrent, let recurrent {
+                input.multiply(x, lda: inputSize, rows: rows, into: g, ldc: gw)
+                packedRecurrent.multiply(hidden, lda: h, rows: rows, into: recurrent, ldc: gw)
+            }
+        } else {
+            for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }
+            BLAS.gemm(transB: true, m: rows, n: gw, k: inputSize, a: x, lda: inputSize,
+                      b: wx, ldb: inputSize, beta: 1, c: g, ldc: gw)
+        }
+        // In place: each element of (h, c) is read before it is overwritten.
+        advance(gates: g, recurrent: recurrent, rows: rows, previousHidden: hidden, previousCell: c.map { UnsafePointer($0) },
+                hidden: hidden, cell: c, cache: cache, mask: nil, skipRecurrentProduct: packed != nil)
+    }
+}
