@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
