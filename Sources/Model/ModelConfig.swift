@@ -15,10 +15,20 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var reverseSource: Bool
     /// The recurrent cell of the encoder and the decoder (absent from older config files: LSTM).
     public var cell: CellType
+    /// The encoder reads the source both ways with H/2 units per direction; its outputs and each
+    /// layer's final state are the two directions concatenated [forward | backward] (OpenNMT-py's
+    /// `brnn`). Absent from older config files: false.
+    public var bidirectional: Bool
+    /// Residual connections (He et al. 2016; Wu et al. 2016): from the second layer on, each
+    /// layer's input is added to its output, in the encoder and the decoder. Absent: false.
+    public var residual: Bool
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
-                layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm) {
+                layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
+                bidirectional: Bool = false, residual: Bool = false) {
         self.cell = cell
+        self.bidirectional = bidirectional
+        self.residual = residual
         self.sourceVocabularySize = sourceVocabularySize
         self.targetVocabularySize = targetVocabularySize
         self.embedding = embedding
@@ -30,6 +40,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case sourceVocabularySize, targetVocabularySize, embedding, hidden, layers, dropout, reverseSource, cell
+        case bidirectional, residual
     }
 
     /// Decodes a config; keys added after the first format (`cell`) decode to their old meaning.
@@ -43,6 +54,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         dropout = try c.decode(Float.self, forKey: .dropout)
         reverseSource = try c.decode(Bool.self, forKey: .reverseSource)
         cell = try c.decodeIfPresent(CellType.self, forKey: .cell) ?? .lstm
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false
+        residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
     }
 
     /// Throws a `ModelError` whose message names the offending setting.
@@ -58,6 +71,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if hidden < 1 { throw ModelError("hidden size must be at least 1, got \(hidden)") }
         if layers < 1 { throw ModelError("number of layers must be at least 1, got \(layers)") }
         if !(dropout >= 0 && dropout < 1) { throw ModelError("dropout must be in [0, 1), got \(dropout)") }
+        if bidirectional && hidden % 2 != 0 {
+            throw ModelError("a bidirectional encoder needs an even hidden size (H/2 units per direction), got \(hidden)")
+        }
+        if residual && layers < 2 {
+            throw ModelError("residual connections join stacked layers (from the second on): they need at least 2 layers, got \(layers)")
+        }
     }
 }
 

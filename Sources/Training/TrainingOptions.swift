@@ -14,6 +14,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var dropout: Float = 0
     /// Read the source backwards (Sutskever et al. 2014, §3.3).
     public var reverseSource = true
+    /// The recurrent cell (nil, as in configs written before cells could be chosen: LSTM).
+    public var cell: CellType?
+    /// A bidirectional encoder (nil: no), see `ModelConfig.bidirectional`.
+    public var bidirectional: Bool?
+    /// Residual connections between stacked layers (nil: no), see `ModelConfig.residual`.
+    public var residual: Bool?
     /// Sentences per batch (an upper bound when `tokenBudget` is set).
     public var batchSize = 64
     /// If set, batches are cut at this many padded source+target tokens instead.
@@ -85,7 +91,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public func modelConfig(sourceVocabularySize: Int, targetVocabularySize: Int) -> ModelConfig {
         ModelConfig(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize,
                     embedding: embedding, hidden: hidden, layers: layers, dropout: dropout,
-                    reverseSource: reverseSource)
+                    reverseSource: reverseSource, cell: cell ?? .lstm, bidirectional: bidirectional ?? false,
+                    residual: residual ?? false)
     }
 
     /// Learning rate after `epochProgress` epochs (fractional): constant until the decay start,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Corpus
 import Foundation
 import Kernels
+import Model
 import Text
 import Training
 
@@ -24,7 +25,13 @@ struct Train: ParsableCommand {
     @Option(help: "Validation target sentences, line i with line i of --valid-source.") var validTarget: String?
     @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
 
-    @Option(help: "LSTM layers in encoder and decoder.") var layers: Int?
+    @Option(help: "Recurrent cell: lstm, gru (PyTorch's equations), rnn-tanh (Elman) or irnn (ReLU, identity-initialised).")
+    var cell: CellType?
+    @Flag(help: "Bidirectional encoder: H/2 units per direction, outputs and final states concatenated (the source is then read in its natural order unless --reverse-source).")
+    var bidirectional = false
+    @Flag(help: "Residual connections between stacked layers, from the second layer on.") var residual = false
+    @Flag(help: "Read the source reversed even with --bidirectional.") var reverseSource = false
+    @Option(help: "Recurrent layers in encoder and decoder.") var layers: Int?
     @Option(help: "Hidden size H.") var hidden: Int?
     @Option(help: "Embedding size E.") var embedding: Int?
     @Option(help: "Dropout between layers and before the output layer (Zaremba et al. 2014).") var dropout: Float?
@@ -160,7 +167,12 @@ struct Train: ParsableCommand {
         if let hidden { o.hidden = hidden }
         if let embedding { o.embedding = embedding }
         if let dropout { o.dropout = dropout }
-        o.reverseSource = !noReverseSource
+        if noReverseSource && reverseSource { throw CLIError("give --no-reverse-source or --reverse-source, not both") }
+        // A bidirectional encoder reads both ways: reversal buys nothing, so it is off unless asked.
+        o.reverseSource = bidirectional ? reverseSource : !noReverseSource
+        o.cell = cell
+        if bidirectional { o.bidirectional = true }
+        if residual { o.residual = true }
         if let batchSize { o.batchSize = batchSize; o.windowSize = max(o.windowSize, 100 * batchSize) }
         o.tokenBudget = tokenBudget
         if let window { o.windowSize = window }
@@ -184,3 +196,4 @@ struct Train: ParsableCommand {
 
 extension OptimizerKind: ExpressibleByArgument {}
 
+extension CellType: ExpressibleByArgument {}
