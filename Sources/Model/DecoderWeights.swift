@@ -15,7 +15,7 @@ public final class DecoderWeights {
 
     public init(model: Seq2SeqModel) {
         let h = model.config.hidden
-        layers = model.decoder.map(PackedLayer.init)
+        layers = model.decoder.forwardLayers.map(PackedLayer.init)
         output = PackedWeights(blocks: [(UnsafePointer(model.output.weight), h)],
                                rows: model.config.targetVocabularySize, bias: model.output.bias)
     }

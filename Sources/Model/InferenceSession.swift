@@ -15,6 +15,8 @@ public final class InferenceSession {
     /// Scratch: [rows, E] embeddings and the layers' step workspace.
     private let input = FloatBuffer()
     private let workspace = StepWorkspace()
+    /// Per layer [rows, H]: a residual layer's output plus its input.
+    private let residualSums: [FloatBuffer]
     private var spareHidden: [FloatBuffer], spareCell: [FloatBuffer]
 
     /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
@@ -26,6 +28,7 @@ public final class InferenceSession {
         cell = (0..<l).map { _ in FloatBuffer() }
         spareHidden = (0..<l).map { _ in FloatBuffer() }
         spareCell = (0..<l).map { _ in FloatBuffer() }
+        residualSums = (0..<l).map { _ in FloatBuffer() }
     }
 
     /// Source steps the encoder runs at once: a longer source is encoded chunk by chunk, so a
@@ -43,11 +46,11 @@ public final class InferenceSession {
         model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng,
                      chunkSteps: InferenceSession.encoderChunkSteps)
         for l in 0..<model.config.layers {
-            hidden[l].reserve(rowCount * h).update(from: model.encoder[l].finalHidden, count: rowCount * h)
-            if let finalCell = model.encoder[l].finalCell { cell[l].reserve(rowCount * h).update(from: finalCell, count: rowCount * h) }
+            hidden[l].reserve(rowCount * h).update(from: model.encoder.finalHidden(layer: l), count: rowCount * h)
+            if let finalCell = model.encoder.finalCell(layer: l) { cell[l].reserve(rowCount * h).update(from: finalCell, count: rowCount * h) }
             for (r, s) in sources.enumerated() where s.isEmpty {
                 (hidden[l].pointer + r * h).update(repeating: 0, count: h)
-                if model.encoder[l].hasMemory { (cell[l].pointer + r * h).update(repeating: 0, count: h) }
+                if model.encoder.hasMemory { (cell[l].pointer + r * h).update(repeating: 0, count: h) }
             }
         }
     }
@@ -81,15 +84,10 @@ public final class InferenceSession {
         }
     }
 
-    /// The decoder layers on [rows, E] embeddings; returns the top layer's new h, [rows, H].
+    /// The decoder layers on [rows, E] embeddings; returns the top layer's output, [rows, H].
     private func layers(input x0: UnsafePointer<Float>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Float> {
-        var x = UnsafePointer(x0)
-        for (l, layer) in model.decoder.enumerated() {
-            layer.step(input: x, rows: rows, hidden: hidden[l].pointer, cell: layer.hasMemory ? cell[l].pointer : nil,
-                       workspace: workspace, packed: usePacked ? packed?.layers[l] : nil)
-            x = UnsafePointer(hidden[l].pointer)
-        }
-        return x
+        model.decoder.step(input: x0, rows: rows, hidden: hidden, cell: cell, workspace: workspace,
+                           packed: usePacked ? packed?.layers : nil, residualSums: residualSums)
     }
 
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount
@@ -104,7 +102,7 @@ public final class InferenceSession {
         let h = model.config.hidden
         for l in 0..<model.config.layers {
             let nh = spareHidden[l].reserve(rows.count * h), nc = spareCell[l].reserve(rows.count * h)
-            let memory = model.decoder[l].hasMemory
+            let memory = model.decoder.hasMemory
             rows.withUnsafeBufferPointer {
                 Vector.gatherRows(hidden[l].pointer, rows: $0, width: h, into: nh)
                 if memory { Vector.gatherRows(cell[l].pointer, rows: $0, width: h, into: nc) }

@@ -16,8 +16,8 @@ public final class Seq2SeqModel {
     public let config: ModelConfig
     public let parameters: ParameterStore
 
-    let encoder: [RecurrentLayer]
-    let decoder: [RecurrentLayer]
+    let encoder: RecurrentStack
+    let decoder: RecurrentStack
     let output: OutputLayer
     let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, count: Int)
 
@@ -28,9 +28,6 @@ public final class Seq2SeqModel {
     private let sourceMask = FloatBuffer()
     /// [S·B, E] and [T·B, E].
     private let encoderInput = FloatBuffer(), decoderInput = FloatBuffer()
-    /// Per dropout site: the scaled keep mask and the dropped activations, [steps·B, H].
-    private let encoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
-    private let decoderDropout: [(mask: FloatBuffer, output: FloatBuffer)]
     private var dropoutActive = false
     /// Per encoder layer, (h, c) [B, H] carried from one chunk of `encode` to the next (c unused
     /// by cells without a memory).
@@ -45,7 +42,8 @@ public final class Seq2SeqModel {
     /// Per-phase timing (bench only); nil normally.
     public var profiler: PhaseProfiler? {
         didSet {
-            for layer in encoder + decoder { layer.profiler = profiler }
+            encoder.profiler = profiler
+            decoder.profiler = profiler
             output.profiler = profiler
         }
     }
@@ -59,29 +57,31 @@ public final class Seq2SeqModel {
         parameters = store
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
-        encoder = (0..<l).map { RecurrentLayer(cell: config.cell, inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "encoder.l\($0)") }
-        decoder = (0..<l).map { RecurrentLayer(cell: config.cell, inputSize: $0 == 0 ? e : h, hidden: h, store: store, prefix: "decoder.l\($0)") }
+        encoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: config.bidirectional,
+                                 residual: config.residual, dropout: config.dropout, store: store, prefix: "encoder")
+        decoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: false,
+                                 residual: config.residual, dropout: config.dropout, store: store, prefix: "decoder")
         output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
-        encoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
-        decoderDropout = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
         chunkState = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
 
         var rng = SeededGenerator(seed: seed)
         for i in 0..<parameters.count { parameters.values[i] = rng.nextFloat(in: -0.08, 0.08) }
+        let allLayers = encoder.forwardLayers + encoder.backwardLayers + decoder.forwardLayers
         switch config.cell {
         case .lstm:
-            for layer in encoder + decoder {
+            for layer in allLayers {
                 // Forget gate (second quarter of the i, f, g, o block) starts open.
-                (layer.bias + h).update(repeating: 1, count: h)
+                (layer.bias + layer.hidden).update(repeating: 1, count: layer.hidden)
             }
         case .irnn:
             // Le, Jaitly & Hinton (2015): identity recurrence, zero bias, small Gaussian input weights
             // (standard deviation 0.001, Box–Muller on a generator derived from the seed).
             var normal = SeededGenerator(seed: seed ^ 0x4952_4E4E)
-            for layer in encoder + decoder {
-                layer.wh.update(repeating: 0, count: h * h)
-                for i in 0..<h { layer.wh[i * h + i] = 1 }
-                layer.bias.update(repeating: 0, count: h)
+            for layer in allLayers {
+                let u = layer.hidden
+                layer.wh.update(repeating: 0, count: u * u)
+                for i in 0..<u { layer.wh[i * u + i] = 1 }
+                layer.bias.update(repeating: 0, count: u)
                 for i in 0..<(h * layer.inputSize) {
                     let u1 = max(Double(normal.nextUnitFloat()), 1e-12), u2 = Double(normal.nextUnitFloat())
                     layer.wx[i] = Float(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
@@ -99,11 +99,10 @@ public final class Seq2SeqModel {
             ("source_embedding", [config.sourceVocabularySize, e]),
             ("target_embedding", [config.targetVocabularySize, e]),
         ]
-        for side in ["encoder", "decoder"] {
-            for l in 0..<config.layers {
-                layout += RecurrentLayer.layout(cell: config.cell, prefix: "\(side).l\(l)", inputSize: l == 0 ? e : h, hidden: h)
-            }
-        }
+        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
+                                        bidirectional: config.bidirectional, prefix: "encoder")
+        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
+                                        bidirectional: false, prefix: "decoder")
         return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
     }
 
@@ -140,13 +139,10 @@ public final class Seq2SeqModel {
         batch.targetInput.withUnsafeBufferPointer {
             Embedding.forward(table: targetEmbedding.values, width: e, ids: $0, into: decoderInput)
         }
-        var x = UnsafePointer(decoderInput)
-        for l in 0..<layers {
-            decoder[l].forward(input: x, steps: t, batch: b, initialHidden: encoder[l].finalHidden,
-                               initialCell: encoder[l].finalCell.map { UnsafePointer($0) }, mask: nil)
-            x = UnsafePointer(decoder[l].outputs)
-            if dropoutActive { x = dropout(x, count: t * b * h, site: decoderDropout[l], rng: &rng) }
-        }
+        // The state bridge: decoder layer l starts from encoder layer l's final state.
+        let bridge = (0..<layers).map { (h: encoder.finalHidden(layer: $0), c: encoder.finalCell(layer: $0)) }
+        let x = decoder.forward(input: decoderInput, steps: t, batch: b, mask: nil, initial: bridge,
+                                applyDropout: dropoutActive, dropTop: true, rng: &rng)
 
         // Only rows with a real target reach the output layer: padding costs no GEMM work.
         targetPositions.removeAll(keepingCapacity: true)
@@ -170,6 +166,8 @@ public final class Seq2SeqModel {
         let (b, s) = (batch.batchSize, batch.sourceLength)
         let (e, h, layers) = (config.embedding, config.hidden, config.layers)
         precondition(chunkSteps >= 1)
+        // The backward direction of a bidirectional encoder needs the whole sentence: one chunk.
+        let chunkSteps = config.bidirectional ? Int.max : chunkSteps
         prepareSource(batch)
         var start = 0
         repeat {
@@ -179,21 +177,22 @@ public final class Seq2SeqModel {
                 Embedding.forward(table: sourceEmbedding.values, width: e, ids: UnsafeBufferPointer(rebasing: $0[(start * b)..<((start + steps) * b)]),
                                   into: encoderInput)
             }
-            var x = UnsafePointer(encoderInput)
-            for l in 0..<layers {
-                var initial: (h: UnsafePointer<Float>, c: UnsafePointer<Float>)?
-                if start > 0 {
-                    // Layer l still holds the previous chunk's final state: carry a copy over.
+            var initial: [(h: UnsafePointer<Float>, c: UnsafePointer<Float>?)]?
+            if start > 0 {
+                // Each layer still holds the previous chunk's final state: carry a copy over.
+                initial = (0..<layers).map { l in
                     let carried = chunkState[l]
-                    carried.h.reserve(b * h).update(from: encoder[l].finalHidden, count: b * h)
-                    if let finalCell = encoder[l].finalCell { carried.c.reserve(b * h).update(from: finalCell, count: b * h) }
-                    initial = (UnsafePointer(carried.h.pointer), UnsafePointer(carried.c.pointer))
+                    carried.h.reserve(b * h).update(from: encoder.finalHidden(layer: l), count: b * h)
+                    var c: UnsafePointer<Float>?
+                    if let finalCell = encoder.finalCell(layer: l) {
+                        carried.c.reserve(b * h).update(from: finalCell, count: b * h)
+                        c = UnsafePointer(carried.c.pointer)
+                    }
+                    return (UnsafePointer(carried.h.pointer), c)
                 }
-                encoder[l].forward(input: x, steps: steps, batch: b, initialHidden: initial?.h, initialCell: initial?.c,
-                                   mask: UnsafePointer(sourceMask.pointer + start * b))
-                x = UnsafePointer(encoder[l].outputs)
-                if applyDropout && l < layers - 1 { x = dropout(x, count: steps * b * h, site: encoderDropout[l], rng: &rng) }
             }
+            _ = encoder.forward(input: encoderInput, steps: steps, batch: b, mask: UnsafePointer(sourceMask.pointer + start * b),
+                                initial: initial, applyDropout: applyDropout, dropTop: false, rng: &rng)
             start += steps
         } while start < s
     }
@@ -218,24 +217,13 @@ public final class Seq2SeqModel {
         }
     }
 
-    /// Inverted dropout: keeps each unit with probability 1−p and scales it by 1/(1−p).
-    private func dropout(_ x: UnsafePointer<Float>, count: Int, site: (mask: FloatBuffer, output: FloatBuffer),
-                         rng: inout SeededGenerator) -> UnsafePointer<Float> {
-        let p = config.dropout, keep = 1 / (1 - config.dropout)
-        let mask = site.mask.reserve(count), out = site.output.reserve(count)
-        for i in 0..<count { mask[i] = rng.nextUnitFloat() < p ? 0 : keep }
-        for i in 0..<count { out[i] = x[i] * mask[i] }
-        return UnsafePointer(out)
-    }
-
     // MARK: Backward
 
     /// Backward through the last `forward`, adding into `parameters.gradients`.
     func backward() {
         guard let batch = lastBatch else { preconditionFailure("backward before forward") }
-        let (b, s, t) = lastShape
-        let (e, h, layers) = (config.embedding, config.hidden, config.layers)
-        _ = e
+        let (b, _, t) = lastShape
+        let (h, layers) = (config.hidden, config.layers)
 
         output.backward()
         let top = topGradient.reserve(t * b * h)
@@ -244,32 +232,18 @@ public final class Seq2SeqModel {
         for (r, position) in targetPositions.enumerated() {
             (top + Int(position) * h).update(from: dRows + r * h, count: h)
         }
-        var gradient = top
-        for l in stride(from: layers - 1, through: 0, by: -1) {
-            if dropoutActive { applyMask(decoderDropout[l].mask.pointer, to: gradient, count: t * b * h) }
-            decoder[l].backward(outputGradient: gradient, finalHiddenGradient: nil, finalCellGradient: nil,
-                                computeInputGradient: true)
-            gradient = decoder[l].inputGradient.pointer
-        }
+        let gradient = decoder.backward(outputGradient: top, finalHiddenGradients: Array(repeating: nil, count: layers),
+                                        finalCellGradients: Array(repeating: nil, count: layers))
         batch.targetInput.withUnsafeBufferPointer {
             Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient, store: parameters)
         }
 
-        var upper: UnsafeMutablePointer<Float>? = nil   // the encoder's top outputs are unused
-        for l in stride(from: layers - 1, through: 0, by: -1) {
-            if let upper, dropoutActive { applyMask(encoderDropout[l].mask.pointer, to: upper, count: s * b * h) }
-            encoder[l].backward(outputGradient: upper.map { UnsafePointer($0) },
-                                finalHiddenGradient: decoder[l].initialHiddenGradient,
-                                finalCellGradient: decoder[l].initialCellGradient.map { UnsafePointer($0) },
-                                computeInputGradient: true)
-            upper = encoder[l].inputGradient.pointer
-        }
+        // The encoder's top outputs are unused; its final states got the decoder's initial-state gradients.
+        let upper = encoder.backward(outputGradient: nil,
+                                     finalHiddenGradients: (0..<layers).map { decoder.initialHiddenGradient(layer: $0) },
+                                     finalCellGradients: (0..<layers).map { decoder.initialCellGradient(layer: $0) })
         sourceIDs.withUnsafeBufferPointer {
-            Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper!, store: parameters)
+            Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper, store: parameters)
         }
-    }
-
-    private func applyMask(_ mask: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { x[i] *= mask[i] }
     }
 }

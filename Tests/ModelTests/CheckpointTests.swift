@@ -100,10 +100,11 @@ import Testing
 @Suite struct InferenceSessionTests {
     /// Step-by-step log-probs of the reference translation sum to the teacher-forced loss, through
     /// BLAS and through the packed decoder weights.
-    @Test(arguments: CellType.allCases, [(true, false), (false, true), (true, true), (false, false)])
-    func stepMatchesTeacherForcing(cell: CellType, settings: (reverse: Bool, packed: Bool)) {
-        let (reverse, packed) = settings
-        let model = Seq2SeqModel(config: tinyConfig(reverse: reverse, cell: cell), seed: 41)
+    @Test(arguments: namedConfigs.map(\.name) + ["irnn", "irnn residual"], [false, true])
+    func stepMatchesTeacherForcing(name: String, packed: Bool) {
+        let config = (namedConfigs + [("irnn", tinyConfig(cell: .irnn)), ("irnn residual", tinyConfig(cell: .irnn, residual: true))])
+            .first { $0.name == name }!.config
+        let model = Seq2SeqModel(config: config, seed: 41)
         var rng = SeededGenerator(seed: 1)
         for i in 0..<model.parameters.count { model.parameters.values[i] = rng.nextFloat(in: -0.5, 0.5) }
         let session = InferenceSession(model: model, packed: packed ? DecoderWeights(model: model) : nil)
@@ -148,8 +149,8 @@ import Testing
         let h = model.config.hidden
         for r in sources.indices {
             for l in 0..<model.config.layers {
-                let whole = (Array(UnsafeBufferPointer(start: model.encoder[l].finalHidden + r * h, count: h)),
-                             Array(UnsafeBufferPointer(start: model.encoder[l].finalCell! + r * h, count: h)))
+                let whole = (Array(UnsafeBufferPointer(start: model.encoder.finalHidden(layer: l) + r * h, count: h)),
+                             Array(UnsafeBufferPointer(start: model.encoder.finalCell(layer: l)! + r * h, count: h)))
                 let chunked = (session.hiddenState(layer: l, row: r), session.cellState(layer: l, row: r))
                 let worst = max(zip(whole.0, chunked.0).map { abs($0 - $1) }.max()!,
                                 zip(whole.1, chunked.1).map { abs($0 - $1) }.max()!)

@@ -4,10 +4,26 @@ import Kernels
 import Testing
 
 /// A tiny config: small enough that finite differences over sampled coordinates take milliseconds.
-func tinyConfig(dropout: Float = 0, reverse: Bool = true, layers: Int = 2, cell: CellType = .lstm) -> ModelConfig {
+func tinyConfig(dropout: Float = 0, reverse: Bool = true, layers: Int = 2, cell: CellType = .lstm,
+                bidirectional: Bool = false, residual: Bool = false) -> ModelConfig {
     ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
-                dropout: dropout, reverseSource: reverse, cell: cell)
+                dropout: dropout, reverseSource: reverse, cell: cell, bidirectional: bidirectional, residual: residual)
 }
+
+/// Named whole-model configurations for the gradient and decoding tests: every cell, padding,
+/// reversal, dropout, bidirectional encoders and residual stacks.
+let namedConfigs: [(name: String, config: ModelConfig)] = [
+    ("lstm", tinyConfig()), ("lstm natural order", tinyConfig(reverse: false)), ("lstm dropout", tinyConfig(dropout: 0.3)),
+    ("gru", tinyConfig(cell: .gru)), ("gru natural order", tinyConfig(reverse: false, cell: .gru)),
+    ("gru dropout", tinyConfig(dropout: 0.3, cell: .gru)),
+    ("rnn-tanh", tinyConfig(cell: .rnnTanh)), ("rnn-tanh dropout", tinyConfig(dropout: 0.3, cell: .rnnTanh)),
+    ("bidirectional lstm", tinyConfig(reverse: false, bidirectional: true)),
+    ("bidirectional gru dropout", tinyConfig(dropout: 0.3, reverse: false, cell: .gru, bidirectional: true)),
+    ("bidirectional rnn-tanh reversed", tinyConfig(cell: .rnnTanh, bidirectional: true)),
+    ("residual lstm 3 layers", tinyConfig(layers: 3, residual: true)),
+    ("residual gru dropout", tinyConfig(dropout: 0.3, cell: .gru, residual: true)),
+    ("bidirectional residual lstm 3 layers dropout", tinyConfig(dropout: 0.2, reverse: false, layers: 3, bidirectional: true, residual: true)),
+]
 
 /// Three sentence pairs of different lengths, so both sides are padded.
 let tinySources: [[Int32]] = [[4, 5, 6, 7], [8, 4], [5]]
@@ -20,10 +36,11 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
     /// Every cell but the IRNN: a Float step of 1e-2 crosses ReLU kinks in a 2-layer model, so its
     /// central differences prove nothing there; the IRNN's layer is checked in `LayerGradientTests`
     /// (the composition around it is the same code for every cell).
-    @Test(arguments: [CellType.lstm, .gru, .rnnTanh], [(Float(0), true), (Float(0), false), (Float(0.3), true)])
-    func wholeModelGradients(cell: CellType, settings: (dropout: Float, reverse: Bool)) {
-        let (dropout, reverse) = settings
-        let model = Seq2SeqModel(config: tinyConfig(dropout: dropout, reverse: reverse, cell: cell), seed: 21)
+    @Test(arguments: namedConfigs.map(\.name))
+    func wholeModelGradients(name: String) {
+        let config = namedConfigs.first { $0.name == name }!.config
+        let dropout = config.dropout
+        let model = Seq2SeqModel(config: config, seed: 21)
         let store = model.parameters
         // Larger weights than the paper's ±0.08 make every gradient big enough to check in Float.
         var rng = SeededGenerator(seed: 22)

@@ -1,0 +1,27 @@
+import Kernels
+
+extension RecurrentStack {
+    /// One decoding step through every layer (unidirectional stacks): layer l's state
+    /// (`hidden[l]`, and `cell[l]` for cells with a memory, [R, H]) is replaced by the next one in
+    /// place, through ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:)``, the step
+    /// code training runs; residual layers add their input to their output. `x` [R, In]. Returns
+    /// the top layer's output, [R, H] (valid until the next step).
+    func step(input x0: UnsafePointer<Float>, rows: Int, hidden: [FloatBuffer], cell: [FloatBuffer],
+              workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer]) -> UnsafePointer<Float> {
+        precondition(!bidirectional, "decoding steps a unidirectional stack")
+        var x = x0
+        for (l, layer) in forwardLayers.enumerated() {
+            layer.step(input: x, rows: rows, hidden: hidden[l].pointer, cell: layer.hasMemory ? cell[l].pointer : nil,
+                       workspace: workspace, packed: packed?[l])
+            if isResidual(l) {
+                let sum = residualSums[l].reserve(rows * self.hidden)
+                sum.update(from: hidden[l].pointer, count: rows * self.hidden)
+                Vector.axpy(1, x, sum, count: rows * self.hidden)
+                x = UnsafePointer(sum)
+            } else {
+                x = UnsafePointer(hidden[l].pointer)
+            }
+        }
+        return x
+    }
+}
