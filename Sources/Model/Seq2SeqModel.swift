@@ -1,3 +1,4 @@
+import Basics
 import Kernels
 
 /// The encoder-decoder LSTM of Sutskever, Vinyals & Le (2014).

@@ -1,17 +1,8 @@
+import Basics
 import Foundation
 
-/// Deterministic generator for tests (SplitMix64). Production code uses Kernels' own RNG.
-public struct TestRNG: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic generator for tests: the project's one seeded generator (Basics' SplitMix64).
+public typealias TestRNG = SplitMix64
 
 /// A fresh temporary directory, removed by the caller with `removeItem` when done.
 public func makeTemporaryDirectory(_ prefix: String = "seq2seq-test") -> URL {
