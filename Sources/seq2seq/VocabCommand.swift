@@ -83,7 +83,7 @@ struct Vocab: ParsableCommand {
 
     private func forEachLineTokens(path: String, _ tokenize: (String) -> [String],
                                    _ body: ([String]) -> Void) throws {
-        try readLines(path: path) { bytes, line in
+        try readLines(path: path, replacingInvalid: replaceInvalid) { bytes, line in
             body(tokenize(try decodeUTF8Line(bytes, source: path, line: line, replacingInvalid: replaceInvalid)))
         }
     }
