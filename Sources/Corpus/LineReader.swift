@@ -5,7 +5,7 @@ import Glibc
 ///
 /// The policy, the same for every kind of input:
 /// - Compression is recognised by a regular file's magic bytes (gzip 1F 8B, zstd 28 B5 2F FD), not
-///   its name; standard input, pipes and terminals are read as plain text.
+///   its name (standard input redirected from a file too); pipes and terminals are plain text.
 /// - Lines end at "\n", which is removed, and so is one "\r" before it (CRLF files read like LF
 ///   files); a last line without "\n" is still a line, and a "\r" at its end is removed too. A
 ///   "\r" anywhere else stays part of the line.
@@ -29,6 +29,29 @@ public final class LineReader {
     public init(path: String) throws {
         self.path = path
         let fd = try openForReading(path)
+        descriptor = fd
+        input = BufferedInput(source: try Self.source(owning: fd, path: path))
+    }
+
+    /// Reads an already open descriptor (standard input by default), naming it `name` in errors.
+    /// The descriptor is never closed by the reader. A terminal or a pipe is read as plain text; a
+    /// regular file (`< file.gz`) is recognised by its magic bytes like a path.
+    public init(fileDescriptor: Int32 = 0, name: String = "stdin") throws {
+        path = name
+        descriptor = fileDescriptor
+        var status = stat()
+        if fstat(fileDescriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG {
+            let copy = dup(fileDescriptor)  // the decoders close what they read; keep the original
+            if copy < 0 { throw CorpusError.readFailed(path: name, reason: errnoText()) }
+            input = BufferedInput(source: try Self.source(owning: copy, path: name))
+        } else {
+            input = BufferedInput(source: BorrowedFileSource(fd: fileDescriptor, path: name))
+        }
+    }
+
+    /// The decoder for `fd` (closed on error): plain for anything but a regular file, else chosen
+    /// by the magic bytes at the current offset (read with `pread`, so the offset stays put).
+    private static func source(owning fd: Int32, path: String) throws -> ByteSource {
         var status = stat()
         guard fstat(fd, &status) == 0 else {
             let reason = errnoText()
@@ -40,42 +63,18 @@ public final class LineReader {
             Glibc.close(fd)
             throw CorpusError.isDirectory(path: path)
         }
-        descriptor = fd
-        guard kind == S_IFREG else {  // a FIFO or a device: no sniffing (cannot seek back)
-            input = BufferedInput(source: PlainFileSource(fd: fd, path: path))
-            return
-        }
+        guard kind == S_IFREG else { return PlainFileSource(fd: fd, path: path) }  // FIFO, device
         var magic: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        let got: Int
-        do {
-            got = try withUnsafeMutableBytes(of: &magic) { try readRetrying(fd, $0.baseAddress!, 4, path: path) }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        // Sniffing reads 4 bytes; go back so every decoder sees the whole file.
-        if lseek(fd, 0, SEEK_SET) != 0 {
+        let offset = lseek(fd, 0, SEEK_CUR)
+        let got = offset < 0 ? -1 : withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress!, 4, offset) }
+        if got < 0 {
             let reason = errnoText()
             Glibc.close(fd)
-            throw CorpusError.readFailed(path: path, reason: "cannot seek: \(reason)")
+            throw CorpusError.readFailed(path: path, reason: reason)
         }
-        let source: ByteSource
-        if got >= 2 && magic.0 == 0x1F && magic.1 == 0x8B {
-            source = try GzipFileSource(fd: fd, path: path)
-        } else if got == 4 && magic == (0x28, 0xB5, 0x2F, 0xFD) {
-            source = try ZstdFileSource(fd: fd, path: path)
-        } else {
-            source = PlainFileSource(fd: fd, path: path)
-        }
-        input = BufferedInput(source: source)
-    }
-
-    /// Reads an already open descriptor as plain text (standard input by default), naming it
-    /// `name` in errors. The descriptor is not closed by the reader.
-    public init(fileDescriptor: Int32 = 0, name: String = "stdin") {
-        path = name
-        descriptor = fileDescriptor
-        input = BufferedInput(source: BorrowedFileSource(fd: fileDescriptor, path: name))
+        if got >= 2 && magic.0 == 0x1F && magic.1 == 0x8B { return try GzipFileSource(fd: fd, path: path) }
+        if got == 4 && magic == (0x28, 0xB5, 0x2F, 0xFD) { return try ZstdFileSource(fd: fd, path: path) }
+        return PlainFileSource(fd: fd, path: path)
     }
 
     /// Whether the input is a terminal (then callers answer each line at once).

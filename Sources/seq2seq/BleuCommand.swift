@@ -79,7 +79,7 @@ struct Bleu: ParsableCommand {
         if let input {
             hypotheses = try LineFile.read(path: input)
         } else {
-            hypotheses = try LineFile.read(LineReader(name: hypName), universalNewlines: true)
+            hypotheses = try LineFile.read(try LineReader(name: hypName), universalNewlines: true)
         }
         // sacreBLEU refuses an empty system too ("contains no sentence").
         if hypotheses.isEmpty { throw BleuCommandError.noLines(hypName) }

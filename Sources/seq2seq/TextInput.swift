@@ -56,7 +56,7 @@ func printError(_ line: String) {
 /// `path`, or on standard input (named "stdin" in errors) when `path` is nil or "-".
 func openLines(_ path: String?) throws -> LineReader {
     if let path, path != "-" { return try LineReader(path: path) }
-    return LineReader()
+    return try LineReader()
 }
 
 /// Calls `body` with each line of `path` (stdin when nil) as bytes, read by `openLines`, and the

@@ -56,7 +56,7 @@ import TestSupport
 
     /// Writes `bytes` as the given kind of input and opens a reader on it (stdin: a pipe read
     /// through `init(fileDescriptor:name:)`, the way commands read standard input; its read end
-    /// is added to `pipes` for the caller to close).
+    /// is added to `pipes` for the caller to close), or standard input redirected from a file.
     func reader(_ kind: String, _ bytes: [UInt8], _ dir: TempDir, pipes: inout [Int32]) throws -> LineReader {
         switch kind {
         case "plain": return try LineReader(path: dir.write("in.txt", bytes: bytes))
@@ -70,17 +70,22 @@ import TestSupport
             var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
             let size = ZSTD_compress(&output, output.count, bytes, bytes.count, 3)
             return try LineReader(path: dir.write("in.txt.zst", bytes: Array(output.prefix(size))))
-        default:
+        case "stdin < file.gz", "stdin < file.zst":  // `seq2seq translate < file.gz`
+            let file = try reader(kind.hasSuffix("gz") ? "gz" : "zst", bytes, dir, pipes: &pipes).path
+            let fd = open(file, O_RDONLY)
+            pipes.append(fd)
+            return try LineReader(fileDescriptor: fd, name: "stdin")
+        default:  // "stdin": a pipe
             var fds: [Int32] = [0, 0]
             #expect(pipe(&fds) == 0)
             _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }  // fits the pipe buffer
             close(fds[1])
             pipes.append(fds[0])
-            return LineReader(fileDescriptor: fds[0], name: "stdin")
+            return try LineReader(fileDescriptor: fds[0], name: "stdin")
         }
     }
 
-    @Test(arguments: ["plain", "gz", "zst", "stdin"])
+    @Test(arguments: ["plain", "gz", "zst", "stdin", "stdin < file.gz", "stdin < file.zst"])
     func everyKindOfInputReadsTheSameLines(_ kind: String) throws {
         let dir = TempDir()
         var pipes: [Int32] = []
@@ -117,7 +122,7 @@ import TestSupport
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         defer { close(fds[0]) }
-        let reader = LineReader(fileDescriptor: fds[0], name: "stdin")
+        let reader = try LineReader(fileDescriptor: fds[0], name: "stdin")
         for line in ["first", "second\r", "third"] {
             _ = Array((line + "\n").utf8).withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
             #expect(try reader.next() == line.replacingOccurrences(of: "\r", with: ""))
