@@ -5,7 +5,9 @@
 //                                           -> Corpus -> CZstd, CZlib
 //                                           -> Text -> CICU
 //                               -> Decoding (imports nothing of ours)
-//                 -> Metrics, Samples, Plotting (import nothing of ours)
+//                 -> Metrics, Plotting (import nothing of ours), Samples
+//   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
+//     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
 import PackageDescription
 
 let package = Package(
@@ -26,42 +28,46 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
 
         // MARK: Library modules, one concern each
+        // The bottom module: the one seeded generator, the one atomic file writer, the reserved
+        // token ids. No C library, no Foundation, so every other module can import it.
+        .target(name: "Basics", dependencies: []),
         // AVX2+FMA code generation for the hand-written kernels (PackedWeights' SIMD8 FMAs would
         // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
-        .target(name: "Kernels", dependencies: ["CBLAS"],
+        .target(name: "Kernels", dependencies: ["Basics", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
-        .target(name: "Text", dependencies: ["CICU"]),
-        .target(name: "Corpus", dependencies: ["CZstd", "CZlib"]),
+        .target(name: "Text", dependencies: ["Basics", "CICU"]),
+        .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
         // Model inlines Kernels' @inlinable loops (softmax, LSTM pointwise, optimizers): the same
         // AVX2+FMA code generation. Swift never contracts a·b+c into an FMA on its own, so results
         // are bit-identical to a baseline x86-64 build (same `bench train` weight checksum).
-        .target(name: "Model", dependencies: ["Kernels"],
+        .target(name: "Model", dependencies: ["Basics", "Kernels"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
-        .target(name: "Training", dependencies: ["Model", "Corpus", "Text", "Kernels"]),
-        .target(name: "Translation", dependencies: ["Training", "Model", "Text", "Decoding"]),
-        .target(name: "Samples", dependencies: []),
+        .target(name: "Training", dependencies: ["Basics", "Model", "Corpus", "Text", "Kernels"]),
+        .target(name: "Translation", dependencies: ["Basics", "Training", "Model", "Text", "Decoding"]),
+        .target(name: "Samples", dependencies: ["Basics"]),
         .target(name: "Plotting", dependencies: []),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
+                "Basics", "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // MARK: Tests
-        .target(name: "TestSupport", dependencies: [], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Basics"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
-        .testTarget(name: "TextTests", dependencies: ["Text", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
     ],

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// How `BatchStream` shuffles and batches.
@@ -98,7 +99,7 @@ public final class BatchStream<Item> {
         self.options = options
         self.epoch = epoch
         self.shards = shards
-        var orderRNG = SplitMix64(state: SplitMix64.derive(options.seed, UInt64(bitPattern: Int64(epoch)), 0x5348_4152_44))
+        var orderRNG = SplitMix64(seed: SplitMix64.derive(options.seed, UInt64(bitPattern: Int64(epoch)), 0x5348_4152_44))
         var order = Array(shards.manifest.shards.indices)
         orderRNG.shuffle(&order)
         shardOrder = order
@@ -298,7 +299,7 @@ final class WindowProducer<Item> {
                 if consumed & 1023 == 0 && channel.isCancelled { return }
             }
             if consumed == 0 { break }
-            var rng = SplitMix64(state: BatchStream<Item>.windowState(options: options, epoch: epoch, windowStart: windowStart))
+            var rng = SplitMix64(seed: BatchStream<Item>.windowState(options: options, epoch: epoch, windowStart: windowStart))
             let batches = WindowProducer.makeBatches(items, options: options, length: length, rng: &rng)
             if !channel.push(FinishedWindow(start: windowStart, pairs: consumed, batches: batches)) { return }
             windowStart += consumed

@@ -37,6 +37,17 @@ final class PlainFileSource: ByteSource {
     deinit { close() }
 }
 
+/// An open descriptor the reader does not own (standard input): never closed here.
+final class BorrowedFileSource: ByteSource {
+    private let fd: Int32
+    private let path: String
+    init(fd: Int32, path: String) { self.fd = fd; self.path = path }
+    func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        try readRetrying(fd, buffer, count, path: path)
+    }
+    func close() {}
+}
+
 /// gzip file through zlib's gz* API (which also handles concatenated members).
 final class GzipFileSource: ByteSource {
     private var file: gzFile?

@@ -3,6 +3,7 @@
 public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
+    case isDirectory(path: String)
     case writeFailed(path: String, reason: String)
     case invalidUTF8(path: String, line: Int)
     case lineCountMismatch(sourcePath: String, sourceLines: Int, targetPath: String, targetLines: Int)
@@ -24,6 +25,8 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
             return "\(path): cannot open: \(reason)"
         case let .readFailed(path, reason):
             return "\(path): read failed: \(reason)"
+        case let .isDirectory(path):
+            return "\(path): is a directory"
         case let .writeFailed(path, reason):
             return "\(path): write failed: \(reason)"
         case let .invalidUTF8(path, line):

@@ -1,58 +1,137 @@
 import Glibc
 
-/// Reads lines of a plain, gzip (zlib) or zstd (streaming) file, validating UTF-8 per line.
+/// The one line reader of the project: every command reads text lines (plain, gzip or zstd files,
+/// and standard input) through it, so all of them see the same lines.
 ///
-/// The compression is recognised by the file's magic bytes (gzip 1F 8B, zstd 28 B5 2F FD), not
-/// its name. Lines end at "\n", which is removed; anything else, "\r" included, stays part of the
-/// line, so packing never alters a sentence. A last line without "\n" is still returned.
+/// The policy, the same for every kind of input:
+/// - Compression is recognised by a regular file's magic bytes (gzip 1F 8B, zstd 28 B5 2F FD), not
+///   its name (standard input redirected from a file too); pipes and terminals are plain text.
+/// - Lines end at "\n", which is removed, and so is one "\r" before it (CRLF files read like LF
+///   files); a last line without "\n" is still a line, and a "\r" at its end is removed too. A
+///   "\r" anywhere else stays part of the line.
+/// - A UTF-8 byte-order mark (EF BB BF) at the very start of the input is removed.
+/// - A line that is not valid UTF-8 throws `CorpusError.invalidUTF8` ("FILE:LINE: invalid UTF-8"),
+///   unless the caller asks for the raw bytes to replace ill-formed sequences itself.
+/// - A directory is an error (`CorpusError.isDirectory`), never empty input.
+///
+/// Reading never waits for more than the current line: each `read(2)` returns what is available,
+/// so a terminal or a pipe fed line by line gets each line answered at once.
 public final class LineReader {
+    /// The name used in errors: the path, or the name given for standard input.
     public let path: String
     private let input: BufferedInput
-    /// 1-based number of the line last returned by `next()` (0 before the first).
+    private let descriptor: Int32
+    /// 1-based number of the line last returned (0 before the first).
     public private(set) var lineNumber = 0
 
+    /// Opens `path`. Throws `CorpusError.cannotOpen` (missing, unreadable), `.isDirectory`, or a
+    /// decompression error naming `path`.
     public init(path: String) throws {
         self.path = path
         let fd = try openForReading(path)
-        var magic: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
-        let got: Int
-        do {
-            got = try withUnsafeMutableBytes(of: &magic) { try readRetrying(fd, $0.baseAddress!, 4, path: path) }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        // Sniffing reads 4 bytes; go back so every decoder sees the whole file.
-        if lseek(fd, 0, SEEK_SET) != 0 {
-            let reason = errnoText()
-            Glibc.close(fd)
-            throw CorpusError.readFailed(path: path, reason: "cannot seek: \(reason)")
-        }
-        let source: ByteSource
-        if got >= 2 && magic.0 == 0x1F && magic.1 == 0x8B {
-            source = try GzipFileSource(fd: fd, path: path)
-        } else if got == 4 && magic == (0x28, 0xB5, 0x2F, 0xFD) {
-            source = try ZstdFileSource(fd: fd, path: path)
-        } else {
-            source = PlainFileSource(fd: fd, path: path)
-        }
-        input = BufferedInput(source: source)
+        descriptor = fd
+        input = BufferedInput(source: try Self.source(owning: fd, path: path))
     }
 
-    /// The next line as a String, or nil at the end. Throws `invalidUTF8` naming file and line.
-    public func next() throws -> String? {
-        guard let bytes = try input.nextLine() else { return nil }
+    /// Reads an already open descriptor (standard input by default), naming it `name` in errors.
+    /// The descriptor is never closed by the reader. A terminal or a pipe is read as plain text; a
+    /// regular file (`< file.gz`) is recognised by its magic bytes like a path.
+    public init(fileDescriptor: Int32 = 0, name: String = "stdin") throws {
+        path = name
+        descriptor = fileDescriptor
+        var status = stat()
+        if fstat(fileDescriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG {
+            let copy = dup(fileDescriptor)  // the decoders close what they read; keep the original
+            if copy < 0 { throw CorpusError.readFailed(path: name, reason: errnoText()) }
+            input = BufferedInput(source: try Self.source(owning: copy, path: name))
+        } else {
+            input = BufferedInput(source: BorrowedFileSource(fd: fileDescriptor, path: name))
+        }
+    }
+
+    /// The decoder for `fd` (closed on error): plain for anything but a regular file, else chosen
+    /// by the magic bytes at the current offset (read with `pread`, so the offset stays put).
+    private static func source(owning fd: Int32, path: String) throws -> ByteSource {
+        var status = stat()
+        guard fstat(fd, &status) == 0 else {
+            let reason = errnoText()
+            Glibc.close(fd)
+            throw CorpusError.readFailed(path: path, reason: reason)
+        }
+        let kind = status.st_mode & S_IFMT
+        if kind == S_IFDIR {
+            Glibc.close(fd)
+            throw CorpusError.isDirectory(path: path)
+        }
+        guard kind == S_IFREG else { return PlainFileSource(fd: fd, path: path) }  // FIFO, device
+        var magic: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        let offset = lseek(fd, 0, SEEK_CUR)
+        let got = offset < 0 ? -1 : withUnsafeMutableBytes(of: &magic) { pread(fd, $0.baseAddress!, 4, offset) }
+        if got < 0 {
+            let reason = errnoText()
+            Glibc.close(fd)
+            throw CorpusError.readFailed(path: path, reason: reason)
+        }
+        if got >= 2 && magic.0 == 0x1F && magic.1 == 0x8B { return try GzipFileSource(fd: fd, path: path) }
+        if got == 4 && magic == (0x28, 0xB5, 0x2F, 0xFD) { return try ZstdFileSource(fd: fd, path: path) }
+        return PlainFileSource(fd: fd, path: path)
+    }
+
+    /// Whether the input is a terminal (then callers answer each line at once).
+    public var isTerminal: Bool { isatty(descriptor) != 0 }
+
+    /// The next line's bytes with the policy applied (no "\n", no "\r" before it, no leading BOM),
+    /// or nil at the end. Valid until the next call. Unless `replacingInvalid`, the bytes are
+    /// checked to be UTF-8 and `CorpusError.invalidUTF8` names the file and line otherwise.
+    public func nextBytes(replacingInvalid: Bool = false) throws -> UnsafeBufferPointer<UInt8>? {
+        guard let raw = try input.nextLine() else { return nil }
         lineNumber += 1
-        guard let line = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else {
+        var bytes = raw.bindMemory(to: UInt8.self)
+        if bytes.count > 0 && bytes[bytes.count - 1] == 0x0D {
+            bytes = UnsafeBufferPointer(rebasing: bytes[0..<(bytes.count - 1)])
+        }
+        if lineNumber == 1 && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
+            bytes = UnsafeBufferPointer(rebasing: bytes[3...])
+        }
+        if !replacingInvalid && !isValidUTF8(bytes) {
             throw CorpusError.invalidUTF8(path: path, line: lineNumber)
         }
-        return line
+        return bytes
+    }
+
+    /// The next line as a String, or nil at the end. Throws `invalidUTF8` naming file and line;
+    /// with `replacingInvalid`, ill-formed sequences become U+FFFD instead.
+    public func next(replacingInvalid: Bool = false) throws -> String? {
+        guard let bytes = try nextBytes(replacingInvalid: replacingInvalid) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Counts the remaining lines, validating each as UTF-8 without keeping it.
     public func countRemainingLines() throws -> Int {
         var count = 0
-        while try next() != nil { count += 1 }
+        while try nextBytes() != nil { count += 1 }
         return count
     }
+
+    /// Every remaining line, validated.
+    public func readAll() throws -> [String] {
+        var lines: [String] = []
+        while let line = try next() { lines.append(line) }
+        return lines
+    }
+}
+
+/// Whether `bytes` is well-formed UTF-8 (ASCII runs are checked eight bytes at a time).
+func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard let base = bytes.baseAddress else { return true }
+    let count = bytes.count
+    var i = 0
+    while i &+ 8 <= count {
+        let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+        if word & 0x8080_8080_8080_8080 != 0 { break }
+        i &+= 8
+    }
+    while i < count && base[i] < 0x80 { i &+= 1 }
+    if i == count { return true }
+    return String(validating: UnsafeBufferPointer(rebasing: bytes[i...]), as: UTF8.self) != nil
 }

@@ -1,19 +1,17 @@
+import Basics
+
 /// xoshiro256** (Blackman & Vigna 2018) seeded through SplitMix64: the one source of randomness of
 /// the model (initialisation, dropout). Its state is Codable so that training can resume exactly.
 public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
     public var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
+    /// The state is the first four outputs of `SplitMix64(seed: seed)`, as Vigna recommends.
     public init(seed: UInt64) {
-        var s = seed
-        var words = [UInt64]()
-        for _ in 0..<4 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            words.append(z ^ (z >> 31))
-        }
-        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next()
+        s1 = seeder.next()
+        s2 = seeder.next()
+        s3 = seeder.next()
     }
 
     @inlinable

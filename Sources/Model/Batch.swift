@@ -1,3 +1,5 @@
+import Basics
+
 /// A time-major padded batch of sentence pairs. Pad id 0, <s> 2, </s> 3.
 ///
 /// Row b of step t lives at index t·B + b. The source is stored left to right; the model reverses

@@ -1,3 +1,4 @@
+import Basics
 import Kernels
 
 /// Embedding lookup: row `id` of a table [V, E] per position. The padding id 0 never receives a

@@ -1,3 +1,4 @@
+import Basics
 import Kernels
 
 /// Incremental decoding over rows (hypotheses) for greedy and beam search. Row r of the state

@@ -86,11 +86,3 @@ public struct ModelError: Error, CustomStringConvertible, Equatable {
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
-
-/// Reserved token ids shared by every vocabulary of the project.
-public enum TokenID {
-    public static let pad: Int32 = 0
-    public static let unknown: Int32 = 1
-    public static let start: Int32 = 2
-    public static let end: Int32 = 3
-}

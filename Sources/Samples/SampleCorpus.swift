@@ -1,3 +1,5 @@
+import Basics
+
 /// The built-in default parallel corpus: numbers in English words → the same numbers in French
 /// words, split into disjoint train / valid / test sets, fully determined by a seed.
 public struct SampleCorpus: Sendable {
@@ -31,18 +33,5 @@ public struct SampleCorpus: Sendable {
         train = split(0..<trainSize)
         valid = split(trainSize..<trainSize + validSize)
         test = split(trainSize + validSize..<trainSize + validSize + testSize)
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014): tiny, seeded, and identical on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

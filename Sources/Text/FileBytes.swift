@@ -1,6 +1,6 @@
 import Glibc
 
-/// Whole-file reads and atomic writes with one-line errors naming the path.
+/// Whole-file reads with one-line errors naming the path (writes go through Basics' `AtomicFileWriter`).
 enum FileBytes {
     static func read(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -16,31 +16,6 @@ enum FileBytes {
             }
             if n == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<n])
-        }
-    }
-
-    /// Writes to `<path>.tmp-<pid>` in the same directory, then renames over `path`, so readers
-    /// never see a half-written file.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = "\(path).tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw TextError.io(path: temporary, reason: systemReason()) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = systemReason()
-                close(fd)
-                unlink(temporary)
-                throw TextError.io(path: temporary, reason: reason)
-            }
-            written += n
-        }
-        guard close(fd) == 0, rename(temporary, path) == 0 else {
-            let reason = systemReason()
-            unlink(temporary)
-            throw TextError.io(path: path, reason: reason)
         }
     }
 

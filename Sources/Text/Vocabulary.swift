@@ -1,4 +1,11 @@
+import Basics
+
 /// Token ↔ id table with counts, as built by `VocabularyBuilder` and stored in `.vocab` files.
+///
+/// Ids 0–3 are the reserved `TokenID`s (pad, unknown, start, end) and are never reached from text:
+/// `id(_:)` maps a token spelled `<pad>`, `<unk>`, `<s>` or `</s>` (say, in `--pretokenized`
+/// input) like any other word, to its own ordinary entry (id ≥ 4) when the vocabulary holds one,
+/// else to `TokenID.unknown`. So a literal `</s>` inside a sentence never ends it.
 ///
 /// File format v1 (UTF-8 text, `\n` line ends, written by `write(to:)`):
 /// ```
@@ -13,33 +20,37 @@
 /// - Line 1: magic `#seq2seq-vocab`, format version `v1`, `tokens=N` (entries that follow,
 ///   specials included; a shorter file is reported as truncated), then `TokenizerOptions.summary`.
 /// - Lines 2…N+1: token, one TAB, its count in the training text (decimal). Line k+2 holds id k.
-///   The four specials come first with count 0; then count descending, then UTF-8 bytes ascending.
+///   The four reserved entries (`TokenID.reservedNames`) come first with count 0 and are recognised
+///   by position; then the words, by count descending, then UTF-8 bytes ascending.
 /// - Tokens are compared as bytes (Swift `String ==` would merge canonically equivalent
-///   spellings), never contain TAB, newline or space, and each appears once.
+///   spellings) and never contain TAB, newline or space. Each word appears once; a word spelled
+///   like a reserved name (counted in the text) is an ordinary entry of its own after line 5.
 public struct Vocabulary: Sendable {
-    public static let padID: Int32 = 0, unknownID: Int32 = 1, bosID: Int32 = 2, eosID: Int32 = 3
-    /// Spellings of ids 0–3.
-    public static let specials = ["<pad>", "<unk>", "<s>", "</s>"]
     public static let magic = "#seq2seq-vocab"
     public static let formatVersion = 1
 
     /// [V] spellings, indexed by id.
     public let tokens: [String]
-    /// [V] occurrences counted when building; 0 for specials.
+    /// [V] occurrences counted when building; 0 for the reserved entries.
     public let counts: [Int]
     /// The tokenizer options the counted text was tokenized with.
     public let options: TokenizerOptions
+    /// Words (ids ≥ 4) only: the reserved ids are never looked up by spelling.
     private let index: [ByteKey: Int32]
 
+    /// V, reserved entries included.
     public var count: Int { tokens.count }
 
-    /// `tokens` must start with `specials` and hold no duplicates (as bytes).
+    /// `tokens` must start with `TokenID.reservedNames` and hold no word twice (as bytes); a word
+    /// may be spelled like a reserved name. Breaking either is a programmer error (files are
+    /// checked by `init(bytes:path:)` first).
     public init(tokens: [String], counts: [Int], options: TokenizerOptions) {
         precondition(tokens.count == counts.count, "tokens \(tokens.count) vs counts \(counts.count)")
-        precondition(Array(tokens.prefix(4)) == Vocabulary.specials, "vocabulary must start with the specials")
+        precondition(Array(tokens.prefix(TokenID.reservedCount)) == TokenID.reservedNames,
+                     "vocabulary must start with the reserved entries \(TokenID.reservedNames)")
         var index: [ByteKey: Int32] = [:]
         index.reserveCapacity(tokens.count)
-        for (i, token) in tokens.enumerated() {
+        for (i, token) in tokens.enumerated().dropFirst(TokenID.reservedCount) {
             let previous = index.updateValue(Int32(i), forKey: ByteKey(token))
             precondition(previous == nil, "duplicate token '\(token)'")
         }
@@ -49,10 +60,14 @@ public struct Vocabulary: Sendable {
         self.index = index
     }
 
-    /// The id of `token`, `unknownID` when absent.
-    @inlinable public func id(_ token: String) -> Int32 { lookup(token) ?? Vocabulary.unknownID }
+    /// The id of the word `token` (≥ 4), or `TokenID.unknown` when the vocabulary does not hold
+    /// it as a word; never another reserved id, whatever the spelling.
+    @inlinable public func id(_ token: String) -> Int32 { lookup(token) ?? TokenID.unknown }
+    /// The spelling of `id` (0..<V); the reserved ids give their names (`<unk>`).
     public func token(_ id: Int32) -> String { tokens[Int(id)] }
+    /// [n] ids of `tokens`, as `id(_:)`.
     public func ids(_ tokens: [String]) -> [Int32] { tokens.map(id) }
+    /// Whether `token` is a word of the vocabulary (reserved entries do not count).
     public func contains(_ token: String) -> Bool { lookup(token) != nil }
 
     @usableFromInline func lookup(_ token: String) -> Int32? { index[ByteKey(token)] }
@@ -70,8 +85,9 @@ public struct Vocabulary: Sendable {
     }
 
     /// Writes `serialized()` to a temporary file in the same directory and renames it to `path`.
+    /// Throws `FileError` naming `path`.
     public func write(to path: String) throws {
-        try FileBytes.writeAtomically(Array(serialized().utf8), to: path)
+        try AtomicFileWriter.write(serialized().utf8, to: path, sync: false)
     }
 
     /// Loads a v1 file; every problem is a `TextError` naming `path` and the line.
@@ -103,7 +119,7 @@ public struct Vocabulary: Sendable {
                         + "(this seq2seq reads v\(Vocabulary.formatVersion)); \(regenerate)")
         }
         guard let sizeField = fields.popFirst(), sizeField.hasPrefix("tokens="),
-              let size = Int(sizeField.dropFirst(7)), size >= 4 else {
+              let size = Int(sizeField.dropFirst(7)), size >= TokenID.reservedCount else {
             throw fail(1, "header lacks 'tokens=N' (N ≥ 4) after the version; \(regenerate)")
         }
         let options: TokenizerOptions
@@ -138,10 +154,11 @@ public struct Vocabulary: Sendable {
             guard let count = Int(Substring(parts[1])), count >= 0 else {
                 throw fail(lineNumber, "count '\(Substring(parts[1]))' is not a non-negative integer")
             }
-            if offset < 4 && token != Vocabulary.specials[offset] {
-                throw fail(lineNumber, "expected special token \(Vocabulary.specials[offset]) at id \(offset)")
-            }
-            if let first = seen.updateValue(lineNumber, forKey: ByteKey(token)) {
+            if offset < TokenID.reservedCount {
+                if token != TokenID.reservedNames[offset] {
+                    throw fail(lineNumber, "expected reserved token \(TokenID.reservedNames[offset]) at id \(offset)")
+                }
+            } else if let first = seen.updateValue(lineNumber, forKey: ByteKey(token)) {
                 throw fail(lineNumber, "duplicate token '\(token)' (first on line \(first))")
             }
             tokens.append(token)

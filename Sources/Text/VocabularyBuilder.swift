@@ -1,3 +1,5 @@
+import Basics
+
 /// Counts tokens and cuts a `Vocabulary`. Memory grows with the number of distinct tokens only.
 public struct VocabularyBuilder {
     public let options: TokenizerOptions
@@ -15,20 +17,21 @@ public struct VocabularyBuilder {
         for token in tokens { counts[ByteKey(token), default: 0] += 1 }
     }
 
-    /// Specials at ids 0–3, then every token seen at least `minCount` times, by count descending
-    /// and then UTF-8 bytes ascending, cut to `maxSize` entries in all (specials included).
-    /// Specials that occur in the input keep their fixed ids and are not listed twice.
+    /// The reserved entries at ids 0–3, then every token seen at least `minCount` times, by count
+    /// descending and then UTF-8 bytes ascending, cut to `maxSize` entries in all (reserved
+    /// included; `maxSize` < 4 is a programmer error). A token spelled like a reserved name
+    /// (`<unk>` in pretokenized text) is counted and kept as an ordinary word with its own id.
     public func build(minCount: Int = 1, maxSize: Int? = nil) -> Vocabulary {
-        precondition(maxSize.map { $0 >= 4 } ?? true, "maxSize \(maxSize!) leaves no room for the 4 specials")
-        let specials = Set(Vocabulary.specials.map(ByteKey.init))
-        var kept = counts.filter { $0.value >= max(minCount, 1) && !specials.contains($0.key) }
+        let reserved = TokenID.reservedCount
+        precondition(maxSize.map { $0 >= reserved } ?? true, "maxSize \(maxSize!) leaves no room for the 4 reserved ids")
+        var kept = counts.filter { $0.value >= max(minCount, 1) }
             .map { (token: $0.key.string, count: $0.value) }
         kept.sort { a, b in
             a.count != b.count ? a.count > b.count : a.token.utf8.lexicographicallyPrecedes(b.token.utf8)
         }
-        if let maxSize, kept.count > maxSize - 4 { kept.removeSubrange((maxSize - 4)...) }
-        return Vocabulary(tokens: Vocabulary.specials + kept.map(\.token),
-                          counts: [0, 0, 0, 0] + kept.map(\.count), options: options)
+        if let maxSize, kept.count > maxSize - reserved { kept.removeSubrange((maxSize - reserved)...) }
+        return Vocabulary(tokens: TokenID.reservedNames + kept.map(\.token),
+                          counts: Array(repeating: 0, count: reserved) + kept.map(\.count), options: options)
     }
 
     /// How much of the counted text `vocabulary` covers.

@@ -1,3 +1,4 @@
+import Basics
 import Corpus
 import Foundation
 import Model
@@ -278,13 +279,10 @@ public final class ModelDirectory {
     }
 }
 
-/// Writes `data` to a temporary file beside `path` and renames it over `path`.
+/// Writes `data` to a temporary file beside `path` and renames it over `path` (Basics'
+/// `AtomicFileWriter`, without fsync as before).
 func writeAtomically(_ data: Data, to path: String) throws {
-    do {
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw TrainingError.file(path: path, message: "cannot write (\(error.localizedDescription))")
-    }
+    try AtomicFileWriter.write(data, to: path, sync: false)
 }
 
 /// A tiny JSON value for log lines with a stable key order (sorted), no Foundation encoder needed.

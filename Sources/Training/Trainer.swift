@@ -1,3 +1,4 @@
+import Basics
 import Corpus
 import Foundation
 import Kernels
@@ -223,9 +224,6 @@ public final class Trainer {
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run
     /// draws the same masks as an uninterrupted one.
     private func dropoutSeed(step: Int) -> UInt64 {
-        var z = options.seed &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix(options.seed &+ UInt64(step) &* SplitMix64.increment)
     }
 }

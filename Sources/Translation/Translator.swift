@@ -1,3 +1,4 @@
+import Basics
 import Decoding
 import Model
 import Text
@@ -38,12 +39,12 @@ public final class Translator {
         packed = DecoderWeights(model: model)
         sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
         var options = searchOptions
-        options.bos = Vocabulary.bosID
-        options.eos = Vocabulary.eosID
+        options.bos = TokenID.start
+        options.eos = TokenID.end
         var forbidden = Set(options.forbidden)
-        forbidden.insert(Vocabulary.padID)
-        forbidden.insert(Vocabulary.bosID)
-        if unknownWords == .forbid { forbidden.insert(Vocabulary.unknownID) }
+        forbidden.insert(TokenID.pad)
+        forbidden.insert(TokenID.start)
+        if unknownWords == .forbid { forbidden.insert(TokenID.unknown) }
         options.forbidden = forbidden.sorted()
         self.searchOptions = options
     }

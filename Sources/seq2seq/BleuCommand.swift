@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpus
 import Foundation
 import Metrics
 
@@ -15,8 +16,9 @@ struct Bleu: ParsableCommand {
         commandName: "bleu",
         abstract: "Score hypotheses with BLEU or chrF, agreeing with sacreBLEU 2.6.",
         discussion: """
-            Lines are read like sacreBLEU's command reads them: split on \\n (on \\n, \\r\\n and \\r for \
-            standard input), trailing whitespace stripped. Several REF files give several references \
+            Lines are read like every seq2seq command reads them (plain, .gz or .zst; a \\r before \\n \
+            and a leading byte-order mark removed), then like sacreBLEU's command: a lone \\r also ends \
+            a line of standard input, and trailing whitespace is stripped. Several REF files give several references \
             per segment. Tab-separated multi-system input on standard input is not supported: a tab is \
             part of the hypothesis.
             """)
@@ -77,8 +79,7 @@ struct Bleu: ParsableCommand {
         if let input {
             hypotheses = try LineFile.read(path: input)
         } else {
-            hypotheses = try LineFile.lines(FileHandle.standardInput.readDataToEndOfFile(), name: hypName,
-                                            universalNewlines: true)
+            hypotheses = try LineFile.read(try LineReader(name: hypName), universalNewlines: true)
         }
         // sacreBLEU refuses an empty system too ("contains no sentence").
         if hypotheses.isEmpty { throw BleuCommandError.noLines(hypName) }
@@ -146,45 +147,27 @@ enum BleuCommandError: Error, CustomStringConvertible {
     }
 }
 
-/// Whole-file line reading the way sacreBLEU opens files (`newline="\n"`, then `line.rstrip()`).
+/// Whole-file line reading through Corpus's `LineReader`, then as sacreBLEU treats lines.
 enum LineFile {
+    /// Every line of `path` (plain, .gz or .zst), right-stripped.
     static func read(path: String) throws -> [String] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw BleuCommandError.missingFile(path)
-        }
-        if isDirectory.boolValue { throw BleuCommandError.unreadable(path, "is a directory") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BleuCommandError.unreadable(path, "permission denied or I/O error")
-        }
-        return try lines(data, name: path, universalNewlines: false)
+        try read(LineReader(path: path), universalNewlines: false)
     }
 
-    /// Splits on \n (and on \r\n and lone \r when `universalNewlines`, as Python's default text mode
-    /// does for standard input); a final empty piece after the last terminator is not a line. Each
-    /// line is validated as UTF-8 and right-stripped of Python whitespace.
-    static func lines(_ data: Data, name: String, universalNewlines: Bool) throws -> [String] {
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> [String] in
-            let bytes = raw.bindMemory(to: UInt8.self)
-            var result: [String] = []
-            var start = 0, i = 0
-            let n = bytes.count
-            while i <= n {
-                let atEnd = i == n
-                let b: UInt8 = atEnd ? 0 : bytes[i]
-                var next = i + 1
-                if atEnd || b == 0x0A || (universalNewlines && b == 0x0D) {
-                    if atEnd && start == n { break }
-                    if universalNewlines && b == 0x0D && i + 1 < n && bytes[i + 1] == 0x0A { next = i + 2 }
-                    guard let line = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-                    else { throw BleuCommandError.invalidUTF8(file: name, line: result.count + 1) }
-                    result.append(rstrip(line))
-                    start = next
+    /// Every line of `reader`, right-stripped of Python whitespace; with `universalNewlines`
+    /// (standard input, as Python's text mode reads it) a lone \r also ends a line.
+    static func read(_ reader: LineReader, universalNewlines: Bool) throws -> [String] {
+        var result: [String] = []
+        while let line = try reader.next() {
+            if universalNewlines && line.utf8.contains(0x0D) {
+                for piece in line.utf8.split(separator: 0x0D, omittingEmptySubsequences: false) {
+                    result.append(rstrip(String(Substring(piece))))
                 }
-                i = next
+            } else {
+                result.append(rstrip(line))
             }
-            return result
         }
+        return result
     }
 
     /// `str.rstrip()`: only decodes the tail when the last byte could be whitespace.

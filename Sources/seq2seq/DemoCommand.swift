@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Corpus
 import Foundation
 import Kernels
@@ -133,9 +134,5 @@ struct Demo: ParsableCommand {
 func writeLines(_ lines: [String], to path: String) throws {
     var text = lines.joined(separator: "\n")
     if !lines.isEmpty { text += "\n" }
-    do {
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw CLIError("\(path): cannot write (\(error.localizedDescription))")
-    }
+    try AtomicFileWriter.write(text.utf8, to: path, sync: false)
 }

@@ -21,7 +21,7 @@ struct Detokenize: ParsableCommand {
         try reportingErrors {
             let source = input ?? "stdin"
             var output = OutputBuffer()
-            try readLines(path: input) { bytes, line in
+            try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
                 var text = try decodeUTF8Line(bytes, source: source, line: line, replacingInvalid: replaceInvalid)
                 text.withUTF8 { Detokenizer.appendDetokenized(utf8: $0, to: &output.bytes) }
                 output.bytes.append(0x0A)

@@ -62,16 +62,9 @@ struct Evaluate: ParsableCommand {
     }
 }
 
-/// Every line of a text file (plain, .gz or .zst), validated as UTF-8, errors naming file and line.
+/// Every line of a text file (plain, .gz or .zst) read by `openLines`, errors naming file and line.
 func readAllLines(_ path: String) throws -> [String] {
-    var lines: [String] = []
-    try readLines(path: path) { bytes, number in
-        guard let line = String(validating: bytes, as: UTF8.self) else {
-            throw CLIError("\(path):\(number): invalid UTF-8")
-        }
-        lines.append(line)
-    }
-    return lines
+    try openLines(path).readAll()
 }
 
 /// Best translation of each line, decoded in length-sorted batches, returned in input order.

@@ -51,68 +51,23 @@ func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
-/// Calls `body` with each line of `path` (stdin when nil) as bytes without its `\n` (and without
-/// a `\r` before it, so CRLF files read like LF files), and the line number from 1. A last line
-/// without a newline is still a line. Memory stays at one chunk plus the longest line.
-///
-/// `.gz` and `.zst` files go through Corpus's streaming line reader (which validates UTF-8 and
-/// names the file and line itself); everything else is read here in 1 MiB chunks.
-func readLines(path: String?, _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
-    if let path, path.hasSuffix(".gz") || path.hasSuffix(".zst") {
-        let reader = try LineReader(path: path)
-        while var line = try reader.next() {
-            try line.withUTF8 { try body($0, reader.lineNumber) }
-        }
-        return
-    }
-    let name = path ?? "stdin"
-    let fd: Int32 = path.map { open($0, O_RDONLY | O_CLOEXEC) } ?? 0
-    guard fd >= 0 else { throw TextError.io(path: name, reason: String(cString: strerror(errno))) }
-    defer { if path != nil { close(fd) } }
+/// Opens Corpus's line reader (the one policy for every command: "\r" before "\n" removed, a
+/// leading BOM removed, plain/.gz/.zst recognised, invalid UTF-8 an error naming file and line) on
+/// `path`, or on standard input (named "stdin" in errors) when `path` is nil or "-".
+func openLines(_ path: String?) throws -> LineReader {
+    if let path, path != "-" { return try LineReader(path: path) }
+    return try LineReader()
+}
 
-    var capacity = 1 << 20
-    var buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-    defer { buffer.deallocate() }
-    var filled = 0
-    var lineNumber = 0
-
-    func emit(_ start: Int, _ end: Int) throws {
-        var end = end
-        if end > start && buffer[end - 1] == 0x0D { end -= 1 }
-        lineNumber += 1
-        try body(UnsafeBufferPointer(start: buffer + start, count: end - start), lineNumber)
+/// Calls `body` with each line of `path` (stdin when nil) as bytes, read by `openLines`, and the
+/// line number from 1. The bytes are valid UTF-8 unless `replacingInvalid`, in which case the body
+/// must replace ill-formed sequences itself. Memory stays at one buffer plus the longest line.
+func readLines(path: String?, replacingInvalid: Bool = false,
+               _ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+    let reader = try openLines(path)
+    while let bytes = try reader.nextBytes(replacingInvalid: replacingInvalid) {
+        try body(bytes, reader.lineNumber)
     }
-
-    while true {
-        if filled == capacity {  // one line longer than the buffer: grow
-            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity * 2)
-            bigger.update(from: buffer, count: filled)
-            buffer.deallocate()
-            buffer = bigger
-            capacity *= 2
-        }
-        let n = read(fd, buffer + filled, capacity - filled)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw TextError.io(path: name, reason: String(cString: strerror(errno)))
-        }
-        if n == 0 { break }
-        let scanFrom = filled
-        filled += n
-        var start = 0
-        var cursor = scanFrom
-        while cursor < filled, let hit = memchr(buffer + cursor, 0x0A, filled - cursor) {
-            let newline = buffer.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-            try emit(start, newline)
-            start = newline + 1
-            cursor = start
-        }
-        if start > 0 {
-            memmove(buffer, buffer + start, filled - start)  // regions may overlap
-            filled -= start
-        }
-    }
-    if filled > 0 { try emit(0, filled) }
 }
 
 /// Buffered stdout: bytes collect in memory and go out in ~1 MiB `write(2)` calls.

@@ -16,7 +16,9 @@ struct Tokenize: ParsableCommand {
             <nnbsp> (U+202F) and <figsp> (U+2007); a ￭ in the input is written <joiner>.
 
             Invalid UTF-8 stops with an error naming the line, unless --replace-invalid, which \
-            replaces each ill-formed sequence with U+FFFD. A trailing CR (CRLF files) is dropped.
+            replaces each ill-formed sequence with U+FFFD. Lines are read like every command reads them: a CR before the line \
+            end (CRLF files) and a byte-order mark at the start are dropped; .gz and .zst files are \
+            decompressed.
             """
     )
 
@@ -31,7 +33,7 @@ struct Tokenize: ParsableCommand {
             let tokenizer = try Tokenizer(options: tokenizer.options)
             let source = input ?? "stdin"
             var output = OutputBuffer()
-            try readLines(path: input) { bytes, line in
+            try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
                 guard tokenizer.appendTokenized(utf8: bytes, replacingInvalid: replaceInvalid, to: &output.bytes) else {
                     throw TextError.invalidUTF8(source: source, line: line)
                 }

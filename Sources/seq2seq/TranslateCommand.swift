@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corpus
 import Decoding
 import Foundation
 import Kernels
@@ -70,7 +71,7 @@ struct Translate: ParsableCommand {
         let directory = try ModelDirectory(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
                                         searchOptions: search.searchOptions, unknownWords: search.unk)
-        let lines = try LineInput(path: input)
+        let lines = try openLines(input)
         var out = OutputBuffer()
         let interactive = flush || lines.isTerminal
         var firstLine = 1

@@ -14,11 +14,14 @@ struct Vocab: ParsableCommand {
             File format v1: a header line '#seq2seq-vocab v1 tokens=N <options>', then one \
             'token<TAB>count' line per id: <pad> <unk> <s> </s> at ids 0-3 with count 0, then \
             tokens by count descending and UTF-8 bytes ascending, so the same input always gives \
-            a byte-identical file. --max-size counts the 4 specials.
+            a byte-identical file. --max-size counts the 4 specials. Text never reaches ids 0-3: a \
+            token spelled <pad>, <unk>, <s> or </s> in the input (with --pretokenized) is counted as \
+            an ordinary word with its own entry after the specials.
 
             Coverage goes to stderr: types kept and dropped, the share of running tokens covered, \
-            and with --report FILE the out-of-vocabulary rate of FILE's tokens. Inputs are plain \
-            UTF-8 files for now.
+            and with --report FILE the out-of-vocabulary rate of FILE's tokens. Inputs are UTF-8 \
+            files, plain, .gz or .zst, read like every command reads lines (CRLF and a leading \
+            byte-order mark removed).
             """
     )
 
@@ -83,7 +86,7 @@ struct Vocab: ParsableCommand {
 
     private func forEachLineTokens(path: String, _ tokenize: (String) -> [String],
                                    _ body: ([String]) -> Void) throws {
-        try readLines(path: path) { bytes, line in
+        try readLines(path: path, replacingInvalid: replaceInvalid) { bytes, line in
             body(tokenize(try decodeUTF8Line(bytes, source: path, line: line, replacingInvalid: replaceInvalid)))
         }
     }

@@ -131,6 +131,6 @@ struct BleuCLITests {
     @Test func missingReferenceIsNamed() throws {
         let result = try runBleuBinary(["bleu", "/nonexistent/ref.de"], stdin: Data("a\n".utf8))
         #expect(result.status != 0)
-        #expect(result.stderrText.contains("/nonexistent/ref.de: no such file"))
+        #expect(result.stderrText.contains("/nonexistent/ref.de: cannot open: No such file or directory"))
     }
 }

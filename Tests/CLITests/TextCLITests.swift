@@ -47,7 +47,7 @@ import TestSupport
 @Test func missingInputFileIsOneLine() throws {
     let result = try runSeq2seq(["tokenize", "--input", "/nonexistent/in.txt"])
     #expect(result.status != 0)
-    #expect(result.stderrText == "seq2seq: error: /nonexistent/in.txt: No such file or directory\n")
+    #expect(result.stderrText == "seq2seq: error: /nonexistent/in.txt: cannot open: No such file or directory\n")
 }
 
 @Test func vocabWritesFileAndReportsCoverage() throws {
@@ -82,7 +82,7 @@ import TestSupport
 
 @Test func vocabRejectsBadArguments() throws {
     let result = try runSeq2seq(["vocab", "--input", "/nonexistent/a.txt", "--output", "/tmp/x.vocab"])
-    #expect(result.stderrText == "seq2seq: error: /nonexistent/a.txt: No such file or directory\n")
+    #expect(result.stderrText == "seq2seq: error: /nonexistent/a.txt: cannot open: No such file or directory\n")
     let tiny = try runSeq2seq(["vocab", "--input", "a", "--output", "b", "--max-size", "3"])
     #expect(tiny.status != 0)
     #expect(tiny.stderrText.contains("--max-size 3"))

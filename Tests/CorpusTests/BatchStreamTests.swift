@@ -1,6 +1,7 @@
+import Basics
+@testable import Corpus
 import Foundation
 import Testing
-@testable import Corpus
 import TestSupport
 
 /// Thread-safe counter for calls made on the stream's reader thread.
@@ -44,7 +45,7 @@ final class CallCounter: @unchecked Sendable {
     }
 
     @Test func batchesAreLengthSortedAndRespectLimits() throws {
-        var rng = SplitMix64(state: 3)
+        var rng = SplitMix64(seed: 3)
         let items = (0..<50).map { ($0, $0 * 7 % 11 + 1) }   // (id, length)
         for budget in [nil, 12, 30] as [Int?] {
             let options = BatchingOptions(batchSize: 5, tokenBudget: budget, windowSize: 50)

@@ -40,11 +40,95 @@ import TestSupport
         #expect(try Self.readAll(path) == Self.lines)
     }
 
-    @Test func lastLineWithoutNewlineAndCarriageReturnKept() throws {
+    /// The one policy, for every kind of input: what each byte sequence reads as, or the error.
+    static let policyCases: [(name: String, bytes: [UInt8], lines: [String]?, badLine: Int?)] = [
+        ("CRLF line ends", Array("a dog runs .\r\nsecond\r\n".utf8), ["a dog runs .", "second"], nil),
+        ("CR at the end of a last line without LF", Array("x\r\ny\r".utf8), ["x", "y"], nil),
+        ("CR inside a line stays", Array("a\rb\n\r\r\n".utf8), ["a\rb", "\r"], nil),
+        ("BOM at the start is removed", [0xEF, 0xBB, 0xBF] + Array("first\nsecond\n".utf8), ["first", "second"], nil),
+        ("BOM with CRLF", [0xEF, 0xBB, 0xBF] + Array("a\r\n".utf8), ["a"], nil),
+        ("BOM later in the file stays", Array("a\n\u{FEFF}b\n".utf8), ["a", "\u{FEFF}b"], nil),
+        ("no final newline", Array("one\n\ntwo".utf8), ["one", "", "two"], nil),
+        ("empty input", [], [], nil),
+        ("invalid UTF-8 names the line", Array("ok\nok\r\n".utf8) + [0xC3, 0x28] + Array("\nlater\n".utf8), nil, 3),
+        ("truncated sequence on the last line", Array("ok\n".utf8) + [0x61, 0xE2, 0x82], nil, 2),
+    ]
+
+    /// Writes `bytes` as the given kind of input and opens a reader on it (stdin: a pipe read
+    /// through `init(fileDescriptor:name:)`, the way commands read standard input; its read end
+    /// is added to `pipes` for the caller to close), or standard input redirected from a file.
+    func reader(_ kind: String, _ bytes: [UInt8], _ dir: TempDir, pipes: inout [Int32]) throws -> LineReader {
+        switch kind {
+        case "plain": return try LineReader(path: dir.write("in.txt", bytes: bytes))
+        case "gz":
+            let path = dir.path("in.txt.gz")
+            let file = gzopen(path, "wb")!
+            _ = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+            gzclose(file)
+            return try LineReader(path: path)
+        case "zst":
+            var output = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+            let size = ZSTD_compress(&output, output.count, bytes, bytes.count, 3)
+            return try LineReader(path: dir.write("in.txt.zst", bytes: Array(output.prefix(size))))
+        case "stdin < file.gz", "stdin < file.zst":  // `seq2seq translate < file.gz`
+            let file = try reader(kind.hasSuffix("gz") ? "gz" : "zst", bytes, dir, pipes: &pipes).path
+            let fd = open(file, O_RDONLY)
+            pipes.append(fd)
+            return try LineReader(fileDescriptor: fd, name: "stdin")
+        default:  // "stdin": a pipe
+            var fds: [Int32] = [0, 0]
+            #expect(pipe(&fds) == 0)
+            _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }  // fits the pipe buffer
+            close(fds[1])
+            pipes.append(fds[0])
+            return try LineReader(fileDescriptor: fds[0], name: "stdin")
+        }
+    }
+
+    @Test(arguments: ["plain", "gz", "zst", "stdin", "stdin < file.gz", "stdin < file.zst"])
+    func everyKindOfInputReadsTheSameLines(_ kind: String) throws {
         let dir = TempDir()
-        let path = dir.write("a.txt", "one\r\n\ntwo")
-        #expect(try Self.readAll(path) == ["one\r", "", "two"])
-        #expect(try Self.readAll(dir.write("empty.txt", "")) == [])
+        var pipes: [Int32] = []
+        defer { for fd in pipes { close(fd) } }
+        for c in Self.policyCases {
+            let reader = try reader(kind, c.bytes, dir, pipes: &pipes)
+            if let expected = c.lines {
+                #expect(try reader.readAll() == expected, "\(kind): \(c.name)")
+            } else {
+                #expect(throws: CorpusError.invalidUTF8(path: reader.path, line: c.badLine!), "\(kind): \(c.name)") {
+                    _ = try reader.readAll()
+                }
+                #expect("\(CorpusError.invalidUTF8(path: reader.path, line: 3))".hasPrefix("\(reader.path):3: invalid UTF-8"))
+            }
+        }
+    }
+
+    @Test func replacingInvalidGivesTheRawBytes() throws {
+        let dir = TempDir()
+        let reader = try LineReader(path: dir.write("bad.txt", bytes: [0x61, 0xC3, 0x28, 0x0D, 0x0A]))
+        #expect(try reader.next(replacingInvalid: true) == "a\u{FFFD}(")
+        #expect(try reader.next(replacingInvalid: true) == nil)
+    }
+
+    @Test func directoryIsAnErrorNotEmptyInput() throws {
+        let dir = TempDir()
+        #expect(throws: CorpusError.isDirectory(path: dir.url.path)) { _ = try LineReader(path: dir.url.path) }
+        #expect(CorpusError.isDirectory(path: "d").description == "d: is a directory")
+    }
+
+    /// A pipe fed one line at a time: each line is returned before the next is written, so an
+    /// interactive caller is never blocked by read-ahead.
+    @Test func linesArriveBeforeTheInputEnds() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let reader = try LineReader(fileDescriptor: fds[0], name: "stdin")
+        for line in ["first", "second\r", "third"] {
+            _ = Array((line + "\n").utf8).withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+            #expect(try reader.next() == line.replacingOccurrences(of: "\r", with: ""))
+        }
+        close(fds[1])
+        #expect(try reader.next() == nil)
     }
 
     @Test func gzipFile() throws {

@@ -1,6 +1,7 @@
+import Basics
+@testable import Corpus
 import Foundation
 import Testing
-@testable import Corpus
 import TestSupport
 
 @Suite struct ShardTests {

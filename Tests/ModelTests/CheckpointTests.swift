@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Kernels
 @testable import Model

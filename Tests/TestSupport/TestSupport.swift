@@ -1,17 +1,8 @@
+import Basics
 import Foundation
 
-/// Deterministic generator for tests (SplitMix64). Production code uses Kernels' own RNG.
-public struct TestRNG: RandomNumberGenerator {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// Deterministic generator for tests: the project's one seeded generator (Basics' SplitMix64).
+public typealias TestRNG = SplitMix64
 
 /// A fresh temporary directory, removed by the caller with `removeItem` when done.
 public func makeTemporaryDirectory(_ prefix: String = "seq2seq-test") -> URL {
@@ -70,4 +61,40 @@ public func runSeq2seq(_ arguments: [String], stdin: Data? = nil,
     group.wait()
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+}
+
+/// `bytes` as a gzip file (RFC 1952) of stored (uncompressed) deflate blocks: a valid .gz that
+/// needs no zlib, so CLI tests can feed compressed input to the binary.
+public func gzipStored(_ bytes: [UInt8]) -> [UInt8] {
+    var out: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF]
+    var offset = 0
+    repeat {
+        let count = min(65_535, bytes.count - offset)
+        let last: UInt8 = offset + count == bytes.count ? 1 : 0
+        out += [last, UInt8(count & 0xFF), UInt8(count >> 8), UInt8(~count & 0xFF), UInt8((~count >> 8) & 0xFF)]
+        out += bytes[offset..<offset + count]
+        offset += count
+    } while offset < bytes.count
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    crc = ~crc
+    for value in [crc, UInt32(truncatingIfNeeded: bytes.count)] {
+        out += (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+    return out
+}
+
+/// `bytes` (at most 128 KiB) as a zstd frame holding one raw block (RFC 8878): a valid .zst that
+/// needs no libzstd.
+public func zstdRaw(_ bytes: [UInt8]) -> [UInt8] {
+    precondition(bytes.count <= 128 * 1024, "zstdRaw takes at most one 128 KiB block")
+    let size = UInt32(bytes.count)
+    // Descriptor 0xA0: single segment, 4-byte content size, no checksum, no dictionary.
+    var out: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0xA0] + (0..<4).map { UInt8(truncatingIfNeeded: size >> (8 * $0)) }
+    let header = 1 | (size << 3)  // last block, raw
+    out += (0..<3).map { UInt8(truncatingIfNeeded: header >> (8 * $0)) }
+    return out + bytes
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Testing
 import TestSupport
@@ -16,9 +17,9 @@ private let sample = ["b a c a", "d a b", "c e", "a \u{E9} e\u{301}"]
     #expect(vocabulary.tokens == ["<pad>", "<unk>", "<s>", "</s>", "a", "b", "c", "d", "e", "e\u{301}", "\u{E9}"])
     #expect(vocabulary.counts == [0, 0, 0, 0, 4, 2, 2, 1, 1, 1, 1])
     #expect(vocabulary.id("a") == 4)
-    #expect(vocabulary.id("zzz") == Vocabulary.unknownID)
-    #expect(vocabulary.token(Vocabulary.eosID) == "</s>")
-    #expect(vocabulary.ids(["b", "<s>", "nope"]) == [5, Vocabulary.bosID, Vocabulary.unknownID])
+    #expect(vocabulary.id("zzz") == TokenID.unknown)
+    #expect(vocabulary.token(TokenID.end) == "</s>")
+    #expect(vocabulary.ids(["b", "nope"]) == [5, TokenID.unknown])
 }
 
 @Test func canonicallyEquivalentTokensStayDistinct() {
@@ -47,9 +48,30 @@ private let sample = ["b a c a", "d a b", "c e", "a \u{E9} e\u{301}"]
     #expect(abs(coverage.coveredShare - 8.0 / 12.0) < 1e-12)
 }
 
-@Test func specialsInInputKeepFixedIDs() {
-    let vocabulary = builder(["<unk> <s> x x </s> <pad>"]).build()
-    #expect(vocabulary.tokens == Vocabulary.specials + ["x"])
+@Test func textSpelledLikeAReservedNameNeverGetsAReservedID() {
+    // Not counted: such spellings are unknown words, never pad/start/end.
+    let plain = builder(["x y"]).build()
+    #expect(plain.ids(TokenID.reservedNames) == Array(repeating: TokenID.unknown, count: 4))
+    #expect(!plain.contains("</s>") && !plain.contains("<unk>"))
+}
+
+@Test func reservedSpellingsInTextAreCountedAsOrdinaryWords() throws {
+    let counted = builder(["<unk> <s> x x </s> <pad> </s>"])
+    let vocabulary = counted.build()
+    #expect(vocabulary.tokens == TokenID.reservedNames + ["</s>", "x", "<pad>", "<s>", "<unk>"])
+    #expect(vocabulary.counts == [0, 0, 0, 0, 2, 2, 1, 1, 1])
+    #expect(vocabulary.ids(["</s>", "<unk>", "<s>", "<pad>"]) == [4, 8, 7, 6])
+    #expect(vocabulary.ids(["x", "</s>", "x"]).allSatisfy { $0 >= Int32(TokenID.reservedCount) })
+    #expect(counted.coverage(of: vocabulary).runningTokensCovered == 7)
+
+    // The file keeps the reserved entries by position and the words after them.
+    let directory = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("v.vocab").path
+    try vocabulary.write(to: path)
+    let loaded = try Vocabulary(contentsOf: path)
+    #expect(loaded.tokens == vocabulary.tokens)
+    #expect(loaded.id("</s>") == 4 && loaded.id("<unk>") == 8)
 }
 
 @Test func writeThenLoadRoundTrips() throws {

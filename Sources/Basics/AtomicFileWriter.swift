@@ -1,10 +1,13 @@
 import Glibc
 
-/// Writes a file at a temporary name in the same directory and renames it into place on
-/// `commit()`, so readers never see a half-written file. Without `commit()` (an error, or
-/// `abandon()`), the temporary file is removed and any earlier file at `path` is untouched.
+/// The project's one way to write a file: at a temporary name in the same directory, renamed into
+/// place on `commit()`, so readers never see a half-written file. Without `commit()` (an error, or
+/// `abandon()`), the temporary file is removed and any earlier file at `path` is untouched. Every
+/// `write`, `close` and the rename are checked; a failure throws `FileError` naming `path`.
 public final class AtomicFileWriter {
     public let path: String
+    /// Whether `close()` calls `fsync` before the rename (checkpoints and shards: yes).
+    public let sync: Bool
     /// The temporary file's path (same directory, so the rename stays on one file system).
     public let temporaryPath: String
     private var fd: Int32
@@ -20,8 +23,10 @@ public final class AtomicFileWriter {
     private static var counter = 0
     private static let counterLock = NSLockLite()
 
-    public init(path: String) throws {
+    /// Creates the temporary file. Throws `FileError.cannotCreate` (missing folder, permissions).
+    public init(path: String, sync: Bool = true) throws {
         self.path = path
+        self.sync = sync
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -31,7 +36,7 @@ public final class AtomicFileWriter {
         }
         temporaryPath = "\(directory)/.\(name).tmp-\(getpid())-\(serial)"
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw CorpusError.cannotOpen(path: path, reason: errnoText()) }
+        if fd < 0 { throw FileError.cannotCreate(path: path, reason: errnoText()) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferCapacity, alignment: 16)
     }
 
@@ -45,7 +50,7 @@ public final class AtomicFileWriter {
             let n = Glibc.write(fd, pointer + done, count - done)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CorpusError.writeFailed(path: path, reason: errnoText())
+                throw FileError.writeFailed(path: path, reason: errnoText())
             }
             done += n
         }
@@ -58,6 +63,7 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Appends `bytes` (buffered). Throws `FileError.writeFailed` naming `path`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!closed, "AtomicFileWriter.write after close/commit of \(path)")
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
@@ -71,7 +77,7 @@ public final class AtomicFileWriter {
     }
 
     /// One byte (a line end), without building a buffer for it.
-    func write(byte: UInt8) throws {
+    public func write(byte: UInt8) throws {
         precondition(!closed, "AtomicFileWriter.write after close/commit of \(path)")
         if buffered == bufferCapacity { try flush() }
         buffer.storeBytes(of: byte, toByteOffset: buffered, as: UInt8.self)
@@ -79,22 +85,23 @@ public final class AtomicFileWriter {
         bytesWritten += 1
     }
 
+    /// Appends the UTF-8 bytes of `string`.
     public func write(_ string: String) throws {
         var string = string
         try string.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Flushes, syncs and closes the temporary file without renaming it (lets a caller finish
+    /// Flushes, syncs (when `sync`) and closes the temporary file without renaming it (lets a caller finish
     /// many files first and rename them together).
     public func close() throws {
         if closed { return }
         try flush()
-        if fsync(fd) != 0 { throw CorpusError.writeFailed(path: path, reason: errnoText()) }
+        if sync && fsync(fd) != 0 { throw FileError.writeFailed(path: path, reason: errnoText()) }
         let result = Glibc.close(fd)
         fd = -1
         closed = true
         buffer.deallocate()
-        if result != 0 { throw CorpusError.writeFailed(path: path, reason: errnoText()) }
+        if result != 0 { throw FileError.writeFailed(path: path, reason: errnoText()) }
     }
 
     /// Closes the file and renames it to `path`.
@@ -102,7 +109,7 @@ public final class AtomicFileWriter {
         precondition(!finished, "AtomicFileWriter.commit twice for \(path)")
         try close()
         if rename(temporaryPath, path) != 0 {
-            throw CorpusError.writeFailed(path: path, reason: "rename failed: \(errnoText())")
+            throw FileError.writeFailed(path: path, reason: "rename failed: \(errnoText())")
         }
         finished = true
     }
@@ -116,7 +123,40 @@ public final class AtomicFileWriter {
     }
 }
 
-/// Tiny pthread mutex (Corpus avoids Foundation in its I/O layer).
+extension AtomicFileWriter {
+    /// Writes the whole file `bytes` to `path` atomically (temporary name, then rename).
+    /// Throws `FileError` naming `path`; on error `path` keeps what it held before.
+    public static func write<Bytes: Sequence>(_ bytes: Bytes, to path: String, sync: Bool = true) throws
+    where Bytes.Element == UInt8 {
+        let writer = try AtomicFileWriter(path: path, sync: sync)
+        let done: Void? = try bytes.withContiguousStorageIfAvailable { try writer.write(UnsafeRawBufferPointer($0)) }
+        if done == nil {
+            let copy = Array(bytes)
+            try copy.withUnsafeBytes { try writer.write($0) }
+        }
+        try writer.commit()
+    }
+}
+
+/// An error creating or writing a file; `description` is one line naming the path.
+public enum FileError: Error, CustomStringConvertible, Equatable {
+    /// The temporary file beside `path` could not be created; `reason` is the system's message.
+    case cannotCreate(path: String, reason: String)
+    /// A write, sync, close or the final rename failed.
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotCreate(path, reason): return "\(path): cannot create: \(reason)"
+        case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        }
+    }
+}
+
+/// The text of the current `errno`, for I/O error messages.
+func errnoText() -> String { String(cString: strerror(errno)) }
+
+/// Tiny pthread mutex (Basics avoids Foundation).
 final class NSLockLite {
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
