@@ -54,16 +54,6 @@ extension RecurrentStack {
             }
             (gf, gb) = (UnsafePointer(f), UnsafePointer(b))
         }
-        func split(_ source: UnsafePointer<Float>?, _ first: FloatBuffer, _ second: FloatBuffer)
-            -> (UnsafePointer<Float>?, UnsafePointer<Float>?) {
-            guard let source else { return (nil, nil) }
-            let a = first.reserve(batch * u), b = second.reserve(batch * u)
-            for row in 0..<batch {
-                (a + row * u).update(from: source + row * h, count: u)
-                (b + row * u).update(from: source + row * h + u, count: u)
-            }
-            return (UnsafePointer(a), UnsafePointer(b))
-        }
         let (hf, hb) = split(finalHidden, forwardFinal, backwardFinal)
         let (cf, cb) = split(finalCell, forwardFinalCell, backwardFinalCell)
         fwd.backward(outputGradient: gf, finalHiddenGradient: hf, finalCellGradient: cf, computeInputGradient: true)

@@ -47,6 +47,9 @@ final class RecurrentStack {
     let scratchGradient = FloatBuffer()
     /// Per layer: dL/d(input) [N·B, In_l] after `backward` when the stack combines gradients.
     let inputGradients: [FloatBuffer]
+    /// Bidirectional, per layer: initial states split per direction, and their gradients joined.
+    let initialBuffers: [(h: FloatBuffer, c: FloatBuffer, hr: FloatBuffer, cr: FloatBuffer)]
+    let initialGradientBuffers: [(h: FloatBuffer, c: FloatBuffer)]
 
     init(cell: CellType, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool, residual: Bool,
          dropout: Float, store: ParameterStore, prefix: String) {
@@ -68,6 +71,8 @@ final class RecurrentStack {
         finalHiddenBuffers = (0..<layers).map { _ in FloatBuffer() }
         finalCellBuffers = (0..<layers).map { _ in FloatBuffer() }
         inputGradients = (0..<layers).map { _ in FloatBuffer() }
+        initialBuffers = (0..<layers).map { _ in (FloatBuffer(), FloatBuffer(), FloatBuffer(), FloatBuffer()) }
+        initialGradientBuffers = (0..<layers).map { _ in (FloatBuffer(), FloatBuffer()) }
     }
 
     /// Names and shapes of the stack's tensors, in store order (layer by layer, the reverse
@@ -103,18 +108,51 @@ final class RecurrentStack {
         return bidirectional ? UnsafePointer(finalCellBuffers[l].pointer) : forwardLayers[l].finalCell.map { UnsafePointer($0) }
     }
 
-    /// dL/dh_0 and dL/dc_0 of layer l, [B, H], after `backward` (unidirectional stacks).
-    func initialHiddenGradient(layer l: Int) -> UnsafePointer<Float> { UnsafePointer(forwardLayers[l].initialHiddenGradient) }
-    func initialCellGradient(layer l: Int) -> UnsafePointer<Float>? { forwardLayers[l].initialCellGradient.map { UnsafePointer($0) } }
+    /// dL/dh_0 of layer l, [B, H] ([forward | backward] when bidirectional), after `backward`.
+    func initialHiddenGradient(layer l: Int) -> UnsafePointer<Float> {
+        guard bidirectional else { return UnsafePointer(forwardLayers[l].initialHiddenGradient) }
+        return join(forwardLayers[l].initialHiddenGradient, backwardLayers[l].initialHiddenGradient, into: initialGradientBuffers[l].h)
+    }
+
+    /// dL/dc_0 of layer l, [B, H], after `backward` (nil for cells without a memory).
+    func initialCellGradient(layer l: Int) -> UnsafePointer<Float>? {
+        guard let forward = forwardLayers[l].initialCellGradient else { return nil }
+        guard bidirectional, let backward = backwardLayers[l].initialCellGradient else { return UnsafePointer(forward) }
+        return join(forward, backward, into: initialGradientBuffers[l].c)
+    }
+
+    /// [B, H] rows [a_b | b_b] from two [B, H/2] matrices.
+    func join(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into buffer: FloatBuffer) -> UnsafePointer<Float> {
+        let u = hidden / 2
+        let out = buffer.reserve(batch * hidden)
+        for row in 0..<batch {
+            (out + row * hidden).update(from: a + row * u, count: u)
+            (out + row * hidden + u).update(from: b + row * u, count: u)
+        }
+        return UnsafePointer(out)
+    }
+
+    /// Two [B, H/2] matrices from the rows [first | second] of a [B, H] one.
+    func split(_ source: UnsafePointer<Float>?, _ first: FloatBuffer, _ second: FloatBuffer)
+        -> (UnsafePointer<Float>?, UnsafePointer<Float>?) {
+        guard let source else { return (nil, nil) }
+        let u = hidden / 2
+        let a = first.reserve(batch * u), b = second.reserve(batch * u)
+        for row in 0..<batch {
+            (a + row * u).update(from: source + row * hidden, count: u)
+            (b + row * u).update(from: source + row * hidden + u, count: u)
+        }
+        return (UnsafePointer(a), UnsafePointer(b))
+    }
 
     /// Runs every layer over N steps. `mask` [N·B] (1 real, 0 padding; real steps first in every
-    /// row), `initial` per layer (h, c) [B, H] (nil: zeros; unidirectional stacks only). Dropout
+    /// row), `initial` per layer (h, c) [B, H] (nil: zeros; [forward | backward] halves when
+    /// bidirectional, the backward direction starting at each row's last real step). Dropout
     /// with `rng` on every layer's output but the top one's unless `dropTop`, drawn layer by layer.
     /// Returns the top layer's output (after dropout if applied), [N·B, H].
     func forward(input: UnsafePointer<Float>, steps: Int, batch: Int, mask: UnsafePointer<Float>?,
                  initial: [(h: UnsafePointer<Float>, c: UnsafePointer<Float>?)]?, applyDropout: Bool, dropTop: Bool,
                  rng: inout SeededGenerator) -> UnsafePointer<Float> {
-        precondition(initial == nil || !bidirectional, "a bidirectional stack starts from zero states")
         self.steps = steps
         self.batch = batch
         layerInputs.removeAll(keepingCapacity: true)
@@ -126,10 +164,16 @@ final class RecurrentStack {
         for l in 0..<layerCount {
             layerInputs.append(x)
             let layer = forwardLayers[l]
-            layer.forward(input: x, steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c, mask: mask)
-            var y = UnsafePointer(layer.outputs)
+            var y: UnsafePointer<Float>
             if bidirectional {
-                y = forwardBackwardDirection(l, input: x, mask: mask)
+                let buffers = initialBuffers[l]
+                let (hf, hb) = split(initial?[l].h, buffers.h, buffers.hr)
+                let (cf, cb) = split(initial?[l].c, buffers.c, buffers.cr)
+                layer.forward(input: x, steps: steps, batch: batch, initialHidden: hf, initialCell: cf, mask: mask)
+                y = forwardBackwardDirection(l, input: x, mask: mask, initialHidden: hb, initialCell: cb)
+            } else {
+                layer.forward(input: x, steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c, mask: mask)
+                y = UnsafePointer(layer.outputs)
             }
             if isResidual(l) {
                 let sum = combined[l].reserve(rows * h)
@@ -171,12 +215,13 @@ final class RecurrentStack {
 
     /// Runs the backward direction of bidirectional layer l over the per-sentence reversed input
     /// and returns [N·B, H] = [forward output | backward output put back in reading order].
-    private func forwardBackwardDirection(_ l: Int, input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?) -> UnsafePointer<Float> {
+    private func forwardBackwardDirection(_ l: Int, input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
+                                          initialHidden: UnsafePointer<Float>?, initialCell: UnsafePointer<Float>?) -> UnsafePointer<Float> {
         let fwd = forwardLayers[l], bwd = backwardLayers[l]
         let rows = steps * batch, u = fwd.hidden, inputSize = fwd.inputSize, h = hidden
         let reversed = reversedInputs[l].reserve(rows * inputSize)
         reversal.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: inputSize, into: reversed) }
-        bwd.forward(input: reversed, steps: steps, batch: batch, initialHidden: nil, initialCell: nil, mask: mask)
+        bwd.forward(input: reversed, steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: mask)
         let out = combined[l].reserve(rows * h)
         for r in 0..<rows {
             (out + r * h).update(from: fwd.outputs + r * u, count: u)
