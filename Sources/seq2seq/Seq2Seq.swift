@@ -8,7 +8,7 @@ let seq2seqVersion = "0.1.0"
 struct Seq2Seq: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seq2seq",
-        abstract: "CPU-first LSTM encoder-decoder translation (Sutskever et al. 2014).",
+        abstract: "CPU-first recurrent encoder-decoder translation (Sutskever et al. 2014).",
         version: seq2seqVersion,
         subcommands: [
             Demo.self, Tokenize.self, Detokenize.self, Vocab.self, Shard.self,

@@ -11,7 +11,7 @@ nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an encoder-decoder LSTM on a shard folder.",
+        abstract: "Train a recurrent encoder-decoder (LSTM, GRU, Elman, IRNN; bidirectional, residual) on a shard folder.",
         discussion: """
         Writes models/NAME/ with config.json, both vocabularies, last.safetensors (weights, optimizer and \
         training state), best.safetensors (lowest validation perplexity) and log.jsonl. Ctrl-C saves a \
@@ -135,7 +135,7 @@ struct Train: ParsableCommand {
         if trainer.state.step > 0 {
             progress.message("resuming \(output) at epoch \(trainer.state.epoch + 1), step \(trainer.state.step)")
         }
-        progress.message("model: \(directory.config.model.layers)×\(directory.config.model.hidden) LSTM, "
+        progress.message("model: \(directory.config.model.architectureDescription), "
             + "E=\(directory.config.model.embedding), vocab \(directory.sourceVocabulary.count)/\(directory.targetVocabulary.count), "
             + String(format: "%.2fM parameters, ", Double(trainer.model.parameters.count) / 1e6) + "\(shardSet.pairCount) training pairs"
             + (validation.map { ", \($0.pairCount) validation pairs" } ?? ""))

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Every architecture through the built binary: `train --cell/--bidirectional/--residual` records
+/// the choice in the model folder, trains, resumes exactly, and translates with greedy and beam
+/// search; bad combinations are one-line errors that write nothing.
+@Suite struct ArchitectureCLITests {
+    static let architectures: [[String]] = [
+        ["--cell", "gru"], ["--cell", "rnn-tanh"], ["--cell", "irnn"], ["--cell", "lstm", "--bidirectional"],
+        ["--cell", "gru", "--bidirectional", "--residual", "--layers", "2"], ["--residual", "--layers", "3"],
+    ]
+
+    /// The fixture's arguments with `extra` appended (later options win in ArgumentParser).
+    func arguments(_ p: PipelineFixture, output: String, maxSteps: Int, _ extra: [String]) -> [String] {
+        p.trainArguments(output: output, maxSteps: maxSteps) + extra
+    }
+
+    @Test(arguments: architectures)
+    func trainsResumesExactlyAndTranslates(_ extra: [String]) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("architecture-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let straight = dir.appendingPathComponent("straight").path, resumed = dir.appendingPathComponent("resumed").path
+        let a = try runSeq2seq(arguments(p, output: straight, maxSteps: 30, extra))
+        #expect(a.status == 0, "\(a.stderrText)")
+        let b = try runSeq2seq(arguments(p, output: resumed, maxSteps: 20, extra))
+        #expect(b.status == 0, "\(b.stderrText)")
+        let c = try runSeq2seq(["train", "--shards", p.shards, "--output", resumed, "--resume", "--max-steps", "30",
+                                "--valid-source", p.validSource, "--valid-target", p.validTarget, "--threads", "1"])
+        #expect(c.status == 0, "\(c.stderrText)")
+        #expect(try safetensorsContent(straight + "/last.safetensors").data
+                == safetensorsContent(resumed + "/last.safetensors").data, "resumed run differs")
+
+        // The choice is recorded in the model folder.
+        let config = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: straight + "/config.json"))) as? [String: Any])
+        let model = try #require(config["model"] as? [String: Any])
+        let cellIndex = extra.firstIndex(of: "--cell")
+        #expect(model["cell"] as? String == cellIndex.map { extra[$0 + 1] } ?? "lstm", "\(model)")
+        #expect(model["bidirectional"] as? Bool == extra.contains("--bidirectional"))
+        #expect(model["residual"] as? Bool == extra.contains("--residual"))
+
+        let input = try Data(contentsOf: URL(fileURLWithPath: p.testSource))
+        let lines = String(decoding: input, as: UTF8.self).split(separator: "\n").count
+        for beam in ["1", "3"] {
+            let t = try runSeq2seq(["translate", "--model", straight, "--beam", beam], stdin: input)
+            #expect(t.status == 0, "\(t.stderrText)")
+            #expect(t.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).count == lines + 1,
+                    "beam \(beam): \(t.stdoutText)")
+        }
+    }
+
+    @Test(arguments: [
+        (["--bidirectional", "--hidden", "15"], "even hidden size"),
+        (["--residual", "--layers", "1"], "at least 2 layers"),
+        (["--cell", "lstmx"], "--cell"),
+    ])
+    func badConfigurationIsOneLineAndWritesNothing(_ extra: [String], _ mention: String) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("architecture-cli-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let result = try runSeq2seq(arguments(p, output: output, maxSteps: 5, extra))
+        expectOneLineError(result, mentions: [mention])
+        #expect(!FileManager.default.fileExists(atPath: output), "a folder was left behind")
+    }
+}
