@@ -1,18 +1,34 @@
 /// Hyper-parameters of the encoder-decoder LSTM (Sutskever, Vinyals & Le 2014). Recorded in the
 /// model folder so that `translate` rebuilds exactly this network (including source reversal).
+///
+/// Decoded through `Codable` with a default for every key an older `config.json` may lack (the
+/// defaults are today's behaviour); only the two vocabulary sizes are required. Decoding checks
+/// types only: call ``validate()`` before building a model from a decoded value.
 public struct ModelConfig: Codable, Equatable, Sendable {
+    /// V of the source side (embedding rows), at least 4 and at most ``maximumVocabularySize``.
     public var sourceVocabularySize: Int
+    /// V of the target side (embedding rows and output classes).
     public var targetVocabularySize: Int
-    /// E
+    /// E, at most ``maximumWidth``.
     public var embedding: Int
-    /// H
+    /// H, at most ``maximumWidth``.
     public var hidden: Int
-    /// L, the depth of both the encoder and the decoder.
+    /// L, the depth of both the encoder and the decoder, at most ``maximumLayers``.
     public var layers: Int
     /// Dropout probability between stacked layers and before the output layer (Zaremba et al. 2014).
     public var dropout: Float
     /// Read the source right to left (the paper's trick: short dependencies at the start).
     public var reverseSource: Bool
+
+    /// Upper bound of either vocabulary size: 2^24 ids (16.7 M words; ids must stay exact in a Float).
+    public static let maximumVocabularySize = 1 << 24
+    /// Upper bound of E and H: 65,536.
+    public static let maximumWidth = 1 << 16
+    /// Upper bound of L: 64 layers.
+    public static let maximumLayers = 64
+    /// Upper bound of the total parameter count: 2^31 floats (8 GiB of weights; training holds
+    /// three to four times that).
+    public static let maximumParameterCount = 1 << 31
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true) {
@@ -25,19 +41,65 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.reverseSource = reverseSource
     }
 
-    /// Throws a `ModelError` whose message names the offending setting.
+    private enum CodingKeys: String, CodingKey {
+        case sourceVocabularySize, targetVocabularySize, embedding, hidden, layers, dropout, reverseSource
+    }
+
+    /// Decodes a config; every key but the vocabulary sizes may be missing (older files) and then
+    /// takes the default of ``init(sourceVocabularySize:targetVocabularySize:embedding:hidden:layers:dropout:reverseSource:)``.
+    /// Throws `DecodingError` for a missing vocabulary size or a value of the wrong type.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = ModelConfig(sourceVocabularySize: 0, targetVocabularySize: 0)
+        sourceVocabularySize = try c.decode(Int.self, forKey: .sourceVocabularySize)
+        targetVocabularySize = try c.decode(Int.self, forKey: .targetVocabularySize)
+        embedding = try c.decodeIfPresent(Int.self, forKey: .embedding) ?? defaults.embedding
+        hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? defaults.hidden
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? defaults.layers
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout
+        reverseSource = try c.decodeIfPresent(Bool.self, forKey: .reverseSource) ?? defaults.reverseSource
+    }
+
+    /// Throws a `ModelError` whose message names the offending key (as spelled in `config.json`)
+    /// when a size is outside its documented bounds, the dropout is outside [0, 1), or the whole
+    /// network would exceed ``maximumParameterCount``. Nothing is allocated.
     public func validate() throws {
+        func bounded(_ key: String, _ value: Int, _ low: Int, _ high: Int, _ why: String) throws {
+            guard value >= low && value <= high else {
+                throw ModelError("\(key) must be in \(low)...\(high)\(why), got \(value)")
+            }
+        }
         // 4 ids are reserved: <pad> 0, <unk> 1, <s> 2, </s> 3.
-        if sourceVocabularySize < 4 {
-            throw ModelError("source vocabulary size must be at least 4 (pad, unk, <s>, </s>), got \(sourceVocabularySize)")
-        }
-        if targetVocabularySize < 4 {
-            throw ModelError("target vocabulary size must be at least 4 (pad, unk, <s>, </s>), got \(targetVocabularySize)")
-        }
-        if embedding < 1 { throw ModelError("embedding size must be at least 1, got \(embedding)") }
-        if hidden < 1 { throw ModelError("hidden size must be at least 1, got \(hidden)") }
-        if layers < 1 { throw ModelError("number of layers must be at least 1, got \(layers)") }
+        try bounded("sourceVocabularySize", sourceVocabularySize, 4, Self.maximumVocabularySize, " (4 ids are reserved)")
+        try bounded("targetVocabularySize", targetVocabularySize, 4, Self.maximumVocabularySize, " (4 ids are reserved)")
+        try bounded("embedding", embedding, 1, Self.maximumWidth, "")
+        try bounded("hidden", hidden, 1, Self.maximumWidth, "")
+        try bounded("layers", layers, 1, Self.maximumLayers, "")
         if !(dropout >= 0 && dropout < 1) { throw ModelError("dropout must be in [0, 1), got \(dropout)") }
+        // Within the bounds above every product and the sum stay below 2^47: no overflow.
+        let count = parameterCount
+        if count > Self.maximumParameterCount {
+            throw ModelError("the network would have \(count) parameters, more than the \(Self.maximumParameterCount) this seq2seq allows; lower embedding, hidden, layers or the vocabulary sizes")
+        }
+    }
+
+    /// Total number of floats in the network's parameter store (`Seq2SeqModel.layout`), computed
+    /// without allocating; `Int.max` when it would overflow. Call it on a config whose `layers`
+    /// is bounded (``validate()`` checks the bounds first): the layout lists every layer.
+    public var parameterCount: Int {
+        var total = 0
+        for tensor in Seq2SeqModel.layout(self) {
+            var size = 1
+            for d in tensor.shape {
+                let (p, overflow) = size.multipliedReportingOverflow(by: d)
+                if overflow || d < 0 { return Int.max }
+                size = p
+            }
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            if overflow { return Int.max }
+            total = sum
+        }
+        return total
     }
 }
 

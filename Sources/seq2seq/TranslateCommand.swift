@@ -2,6 +2,7 @@ import ArgumentParser
 import Decoding
 import Foundation
 import Kernels
+import ModelFolder
 import Training
 import Translation
 
@@ -67,7 +68,7 @@ struct Translate: ParsableCommand {
         try search.check()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         BLAS.setThreads(threads)
-        let directory = try ModelDirectory(opening: model)
+        let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
                                         searchOptions: search.searchOptions, unknownWords: search.unk)
         let lines = try LineInput(path: input)
