@@ -51,13 +51,28 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ModelConfig(sourceVocabularySize: 0, targetVocabularySize: 0)
-        sourceVocabularySize = try c.decode(Int.self, forKey: .sourceVocabularySize)
-        targetVocabularySize = try c.decode(Int.self, forKey: .targetVocabularySize)
-        embedding = try c.decodeIfPresent(Int.self, forKey: .embedding) ?? defaults.embedding
-        hidden = try c.decodeIfPresent(Int.self, forKey: .hidden) ?? defaults.hidden
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? defaults.layers
-        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? defaults.dropout
-        reverseSource = try c.decodeIfPresent(Bool.self, forKey: .reverseSource) ?? defaults.reverseSource
+        // A value of the wrong kind (4.5, "4", 1e30 for a size) is reported with its key.
+        func value<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ kind: String) throws -> T? {
+            do {
+                return try c.decodeIfPresent(type, forKey: key)
+            } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
+                                                        debugDescription: "\(key.stringValue) must be \(kind)"))
+            }
+        }
+        func required(_ key: CodingKeys) throws -> Int {
+            guard let size = try value(Int.self, key, "a whole number") else {
+                throw DecodingError.keyNotFound(key, .init(codingPath: c.codingPath, debugDescription: "\(key.stringValue) is missing"))
+            }
+            return size
+        }
+        sourceVocabularySize = try required(.sourceVocabularySize)
+        targetVocabularySize = try required(.targetVocabularySize)
+        embedding = try value(Int.self, .embedding, "a whole number") ?? defaults.embedding
+        hidden = try value(Int.self, .hidden, "a whole number") ?? defaults.hidden
+        layers = try value(Int.self, .layers, "a whole number") ?? defaults.layers
+        dropout = try value(Float.self, .dropout, "a number") ?? defaults.dropout
+        reverseSource = try value(Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
     }
 
     /// Throws a `ModelError` whose message names the offending key (as spelled in `config.json`)
