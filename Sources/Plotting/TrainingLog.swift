@@ -2,9 +2,9 @@ import Foundation
 import RunLog
 
 /// The perplexity history in a model folder's `log.jsonl`, as `seq2seq train` writes it: one
-/// ``LogLine`` (decoded with Foundation's `JSONDecoder`) per line with an `event` of `train` (`step`, fractional `epoch`, `ppl`), `valid`
-/// (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch` (`step`). Other events and fields are
-/// ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
+/// `RunLog.LogLine` per line (Foundation's `JSONDecoder`), with an `event` of `train` (`step`,
+/// fractional `epoch`, `ppl`), `valid` (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch`
+/// (`step`). Other events (`checkpoint`) and fields are ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
 /// kept as nil here and drawn as gaps.
 ///
 /// A resumed run appends to the same file, starting from its checkpoint's step. Whatever the
