@@ -554,6 +554,49 @@ struct PipelineCLITests {
         }
     }
 
+    /// The issue's crashes, through the binary: a config value that trapped, hung or allocated
+    /// 66 GB, and a weights file with one flipped byte that loaded silently, are each one error
+    /// line naming the file (and key), for translate, evaluate and train --resume alike, and the
+    /// folder is left as it was.
+    @Test(arguments: [
+        ("config.json", #""hidden" : 16,"#, #""hidden" : -32,"#, "hidden"),
+        ("config.json", #""layers" : 1,"#, #""layers" : 0,"#, "layers"),
+        ("config.json", #""layers" : 1,"#, #""layers" : 1000000000000,"#, "layers"),
+        ("config.json", #""embedding" : 8,"#, #""embedding" : 2147483648,"#, "embedding"),
+        ("best.safetensors", "", "", "checksum"),
+        ("last.safetensors", "", "", "checksum"),
+    ])
+    func aDamagedModelFolderIsOneLineNamingTheFile(file: String, original: String, replacement: String, mention: String) throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = copy + "/" + file
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        if original.isEmpty {
+            bytes[bytes.count - 13] ^= 0x04   // inside the last tensor
+        } else {
+            // The first occurrence is the model section's (keys are sorted: model before training).
+            var text = String(decoding: bytes, as: UTF8.self)
+            let range = try #require(text.range(of: original))
+            text.replaceSubrange(range, with: replacement)
+            bytes = Array(text.utf8)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let before = try snapshot(copy)
+        let checkpoint = file == "last.safetensors" ? "last" : "best"
+        let translate = try runSeq2seq(["translate", "--model", copy, "--checkpoint", checkpoint], stdin: Data("one\n".utf8))
+        expectOneLineError(translate, mentions: [path, mention])
+        let evaluate = try runSeq2seq(["evaluate", "--model", copy, "--checkpoint", checkpoint,
+                                       "--source", p.testSource, "--reference", p.testReference])
+        expectOneLineError(evaluate, mentions: [path, mention])
+        if file != "best.safetensors" {
+            let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume",
+                                         "--max-steps", "50", "--threads", "1"])
+            expectOneLineError(resume, mentions: [path, mention])
+        }
+        #expect(try snapshot(copy) == before)
+    }
+
     @Test func missingModelFolderIsNamed() throws {
         let missing = makeTemporaryDirectory("pipeline-cli-bad").appendingPathComponent("models/none").path
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: missing).deletingLastPathComponent()
