@@ -223,16 +223,34 @@ public final class ModelDirectory {
 
     /// Restores weights and optimizer state from a checked `last.safetensors`; returns the
     /// training state, with `trainingSeconds` from the log's `checkpoint` line of its step.
+    /// Counters read from a checkpoint must lie in 0...2^48, so that counting on cannot overflow.
+    static let maximumCounter = 1 << 48
+
     public func restore(_ checkpoint: CheckpointFile, model: Seq2SeqModel, optimizer: Optimizer) throws -> TrainingState {
-        try checkpoint.load(into: model)
-        do {
-            try optimizer.loadState(checkpoint.optimizerState, stepCount: Int(checkpoint.metadata["optimizer_steps"] ?? "") ?? 0)
-        } catch {
-            throw TrainingError.incompatibleModel(path: checkpoint.path, message: "\(error)")
+        func fail(_ message: String) -> TrainingError { .incompatibleModel(path: checkpoint.path, message: message) }
+        let counter = 0...Self.maximumCounter
+        let optimizerSteps = checkpoint.metadata["optimizer_steps"].map { Int($0) } ?? 0
+        guard let optimizerSteps, counter.contains(optimizerSteps) else {
+            throw fail("optimizer_steps in the metadata is not a count in \(counter)")
         }
         guard let json = checkpoint.metadata["state"],
               var state = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
-            throw TrainingError.incompatibleModel(path: checkpoint.path, message: "checkpoint has no training state")
+            throw fail("checkpoint has no training state")
+        }
+        let counters = [("epoch", state.epoch), ("step", state.step), ("pairsInEpoch", state.pairsInEpoch),
+                        ("clippedSteps", state.clippedSteps), ("skippedBatches", state.skippedBatches),
+                        ("bestStep", state.bestStep ?? 0)]
+        if let (name, value) = counters.first(where: { !counter.contains($0.1) }) {
+            throw fail("training state \(name) \(value) is not a count in \(counter)")
+        }
+        if let best = state.bestValidPerplexity, !(best.isFinite && best >= 1) {
+            throw fail("training state bestValidPerplexity \(best) is not a perplexity")
+        }
+        try checkpoint.load(into: model)
+        do {
+            try optimizer.loadState(checkpoint.optimizerState, stepCount: optimizerSteps)
+        } catch {
+            throw fail("\(error)")
         }
         if let seconds = loggedTrainingSeconds(step: state.step) { state.trainingSeconds = seconds }
         return state

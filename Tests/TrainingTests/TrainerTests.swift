@@ -158,6 +158,30 @@ import Training
         #expect(!FileManager.default.fileExists(atPath: fixture.path("m")))
     }
 
+    /// The training state lives in the metadata, outside the checksum: counters that would
+    /// overflow when training goes on are refused with the file's name.
+    @Test(arguments: [("step", "9223372036854775807"), ("epoch", "-1"), ("clippedSteps", "281474976710657")])
+    func aTrainingStateCounterOutOfRangeIsRefused(key: String, value: String) throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)),
+                        shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        let path = fixture.path("m/last.safetensors")
+        let decoded = try SafeTensors.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        var metadata = decoded.metadata
+        let state = try #require(metadata["state"])
+        let edited = state.replacing(try Regex("\"\(key)\" : [0-9]+"), with: "\"\(key)\" : \(value)")
+        #expect(edited != state)
+        metadata["state"] = edited
+        try Data(SafeTensors.encode(arrays: decoded.tensors, metadata: metadata)).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Trainer(directory: ModelDirectory(opening: fixture.path("m")), shards: fixture.shards,
+                            validation: nil, resume: true, progress: quiet)
+        } throws: { error in
+            "\(error)".hasPrefix(path + ": ") && "\(error)".contains(key) && !"\(error)".contains("\n")
+        }
+    }
+
     @Test func aCorruptCheckpointStopsResumeWithTheFileName() throws {
         let fixture = try TrainingFixture(pairs: 16)
         defer { fixture.cleanUp() }
