@@ -101,7 +101,7 @@ public enum SafeTensors {
         do {
             header = try JSONDecoder().decode(Header.self, from: Data(bytes[8..<headerEnd]))
         } catch {
-            throw ModelError("safetensors: the header is not a JSON object of tensor entries (\(describe(error)))")
+            throw ModelError("safetensors: the header is not a JSON object of tensor entries (\(oneLineDescription(of: error)))")
         }
         let dataCount = bytes.count - headerEnd
 
@@ -238,28 +238,4 @@ public enum SafeTensors {
         let cut = s.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(80))) + "…" : s
         return jsonString(cut)
     }
-}
-
-/// One line describing a decoding failure: the key path (`model.hidden`) and the reason.
-func describe(_ error: Error) -> String {
-    func path(_ codingPath: [CodingKey]) -> String {
-        let text = codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        return text.isEmpty ? "" : "at \(text): "
-    }
-    let text: String
-    switch error as? DecodingError {
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
-        text = path(context.codingPath) + context.debugDescription
-    case .keyNotFound(let key, let context)?:
-        text = path(context.codingPath) + "key \(key.stringValue) is missing"
-    default:
-        text = "\(error)"
-    }
-    return oneLine(text)
-}
-
-/// `text` with line breaks turned into spaces and cut to 300 characters.
-func oneLine(_ text: String) -> String {
-    let flat = String(text.map { $0.isNewline ? " " : $0 })
-    return flat.count > 300 ? String(flat.prefix(300)) + "…" : flat
 }

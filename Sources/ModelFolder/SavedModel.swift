@@ -64,7 +64,7 @@ public final class SavedModel {
         do {
             config = try JSONDecoder().decode(SavedModelConfig.self, from: data)
         } catch {
-            throw ModelFolderError(path: configPath, message: "malformed config (\(describe(error)))")
+            throw ModelFolderError(path: configPath, message: "malformed config (\(oneLineDescription(of: error)))")
         }
         configJSON = data
         try Self.check(config.model, path: configPath)

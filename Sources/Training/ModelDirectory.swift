@@ -168,7 +168,7 @@ public final class ModelDirectory {
         do {
             training = try JSONDecoder().decode(Section.self, from: saved.configJSON).training
         } catch {
-            throw TrainingError.incompatibleModel(path: saved.configPath, message: "malformed training options (\(trainingDescribe(error)))")
+            throw TrainingError.incompatibleModel(path: saved.configPath, message: "malformed training options (\(oneLineDescription(of: error)))")
         }
         let s = saved.config
         var config = ModelFolderConfig(toolVersion: s.toolVersion, model: s.model, training: training,
@@ -318,18 +318,4 @@ func writeAtomically(_ data: Data, to path: String) throws {
     } catch {
         throw TrainingError.file(path: path, message: "cannot write (\(error.localizedDescription))")
     }
-}
-
-/// One line describing a decoding failure of the training options: key path and reason.
-func trainingDescribe(_ error: Error) -> String {
-    let text: String
-    switch error as? DecodingError {
-    case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
-        text = context.codingPath.map(\.stringValue).joined(separator: ".") + ": " + context.debugDescription
-    case .keyNotFound(let key, let context)?:
-        text = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".") + " is missing"
-    default:
-        text = "\(error)"
-    }
-    return String(text.map { $0.isNewline ? " " : $0 })
 }
