@@ -18,7 +18,7 @@ import Text
                           "1e30", "1e400", "4.5", "-0", "null", "\"4\"", "[]", "{}", "true"]
 
     @Test(.timeLimit(.minutes(1))) func mutatedFoldersLoadOrFailWithOneLine() throws {
-        let root = makeTemporaryDirectory("loader-fuzz")
+        let root = makeScratchDirectory("seq2seq-loader-fuzz")
         defer { try? FileManager.default.removeItem(at: root) }
         let pristine = FolderFiles()
         let folder = root.appendingPathComponent("m")
