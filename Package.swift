@@ -1,11 +1,12 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
-//   seq2seq (CLI) -> Translation -> Training -> Model -> Kernels -> CBLAS
-//                                           -> Corpus -> CZstd, CZlib
-//                                           -> Text -> CICU
-//                               -> Decoding (imports nothing of ours)
-//                 -> Metrics, Plotting (import nothing of ours), Samples
+//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS
+//                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU
+//                             -> RunLog (the log.jsonl record; imports nothing of ours)
+//                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
+//                 -> Plotting -> RunLog
+//                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
 import PackageDescription
@@ -44,16 +45,21 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
-        .target(name: "Training", dependencies: ["Basics", "Model", "Corpus", "Text", "Kernels"]),
-        .target(name: "Translation", dependencies: ["Basics", "Training", "Model", "Text", "Decoding"]),
+        // The read side of a model folder (config.json, vocabularies, checked weights), shared by
+        // Training (which also writes folders) and Translation (which must not depend on Training).
+        .target(name: "ModelFolder", dependencies: ["Model", "Text"]),
+        // One Codable record of log.jsonl, written by Training and read by Plotting.
+        .target(name: "RunLog", dependencies: []),
+        .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels"]),
+        .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: ["Basics"]),
-        .target(name: "Plotting", dependencies: []),
+        .target(name: "Plotting", dependencies: ["RunLog"]),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,11 +71,12 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "TestSupport"]),
+        .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through
     // explicit locks; strict Sendable checking of those raw pointers adds noise, not safety.

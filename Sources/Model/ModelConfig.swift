@@ -1,13 +1,19 @@
 /// Hyper-parameters of the encoder-decoder LSTM (Sutskever, Vinyals & Le 2014). Recorded in the
 /// model folder so that `translate` rebuilds exactly this network (including source reversal).
+///
+/// Decoded through `Codable` with a default for every key an older `config.json` may lack (the
+/// defaults are today's behaviour); only the two vocabulary sizes are required. Decoding checks
+/// types only: call ``validate()`` before building a model from a decoded value.
 public struct ModelConfig: Codable, Equatable, Sendable {
+    /// V of the source side (embedding rows), at least 4 and at most ``maximumVocabularySize``.
     public var sourceVocabularySize: Int
+    /// V of the target side (embedding rows and output classes).
     public var targetVocabularySize: Int
-    /// E
+    /// E, at most ``maximumWidth``.
     public var embedding: Int
-    /// H
+    /// H, at most ``maximumWidth``.
     public var hidden: Int
-    /// L, the depth of both the encoder and the decoder.
+    /// L, the depth of both the encoder and the decoder, at most ``maximumLayers``.
     public var layers: Int
     /// Dropout probability between stacked layers and before the output layer (Zaremba et al. 2014).
     public var dropout: Float
@@ -22,6 +28,16 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Residual connections (He et al. 2016; Wu et al. 2016): from the second layer on, each
     /// layer's input is added to its output, in the encoder and the decoder. Absent: false.
     public var residual: Bool
+
+    /// Upper bound of either vocabulary size: 2^24 ids (16.7 M words; ids must stay exact in a Float).
+    public static let maximumVocabularySize = 1 << 24
+    /// Upper bound of E and H: 65,536.
+    public static let maximumWidth = 1 << 16
+    /// Upper bound of L: 64 layers.
+    public static let maximumLayers = 64
+    /// Upper bound of the total parameter count: 2^31 floats (8 GiB of weights; training holds
+    /// three to four times that).
+    public static let maximumParameterCount = 1 << 31
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
@@ -43,33 +59,54 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case bidirectional, residual
     }
 
-    /// Decodes a config; keys added after the first format (`cell`) decode to their old meaning.
+    /// Decodes a config; every key but the vocabulary sizes may be missing (older files) and then
+    /// takes the default of the memberwise initializer (today's behaviour: LSTM, one direction, no residual).
+    /// Throws `DecodingError` for a missing vocabulary size or a value of the wrong type.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        sourceVocabularySize = try c.decode(Int.self, forKey: .sourceVocabularySize)
-        targetVocabularySize = try c.decode(Int.self, forKey: .targetVocabularySize)
-        embedding = try c.decode(Int.self, forKey: .embedding)
-        hidden = try c.decode(Int.self, forKey: .hidden)
-        layers = try c.decode(Int.self, forKey: .layers)
-        dropout = try c.decode(Float.self, forKey: .dropout)
-        reverseSource = try c.decode(Bool.self, forKey: .reverseSource)
-        cell = try c.decodeIfPresent(CellType.self, forKey: .cell) ?? .lstm
-        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional) ?? false
-        residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
+        let defaults = ModelConfig(sourceVocabularySize: 0, targetVocabularySize: 0)
+        // A value of the wrong kind (4.5, "4", 1e30 for a size) is reported with its key.
+        func value<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ kind: String) throws -> T? {
+            do {
+                return try c.decodeIfPresent(type, forKey: key)
+            } catch {
+                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
+                                                        debugDescription: "\(key.stringValue) must be \(kind)"))
+            }
+        }
+        func required(_ key: CodingKeys) throws -> Int {
+            guard let size = try value(Int.self, key, "a whole number") else {
+                throw DecodingError.keyNotFound(key, .init(codingPath: c.codingPath, debugDescription: "\(key.stringValue) is missing"))
+            }
+            return size
+        }
+        sourceVocabularySize = try required(.sourceVocabularySize)
+        targetVocabularySize = try required(.targetVocabularySize)
+        embedding = try value(Int.self, .embedding, "a whole number") ?? defaults.embedding
+        hidden = try value(Int.self, .hidden, "a whole number") ?? defaults.hidden
+        layers = try value(Int.self, .layers, "a whole number") ?? defaults.layers
+        dropout = try value(Float.self, .dropout, "a number") ?? defaults.dropout
+        reverseSource = try value(Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
+        cell = try value(CellType.self, .cell, "one of \(CellType.allCases.map(\.rawValue))") ?? .lstm
+        bidirectional = try value(Bool.self, .bidirectional, "true or false") ?? false
+        residual = try value(Bool.self, .residual, "true or false") ?? false
     }
 
-    /// Throws a `ModelError` whose message names the offending setting.
+    /// Throws a `ModelError` whose message names the offending key (as spelled in `config.json`)
+    /// when a size is outside its documented bounds, the dropout is outside [0, 1), or the whole
+    /// network would exceed ``maximumParameterCount``. Nothing is allocated.
     public func validate() throws {
+        func bounded(_ key: String, _ value: Int, _ low: Int, _ high: Int, _ why: String) throws {
+            guard value >= low && value <= high else {
+                throw ModelError("\(key) must be in \(low)...\(high)\(why), got \(value)")
+            }
+        }
         // 4 ids are reserved: <pad> 0, <unk> 1, <s> 2, </s> 3.
-        if sourceVocabularySize < 4 {
-            throw ModelError("source vocabulary size must be at least 4 (pad, unk, <s>, </s>), got \(sourceVocabularySize)")
-        }
-        if targetVocabularySize < 4 {
-            throw ModelError("target vocabulary size must be at least 4 (pad, unk, <s>, </s>), got \(targetVocabularySize)")
-        }
-        if embedding < 1 { throw ModelError("embedding size must be at least 1, got \(embedding)") }
-        if hidden < 1 { throw ModelError("hidden size must be at least 1, got \(hidden)") }
-        if layers < 1 { throw ModelError("number of layers must be at least 1, got \(layers)") }
+        try bounded("sourceVocabularySize", sourceVocabularySize, 4, Self.maximumVocabularySize, " (4 ids are reserved)")
+        try bounded("targetVocabularySize", targetVocabularySize, 4, Self.maximumVocabularySize, " (4 ids are reserved)")
+        try bounded("embedding", embedding, 1, Self.maximumWidth, "")
+        try bounded("hidden", hidden, 1, Self.maximumWidth, "")
+        try bounded("layers", layers, 1, Self.maximumLayers, "")
         if !(dropout >= 0 && dropout < 1) { throw ModelError("dropout must be in [0, 1), got \(dropout)") }
         if bidirectional && hidden % 2 != 0 {
             throw ModelError("a bidirectional encoder needs an even hidden size (H/2 units per direction), got \(hidden)")
@@ -77,6 +114,30 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if residual && layers < 2 {
             throw ModelError("residual connections join stacked layers (from the second on): they need at least 2 layers, got \(layers)")
         }
+        // Within the bounds above every product and the sum stay below 2^47: no overflow.
+        let count = parameterCount
+        if count > Self.maximumParameterCount {
+            throw ModelError("the network would have \(count) parameters, more than the \(Self.maximumParameterCount) this seq2seq allows; lower embedding, hidden, layers or the vocabulary sizes")
+        }
+    }
+
+    /// Total number of floats in the network's parameter store (`Seq2SeqModel.layout`), computed
+    /// without allocating; `Int.max` when it would overflow. Call it on a config whose `layers`
+    /// is bounded (``validate()`` checks the bounds first): the layout lists every layer.
+    public var parameterCount: Int {
+        var total = 0
+        for tensor in Seq2SeqModel.layout(self) {
+            var size = 1
+            for d in tensor.shape {
+                let (p, overflow) = size.multipliedReportingOverflow(by: d)
+                if overflow || d < 0 { return Int.max }
+                size = p
+            }
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            if overflow { return Int.max }
+            total = sum
+        }
+        return total
     }
 }
 

@@ -1,7 +1,10 @@
-/// The perplexity history in a model folder's `log.jsonl`, as `seq2seq train` writes it: one flat
-/// JSON object per line with an `event` of `train` (`step`, fractional `epoch`, `ppl`), `valid`
-/// (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch` (`step`). Other events and fields are
-/// ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
+import Foundation
+import RunLog
+
+/// The perplexity history in a model folder's `log.jsonl`, as `seq2seq train` writes it: one
+/// `RunLog.LogLine` per line (Foundation's `JSONDecoder`), with an `event` of `train` (`step`,
+/// fractional `epoch`, `ppl`), `valid` (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch`
+/// (`step`). Other events (`checkpoint`) and fields are ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
 /// kept as nil here and drawn as gaps.
 ///
 /// A resumed run appends to the same file, starting from its checkpoint's step. Whatever the
@@ -113,39 +116,51 @@ public struct TrainingLog: Equatable {
 
         /// nil for events the plot does not use.
         init?(line: [UInt8], file: String, lineNumber: Int) throws {
-            let fields: [(key: String, value: JSONScalar)]
+            let record: LogLine
             do {
-                fields = try FlatJSONParser.parseObject(line)
-            } catch let failure as FlatJSONParser.Failure {
-                throw TrainingLogError.malformedLine(file: file, line: lineNumber, reason: failure.reason)
+                record = try JSONDecoder().decode(LogLine.self, from: Data(line))
+            } catch {
+                throw TrainingLogError.malformedLine(file: file, line: lineNumber, reason: Self.reason(error))
             }
-            func value(_ key: String) -> JSONScalar? { fields.first { $0.key == key }?.value }
-            guard let event = value("event")?.string else {
-                throw TrainingLogError.malformedLine(file: file, line: lineNumber, reason: "no string 'event' field")
-            }
-            let perplexityKey: String?
+            let event = record.event
+            let perplexity: Double??
             switch event {
-            case "train": kind = .train; perplexityKey = "ppl"
-            case "valid": kind = .valid; perplexityKey = "valid_ppl"
-            case "skipped_batch": kind = .skippedBatch; perplexityKey = nil
+            case "train": kind = .train; perplexity = .some(record.perplexity)
+            case "valid": kind = .valid; perplexity = .some(record.validPerplexity)
+            case "skipped_batch": kind = .skippedBatch; perplexity = nil
             default: return nil
             }
-            guard let step = value("step")?.integer else {
+            guard let step = record.step else {
                 throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "step")
             }
             self.step = step
             epoch = 0
-            perplexity = nil
-            guard let perplexityKey else { return }
-            guard let epoch = value("epoch")?.number else {
+            self.perplexity = nil
+            guard let perplexity else { return }
+            guard let epoch = record.epoch, !epoch.isNaN else {
                 throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "epoch")
             }
             self.epoch = epoch
-            switch value(perplexityKey) {
-            case .number(let ppl)?: perplexity = ppl.isFinite ? ppl : nil
-            case .null?: perplexity = nil
-            default: throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: perplexityKey)
+            guard let ppl = perplexity else {
+                throw TrainingLogError.missingField(file: file, line: lineNumber, event: event,
+                                                    field: kind == .train ? "ppl" : "valid_ppl")
             }
+            // `null` (NaN here) and infinities are gaps in the chart.
+            self.perplexity = ppl.isFinite ? ppl : nil
+        }
+
+        /// One line saying why JSON decoding failed (the key, where there is one).
+        static func reason(_ error: Error) -> String {
+            let text: String
+            switch error as? DecodingError {
+            case .dataCorrupted(let context)?, .typeMismatch(_, let context)?, .valueNotFound(_, let context)?:
+                let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+                let underlying = (context.underlyingError as NSError?).map { " (\($0.localizedDescription))" } ?? ""
+                text = (key.isEmpty ? "" : "'\(key)': ") + context.debugDescription + underlying
+            default:
+                text = "\(error)"
+            }
+            return String(text.map { $0.isNewline ? " " : $0 })
         }
     }
 }

@@ -2,13 +2,16 @@ import Basics
 import Corpus
 import Foundation
 import Model
+import ModelFolder
+import RunLog
 import Text
 
-/// `config.json` of a model folder: everything `translate` needs to reapply the training-time
-/// transforms (normalization, case, tokenization, source reversal) and rebuild the network.
+/// `config.json` of a model folder: ``SavedModelConfig`` (what `translate` needs to reapply the
+/// training-time transforms and rebuild the network) plus the `training` options a resumed run
+/// continues with.
 public struct ModelFolderConfig: Codable, Equatable, Sendable {
-    public static let formatName = "seq2seq-model"
-    public static let currentVersion = 1
+    public static let formatName = SavedModelConfig.formatName
+    public static let currentVersion = SavedModelConfig.currentVersion
 
     public var format = ModelFolderConfig.formatName
     public var formatVersion = ModelFolderConfig.currentVersion
@@ -26,6 +29,15 @@ public struct ModelFolderConfig: Codable, Equatable, Sendable {
         self.training = training
         self.sourceTokenizer = sourceTokenizer
         self.targetTokenizer = targetTokenizer
+    }
+
+    /// The inference part (everything but `training`).
+    public var saved: SavedModelConfig {
+        var config = SavedModelConfig(toolVersion: toolVersion, model: model,
+                                      sourceTokenizer: sourceTokenizer, targetTokenizer: targetTokenizer)
+        config.format = format
+        config.formatVersion = formatVersion
+        return config
     }
 }
 
@@ -47,18 +59,48 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var skippedBatches = 0
     /// Validation perplexity after each epoch, in order.
     public var epochValidPerplexities: [Double] = []
-    /// Wall-clock seconds spent training, summed over resumes.
+    /// Wall-clock seconds spent training, summed over resumes. Kept in memory and in `log.jsonl`
+    /// (`checkpoint` lines) only, never in a checkpoint, so identical runs write identical files.
     public var trainingSeconds: Double = 0
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case epoch, step, pairsInEpoch, position, bestValidPerplexity, bestStep, clippedSteps, skippedBatches
+        case epochValidPerplexities
+        /// Read from checkpoints written before timing moved to the log; never written.
+        case trainingSeconds
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        step = try c.decode(Int.self, forKey: .step)
+        pairsInEpoch = try c.decode(Int.self, forKey: .pairsInEpoch)
+        position = try c.decodeIfPresent(StreamPosition.self, forKey: .position)
+        bestValidPerplexity = try c.decodeIfPresent(Double.self, forKey: .bestValidPerplexity)
+        bestStep = try c.decodeIfPresent(Int.self, forKey: .bestStep)
+        clippedSteps = try c.decode(Int.self, forKey: .clippedSteps)
+        skippedBatches = try c.decode(Int.self, forKey: .skippedBatches)
+        epochValidPerplexities = try c.decode([Double].self, forKey: .epochValidPerplexities)
+        trainingSeconds = try c.decodeIfPresent(Double.self, forKey: .trainingSeconds) ?? 0
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epoch, forKey: .epoch)
+        try c.encode(step, forKey: .step)
+        try c.encode(pairsInEpoch, forKey: .pairsInEpoch)
+        try c.encodeIfPresent(position, forKey: .position)
+        try c.encodeIfPresent(bestValidPerplexity, forKey: .bestValidPerplexity)
+        try c.encodeIfPresent(bestStep, forKey: .bestStep)
+        try c.encode(clippedSteps, forKey: .clippedSteps)
+        try c.encode(skippedBatches, forKey: .skippedBatches)
+        try c.encode(epochValidPerplexities, forKey: .epochValidPerplexities)
+    }
 }
 
-/// Which weights `translate` loads.
-public enum CheckpointChoice: String, Codable, Sendable, CaseIterable {
-    case best, last
-}
-
-/// A model folder on disk:
+/// A model folder on disk, the training side (the read side is ``SavedModel``, which this wraps):
 ///
 /// - `config.json`: ``ModelFolderConfig`` (format name and version first).
 /// - `source.vocab`, `target.vocab`: copies of the vocabularies trained with.
@@ -66,27 +108,30 @@ public enum CheckpointChoice: String, Codable, Sendable, CaseIterable {
 ///   safetensors metadata, the ``TrainingState`` as JSON: one file, written to a temporary name and
 ///   renamed, so a crash leaves either the previous checkpoint or the new one, never a mix.
 /// - `best.safetensors`: the weights with the lowest validation perplexity so far.
-/// - `log.jsonl`: one JSON object per log line and per validation.
+/// - `log.jsonl`: one ``LogLine`` per log line, validation and checkpoint (the only place that
+///   holds wall-clock time).
 ///
 /// Weight tensors keep the model's own names, so Python's `safetensors` reads them directly.
 public final class ModelDirectory {
-    public let path: String
+    /// The read side: config, vocabularies, checked weight loading.
+    public let saved: SavedModel
     public let config: ModelFolderConfig
-    public let sourceVocabulary: Vocabulary
-    public let targetVocabulary: Vocabulary
 
-    public var configPath: String { path + "/config.json" }
-    public var lastCheckpointPath: String { path + "/last.safetensors" }
-    public var bestCheckpointPath: String { path + "/best.safetensors" }
-    public var logPath: String { path + "/log.jsonl" }
+    public var path: String { saved.path }
+    public var sourceVocabulary: Vocabulary { saved.sourceVocabulary }
+    public var targetVocabulary: Vocabulary { saved.targetVocabulary }
+    public var configPath: String { saved.configPath }
+    public var lastCheckpointPath: String { saved.lastCheckpointPath }
+    public var bestCheckpointPath: String { saved.bestCheckpointPath }
+    public var logPath: String { saved.logPath }
 
-    /// Creates (or overwrites the config and vocabularies of) a model folder.
+    /// Creates (or overwrites the config and vocabularies of) a model folder. Throws when the
+    /// network config is invalid (naming `config.json`) or a file cannot be written.
     public init(creating path: String, config: ModelFolderConfig,
                 sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws {
-        self.path = path
+        saved = try SavedModel(path: path, config: config.saved,
+                               sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
         self.config = config
-        self.sourceVocabulary = sourceVocabulary
-        self.targetVocabulary = targetVocabulary
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -97,18 +142,17 @@ public final class ModelDirectory {
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
     }
 
-    private init(path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) {
-        self.path = path
+    private init(saved: SavedModel, config: ModelFolderConfig) {
+        self.saved = saved
         self.config = config
-        self.sourceVocabulary = sourceVocabulary
-        self.targetVocabulary = targetVocabulary
     }
 
     /// The same folder with another config, in memory only until ``saveConfig()``: `train --resume`
     /// raises the run length but writes it only once the checkpoint has loaded, so a failed resume
-    /// leaves the folder as it was.
+    /// leaves the folder as it was. Only the `training` section may differ.
     public func replacingConfig(_ config: ModelFolderConfig) -> ModelDirectory {
-        ModelDirectory(path: path, config: config, sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+        precondition(config.saved == self.config.saved, "replacingConfig changes only the training options")
+        return ModelDirectory(saved: saved, config: config)
     }
 
     /// Writes `config.json` (atomically).
@@ -116,48 +160,31 @@ public final class ModelDirectory {
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
     }
 
-    /// Opens an existing model folder, checking its format and version.
+    /// Opens an existing model folder: ``SavedModel/init(opening:)``'s checks, then the `training`
+    /// section of `config.json`.
     public init(opening path: String) throws {
-        self.path = path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainingError.file(path: path, message: "no such model folder")
-        }
-        let configPath = path + "/config.json"
-        guard let data = FileManager.default.contents(atPath: configPath) else {
-            throw TrainingError.file(path: configPath, message: "missing; is \(path) a model folder made by `seq2seq train`?")
-        }
-        struct Header: Decodable { var format: String?; var formatVersion: Int? }
-        let header = try? JSONDecoder().decode(Header.self, from: data)
-        guard header?.format == ModelFolderConfig.formatName else {
-            throw TrainingError.incompatibleModel(path: configPath, message: "not a seq2seq model config")
-        }
-        guard header?.formatVersion == ModelFolderConfig.currentVersion else {
-            throw TrainingError.incompatibleModel(
-                path: configPath,
-                message: "model format version \(header?.formatVersion ?? -1), this seq2seq reads version \(ModelFolderConfig.currentVersion); retrain the model with this version")
-        }
+        saved = try SavedModel(opening: path)
+        struct Section: Decodable { var training: TrainingOptions }
+        let training: TrainingOptions
         do {
-            config = try JSONDecoder().decode(ModelFolderConfig.self, from: data)
+            training = try JSONDecoder().decode(Section.self, from: saved.configJSON).training
         } catch {
-            throw TrainingError.incompatibleModel(path: configPath, message: "malformed config (\(error))")
+            throw TrainingError.incompatibleModel(path: saved.configPath, message: "malformed training options (\(oneLineDescription(of: error)))")
         }
-        sourceVocabulary = try Vocabulary(contentsOf: path + "/source.vocab")
-        targetVocabulary = try Vocabulary(contentsOf: path + "/target.vocab")
-        guard sourceVocabulary.count == config.model.sourceVocabularySize,
-              targetVocabulary.count == config.model.targetVocabularySize else {
-            throw TrainingError.incompatibleModel(path: path, message: "vocabulary sizes do not match config.json")
-        }
+        let s = saved.config
+        var config = ModelFolderConfig(toolVersion: s.toolVersion, model: s.model, training: training,
+                                       sourceTokenizer: s.sourceTokenizer, targetTokenizer: s.targetTokenizer)
+        config.format = s.format
+        config.formatVersion = s.formatVersion
+        self.config = config
     }
 
-    public var hasCheckpoint: Bool { FileManager.default.fileExists(atPath: lastCheckpointPath) }
+    public var hasCheckpoint: Bool { saved.hasCheckpoint }
 
     // MARK: Checkpoints
 
-    private static let checkpointFormat = "seq2seq-checkpoint"
-    private static let checkpointVersion = "1"
-
-    /// Writes weights, optimizer state and training state to `last.safetensors` atomically.
+    /// Writes weights, optimizer state and training state to `last.safetensors` atomically, then
+    /// a `checkpoint` line with the training time to `log.jsonl`.
     public func saveCheckpoint(model: Seq2SeqModel, optimizer: Optimizer, state: TrainingState) throws {
         precondition(state.bestValidPerplexity.map { $0.isFinite } ?? true)
         let stateJSON = String(decoding: try Self.encodeJSON(state), as: UTF8.self)
@@ -175,11 +202,12 @@ public final class ModelDirectory {
             }
             defer { buffers.forEach { $0.deallocate() } }
             for (i, tensor) in optimizerState.enumerated() {
-                tensors.append((name: "optimizer/" + tensor.name, shape: tensor.shape, values: UnsafeBufferPointer(buffers[i])))
+                tensors.append((name: CheckpointFile.optimizerPrefix + tensor.name, shape: tensor.shape, values: UnsafeBufferPointer(buffers[i])))
             }
             return SafeTensors.encode(tensors, metadata: metadata)
         }
         try writeAtomically(Data(bytes), to: lastCheckpointPath)
+        appendLog(LogLine(event: "checkpoint", step: state.step, seconds: state.trainingSeconds))
     }
 
     /// Writes the current weights as `best.safetensors`.
@@ -188,88 +216,93 @@ public final class ModelDirectory {
         try writeAtomically(Data(bytes), to: bestCheckpointPath)
     }
 
-    /// Restores weights and optimizer state from `last.safetensors`; returns the training state.
-    public func loadCheckpoint(model: Seq2SeqModel, optimizer: Optimizer) throws -> TrainingState {
-        let (tensors, metadata) = try readSafeTensors(lastCheckpointPath)
-        let weights = tensors.filter { !$0.name.hasPrefix("optimizer/") }
-        let moments = tensors.filter { $0.name.hasPrefix("optimizer/") }
-            .map { (name: String($0.name.dropFirst("optimizer/".count)), shape: $0.shape, values: $0.values) }
+    /// Reads `last.safetensors` and checks it against the config (``CheckpointFile``), before any
+    /// network is built.
+    public func readLastCheckpoint() throws -> CheckpointFile {
+        try CheckpointFile(path: lastCheckpointPath, config: config.model)
+    }
+
+    /// Restores weights and optimizer state from a checked `last.safetensors`; returns the
+    /// training state, with `trainingSeconds` from the log's `checkpoint` line of its step.
+    /// Counters read from a checkpoint must lie in 0...2^48, so that counting on cannot overflow.
+    static let maximumCounter = 1 << 48
+
+    public func restore(_ checkpoint: CheckpointFile, model: Seq2SeqModel, optimizer: Optimizer) throws -> TrainingState {
+        func fail(_ message: String) -> TrainingError { .incompatibleModel(path: checkpoint.path, message: message) }
+        let counter = 0...Self.maximumCounter
+        let optimizerSteps = checkpoint.metadata["optimizer_steps"].map { Int($0) } ?? 0
+        guard let optimizerSteps, counter.contains(optimizerSteps) else {
+            throw fail("optimizer_steps in the metadata is not a count in \(counter)")
+        }
+        guard let json = checkpoint.metadata["state"],
+              var state = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
+            throw fail("checkpoint has no training state")
+        }
+        let counters = [("epoch", state.epoch), ("step", state.step), ("pairsInEpoch", state.pairsInEpoch),
+                        ("clippedSteps", state.clippedSteps), ("skippedBatches", state.skippedBatches),
+                        ("bestStep", state.bestStep ?? 0)]
+        if let (name, value) = counters.first(where: { !counter.contains($0.1) }) {
+            throw fail("training state \(name) \(value) is not a count in \(counter)")
+        }
+        if let best = state.bestValidPerplexity, !(best.isFinite && best >= 1) {
+            throw fail("training state bestValidPerplexity \(best) is not a perplexity")
+        }
+        try checkpoint.load(into: model)
         do {
-            try model.parameters.load(weights)
-            try optimizer.loadState(moments, stepCount: Int(metadata["optimizer_steps"] ?? "") ?? 0)
+            try optimizer.loadState(checkpoint.optimizerState, stepCount: optimizerSteps)
         } catch {
-            throw TrainingError.incompatibleModel(path: lastCheckpointPath, message: "\(error)")
+            throw fail("\(error)")
         }
-        guard let json = metadata["state"],
-              let state = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else {
-            throw TrainingError.incompatibleModel(path: lastCheckpointPath, message: "checkpoint has no training state")
-        }
+        if let seconds = loggedTrainingSeconds(step: state.step) { state.trainingSeconds = seconds }
         return state
+    }
+
+    /// Reads, checks and restores `last.safetensors` into `model` and `optimizer`.
+    public func loadCheckpoint(model: Seq2SeqModel, optimizer: Optimizer) throws -> TrainingState {
+        try restore(readLastCheckpoint(), model: model, optimizer: optimizer)
     }
 
     /// Loads the chosen weights into `model` (falls back to `last` when no best exists yet).
     public func loadWeights(into model: Seq2SeqModel, choice: CheckpointChoice) throws {
-        var file = choice == .best ? bestCheckpointPath : lastCheckpointPath
-        if !FileManager.default.fileExists(atPath: file) { file = lastCheckpointPath }
-        guard FileManager.default.fileExists(atPath: file) else {
-            throw TrainingError.file(path: path, message: "no checkpoint yet (train first)")
-        }
-        let tensors = try readSafeTensors(file).tensors.filter { !$0.name.hasPrefix("optimizer/") }
-        do {
-            try model.parameters.load(tensors)
-        } catch {
-            throw TrainingError.incompatibleModel(path: file, message: "\(error)")
-        }
+        try saved.readCheckpoint(choice).load(into: model)
     }
 
-    /// Appends one JSON object as a line to `log.jsonl`.
-    public func appendLog(_ fields: [String: LogValue]) {
-        let line = LogValue.object(fields).json + "\n"
+    /// The `seconds` of the last `checkpoint` line at `step` in `log.jsonl`, if any (lines that
+    /// do not decode are passed over: the log is informational here).
+    func loggedTrainingSeconds(step: Int) -> Double? {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return nil }
+        var seconds: Double?
+        let decoder = JSONDecoder()
+        for line in data.split(separator: 0x0A) {
+            guard let record = try? decoder.decode(LogLine.self, from: Data(line)),
+                  record.event == "checkpoint", record.step == step,
+                  let value = record.seconds, value.isFinite, value >= 0 else { continue }
+            seconds = value
+        }
+        return seconds
+    }
+
+    /// Appends one line to `log.jsonl` (best effort: the log must never stop training).
+    public func appendLog(_ line: LogLine) {
+        let data = line.jsonLine()
         if let handle = FileHandle(forWritingAtPath: logPath) {
             handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
+            handle.write(data)
             try? handle.close()
         } else {
-            FileManager.default.createFile(atPath: logPath, contents: Data(line.utf8))
+            FileManager.default.createFile(atPath: logPath, contents: data)
         }
     }
 
     // MARK: Helpers
 
     private static func weightMetadata(step: Int) -> [String: String] {
-        ["format": checkpointFormat, "version": checkpointVersion, "step": String(step)]
+        ["format": CheckpointFile.formatName, "version": CheckpointFile.version, "step": String(step)]
     }
 
     private func withWeightTensors<R>(_ model: Seq2SeqModel,
                                       _ body: ([(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)]) -> R) -> R {
-        let values = UnsafeBufferPointer(model.parameters.values)
-        let tensors = model.parameters.tensors.map { tensor in
-            let size = tensor.shape.reduce(1, *)
-            return (name: tensor.name, shape: tensor.shape,
-                    values: UnsafeBufferPointer(rebasing: values[tensor.offset..<tensor.offset + size]))
-        }
-        return body(tensors)
-    }
-
-    private func readSafeTensors(_ file: String) throws
-        -> (tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw TrainingError.file(path: file, message: "cannot read checkpoint")
-        }
-        let decoded: (tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String])
-        do {
-            decoded = try SafeTensors.decode([UInt8](data))
-        } catch {
-            throw TrainingError.incompatibleModel(path: file, message: "corrupt or truncated checkpoint (\(error))")
-        }
-        guard decoded.metadata["format"] == Self.checkpointFormat else {
-            throw TrainingError.incompatibleModel(path: file, message: "not a seq2seq checkpoint")
-        }
-        guard decoded.metadata["version"] == Self.checkpointVersion else {
-            throw TrainingError.incompatibleModel(
-                path: file, message: "checkpoint version \(decoded.metadata["version"] ?? "?"), expected \(Self.checkpointVersion); retrain with this seq2seq")
-        }
-        return decoded
+        body(model.parameters.valueTensors)
     }
 
     static func encodeJSON<T: Encodable>(_ value: T) throws -> Data {
@@ -283,21 +316,4 @@ public final class ModelDirectory {
 /// `AtomicFileWriter`, without fsync as before).
 func writeAtomically(_ data: Data, to path: String) throws {
     try AtomicFileWriter.write(data, to: path, sync: false)
-}
-
-/// A tiny JSON value for log lines with a stable key order (sorted), no Foundation encoder needed.
-public enum LogValue {
-    case int(Int), double(Double), string(String), bool(Bool), object([String: LogValue])
-
-    public var json: String {
-        switch self {
-        case .int(let v): return String(v)
-        case .double(let v): return v.isFinite ? String(v) : "null"
-        case .bool(let v): return v ? "true" : "false"
-        case .string(let s): return SafeTensors.jsonString(s)
-        case .object(let fields):
-            return "{" + fields.keys.sorted().map { LogValue.string($0).json + ":" + fields[$0]!.json }
-                .joined(separator: ",") + "}"
-        }
-    }
 }

@@ -3,6 +3,8 @@ import Corpus
 import Foundation
 import Kernels
 import Model
+import ModelFolder
+import RunLog
 import Text
 
 /// What a finished (or interrupted) run reports.
@@ -38,10 +40,17 @@ public final class Trainer {
         self.options = directory.config.training
         self.progress = progress
         try options.validate()
+        do {
+            try directory.config.model.validate()
+        } catch {
+            throw TrainingError.incompatibleModel(path: directory.configPath, message: "model.\(error)")
+        }
+        // The checkpoint is read and checked against the config before the network is built.
+        let checkpoint = resume && directory.hasCheckpoint ? try directory.readLastCheckpoint() : nil
         model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
         optimizer = options.optimizer == .sgd ? SGD() : Adam()
-        if resume && directory.hasCheckpoint {
-            state = try directory.loadCheckpoint(model: model, optimizer: optimizer)
+        if let checkpoint {
+            state = try directory.restore(checkpoint, model: model, optimizer: optimizer)
         } else {
             state = TrainingState()
         }
@@ -104,7 +113,7 @@ public final class Trainer {
                     state.skippedBatches += 1
                     model.parameters.zeroGradients()
                     progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batch skipped")
-                    directory.appendLog(["event": .string("skipped_batch"), "step": .int(state.step)])
+                    directory.appendLog(LogLine(event: "skipped_batch", step: state.step))
                     if consecutiveBad >= options.maxBadBatches {
                         throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
                     }
@@ -131,12 +140,10 @@ public final class Trainer {
                     etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)))
                 progress.update(figures)
                 if state.step % options.logEvery == 0 {
-                    directory.appendLog([
-                        "event": .string("train"), "step": .int(state.step), "epoch": .double(epochProgress),
-                        "loss": .double(figures.loss), "ppl": .double(figures.perplexity),
-                        "tokens_per_s": .double(figures.tokensPerSecond), "grad_norm": .double(lastNorm),
-                        "lr": .double(Double(lr)), "clipped_fraction": .double(figures.clippedFraction),
-                    ])
+                    directory.appendLog(LogLine(
+                        event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
+                        perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
+                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction))
                     intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
                     intervalClipped = 0; intervalSteps = 0
                 }
@@ -204,10 +211,8 @@ public final class Trainer {
         }
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        directory.appendLog([
-            "event": .string("valid"), "step": .int(state.step), "epoch": .int(state.epoch),
-            "valid_ppl": .double(ppl), "seconds": .double(state.trainingSeconds),
-        ])
+        directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
+                                    validPerplexity: ppl, seconds: state.trainingSeconds))
         return ppl
     }
 

@@ -1,8 +1,8 @@
 import Basics
 import Decoding
 import Model
+import ModelFolder
 import Text
-import Training
 
 /// One translation of one input line.
 public struct Translation: Sendable {
@@ -24,18 +24,20 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
 /// Text in, text out: reapplies the model's recorded normalization, tokenization, vocabulary and
 /// (inside the model) source reversal, decodes with beam search, and detokenizes.
 public final class Translator {
-    public let directory: ModelDirectory
+    /// The model folder translated with (read side only).
+    public let directory: SavedModel
     public let model: Seq2SeqModel
     /// The decoder packed once for few-row steps (batch 1 with a beam), shared by every search.
     private let packed: DecoderWeights
     private let sourceTokenizer: Tokenizer
     public var searchOptions: SearchOptions
 
-    public init(directory: ModelDirectory, checkpoint: CheckpointChoice = .best,
+    /// Loads the chosen weights of `directory` (checked against its config before the network is
+    /// built). Throws a `ModelFolderError` naming the weights file, or the tokenizer's error.
+    public init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
                 searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
         self.directory = directory
-        model = Seq2SeqModel(config: directory.config.model, seed: 0)
-        try directory.loadWeights(into: model, choice: checkpoint)
+        model = try directory.loadModel(checkpoint)
         packed = DecoderWeights(model: model)
         sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
         var options = searchOptions

@@ -105,7 +105,7 @@ struct Demo: ParsableCommand {
             + "best validation perplexity \(String(format: "%.3f", result.state.bestValidPerplexity ?? .nan))")
 
         say("5/6 translating held-out examples (beam 5)")
-        let translator = try Translator(directory: directory, checkpoint: .best)
+        let translator = try Translator(directory: directory.saved, checkpoint: .best)
         let examples = Array(corpus.test.source.prefix(5))
         for (i, translations) in translator.translate(examples).enumerated() {
             let hypothesis = translations.first?.text ?? ""

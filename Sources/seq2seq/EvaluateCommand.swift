@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Metrics
+import ModelFolder
 import Training
 import Translation
 
@@ -49,7 +50,7 @@ struct Evaluate: ParsableCommand {
             }
             references.append(lines)
         }
-        let directory = try ModelDirectory(opening: model)
+        let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
                                         searchOptions: search.searchOptions, unknownWords: search.unk)
         let start = Date()

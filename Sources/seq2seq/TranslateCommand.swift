@@ -3,6 +3,7 @@ import Corpus
 import Decoding
 import Foundation
 import Kernels
+import ModelFolder
 import Training
 import Translation
 
@@ -68,7 +69,7 @@ struct Translate: ParsableCommand {
         try search.check()
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         BLAS.setThreads(threads)
-        let directory = try ModelDirectory(opening: model)
+        let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
                                         searchOptions: search.searchOptions, unknownWords: search.unk)
         let lines = try openLines(input)

@@ -110,18 +110,15 @@ func snapshot(_ folder: String) throws -> [String: Data] {
     return files
 }
 
-/// A safetensors file split into its header (as JSON, with the wall-clock `trainingSeconds` taken
-/// out of the training state) and its tensor bytes, so two runs compare on everything but time.
+/// A safetensors file split into its header (as JSON) and its tensor bytes. The training state in
+/// the metadata holds no wall-clock time (that lives in log.jsonl only).
 func safetensorsContent(_ path: String) throws -> (header: NSDictionary, data: Data) {
     let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
     let n = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
-    var header = try #require(try JSONSerialization.jsonObject(with: bytes[8..<8 + n]) as? [String: Any])
-    if var metadata = header["__metadata__"] as? [String: String], let stateText = metadata["state"] {
-        var state = try #require(try JSONSerialization.jsonObject(with: Data(stateText.utf8)) as? [String: Any])
-        #expect(state.removeValue(forKey: "trainingSeconds") != nil)
-        metadata["state"] = String(decoding: try JSONSerialization.data(withJSONObject: state, options: .sortedKeys),
-                                   as: UTF8.self)
-        header["__metadata__"] = metadata
+    let header = try #require(try JSONSerialization.jsonObject(with: bytes[8..<8 + n]) as? [String: Any])
+    if let metadata = header["__metadata__"] as? [String: String], let stateText = metadata["state"] {
+        let state = try #require(try JSONSerialization.jsonObject(with: Data(stateText.utf8)) as? [String: Any])
+        #expect(state["trainingSeconds"] == nil)
     }
     return (header as NSDictionary, bytes.subdata(in: 8 + n..<bytes.count))
 }
@@ -214,9 +211,8 @@ struct PipelineCLITests {
         #expect(state["step"] == "40")
     }
 
-    /// Same seed, same data: the same weights and optimizer state, bit for bit; and a run resumed at
-    /// step 30 ends at step 40 exactly where an uninterrupted 40-step run does. Only the wall-clock
-    /// `trainingSeconds` in the checkpoint's metadata may differ.
+    /// Same seed, same data: the same checkpoint files, byte for byte (no wall-clock time in them);
+    /// and a run resumed at step 30 ends at step 40 exactly where an uninterrupted 40-step run does.
     @Test func trainingIsDeterministicAndResumeIsExact() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-determinism")
@@ -226,6 +222,8 @@ struct PipelineCLITests {
         #expect(rerun.status == 0, "\(rerun.stderrText)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: again + "/best.safetensors"))
                 == Data(contentsOf: URL(fileURLWithPath: p.model + "/best.safetensors")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: again + "/last.safetensors"))
+                == Data(contentsOf: URL(fileURLWithPath: p.model + "/last.safetensors")))
         let first = try safetensorsContent(p.model + "/last.safetensors")
         let second = try safetensorsContent(again + "/last.safetensors")
         #expect(!first.data.isEmpty && first.data == second.data)
@@ -554,6 +552,49 @@ struct PipelineCLITests {
             expectOneLineError(resume, mentions: [file, "truncated"])
             #expect(try snapshot(copy) == before)
         }
+    }
+
+    /// The issue's crashes, through the binary: a config value that trapped, hung or allocated
+    /// 66 GB, and a weights file with one flipped byte that loaded silently, are each one error
+    /// line naming the file (and key), for translate, evaluate and train --resume alike, and the
+    /// folder is left as it was.
+    @Test(arguments: [
+        ("config.json", #""hidden" : 16,"#, #""hidden" : -32,"#, "hidden"),
+        ("config.json", #""layers" : 1,"#, #""layers" : 0,"#, "layers"),
+        ("config.json", #""layers" : 1,"#, #""layers" : 1000000000000,"#, "layers"),
+        ("config.json", #""embedding" : 8,"#, #""embedding" : 2147483648,"#, "embedding"),
+        ("best.safetensors", "", "", "checksum"),
+        ("last.safetensors", "", "", "checksum"),
+    ])
+    func aDamagedModelFolderIsOneLineNamingTheFile(file: String, original: String, replacement: String, mention: String) throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = copy + "/" + file
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        if original.isEmpty {
+            bytes[bytes.count - 13] ^= 0x04   // inside the last tensor
+        } else {
+            // The first occurrence is the model section's (keys are sorted: model before training).
+            var text = String(decoding: bytes, as: UTF8.self)
+            let range = try #require(text.range(of: original))
+            text.replaceSubrange(range, with: replacement)
+            bytes = Array(text.utf8)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let before = try snapshot(copy)
+        let checkpoint = file == "last.safetensors" ? "last" : "best"
+        let translate = try runSeq2seq(["translate", "--model", copy, "--checkpoint", checkpoint], stdin: Data("one\n".utf8))
+        expectOneLineError(translate, mentions: [path, mention])
+        let evaluate = try runSeq2seq(["evaluate", "--model", copy, "--checkpoint", checkpoint,
+                                       "--source", p.testSource, "--reference", p.testReference])
+        expectOneLineError(evaluate, mentions: [path, mention])
+        if file != "best.safetensors" {
+            let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume",
+                                         "--max-steps", "50", "--threads", "1"])
+            expectOneLineError(resume, mentions: [path, mention])
+        }
+        #expect(try snapshot(copy) == before)
     }
 
     @Test func missingModelFolderIsNamed() throws {

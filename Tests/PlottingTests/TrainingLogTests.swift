@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import Plotting
+import RunLog
 
 /// Lines shaped exactly like `seq2seq train`'s log (keys sorted, `null` for non-finite values).
 func trainLine(_ step: Int, _ epoch: Double, _ ppl: String) -> String {
@@ -82,21 +84,21 @@ struct TrainingLogTests {
         let line = #"{"event":"tr\u0061in","note":"a\"b\\c\n\ud83d\ude00","epoch":5e-1,"ppl":1.5E1,"step":1.0e2}"#
         let log = try TrainingLog(parsing: line, file: "log.jsonl")
         #expect(log.training == [.init(step: 100, epoch: 0.5, perplexity: 15)])
-        let fields = try FlatJSONParser.parseObject(Array(line.utf8))
-        #expect(fields.first { $0.key == "note" }?.value == .string("a\"b\\c\n😀"))
     }
 
+    /// Foundation's JSONDecoder words the reason; the line names the file and line either way.
     @Test(arguments: [
-        (#"{"event":"train","step":1"#, "line ends inside the object"),
-        ("not json", "expected '{' at the start"),
-        (#"{"event":"train","step":1,}"#, "expected a quoted key"),
-        (#"{"event":"train"} x"#, "unexpected text after the object"),
-        (#"{"event":"train","step":01}"#, "expected ',' or '}'"),
-        (#"{"event":"train","step":-}"#, "expected digits in a number"),
-        (#"{"event":"train","step":nul}"#, "expected null"),
-        (#"{"event":"tra"#, "line ends inside a string"),
-        (#"{"event" "train"}"#, "expected ':' after key \"event\""),
-        (#"{"step":3}"#, "no string 'event' field"),
+        (#"{"event":"train","step":1"#, ""),
+        ("not json", ""),
+        (#"{"event":"train"} x"#, ""),
+        (#"{"event":"train","step":01}"#, ""),
+        (#"{"event":"train","step":-}"#, ""),
+        (#"{"event":"train","step":nul}"#, ""),
+        (#"{"event":"tra"#, ""),
+        (#"{"event" "train"}"#, ""),
+        (#"[1, 2]"#, ""),
+        (#"{"event":"train","step":1,"ppl":"high","epoch":1}"#, "'ppl'"),
+        (#"{"step":3}"#, "'event': no string 'event' field"),
     ])
     func malformedLineNamesFileAndLine(line: String, reason: String) {
         let text = trainLine(100, 0.5, "3") + "\n\n" + line + "\n" + trainLine(200, 1, "2")
@@ -111,6 +113,7 @@ struct TrainingLogTests {
             #expect(file == "models/m/log.jsonl" && lineNumber == 3)
             #expect(message.hasPrefix(reason), "\(message)")
             #expect(error.description.hasPrefix("models/m/log.jsonl:3: malformed log line: "))
+            #expect(!error.description.contains("\n"), "\(error)")
         } catch {
             Issue.record("unexpected \(error)")
         }
@@ -141,5 +144,44 @@ struct TrainingLogTests {
     @Test func emptyLogHasNoPoints() throws {
         let log = try TrainingLog(parsing: "\n\n", file: "log.jsonl")
         #expect(log.training.isEmpty && log.validation.isEmpty && log.skippedBatchSteps.isEmpty)
+    }
+}
+
+/// Lines exactly as the trainer wrote them before the log had a `Codable` record (hand-built JSON,
+/// keys sorted, `null` for non-finite numbers), and as it writes them now.
+@Suite("log.jsonl compatibility")
+struct LogCompatibilityTests {
+    static let writtenByTheOldTrainer = """
+        {"clipped_fraction":0,"epoch":0.3125,"event":"train","grad_norm":4.132,"loss":2.0794415416798357,"lr":0.001,"ppl":8.000000000000002,"step":10,"tokens_per_s":5133.7}
+        {"event":"skipped_batch","step":11}
+        {"clipped_fraction":0.1,"epoch":0.625,"event":"train","grad_norm":null,"loss":null,"lr":0.001,"ppl":null,"step":20,"tokens_per_s":4890.25}
+        {"epoch":1,"event":"valid","seconds":3.5123,"step":32,"valid_ppl":6.25}
+
+        """
+
+    @Test func linesWrittenBeforeTheCodableRecordStillRead() throws {
+        let log = try TrainingLog(parsing: Self.writtenByTheOldTrainer, file: "log.jsonl")
+        #expect(log.training == [.init(step: 10, epoch: 0.3125, perplexity: 8.000000000000002),
+                                 .init(step: 20, epoch: 0.625, perplexity: nil)])
+        #expect(log.validation.map(\.step) == [32] && log.validation.map(\.perplexity) == [6.25])
+        #expect(log.skippedBatchSteps == [11])
+        let first = try JSONDecoder().decode(LogLine.self, from: Data(Self.writtenByTheOldTrainer.split(separator: "\n")[0].utf8))
+        #expect(first == LogLine(event: "train", step: 10, epoch: 0.3125, loss: 2.0794415416798357, perplexity: 8.000000000000002,
+                                 tokensPerSecond: 5133.7, gradientNorm: 4.132, learningRate: 0.001, clippedFraction: 0))
+    }
+
+    @Test func theRecordWritesSortedKeysAndNullForNonFiniteNumbers() throws {
+        let line = LogLine(event: "train", step: 20, epoch: 0.625, loss: .infinity, perplexity: .nan, learningRate: 0.001)
+        let text = String(decoding: line.jsonLine(), as: UTF8.self)
+        #expect(text == #"{"epoch":0.625,"event":"train","loss":null,"lr":0.001,"ppl":null,"step":20}"# + "\n")
+        let back = try JSONDecoder().decode(LogLine.self, from: line.jsonLine())
+        #expect(back.step == 20 && back.perplexity!.isNaN && back.loss!.isNaN && back.gradientNorm == nil)
+    }
+
+    @Test func checkpointLinesCarryTheTimeAndThePlotIgnoresThem() throws {
+        let text = String(decoding: LogLine(event: "checkpoint", step: 32, seconds: 3.5).jsonLine(), as: UTF8.self)
+        #expect(text == #"{"event":"checkpoint","seconds":3.5,"step":32}"# + "\n")
+        let log = try TrainingLog(parsing: Self.writtenByTheOldTrainer + text, file: "log.jsonl")
+        #expect(log.training.count == 2 && log.validation.count == 1)
     }
 }

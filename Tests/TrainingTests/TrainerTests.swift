@@ -1,5 +1,7 @@
 import Foundation
 import Model
+import ModelFolder
+import RunLog
 import Testing
 import Training
 
@@ -51,6 +53,65 @@ import Training
         #expect(Array(second.model.parameters.values) == Array(straight.model.parameters.values))
     }
 
+    /// Wall-clock time is kept out of the checkpoint files: two identical runs write the same bytes.
+    @Test func identicalRunsWriteIdenticalCheckpointFiles() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.cleanUp() }
+        for name in ["a", "b"] {
+            _ = try Trainer(directory: fixture.makeDirectory(name, fixture.options(maxSteps: 9)), shards: fixture.shards,
+                            validation: fixture.validation(), resume: false, progress: quiet).run()
+        }
+        for file in ["last.safetensors", "best.safetensors"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: fixture.path("a/" + file)))
+            let b = try Data(contentsOf: URL(fileURLWithPath: fixture.path("b/" + file)))
+            #expect(!a.isEmpty && a == b, "\(file) differs between identical runs")
+        }
+    }
+
+    /// A resumed run takes its training time from the log's `checkpoint` line of the checkpoint's
+    /// step, so `--max-minutes` still counts the time of every sitting.
+    @Test func resumeTakesTheTrainingTimeFromTheLog() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.cleanUp() }
+        let first = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 3)),
+                                shards: fixture.shards, validation: nil, resume: false, progress: quiet)
+        _ = try first.run()
+        let lines = try String(contentsOfFile: fixture.path("m/log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(LogLine.self, from: Data($0.utf8)) }
+        let checkpoint = try #require(lines.last { $0.event == "checkpoint" })
+        #expect(checkpoint.step == 3 && checkpoint.seconds == first.state.trainingSeconds && first.state.trainingSeconds > 0)
+        // Pretend the first sitting took 100 minutes: the resumed run starts from that time.
+        let log = fixture.path("m/log.jsonl")
+        try (try String(contentsOfFile: log, encoding: .utf8) + #"{"event":"checkpoint","seconds":6000,"step":3}"# + "\n")
+            .write(toFile: log, atomically: true, encoding: .utf8)
+        let resumed = try Trainer(directory: ModelDirectory(opening: fixture.path("m")), shards: fixture.shards,
+                                  validation: nil, resume: true, progress: quiet)
+        #expect(resumed.state.step == 3 && resumed.state.trainingSeconds == 6000)
+    }
+
+    @Test func trainingStateFromAnOlderCheckpointStillDecodesButTimeIsNoLongerWritten() throws {
+        // A state as written before timing moved to log.jsonl (keys sorted, pretty-printed).
+        let old = """
+            {
+              "bestStep" : 8,
+              "bestValidPerplexity" : 20.5,
+              "clippedSteps" : 2,
+              "epoch" : 1,
+              "epochValidPerplexities" : [
+                20.5
+              ],
+              "pairsInEpoch" : 0,
+              "skippedBatches" : 0,
+              "step" : 8,
+              "trainingSeconds" : 12.25
+            }
+            """
+        let state = try JSONDecoder().decode(TrainingState.self, from: Data(old.utf8))
+        #expect(state.step == 8 && state.bestStep == 8 && state.epochValidPerplexities == [20.5] && state.trainingSeconds == 12.25)
+        let encoded = String(decoding: try JSONEncoder().encode(state), as: UTF8.self)
+        #expect(!encoded.contains("trainingSeconds") && encoded.contains("\"bestValidPerplexity\":20.5"))
+    }
+
     @Test func stopRequestCheckpointsAndResumeContinues() throws {
         let fixture = try TrainingFixture()
         defer { fixture.cleanUp() }
@@ -84,6 +145,60 @@ import Training
 }
 
 @Suite struct ModelDirectoryTests {
+    @Test func anInvalidNetworkConfigIsRefusedBeforeTheFolderIsCreated() throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 1)
+        options.hidden = 100_000
+        #expect {
+            _ = try fixture.makeDirectory("m", options)
+        } throws: { error in
+            "\(error)".contains("config.json") && "\(error)".contains("hidden") && !"\(error)".contains("\n")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("m")))
+    }
+
+    /// The training state lives in the metadata, outside the checksum: counters that would
+    /// overflow when training goes on are refused with the file's name.
+    @Test(arguments: [("step", "9223372036854775807"), ("epoch", "-1"), ("clippedSteps", "281474976710657")])
+    func aTrainingStateCounterOutOfRangeIsRefused(key: String, value: String) throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)),
+                        shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        let path = fixture.path("m/last.safetensors")
+        let decoded = try SafeTensors.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        var metadata = decoded.metadata
+        let state = try #require(metadata["state"])
+        let edited = state.replacing(try Regex("\"\(key)\" : [0-9]+"), with: "\"\(key)\" : \(value)")
+        #expect(edited != state)
+        metadata["state"] = edited
+        try Data(SafeTensors.encode(arrays: decoded.tensors, metadata: metadata)).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Trainer(directory: ModelDirectory(opening: fixture.path("m")), shards: fixture.shards,
+                            validation: nil, resume: true, progress: quiet)
+        } throws: { error in
+            "\(error)".hasPrefix(path + ": ") && "\(error)".contains(key) && !"\(error)".contains("\n")
+        }
+    }
+
+    @Test func aCorruptCheckpointStopsResumeWithTheFileName() throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)),
+                        shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        let path = fixture.path("m/last.safetensors")
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 5] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try Trainer(directory: ModelDirectory(opening: fixture.path("m")), shards: fixture.shards,
+                            validation: nil, resume: true, progress: quiet)
+        } throws: { error in
+            "\(error)".hasPrefix(path + ": ") && "\(error)".contains("checksum")
+        }
+    }
+
     @Test func foreignOrFutureConfigIsRejectedWithTheFileName() throws {
         let fixture = try TrainingFixture(pairs: 16)
         defer { fixture.cleanUp() }

@@ -18,7 +18,7 @@ import Translation
         for beam in [1, 5] {
             var search = SearchOptions()
             search.beamSize = beam
-            let translator = try Translator(directory: directory, checkpoint: .last, searchOptions: search)
+            let translator = try Translator(directory: directory.saved, checkpoint: .last, searchOptions: search)
             let output = translator.translate(fixture.corpus.train.source).map { $0[0].text }
             #expect(output == fixture.corpus.train.target, "beam \(beam)")
         }
@@ -29,7 +29,7 @@ import Translation
         defer { fixture.cleanUp() }
         let directory = try fixture.makeDirectory("m", fixture.options(maxSteps: 1))
         _ = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
-        let translator = try Translator(directory: directory, checkpoint: .last)
+        let translator = try Translator(directory: directory.saved, checkpoint: .last)
         let output = translator.translate(["", "one", "   "])
         #expect(output[0][0].text == "")
         #expect(output[2][0].text == "")

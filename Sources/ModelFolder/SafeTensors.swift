@@ -1,0 +1,241 @@
+import Foundation
+import Model
+
+/// The safetensors checkpoint format (https://huggingface.co/docs/safetensors), F32 only.
+///
+/// Layout, field by field:
+/// 1. 8 bytes: N, the header length, unsigned little-endian.
+/// 2. N bytes: a UTF-8 JSON object. Each tensor name maps to
+///    `{"dtype":"F32","shape":[d0,…],"data_offsets":[begin,end]}` (byte offsets into the data
+///    section, end exclusive); the optional key `"__metadata__"` maps to a string→string object
+///    (our format name and version live there, and ``checksumKey``). Padded with spaces to a
+///    multiple of 8 bytes.
+/// 3. The data: each tensor's floats, little-endian, row-major, one after the other with no gaps
+///    and nothing after the last.
+///
+/// Python's `safetensors.numpy.load_file` reads these files (the checksum is an ordinary metadata
+/// string to it).
+public enum SafeTensors {
+    /// A decoded tensor: name, shape (row-major), values.
+    public typealias Tensor = (name: String, shape: [Int], values: [Float])
+
+    /// Metadata key of the data checksum: FNV-1a (64-bit) over the data section read as
+    /// little-endian 32-bit words, 16 lowercase hex digits. Any single changed word changes it.
+    /// Written by ``encode(_:metadata:)``; verified and removed from the metadata by ``decode(_:)``
+    /// when present (files written before it existed carry none and still load).
+    public static let checksumKey = "data_fnv1a64"
+
+    /// Serializes tensors (in the given order) and string metadata, adding ``checksumKey``.
+    /// Precondition (a programmer error): each shape's product equals its value count.
+    public static func encode(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
+                              metadata: [String: String]) -> [UInt8] {
+        var checksum = Checksum()
+        for tensor in tensors {
+            precondition(tensor.shape.reduce(1, *) == tensor.values.count,
+                         "SafeTensors.encode: \(tensor.name) has shape \(tensor.shape) but \(tensor.values.count) values")
+            for v in tensor.values { checksum.add(v.bitPattern) }
+        }
+        var metadata = metadata
+        metadata[checksumKey] = checksum.hex
+        var header = "{"
+        var offset = 0
+        // Sorted keys: the same checkpoint always has the same bytes.
+        let entries = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+        header += "\"__metadata__\":{\(entries.joined(separator: ","))}"
+        for tensor in tensors {
+            let bytes = tensor.values.count * 4
+            header += ",\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],"
+                + "\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            offset += bytes
+        }
+        header += "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + headerBytes.count + offset)
+        var n = UInt64(headerBytes.count).littleEndian
+        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        out += headerBytes
+        for tensor in tensors {
+            for v in tensor.values {
+                var bits = v.bitPattern.littleEndian
+                withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+            }
+        }
+        return out
+    }
+
+    /// The same for tensors held in arrays (e.g. optimizer state, or model values plus state in
+    /// one file).
+    public static func encode(arrays: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+        let all = arrays.flatMap(\.values)
+        return all.withUnsafeBufferPointer { base in
+            var offset = 0
+            let views = arrays.map { tensor -> (name: String, shape: [Int], values: UnsafeBufferPointer<Float>) in
+                defer { offset += tensor.values.count }
+                return (tensor.name, tensor.shape, UnsafeBufferPointer(rebasing: base[offset..<(offset + tensor.values.count)]))
+            }
+            return encode(views, metadata: metadata)
+        }
+    }
+
+    /// Parses a safetensors file held in memory. Tensors come back in data order; the metadata
+    /// without ``checksumKey``.
+    ///
+    /// Everything the header claims is checked against the file before any tensor is allocated,
+    /// so the floats allocated never exceed the file's own size: the header length fits the file;
+    /// the header is a JSON object of the documented form (Foundation's `JSONDecoder`); every
+    /// dtype is F32; every dimension is non-negative and the shape's byte size does not overflow;
+    /// offsets lie inside the data and match the shape; the tensors cover the data exactly (no
+    /// overlap, no gap, no trailing bytes); the checksum, when present, matches.
+    /// Throws `ModelError` with a one-line message naming what is wrong (and the tensor).
+    public static func decode(_ bytes: [UInt8]) throws -> (tensors: [Tensor], metadata: [String: String]) {
+        guard bytes.count >= 8 else { throw ModelError("safetensors: file is \(bytes.count) bytes, shorter than its 8-byte header length") }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n <= UInt64(bytes.count - 8) else {
+            throw ModelError("safetensors: header length \(n) exceeds the file (\(bytes.count) bytes); the file is truncated or not safetensors")
+        }
+        let headerEnd = 8 + Int(n)
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(bytes[8..<headerEnd]))
+        } catch {
+            throw ModelError("safetensors: the header is not a JSON object of tensor entries (\(oneLineDescription(of: error)))")
+        }
+        let dataCount = bytes.count - headerEnd
+
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        for (name, entry) in header.tensors {
+            let label = "safetensors: tensor \(quoted(name))"
+            guard entry.dtype == "F32" else { throw ModelError("\(label) has dtype \(quoted(entry.dtype)); only F32 is supported") }
+            var count = 1
+            for d in entry.shape {
+                guard d >= 0 else { throw ModelError("\(label) has a negative dimension in shape \(entry.shape)") }
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw ModelError("\(label) has shape \(entry.shape), too large to address") }
+                count = product
+            }
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: 4)
+            guard !overflow else { throw ModelError("\(label) has shape \(entry.shape), too large to address") }
+            guard entry.dataOffsets.count == 2 else {
+                throw ModelError("\(label) has \(entry.dataOffsets.count) data_offsets, expected [begin, end]")
+            }
+            let (begin, end) = (entry.dataOffsets[0], entry.dataOffsets[1])
+            guard begin >= 0, begin <= end, end <= dataCount else {
+                throw ModelError("\(label) has data_offsets [\(begin), \(end)] outside the \(dataCount) data bytes; the file is truncated or corrupt")
+            }
+            guard end - begin == byteCount else {
+                throw ModelError("\(label) has shape \(entry.shape) (\(byteCount) bytes) but data_offsets span \(end - begin) bytes")
+            }
+            entries.append((name, entry.shape, begin, end))
+        }
+        entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var covered = 0
+        for entry in entries {
+            if entry.begin < covered { throw ModelError("safetensors: tensor \(quoted(entry.name)) overlaps the tensor before it") }
+            if entry.begin > covered { throw ModelError("safetensors: \(entry.begin - covered) data bytes before tensor \(quoted(entry.name)) belong to no tensor") }
+            covered = entry.end
+        }
+        guard covered == dataCount else {
+            throw ModelError("safetensors: \(dataCount - covered) data bytes after the last tensor belong to no tensor")
+        }
+
+        var metadata = header.metadata
+        if let recorded = metadata.removeValue(forKey: checksumKey) {
+            var checksum = Checksum()
+            bytes.withUnsafeBytes { raw in
+                var i = headerEnd
+                while i < bytes.count {
+                    checksum.add(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian)
+                    i += 4
+                }
+            }
+            guard recorded == checksum.hex else {
+                throw ModelError("safetensors: tensor data checksum \(checksum.hex) differs from the recorded \(quoted(recorded)); the file is corrupt")
+            }
+        }
+
+        // Allocation: at most the data section's own size, checked above.
+        let tensors = entries.map { entry -> Tensor in
+            var values = [Float](repeating: 0, count: (entry.end - entry.begin) / 4)
+            bytes.withUnsafeBytes { raw in
+                for i in values.indices {
+                    // The file is little-endian; so is every machine we run on, but say so.
+                    let bits = raw.loadUnaligned(fromByteOffset: headerEnd + entry.begin + 4 * i, as: UInt32.self)
+                    values[i] = Float(bitPattern: UInt32(littleEndian: bits))
+                }
+            }
+            return (entry.name, entry.shape, values)
+        }
+        return (tensors, metadata)
+    }
+
+    // MARK: Header
+
+    /// The JSON header: tensor entries by name plus the optional string metadata.
+    private struct Header: Decodable {
+        var metadata: [String: String] = [:]
+        var tensors: [(String, Entry)] = []
+
+        struct Entry: Decodable {
+            var dtype: String
+            var shape: [Int]
+            var dataOffsets: [Int]
+            enum CodingKeys: String, CodingKey { case dtype, shape, dataOffsets = "data_offsets" }
+        }
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in container.allKeys {
+                if key.stringValue == "__metadata__" {
+                    metadata = try container.decode([String: String].self, forKey: key)
+                } else {
+                    tensors.append((key.stringValue, try container.decode(Entry.self, forKey: key)))
+                }
+            }
+        }
+    }
+
+    /// FNV-1a over 32-bit words (the same mixing as `ParameterStore.checksum`).
+    struct Checksum {
+        private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+        mutating func add(_ word: UInt32) { value = (value ^ UInt64(word)) &* 0x0000_0100_0000_01B3 }
+        var hex: String {
+            let digits = String(value, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+    }
+
+    /// A JSON string literal with the escapes JSON requires.
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// A name from the file, quoted and cut short, so a hostile name cannot break the one-line error.
+    static func quoted(_ s: String) -> String {
+        let cut = s.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(80))) + "…" : s
+        return jsonString(cut)
+    }
+}

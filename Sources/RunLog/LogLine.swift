@@ -1,0 +1,110 @@
+import Foundation
+
+/// One line of a model folder's `log.jsonl`: a flat JSON object, written by the trainer and read
+/// by the plotter, through this one `Codable` type.
+///
+/// Events and their fields (JSON keys in brackets):
+/// - `train`, every `--log-every` steps: `step`, fractional `epoch`, `loss` (nats per target
+///   token), `ppl`, `tokens_per_s`, `grad_norm`, `lr`, `clipped_fraction`.
+/// - `valid`, after each validation: `step`, completed `epoch` (a whole number), `valid_ppl`,
+///   `seconds` (training wall-clock time so far).
+/// - `checkpoint`, after each `last.safetensors` is written: `step`, `seconds`. Timing lives only
+///   here, never in the weights files, so identical runs write identical weights files; a resumed
+///   run takes its starting time from the last `checkpoint` line of its step.
+/// - `skipped_batch`: `step` of a batch with a non-finite loss or gradient.
+///
+/// Keys are written sorted and a non-finite number as `null`, as the trainer always has, so logs
+/// of every version read alike; unknown keys and events are ignored by readers.
+public struct LogLine: Codable, Equatable, Sendable {
+    public var event: String
+    /// nil when absent or not a whole number.
+    public var step: Int?
+    public var epoch: Double?
+    /// For every number below: nil when the key is absent; NaN when the file holds `null` (and a
+    /// non-finite value is written as `null`).
+    public var loss: Double?
+    public var perplexity: Double?
+    public var tokensPerSecond: Double?
+    public var gradientNorm: Double?
+    public var learningRate: Double?
+    public var clippedFraction: Double?
+    public var validPerplexity: Double?
+    public var seconds: Double?
+
+    public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
+                tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
+                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil) {
+        self.event = event
+        self.step = step
+        self.epoch = epoch
+        self.loss = loss
+        self.perplexity = perplexity
+        self.tokensPerSecond = tokensPerSecond
+        self.gradientNorm = gradientNorm
+        self.learningRate = learningRate
+        self.clippedFraction = clippedFraction
+        self.validPerplexity = validPerplexity
+        self.seconds = seconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
+        case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
+    }
+
+    /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
+    /// known number field holds something other than a number or `null`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard let event = try? c.decode(String.self, forKey: .event) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.event], debugDescription: "no string 'event' field"))
+        }
+        self.event = event
+        func number(_ key: CodingKeys) throws -> Double? {
+            guard c.contains(key) else { return nil }
+            if try c.decodeNil(forKey: key) { return .nan }
+            return try c.decode(Double.self, forKey: key)
+        }
+        if let step = try number(.step), step.rounded(.towardZero) == step, abs(step) <= 9.0e15 {
+            self.step = Int(step)
+        }
+        epoch = try number(.epoch)
+        loss = try number(.loss)
+        perplexity = try number(.perplexity)
+        tokensPerSecond = try number(.tokensPerSecond)
+        gradientNorm = try number(.gradientNorm)
+        learningRate = try number(.learningRate)
+        clippedFraction = try number(.clippedFraction)
+        validPerplexity = try number(.validPerplexity)
+        seconds = try number(.seconds)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(event, forKey: .event)
+        try c.encodeIfPresent(step, forKey: .step)
+        func number(_ value: Double?, _ key: CodingKeys) throws {
+            guard let value else { return }
+            if value.isFinite { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
+        }
+        try number(epoch, .epoch)
+        try number(loss, .loss)
+        try number(perplexity, .perplexity)
+        try number(tokensPerSecond, .tokensPerSecond)
+        try number(gradientNorm, .gradientNorm)
+        try number(learningRate, .learningRate)
+        try number(clippedFraction, .clippedFraction)
+        try number(validPerplexity, .validPerplexity)
+        try number(seconds, .seconds)
+    }
+
+    /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.
+    public func jsonLine() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding a struct of strings and finite numbers cannot fail.
+        var data = (try? encoder.encode(self)) ?? Data(#"{"event":"unencodable"}"#.utf8)
+        data.append(0x0A)
+        return data
+    }
+}
