@@ -1,5 +1,7 @@
-/// Hyper-parameters of the encoder-decoder LSTM (Sutskever, Vinyals & Le 2014). Recorded in the
-/// model folder so that `translate` rebuilds exactly this network (including source reversal).
+/// The architecture of the recurrent encoder-decoder (Sutskever, Vinyals & Le 2014, with the cell,
+/// directions and residual connections chosen in `train`): the one source of truth, recorded in
+/// the model folder's `config.json` in sections (`cell`, `encoder`, `decoder`), so that
+/// `translate` rebuilds exactly this network (including source reversal).
 ///
 /// Decoded through `Codable` with a default for every key an older `config.json` may lack (the
 /// defaults are today's behaviour); only the two vocabulary sizes are required. Decoding checks
@@ -56,40 +58,96 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case sourceVocabularySize, targetVocabularySize, embedding, hidden, layers, dropout, reverseSource, cell
-        case bidirectional, residual
+        case bidirectional, residual, encoder, decoder
+    }
+    private enum CellKeys: String, CodingKey { case type }
+    private enum EncoderKeys: String, CodingKey { case layers, hidden, bidirectional, residual, reverseSource }
+    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual }
+
+    /// Writes the architecture in sections, the one place it is recorded:
+    ///
+    ///     {"sourceVocabularySize": V, "targetVocabularySize": V, "embedding": E, "dropout": p,
+    ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn"},
+    ///      "encoder": {"layers": L, "hidden": H, "bidirectional": b, "residual": r, "reverseSource": s},
+    ///      "decoder": {"layers": L, "hidden": H, "residual": r}}
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(sourceVocabularySize, forKey: .sourceVocabularySize)
+        try c.encode(targetVocabularySize, forKey: .targetVocabularySize)
+        try c.encode(embedding, forKey: .embedding)
+        try c.encode(dropout, forKey: .dropout)
+        var cellSection = c.nestedContainer(keyedBy: CellKeys.self, forKey: .cell)
+        try cellSection.encode(cell, forKey: .type)
+        var encoderSection = c.nestedContainer(keyedBy: EncoderKeys.self, forKey: .encoder)
+        try encoderSection.encode(layers, forKey: .layers)
+        try encoderSection.encode(hidden, forKey: .hidden)
+        try encoderSection.encode(bidirectional, forKey: .bidirectional)
+        try encoderSection.encode(residual, forKey: .residual)
+        try encoderSection.encode(reverseSource, forKey: .reverseSource)
+        var decoderSection = c.nestedContainer(keyedBy: DecoderKeys.self, forKey: .decoder)
+        try decoderSection.encode(layers, forKey: .layers)
+        try decoderSection.encode(hidden, forKey: .hidden)
+        try decoderSection.encode(residual, forKey: .residual)
     }
 
-    /// Decodes a config; every key but the vocabulary sizes may be missing (older files) and then
-    /// takes the default of the memberwise initializer (today's behaviour: LSTM, one direction, no residual).
-    /// Throws `DecodingError` for a missing vocabulary size or a value of the wrong type.
+    /// Decodes a config in sections (see `encode(to:)`) or in the flat form of older files (keys
+    /// `hidden`, `layers`, `reverseSource` at the top, no cell); every key but the vocabulary sizes
+    /// may be missing and then takes the default of the memberwise initializer (today's
+    /// behaviour: LSTM, one direction, no residual). Throws `DecodingError` for a missing
+    /// vocabulary size, a value of the wrong type, or sections that disagree (the decoder starts
+    /// from the encoder's final states layer by layer, so both have the same L and H, and one
+    /// residual setting serves both).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ModelConfig(sourceVocabularySize: 0, targetVocabularySize: 0)
         // A value of the wrong kind (4.5, "4", 1e30 for a size) is reported with its key.
-        func value<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ kind: String) throws -> T? {
+        func value<K: CodingKey, T: Decodable>(_ container: KeyedDecodingContainer<K>, _ type: T.Type, _ key: K,
+                                               _ kind: String) throws -> T? {
             do {
-                return try c.decodeIfPresent(type, forKey: key)
+                return try container.decodeIfPresent(type, forKey: key)
             } catch {
-                throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [key],
+                throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [key],
                                                         debugDescription: "\(key.stringValue) must be \(kind)"))
             }
         }
         func required(_ key: CodingKeys) throws -> Int {
-            guard let size = try value(Int.self, key, "a whole number") else {
+            guard let size = try value(c, Int.self, key, "a whole number") else {
                 throw DecodingError.keyNotFound(key, .init(codingPath: c.codingPath, debugDescription: "\(key.stringValue) is missing"))
             }
             return size
         }
+        func disagree(_ what: String) -> DecodingError {
+            DecodingError.dataCorrupted(.init(codingPath: c.codingPath + [CodingKeys.decoder],
+                                              debugDescription: "encoder and decoder \(what) differ; this seq2seq needs them equal"))
+        }
+        let cellKinds = "one of \(CellType.allCases.map(\.rawValue))"
         sourceVocabularySize = try required(.sourceVocabularySize)
         targetVocabularySize = try required(.targetVocabularySize)
-        embedding = try value(Int.self, .embedding, "a whole number") ?? defaults.embedding
-        hidden = try value(Int.self, .hidden, "a whole number") ?? defaults.hidden
-        layers = try value(Int.self, .layers, "a whole number") ?? defaults.layers
-        dropout = try value(Float.self, .dropout, "a number") ?? defaults.dropout
-        reverseSource = try value(Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
-        cell = try value(CellType.self, .cell, "one of \(CellType.allCases.map(\.rawValue))") ?? .lstm
-        bidirectional = try value(Bool.self, .bidirectional, "true or false") ?? false
-        residual = try value(Bool.self, .residual, "true or false") ?? false
+        embedding = try value(c, Int.self, .embedding, "a whole number") ?? defaults.embedding
+        dropout = try value(c, Float.self, .dropout, "a number") ?? defaults.dropout
+        if let section = try? c.nestedContainer(keyedBy: CellKeys.self, forKey: .cell) {
+            cell = try value(section, CellType.self, .type, cellKinds) ?? .lstm
+        } else {
+            cell = try value(c, CellType.self, .cell, cellKinds) ?? .lstm
+        }
+        if c.contains(.encoder) || c.contains(.decoder) {
+            let e = try c.nestedContainer(keyedBy: EncoderKeys.self, forKey: .encoder)
+            let d = try c.nestedContainer(keyedBy: DecoderKeys.self, forKey: .decoder)
+            layers = try value(e, Int.self, .layers, "a whole number") ?? defaults.layers
+            hidden = try value(e, Int.self, .hidden, "a whole number") ?? defaults.hidden
+            bidirectional = try value(e, Bool.self, .bidirectional, "true or false") ?? false
+            residual = try value(e, Bool.self, .residual, "true or false") ?? false
+            reverseSource = try value(e, Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
+            if try value(d, Int.self, .layers, "a whole number") ?? layers != layers { throw disagree("layers") }
+            if try value(d, Int.self, .hidden, "a whole number") ?? hidden != hidden { throw disagree("hidden sizes") }
+            if try value(d, Bool.self, .residual, "true or false") ?? residual != residual { throw disagree("residual settings") }
+        } else {
+            hidden = try value(c, Int.self, .hidden, "a whole number") ?? defaults.hidden
+            layers = try value(c, Int.self, .layers, "a whole number") ?? defaults.layers
+            reverseSource = try value(c, Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
+            bidirectional = try value(c, Bool.self, .bidirectional, "true or false") ?? false
+            residual = try value(c, Bool.self, .residual, "true or false") ?? false
+        }
     }
 
     /// Throws a `ModelError` whose message names the offending key (as spelled in `config.json`)

@@ -37,9 +37,10 @@ import TestSupport
             with: Data(contentsOf: URL(fileURLWithPath: straight + "/config.json"))) as? [String: Any])
         let model = try #require(config["model"] as? [String: Any])
         let cellIndex = extra.firstIndex(of: "--cell")
-        #expect(model["cell"] as? String == cellIndex.map { extra[$0 + 1] } ?? "lstm", "\(model)")
-        #expect(model["bidirectional"] as? Bool == extra.contains("--bidirectional"))
-        #expect(model["residual"] as? Bool == extra.contains("--residual"))
+        let encoder = try #require(model["encoder"] as? [String: Any]), decoder = try #require(model["decoder"] as? [String: Any])
+        #expect((model["cell"] as? [String: Any])?["type"] as? String == cellIndex.map { extra[$0 + 1] } ?? "lstm", "\(model)")
+        #expect(encoder["bidirectional"] as? Bool == extra.contains("--bidirectional"))
+        #expect(encoder["residual"] as? Bool == extra.contains("--residual") && decoder["residual"] as? Bool == extra.contains("--residual"))
 
         let input = try Data(contentsOf: URL(fileURLWithPath: p.testSource))
         let lines = String(decoding: input, as: UTF8.self).split(separator: "\n").count

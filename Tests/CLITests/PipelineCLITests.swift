@@ -159,7 +159,7 @@ struct PipelineCLITests {
             with: Data(contentsOf: URL(fileURLWithPath: p.model + "/config.json"))) as? [String: Any])
         #expect(config["format"] as? String == "seq2seq-model")
         #expect(config["formatVersion"] as? Int == 1)
-        #expect((config["model"] as? [String: Any])?["hidden"] as? Int == 16)
+        #expect(((config["model"] as? [String: Any])?["encoder"] as? [String: Any])?["hidden"] as? Int == 16)
         // The vocabularies travel with the model, byte for byte.
         #expect(try Data(contentsOf: URL(fileURLWithPath: p.model + "/source.vocab"))
                 == Data(contentsOf: URL(fileURLWithPath: p.sourceVocab)))

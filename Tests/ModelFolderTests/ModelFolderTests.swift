@@ -31,11 +31,41 @@ func oneLineError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_
         let decoded = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"sourceVocabularySize":9,"targetVocabularySize":10}"#.utf8))
         #expect(decoded == ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 10))
         #expect(decoded.embedding == 256 && decoded.hidden == 256 && decoded.layers == 2 && decoded.dropout == 0 && decoded.reverseSource)
-        // Encoding keeps the flat keys older readers expect, with today's values.
+        // Encoding writes the architecture in its sections, with today's values.
         let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(decoded)) as? [String: Any])
         #expect(object["sourceVocabularySize"] as? Int == 9 && object["targetVocabularySize"] as? Int == 10)
-        #expect(object["embedding"] as? Int == 256 && object["hidden"] as? Int == 256 && object["layers"] as? Int == 2)
-        #expect(object["dropout"] as? Double == 0 && object["reverseSource"] as? Bool == true)
+        #expect(object["embedding"] as? Int == 256 && object["dropout"] as? Double == 0)
+        #expect((object["cell"] as? [String: Any])?["type"] as? String == "lstm")
+        let encoder = try #require(object["encoder"] as? [String: Any]), decoder = try #require(object["decoder"] as? [String: Any])
+        #expect(encoder["hidden"] as? Int == 256 && encoder["layers"] as? Int == 2 && encoder["reverseSource"] as? Bool == true)
+        #expect(encoder["bidirectional"] as? Bool == false && encoder["residual"] as? Bool == false)
+        #expect(decoder["hidden"] as? Int == 256 && decoder["layers"] as? Int == 2 && decoder["residual"] as? Bool == false)
+        #expect(object["hidden"] == nil && object["layers"] == nil, "one source of truth: no flat copies")
+    }
+
+    /// Every architecture survives encode → decode; the flat form of older files (and the flat
+    /// `"cell": "gru"` string of the first files that had cells) decodes to the same value.
+    @Test(arguments: CellType.allCases, [(false, false), (true, false), (false, true), (true, true)])
+    func sectionsRoundTripAndTheFlatFormDecodesTheSame(cell: CellType, shape: (bidirectional: Bool, residual: Bool)) throws {
+        let config = ModelConfig(sourceVocabularySize: 11, targetVocabularySize: 12, embedding: 6, hidden: 8, layers: 3,
+                                 dropout: 0.25, reverseSource: !shape.bidirectional, cell: cell,
+                                 bidirectional: shape.bidirectional, residual: shape.residual)
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: JSONEncoder().encode(config)) == config)
+        let flat = """
+            {"sourceVocabularySize":11,"targetVocabularySize":12,"embedding":6,"hidden":8,"layers":3,"dropout":0.25,\
+            "reverseSource":\(!shape.bidirectional),"cell":"\(cell.rawValue)","bidirectional":\(shape.bidirectional),"residual":\(shape.residual)}
+            """
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(flat.utf8)) == config)
+    }
+
+    @Test(arguments: [
+        #"{"layers":2,"hidden":8},"decoder":{"layers":3,"hidden":8}"#, #"{"layers":2,"hidden":8},"decoder":{"layers":2,"hidden":6}"#,
+        #"{"layers":2,"hidden":8,"residual":true},"decoder":{"layers":2,"hidden":8,"residual":false}"#,
+        #"{"layers":"two"},"decoder":{}"#,
+    ])
+    func sectionsThatDisagreeOrHaveWrongTypesAreDecodingErrors(sections: String) {
+        let text = #"{"sourceVocabularySize":9,"targetVocabularySize":10,"encoder":"# + sections + "}"
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(ModelConfig.self, from: Data(text.utf8)) }
     }
 
     @Test func aMissingVocabularySizeIsADecodingError() {
