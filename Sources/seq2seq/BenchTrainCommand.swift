@@ -74,18 +74,18 @@ struct BenchTrain: ParsableCommand {
                 let phases = r.phases.map { "\"\($0.name)\":\(fmt($0.seconds / Double(steps) * 1e3))" }
                 fields.append(("phase_ms_per_step", "{\(phases.joined(separator: ","))}"))
             }
-            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            try StandardOutput.shared.writeLine("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
         }
-        print("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
-        print("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
-        print("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
-        print("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
+        try StandardOutput.shared.writeLine("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
+        try StandardOutput.shared.writeLine("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
+        try StandardOutput.shared.writeLine("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
+        try StandardOutput.shared.writeLine("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
         if profile {
             let total = r.stepSeconds.reduce(0, +)
             let tracked = r.phases.reduce(0) { $0 + $1.seconds }
             for (name, seconds) in r.phases.sorted(by: { $0.seconds > $1.seconds }) + [("other (embedding, dropout, gathers, timers)", total - tracked)] {
-                print("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(fmt(seconds / Double(steps) * 1e3)) ms/step  \(fmt(100 * seconds / total))%")
+                try StandardOutput.shared.writeLine("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(fmt(seconds / Double(steps) * 1e3)) ms/step  \(fmt(100 * seconds / total))%")
             }
         }
     }

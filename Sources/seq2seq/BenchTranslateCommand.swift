@@ -78,24 +78,24 @@ struct BenchTranslate: ParsableCommand {
                 }
                 let seconds = Date().timeIntervalSince(start)
                 let perSecond = Double(count) / seconds
-                defer { if let profiler { printPhases(profiler, total: seconds) } }
                 if format == .json {
-                    print("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
+                    try StandardOutput.shared.writeLine("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
                         + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed)}")
                 } else {
-                    print("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
+                    try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
                         + "max \(2 * length))")
                 }
+                if let profiler { try printPhases(profiler, total: seconds) }
             }
         }
     }
 
-    private func printPhases(_ profiler: PhaseProfiler, total: Double) {
+    private func printPhases(_ profiler: PhaseProfiler, total: Double) throws {
         let tracked = profiler.totals.reduce(0) { $0 + $1.seconds }
         for (name, seconds) in profiler.totals + [("search: selection, bookkeeping (rest)", total - tracked)] {
-            print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", 100 * seconds / total))%")
+            try StandardOutput.shared.writeLine("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", 100 * seconds / total))%")
         }
     }
 

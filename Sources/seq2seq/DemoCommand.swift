@@ -30,7 +30,7 @@ struct Demo: ParsableCommand {
     @Flag(help: "Train without reversing the source (to see what reversal buys).") var noReverseSource = false
 
     func run() throws {
-        try reportingErrors { try demo() }
+        try demo()
     }
 
     private func demo() throws {
@@ -118,14 +118,14 @@ struct Demo: ParsableCommand {
         let decodeSeconds = Date().timeIntervalSince(decodeStart)
         try writeLines(hypotheses, to: "\(corporaDir)/test.hyp.fr")
         let exact = zip(hypotheses, corpus.test.target).filter { $0 == $1 }.count
-        print(scoreLines(hypotheses: hypotheses, references: [corpus.test.target]))
+        try StandardOutput.shared.writeLine(scoreLines(hypotheses: hypotheses, references: [corpus.test.target]))
         say("    exact matches \(exact)/\(testSize); decoding \(String(format: "%.1f", Double(testSize) / decodeSeconds)) sentences/s; "
             + "hypotheses in \(corporaDir)/test.hyp.fr")
         say("demo finished in \(formatDuration(Date().timeIntervalSince(started)))")
     }
 
     private func say(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        printError(text)
     }
 }
 

@@ -32,7 +32,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "BLAS threads.") var threads: Int = 1
 
     func run() throws {
-        try reportingErrors { try evaluate() }
+        try evaluate()
     }
 
     private func evaluate() throws {
@@ -56,8 +56,8 @@ struct Evaluate: ParsableCommand {
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)
         if let output { try writeLines(hypotheses, to: output) }
-        print(scoreLines(hypotheses: hypotheses, references: references, lowercase: lowercase))
-        print(String(format: "%d sentences in %.1f s: %.1f sentences/s (beam %d, batch %d)",
+        try StandardOutput.shared.writeLine(scoreLines(hypotheses: hypotheses, references: references, lowercase: lowercase))
+        try StandardOutput.shared.writeLine(String(format: "%d sentences in %.1f s: %.1f sentences/s (beam %d, batch %d)",
                      sources.count, seconds, Double(sources.count) / seconds, search.beam, batchSize))
     }
 }

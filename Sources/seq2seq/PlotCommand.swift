@@ -22,7 +22,7 @@ struct Plot: ParsableCommand {
     var output: String?
 
     func run() throws {
-        try reportingErrors { try plot() }
+        try plot()
     }
 
     private func plot() throws {
@@ -46,7 +46,7 @@ struct Plot: ParsableCommand {
         let writer = try AtomicFileWriter(path: destination)
         try writer.write(svg)
         try writer.commit()
-        print("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
+        try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
     }
 }
 

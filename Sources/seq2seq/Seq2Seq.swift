@@ -16,10 +16,16 @@ struct Seq2Seq: ParsableCommand {
         ]
     )
 
-    /// Like ArgumentParser's `main`, except that a bad command line (unknown option, missing or
-    /// invalid value) is one line `seq2seq: error: …` naming the subcommand's help, like every
-    /// other error of the tool, instead of a message followed by the whole usage block.
+    /// Like ArgumentParser's `main`, except that every error of every subcommand is one line
+    /// `seq2seq: error: …` on stderr through one reporter (`printError`): a bad command line (unknown
+    /// option, missing or invalid value) names the subcommand's help instead of printing the whole
+    /// usage block, and an error thrown while running is printed by its description (which names the
+    /// file and line). Standard output is flushed and checked at exit, also after an error (finished
+    /// output is never lost); a failed write makes the exit status 1. Help and version text go
+    /// through the same checked writer.
     static func main() {
+        // A closed pipe must come back from write(2) as EPIPE (one error line), not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         // The Kernels module is compiled for AVX2+FMA (Package.swift): refuse politely elsewhere.
         if let flags = cpuFlags(), !(flags.contains("avx2") && flags.contains("fma")) {
             printError("seq2seq: error: this CPU lacks AVX2/FMA, which this build of seq2seq needs")
@@ -30,18 +36,37 @@ struct Seq2Seq: ParsableCommand {
             command = try parseAsRoot()
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }  // --help, --version
+            if code == .success {  // --help, --version
+                finish(status: 0) { try StandardOutput.shared.writeLine(fullMessage(for: error)) }
+            }
             let help = commandPath(CommandLine.arguments.dropFirst()).joined(separator: " ")
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
             printError("seq2seq: error: \(message) (see '\(help) --help')")
             Foundation.exit(code.rawValue)
         }
         var mutable = command
+        finish(status: 0) { try mutable.run() }
+    }
+
+    /// Runs `body`, reports a thrown error as one line, flushes standard output and exits: with the
+    /// `ExitCode` thrown, 1 after any other error or a failed flush, `status` otherwise.
+    static func finish(status: Int32, _ body: () throws -> Void) -> Never {
+        var status = status
         do {
-            try mutable.run()
+            try body()
+        } catch let code as ExitCode {
+            status = code.rawValue
         } catch {
-            exit(withError: error)
+            printError("seq2seq: error: \(error)")
+            status = 1
         }
+        do {
+            try StandardOutput.shared.flush()
+        } catch {
+            printError("seq2seq: error: \(error)")
+            if status == 0 { status = 1 }
+        }
+        Foundation.exit(status)
     }
 
     /// "seq2seq" and the subcommand names that lead the arguments ("seq2seq bench gemm").

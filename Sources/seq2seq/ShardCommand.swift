@@ -64,7 +64,7 @@ struct Shard: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors { try shard() }
+        try shard()
     }
 
     private func shard() throws {
@@ -119,7 +119,7 @@ extension Shard {
     }
 
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        printError(line)
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

@@ -54,7 +54,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace an existing model in --output instead of refusing.") var overwrite = false
 
     func run() throws {
-        try reportingErrors { try train() }
+        try train()
     }
 
     private func train() throws {
