@@ -41,31 +41,31 @@ struct Bleu: ParsableCommand {
     var metrics: [String] = ["bleu"]
 
     @Option(name: [.customLong("tok", withSingleDash: true), .customLong("tokenize")],
-            help: "BLEU tokenizer: 13a, intl, char or none.")
-    var tokenize: String = "13a"
+            help: "BLEU tokenizer: 13a (default), intl, char or none.")
+    var tokenize: String?
 
     @Flag(name: [.customLong("lc", withSingleDash: true), .customLong("lowercase")],
           help: "Case-insensitive BLEU (as sacreBLEU's -lc; chrF has --chrf-lowercase).")
     var lowercase = false
 
     @Option(name: [.customShort("s"), .customLong("smooth-method"), .customLong("smooth")],
-            help: "BLEU smoothing: exp, floor, add-k or none.")
-    var smooth: String = "exp"
+            help: "BLEU smoothing: exp (default), floor, add-k or none.")
+    var smooth: String?
 
     @Option(name: [.customLong("sv", withSingleDash: true), .customLong("smooth-value")],
             help: "Value for floor (default 0.1) and add-k (default 1) smoothing.")
     var smoothValue: Double?
 
     @Option(name: [.customLong("cc", withSingleDash: true), .customLong("chrf-char-order")],
-            help: "chrF character n-gram order.")
-    var chrfCharOrder: Int = 6
+            help: "chrF character n-gram order (default 6).")
+    var chrfCharOrder: Int?
 
     @Option(name: [.customLong("cw", withSingleDash: true), .customLong("chrf-word-order")],
-            help: "chrF word n-gram order; 2 gives chrF++.")
-    var chrfWordOrder: Int = 0
+            help: "chrF word n-gram order (default 0); 2 gives chrF++.")
+    var chrfWordOrder: Int?
 
-    @Option(help: "chrF beta: recall weighs beta times as much as precision.")
-    var chrfBeta: Int = 2
+    @Option(help: "chrF beta (default 2): recall weighs beta times as much as precision.")
+    var chrfBeta: Int?
 
     @Flag(help: "Case-insensitive chrF.")
     var chrfLowercase = false
@@ -92,12 +92,6 @@ struct Bleu: ParsableCommand {
 
     func validate() throws {
         if references.isEmpty { throw ValidationError("give at least one reference file") }
-        if BLEUTokenizer(rawValue: tokenize) == nil {
-            throw ValidationError("--tokenize must be one of 13a, intl, char, none; got '\(tokenize)'")
-        }
-        if BLEU.Smoothing(rawValue: smooth) == nil {
-            throw ValidationError("--smooth-method must be one of exp, floor, add-k, none; got '\(smooth)'")
-        }
         if metrics.isEmpty { throw ValidationError("--metrics needs at least one of bleu, chrf") }
         for metric in metrics where metric != "bleu" && metric != "chrf" {
             throw ValidationError("--metrics takes bleu and chrf; got '\(metric)'")
@@ -105,11 +99,38 @@ struct Bleu: ParsableCommand {
         if sentence && Set(metrics).count > 1 {
             throw ValidationError("--sentence-level scores one metric at a time; got \(metrics.joined(separator: " "))")
         }
+        // An option of a metric that is not computed would be silently ignored: refuse it.
+        if !metrics.contains("bleu") {
+            let given = [("-tok", tokenize != nil), ("-lc", lowercase), ("-s", smooth != nil), ("-sv", smoothValue != nil)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") only to BLEU, which --metrics does not include")
+            }
+        }
+        if !metrics.contains("chrf") {
+            let given = [("--chrf-char-order", chrfCharOrder != nil), ("--chrf-word-order", chrfWordOrder != nil),
+                         ("--chrf-beta", chrfBeta != nil), ("--chrf-lowercase", chrfLowercase),
+                         ("--chrf-whitespace", chrfWhitespace), ("--chrf-eps-smoothing", chrfEpsSmoothing)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") only to chrF, which --metrics does not include")
+            }
+        }
+        if let tokenize, BLEUTokenizer(rawValue: tokenize) == nil {
+            throw ValidationError("--tokenize must be one of 13a, intl, char, none; got '\(tokenize)'")
+        }
+        if let smooth, BLEU.Smoothing(rawValue: smooth) == nil {
+            throw ValidationError("--smooth-method must be one of exp, floor, add-k, none; got '\(smooth)'")
+        }
+        if smoothValue != nil && smooth != "floor" && smooth != "add-k" {
+            throw ValidationError("--smooth-value only applies to --smooth-method floor or add-k")
+        }
         if format != "text" && format != "json" { throw ValidationError("--format must be text or json; got '\(format)'") }
-        if chrfWordOrder < 0 || chrfCharOrder < 0 || chrfCharOrder + chrfWordOrder == 0 {
+        let charOrder = chrfCharOrder ?? 6, wordOrder = chrfWordOrder ?? 0
+        if charOrder < 0 || wordOrder < 0 || charOrder + wordOrder == 0 {
             throw ValidationError("--chrf-char-order and --chrf-word-order must be 0 or more, and not both 0")
         }
-        if chrfBeta < 1 { throw ValidationError("--chrf-beta must be at least 1; got \(chrfBeta)") }
+        if let chrfBeta, chrfBeta < 1 { throw ValidationError("--chrf-beta must be at least 1; got \(chrfBeta)") }
         if width < 0 || width > 20 { throw ValidationError("--width must be between 0 and 20; got \(width)") }
     }
 
@@ -140,7 +161,8 @@ struct Bleu: ParsableCommand {
         }
         let version = "seq2seq-\(seq2seqVersion)"
         // validate() has checked both raw values.
-        guard let tokenizer = BLEUTokenizer(rawValue: tokenize), let smoothing = BLEU.Smoothing(rawValue: smooth) else {
+        guard let tokenizer = BLEUTokenizer(rawValue: tokenize ?? "13a"),
+              let smoothing = BLEU.Smoothing(rawValue: smooth ?? "exp") else {
             throw ValidationError("invalid --tokenize or --smooth-method")
         }
         // sacreBLEU computes each named metric once, in sorted name order (BLEU, CHRF).
@@ -151,7 +173,7 @@ struct Bleu: ParsableCommand {
                                   hypotheses, refs, version: version))
         }
         if metrics.contains("chrf") {
-            results.append(report(CHRF(charOrder: chrfCharOrder, wordOrder: chrfWordOrder, beta: chrfBeta,
+            results.append(report(CHRF(charOrder: chrfCharOrder ?? 6, wordOrder: chrfWordOrder ?? 0, beta: chrfBeta ?? 2,
                                        lowercase: chrfLowercase, whitespace: chrfWhitespace,
                                        epsSmoothing: chrfEpsSmoothing),
                                   hypotheses, refs, version: version))

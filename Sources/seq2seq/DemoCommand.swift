@@ -38,7 +38,14 @@ struct Demo: ParsableCommand {
         let started = Date()
         let corporaDir = root + "/corpora/demo", vocabDir = root + "/vocab", modelDir = root + "/models/demo"
         for dir in [corporaDir, vocabDir] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                // Foundation wraps the errno in an underlying POSIX error; its own text says nothing.
+                let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
+                let reason = underlying.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : "\($0)" }
+                throw CLIError("\(dir): cannot create the folder (\(reason ?? "\(error)"))")
+            }
         }
         say("1/6 generating \(trainSize) training, 500 validation and \(testSize) test pairs in \(corporaDir)")
         let corpus = SampleCorpus(trainSize: trainSize, validSize: 500, testSize: testSize, seed: seed)

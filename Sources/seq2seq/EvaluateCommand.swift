@@ -27,7 +27,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Which weights: best or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
     @Option(help: "Sentences decoded together.") var batchSize: Int = 64
-    @Flag(help: "Lowercase hypotheses and references before scoring (as `bleu --lowercase`).") var lowercase = false
+    @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
     @Option(help: "Also write the translations to FILE.") var output: String?
     @Option(help: "BLAS threads.") var threads: Int = 1
 

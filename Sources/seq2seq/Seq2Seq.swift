@@ -37,7 +37,7 @@ struct Seq2Seq: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {  // --help, --version
-                finish(status: 0) { try StandardOutput.shared.writeLine(fullMessage(for: error)) }
+                finish(status: 0) { throw error }
             }
             let help = commandPath(CommandLine.arguments.dropFirst()).joined(separator: " ")
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
@@ -56,8 +56,19 @@ struct Seq2Seq: ParsableCommand {
             try body()
         } catch let code as ExitCode {
             status = code.rawValue
+        } catch where exitCode(for: error) == .success {
+            // --help and --version (thrown by parsing, or by the `help` subcommand's run).
+            do {
+                try StandardOutput.shared.writeLine(fullMessage(for: error))
+            } catch {
+                printError("seq2seq: error: \(error)")
+                status = 1
+            }
         } catch {
-            printError("seq2seq: error: \(error)")
+            // ArgumentParser's message: the description of our errors (which name file and line),
+            // the message of a ValidationError, a readable line for the parser's own errors.
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("seq2seq: error: \(message)")
             status = 1
         }
         do {

@@ -63,13 +63,17 @@ struct Translate: ParsableCommand {
     @OptionGroup var search: SearchArguments
     @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
     var nBest: Int = 1
-    @Option(help: "Sentences decoded together when input is piped.") var batchSize: Int = 64
+    @Option(help: "Sentences decoded together when input is piped (default 64; not with --flush).") var batchSize: Int?
     @Flag(help: "Translate and write each line as soon as it is read.") var flush = false
     @Option(help: "BLAS threads.") var threads: Int = 1
 
     func run() throws {
         try search.check()
         guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
+        if flush && batchSize != nil {
+            throw ValidationError("--batch-size has no effect with --flush, which translates each line as it is read")
+        }
+        let batchSize = self.batchSize ?? 64
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let input {
             var isDirectory: ObjCBool = false
