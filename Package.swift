@@ -6,6 +6,7 @@
 //                                           -> Text -> CICU
 //                               -> Decoding (imports nothing of ours)
 //                 -> Metrics, Samples, Plotting (import nothing of ours)
+//                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
 import PackageDescription
 
 let package = Package(
@@ -43,12 +44,15 @@ let package = Package(
         .target(name: "Translation", dependencies: ["Training", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: []),
         .target(name: "Plotting", dependencies: []),
+        // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
+        // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
+        .target(name: "Benchmarks", dependencies: ["Model", "Kernels"]),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
+                "Text", "Corpus", "Model", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Kernels
 import Model
@@ -32,7 +33,7 @@ struct BenchGemm: ParsableCommand {
         let shapes = TrainBenchmark.preset(preset)!.gemmShapes
         func load(_ name: Substring) throws -> GemmLibrary {
             switch name {
-            case "openblas": return GemmLibrary.openBLAS(threads: threads)
+            case "openblas": return try GemmLibrary.openBLAS(threads: threads)
             case "blis": return try GemmLibrary.blis(threads: threads)
             case "dnnl": return try GemmLibrary.dnnl(threads: threads)
             default: throw CLIError("--libraries: unknown library '\(name)' (openblas, blis, dnnl)")
@@ -53,7 +54,7 @@ struct BenchGemm: ParsableCommand {
         var rng = SeededGenerator(seed: 3)
         let a = (0..<size).map { _ in rng.nextFloat(in: -1, 1) }, b = (0..<size).map { _ in rng.nextFloat(in: -1, 1) }
         var c = [Float](repeating: 0, count: size), expected = c
-        let reference = GemmLibrary.openBLAS(threads: threads)
+        let reference = try GemmLibrary.openBLAS(threads: threads)
         var stepSeconds = [Double](repeating: 0, count: libraries.count)
         var rows: [String] = []
         for shape in shapes {
