@@ -26,7 +26,8 @@ struct BenchGemm: ParsableCommand {
     func validate() throws {
         guard TrainBenchmark.preset(preset) != nil else { throw ValidationError("--preset must be small or medium, got \(preset)") }
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }
-        guard threads >= 1, repeats >= 1 else { throw ValidationError("--threads and --repeats must be at least 1") }
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        try checkThreads(threads)
     }
 
     func run() throws {

@@ -33,7 +33,8 @@ struct BenchTrain: ParsableCommand {
     func validate() throws {
         guard TrainBenchmark.preset(preset) != nil else { throw ValidationError("--preset must be small or medium, got \(preset)") }
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }
-        guard steps >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--steps and --threads must be at least 1, --warmup at least 0") }
+        guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1, --warmup at least 0") }
+        try checkThreads(threads)
         for (name, value) in [("--batch-size", batchSize), ("--source-length", sourceLength), ("--target-length", targetLength)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }

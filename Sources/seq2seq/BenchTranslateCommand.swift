@@ -34,6 +34,7 @@ struct BenchTranslate: ParsableCommand {
     @Flag(help: "Also report time per phase (encoder, LSTM layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let medium = preset == .medium
         let config = ModelConfig(

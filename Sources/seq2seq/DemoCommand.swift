@@ -34,6 +34,7 @@ struct Demo: ParsableCommand {
     }
 
     private func demo() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let started = Date()
         let corporaDir = root + "/corpora/demo", vocabDir = root + "/vocab", modelDir = root + "/models/demo"

@@ -39,6 +39,8 @@ struct Evaluate: ParsableCommand {
         guard !reference.isEmpty else { throw CLIError("give at least one --reference file") }
         try search.check()
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
+        guard batchSize <= maximumBatchSize else { throw CLIError("--batch-size must be at most \(maximumBatchSize)") }
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let sources = try readAllLines(source)
         var references: [[String]] = []

@@ -101,3 +101,19 @@ struct Seq2Seq: ParsableCommand {
         return Set(line.split(separator: " "))
     }
 }
+
+/// The largest `--threads` any command accepts (OpenBLAS takes a 32-bit count; far more threads than
+/// cores only slows it down).
+let maximumThreads = 256
+
+/// Refuses a `--threads` value outside 1...`maximumThreads` with a one-line message.
+/// - Throws: `ValidationError` naming the option.
+func checkThreads(_ threads: Int) throws {
+    guard threads >= 1 && threads <= maximumThreads else {
+        throw ValidationError("--threads must be between 1 and \(maximumThreads), got \(threads)")
+    }
+}
+
+/// The largest `--batch-size` of translate and evaluate (sentence counts far above any batch that
+/// fits in memory; keeps chunk and index arithmetic far from overflow).
+let maximumBatchSize = 100_000

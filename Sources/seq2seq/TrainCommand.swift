@@ -58,6 +58,7 @@ struct Train: ParsableCommand {
     }
 
     private func train() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
         // Before anything is written: every shard is there, whole and unaltered (CRC-32 of its

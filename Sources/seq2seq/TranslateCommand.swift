@@ -19,8 +19,14 @@ struct SearchArguments: ParsableArguments {
     /// usage block) so a bad value gives the same one-line error as every other bad input.
     func check() throws {
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
+        guard beam <= 1000 else { throw ValidationError("--beam must be at most 1000") }
         guard lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0") }
         guard maxLengthRatio > 0, maxLength >= 0 else { throw ValidationError("--max-length-ratio must be > 0 and --max-length >= 0") }
+        // The remaining ranges (finite penalty, ratio ≤ 1000, offset ≤ 1e6) are Decoding's own.
+        do { try searchOptions.validate() } catch let error as DecodingError {
+            guard case .invalidOption(let message) = error else { throw error }
+            throw ValidationError(message)
+        }
     }
 
     var searchOptions: SearchOptions {
@@ -75,6 +81,7 @@ struct Translate: ParsableCommand {
         }
         let batchSize = self.batchSize ?? 64
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard batchSize <= maximumBatchSize else { throw ValidationError("--batch-size must be at most \(maximumBatchSize)") }
         if let input {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -82,6 +89,7 @@ struct Translate: ParsableCommand {
             }
         }
         StopSignals.install()
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let directory = try ModelDirectory(opening: model)
         var options = search.searchOptions

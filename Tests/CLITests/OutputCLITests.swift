@@ -228,6 +228,25 @@ struct OutputCLITests {
         }
     }
 
+    /// Numbers too large for the arithmetic behind them (a 32-bit thread count, the length limit, the
+    /// chunk size) are one-line errors, not traps.
+    @Test(arguments: [
+        (["--threads", "99999999999"], "--threads must be between 1 and 256"),
+        (["--max-length-ratio", "1e300"], "--max-length-ratio must be between 0 and 1000"),
+        (["--length-penalty", "inf"], "--length-penalty must be a finite number"),
+        (["--max-length", "9223372036854775807"], "--max-length must be between 0 and 1000000"),
+        (["--batch-size", "9223372036854775807"], "--batch-size must be at most 100000"),
+        (["--beam", "99999999999"], "--beam must be at most 1000"),
+    ])
+    func hugeNumericOptionsAreOneLineErrorsNotTraps(_ options: [String], _ message: String) throws {
+        let p = try pipeline()
+        let translate = try runSeq2seq(["translate", "--model", p.model] + options, stdin: Data("one\n".utf8))
+        expectOneLineError(translate, mentions: [message])
+        let evaluate = try runSeq2seq(["evaluate", "--model", p.model, "--source", p.testSource,
+                                       "--reference", p.testReference] + options)
+        expectOneLineError(evaluate, mentions: [message])
+    }
+
     /// Piped input: a batch's lines come out as soon as they are translated, while the input is still
     /// open (here 2 sentences a batch, 16 batches a chunk: the first 32 of 40 lines).
     @Test func translateWritesFinishedBatchesBeforeTheInputEnds() throws {
