@@ -164,6 +164,18 @@ struct OutputCLITests {
         }
     }
 
+    /// Training's progress lines are informational: with standard error unwritable, training still
+    /// runs to the end and writes its model.
+    @Test func trainWithAnUnwritableStandardErrorStillWritesItsModel() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("output-train-stderr")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("model").path
+        let run = try runEnding(p.trainArguments(output: model, maxSteps: 5), stderrPath: "/dev/full")
+        #expect(run.exited && run.status == 0)
+        #expect(FileManager.default.fileExists(atPath: model + "/last.safetensors"))
+    }
+
     // MARK: one error reporter
 
     /// A failure while running (not while parsing the command line) of every subcommand is one line
