@@ -24,10 +24,10 @@ struct BenchShards: ParsableCommand {
     var target: String?
     @Option(name: .customLong("repeat"), help: "Pack the input this many times over (needs --source/--target or --shards).")
     var repetitions: Int = 1
-    @Option(help: "Pairs per shard when packing.")
-    var pairsPerShard: Int = 100_000
-    @Option(help: "zstd level when packing.")
-    var level: Int = 3
+    @Option(help: "Pairs per shard when packing (default 100000).")
+    var pairsPerShard: Int?
+    @Option(help: "zstd level when packing (default 3).")
+    var level: Int?
     @Option(help: "BatchStream window (pairs).")
     var window: Int = 10_000
     @Option(help: "BatchStream batch size (sentences).")
@@ -40,6 +40,14 @@ struct BenchShards: ParsableCommand {
             throw ValidationError("Give --shards DIR, or --source FILE and --target FILE.")
         }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1.") }
+        // With --shards and no --repeat nothing is packed: packing options would be ignored.
+        if source == nil && repetitions == 1 {
+            let given = [("--pairs-per-shard", pairsPerShard != nil), ("--level", level != nil), ("--keep", keep)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) only \(given.count == 1 ? "applies" : "apply") when packing (--source/--target or --repeat)")
+            }
+        }
     }
 
     func run() throws {
@@ -125,7 +133,7 @@ struct BenchShards: ParsableCommand {
     /// Packs the input `repetitions` times into `dir` (streaming: memory does not grow with N).
     private func pack(into dir: String) throws -> PackSummary {
         let writer = try ShardWriter(directory: dir,
-                                     options: ShardOptions(pairsPerShard: pairsPerShard, compressionLevel: level,
+                                     options: ShardOptions(pairsPerShard: pairsPerShard ?? 100_000, compressionLevel: level ?? 3,
                                                            command: Shard.commandLineText()),
                                      tokenCount: Shard.spaceTokenCount)
         for _ in 0..<repetitions {

@@ -259,6 +259,23 @@ struct OutputCLITests {
         expectOneLineError(evaluate, mentions: [message])
     }
 
+    /// Packing and benchmark options that a mode would not use are refused rather than ignored.
+    @Test func shardAndBenchOptionsAModeWouldIgnoreAreRefused() throws {
+        let p = try pipeline()
+        expectOneLineError(try runSeq2seq(["shard", "--verify", p.shards, "--level", "9"]),
+                           mentions: ["--level only applies when packing"])
+        expectOneLineError(try runSeq2seq(["shard", "--export", p.shards, "--source", "/tmp/x", "--target", "/tmp/y",
+                                           "--pairs-per-shard", "5"]),
+                           mentions: ["--pairs-per-shard only applies when packing"])
+        expectOneLineError(try runSeq2seq(["bench", "shards", "--shards", p.shards, "--keep"]),
+                           mentions: ["--keep only applies when packing"])
+        let tiny = ["--source-vocab", "10", "--target-vocab", "10", "--embedding", "4", "--hidden", "4"]
+        expectOneLineError(try runSeq2seq(["bench", "translate", "--kinds", "greedy", "--beam", "3"] + tiny),
+                           mentions: ["--beam only applies to --kinds beam"])
+        expectOneLineError(try runSeq2seq(["bench", "translate", "--batches", "64", "--sentences", "3"] + tiny),
+                           mentions: ["--sentences only applies to batch size 1"])
+    }
+
     /// Piped input: a batch's lines come out as soon as they are translated, while the input is still
     /// open (here 2 sentences a batch, 16 batches a chunk: the first 32 of 40 lines).
     @Test func translateWritesFinishedBatchesBeforeTheInputEnds() throws {
