@@ -245,8 +245,17 @@ enum LineFile {
             throw BleuCommandError.missingFile(path)
         }
         if isDirectory.boolValue { throw BleuCommandError.unreadable(path, "is a directory") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw BleuCommandError.unreadable(path, "permission denied or I/O error")
+        // Read through a handle, not FileManager.contents(atPath:), so that pipes and devices
+        // (`-i <(command)`, /dev/stdin) read like files.
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw BleuCommandError.unreadable(path, String(cString: strerror(errno)))
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.readToEnd() ?? Data()
+        } catch {
+            throw BleuCommandError.unreadable(path, "\(error.localizedDescription)")
         }
         return try lines(data, name: path, universalNewlines: false)
     }

@@ -124,6 +124,36 @@ struct OutputCLITests {
         }
     }
 
+    /// A reader that has gone away (`| head -1`): EPIPE is one error line and status 1, not a silent
+    /// death by SIGPIPE.
+    @Test func aClosedPipeIsOneErrorLine() throws {
+        let (dir, ref, hyp) = try Self.bleuFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let errFile = dir.appendingPathComponent("err")
+        try Data().write(to: errFile)
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = seq2seqBinary()
+        process.arguments = ["bleu", ref, "-i", hyp]
+        process.standardOutput = output
+        process.standardError = try FileHandle(forWritingTo: errFile)
+        try output.fileHandleForReading.close()  // no reader left before the child writes
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1)
+        #expect(try String(contentsOf: errFile, encoding: .utf8) == "seq2seq: error: stdout: Broken pipe\n")
+    }
+
+    /// Hypotheses and references may be pipes (`-i <(command)`, /dev/stdin), not only regular files.
+    @Test func bleuReadsFilesThatArePipes() throws {
+        let (dir, ref, hyp) = try Self.bleuFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fromFile = try runSeq2seq(["bleu", ref, "-i", hyp])
+        let fromPipe = try runSeq2seq(["bleu", ref, "-i", "/dev/stdin"], stdin: Data(Self.hypothesis.utf8))
+        #expect(fromPipe.status == 0, "\(fromPipe.stderrText)")
+        #expect(fromPipe.stdout == fromFile.stdout)
+    }
+
     @Test func textCommandsAndHelpToAFullDiskFail() throws {
         let runs = [
             try runEnding(["tokenize"], stdin: Data("Hello, world!\n".utf8), stdoutPath: "/dev/full"),
