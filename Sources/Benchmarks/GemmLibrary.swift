@@ -17,6 +17,7 @@ public struct GemmLibrary {
     public let name: String
     public let call: Call
 
+    /// A library or one of its symbols could not be loaded; the description names the file.
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }

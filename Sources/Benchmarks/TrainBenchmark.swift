@@ -44,6 +44,7 @@ public struct TrainBenchmark: Sendable {
         return 3 * forward
     }
 
+    /// The figures of one `run`.
     public struct Result: Sendable {
         /// Wall time of every timed step, seconds.
         public var stepSeconds: [Double]

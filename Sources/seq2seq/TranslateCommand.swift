@@ -15,8 +15,8 @@ struct SearchArguments: ParsableArguments {
     @Option(help: "Unknown words in the output: forbid (pick the best known word) or keep (print <unk>).")
     var unk: UnknownWordPolicy = .forbid
 
-    /// Called inside `reportingErrors` (not as ArgumentParser's `validate()`, which would print a
-    /// usage block) so a bad value gives the same one-line error as every other bad input.
+    /// Called from `run()` (not as ArgumentParser's `validate()`) so that the range checks are the
+    /// same code for translate and evaluate; `Seq2Seq.main` reports the thrown error as one line.
     func check() throws {
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         guard beam <= 1000 else { throw ValidationError("--beam must be at most 1000") }
