@@ -9,6 +9,7 @@
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
+//                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
 import PackageDescription
 
 let package = Package(
@@ -54,12 +55,15 @@ let package = Package(
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: ["Basics"]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
+        // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
+        // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Model", "Kernels"]),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

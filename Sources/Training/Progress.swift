@@ -58,8 +58,10 @@ public final class ProgressReporter {
         return s
     }
 
+    /// Progress is informational: when standard error cannot be written (full disk, closed pipe) the
+    /// text is dropped and training goes on (the non-throwing `FileHandle.write` would trap).
     private func write(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(s.utf8))
     }
 }
 

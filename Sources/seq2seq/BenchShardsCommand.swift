@@ -24,10 +24,10 @@ struct BenchShards: ParsableCommand {
     var target: String?
     @Option(name: .customLong("repeat"), help: "Pack the input this many times over (needs --source/--target or --shards).")
     var repetitions: Int = 1
-    @Option(help: "Pairs per shard when packing.")
-    var pairsPerShard: Int = 100_000
-    @Option(help: "zstd level when packing.")
-    var level: Int = 3
+    @Option(help: "Pairs per shard when packing (default 100000).")
+    var pairsPerShard: Int?
+    @Option(help: "zstd level when packing (default 3).")
+    var level: Int?
     @Option(help: "BatchStream window (pairs).")
     var window: Int = 10_000
     @Option(help: "BatchStream batch size (sentences).")
@@ -40,6 +40,14 @@ struct BenchShards: ParsableCommand {
             throw ValidationError("Give --shards DIR, or --source FILE and --target FILE.")
         }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1.") }
+        // With --shards and no --repeat nothing is packed: packing options would be ignored.
+        if source == nil && repetitions == 1 {
+            let given = [("--pairs-per-shard", pairsPerShard != nil), ("--level", level != nil), ("--keep", keep)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) only \(given.count == 1 ? "applies" : "apply") when packing (--source/--target or --repeat)")
+            }
+        }
     }
 
     func run() throws {
@@ -51,7 +59,7 @@ struct BenchShards: ParsableCommand {
             let started = Date()
             let summary = try pack(into: dir)
             let seconds = Date().timeIntervalSince(started)
-            print(String(format: "pack   %d pairs (%d× input) in %.2f s: %.1f MB/s of records, %.0f pairs/s",
+            try StandardOutput.shared.writeLine(String(format: "pack   %d pairs (%d× input) in %.2f s: %.1f MB/s of records, %.0f pairs/s",
                          summary.pairsWritten, repetitions, seconds, Double(summary.uncompressedBytes) / 1e6 / seconds,
                          Double(summary.pairsWritten) / seconds))
             folder = dir
@@ -67,16 +75,16 @@ struct BenchShards: ParsableCommand {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
             child.arguments = ["bench", "shards", "--shards", folder, "--window", "\(window)", "--batch-size", "\(batchSize)"]
-            fflush(stdout)   // keep our lines before the child's in a pipe
+            try StandardOutput.shared.flush()   // keep our lines before the child's
             try child.run()
             child.waitUntilExit()
-            print("peak RSS of packing (this process) \(BenchShards.peakRSS())")
+            try StandardOutput.shared.writeLine("peak RSS of packing (this process) \(BenchShards.peakRSS())")
             if child.terminationStatus != 0 { throw ExitCode(child.terminationStatus) }
             return
         }
         let set = try ShardSet(directory: folder)
         let megabytes = Double(set.manifest.totalUncompressedBytes) / 1e6
-        print(String(format: "corpus %d pairs in %d shards; records %.1f MB (text %.1f MB), compressed %.1f MB, ratio %.2f (level %d)",
+        try StandardOutput.shared.writeLine(String(format: "corpus %d pairs in %d shards; records %.1f MB (text %.1f MB), compressed %.1f MB, ratio %.2f (level %d)",
                      set.pairCount, set.shardCount, megabytes, Double(set.manifest.totalTextBytes) / 1e6,
                      Double(set.manifest.totalCompressedBytes) / 1e6,
                      Double(set.manifest.totalUncompressedBytes) / Double(max(1, set.manifest.totalCompressedBytes)),
@@ -89,7 +97,7 @@ struct BenchShards: ParsableCommand {
             let reader = try ShardReader(shards: set, index: index)
             while try reader.next() != nil { pairs += 1 }
         }
-        report("reader", seconds: Date().timeIntervalSince(started), megabytes: megabytes, pairs: pairs)
+        try report("reader", seconds: Date().timeIntervalSince(started), megabytes: megabytes, pairs: pairs)
 
         // Through BatchStream: background thread, window shuffle, length sort, batches.
         started = Date()
@@ -97,7 +105,7 @@ struct BenchShards: ParsableCommand {
                                      epoch: 0, resumeFrom: nil, prepare: { $0 }, length: { $0.source.utf8.count })
         pairs = 0
         while let batch = try stream.next() { pairs += batch.count }
-        report("stream", seconds: Date().timeIntervalSince(started), megabytes: megabytes, pairs: pairs)
+        try report("stream", seconds: Date().timeIntervalSince(started), megabytes: megabytes, pairs: pairs)
 
         if let zstd = BenchShards.findExecutable("zstd") {
             started = Date()
@@ -108,16 +116,16 @@ struct BenchShards: ParsableCommand {
             try process.run()
             process.waitUntilExit()
             let seconds = Date().timeIntervalSince(started)
-            print(String(format: "zstd -d -c > /dev/null   %6.2f s  %7.1f MB/s  (status %d)",
+            try StandardOutput.shared.writeLine(String(format: "zstd -d -c > /dev/null   %6.2f s  %7.1f MB/s  (status %d)",
                          seconds, megabytes / seconds, process.terminationStatus))
         } else {
-            print("zstd CLI not found on PATH: no comparison")
+            try StandardOutput.shared.writeLine("zstd CLI not found on PATH: no comparison")
         }
-        print("peak RSS while reading \(BenchShards.peakRSS())")
+        try StandardOutput.shared.writeLine("peak RSS while reading \(BenchShards.peakRSS())")
     }
 
-    private func report(_ name: String, seconds: Double, megabytes: Double, pairs: Int) {
-        print(name.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%6.2f s  %7.1f MB/s  %9.0f pairs/s  (%d pairs)",
+    private func report(_ name: String, seconds: Double, megabytes: Double, pairs: Int) throws {
+        try StandardOutput.shared.writeLine(name.padding(toLength: 25, withPad: " ", startingAt: 0) + String(format: "%6.2f s  %7.1f MB/s  %9.0f pairs/s  (%d pairs)",
                      seconds, megabytes / seconds,
                      Double(pairs) / seconds, pairs))
     }
@@ -125,7 +133,7 @@ struct BenchShards: ParsableCommand {
     /// Packs the input `repetitions` times into `dir` (streaming: memory does not grow with N).
     private func pack(into dir: String) throws -> PackSummary {
         let writer = try ShardWriter(directory: dir,
-                                     options: ShardOptions(pairsPerShard: pairsPerShard, compressionLevel: level,
+                                     options: ShardOptions(pairsPerShard: pairsPerShard ?? 100_000, compressionLevel: level ?? 3,
                                                            command: Shard.commandLineText()),
                                      tokenCount: Shard.spaceTokenCount)
         for _ in 0..<repetitions {

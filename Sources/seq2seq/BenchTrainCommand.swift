@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Model
 
@@ -32,7 +33,8 @@ struct BenchTrain: ParsableCommand {
     func validate() throws {
         guard TrainBenchmark.preset(preset) != nil else { throw ValidationError("--preset must be small or medium, got \(preset)") }
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }
-        guard steps >= 1, warmup >= 0, threads >= 1 else { throw ValidationError("--steps and --threads must be at least 1, --warmup at least 0") }
+        guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1, --warmup at least 0") }
+        try checkThreads(threads)
         for (name, value) in [("--batch-size", batchSize), ("--source-length", sourceLength), ("--target-length", targetLength)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
@@ -74,18 +76,18 @@ struct BenchTrain: ParsableCommand {
                 let phases = r.phases.map { "\"\($0.name)\":\(fmt($0.seconds / Double(steps) * 1e3))" }
                 fields.append(("phase_ms_per_step", "{\(phases.joined(separator: ","))}"))
             }
-            print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+            try StandardOutput.shared.writeLine("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
         }
-        print("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
-        print("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
-        print("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
-        print("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
+        try StandardOutput.shared.writeLine("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
+        try StandardOutput.shared.writeLine("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
+        try StandardOutput.shared.writeLine("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
+        try StandardOutput.shared.writeLine("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
         if profile {
             let total = r.stepSeconds.reduce(0, +)
             let tracked = r.phases.reduce(0) { $0 + $1.seconds }
             for (name, seconds) in r.phases.sorted(by: { $0.seconds > $1.seconds }) + [("other (embedding, dropout, gathers, timers)", total - tracked)] {
-                print("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(fmt(seconds / Double(steps) * 1e3)) ms/step  \(fmt(100 * seconds / total))%")
+                try StandardOutput.shared.writeLine("  \(name.padding(toLength: 44, withPad: " ", startingAt: 0)) \(fmt(seconds / Double(steps) * 1e3)) ms/step  \(fmt(100 * seconds / total))%")
             }
         }
     }

@@ -25,8 +25,8 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "Source length (outputs may run to twice this).") var sourceLength: Int?
     @Option(help: "Comma-separated batch sizes.") var batches: String = "1,64"
     @Option(help: "Comma-separated kinds: greedy, beam.") var kinds: String = "greedy,beam"
-    @Option(help: "Beam size for the beam kind.") var beam: Int = 5
-    @Option(help: "Sentences decoded at batch 1 (batched runs decode 3 batches).") var sentences: Int = 40
+    @Option(help: "Beam size for the beam kind (default 5).") var beam: Int?
+    @Option(help: "Sentences decoded at batch 1 (default 40; batched runs decode 3 batches).") var sentences: Int?
     @Option(help: "BLAS threads.") var threads: Int = 2
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
@@ -34,6 +34,7 @@ struct BenchTranslate: ParsableCommand {
     @Flag(help: "Also report time per phase (encoder, LSTM layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let medium = preset == .medium
         let config = ModelConfig(
@@ -43,6 +44,7 @@ struct BenchTranslate: ParsableCommand {
             layers: layers ?? 2)
         try config.validate()
         let length = sourceLength ?? (medium ? 20 : 16)
+        guard length >= 1 && length <= 10_000 else { throw ValidationError("--source-length must be between 1 and 10000") }
         let model = Seq2SeqModel(config: config, seed: 1)
         let weights = packed ? DecoderWeights(model: model) : nil
         var rng = SeededGenerator(seed: 7)
@@ -52,10 +54,16 @@ struct BenchTranslate: ParsableCommand {
             }
         }
         let batchSizes = try batches.split(separator: ",").map { part -> Int in
-            guard let b = Int(part), b > 0 else { throw ValidationError("--batches: bad batch size '\(part)'") }
+            guard let b = Int(part), b > 0, b <= 100_000 else { throw ValidationError("--batches: bad batch size '\(part)'") }
             return b
         }
-        for kind in kinds.split(separator: ",").map(String.init) {
+        let kindList = kinds.split(separator: ",").map(String.init)
+        if beam != nil && !kindList.contains("beam") { throw ValidationError("--beam only applies to --kinds beam") }
+        if sentences != nil && !batchSizes.contains(1) { throw ValidationError("--sentences only applies to batch size 1 (--batches)") }
+        let beam = self.beam ?? 5, sentences = self.sentences ?? 40
+        guard beam >= 1 && beam <= 1000 else { throw ValidationError("--beam must be between 1 and 1000") }
+        guard sentences >= 1 else { throw ValidationError("--sentences must be at least 1") }
+        for kind in kindList {
             guard kind == "greedy" || kind == "beam" else { throw ValidationError("--kinds: unknown kind '\(kind)'") }
             var options = SearchOptions()
             options.beamSize = kind == "beam" ? beam : 1
@@ -78,24 +86,24 @@ struct BenchTranslate: ParsableCommand {
                 }
                 let seconds = Date().timeIntervalSince(start)
                 let perSecond = Double(count) / seconds
-                defer { if let profiler { printPhases(profiler, total: seconds) } }
                 if format == .json {
-                    print("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
+                    try StandardOutput.shared.writeLine("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
                         + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed)}")
                 } else {
-                    print("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
+                    try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
                         + "max \(2 * length))")
                 }
+                if let profiler { try printPhases(profiler, total: seconds) }
             }
         }
     }
 
-    private func printPhases(_ profiler: PhaseProfiler, total: Double) {
+    private func printPhases(_ profiler: PhaseProfiler, total: Double) throws {
         let tracked = profiler.totals.reduce(0) { $0 + $1.seconds }
         for (name, seconds) in profiler.totals + [("search: selection, bookkeeping (rest)", total - tracked)] {
-            print("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", 100 * seconds / total))%")
+            try StandardOutput.shared.writeLine("  \(name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", 100 * seconds / total))%")
         }
     }
 

@@ -31,15 +31,23 @@ struct Demo: ParsableCommand {
     @Flag(help: "Train without reversing the source (to see what reversal buys).") var noReverseSource = false
 
     func run() throws {
-        try reportingErrors { try demo() }
+        try demo()
     }
 
     private func demo() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let started = Date()
         let corporaDir = root + "/corpora/demo", vocabDir = root + "/vocab", modelDir = root + "/models/demo"
         for dir in [corporaDir, vocabDir] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                // Foundation wraps the errno in an underlying POSIX error; its own text says nothing.
+                let underlying = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }
+                let reason = underlying.map { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : "\($0)" }
+                throw CLIError("\(dir): cannot create the folder (\(reason ?? "\(error)"))")
+            }
         }
         say("1/6 generating \(trainSize) training, 500 validation and \(testSize) test pairs in \(corporaDir)")
         let corpus = SampleCorpus(trainSize: trainSize, validSize: 500, testSize: testSize, seed: seed)
@@ -119,14 +127,14 @@ struct Demo: ParsableCommand {
         let decodeSeconds = Date().timeIntervalSince(decodeStart)
         try writeLines(hypotheses, to: "\(corporaDir)/test.hyp.fr")
         let exact = zip(hypotheses, corpus.test.target).filter { $0 == $1 }.count
-        print(scoreLines(hypotheses: hypotheses, references: [corpus.test.target]))
+        try StandardOutput.shared.writeLine(scoreLines(hypotheses: hypotheses, references: [corpus.test.target]))
         say("    exact matches \(exact)/\(testSize); decoding \(String(format: "%.1f", Double(testSize) / decodeSeconds)) sentences/s; "
             + "hypotheses in \(corporaDir)/test.hyp.fr")
         say("demo finished in \(formatDuration(Date().timeIntervalSince(started)))")
     }
 
     private func say(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        printError(text)
     }
 }
 

@@ -18,16 +18,13 @@ struct Detokenize: ParsableCommand {
     var replaceInvalid = false
 
     func run() throws {
-        try reportingErrors {
-            let source = input ?? "stdin"
-            var output = OutputBuffer()
-            try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
-                var text = try decodeUTF8Line(bytes, source: source, line: line, replacingInvalid: replaceInvalid)
-                text.withUTF8 { Detokenizer.appendDetokenized(utf8: $0, to: &output.bytes) }
-                output.bytes.append(0x0A)
-                try output.flushIfFull()
+        let source = input ?? "stdin"
+        try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
+            var text = try decodeUTF8Line(bytes, source: source, line: line, replacingInvalid: replaceInvalid)
+            try StandardOutput.shared.append { buffer in
+                text.withUTF8 { Detokenizer.appendDetokenized(utf8: $0, to: &buffer) }
+                buffer.append(0x0A)
             }
-            try output.flush()
         }
     }
 }

@@ -28,18 +28,20 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Which weights: best or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
     @Option(help: "Sentences decoded together.") var batchSize: Int = 64
-    @Flag(help: "Lowercase hypotheses and references before scoring (as `bleu --lowercase`).") var lowercase = false
+    @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
     @Option(help: "Also write the translations to FILE.") var output: String?
     @Option(help: "BLAS threads.") var threads: Int = 1
 
     func run() throws {
-        try reportingErrors { try evaluate() }
+        try evaluate()
     }
 
     private func evaluate() throws {
         guard !reference.isEmpty else { throw CLIError("give at least one --reference file") }
         try search.check()
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
+        guard batchSize <= maximumBatchSize else { throw CLIError("--batch-size must be at most \(maximumBatchSize)") }
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let sources = try readAllLines(source)
         var references: [[String]] = []
@@ -57,8 +59,8 @@ struct Evaluate: ParsableCommand {
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)
         if let output { try writeLines(hypotheses, to: output) }
-        print(scoreLines(hypotheses: hypotheses, references: references, lowercase: lowercase))
-        print(String(format: "%d sentences in %.1f s: %.1f sentences/s (beam %d, batch %d)",
+        try StandardOutput.shared.writeLine(scoreLines(hypotheses: hypotheses, references: references, lowercase: lowercase))
+        try StandardOutput.shared.writeLine(String(format: "%d sentences in %.1f s: %.1f sentences/s (beam %d, batch %d)",
                      sources.count, seconds, Double(sources.count) / seconds, search.beam, batchSize))
     }
 }

@@ -23,7 +23,7 @@ struct Plot: ParsableCommand {
     var output: String?
 
     func run() throws {
-        try reportingErrors { try plot() }
+        try plot()
     }
 
     private func plot() throws {
@@ -47,7 +47,7 @@ struct Plot: ParsableCommand {
         let writer = try AtomicFileWriter(path: destination)
         try writer.write(svg)
         try writer.commit()
-        print("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
+        try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
     }
 }
 

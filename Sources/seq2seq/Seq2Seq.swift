@@ -16,10 +16,16 @@ struct Seq2Seq: ParsableCommand {
         ]
     )
 
-    /// Like ArgumentParser's `main`, except that a bad command line (unknown option, missing or
-    /// invalid value) is one line `seq2seq: error: …` naming the subcommand's help, like every
-    /// other error of the tool, instead of a message followed by the whole usage block.
+    /// Like ArgumentParser's `main`, except that every error of every subcommand is one line
+    /// `seq2seq: error: …` on stderr through one reporter (`printError`): a bad command line (unknown
+    /// option, missing or invalid value) names the subcommand's help instead of printing the whole
+    /// usage block, and an error thrown while running is printed by its description (which names the
+    /// file and line). Standard output is flushed and checked at exit, also after an error (finished
+    /// output is never lost); a failed write makes the exit status 1. Help and version text go
+    /// through the same checked writer.
     static func main() {
+        // A closed pipe must come back from write(2) as EPIPE (one error line), not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         // The Kernels module is compiled for AVX2+FMA (Package.swift): refuse politely elsewhere.
         if let flags = cpuFlags(), !(flags.contains("avx2") && flags.contains("fma")) {
             printError("seq2seq: error: this CPU lacks AVX2/FMA, which this build of seq2seq needs")
@@ -30,18 +36,48 @@ struct Seq2Seq: ParsableCommand {
             command = try parseAsRoot()
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }  // --help, --version
+            if code == .success {  // --help, --version
+                finish(status: 0) { throw error }
+            }
             let help = commandPath(CommandLine.arguments.dropFirst()).joined(separator: " ")
             let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid command line"
             printError("seq2seq: error: \(message) (see '\(help) --help')")
             Foundation.exit(code.rawValue)
         }
         var mutable = command
+        finish(status: 0) { try mutable.run() }
+    }
+
+    /// Runs `body`, reports a thrown error as one line, flushes standard output and exits: with the
+    /// `ExitCode` thrown, 1 after any other error or a failed flush, `status` otherwise.
+    static func finish(status: Int32, _ body: () throws -> Void) -> Never {
+        var status = status
         do {
-            try mutable.run()
+            try body()
+        } catch let code as ExitCode {
+            status = code.rawValue
+        } catch where exitCode(for: error) == .success {
+            // --help and --version (thrown by parsing, or by the `help` subcommand's run).
+            do {
+                try StandardOutput.shared.writeLine(fullMessage(for: error))
+            } catch {
+                printError("seq2seq: error: \(error)")
+                status = 1
+            }
         } catch {
-            exit(withError: error)
+            // ArgumentParser's message: the description of our errors (which name file and line),
+            // the message of a ValidationError, a readable line for the parser's own errors.
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            printError("seq2seq: error: \(message)")
+            status = 1
         }
+        do {
+            try StandardOutput.shared.flush()
+        } catch {
+            printError("seq2seq: error: \(error)")
+            if status == 0 { status = 1 }
+        }
+        Foundation.exit(status)
     }
 
     /// "seq2seq" and the subcommand names that lead the arguments ("seq2seq bench gemm").
@@ -65,3 +101,19 @@ struct Seq2Seq: ParsableCommand {
         return Set(line.split(separator: " "))
     }
 }
+
+/// The largest `--threads` any command accepts (OpenBLAS takes a 32-bit count; far more threads than
+/// cores only slows it down).
+let maximumThreads = 256
+
+/// Refuses a `--threads` value outside 1...`maximumThreads` with a one-line message.
+/// - Throws: `ValidationError` naming the option.
+func checkThreads(_ threads: Int) throws {
+    guard threads >= 1 && threads <= maximumThreads else {
+        throw ValidationError("--threads must be between 1 and \(maximumThreads), got \(threads)")
+    }
+}
+
+/// The largest `--batch-size` of translate and evaluate (sentence counts far above any batch that
+/// fits in memory; keeps chunk and index arithmetic far from overflow).
+let maximumBatchSize = 100_000

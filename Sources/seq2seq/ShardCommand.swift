@@ -26,12 +26,12 @@ struct Shard: ParsableCommand {
     var tsv: String?
     @Option(help: "Shard folder to write, e.g. corpora/NAME.")
     var output: String?
-    @Option(help: "Pairs per shard file.")
-    var pairsPerShard: Int = 100_000
+    @Option(help: "Pairs per shard file (default 100000; packing only).")
+    var pairsPerShard: Int?
     @Option(help: "Skip pairs with more than this many space-separated tokens on either side.")
     var maxLength: Int?
-    @Option(help: "zstd compression level (1-22).")
-    var level: Int = 3
+    @Option(help: "zstd compression level (1-22, default 3; packing only).")
+    var level: Int?
     @Option(help: "Source language code, recorded in the manifest.")
     var sourceLang: String?
     @Option(help: "Target language code, recorded in the manifest.")
@@ -49,6 +49,15 @@ struct Shard: ParsableCommand {
         if verify != nil, source != nil || target != nil {
             throw ValidationError("--verify takes only the shard folder.")
         }
+        if !packing {
+            // Options that only shape packing would be accepted and ignored by --verify and --export.
+            let given = [("--pairs-per-shard", pairsPerShard != nil), ("--max-length", maxLength != nil),
+                         ("--level", level != nil), ("--source-lang", sourceLang != nil), ("--target-lang", targetLang != nil)]
+                .filter(\.1).map(\.0)
+            if !given.isEmpty {
+                throw ValidationError("\(given.joined(separator: ", ")) only \(given.count == 1 ? "applies" : "apply") when packing (--output)")
+            }
+        }
         if export != nil, source == nil || target == nil {
             throw ValidationError("--export needs --source OUT and --target OUT.")
         }
@@ -64,7 +73,7 @@ struct Shard: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors { try shard() }
+        try shard()
     }
 
     private func shard() throws {
@@ -85,7 +94,7 @@ struct Shard: ParsableCommand {
             return
         }
         let options = ShardOptions(
-            pairsPerShard: pairsPerShard, maxLength: maxLength, compressionLevel: level,
+            pairsPerShard: pairsPerShard ?? 100_000, maxLength: maxLength, compressionLevel: level ?? 3,
             languages: sourceLang.flatMap { s in targetLang.map { Manifest.Languages(source: s, target: $0) } },
             command: Shard.commandLineText())
         let summary: PackSummary
@@ -119,7 +128,7 @@ extension Shard {
     }
 
     static func note(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        printError(line)
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }

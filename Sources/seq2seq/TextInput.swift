@@ -3,7 +3,8 @@ import Corpus
 import Foundation
 import Text
 
-// Input, output and error plumbing shared by the text subcommands (tokenize, detokenize, vocab).
+// Input plumbing shared by the text subcommands (tokenize, detokenize, vocab); output and errors
+// go through StandardStreams.swift.
 
 extension Normalization: ExpressibleByArgument {}
 
@@ -34,23 +35,6 @@ struct TokenizerFlags: ParsableArguments {
     }
 }
 
-/// Runs `body`; a thrown error becomes one line `seq2seq: error: <message>` on stderr and exit
-/// status 1 (ArgumentParser's own `Error:` prefix would hide the file:line form).
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as ExitCode {
-        throw error
-    } catch {
-        printError("seq2seq: error: \(error)")
-        throw ExitCode.failure
-    }
-}
-
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
-
 /// Opens Corpus's line reader (the one policy for every command: "\r" before "\n" removed, a
 /// leading BOM removed, plain/.gz/.zst recognised, invalid UTF-8 an error naming file and line) on
 /// `path`, or on standard input (named "stdin" in errors) when `path` is nil or "-".
@@ -67,28 +51,5 @@ func readLines(path: String?, replacingInvalid: Bool = false,
     let reader = try openLines(path)
     while let bytes = try reader.nextBytes(replacingInvalid: replacingInvalid) {
         try body(bytes, reader.lineNumber)
-    }
-}
-
-/// Buffered stdout: bytes collect in memory and go out in ~1 MiB `write(2)` calls.
-struct OutputBuffer {
-    var bytes: [UInt8] = []
-    let fd: Int32 = 1
-
-    init() { bytes.reserveCapacity(1 << 20 + 1 << 16) }
-
-    mutating func flushIfFull() throws { if bytes.count >= 1 << 20 { try flush() } }
-
-    mutating func flush() throws {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TextError.io(path: "stdout", reason: String(cString: strerror(errno)))
-            }
-            written += n
-        }
-        bytes.removeAll(keepingCapacity: true)
     }
 }

@@ -29,18 +29,16 @@ struct Tokenize: ParsableCommand {
     var replaceInvalid = false
 
     func run() throws {
-        try reportingErrors {
-            let tokenizer = try Tokenizer(options: tokenizer.options)
-            let source = input ?? "stdin"
-            var output = OutputBuffer()
-            try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
-                guard tokenizer.appendTokenized(utf8: bytes, replacingInvalid: replaceInvalid, to: &output.bytes) else {
+        let splitter = try Tokenizer(options: tokenizer.options)
+        let source = input ?? "stdin"
+        let output = StandardOutput.shared
+        try readLines(path: input, replacingInvalid: replaceInvalid) { bytes, line in
+            try output.append { buffer in
+                guard splitter.appendTokenized(utf8: bytes, replacingInvalid: replaceInvalid, to: &buffer) else {
                     throw TextError.invalidUTF8(source: source, line: line)
                 }
-                output.bytes.append(0x0A)
-                try output.flushIfFull()
+                buffer.append(0x0A)
             }
-            try output.flush()
         }
     }
 }

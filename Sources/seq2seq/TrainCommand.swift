@@ -61,10 +61,11 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace an existing model in --output instead of refusing.") var overwrite = false
 
     func run() throws {
-        try reportingErrors { try train() }
+        try train()
     }
 
     private func train() throws {
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
         // Before anything is written: every shard is there, whole and unaltered (CRC-32 of its

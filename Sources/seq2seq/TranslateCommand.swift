@@ -14,18 +14,21 @@ struct SearchArguments: ParsableArguments {
     var lengthPenalty: Double = 0.6
     @Option(help: "Maximum output length is ratio·|source| + --max-length tokens.") var maxLengthRatio: Double = 2
     @Option(help: "Tokens added to the length limit (b in a·|source| + b).") var maxLength: Int = 10
-    @Option(help: "Print the K best translations per line: `LINE ||| TEXT ||| SCORE ||| LOGPROB`.")
-    var nBest: Int = 1
     @Option(help: "Unknown words in the output: forbid (pick the best known word) or keep (print <unk>).")
     var unk: UnknownWordPolicy = .forbid
 
-    /// Called inside `reportingErrors` (not as ArgumentParser's `validate()`, which would print a
-    /// usage block) so a bad value gives the same one-line error as every other bad input.
+    /// Called from `run()` (not as ArgumentParser's `validate()`) so that the range checks are the
+    /// same code for translate and evaluate; `Seq2Seq.main` reports the thrown error as one line.
     func check() throws {
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
-        guard nBest >= 1 && nBest <= beam else { throw ValidationError("--n-best must be between 1 and --beam") }
+        guard beam <= 1000 else { throw ValidationError("--beam must be at most 1000") }
         guard lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0") }
         guard maxLengthRatio > 0, maxLength >= 0 else { throw ValidationError("--max-length-ratio must be > 0 and --max-length >= 0") }
+        // The remaining ranges (finite penalty, ratio ≤ 1000, offset ≤ 1e6) are Decoding's own.
+        do { try searchOptions.validate() } catch let error as DecodingError {
+            guard case .invalidOption(let message) = error else { throw error }
+            throw ValidationError(message)
+        }
     }
 
     var searchOptions: SearchOptions {
@@ -34,7 +37,6 @@ struct SearchArguments: ParsableArguments {
         o.lengthPenalty = lengthPenalty
         o.maxLengthRatio = maxLengthRatio
         o.maxLengthOffset = maxLength
-        o.nBest = nBest
         return o
     }
 }
@@ -48,75 +50,109 @@ struct Translate: ParsableCommand {
         discussion: """
         Applies the model's recorded normalization, tokenization, vocabulary and source reversal, then \
         detokenizes. From a terminal (or with --flush) each line is answered as soon as it is read; \
-        piped input is decoded in length-sorted batches and written in input order. An empty line gives \
-        an empty line. A source of any length is translated whole: the encoder reads long sources in \
-        chunks, so memory stays bounded.
+        piped input is decoded in length-sorted batches, and each batch's lines are written (in input \
+        order) as soon as they and every line before them are translated. An empty line gives an empty \
+        line. A source of any length is translated whole: the encoder reads long sources in chunks, so \
+        memory stays bounded.
+
+        Ctrl-C (SIGINT) or SIGTERM stops reading, writes every line already translated (whole lines, a \
+        prefix of the full output) and exits with status 130 or 143.
+
+        --n-best K writes K lines per input line, best first, in the Moses/Marian n-best format: \
+        `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N the input line number counted from 0, LOGPROB the \
+        sum of the token log-probabilities (natural log, </s> included) and SCORE the length-normalised \
+        score the beam ranks by (log P / ((5+|y|)/6)^alpha); an empty input line gives one empty \
+        translation with scores 0.
         """)
 
     @Option(help: "Model folder made by `seq2seq train`.") var model: String
     @Option(help: "Read sentences from FILE instead of stdin.") var input: String?
     @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
-    @Option(help: "Sentences decoded together when input is piped.") var batchSize: Int = 64
+    @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
+    var nBest: Int = 1
+    @Option(help: "Sentences decoded together when input is piped (default 64; not with --flush).") var batchSize: Int?
     @Flag(help: "Translate and write each line as soon as it is read.") var flush = false
     @Option(help: "BLAS threads.") var threads: Int = 1
 
     func run() throws {
-        try reportingErrors { try translate() }
-    }
-
-    private func translate() throws {
         try search.check()
+        guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
+        if flush && batchSize != nil {
+            throw ValidationError("--batch-size has no effect with --flush, which translates each line as it is read")
+        }
+        let batchSize = self.batchSize ?? 64
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard batchSize <= maximumBatchSize else { throw ValidationError("--batch-size must be at most \(maximumBatchSize)") }
+        if let input {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CLIError("\(input): is a directory, not a text file")
+            }
+        }
+        StopSignals.install()
+        try checkThreads(threads)
         BLAS.setThreads(threads)
         let directory = try SavedModel(opening: model)
+        var options = search.searchOptions
+        options.nBest = nBest
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
-                                        searchOptions: search.searchOptions, unknownWords: search.unk)
+                                        searchOptions: options, unknownWords: search.unk)
         let lines = try openLines(input)
-        var out = OutputBuffer()
+        let out = StandardOutput.shared
         let interactive = flush || lines.isTerminal
-        var firstLine = 1
+        var lineNumber = 0  // of the next line written, from 0 (Moses/Marian n-best numbering)
 
-        func emit(_ results: [[Translation]]) throws {
-            for (i, translations) in results.enumerated() {
-                if search.nBest == 1 {
-                    out.bytes.append(contentsOf: (translations.first?.text ?? "").utf8)
-                    out.bytes.append(0x0A)
-                } else {
-                    for t in translations {
-                        out.bytes.append(contentsOf: "\(firstLine + i) ||| \(t.text) ||| \(String(format: "%.4f", t.score)) ||| \(String(format: "%.4f", t.logProb))\n".utf8)
-                    }
+        func write(_ translations: [Translation]) throws {
+            if nBest == 1 {
+                try out.writeLine(translations.first?.text ?? "")
+            } else {
+                for t in translations {
+                    try out.writeLine("\(lineNumber) ||| \(t.text) ||| F0= \(String(format: "%.4f", t.logProb)) ||| \(String(format: "%.4f", t.score))")
                 }
             }
-            firstLine += results.count
-            if interactive { try out.flush() } else { try out.flushIfFull() }
+            lineNumber += 1
+        }
+
+        /// The next input line, read with every finished line already written: a stop signal that
+        /// arrives while waiting for input exits at once (nothing finished is pending).
+        func nextLine() throws -> String? {
+            try out.flush()
+            return try StopSignals.whileWaitingForInput { try lines.next() }
         }
 
         if interactive {
-            while let line = try lines.next() { try emit(translator.translate([line])) }
+            while let line = try nextLine() { try write(translator.translate([line])[0]) }
         } else {
-            // Bounded memory: read a chunk, translate it in length-sorted batches, write in order.
+            // Bounded memory: read a chunk, translate it in length-sorted batches, and after each
+            // batch write the lines that are finished and have no unfinished line before them.
             let chunkSize = batchSize * 16
             var chunk: [String] = []
             func translateChunk() throws {
                 let order = chunk.indices.sorted { (chunk[$0].utf8.count, $0) < (chunk[$1].utf8.count, $1) }
-                var results = [[Translation]](repeating: [], count: chunk.count)
+                var results = [[Translation]?](repeating: nil, count: chunk.count)
+                var written = 0
                 var start = 0
                 while start < order.count {
                     let batch = Array(order[start..<min(start + batchSize, order.count)])
                     let translated = translator.translate(batch.map { chunk[$0] })
                     for (k, index) in batch.enumerated() { results[index] = translated[k] }
                     start += batchSize
+                    while written < results.count, let translations = results[written] {
+                        try write(translations)
+                        written += 1
+                    }
+                    try out.flush()
+                    if let status = StopSignals.exitStatus { throw ExitCode(status) }
                 }
-                try emit(results)
                 chunk.removeAll(keepingCapacity: true)
             }
-            while let line = try lines.next() {
+            while let line = try nextLine() {
                 chunk.append(line)
                 if chunk.count == chunkSize { try translateChunk() }
             }
             if !chunk.isEmpty { try translateChunk() }
         }
-        try out.flush()
+        if let status = StopSignals.exitStatus { throw ExitCode(status) }
     }
 }

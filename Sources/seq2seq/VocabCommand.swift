@@ -48,34 +48,32 @@ struct Vocab: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors {
-            let options = tokenizer.options
-            let tokenize = try tokenizeFunction(options)
-            var builder = VocabularyBuilder(options: options)
-            for path in input {
-                try forEachLineTokens(path: path, tokenize) { builder.add(tokens: $0) }
-            }
-            let vocabulary = builder.build(minCount: minCount, maxSize: maxSize)
-            let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try vocabulary.write(to: output)
+        let options = tokenizer.options
+        let tokenize = try tokenizeFunction(options)
+        var builder = VocabularyBuilder(options: options)
+        for path in input {
+            try forEachLineTokens(path: path, tokenize) { builder.add(tokens: $0) }
+        }
+        let vocabulary = builder.build(minCount: minCount, maxSize: maxSize)
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try vocabulary.write(to: output)
 
-            let coverage = builder.coverage(of: vocabulary)
-            printError("vocab: wrote \(output): \(vocabulary.count) entries (4 specials) [\(options.summary)]")
-            printError("vocab: types seen \(coverage.typesSeen), kept \(coverage.typesKept), "
-                       + "dropped \(coverage.typesDropped) (min-count \(minCount)"
-                       + (maxSize.map { ", max-size \($0)" } ?? "") + ")")
-            printError("vocab: running tokens \(coverage.runningTokens), covered "
-                       + percent(coverage.runningTokensCovered, of: coverage.runningTokens))
-            if let report {
-                var total = 0, unknown = 0
-                try forEachLineTokens(path: report, tokenize) { tokens in
-                    total += tokens.count
-                    for token in tokens where !vocabulary.contains(token) { unknown += 1 }
-                }
-                printError("vocab: \(report): \(total) tokens, \(unknown) out of vocabulary, OOV rate "
-                           + percent(unknown, of: total))
+        let coverage = builder.coverage(of: vocabulary)
+        printError("vocab: wrote \(output): \(vocabulary.count) entries (4 specials) [\(options.summary)]")
+        printError("vocab: types seen \(coverage.typesSeen), kept \(coverage.typesKept), "
+                   + "dropped \(coverage.typesDropped) (min-count \(minCount)"
+                   + (maxSize.map { ", max-size \($0)" } ?? "") + ")")
+        printError("vocab: running tokens \(coverage.runningTokens), covered "
+                   + percent(coverage.runningTokensCovered, of: coverage.runningTokens))
+        if let report {
+            var total = 0, unknown = 0
+            try forEachLineTokens(path: report, tokenize) { tokens in
+                total += tokens.count
+                for token in tokens where !vocabulary.contains(token) { unknown += 1 }
             }
+            printError("vocab: \(report): \(total) tokens, \(unknown) out of vocabulary, OOV rate "
+                       + percent(unknown, of: total))
         }
     }
 

@@ -114,7 +114,7 @@ struct BleuCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let result = try runBleuBinary(["bleu", ref], stdin: Data())
         #expect(result.status != 0)
-        #expect(result.stderrText.contains("<stdin>: no lines to score"))
+        #expect(result.stderrText == "seq2seq: error: stdin: no lines to score\n")
     }
 
     /// Standard input is read in Python's universal-newline mode, so a lone CR ends a line there.

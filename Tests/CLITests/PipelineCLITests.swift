@@ -358,9 +358,9 @@ struct PipelineCLITests {
         expectOneLineError(result, mentions: [copy, "no checkpoint yet"])
     }
 
-    /// `--n-best K`: `LINE ||| TEXT ||| SCORE ||| LOGPROB`, K lines per input line, best first; the
-    /// first of each is the 1-best translation with the same beam.
-    @Test func nBestPrintsTheDocumentedFormat() throws {
+    /// `--n-best K`: Moses/Marian n-best lines `N ||| TEXT ||| F0= LOGPROB ||| SCORE` with N from 0, K
+    /// lines per input line, best first; the first of each is the 1-best translation with the same beam.
+    @Test func nBestWritesMosesMarianLinesNumberedFromZero() throws {
         let p = try pipeline()
         let nBest = try runSeq2seq(["translate", "--model", p.model, "--beam", "3", "--n-best", "2"],
                                    stdin: Data(Self.input.utf8))
@@ -373,20 +373,21 @@ struct PipelineCLITests {
             let fields = line.components(separatedBy: " ||| ")
             try #require(fields.count == 4, "\(line)")
             let number = try #require(Int(fields[0]), "\(line)")
-            let score = try #require(Double(fields[2])), logProb = try #require(Double(fields[3]))
+            try #require(fields[2].hasPrefix("F0= "), "\(line)")
+            let logProb = try #require(Double(fields[2].dropFirst(4))), score = try #require(Double(fields[3]))
             #expect(fields[2].split(separator: ".").last?.count == 4 && fields[3].split(separator: ".").last?.count == 4)
             entries[number, default: []].append((fields[1], score, logProb))
         }
-        #expect(entries.keys.sorted() == [1, 2, 3, 4])
-        for number in [1, 3, 4] {
+        #expect(entries.keys.sorted() == [0, 1, 2, 3])
+        for number in [0, 2, 3] {
             let list = try #require(entries[number])
             #expect(list.count == 2, "line \(number): \(list)")
-            #expect(list[0].text == best[number - 1])
+            #expect(list[0].text == best[number])
             #expect(list[0].score >= list[1].score)
             #expect(list.allSatisfy { $0.logProb < 0 && !$0.text.isEmpty })
         }
-        // The empty line: one empty translation with score 0.
-        #expect(entries[2]?.count == 1 && entries[2]?[0].text == "" && entries[2]?[0].logProb == 0)
+        // The empty line: one empty translation with scores 0.
+        #expect(entries[1]?.count == 1 && entries[1]?[0].text == "" && entries[1]?[0].logProb == 0)
     }
 
     // MARK: evaluate
@@ -608,7 +609,6 @@ struct PipelineCLITests {
 
     @Test(arguments: [
         (["--beam", "0"], "--beam must be at least 1"),
-        (["--beam", "2", "--n-best", "3"], "--n-best must be between 1 and --beam"),
         (["--batch-size", "0"], "--batch-size must be at least 1"),
         (["--length-penalty=-1"], "--length-penalty must be >= 0"),
     ])

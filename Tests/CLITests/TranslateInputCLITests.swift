@@ -107,11 +107,11 @@ struct TranslateInputCLITests {
         let result = try runSeq2seq(["translate", "--model", model, "--beam", "3", "--n-best", "3"],
                                     stdin: Data(lines.map { $0 + "\n" }.joined().utf8))
         #expect(result.status == 0, "\(result.stderrText)")
-        // "LINE ||| TEXT ||| SCORE ||| LOGPROB": everything after the line number must agree.
+        // "LINE ||| TEXT ||| F0= LOGPROB ||| SCORE", lines from 0: everything after the number must agree.
         let answers = Dictionary(grouping: result.stdoutText.split(separator: "\n"), by: { $0.prefix { $0 != " " } })
             .mapValues { $0.map { $0.drop { $0 != " " } } }
         #expect(answers.count == lines.count)
-        for k in 1...lines.count { #expect(answers["\(k)"] == answers["5"], "line \(k): \(lines[k - 1])") }
+        for k in 0..<lines.count { #expect(answers["\(k)"] == answers["4"], "line \(k): \(lines[k])") }
     }
 }
 

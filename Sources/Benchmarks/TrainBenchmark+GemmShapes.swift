@@ -1,4 +1,4 @@
-import Kernels
+import Model
 
 /// The GEMMs of one training step, for timing GEMM libraries on exactly what training runs.
 extension TrainBenchmark {

@@ -1,4 +1,4 @@
-import CBLAS
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,33 +17,44 @@ public struct GemmLibrary {
     public let name: String
     public let call: Call
 
+    /// A library or one of its symbols could not be loaded; the description names the file.
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }
 
-    /// The OpenBLAS the project links (`cblas_sgemm` itself, without `BLAS.gemm`'s sgemv path).
-    public static func openBLAS(threads: Int) -> GemmLibrary {
+    /// The OpenBLAS the project links (`cblas_sgemm` itself, without `BLAS.gemm`'s sgemv path),
+    /// found among the process's own symbols, so that only Kernels imports the CBLAS module.
+    /// - Throws: `LoadError` if the process has no `cblas_sgemm` (it always has: Kernels links OpenBLAS).
+    public static func openBLAS(threads: Int) throws -> GemmLibrary {
+        guard let address = dlsym(nil, "cblas_sgemm") else {
+            throw LoadError(description: "openblas: no symbol cblas_sgemm in this process")
+        }
+        let sgemm = unsafeBitCast(address, to: CBLASSgemm.self)
         BLAS.setThreads(threads)
+        // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
         return GemmLibrary(name: "openblas") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
-            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            sgemm(101, ta ? 112 : 111, tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
+                  beta, c, Int32(ldc))
         }
     }
+
+    /// `cblas_sgemm` with 32-bit integers (OpenBLAS's and BLIS's 32-bit builds).
+    private typealias CBLASSgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>,
+                                                   Int32, UnsafePointer<Float>, Int32, Float,
+                                                   UnsafeMutablePointer<Float>, Int32) -> Void
 
     /// BLIS's CBLAS `cblas_sgemm` (32-bit integers) from `path`, with its own thread count.
     public static func blis(path: String = "/usr/lib/x86_64-linux-gnu/blis-pthread/libblis.so.4",
                             threads: Int) throws -> GemmLibrary {
         let handle = try open(path)
         typealias SetThreads = @convention(c) (Int64) -> Void
-        typealias Sgemm = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float, UnsafePointer<Float>, Int32,
-                                          UnsafePointer<Float>, Int32, Float, UnsafeMutablePointer<Float>, Int32) -> Void
         typealias IntSize = @convention(c) () -> Int64
         let intSize: IntSize = try symbol(handle, "bli_info_get_blas_int_type_size", path)
         guard intSize() == 32 else {
             throw LoadError(description: "\(path): BLAS integers are \(intSize()) bits, expected the 32-bit build")
         }
         let setThreads: SetThreads = try symbol(handle, "bli_thread_set_num_threads", path)
-        let sgemm: Sgemm = try symbol(handle, "cblas_sgemm", path)
+        let sgemm: CBLASSgemm = try symbol(handle, "cblas_sgemm", path)
         setThreads(Int64(threads))
         // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
         return GemmLibrary(name: "blis") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
