@@ -88,5 +88,30 @@ public struct Manifest: Codable, Equatable, Sendable {
         guard shards.reduce(0, { $0 + $1.pairs }) == totalPairs else {
             throw CorpusError.badManifest(path: path, reason: "totalPairs does not match the shards")
         }
+        let compressed = shards.reduce(0) { $0 + $1.compressedBytes }
+        guard compressed == totalCompressedBytes else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalCompressedBytes is \(totalCompressedBytes), the shards listed add up to \(compressed)")
+        }
+        let uncompressed = shards.reduce(0) { $0 + $1.uncompressedBytes }
+        guard uncompressed == totalUncompressedBytes else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalUncompressedBytes is \(totalUncompressedBytes), the shards listed add up to \(uncompressed)")
+        }
+        // Each record stores both sides plus two u32 lengths inside the header and end marker.
+        let recordBytes = uncompressed - shards.count * (ShardFormat.headerSize + 12)
+        guard totalTextBytes >= 0, totalTextBytes == recordBytes - 8 * totalPairs else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalTextBytes is \(totalTextBytes), the shards listed hold \(recordBytes - 8 * totalPairs)")
+        }
+    }
+
+    /// Whether the file at `path` is a seq2seq shard manifest (any version), judged by its
+    /// `format` field alone: used to tell an earlier shard folder from other folders.
+    static func isShardManifest(path: String) -> Bool {
+        struct Header: Decodable { var format: String? }
+        guard let data = FileManager.default.contents(atPath: path),
+              let header = try? JSONDecoder().decode(Header.self, from: data) else { return false }
+        return header.format == "seq2seq-shards"
     }
 }

@@ -1,4 +1,5 @@
 import CZlib
+import Foundation
 import Glibc
 
 /// A shard folder: its validated manifest and access to the shards it lists.
@@ -74,8 +75,10 @@ public final class ShardSet {
         }
     }
 
-    /// Decompresses every shard and checks it against the manifest. Returns one message per
-    /// problem, each naming the shard; empty when the corpus is intact.
+    /// Decompresses every shard and checks it against the manifest: each shard's pair count,
+    /// sizes and checksum (the manifest's totals were checked against its shard list on load),
+    /// and that the shard files on disk are exactly those listed (none missing, none extra).
+    /// Returns one message per problem, each naming the file; empty when the corpus is intact.
     public func verify() -> [String] {
         var problems: [String] = []
         for index in manifest.shards.indices {
@@ -85,6 +88,11 @@ public final class ShardSet {
             } catch {
                 problems.append("\(error)")
             }
+        }
+        let listed = Set(manifest.shards.map(\.name))
+        let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in onDisk.sorted() where ShardFormat.isShardName(name) && !listed.contains(name) {
+            problems.append("\(CorpusError.verificationFailed(path: directory + "/" + name, detail: "shard file not listed in the manifest (from another corpus? re-run `seq2seq shard`)"))")
         }
         return problems
     }
