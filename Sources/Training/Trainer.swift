@@ -9,6 +9,8 @@ public struct TrainingSummary: Sendable {
     public var state: TrainingState
     public var interrupted: Bool
     public var lastValidPerplexity: Double?
+    /// The resumed run had already reached its limits: nothing was trained, validated or written.
+    public var alreadyFinished = false
 }
 
 /// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
@@ -37,6 +39,12 @@ public final class Trainer {
         self.options = directory.config.training
         self.progress = progress
         try options.validate()
+        guard shards.pairCount > 0 else {
+            throw TrainingError.file(path: shards.directory, message: "the shard folder holds no pairs; nothing to train on")
+        }
+        if let validation, validation.pairCount == 0 {
+            throw TrainingError.invalidOption("the validation set holds no usable pairs")
+        }
         model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
         optimizer = options.optimizer == .sgd ? SGD() : Adam()
         if resume && directory.hasCheckpoint {
@@ -57,8 +65,22 @@ public final class Trainer {
             || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
 
-    /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so.
+    /// Whether the (resumed) state has already reached the epoch, step or time limit, so that
+    /// ``run()`` would do nothing.
+    public var isFinished: Bool { finished }
+
+    /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so. A resumed run that
+    /// has already reached its limits returns at once with `alreadyFinished` set, writing
+    /// nothing (no validation, checkpoint or log line), so running it again changes no file.
+    ///
+    /// Throws ``TrainingError`` when an epoch that starts at its beginning yields no batch (every
+    /// pair filtered out), before anything of that epoch is written; and the model folder's
+    /// write errors.
     public func run() throws -> TrainingSummary {
+        if finished {
+            return TrainingSummary(state: state, interrupted: false,
+                                   lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
+        }
         let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
@@ -77,6 +99,7 @@ public final class Trainer {
         }
 
         epochs: while !finished {
+            let epochStartsAtItsBeginning = state.position == nil && state.pairsInEpoch == 0
             // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
             let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
                                             maxLength: maxLength)
@@ -158,6 +181,12 @@ public final class Trainer {
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
+            }
+            if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
+                throw TrainingError.file(
+                    path: shards.directory,
+                    message: "no training pair is usable: each of the \(shards.pairCount) pairs has a side that tokenizes "
+                        + "to nothing or more than --max-length \(maxLength) tokens")
             }
             // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
             state.epoch += 1
