@@ -221,15 +221,21 @@ public final class ModelDirectory {
         }
     }
 
-    /// Appends one JSON object as a line to `log.jsonl`.
-    public func appendLog(_ fields: [String: LogValue]) {
-        let line = LogValue.object(fields).json + "\n"
-        if let handle = FileHandle(forWritingAtPath: logPath) {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            try? handle.close()
-        } else {
-            FileManager.default.createFile(atPath: logPath, contents: Data(line.utf8))
+    /// Appends one JSON object as a line to `log.jsonl`. Throws ``TrainingError/file(path:message:)``
+    /// naming the log when it cannot be written (a full disk), rather than trapping as
+    /// `FileHandle.write(_:)` does.
+    public func appendLog(_ fields: [String: LogValue]) throws {
+        let line = Data((LogValue.object(fields).json + "\n").utf8)
+        do {
+            if let handle = FileHandle(forWritingAtPath: logPath) {
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: line)
+            } else if !FileManager.default.createFile(atPath: logPath, contents: line) {
+                throw CocoaError(.fileWriteUnknown)
+            }
+        } catch {
+            throw TrainingError.file(path: logPath, message: "cannot append to the log (\(error.localizedDescription))")
         }
     }
 

@@ -126,7 +126,7 @@ public final class Trainer {
                     state.skippedBatches += 1
                     model.parameters.zeroGradients()
                     progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batch skipped")
-                    directory.appendLog(["event": .string("skipped_batch"), "step": .int(state.step)])
+                    try directory.appendLog(["event": .string("skipped_batch"), "step": .int(state.step)])
                     if consecutiveBad >= options.maxBadBatches {
                         throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
                     }
@@ -153,7 +153,7 @@ public final class Trainer {
                     etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)))
                 progress.update(figures)
                 if state.step % options.logEvery == 0 {
-                    directory.appendLog([
+                    try directory.appendLog([
                         "event": .string("train"), "step": .int(state.step), "epoch": .double(epochProgress),
                         "loss": .double(figures.loss), "ppl": .double(figures.perplexity),
                         "tokens_per_s": .double(figures.tokensPerSecond), "grad_norm": .double(lastNorm),
@@ -232,7 +232,7 @@ public final class Trainer {
         }
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        directory.appendLog([
+        try directory.appendLog([
             "event": .string("valid"), "step": .int(state.step), "epoch": .int(state.epoch),
             "valid_ppl": .double(ppl), "seconds": .double(state.trainingSeconds),
         ])

@@ -118,6 +118,24 @@ import TestSupport
         }
     }
 
+    /// A log line that cannot be written (here: `log.jsonl` leads to /dev/full, which answers
+    /// every write with "no space left on device") stops training with an error naming the log,
+    /// where `FileHandle.write(_:)` used to trap.
+    @Test func fullDiskWhileLoggingIsAnErrorNamingTheLog() throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 3)
+        options.logEvery = 1
+        let directory = try fixture.makeDirectory("m", options)
+        try FileManager.default.createSymbolicLink(atPath: directory.logPath, withDestinationPath: "/dev/full")
+        let trainer = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet)
+        #expect {
+            _ = try trainer.run()
+        } throws: { error in
+            "\(error)".hasPrefix("\(directory.logPath): cannot append to the log")
+        }
+    }
+
     struct InjectedFailure: Error {}
 
     @Test func failedStartOfANewModelFolderLeavesNothing() throws {
