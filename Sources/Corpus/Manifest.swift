@@ -85,24 +85,39 @@ public struct Manifest: Codable, Equatable, Sendable {
                 throw CorpusError.badManifest(path: path, reason: "impossible sizes for \(shard.name)")
             }
         }
-        guard shards.reduce(0, { $0 + $1.pairs }) == totalPairs else {
+        // Sums with overflow checks: the numbers come from a file a user may have edited.
+        func sum(_ field: String, _ value: (Shard) -> Int) throws -> Int {
+            var total = 0
+            for shard in shards {
+                let (next, overflow) = total.addingReportingOverflow(value(shard))
+                if overflow { throw CorpusError.badManifest(path: path, reason: "the shards' \(field) add up past \(Int.max)") }
+                total = next
+            }
+            return total
+        }
+        guard try sum("pairs", \.pairs) == totalPairs else {
             throw CorpusError.badManifest(path: path, reason: "totalPairs does not match the shards")
         }
-        let compressed = shards.reduce(0) { $0 + $1.compressedBytes }
+        let compressed = try sum("compressedBytes", \.compressedBytes)
         guard compressed == totalCompressedBytes else {
             throw CorpusError.badManifest(
                 path: path, reason: "totalCompressedBytes is \(totalCompressedBytes), the shards listed add up to \(compressed)")
         }
-        let uncompressed = shards.reduce(0) { $0 + $1.uncompressedBytes }
+        let uncompressed = try sum("uncompressedBytes", \.uncompressedBytes)
         guard uncompressed == totalUncompressedBytes else {
             throw CorpusError.badManifest(
                 path: path, reason: "totalUncompressedBytes is \(totalUncompressedBytes), the shards listed add up to \(uncompressed)")
         }
-        // Each record stores both sides plus two u32 lengths inside the header and end marker.
-        let recordBytes = uncompressed - shards.count * (ShardFormat.headerSize + 12)
-        guard totalTextBytes >= 0, totalTextBytes == recordBytes - 8 * totalPairs else {
+        // The record stream is a header and an end marker per shard and, per pair, two u32
+        // lengths and the text of both sides: so the text bytes follow from the other totals.
+        let framing = shards.count.multipliedReportingOverflow(by: ShardFormat.headerSize + 12)
+        let lengths = totalPairs.multipliedReportingOverflow(by: 8)
+        let text = uncompressed.subtractingReportingOverflow(framing.partialValue)
+        let expectedText = text.partialValue.subtractingReportingOverflow(lengths.partialValue)
+        guard !framing.overflow, !lengths.overflow, !text.overflow, !expectedText.overflow,
+              totalTextBytes == expectedText.partialValue else {
             throw CorpusError.badManifest(
-                path: path, reason: "totalTextBytes is \(totalTextBytes), the shards listed hold \(recordBytes - 8 * totalPairs)")
+                path: path, reason: "totalTextBytes is \(totalTextBytes), which the shards' pair counts and sizes do not allow")
         }
     }
 

@@ -99,9 +99,11 @@ public struct ValidationSet {
         var batches: [Batch] = []
         var start = 0
         while start < sorted.count {
-            let slice = sorted[start..<min(start + batchSize, sorted.count)]
+            // Written so that a batch size near Int.max cannot overflow.
+            let end = sorted.count - start <= batchSize ? sorted.count : start + batchSize
+            let slice = sorted[start..<end]
             batches.append(Batch(sources: slice.map(\.source), targets: slice.map(\.target)))
-            start += batchSize
+            start = end
         }
         self.batches = batches
         self.pairCount = sorted.count

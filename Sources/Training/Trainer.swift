@@ -45,6 +45,8 @@ public final class Trainer {
         if let validation, validation.pairCount == 0 {
             throw TrainingError.invalidOption("the validation set holds no usable pairs")
         }
+        try options.checkMemory(sourceVocabularySize: directory.config.model.sourceVocabularySize,
+                                targetVocabularySize: directory.config.model.targetVocabularySize)
         model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
         optimizer = options.optimizer == .sgd ? SGD() : Adam()
         if resume && directory.hasCheckpoint {
@@ -54,8 +56,9 @@ public final class Trainer {
         }
     }
 
+    /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
     private var stepsPerEpochEstimate: Int {
-        max(1, (shards.pairCount + options.batchSize - 1) / options.batchSize)
+        max(1, shards.pairCount / options.batchSize + (shards.pairCount % options.batchSize == 0 ? 0 : 1))
     }
 
     private var timeUp = false
@@ -84,8 +87,9 @@ public final class Trainer {
         let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
-        let totalSteps = options.maxSteps.map { min($0, stepsPerEpochEstimate * options.epochs) }
-            ?? stepsPerEpochEstimate * options.epochs
+        let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
+        let epochSteps = overflow ? Int.max : allEpochSteps
+        let totalSteps = options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
         var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0

@@ -125,6 +125,7 @@ struct Train: ParsableCommand {
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
+            try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
             validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
@@ -213,7 +214,11 @@ struct Train: ParsableCommand {
         if let embedding { o.embedding = embedding }
         if let dropout { o.dropout = dropout }
         o.reverseSource = !noReverseSource
-        if let batchSize { o.batchSize = batchSize; o.windowSize = max(o.windowSize, 100 * batchSize) }
+        if let batchSize {
+            o.batchSize = batchSize
+            let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
+            o.windowSize = overflow ? Int.max : max(o.windowSize, window)
+        }
         o.tokenBudget = tokenBudget
         if let window { o.windowSize = window }
         if let epochs { o.epochs = epochs }

@@ -133,6 +133,22 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// Sizes no machine can hold are one error line before anything is written; a batch size
+    /// near Int.max is simply a batch of every pair (no overflow in the window or step count).
+    @Test func hugeSizesAreRefusedOrHandledWithoutATrap() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        for (option, value) in [("--hidden", "100000000"), ("--embedding", "4000000000"), ("--layers", "10000000")] {
+            let result = try runSeq2seq(replacing(option, with: value, in: p.trainArguments(output: output)))
+            expectOneLineError(result, mentions: ["for its weights, gradients and optimizer state alone"])
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+        let huge = try runSeq2seq(replacing("--batch-size", with: String(Int.max), in: p.trainArguments(output: output, maxSteps: 1)))
+        #expect(huge.status == 0, "\(huge.stderrText)")
+    }
+
     @Test func resumeOfAMissingFolderIsRefusedAndCreatesNothing() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("train-refusal")

@@ -170,6 +170,24 @@ import TestSupport
         #expect(problems.first?.hasPrefix(dir.path("corpus/shard-00001.zst")) == true, "\(problems)")
     }
 
+    /// Counts near Int.max whose sum overflows are a bad manifest, not an arithmetic trap.
+    @Test(arguments: ["pairs", "compressedBytes", "uncompressedBytes"])
+    func manifestCountsThatOverflowAreABadManifest(_ key: String) throws {
+        let dir = TempDir()
+        try dir.packFixture()
+        try editManifest(dir) { object in
+            var shards = object["shards"] as! [[String: Any]]
+            shards[0][key] = Int.max
+            shards[1][key] = Int.max
+            object["shards"] = shards
+        }
+        #expect {
+            _ = try ShardSet(directory: dir.path("corpus"))
+        } throws: { error in
+            "\(error)" == "\(dir.path("corpus/manifest.json")): bad manifest: the shards' \(key) add up past \(Int.max)"
+        }
+    }
+
     @Test(arguments: ["totalPairs", "totalCompressedBytes", "totalUncompressedBytes", "totalTextBytes"])
     func manifestTotalThatDisagreesWithItsShardsIsNamed(_ key: String) throws {
         let dir = TempDir()

@@ -1,5 +1,6 @@
 import Corpus
 import Foundation
+import Model
 import Testing
 import TestSupport
 @testable import Training
@@ -133,6 +134,33 @@ import TestSupport
             _ = try trainer.run()
         } throws: { error in
             "\(error)".hasPrefix("\(directory.logPath): cannot append to the log")
+        }
+    }
+
+    @Test func parameterCountMatchesTheModelAndOverflowIsNil() throws {
+        var options = TrainingOptions()
+        options.embedding = 8; options.hidden = 12; options.layers = 3
+        let config = options.modelConfig(sourceVocabularySize: 17, targetVocabularySize: 23)
+        #expect(options.parameterCount(sourceVocabularySize: 17, targetVocabularySize: 23)
+                == Seq2SeqModel(config: config, seed: 1).parameters.count)
+        options.hidden = Int.max / 2
+        #expect(options.parameterCount(sourceVocabularySize: 17, targetVocabularySize: 23) == nil)
+    }
+
+    @Test func modelTooLargeForMemoryIsRefusedBeforeAllocating() throws {
+        var options = TrainingOptions()
+        options.optimizer = .adam
+        // 2×256 LSTM, E=256, V=1000/1000: about 2.9M parameters, ×16 bytes with Adam.
+        let count = try #require(options.parameterCount(sourceVocabularySize: 1000, targetVocabularySize: 1000))
+        try options.checkMemory(sourceVocabularySize: 1000, targetVocabularySize: 1000, memoryBytes: UInt64(count * 16))
+        #expect {
+            try options.checkMemory(sourceVocabularySize: 1000, targetVocabularySize: 1000, memoryBytes: UInt64(count * 16 - 1))
+        } throws: { error in
+            "\(error)".contains("lower --hidden, --embedding or --layers")
+        }
+        options.hidden = 1 << 40
+        #expect(throws: TrainingError.self) {
+            try options.checkMemory(sourceVocabularySize: 1000, targetVocabularySize: 1000)
         }
     }
 
