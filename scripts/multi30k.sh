@@ -23,8 +23,9 @@ if [ ! -f "models/$name/last.safetensors" ]; then
   # Word-level vocabularies (min count 2), lowercased unless LOWERCASE=0: the target metric is case-insensitive BLEU.
   $S vocab --input "$DATA/train.$src" --output "vocab/$name.$src.vocab" --min-count 2 "${casing[@]}" --lang "$src"
   $S vocab --input "$DATA/train.$tgt" --output "vocab/$name.$tgt.vocab" --min-count 2 "${casing[@]}" --lang "$tgt"
+  # --overwrite: a re-run after a start that never reached a checkpoint rebuilds the corpus.
   $S shard --source "$DATA/train.$src" --target "$DATA/train.$tgt" --output "corpora/$name" \
-      --source-lang "$src" --target-lang "$tgt"
+      --source-lang "$src" --target-lang "$tgt" --overwrite
   resume=()
 else
   resume=(--resume)

@@ -18,6 +18,12 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case unsupportedVersion(path: String, found: Int, supported: Int)
     case badPosition(reason: String)
     case invalidOptions(reason: String)
+    /// An output path `shard` must not write to (a file, a model folder, a non-empty folder).
+    case outputRefused(path: String, reason: String)
+    /// Packing stored no pair at all, so no corpus was written.
+    case emptyCorpus(path: String, reason: String)
+    /// `--verify`: the folder's files or the manifest's totals disagree with the shards.
+    case verificationFailed(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -55,6 +61,12 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
             return "cannot resume stream: \(reason)"
         case let .invalidOptions(reason):
             return "invalid corpus options: \(reason)"
+        case let .outputRefused(path, reason):
+            return "\(path): \(reason)"
+        case let .emptyCorpus(path, reason):
+            return "\(path): no pairs to store: \(reason)"
+        case let .verificationFailed(path, detail):
+            return "\(path): \(detail)"
         }
     }
 }

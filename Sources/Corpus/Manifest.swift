@@ -85,8 +85,48 @@ public struct Manifest: Codable, Equatable, Sendable {
                 throw CorpusError.badManifest(path: path, reason: "impossible sizes for \(shard.name)")
             }
         }
-        guard shards.reduce(0, { $0 + $1.pairs }) == totalPairs else {
+        // Sums with overflow checks: the numbers come from a file a user may have edited.
+        func sum(_ field: String, _ value: (Shard) -> Int) throws -> Int {
+            var total = 0
+            for shard in shards {
+                let (next, overflow) = total.addingReportingOverflow(value(shard))
+                if overflow { throw CorpusError.badManifest(path: path, reason: "the shards' \(field) add up past \(Int.max)") }
+                total = next
+            }
+            return total
+        }
+        guard try sum("pairs", \.pairs) == totalPairs else {
             throw CorpusError.badManifest(path: path, reason: "totalPairs does not match the shards")
         }
+        let compressed = try sum("compressedBytes", \.compressedBytes)
+        guard compressed == totalCompressedBytes else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalCompressedBytes is \(totalCompressedBytes), the shards listed add up to \(compressed)")
+        }
+        let uncompressed = try sum("uncompressedBytes", \.uncompressedBytes)
+        guard uncompressed == totalUncompressedBytes else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalUncompressedBytes is \(totalUncompressedBytes), the shards listed add up to \(uncompressed)")
+        }
+        // The record stream is a header and an end marker per shard and, per pair, two u32
+        // lengths and the text of both sides: so the text bytes follow from the other totals.
+        let framing = shards.count.multipliedReportingOverflow(by: ShardFormat.headerSize + 12)
+        let lengths = totalPairs.multipliedReportingOverflow(by: 8)
+        let text = uncompressed.subtractingReportingOverflow(framing.partialValue)
+        let expectedText = text.partialValue.subtractingReportingOverflow(lengths.partialValue)
+        guard !framing.overflow, !lengths.overflow, !text.overflow, !expectedText.overflow,
+              totalTextBytes == expectedText.partialValue else {
+            throw CorpusError.badManifest(
+                path: path, reason: "totalTextBytes is \(totalTextBytes), which the shards' pair counts and sizes do not allow")
+        }
+    }
+
+    /// Whether the file at `path` is a seq2seq shard manifest (any version), judged by its
+    /// `format` field alone: used to tell an earlier shard folder from other folders.
+    static func isShardManifest(path: String) -> Bool {
+        struct Header: Decodable { var format: String? }
+        guard let data = FileManager.default.contents(atPath: path),
+              let header = try? JSONDecoder().decode(Header.self, from: data) else { return false }
+        return header.format == "seq2seq-shards"
     }
 }

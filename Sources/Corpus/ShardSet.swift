@@ -1,5 +1,6 @@
 import Basics
 import CZlib
+import Foundation
 import Glibc
 
 /// A shard folder: its validated manifest and access to the shards it lists.
@@ -75,8 +76,10 @@ public final class ShardSet {
         }
     }
 
-    /// Decompresses every shard and checks it against the manifest. Returns one message per
-    /// problem, each naming the shard; empty when the corpus is intact.
+    /// Decompresses every shard and checks it against the manifest: each shard's pair count,
+    /// sizes and checksum (the manifest's totals were checked against its shard list on load),
+    /// and that the shard files on disk are exactly those listed (none missing, none extra).
+    /// Returns one message per problem, each naming the file; empty when the corpus is intact.
     public func verify() -> [String] {
         var problems: [String] = []
         for index in manifest.shards.indices {
@@ -86,6 +89,11 @@ public final class ShardSet {
             } catch {
                 problems.append("\(error)")
             }
+        }
+        let listed = Set(manifest.shards.map(\.name))
+        let onDisk = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in onDisk.sorted() where ShardFormat.isShardName(name) && !listed.contains(name) {
+            problems.append("\(CorpusError.verificationFailed(path: directory + "/" + name, detail: "shard file not listed in the manifest (from another corpus? re-run `seq2seq shard`)"))")
         }
         return problems
     }

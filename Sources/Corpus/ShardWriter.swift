@@ -14,14 +14,19 @@ public struct ShardOptions: Sendable {
     public var languages: Manifest.Languages?
     /// Recorded in the manifest so a corpus says how it was made.
     public var command: String
+    /// Replace an earlier shard folder at the output path (`seq2seq shard --overwrite`). Without
+    /// it an existing non-empty output folder is refused; with it, only a folder that holds
+    /// nothing but a shard corpus (`manifest.json` and `shard-NNNNN.zst` files) is replaced.
+    public var overwrite: Bool
 
     public init(pairsPerShard: Int = 100_000, maxLength: Int? = nil, compressionLevel: Int = 3,
-                languages: Manifest.Languages? = nil, command: String = "") {
+                languages: Manifest.Languages? = nil, command: String = "", overwrite: Bool = false) {
         self.pairsPerShard = pairsPerShard
         self.maxLength = maxLength
         self.compressionLevel = compressionLevel
         self.languages = languages
         self.command = command
+        self.overwrite = overwrite
     }
 
     func validate() throws {
@@ -110,8 +115,13 @@ final class ShardFileEncoder {
 
 /// Writes a shard folder pair by pair with memory independent of the corpus size.
 ///
-/// Shards are finished at temporary names and renamed together with the manifest in `finish()`,
-/// so an error part-way leaves an earlier corpus in `directory` untouched.
+/// Everything is written into a hidden staging folder beside the output (`.NAME.partial-PID`),
+/// which `finish()` renames into place once the shards and the manifest are complete. So a
+/// failure at any point (disk full, bad input, an error thrown by the caller) leaves no output
+/// folder behind, and an earlier corpus replaced with `overwrite` stays as it was until the
+/// new one is whole. The output must not exist, be an empty folder, or (with
+/// `ShardOptions.overwrite`) be an earlier shard folder; anything else, a model folder above
+/// all, is refused before anything is written.
 public final class ShardWriter {
     public let directory: String
     public let options: ShardOptions
@@ -124,30 +134,104 @@ public final class ShardWriter {
     private var summary = PackSummary(pairsRead: 0, pairsWritten: 0, skippedEmpty: 0, skippedTooLong: 0,
                                       shards: 0, compressedBytes: 0, uncompressedBytes: 0, textBytes: 0)
     private var scratch = [UInt8](repeating: 0, count: 8)
+    /// What is at `directory` now, decided once in `init`.
+    private let existing: OutputFolder
+    /// The folder the shards are written into; nil once renamed into place or removed.
+    private var staging: String?
+    /// Parent folders `init` created for the output, deepest last (removed again on failure).
+    private var createdParents: [String] = []
+    /// Tests only: called with each file's final path before it is created; throwing from it
+    /// stands in for a failed write (a full disk), so the cleanup can be tested.
+    var beforeCreatingFile: ((String) throws -> Void)?
 
-    /// Creates `directory` if needed. `tokenCount` counts the tokens of one side (for `maxLength`).
+    /// What a pack may find at its output path.
+    enum OutputFolder { case absent, emptyFolder, shardFolder }
+
+    /// Checks the output path (see the type's documentation), creates missing parent folders
+    /// and the staging folder. `tokenCount` counts the tokens of one side (for `maxLength`).
+    /// Throws `CorpusError.outputRefused` for an output it must not write to, and
+    /// `cannotOpen` when the staging folder cannot be made.
     public init(directory: String, options: ShardOptions, tokenCount: @escaping (String) -> Int) throws {
         try options.validate()
+        var directory = directory
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
         self.directory = directory
         self.options = options
         self.tokenCount = tokenCount
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue {
-                throw CorpusError.cannotOpen(path: directory, reason: "exists and is not a directory")
-            }
-        } else {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            } catch {
-                throw CorpusError.cannotOpen(path: directory, reason: "cannot create directory: \(error.localizedDescription)")
-            }
+        existing = try ShardWriter.inspectOutput(directory, overwrite: options.overwrite)
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        let parent = target.deletingLastPathComponent().path
+        let staging = parent + "/." + target.lastPathComponent + ".partial-\(getpid())"
+        do {
+            createdParents = try ShardWriter.createMissingFolders(parent)
+            try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
+        } catch {
+            ShardWriter.removeEmptyFolders(createdParents)
+            throw CorpusError.cannotOpen(path: directory, reason: "cannot create the folder: \(error.localizedDescription)")
         }
+        self.staging = staging
     }
 
     deinit {
-        current?.writer.abandon()
-        for (writer, _) in finishedShards { writer.abandon() }
+        abandon()
+    }
+
+    /// Refuses an output that is a file, a model folder, or a non-empty folder other than an
+    /// earlier shard folder (which needs `overwrite`).
+    static func inspectOutput(_ path: String, overwrite: Bool) throws -> OutputFolder {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .absent }
+        guard isDirectory.boolValue else {
+            throw CorpusError.outputRefused(path: path, reason: "exists and is not a folder; choose another --output")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: path)
+        } catch {
+            throw CorpusError.cannotOpen(path: path, reason: error.localizedDescription)
+        }
+        if names.isEmpty { return .emptyFolder }
+        if names.contains("config.json") || names.contains(where: { $0.hasSuffix(".safetensors") }) {
+            throw CorpusError.outputRefused(path: path, reason: "is a model folder; shards are never written into one, choose another --output")
+        }
+        let isOurs = { (name: String) in
+            name == ShardFormat.manifestName || ShardFormat.isShardName(name) || (name.hasPrefix(".") && name.contains(".tmp-"))
+        }
+        guard names.contains(ShardFormat.manifestName), names.allSatisfy(isOurs),
+              Manifest.isShardManifest(path: path + "/" + ShardFormat.manifestName) else {
+            throw CorpusError.outputRefused(path: path, reason: "exists and is not empty (and is not a shard folder); choose another --output")
+        }
+        guard overwrite else {
+            throw CorpusError.outputRefused(path: path, reason: "already holds a shard folder; pass --overwrite to replace it")
+        }
+        return .shardFolder
+    }
+
+    /// Creates `path` and any missing parents; returns the folders it created, outermost first.
+    static func createMissingFolders(_ path: String) throws -> [String] {
+        var missing: [String] = []
+        var url = URL(fileURLWithPath: path).standardizedFileURL
+        while !FileManager.default.fileExists(atPath: url.path) && url.path != "/" {
+            missing.insert(url.path, at: 0)
+            url = url.deletingLastPathComponent()
+        }
+        var created: [String] = []
+        do {
+            for folder in missing {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+                created.append(folder)
+            }
+        } catch {
+            removeEmptyFolders(created)
+            throw error
+        }
+        return created
+    }
+
+    /// Removes these folders, innermost first, each only if it is empty.
+    static func removeEmptyFolders(_ folders: [String]) {
+        for folder in folders.reversed() { rmdir(folder) }
     }
 
     /// A side counts as empty when it holds nothing but ASCII whitespace.
@@ -179,7 +263,8 @@ public final class ShardWriter {
     private func currentEncoder() throws -> ShardFileEncoder {
         if let current { return current }
         let name = ShardFormat.shardName(finishedShards.count)
-        let encoder = try ShardFileEncoder(path: directory + "/" + name, level: options.compressionLevel)
+        try beforeCreatingFile?(directory + "/" + name)
+        let encoder = try ShardFileEncoder(path: stagingFolder() + "/" + name, level: options.compressionLevel)
         var header = ShardFormat.magic
         appendU32(&header, UInt32(ShardFormat.version))
         try header.withUnsafeBytes { try encoder.write($0) }
@@ -220,10 +305,35 @@ public final class ShardWriter {
         currentPairs = 0
     }
 
-    /// Closes the last shard, renames every shard into place, writes the manifest (atomically)
-    /// and removes stale shards of an earlier corpus in the same folder.
+    private func stagingFolder() throws -> String {
+        guard let staging else {
+            throw CorpusError.writeFailed(path: directory, reason: "the shard writer was already finished or abandoned")
+        }
+        return staging
+    }
+
+    /// Closes the last shard, writes the manifest and renames the complete folder into place
+    /// (replacing an earlier shard folder when `overwrite` allowed it). Throws
+    /// `CorpusError.emptyCorpus` when no pair was stored, and write errors naming the file; on
+    /// any error nothing is left at the output path that was not there before.
     public func finish() throws -> PackSummary {
+        do {
+            return try finishStaging()
+        } catch {
+            abandon()
+            throw error
+        }
+    }
+
+    private func finishStaging() throws -> PackSummary {
+        let staging = try stagingFolder()
         try closeShard()
+        if summary.pairsWritten == 0 {
+            let why = summary.pairsRead == 0 ? "the input holds no pairs"
+                : "all \(summary.pairsRead) pairs were skipped (\(summary.skippedEmpty) with an empty side, "
+                    + "\(summary.skippedTooLong) over the length limit)"
+            throw CorpusError.emptyCorpus(path: directory, reason: "\(why); nothing was written")
+        }
         for (writer, _) in finishedShards { try writer.commit() }
         let shards = finishedShards.map { $0.1 }
         finishedShards = []
@@ -236,23 +346,50 @@ public final class ShardWriter {
             shards: shards, totalPairs: summary.pairsWritten, totalCompressedBytes: summary.compressedBytes,
             totalUncompressedBytes: summary.uncompressedBytes, totalTextBytes: summary.textBytes,
             skippedEmpty: summary.skippedEmpty, skippedTooLong: summary.skippedTooLong, command: options.command)
-        let writer = try AtomicFileWriter(path: directory + "/" + ShardFormat.manifestName)
+        try beforeCreatingFile?(directory + "/" + ShardFormat.manifestName)
+        let writer = try AtomicFileWriter(path: staging + "/" + ShardFormat.manifestName)
         try manifest.encoded().withUnsafeBytes { try writer.write($0) }
         try writer.commit()
-        let keep = Set(shards.map(\.name))
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in existing where ShardFormat.isShardName(name) && !keep.contains(name) {
-            unlink(directory + "/" + name)
-        }
+        try placeStagingFolder(staging)
+        self.staging = nil
         return summary
     }
 
-    /// Drops everything written so far; an earlier corpus in the folder stays as it was.
+    /// Renames the finished staging folder to `directory`. An earlier shard folder is first
+    /// moved aside and removed only once the new one is in place (and put back if that fails).
+    private func placeStagingFolder(_ staging: String) throws {
+        func failure(_ what: String) -> CorpusError {
+            CorpusError.writeFailed(path: directory, reason: "\(what): \(errnoText())")
+        }
+        if existing != .shardFolder {
+            // rename(2) also replaces an empty folder; it fails if the path filled up meanwhile.
+            if rename(staging, directory) != 0 { throw failure("cannot move the new corpus into place") }
+            return
+        }
+        let aside = URL(fileURLWithPath: staging).deletingLastPathComponent().path + "/."
+            + URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent + ".old-\(getpid())"
+        try? FileManager.default.removeItem(atPath: aside)
+        if rename(directory, aside) != 0 { throw failure("cannot move the earlier corpus aside") }
+        if rename(staging, directory) != 0 {
+            let error = failure("cannot move the new corpus into place")
+            _ = rename(aside, directory)
+            throw error
+        }
+        try? FileManager.default.removeItem(atPath: aside)
+    }
+
+    /// Drops everything written so far: the staging folder and any parent folders `init`
+    /// created. An earlier corpus at the output path stays as it was.
     public func abandon() {
         current?.writer.abandon()
         current = nil
         for (writer, _) in finishedShards { writer.abandon() }
         finishedShards = []
+        if let staging {
+            try? FileManager.default.removeItem(atPath: staging)
+            self.staging = nil
+            ShardWriter.removeEmptyFolders(createdParents)
+        }
     }
 }
 

@@ -207,7 +207,7 @@ public final class ModelDirectory {
             return SafeTensors.encode(tensors, metadata: metadata)
         }
         try writeAtomically(Data(bytes), to: lastCheckpointPath)
-        appendLog(LogLine(event: "checkpoint", step: state.step, seconds: state.trainingSeconds))
+        try appendLog(LogLine(event: "checkpoint", step: state.step, seconds: state.trainingSeconds))
     }
 
     /// Writes the current weights as `best.safetensors`.
@@ -282,15 +282,20 @@ public final class ModelDirectory {
         return seconds
     }
 
-    /// Appends one line to `log.jsonl` (best effort: the log must never stop training).
-    public func appendLog(_ line: LogLine) {
+    /// Appends one line to `log.jsonl`. Throws ``TrainingError/file(path:message:)`` naming the log
+    /// when it cannot be written (a full disk), rather than trapping as `FileHandle.write(_:)` does.
+    public func appendLog(_ line: LogLine) throws {
         let data = line.jsonLine()
-        if let handle = FileHandle(forWritingAtPath: logPath) {
-            handle.seekToEndOfFile()
-            handle.write(data)
-            try? handle.close()
-        } else {
-            FileManager.default.createFile(atPath: logPath, contents: data)
+        do {
+            if let handle = FileHandle(forWritingAtPath: logPath) {
+                defer { try? handle.close() }
+                try handle.seekToEnd()
+                try handle.write(contentsOf: data)
+            } else if !FileManager.default.createFile(atPath: logPath, contents: data) {
+                throw CocoaError(.fileWriteUnknown)
+            }
+        } catch {
+            throw TrainingError.file(path: logPath, message: "cannot append to the log (\(error.localizedDescription))")
         }
     }
 

@@ -60,7 +60,10 @@ public struct ValidationSet {
     /// Pairs left out because a side was empty.
     public let skipped: Int
 
-    /// Reads two parallel text files (plain, .gz or .zst), line i with line i.
+    /// Reads two parallel text files (plain, .gz or .zst), line i with line i. Throws
+    /// ``TrainingError`` naming the files when their line counts differ, and naming the file at
+    /// fault when no pair is usable (empty files, or every pair has a side that tokenizes to
+    /// nothing): a perplexity over no tokens would read 1.000 and freeze the best checkpoint.
     public init(sourcePath: String, targetPath: String, preparer: PairPreparer, batchSize: Int) throws {
         let sources = try Self.readAll(sourcePath), targets = try Self.readAll(targetPath)
         guard sources.count == targets.count else {
@@ -68,11 +71,23 @@ public struct ValidationSet {
                                                      target: targetPath, targetLines: targets.count)
         }
         var pairs: [PreparedPair] = []
-        var skipped = 0
+        var skipped = 0, emptySources = 0, emptyTargets = 0
         for (source, target) in zip(sources, targets) {
             let s = preparer.sourceIDs(source), t = preparer.targetIDs(target)
+            if s.isEmpty { emptySources += 1 }
+            if t.isEmpty { emptyTargets += 1 }
             if s.isEmpty || t.isEmpty { skipped += 1; continue }
             pairs.append(PreparedPair(source: s, target: t))
+        }
+        if pairs.isEmpty {
+            let lines = sources.count
+            if lines == 0 {
+                throw TrainingError.file(path: sourcePath, message: "the validation file is empty (so is \(targetPath)); give a validation set with at least one pair")
+            }
+            let (path, detail) = emptySources == lines ? (sourcePath, "every one of its \(lines) lines is empty")
+                : emptyTargets == lines ? (targetPath, "every one of its \(lines) lines is empty")
+                : (sourcePath, "each of its \(lines) lines, or the same line of \(targetPath), is empty")
+            throw TrainingError.file(path: path, message: "no usable validation pair: \(detail) after tokenization")
         }
         self.init(pairs: pairs, batchSize: batchSize, skipped: skipped)
     }
@@ -84,9 +99,11 @@ public struct ValidationSet {
         var batches: [Batch] = []
         var start = 0
         while start < sorted.count {
-            let slice = sorted[start..<min(start + batchSize, sorted.count)]
+            // Written so that a batch size near Int.max cannot overflow.
+            let end = sorted.count - start <= batchSize ? sorted.count : start + batchSize
+            let slice = sorted[start..<end]
             batches.append(Batch(sources: slice.map(\.source), targets: slice.map(\.target)))
-            start += batchSize
+            start = end
         }
         self.batches = batches
         self.pairCount = sorted.count

@@ -12,6 +12,8 @@ public struct TrainingSummary: Sendable {
     public var state: TrainingState
     public var interrupted: Bool
     public var lastValidPerplexity: Double?
+    /// The resumed run had already reached its limits: nothing was trained, validated or written.
+    public var alreadyFinished = false
 }
 
 /// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
@@ -40,6 +42,14 @@ public final class Trainer {
         self.options = directory.config.training
         self.progress = progress
         try options.validate()
+        guard shards.pairCount > 0 else {
+            throw TrainingError.file(path: shards.directory, message: "the shard folder holds no pairs; nothing to train on")
+        }
+        if let validation, validation.pairCount == 0 {
+            throw TrainingError.invalidOption("the validation set holds no usable pairs")
+        }
+        try options.checkMemory(sourceVocabularySize: directory.config.model.sourceVocabularySize,
+                                targetVocabularySize: directory.config.model.targetVocabularySize)
         do {
             try directory.config.model.validate()
         } catch {
@@ -56,8 +66,9 @@ public final class Trainer {
         }
     }
 
+    /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
     private var stepsPerEpochEstimate: Int {
-        max(1, (shards.pairCount + options.batchSize - 1) / options.batchSize)
+        max(1, shards.pairCount / options.batchSize + (shards.pairCount % options.batchSize == 0 ? 0 : 1))
     }
 
     private var timeUp = false
@@ -67,13 +78,28 @@ public final class Trainer {
             || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
 
-    /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so.
+    /// Whether the (resumed) state has already reached the epoch, step or time limit, so that
+    /// ``run()`` would do nothing.
+    public var isFinished: Bool { finished }
+
+    /// Runs until the epochs or `maxSteps` are done, or `shouldStop` says so. A resumed run that
+    /// has already reached its limits returns at once with `alreadyFinished` set, writing
+    /// nothing (no validation, checkpoint or log line), so running it again changes no file.
+    ///
+    /// Throws ``TrainingError`` when an epoch that starts at its beginning yields no batch (every
+    /// pair filtered out), before anything of that epoch is written; and the model folder's
+    /// write errors.
     public func run() throws -> TrainingSummary {
+        if finished {
+            return TrainingSummary(state: state, interrupted: false,
+                                   lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
+        }
         let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
-        let totalSteps = options.maxSteps.map { min($0, stepsPerEpochEstimate * options.epochs) }
-            ?? stepsPerEpochEstimate * options.epochs
+        let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
+        let epochSteps = overflow ? Int.max : allEpochSteps
+        let totalSteps = options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
         var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
@@ -87,6 +113,7 @@ public final class Trainer {
         }
 
         epochs: while !finished {
+            let epochStartsAtItsBeginning = state.position == nil && state.pairsInEpoch == 0
             // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
             let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
                                             maxLength: maxLength)
@@ -113,7 +140,7 @@ public final class Trainer {
                     state.skippedBatches += 1
                     model.parameters.zeroGradients()
                     progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batch skipped")
-                    directory.appendLog(LogLine(event: "skipped_batch", step: state.step))
+                    try directory.appendLog(LogLine(event: "skipped_batch", step: state.step))
                     if consecutiveBad >= options.maxBadBatches {
                         throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
                     }
@@ -140,7 +167,7 @@ public final class Trainer {
                     etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)))
                 progress.update(figures)
                 if state.step % options.logEvery == 0 {
-                    directory.appendLog(LogLine(
+                    try directory.appendLog(LogLine(
                         event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
                         perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
                         gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction))
@@ -166,6 +193,12 @@ public final class Trainer {
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
+            }
+            if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
+                throw TrainingError.file(
+                    path: shards.directory,
+                    message: "no training pair is usable: each of the \(shards.pairCount) pairs has a side that tokenizes "
+                        + "to nothing or more than --max-length \(maxLength) tokens")
             }
             // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
             state.epoch += 1
@@ -211,7 +244,7 @@ public final class Trainer {
         }
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
+        try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
                                     validPerplexity: ppl, seconds: state.trainingSeconds))
         return ppl
     }

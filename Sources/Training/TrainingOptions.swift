@@ -1,3 +1,4 @@
+import Foundation
 import Model
 
 /// Which update rule `train` uses.
@@ -85,6 +86,52 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(maxMinutes.map { $0 > 0 } ?? true, "--max-minutes must be positive")
         try check(logEvery > 0, "--log-every must be positive")
         try check(maxLength > 0, "--max-length must be positive")
+    }
+
+    /// Parameters of the network these options describe, or nil when the count does not fit in
+    /// an `Int`: embeddings (V_s+V_t)·E, per LSTM layer 4H·(input+H)+4H in encoder and decoder,
+    /// and the output layer V_t·(H+1).
+    public func parameterCount(sourceVocabularySize: Int, targetVocabularySize: Int) -> Int? {
+        func mul(_ a: Int?, _ b: Int?) -> Int? {
+            guard let a, let b else { return nil }
+            let (r, o) = a.multipliedReportingOverflow(by: b)
+            return o ? nil : r
+        }
+        func add(_ values: Int?...) -> Int? {
+            var total = 0
+            for value in values {
+                guard let value else { return nil }
+                let (r, o) = total.addingReportingOverflow(value)
+                if o { return nil }
+                total = r
+            }
+            return total
+        }
+        let gates = mul(4, hidden)
+        let firstLayer = add(mul(gates, add(embedding, hidden)), gates)
+        let upperLayer = add(mul(gates, mul(2, hidden)), gates)
+        let stack = add(firstLayer, mul(upperLayer, layers - 1))
+        return add(mul(add(sourceVocabularySize, targetVocabularySize), embedding), mul(2, stack),
+                   mul(targetVocabularySize, add(hidden, 1)))
+    }
+
+    /// Throws ``TrainingError/invalidOption(_:)`` when the weights, gradients and optimizer state
+    /// (4 bytes each per parameter; Adam keeps two moments more) alone would not fit in
+    /// `memoryBytes` (default: this machine's physical memory), so that a too-large
+    /// `--hidden`, `--embedding` or `--layers` is refused instead of failing to allocate.
+    public func checkMemory(sourceVocabularySize: Int, targetVocabularySize: Int,
+                            memoryBytes: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        let copies = optimizer == .adam ? 4 : 2
+        let gigabytes = { (bytes: Double) in String(format: "%.1f GB", bytes / 1e9) }
+        guard let count = parameterCount(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize),
+              Double(count) * 4 * Double(copies) <= Double(memoryBytes) else {
+            let count = parameterCount(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize)
+            let need = count.map { "needs " + gigabytes(Double($0) * 4 * Double(copies)) } ?? "is too large to count"
+            throw TrainingError.invalidOption(
+                "a \(layers)×\(hidden) LSTM with E=\(embedding) and vocabularies of \(sourceVocabularySize)/\(targetVocabularySize) "
+                + "\(need) for its weights, gradients and optimizer state alone; this machine has \(gigabytes(Double(memoryBytes))) "
+                + "(lower --hidden, --embedding or --layers)")
+        }
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

@@ -73,6 +73,7 @@ struct Demo: ParsableCommand {
         var shardOptions = ShardOptions()
         shardOptions.pairsPerShard = 5_000
         shardOptions.command = "seq2seq demo"
+        shardOptions.overwrite = true  // a re-run replaces the demo's own corpus
         let summary = try ShardPacker.pack(sourcePath: "\(corporaDir)/train.en", targetPath: "\(corporaDir)/train.fr",
                                            output: "\(corporaDir)/shards", options: shardOptions,
                                            tokenCount: { tokenizer.tokenize($0).count })

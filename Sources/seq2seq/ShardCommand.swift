@@ -8,9 +8,9 @@ struct Shard: ParsableCommand {
         commandName: "shard",
         abstract: "Pack parallel text into zstd-compressed shards; verify or export a shard folder.",
         discussion: """
-        Pack: seq2seq shard --source FILE --target FILE --output corpora/NAME, or --tsv FILE (one source<TAB>target pair per line) instead of --source/--target. Inputs may be plain, .gz or .zst. Both inputs are checked first (UTF-8, equal line counts) and nothing is written if they fail. Pairs with an empty side, or with more than --max-length tokens on either side, are skipped and counted. Tokens for --max-length are runs of characters between spaces (not the ICU tokenizer).
+        Pack: seq2seq shard --source FILE --target FILE --output corpora/NAME, or --tsv FILE (one source<TAB>target pair per line) instead of --source/--target. Inputs may be plain, .gz or .zst. Both inputs are checked first (UTF-8, equal line counts) and nothing is written if they fail. The output folder must not exist or be empty; an earlier shard folder is replaced only with --overwrite, and no other folder (a model folder above all) is ever written into. The corpus is built in a hidden folder beside the output and renamed into place when complete, so a failed run leaves no output folder (and an earlier corpus as it was). Input in which no pair is left to store is refused. Pairs with an empty side, or with more than --max-length tokens on either side, are skipped and counted. Tokens for --max-length are runs of characters between spaces (not the ICU tokenizer).
 
-        Verify: seq2seq shard --verify corpora/NAME (exit status 1 if any shard is missing, truncated or altered).
+        Verify: seq2seq shard --verify corpora/NAME (exit status 1 if any shard is missing, truncated or altered, if a shard's pair count or sizes differ from the manifest, if the manifest's totals disagree with its shard list, or if a shard file on disk is not listed; one line per problem, naming the file).
 
         Export: seq2seq shard --export corpora/NAME --source OUT --target OUT (the stored pairs, in stored order).
 
@@ -36,6 +36,8 @@ struct Shard: ParsableCommand {
     var sourceLang: String?
     @Option(help: "Target language code, recorded in the manifest.")
     var targetLang: String?
+    @Flag(help: "Replace an earlier shard folder at --output (never a model folder or any other folder).")
+    var overwrite = false
     @Option(help: "Check every shard of this folder against its manifest.")
     var verify: String?
     @Option(help: "Write the pairs of this folder back out to --source and --target.")
@@ -60,6 +62,9 @@ struct Shard: ParsableCommand {
         }
         if export != nil, source == nil || target == nil {
             throw ValidationError("--export needs --source OUT and --target OUT.")
+        }
+        if overwrite && !packing {
+            throw ValidationError("--overwrite applies only when packing into --output.")
         }
         if packing {
             guard output != nil else { throw ValidationError("Packing needs --output corpora/NAME.") }
@@ -96,7 +101,7 @@ struct Shard: ParsableCommand {
         let options = ShardOptions(
             pairsPerShard: pairsPerShard ?? 100_000, maxLength: maxLength, compressionLevel: level ?? 3,
             languages: sourceLang.flatMap { s in targetLang.map { Manifest.Languages(source: s, target: $0) } },
-            command: Shard.commandLineText())
+            command: Shard.commandLineText(), overwrite: overwrite)
         let summary: PackSummary
         if let tsv {
             summary = try ShardPacker.pack(tsvPath: tsv, output: output!, options: options, tokenCount: Shard.spaceTokenCount)

@@ -15,7 +15,14 @@ struct Train: ParsableCommand {
         discussion: """
         Writes models/NAME/ with config.json, both vocabularies, last.safetensors (weights, optimizer and \
         training state), best.safetensors (lowest validation perplexity) and log.jsonl. Ctrl-C saves a \
-        checkpoint; --resume continues exactly where the last checkpoint left off.
+        checkpoint; --resume continues exactly where the last checkpoint left off (a finished run resumed \
+        with the same limits changes nothing; raise --epochs, --max-steps or --max-minutes to go on). \
+        --output must not exist, be an empty folder, or be a model folder: one with a checkpoint needs \
+        --resume or --overwrite, one a failed start left without a checkpoint is simply replaced; any \
+        other file or folder is refused. A new folder appears only once its config and vocabularies are \
+        written, and is removed again if training fails before its first checkpoint. An empty shard \
+        folder, an empty validation set, or a corpus in which no pair survives tokenization and \
+        --max-length is refused.
         """)
 
     @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
@@ -57,8 +64,9 @@ struct Train: ParsableCommand {
     @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
     @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
-    @Flag(help: "Continue from the last checkpoint in --output.") var resume = false
-    @Flag(help: "Replace an existing model in --output instead of refusing.") var overwrite = false
+    @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
+    @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
+    var overwrite = false
 
     func run() throws {
         try train()
@@ -68,32 +76,51 @@ struct Train: ParsableCommand {
         try checkThreads(threads)
         BLAS.setThreads(threads)
         let shardSet = try ShardSet(directory: shards)
+        guard shardSet.pairCount > 0 else {
+            throw CLIError("\(shards): the shard folder holds no pairs; nothing to train on")
+        }
         // Before anything is written: every shard is there, whole and unaltered (CRC-32 of its
         // compressed bytes, no decompression), so a bad corpus fails now, not mid-epoch.
         try shardSet.checkChecksums()
         let directory: ModelDirectory
         var validation: ValidationSet?
         var configChanged = false
-        let configExists = FileManager.default.fileExists(atPath: output + "/config.json")
-        if resume && configExists {
+        // Set when this run made the folder: if it then fails before its first checkpoint, the
+        // folder is removed again, so a failed start leaves nothing behind.
+        var createdHere = false
+        let existing = ModelFolderKind.inspect(output)
+        if resume {
+            switch existing {
+            case .absent:
+                throw CLIError("\(output): no model folder to resume; run without --resume to start one")
+            case .other(let reason):
+                throw CLIError("\(output): \(reason); --resume needs a model folder made by `seq2seq train`")
+            case .untrainedModel, .trainedModel:
+                break
+            }
             var opened = try ModelDirectory(opening: output)
             // Read the validation set before writing anything, so a bad file changes nothing.
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
-            if epochs != nil || maxSteps != nil || maxMinutes != nil {
-                var config = opened.config
-                if let epochs { config.training.epochs = epochs }
-                if let maxSteps { config.training.maxSteps = maxSteps }
-                if let maxMinutes { config.training.maxMinutes = maxMinutes }
-                // Written below, once the checkpoint has loaded.
+            var config = opened.config
+            if let epochs { config.training.epochs = epochs }
+            if let maxSteps { config.training.maxSteps = maxSteps }
+            if let maxMinutes { config.training.maxMinutes = maxMinutes }
+            if config != opened.config {
+                // Written below, once the checkpoint has loaded and only if there is training to do.
                 opened = opened.replacingConfig(config)
                 configChanged = true
             }
             directory = opened
         } else {
-            if configExists && !overwrite {
+            switch existing {
+            case .other(let reason):
+                throw CLIError("\(output): \(reason); choose another --output")
+            case .trainedModel where !overwrite:
                 throw CLIError("\(output) already holds a model; pass --resume to continue it or --overwrite to replace it")
+            case .absent, .untrainedModel, .trainedModel:
+                break
             }
             guard let sourceVocab, let targetVocab else {
                 throw CLIError("--source-vocab and --target-vocab are required for a new model")
@@ -106,22 +133,48 @@ struct Train: ParsableCommand {
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
+            try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
-            // model behind (which would make the next run refuse without --overwrite).
+            // model behind.
             validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
-            if overwrite {
+            if existing == .absent {
+                directory = try ModelDirectory.createStaged(at: output, config: config,
+                                                            sourceVocabulary: source, targetVocabulary: target)
+                createdHere = true
+            } else {
+                // Replacing a model (--overwrite) or the leftovers of a start that never reached a
+                // checkpoint. The checkpoint goes first: whatever fails after it leaves an untrained
+                // folder, which a plain retry accepts.
                 for file in ["last.safetensors", "best.safetensors", "log.jsonl"] {
                     try? FileManager.default.removeItem(atPath: output + "/" + file)
                 }
+                directory = try ModelDirectory(creating: output, config: config,
+                                               sourceVocabulary: source, targetVocabulary: target)
             }
-            directory = try ModelDirectory(creating: output, config: config,
-                                           sourceVocabulary: source, targetVocabulary: target)
         }
-        let training = directory.config.training
+        do {
+            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged)
+        } catch {
+            if createdHere && !directory.hasCheckpoint {
+                try? FileManager.default.removeItem(atPath: output)
+            }
+            throw error
+        }
+    }
 
+    private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
+                       configChanged: Bool) throws {
+        let training = directory.config.training
         let progress = ProgressReporter(logEvery: training.logEvery)
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
                                   resume: resume, progress: progress)
+        if trainer.isFinished {
+            // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
+            let s = trainer.state
+            progress.message("\(output) already finished: \(s.step) steps, \(s.epoch) epochs, "
+                + "\(formatDuration(s.trainingSeconds)); nothing to do (raise --epochs, --max-steps or --max-minutes to train on)")
+            return
+        }
         if configChanged { try directory.saveConfig() }
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
@@ -174,7 +227,11 @@ struct Train: ParsableCommand {
         o.cell = cell
         if bidirectional { o.bidirectional = true }
         if residual { o.residual = true }
-        if let batchSize { o.batchSize = batchSize; o.windowSize = max(o.windowSize, 100 * batchSize) }
+        if let batchSize {
+            o.batchSize = batchSize
+            let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
+            o.windowSize = overflow ? Int.max : max(o.windowSize, window)
+        }
         o.tokenBudget = tokenBudget
         if let window { o.windowSize = window }
         if let epochs { o.epochs = epochs }

@@ -92,6 +92,96 @@ private func runShard(_ arguments: [String]) throws -> (status: Int32, stderrTex
         #expect(!FileManager.default.fileExists(atPath: corpus))
     }
 
+    /// Runs `shard` and checks the failure is one `seq2seq: error:` line mentioning `mentions`.
+    func expectOneLineFailure(_ arguments: [String], mentions: [String],
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let result = try runShard(arguments)
+        #expect(result.status != 0, sourceLocation: sourceLocation)
+        #expect(result.stderrText.hasPrefix("seq2seq: error: ") && result.stderrText.filter { $0 == "\n" }.count == 1,
+                "\(result.stderrText)", sourceLocation: sourceLocation)
+        for mention in mentions {
+            #expect(result.stderrText.contains(mention), "\(result.stderrText)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Every file under `folder` (recursively) and its bytes.
+    func tree(_ folder: URL) -> [String: Data] {
+        var files: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: folder.path)
+        while let name = enumerator?.nextObject() as? String {
+            files[name] = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) ?? Data()
+        }
+        return files
+    }
+
+    @Test func earlierCorpusIsReplacedOnlyWithOverwrite() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = write(dir, "s", Self.source), tgt = write(dir, "t", Self.target)
+        let corpus = dir.appendingPathComponent("c").path
+        #expect(try runShard(["shard", "--source", src, "--target", tgt, "--output", corpus, "--pairs-per-shard", "1"]).status == 0)
+        let before = tree(dir)
+        try expectOneLineFailure(["shard", "--source", src, "--target", tgt, "--output", corpus],
+                                 mentions: [corpus, "already holds a shard folder", "--overwrite"])
+        #expect(tree(dir) == before)
+        let again = try runShard(["shard", "--source", src, "--target", tgt, "--output", corpus, "--overwrite"])
+        #expect(again.status == 0, "\(again.stderrText)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: corpus).sorted() == ["manifest.json", "shard-00000.zst"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["c", "s", "t"])
+    }
+
+    @Test(arguments: [false, true])
+    func modelFolderOrOtherFolderIsNeverWrittenInto(_ overwrite: Bool) throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let src = write(dir, "s", Self.source), tgt = write(dir, "t", Self.target)
+        let model = dir.appendingPathComponent("models/m")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        _ = write(model, "config.json", #"{"format": "seq2seq-model", "formatVersion": 1}"#)
+        _ = write(model, "last.safetensors", "weights")
+        let other = dir.appendingPathComponent("notes")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: false)
+        _ = write(other, "todo.txt", "keep\n")
+        let before = tree(dir)
+        let flag = overwrite ? ["--overwrite"] : []
+        try expectOneLineFailure(["shard", "--source", src, "--target", tgt, "--output", model.path] + flag,
+                                 mentions: [model.path, "is a model folder"])
+        try expectOneLineFailure(["shard", "--tsv", write(dir, "p.tsv", "a\tb\n"), "--output", other.path] + flag,
+                                 mentions: [other.path, "is not empty"])
+        #expect(tree(dir).filter { $0.key != "p.tsv" } == before)
+    }
+
+    @Test func inputWithNoUsablePairWritesNothing() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpora/c").path
+        try expectOneLineFailure(["shard", "--source", write(dir, "s", "\n \n"), "--target", write(dir, "t", "a\nb\n"),
+                                  "--output", corpus],
+                                 mentions: [corpus, "no pairs to store", "2 with an empty side"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["s", "t"])
+    }
+
+    @Test func verifyNamesAnUnlistedShardFileAndAManifestTotalThatDisagrees() throws {
+        let dir = makeTemporaryDirectory("shard-cli")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("c").path
+        #expect(try runShard(["shard", "--source", write(dir, "s", Self.source), "--target", write(dir, "t", Self.target),
+                              "--output", corpus, "--pairs-per-shard", "2"]).status == 0)
+        try FileManager.default.copyItem(atPath: corpus + "/shard-00000.zst", toPath: corpus + "/shard-00005.zst")
+        let extra = try runShard(["shard", "--verify", corpus])
+        #expect(extra.status != 0)
+        #expect(extra.stderrText.contains("\(corpus)/shard-00005.zst: shard file not listed in the manifest"), "\(extra.stderrText)")
+        try FileManager.default.removeItem(atPath: corpus + "/shard-00005.zst")
+        #expect(try runShard(["shard", "--verify", corpus]).status == 0)
+
+        let manifestPath = corpus + "/manifest.json"
+        let manifest = try String(contentsOfFile: manifestPath, encoding: .utf8)
+        let total = try #require(manifest.split(separator: "\n").first { $0.contains("\"totalTextBytes\"") })
+        try Data(manifest.replacingOccurrences(of: String(total), with: "  \"totalTextBytes\" : 1,").utf8)
+            .write(to: URL(fileURLWithPath: manifestPath))
+        try expectOneLineFailure(["shard", "--verify", corpus], mentions: [manifestPath, "totalTextBytes"])
+    }
+
     @Test func tsvInputAndModeValidation() throws {
         let dir = makeTemporaryDirectory("shard-cli")
         defer { try? FileManager.default.removeItem(at: dir) }

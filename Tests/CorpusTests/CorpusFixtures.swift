@@ -74,12 +74,13 @@ final class TempDir {
 
     /// Packs the fixture (with `pairsPerShard` small so there are several shards).
     @discardableResult
-    func packFixture(maxLength: Int? = nil, pairsPerShard: Int = 3, output: String = "corpus") throws -> PackSummary {
+    func packFixture(maxLength: Int? = nil, pairsPerShard: Int = 3, output: String = "corpus",
+                     overwrite: Bool = false) throws -> PackSummary {
         let src = write("src.txt", Fixture.text(Fixture.source))
         let tgt = write("tgt.txt", Fixture.text(Fixture.target))
         return try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: path(output),
                                     options: ShardOptions(pairsPerShard: pairsPerShard, maxLength: maxLength,
-                                                          command: "test"),
+                                                          command: "test", overwrite: overwrite),
                                     tokenCount: Fixture.spaceTokens)
     }
 }

@@ -141,13 +141,13 @@ import TestSupport
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path("new")))
 
-        // An existing corpus in the output folder is left exactly as it was.
+        // An existing corpus in the output folder is left exactly as it was, even with --overwrite.
         try dir.packFixture()
         let before = try FileManager.default.contentsOfDirectory(atPath: dir.path("corpus")).sorted()
         let manifest = dir.bytes("corpus/manifest.json")
-        #expect(throws: CorpusError.self) {
-            try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: dir.path("corpus"), options: ShardOptions(),
-                                 tokenCount: Fixture.spaceTokens)
+        #expect(throws: CorpusError.lineCountMismatch(sourcePath: src, sourceLines: 3, targetPath: tgt, targetLines: 2)) {
+            try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: dir.path("corpus"),
+                                 options: ShardOptions(overwrite: true), tokenCount: Fixture.spaceTokens)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path("corpus")).sorted() == before)
         #expect(dir.bytes("corpus/manifest.json") == manifest)
@@ -170,10 +170,10 @@ import TestSupport
         #expect("\(CorpusError.invalidUTF8(path: src, line: 3))".hasPrefix("\(src):3: invalid UTF-8"))
     }
 
-    @Test func repackingRemovesStaleShards() throws {
+    @Test func repackingWithOverwriteRemovesStaleShards() throws {
         let dir = TempDir()
         try dir.packFixture(pairsPerShard: 2)
-        try dir.packFixture(pairsPerShard: 100)
+        try dir.packFixture(pairsPerShard: 100, overwrite: true)
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path("corpus")).sorted()
         #expect(names == ["manifest.json", "shard-00000.zst"])
         #expect(try ShardSet(directory: dir.path("corpus")).verify() == [])
@@ -190,18 +190,26 @@ import TestSupport
         }
     }
 
-    @Test func inputWithNoUsablePairsGivesAnEmptyCorpus() throws {
+    @Test func inputWithNoUsablePairsIsRefusedAndWritesNothing() throws {
         let dir = TempDir()
         let src = dir.write("s", "\n  \n")
         let tgt = dir.write("t", "a\nb\n")
-        let summary = try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: dir.path("c"), options: ShardOptions(),
-                                           tokenCount: Fixture.spaceTokens)
-        #expect(summary.pairsWritten == 0 && summary.skippedEmpty == 2 && summary.shards == 0)
-        let set = try ShardSet(directory: dir.path("c"))
-        #expect(set.verify() == [])
-        let stream = try BatchStream(shards: set, options: BatchingOptions(), epoch: 0, resumeFrom: nil,
-                                     prepare: { $0 }, length: { _ in 1 })
-        #expect(try stream.next() == nil)
+        #expect {
+            try ShardPacker.pack(sourcePath: src, targetPath: tgt, output: dir.path("c"), options: ShardOptions(),
+                                 tokenCount: Fixture.spaceTokens)
+        } throws: { error in
+            "\(error)" == "\(dir.path("c")): no pairs to store: all 2 pairs were skipped (2 with an empty side, "
+                + "0 over the length limit); nothing was written"
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).sorted() == ["s", "t"])
+        let empty = dir.write("e", "")
+        #expect {
+            try ShardPacker.pack(sourcePath: empty, targetPath: empty, output: dir.path("c"), options: ShardOptions(),
+                                 tokenCount: Fixture.spaceTokens)
+        } throws: { error in
+            "\(error)".contains("the input holds no pairs")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
     }
 
     @Test func batchingOptionsDecodeWithDefaults() throws {

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What `train` refuses, what a finished run does when resumed, and what a failed start leaves,
+/// through the built binary (uses the pipeline fixture's corpus and model).
+@Suite("train refusals through the binary")
+struct TrainRefusalCLITests {
+    /// `arguments` with the value after `option` replaced.
+    func replacing(_ option: String, with value: String, in arguments: [String]) -> [String] {
+        var arguments = arguments
+        arguments[arguments.firstIndex(of: option)! + 1] = value
+        return arguments
+    }
+
+    @Test func shardFolderWithNoPairsIsRefusedAndNothingIsWritten() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // What an older `seq2seq shard` wrote for input with no usable pair.
+        let empty = dir.appendingPathComponent("empty-corpus")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: false)
+        try Data(#"""
+            {"checksumAlgorithm": "crc32", "command": "old", "compressionLevel": 3, "format": "seq2seq-shards",
+             "formatVersion": 1, "shards": [], "skippedEmpty": 2, "skippedTooLong": 0, "totalCompressedBytes": 0,
+             "totalPairs": 0, "totalTextBytes": 0, "totalUncompressedBytes": 0}
+            """#.utf8).write(to: empty.appendingPathComponent("manifest.json"))
+        let output = dir.appendingPathComponent("model").path
+        let result = try runSeq2seq(replacing("--shards", with: empty.path, in: p.trainArguments(output: output)))
+        expectOneLineError(result, mentions: [empty.path, "holds no pairs"])
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test(arguments: [("", ""), ("\n\n\n", "\n\n\n"), ("one two\nthree\n", " \n\n")])
+    func validationSetWithNoUsablePairIsRefusedNamingTheFile(_ source: String, _ target: String) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let validSource = dir.appendingPathComponent("v.en").path, validTarget = dir.appendingPathComponent("v.fr").path
+        try Data(source.utf8).write(to: URL(fileURLWithPath: validSource))
+        try Data(target.utf8).write(to: URL(fileURLWithPath: validTarget))
+        let named = target.hasPrefix(" ") ? validTarget : validSource
+        let output = dir.appendingPathComponent("model").path
+        let arguments = replacing("--valid-target", with: validTarget,
+                                  in: replacing("--valid-source", with: validSource, in: p.trainArguments(output: output)))
+        expectOneLineError(try runSeq2seq(arguments), mentions: ["\(named): "])
+        #expect(!FileManager.default.fileExists(atPath: output))
+
+        // Resuming a model with them changes nothing either.
+        let (copyDir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: copyDir) }
+        let before = try snapshot(copy)
+        let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume", "--max-steps", "40",
+                                     "--valid-source", validSource, "--valid-target", validTarget, "--threads", "1"])
+        expectOneLineError(resume, mentions: ["\(named): "])
+        #expect(try snapshot(copy) == before)
+    }
+
+    @Test func resumingAFinishedRunChangesNoFile() throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try snapshot(copy)
+        let resume = ["train", "--shards", p.shards, "--output", copy, "--resume", "--valid-source", p.validSource,
+                      "--valid-target", p.validTarget, "--threads", "1"]
+        for extra in [[], ["--max-steps", "30"], ["--max-steps", "20"]] {
+            let result = try runSeq2seq(resume + extra)
+            #expect(result.status == 0, "\(result.stderrText)")
+            #expect(result.stderrText.contains("\(copy) already finished: 30 steps"), "\(result.stderrText)")
+            #expect(try snapshot(copy) == before)
+        }
+    }
+
+    @Test func failedStartLeavesNothingAndAPlainRetryIsAccepted() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("models/m").path
+        // No pair of the corpus fits in one token: the first epoch finds nothing to train on.
+        let failed = try runSeq2seq(p.trainArguments(output: output, maxSteps: 2) + ["--max-length", "1"])
+        // Found once training has started: the progress lines come first, then one error line.
+        #expect(failed.status != 0)
+        let lines = failed.stderrText.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("seq2seq: error: ") }.count == 1, "\(failed.stderrText)")
+        #expect(lines.last?.hasPrefix("seq2seq: error: \(p.shards): no training pair is usable") == true, "\(failed.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("models").path) == [])
+        let retry = try runSeq2seq(p.trainArguments(output: output, maxSteps: 2))
+        #expect(retry.status == 0, "\(retry.stderrText)")
+        #expect(FileManager.default.fileExists(atPath: output + "/last.safetensors"))
+    }
+
+    @Test func folderLeftWithoutACheckpointIsReplacedByAPlainRetry() throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // What a start killed before its first checkpoint leaves.
+        for file in ["last.safetensors", "best.safetensors"] { try FileManager.default.removeItem(atPath: copy + "/" + file) }
+        let retry = try runSeq2seq(p.trainArguments(output: copy, maxSteps: 2))
+        #expect(retry.status == 0, "\(retry.stderrText)")
+        let log = try String(contentsOfFile: copy + "/log.jsonl", encoding: .utf8)
+        #expect(!log.contains("\"step\":30"), "the old run's log lines are gone")
+        #expect(FileManager.default.fileExists(atPath: copy + "/last.safetensors"))
+    }
+
+    @Test(arguments: ["file", "folder", "shards"])
+    func outputThatIsNotAModelFolderIsNeverWrittenInto(_ kind: String) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output: String
+        switch kind {
+        case "file":
+            output = dir.appendingPathComponent("notes.txt").path
+            try Data("keep\n".utf8).write(to: URL(fileURLWithPath: output))
+        case "folder":
+            output = dir.appendingPathComponent("stuff").path
+            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: false)
+            try Data("keep\n".utf8).write(to: URL(fileURLWithPath: output + "/notes.txt"))
+        default:
+            output = dir.appendingPathComponent("corpus").path
+            try FileManager.default.copyItem(atPath: p.shards, toPath: output)
+        }
+        let before = kind == "file" ? ["": try Data(contentsOf: URL(fileURLWithPath: output))] : try snapshot(output)
+        let after = { kind == "file" ? ["": try Data(contentsOf: URL(fileURLWithPath: output))] : try snapshot(output) }
+        for extra in [[], ["--overwrite"]] {
+            let result = try runSeq2seq(p.trainArguments(output: output) + extra)
+            expectOneLineError(result, mentions: [output, kind == "file" ? "is not a folder" : "is not a seq2seq model folder"])
+            #expect(try after() == before)
+            let resume = try runSeq2seq(["train", "--shards", p.shards, "--output", output, "--resume", "--threads", "1"])
+            expectOneLineError(resume, mentions: [output, "--resume needs a model folder"])
+            #expect(try after() == before)
+        }
+    }
+
+    /// Sizes no machine can hold are one error line before anything is written; a batch size
+    /// near Int.max is simply a batch of every pair (no overflow in the window or step count).
+    @Test func hugeSizesAreRefusedOrHandledWithoutATrap() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        // Beyond ModelConfig's bounds: the bound names the option's key. Within them but beyond memory:
+        // the memory check speaks.
+        for (option, value, mention) in [("--hidden", "100000000", "hidden must be in 1...65536"),
+                                         ("--embedding", "4000000000", "embedding must be in 1...65536"),
+                                         ("--layers", "10000000", "layers must be in 1...64"),
+                                         ("--hidden", "16000", "for its weights, gradients and optimizer state alone")] {
+            let result = try runSeq2seq(replacing(option, with: value, in: p.trainArguments(output: output)))
+            expectOneLineError(result, mentions: [mention])
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+        let huge = try runSeq2seq(replacing("--batch-size", with: String(Int.max), in: p.trainArguments(output: output, maxSteps: 1)))
+        #expect(huge.status == 0, "\(huge.stderrText)")
+    }
+
+    @Test func resumeOfAMissingFolderIsRefusedAndCreatesNothing() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("models/none").path
+        let result = try runSeq2seq(p.trainArguments(output: output) + ["--resume"])
+        expectOneLineError(result, mentions: [output, "no model folder to resume"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+    }
+}
