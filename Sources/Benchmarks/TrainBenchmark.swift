@@ -35,11 +35,21 @@ public struct TrainBenchmark: Sendable {
         }
     }
 
-    /// GEMM FLOPs of one training step (the peer's `train_flops`).
+    /// GEMM FLOPs of one training step (the peer's `train_flops`): per time step an L-layer stack
+    /// with g gate blocks (LSTM 4, GRU 3, Elman 1) does 2·B·g·H·(In + H) per layer, a bidirectional
+    /// one twice with H/2 per direction; the output layer 2·B·T·H·V; a step is 3 × forward.
     public var flopsPerStep: Double {
         let (b, e, h, l) = (Double(batchSize), Double(model.embedding), Double(model.hidden), Double(model.layers))
-        let stack = 2 * b * 4 * h * ((e + h) + (l - 1) * 2 * h)
-        let forward = Double(sourceLength) * stack + Double(targetLength) * stack
+        let g = Double(model.cell == .lstm ? 4 : model.cell == .gru ? 3 : 1)
+        func stack(_ input: Double, bidirectional: Bool) -> Double {
+            if bidirectional {
+                let u = h / 2
+                return 2 * (2 * b * g * u * ((input + u) + (l - 1) * (h + u)))
+            }
+            return 2 * b * g * h * ((input + h) + (l - 1) * 2 * h)
+        }
+        let forward = Double(sourceLength) * stack(e, bidirectional: model.bidirectional)
+            + Double(targetLength) * stack(e, bidirectional: false)
             + 2 * b * Double(targetLength) * h * Double(model.targetVocabularySize)
         return 3 * forward
     }

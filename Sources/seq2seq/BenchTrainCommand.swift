@@ -21,6 +21,10 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Embedding size E.") var embedding: Int?
     @Option(help: "Hidden size H.") var hidden: Int?
     @Option(help: "Layers L.") var layers: Int?
+    @Option(help: "Recurrent cell: lstm, gru, rnn-tanh or irnn (the peer's --cell).") var cell: CellType?
+    @Flag(help: "Bidirectional encoder, H/2 per direction, source not reversed (the peer's --bidirectional).")
+    var bidirectional = false
+    @Flag(help: "Residual connections from the second layer on.") var residual = false
     @Option(help: "Batch size B.") var batchSize: Int?
     @Option(help: "Source length S.") var sourceLength: Int?
     @Option(help: "Target length T.") var targetLength: Int?
@@ -48,6 +52,9 @@ struct BenchTrain: ParsableCommand {
         if let embedding { b.model.embedding = embedding }
         if let hidden { b.model.hidden = hidden }
         if let layers { b.model.layers = layers }
+        if let cell { b.model.cell = cell }
+        if bidirectional { b.model.bidirectional = true; b.model.reverseSource = false }
+        if residual { b.model.residual = true }
         if let batchSize { b.batchSize = batchSize }
         if let sourceLength { b.sourceLength = sourceLength }
         if let targetLength { b.targetLength = targetLength }
@@ -63,7 +70,8 @@ struct BenchTrain: ParsableCommand {
             var fields: [(String, String)] = [
                 ("preset", "\"\(preset)\""), ("source_vocab", "\(m.sourceVocabularySize)"),
                 ("target_vocab", "\(m.targetVocabularySize)"), ("embedding", "\(m.embedding)"), ("hidden", "\(m.hidden)"),
-                ("layers", "\(m.layers)"), ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
+                ("layers", "\(m.layers)"), ("cell", "\"\(m.cell.rawValue)\""), ("bidirectional", "\(m.bidirectional)"),
+                ("residual", "\(m.residual)"), ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
                 ("target_length", "\(bench.targetLength)"), ("threads", "\(threads)"), ("steps", "\(steps)"),
                 ("warmup", "\(warmup)"), ("step_ms_median", fmt(r.medianStepSeconds * 1e3)),
                 ("step_ms_min", fmt(sorted.first! * 1e3)), ("step_ms_max", fmt(sorted.last! * 1e3)),
@@ -79,7 +87,7 @@ struct BenchTrain: ParsableCommand {
             try StandardOutput.shared.writeLine("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
         }
-        try StandardOutput.shared.writeLine("bench train \(preset): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
+        try StandardOutput.shared.writeLine("bench train \(preset) \(m.architectureDescription): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
         try StandardOutput.shared.writeLine("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
         try StandardOutput.shared.writeLine("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
         try StandardOutput.shared.writeLine("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
