@@ -4,6 +4,7 @@
 #   base        the recipe as it is (reversed source, clipping at 5)
 #   noreverse   --no-reverse-source
 #   noclip      --clip 0
+#   gru, rnn-tanh, irnn, bilstm   the cells and a bidirectional LSTM encoder (issue 13), same budget
 # then beam 5 vs greedy on every finished model given in MODELS (default: the full-length runs).
 # Prints a Markdown table: best validation perplexity per epoch, test2016 BLEU (lowercased).
 #   bash scripts/multi30k-ablations.sh            # de en, 3 epochs per variant
@@ -24,6 +25,12 @@ mkdir -p models
 run base ""
 run noreverse "--no-reverse-source"
 run noclip "--clip 0"
+if [ -z "${SKIP_CELLS:-}" ]; then
+  run gru "--cell gru"
+  run rnn-tanh "--cell rnn-tanh"
+  run irnn "--cell irnn"
+  run bilstm "--bidirectional"
+fi
 bleu() { $S bleu "$1" -i "$2" --lowercase --score-only --width 2; }  # reference, hypotheses
 valid() {  # the validation perplexities of a run, one per epoch
   grep '"event":"valid"' "models/$1/log.jsonl" | grep -o '"valid_ppl":[0-9.e+-]*' | cut -d: -f2 \
@@ -31,7 +38,8 @@ valid() {  # the validation perplexities of a run, one per epoch
 }
 echo "| $src→$tgt, $EPOCHS epochs | validation perplexity per epoch | test2016 BLEU (lowercased, beam 5) |"
 echo "|---|---|---|"
-for v in base noreverse noclip; do
+variants="base noreverse noclip"; [ -z "${SKIP_CELLS:-}" ] && variants="$variants gru rnn-tanh irnn bilstm"
+for v in $variants; do
   name="multi30k-$src-$tgt-ablation-$v"
   echo "| $v | $(valid "$name") | $(bleu "$DATA/test2016.$tgt" "models/$name/test2016.hyp.$tgt") |"
 done
