@@ -1,10 +1,17 @@
+import Glibc
 import Kernels
 
-/// The pointwise nonlinearity of an Elman network.
+/// The pointwise nonlinearity of an Elman network, and the initialisation that goes with it.
 protocol ElmanUnit {
     static func apply(_ x: Float) -> Float
     /// The derivative expressed through the unit's output y.
     static func derivative(output y: Float) -> Float
+    /// See `RecurrentCell.initialize`.
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator)
+}
+
+extension ElmanUnit {
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator) {}
 }
 
 /// tanh: the classic Elman network.
@@ -17,6 +24,19 @@ enum TanhUnit: ElmanUnit {
 enum ReLUUnit: ElmanUnit {
     @inline(__always) static func apply(_ x: Float) -> Float { x > 0 ? x : 0 }
     @inline(__always) static func derivative(output y: Float) -> Float { y > 0 ? 1 : 0 }
+
+    /// Le, Jaitly & Hinton (2015): the recurrent matrix Wh [H', H'] is the identity, the bias 0,
+    /// and the input weights Wx [H', In] small Gaussians N(0, 0.001²) (Box–Muller on `normal`).
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator) {
+        let u = layer.hidden
+        layer.wh.update(repeating: 0, count: u * u)
+        for i in 0..<u { layer.wh[i * u + i] = 1 }
+        layer.bias.update(repeating: 0, count: layer.gateWidth)
+        for i in 0..<(layer.gateWidth * layer.inputSize) {
+            let u1 = max(Double(normal.nextUnitFloat()), 1e-12), u2 = Double(normal.nextUnitFloat())
+            layer.wx[i] = Float(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+        }
+    }
 }
 
 /// The Elman cell (Elman 1990), PyTorch's `nn.RNN`: one gate block, one fused bias b (PyTorch's
@@ -30,6 +50,10 @@ enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
     static var hasMemory: Bool { false }
     static var separateRecurrentProduct: Bool { false }
     static var cacheWidth: Int { 0 }
+
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator) {
+        Unit.initialize(layer, normal: &normal)
+    }
 
     @inline(__always)
     static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,

@@ -20,6 +20,11 @@ enum LSTMCell: RecurrentCell {
     static let separateRecurrentProduct = false
     static let cacheWidth = 1
 
+    /// The forget gate (second quarter of the i, f, g, o block) starts open: its bias is 1.
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator) {
+        (layer.bias + layer.hidden).update(repeating: 1, count: layer.hidden)
+    }
+
     @inline(__always)
     static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,

@@ -1,3 +1,5 @@
+import Kernels
+
 /// What differs between recurrent cells, and nothing else: the number of H-wide gate blocks, whether
 /// a memory c is carried beside h, whether the recurrent product stays apart from the input
 /// projection, and the pointwise step with its derivative. ``RecurrentLayer`` owns everything the
@@ -31,6 +33,11 @@ protocol RecurrentCell {
                         hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
                         cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?)
 
+    /// Sets the layer's cell-specific initial values after every parameter has been drawn from
+    /// U(−0.08, 0.08) (LSTM: forget bias 1; IRNN: identity recurrence, zero bias, Wx ~ N(0, 0.001²)
+    /// from `normal`). Uses the layer's own sizes (H' = H/2 per direction when bidirectional).
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator)
+
     /// The derivative of one step. `hiddenGradient` dL/dh_t in (the output's gradient already
     /// added); `cellGradient` dL/dc_t in, dL/dc_{t−1} out; `previousHiddenGradient` receives the
     /// part of dL/dh_{t−1} that does not go through Wh (the layer adds (recurrent or gate
@@ -41,6 +48,11 @@ protocol RecurrentCell {
                          hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
                          previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
                          mask: UnsafePointer<Float>?)
+}
+
+extension RecurrentCell {
+    /// Most cells keep the uniform draw as it is.
+    static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator) {}
 }
 
 /// The recurrent cells a model can be built from (`train --cell`).

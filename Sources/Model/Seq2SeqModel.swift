@@ -1,5 +1,4 @@
 import Basics
-import Glibc
 import Kernels
 
 /// The encoder-decoder of Sutskever, Vinyals & Le (2014), with the recurrent cell of the config
@@ -67,29 +66,10 @@ public final class Seq2SeqModel {
 
         var rng = SeededGenerator(seed: seed)
         for i in 0..<parameters.count { parameters.values[i] = rng.nextFloat(in: -0.08, 0.08) }
-        let allLayers = encoder.forwardLayers + encoder.backwardLayers + decoder.forwardLayers
-        switch config.cell {
-        case .lstm:
-            for layer in allLayers {
-                // Forget gate (second quarter of the i, f, g, o block) starts open.
-                (layer.bias + layer.hidden).update(repeating: 1, count: layer.hidden)
-            }
-        case .irnn:
-            // Le, Jaitly & Hinton (2015): identity recurrence, zero bias, small Gaussian input weights
-            // (standard deviation 0.001, Box–Muller on a generator derived from the seed).
-            var normal = SeededGenerator(seed: seed ^ 0x4952_4E4E)
-            for layer in allLayers {
-                let u = layer.hidden
-                layer.wh.update(repeating: 0, count: u * u)
-                for i in 0..<u { layer.wh[i * u + i] = 1 }
-                layer.bias.update(repeating: 0, count: u)
-                for i in 0..<(h * layer.inputSize) {
-                    let u1 = max(Double(normal.nextUnitFloat()), 1e-12), u2 = Double(normal.nextUnitFloat())
-                    layer.wx[i] = Float(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
-                }
-            }
-        case .gru, .rnnTanh:
-            break
+        // Then what the cell asks for (LSTM: forget bias 1; IRNN: identity recurrence, see the cells).
+        var normal = SeededGenerator(seed: seed ^ 0x4952_4E4E)
+        for layer in encoder.forwardLayers + encoder.backwardLayers + decoder.forwardLayers {
+            layer.cell.initialize(layer, normal: &normal)
         }
     }
 

@@ -111,6 +111,38 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         #expect(Array(twin.parameters.values) == values)
     }
 
+    /// Le, Jaitly & Hinton (2015), in every recurrent layer and direction: Wh the identity, bias 0,
+    /// Wx small (N(0, 0.001²): all within 6σ); the LSTM's forget quarter of every bias is 1, with H/2
+    /// per direction when bidirectional.
+    @Test(arguments: [false, true], [false, true])
+    func cellInitialisation(bidirectional: Bool, residual: Bool) {
+        let irnn = Seq2SeqModel(config: tinyConfig(reverse: !bidirectional, layers: 2, cell: .irnn,
+                                                   bidirectional: bidirectional, residual: residual), seed: 5)
+        let lstm = Seq2SeqModel(config: tinyConfig(reverse: !bidirectional, layers: 2, cell: .lstm,
+                                                   bidirectional: bidirectional, residual: residual), seed: 5)
+        var checked = 0
+        for tensor in irnn.parameters.tensors where tensor.name.contains(".l") {
+            let view = irnn.parameters.view(tensor.name)
+            let values = Array(UnsafeBufferPointer(start: view.values, count: view.count))
+            if tensor.name.hasSuffix("weight_hh") {
+                let u = tensor.shape[1]
+                #expect(values == (0..<(u * u)).map { $0 / u == $0 % u ? 1 : 0 }, "\(tensor.name)")
+            } else if tensor.name.hasSuffix("bias") {
+                #expect(values.allSatisfy { $0 == 0 }, "\(tensor.name)")
+            } else {
+                #expect(values.allSatisfy { abs($0) < 0.006 } && values.contains { $0 != 0 }, "\(tensor.name)")
+            }
+            checked += 1
+        }
+        #expect(checked == (bidirectional ? 3 : 2) * 2 * 3)
+        for tensor in lstm.parameters.tensors where tensor.name.contains(".l") && tensor.name.hasSuffix(".bias") {
+            let u = tensor.shape[0] / 4
+            let view = lstm.parameters.view(tensor.name)
+            #expect((0..<u).allSatisfy { view.values[u + $0] == 1 }, "\(tensor.name)")
+            #expect((0..<u).allSatisfy { abs(view.values[$0]) <= 0.08 && abs(view.values[2 * u + $0]) <= 0.08 })
+        }
+    }
+
     /// A few pairs are learnt to near-zero loss with Adam.
     @Test func overfitsTinyCorpus() {
         let config = ModelConfig(sourceVocabularySize: 12, targetVocabularySize: 12, embedding: 16, hidden: 32, layers: 2)
