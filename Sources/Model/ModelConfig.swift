@@ -131,16 +131,20 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             cell = try value(c, CellType.self, .cell, cellKinds) ?? .lstm
         }
         if c.contains(.encoder) || c.contains(.decoder) {
-            let e = try c.nestedContainer(keyedBy: EncoderKeys.self, forKey: .encoder)
-            let d = try c.nestedContainer(keyedBy: DecoderKeys.self, forKey: .decoder)
-            layers = try value(e, Int.self, .layers, "a whole number") ?? defaults.layers
-            hidden = try value(e, Int.self, .hidden, "a whole number") ?? defaults.hidden
-            bidirectional = try value(e, Bool.self, .bidirectional, "true or false") ?? false
-            residual = try value(e, Bool.self, .residual, "true or false") ?? false
-            reverseSource = try value(e, Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
-            if try value(d, Int.self, .layers, "a whole number") ?? layers != layers { throw disagree("layers") }
-            if try value(d, Int.self, .hidden, "a whole number") ?? hidden != hidden { throw disagree("hidden sizes") }
-            if try value(d, Bool.self, .residual, "true or false") ?? residual != residual { throw disagree("residual settings") }
+            // Either section may be missing; its keys then take the other's values or the defaults.
+            let e = c.contains(.encoder) ? try c.nestedContainer(keyedBy: EncoderKeys.self, forKey: .encoder) : nil
+            let d = c.contains(.decoder) ? try c.nestedContainer(keyedBy: DecoderKeys.self, forKey: .decoder) : nil
+            let decoderLayers = try d.flatMap { try value($0, Int.self, .layers, "a whole number") }
+            let decoderHidden = try d.flatMap { try value($0, Int.self, .hidden, "a whole number") }
+            let decoderResidual = try d.flatMap { try value($0, Bool.self, .residual, "true or false") }
+            layers = try e.flatMap { try value($0, Int.self, .layers, "a whole number") } ?? decoderLayers ?? defaults.layers
+            hidden = try e.flatMap { try value($0, Int.self, .hidden, "a whole number") } ?? decoderHidden ?? defaults.hidden
+            residual = try e.flatMap { try value($0, Bool.self, .residual, "true or false") } ?? decoderResidual ?? false
+            bidirectional = try e.flatMap { try value($0, Bool.self, .bidirectional, "true or false") } ?? false
+            reverseSource = try e.flatMap { try value($0, Bool.self, .reverseSource, "true or false") } ?? defaults.reverseSource
+            if (decoderLayers ?? layers) != layers { throw disagree("layers") }
+            if (decoderHidden ?? hidden) != hidden { throw disagree("hidden sizes") }
+            if (decoderResidual ?? residual) != residual { throw disagree("residual settings") }
         } else {
             hidden = try value(c, Int.self, .hidden, "a whole number") ?? defaults.hidden
             layers = try value(c, Int.self, .layers, "a whole number") ?? defaults.layers

@@ -99,6 +99,7 @@ struct Train: ParsableCommand {
                 break
             }
             var opened = try ModelDirectory(opening: output)
+            try checkResumeAgrees(with: opened.config)
             // Read the validation set before writing anything, so a bad file changes nothing.
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            batchSize: opened.config.training.batchSize)
@@ -212,6 +213,35 @@ struct Train: ParsableCommand {
             return nil
         default:
             throw CLIError("give both --valid-source and --valid-target, or neither")
+        }
+    }
+
+    /// On `--resume` the recorded run decides everything but its length: an architecture or
+    /// training option given with a value other than the recorded one is refused (naming it),
+    /// rather than silently ignored; the same value (scripts repeat their flags) is accepted.
+    func checkResumeAgrees(with config: ModelFolderConfig) throws {
+        let recorded = config.training, model = config.model
+        var differing: [String] = []
+        func check<T: Equatable>(_ name: String, _ given: T?, _ actual: T) {
+            if let given, given != actual { differing.append("\(name) \(given) (recorded: \(actual))") }
+        }
+        check("--layers", layers, model.layers)
+        check("--hidden", hidden, model.hidden)
+        check("--embedding", embedding, model.embedding)
+        check("--dropout", dropout, model.dropout)
+        check("--cell", cell, model.cell)
+        check("--bidirectional", bidirectional ? true : nil, model.bidirectional)
+        check("--residual", residual ? true : nil, model.residual)
+        check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
+        check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
+        check("--batch-size", batchSize, recorded.batchSize)
+        check("--seed", seed, recorded.seed)
+        check("--optimizer", optimizer, recorded.optimizer)
+        check("--lr", lr, recorded.initialLearningRate)
+        check("--clip", clip, recorded.clipNorm)
+        if !differing.isEmpty {
+            throw CLIError("\(output) was trained with other settings; --resume continues the recorded run "
+                           + "(only --epochs, --max-steps and --max-minutes may change): \(differing.joined(separator: ", "))")
         }
     }
 

@@ -52,6 +52,32 @@ import TestSupport
         }
     }
 
+    /// --resume continues the recorded architecture: a different one is refused (nothing changes),
+    /// the same flags repeated are accepted; --bidirectional alone records a natural-order source.
+    @Test func resumeRefusesAnotherArchitectureAndBidirectionalReadsInOrder() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("architecture-cli-resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let first = try runSeq2seq(arguments(p, output: output, maxSteps: 10, ["--cell", "gru", "--bidirectional"]))
+        #expect(first.status == 0, "\(first.stderrText)")
+        let config = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: output + "/config.json"))) as? [String: Any])
+        let encoder = try #require((config["model"] as? [String: Any])?["encoder"] as? [String: Any])
+        #expect(encoder["reverseSource"] as? Bool == false)
+        let before = try snapshot(output)
+        for other in [["--cell", "lstm"], ["--residual", "--layers", "2"], ["--hidden", "32"]] {
+            let refused = try runSeq2seq(arguments(p, output: output, maxSteps: 20, ["--cell", "gru", "--bidirectional"] + other + ["--resume"]))
+            expectOneLineError(refused, mentions: [output, other[0]])
+            #expect(try snapshot(output) == before)
+        }
+        let same = try runSeq2seq(arguments(p, output: output, maxSteps: 20, ["--cell", "gru", "--bidirectional", "--resume"]))
+        #expect(same.status == 0, "\(same.stderrText)")
+        let both = try runSeq2seq(arguments(p, output: dir.appendingPathComponent("x").path, maxSteps: 5,
+                                            ["--reverse-source", "--no-reverse-source"]))
+        expectOneLineError(both, mentions: ["--reverse-source", "--no-reverse-source"])
+    }
+
     @Test(arguments: [
         (["--bidirectional", "--hidden", "15"], "even hidden size"),
         (["--residual", "--layers", "1"], "at least 2 layers"),

@@ -58,6 +58,15 @@ func oneLineError(_ body: () throws -> Void, sourceLocation: SourceLocation = #_
         #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(flat.utf8)) == config)
     }
 
+    /// Either section may be missing: its keys take the other section's values, or the defaults.
+    @Test func aMissingSectionTakesTheOtherOrTheDefaults() throws {
+        let onlyEncoder = #"{"sourceVocabularySize":9,"targetVocabularySize":10,"encoder":{"layers":3,"hidden":8,"residual":true}}"#
+        let onlyDecoder = #"{"sourceVocabularySize":9,"targetVocabularySize":10,"decoder":{"layers":3,"hidden":8,"residual":true}}"#
+        let expected = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 10, hidden: 8, layers: 3, residual: true)
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(onlyEncoder.utf8)) == expected)
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(onlyDecoder.utf8)) == expected)
+    }
+
     @Test(arguments: [
         #"{"layers":2,"hidden":8},"decoder":{"layers":3,"hidden":8}"#, #"{"layers":2,"hidden":8},"decoder":{"layers":2,"hidden":6}"#,
         #"{"layers":2,"hidden":8,"residual":true},"decoder":{"layers":2,"hidden":8,"residual":false}"#,
