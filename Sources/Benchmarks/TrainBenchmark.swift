@@ -5,9 +5,8 @@ import Model
 /// count as the PyTorch peer (shared/peers/torch_seq2seq.py), so that GFLOP/s figures compare.
 ///
 /// One step: `trainStep`, scale to the mean-token loss, clip the global norm at 5, SGD with lr 0.7
-/// (the paper's), which leaves the gradients zero for the next step. FLOPs, counted analytically from the GEMMs only:
-/// per time step an L-layer stack does 2·B·4H·((E+H) + (L−1)·2H); the output layer 2·B·T·H·V;
-/// a training step is 3 × (encoder + decoder + output) forward FLOPs (forward, dX and dW).
+/// (the paper's), which leaves the gradients zero for the next step. FLOPs are counted analytically
+/// from the GEMMs only, as the peer counts them (see `flopsPerStep`).
 public struct TrainBenchmark: Sendable {
     public var model: ModelConfig
     /// B, S, T

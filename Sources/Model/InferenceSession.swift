@@ -33,7 +33,9 @@ public final class InferenceSession {
     }
 
     /// Source steps the encoder runs at once: a longer source is encoded chunk by chunk, so a
-    /// sentence of any length is encoded in bounded memory.
+    /// sentence of any length is encoded in bounded memory. A bidirectional encoder reads each
+    /// sentence whole (its backward direction starts at the last token), so there memory grows
+    /// with the source length.
     public static let encoderChunkSteps = 256
 
     /// Encodes sentences (ids without </s>), rows = sources.count; row i = sentence i. An empty
@@ -68,7 +70,7 @@ public final class InferenceSession {
             Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
         }
         let usePacked = packed != nil && rows <= PackedWeights.maximumRows
-        let top = timed(profiler, "decode: LSTM layers") { layers(input: x0, rows: rows, packed: usePacked) }
+        let top = timed(profiler, "decode: recurrent layers") { layers(input: x0, rows: rows, packed: usePacked) }
         let out = logProbs.baseAddress!
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {

@@ -28,7 +28,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// `brnn`). Absent from older config files: false.
     public var bidirectional: Bool
     /// Residual connections (He et al. 2016; Wu et al. 2016): from the second layer on, each
-    /// layer's input is added to its output, in the encoder and the decoder. Absent: false.
+    /// layer's input is added to its output, in the encoder and the decoder; dropout then applies to
+    /// the sum. Absent: false.
     public var residual: Bool
 
     /// Upper bound of either vocabulary size: 2^24 ids (16.7 M words; ids must stay exact in a Float).

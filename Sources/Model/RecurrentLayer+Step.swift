@@ -53,6 +53,8 @@ extension RecurrentLayer {
             } else if let input = packed.input, let packedRecurrent = packed.recurrent, let recurrent {
                 input.multiply(x, lda: inputSize, rows: rows, into: g, ldc: gw)
                 packedRecurrent.multiply(hidden, lda: h, rows: rows, into: recurrent, ldc: gw)
+            } else {
+                preconditionFailure("PackedLayer was packed for another cell than \(cellType)")
             }
         } else {
             for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }

@@ -56,11 +56,12 @@ final class RecurrentLayer {
         (wx, gradWx, wh, gradWh) = (x.values, x.gradients, r.values, r.gradients)
         if cell.separateRecurrentProduct {
             let bi = store.view("\(prefix).bias_ih"), bh = store.view("\(prefix).bias_hh")
-            precondition(bi.count == gateWidth && bh.count == gateWidth)
+            precondition(bi.count == gateWidth && bh.count == gateWidth,
+                         "\(prefix): biases hold \(bi.count) and \(bh.count) floats, expected \(gateWidth) each")
             (bias, gradBias, recurrentBias, gradRecurrentBias) = (bi.values, bi.gradients, bh.values, bh.gradients)
         } else {
             let b = store.view("\(prefix).bias")
-            precondition(b.count == gateWidth)
+            precondition(b.count == gateWidth, "\(prefix).bias holds \(b.count) floats, expected \(gateWidth)")
             (bias, gradBias, recurrentBias, gradRecurrentBias) = (b.values, b.gradients, nil, nil)
         }
     }

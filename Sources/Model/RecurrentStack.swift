@@ -3,7 +3,7 @@ import Kernels
 /// L recurrent layers stacked: each layer one direction, or two reading opposite ways
 /// (bidirectional, H/2 units each, outputs [forward | backward] concatenated to H), with optional
 /// residual connections (from the second layer on, a layer's input is added to its output) and
-/// inverted dropout on layer outputs. The encoder and the decoder are each one stack.
+/// inverted dropout on layer outputs (on the sum, for a residual layer). The encoder and the decoder are each one stack.
 ///
 /// Tensors: `PREFIX.lL.*` for layer L (see ``RecurrentLayer``), `PREFIX.lL_reverse.*` for the
 /// backward direction of a bidirectional layer (PyTorch's `_reverse` suffix).
@@ -202,7 +202,7 @@ final class RecurrentStack {
     private func prepareReversal(mask: UnsafePointer<Float>?) {
         let b = batch
         reversal.removeAll(keepingCapacity: true)
-        reversal.append(contentsOf: (0..<(steps * b)).map { Int32($0) })
+        for r in 0..<(steps * b) { reversal.append(Int32(r)) }
         for row in 0..<b {
             var length = steps
             if let mask {

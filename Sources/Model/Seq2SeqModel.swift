@@ -8,7 +8,10 @@ import Kernels
 /// its final state (h, and c for the LSTM) of every layer starts the L-layer decoder → target embeddings of <s> y1…yn feed
 /// the decoder (teacher forcing) → linear output → softmax cross-entropy over y1…yn </s>, padding
 /// masked. Dropout (Zaremba et al. 2014) on the outputs of every layer but the encoder's top one
-/// (between layers, and before the output layer). Initialisation U(−0.08, 0.08), forget bias 1.
+/// (between layers, and before the output layer; after a residual layer's sum). Initialisation
+/// U(−0.08, 0.08) for every parameter in store order, then each cell's own (`RecurrentCell.initialize`:
+/// LSTM forget bias 1; IRNN identity recurrence). A bidirectional encoder (H/2 per direction) and
+/// residual stacks are `RecurrentStack`'s.
 ///
 /// Everything runs time-major on [steps·B, ·] matrices; workspaces live in the layers and grow only
 /// when a larger batch arrives, so a training step allocates nothing after warm-up.
@@ -137,7 +140,7 @@ public final class Seq2SeqModel {
         return targets.withUnsafeBufferPointer { output.forward(input: rows, targets: $0) }
     }
 
-    /// Runs the encoder over the batch's sources; afterwards `encoder[l].finalHidden/finalCell` hold
+    /// Runs the encoder over the batch's sources; afterwards `encoder.finalHidden(layer:)`/`finalCell(layer:)` hold
     /// each layer's state after each sentence's last real token. Dropout when `dropout` is set.
     ///
     /// `chunkSteps` (inference): the reading steps are run at most this many at a time, each chunk

@@ -52,7 +52,8 @@ public final class Translator {
     }
 
     /// Source ids for one raw line (empty for an empty or all-space line). Never cut: the encoder
-    /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`).
+    /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`; a
+    /// bidirectional encoder reads each sentence whole).
     public func sourceIDs(_ line: String) -> [Int32] {
         directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
     }

@@ -31,7 +31,7 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
     var packed = true
-    @Flag(help: "Also report time per phase (encoder, LSTM layers, output layer, log-softmax, search).") var profile = false
+    @Flag(help: "Also report time per phase (encoder, recurrent layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
         try checkThreads(threads)

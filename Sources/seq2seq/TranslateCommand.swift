@@ -53,7 +53,7 @@ struct Translate: ParsableCommand {
         piped input is decoded in length-sorted batches, and each batch's lines are written (in input \
         order) as soon as they and every line before them are translated. An empty line gives an empty \
         line. A source of any length is translated whole: the encoder reads long sources in chunks, so \
-        memory stays bounded.
+        memory stays bounded (a bidirectional encoder reads each sentence whole).
 
         Ctrl-C (SIGINT) or SIGTERM stops reading, writes every line already translated (whole lines, a \
         prefix of the full output) and exits with status 130 or 143.
