@@ -68,10 +68,14 @@ let tinyTargets: [[Int32]] = [[4, 5], [6, 7, 4, 5], []]
         #expect(grads[(4 * e)..<(5 * e)].contains { $0 != 0 })
     }
 
-    /// A padded batch gives the same loss and gradients as its sentences one at a time.
-    @Test(arguments: [true, false])
-    func paddingChangesNothing(reverse: Bool) {
-        let model = Seq2SeqModel(config: tinyConfig(reverse: reverse), seed: 5)
+    /// A padded batch gives the same loss and gradients as its sentences one at a time, for every
+    /// dropout-free named configuration (bidirectional encoders: each direction reads only the
+    /// sentence's real tokens; residual stacks; every cell).
+    @Test(arguments: namedConfigs.filter { $0.config.dropout == 0 }.map(\.name) + ["irnn", "irnn bidirectional"])
+    func paddingChangesNothing(name: String) {
+        let extra = [("irnn", tinyConfig(cell: .irnn)), ("irnn bidirectional", tinyConfig(reverse: false, cell: .irnn, bidirectional: true))]
+        let config = (namedConfigs + extra).first { $0.name == name }!.config
+        let model = Seq2SeqModel(config: config, seed: 5)
         let store = model.parameters
         store.zeroGradients()
         let together = model.trainStep(Batch(sources: tinySources, targets: tinyTargets), dropoutSeed: 0)
