@@ -37,19 +37,23 @@ public enum SafeTensors {
         }
         var metadata = metadata
         metadata[checksumKey] = checksum.hex
-        var header = "{"
+        // Foundation's JSON encoder with sorted keys: the same checkpoint always has the same bytes.
+        var header: [String: HeaderEntry] = ["__metadata__": .metadata(metadata)]
         var offset = 0
-        // Sorted keys: the same checkpoint always has the same bytes.
-        let entries = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
-        header += "\"__metadata__\":{\(entries.joined(separator: ","))}"
         for tensor in tensors {
             let bytes = tensor.values.count * 4
-            header += ",\(jsonString(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))],"
-                + "\"data_offsets\":[\(offset),\(offset + bytes)]}"
+            header[tensor.name] = .tensor(TensorEntry(dtype: "F32", shape: tensor.shape, data_offsets: [offset, offset + bytes]))
             offset += bytes
         }
-        header += "}"
-        var headerBytes = Array(header.utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json: Data
+        do {
+            json = try encoder.encode(header)
+        } catch {
+            preconditionFailure("JSONEncoder failed on strings and integers: \(error)")
+        }
+        var headerBytes = [UInt8](json)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
         var out = [UInt8]()
         out.reserveCapacity(8 + headerBytes.count + offset)
@@ -214,28 +218,31 @@ public enum SafeTensors {
         }
     }
 
-    /// A JSON string literal with the escapes JSON requires.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+    /// One value of the header object: the string metadata, or a tensor's entry.
+    private enum HeaderEntry: Encodable {
+        case metadata([String: String])
+        case tensor(TensorEntry)
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .metadata(let values): try container.encode(values)
+            case .tensor(let entry): try container.encode(entry)
             }
         }
-        return out + "\""
+    }
+
+    /// A tensor's header entry, with the safetensors format's key names.
+    private struct TensorEntry: Encodable {
+        let dtype: String
+        let shape: [Int]
+        let data_offsets: [Int]
     }
 
     /// A name from the file, quoted and cut short, so a hostile name cannot break the one-line error.
     static func quoted(_ s: String) -> String {
         let cut = s.unicodeScalars.count > 80 ? String(String.UnicodeScalarView(s.unicodeScalars.prefix(80))) + "…" : s
-        return jsonString(cut)
+        guard let data = try? JSONEncoder().encode(cut) else { return "\"?\"" }
+        return String(decoding: data, as: UTF8.self)
     }
 }

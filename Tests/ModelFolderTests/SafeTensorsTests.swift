@@ -38,7 +38,8 @@ let tinyConfig = ModelConfig(sourceVocabularySize: 8, targetVocabularySize: 8, e
         #expect(decoded.tensors[0].values == [1.5, -2])
         #expect(decoded.tensors[1].values == [0.25])
         #expect(decoded.tensors[1].shape == [1])
-        // And our encoder writes exactly that layout for the same tensors (sorted metadata, data order).
+        // And our encoder (Foundation's JSONEncoder, sorted keys) writes that layout for the same
+        // tensors, the data in the given order.
         let a: [Float] = [1.5, -2], b: [Float] = [0.25]
         let encoded = a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in SafeTensors.encode([("a", [2], ap), ("b", [1], bp)], metadata: [:]) }
