@@ -4,12 +4,19 @@ import Glibc
 /// place on `commit()`, so readers never see a half-written file. Without `commit()` (an error, or
 /// `abandon()`), the temporary file is removed and any earlier file at `path` is untouched. Every
 /// `write`, `close` and the rename are checked; a failure throws `FileError` naming `path`.
+///
+/// A `path` that already exists and is not a regular file (a device such as `/dev/null` or
+/// `/dev/stdout`, a FIFO) is written in place instead, with every write checked (`/dev/full`
+/// fails): renaming over it would replace the device with a regular file. A directory is refused.
 public final class AtomicFileWriter {
     public let path: String
     /// Whether `close()` calls `fsync` before the rename (checkpoints and shards: yes).
     public let sync: Bool
-    /// The temporary file's path (same directory, so the rename stays on one file system).
+    /// The temporary file's path (same directory, so the rename stays on one file system); equal
+    /// to `path` when `path` is a device or FIFO written in place.
     public let temporaryPath: String
+    /// `path` is not a regular file: written in place, never renamed, synced or removed.
+    public let writesInPlace: Bool
     private var fd: Int32
     /// Freed at close, so a finished writer waiting for its rename costs no buffer memory.
     private var buffer: UnsafeMutableRawPointer
@@ -34,8 +41,17 @@ public final class AtomicFileWriter {
             AtomicFileWriter.counter += 1
             return AtomicFileWriter.counter
         }
-        temporaryPath = "\(directory)/.\(name).tmp-\(getpid())-\(serial)"
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var info = stat()
+        let kind = stat(path, &info) == 0 ? info.st_mode & S_IFMT : S_IFREG
+        if kind == S_IFDIR { throw FileError.cannotCreate(path: path, reason: "is a directory") }
+        writesInPlace = kind != S_IFREG
+        if writesInPlace {
+            temporaryPath = path
+            fd = open(path, O_WRONLY | O_CLOEXEC)
+        } else {
+            temporaryPath = "\(directory)/.\(name).tmp-\(getpid())-\(serial)"
+            fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
         if fd < 0 { throw FileError.cannotCreate(path: path, reason: errnoText()) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferCapacity, alignment: 16)
     }
@@ -96,7 +112,7 @@ public final class AtomicFileWriter {
     public func close() throws {
         if closed { return }
         try flush()
-        if sync && fsync(fd) != 0 { throw FileError.writeFailed(path: path, reason: errnoText()) }
+        if sync && !writesInPlace && fsync(fd) != 0 { throw FileError.writeFailed(path: path, reason: errnoText()) }
         let result = Glibc.close(fd)
         fd = -1
         closed = true
@@ -108,7 +124,7 @@ public final class AtomicFileWriter {
     public func commit() throws {
         precondition(!finished, "AtomicFileWriter.commit twice for \(path)")
         try close()
-        if rename(temporaryPath, path) != 0 {
+        if !writesInPlace && rename(temporaryPath, path) != 0 {
             throw FileError.writeFailed(path: path, reason: "rename failed: \(errnoText())")
         }
         finished = true
@@ -118,7 +134,7 @@ public final class AtomicFileWriter {
     public func abandon() {
         if finished { return }
         if !closed { Glibc.close(fd); fd = -1; closed = true; buffer.deallocate() }
-        unlink(temporaryPath)
+        if !writesInPlace { unlink(temporaryPath) }
         finished = true
     }
 }

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Glibc
 import Kernels
 import Testing
 import TestSupport
@@ -34,6 +35,28 @@ import TestSupport
 }
 
 @Suite struct AtomicFileWriterTests {
+    /// A device given as the output (here private copies of /dev/null and /dev/full, made with
+    /// mknod, major 1 minor 3 and 7, so the machine's own nodes are never at stake) is written in place, never replaced by
+    /// a regular file; the full one's write fails with an error naming it. Skipped without root.
+    @Test func devicesAreWrittenInPlaceNeverReplaced() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let null = directory.appendingPathComponent("null").path, full = directory.appendingPathComponent("full").path
+        guard mknod(null, S_IFCHR | 0o666, dev_t(1 << 8 | 3)) == 0, mknod(full, S_IFCHR | 0o666, dev_t(1 << 8 | 7)) == 0 else {
+            return   // not root: no device nodes to test with
+        }
+        func isCharacterDevice(_ path: String) -> Bool {
+            var info = stat()
+            return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFCHR
+        }
+        try AtomicFileWriter.write("fine\n".utf8, to: null)
+        #expect(isCharacterDevice(null))
+        #expect(throws: FileError.self) { try AtomicFileWriter.write(Array(repeating: UInt8(65), count: 1 << 20), to: full) }
+        #expect(isCharacterDevice(full))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["full", "null"])
+        #expect(throws: FileError.self) { try AtomicFileWriter.write("x".utf8, to: directory.path) }
+    }
+
     @Test func commitReplacesTheFileAndLeavesNoTemporary() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
