@@ -218,8 +218,13 @@ final class BufferedInput {
         return view
     }
 
-    /// Next line without its "\n"; the last line may lack one. Nil at the end.
-    func nextLine() throws -> UnsafeRawBufferPointer? {
+    /// A line longer than `maximumLineBytes` (no "\n" within that many bytes, e.g. /dev/zero).
+    struct LineTooLong: Error {}
+
+    /// Next line without its "\n"; the last line may lack one. Nil at the end. Throws
+    /// `LineTooLong` once more than `maximumLineBytes` are buffered without a line end, so an input
+    /// without newlines cannot take all memory.
+    func nextLine(maximumLineBytes: Int = .max) throws -> UnsafeRawBufferPointer? {
         var scanned = 0
         while true {
             let from = start &+ scanned
@@ -230,6 +235,7 @@ final class BufferedInput {
                 return view
             }
             scanned = end &- start
+            if scanned > maximumLineBytes { throw LineTooLong() }
             if try !refill() {
                 if start == end { return nil }
                 let view = UnsafeRawBufferPointer(start: storage + start, count: end &- start)

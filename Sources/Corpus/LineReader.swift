@@ -77,6 +77,10 @@ public final class LineReader {
         return PlainFileSource(fd: fd, path: path)
     }
 
+    /// The longest line any command reads: 64 MiB (about ten million words). A longer one is an
+    /// error naming the file and line, so input without line ends cannot exhaust memory.
+    public static let maximumLineBytes = 64 << 20
+
     /// Whether the input is a terminal (then callers answer each line at once).
     public var isTerminal: Bool { isatty(descriptor) != 0 }
 
@@ -84,7 +88,14 @@ public final class LineReader {
     /// or nil at the end. Valid until the next call. Unless `replacingInvalid`, the bytes are
     /// checked to be UTF-8 and `CorpusError.invalidUTF8` names the file and line otherwise.
     public func nextBytes(replacingInvalid: Bool = false) throws -> UnsafeBufferPointer<UInt8>? {
-        guard let raw = try input.nextLine() else { return nil }
+        let line: UnsafeRawBufferPointer?
+        do {
+            line = try input.nextLine(maximumLineBytes: LineReader.maximumLineBytes)
+        } catch is BufferedInput.LineTooLong {
+            throw CorpusError.readFailed(path: "\(path):\(lineNumber + 1)",
+                                        reason: "line longer than \(LineReader.maximumLineBytes >> 20) MiB (is it a text file?)")
+        }
+        guard let raw = line else { return nil }
         lineNumber += 1
         var bytes = raw.bindMemory(to: UInt8.self)
         if bytes.count > 0 && bytes[bytes.count - 1] == 0x0D {

@@ -171,6 +171,13 @@ public final class ModelDirectory {
         } catch {
             throw TrainingError.incompatibleModel(path: saved.configPath, message: "malformed training options (\(oneLineDescription(of: error)))")
         }
+        // Values a hand-edited file may hold (a batch size of 0) are refused here, naming the file,
+        // before anything is built from them.
+        do {
+            try training.validate()
+        } catch {
+            throw TrainingError.incompatibleModel(path: saved.configPath, message: "bad training options: \(error)")
+        }
         let s = saved.config
         var config = ModelFolderConfig(toolVersion: s.toolVersion, model: s.model, training: training,
                                        sourceTokenizer: s.sourceTokenizer, targetTokenizer: s.targetTokenizer)

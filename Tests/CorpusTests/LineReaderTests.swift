@@ -110,6 +110,15 @@ import TestSupport
         #expect(try reader.next(replacingInvalid: true) == nil)
     }
 
+    /// Input without line ends (/dev/zero) is an error naming the file and line once a line passes
+    /// `maximumLineBytes`, not a read that grows until memory runs out.
+    @Test func aLineLongerThanTheLimitIsAnErrorNotUnboundedMemory() throws {
+        let reader = try LineReader(path: "/dev/zero")
+        #expect(throws: CorpusError.readFailed(path: "/dev/zero:1", reason: "line longer than 64 MiB (is it a text file?)")) {
+            _ = try reader.next()
+        }
+    }
+
     @Test func directoryIsAnErrorNotEmptyInput() throws {
         let dir = TempDir()
         #expect(throws: CorpusError.isDirectory(path: dir.url.path)) { _ = try LineReader(path: dir.url.path) }

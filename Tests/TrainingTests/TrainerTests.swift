@@ -199,6 +199,26 @@ import Training
         }
     }
 
+    /// A hand-edited training section (a batch size of 0 or below) is one error naming config.json
+    /// when the folder is opened, not a trap when the validation set is batched.
+    @Test(arguments: [0, -3])
+    func badTrainingOptionsInConfigAreRefusedNamingTheFile(batchSize: Int) throws {
+        let fixture = try TrainingFixture(pairs: 16)
+        defer { fixture.cleanUp() }
+        _ = try fixture.makeDirectory("m", fixture.options(maxSteps: 1))
+        let configPath = fixture.path("m/config.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as? [String: Any])
+        var training = try #require(object["training"] as? [String: Any])
+        training["batchSize"] = batchSize
+        object["training"] = training
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: configPath))
+        #expect {
+            _ = try ModelDirectory(opening: fixture.path("m"))
+        } throws: { error in
+            "\(error)".hasPrefix(configPath + ": ") && "\(error)".contains("batch") && !"\(error)".contains("\n")
+        }
+    }
+
     @Test func foreignOrFutureConfigIsRejectedWithTheFileName() throws {
         let fixture = try TrainingFixture(pairs: 16)
         defer { fixture.cleanUp() }
