@@ -6,8 +6,11 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case sgd, adam
 }
 
-/// Every hyper-parameter of a training run. Recorded in the model folder's `config.json`, so a
-/// resumed run continues with exactly the options it started with.
+/// Every hyper-parameter of a training run. The training part is recorded in the model folder's
+/// `config.json` (section `training`), so a resumed run continues with exactly the options it
+/// started with; the architecture part (E, H, L, dropout, reversal, cell, directions, residual)
+/// only builds the ``ModelConfig`` (``modelConfig(sourceVocabularySize:targetVocabularySize:)``),
+/// which is the one record of the architecture (section `model`): it is not written twice.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public var embedding = 256
     public var hidden = 256
@@ -132,6 +135,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                 + "\(need) for its weights, gradients and optimizer state alone; this machine has \(gigabytes(Double(memoryBytes))) "
                 + "(lower --hidden, --embedding or --layers)")
         }
+    }
+
+    /// The keys written to and read from `config.json`: everything but the architecture, which
+    /// `ModelConfig` records (older files that still carry it here decode; the copy is ignored).
+    private enum CodingKeys: String, CodingKey {
+        case batchSize, tokenBudget, windowSize, epochs, maxSteps, seed, optimizer, learningRate, learningRateDecay
+        case decayStart, clipNorm, validEvery, saveEvery, logEvery, maxLength, maxMinutes, maxBadBatches
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

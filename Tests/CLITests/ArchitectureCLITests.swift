@@ -40,6 +40,11 @@ import TestSupport
         let encoder = try #require(model["encoder"] as? [String: Any]), decoder = try #require(model["decoder"] as? [String: Any])
         #expect((model["cell"] as? [String: Any])?["type"] as? String == cellIndex.map { extra[$0 + 1] } ?? "lstm", "\(model)")
         #expect(encoder["bidirectional"] as? Bool == extra.contains("--bidirectional"))
+        // The architecture is recorded once, in the model section, not again among the training options.
+        let training = try #require(config["training"] as? [String: Any])
+        for key in ["embedding", "hidden", "layers", "dropout", "reverseSource", "cell", "bidirectional", "residual"] {
+            #expect(training[key] == nil, "training.\(key) duplicates the model section")
+        }
         #expect(encoder["residual"] as? Bool == extra.contains("--residual") && decoder["residual"] as? Bool == extra.contains("--residual"))
 
         let input = try Data(contentsOf: URL(fileURLWithPath: p.testSource))
