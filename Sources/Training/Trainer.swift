@@ -53,7 +53,7 @@ public final class Trainer {
         do {
             try directory.config.model.validate()
         } catch {
-            throw TrainingError.incompatibleModel(path: directory.configPath, message: "model.\(error)")
+            throw TrainingError.incompatibleModel(path: directory.configPath, message: "model section: \(error)")
         }
         // The checkpoint is read and checked against the config before the network is built.
         let checkpoint = resume && directory.hasCheckpoint ? try directory.readLastCheckpoint() : nil

@@ -89,6 +89,9 @@ struct Train: ParsableCommand {
         // folder is removed again, so a failed start leaves nothing behind.
         var createdHere = false
         let existing = ModelFolderKind.inspect(output)
+        if resume && overwrite {
+            throw CLIError("--resume continues the model in \(output) and --overwrite replaces it: give one of them")
+        }
         if resume {
             switch existing {
             case .absent:

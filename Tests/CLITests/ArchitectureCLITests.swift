@@ -76,11 +76,14 @@ import TestSupport
             expectOneLineError(refused, mentions: [output, other[0]])
             #expect(try snapshot(output) == before)
         }
+        let both = try runSeq2seq(arguments(p, output: output, maxSteps: 20, ["--cell", "gru", "--bidirectional", "--resume", "--overwrite"]))
+        expectOneLineError(both, mentions: ["--resume", "--overwrite"])
+        #expect(try snapshot(output) == before)
         let same = try runSeq2seq(arguments(p, output: output, maxSteps: 20, ["--cell", "gru", "--bidirectional", "--resume"]))
         #expect(same.status == 0, "\(same.stderrText)")
-        let both = try runSeq2seq(arguments(p, output: dir.appendingPathComponent("x").path, maxSteps: 5,
-                                            ["--reverse-source", "--no-reverse-source"]))
-        expectOneLineError(both, mentions: ["--reverse-source", "--no-reverse-source"])
+        let reversal = try runSeq2seq(arguments(p, output: dir.appendingPathComponent("x").path, maxSteps: 5,
+                                                ["--reverse-source", "--no-reverse-source"]))
+        expectOneLineError(reversal, mentions: ["--reverse-source", "--no-reverse-source"])
     }
 
     @Test(arguments: [

@@ -33,6 +33,27 @@ import TestSupport
         for (source, target) in zip(Fixture.source, Fixture.target) { try writer.add(source: source, target: target) }
     }
 
+    /// A run killed by a signal leaves its `.NAME.partial-PID` staging folder; the next pack
+    /// removes it once that process is gone (and keeps a live one's). An `.old-PID` earlier corpus
+    /// goes too once a corpus stands at the output.
+    @Test func abandonedStagingOfAGoneProcessIsRemovedByTheNextPack() throws {
+        let dir = TempDir()
+        var gone: Int32 = 4_000_000
+        while kill(gone, 0) == 0 || errno != ESRCH { gone -= 1 }
+        for name in [".corpus.partial-\(gone)", ".corpus.old-\(gone)", ".corpus.partial-1"] {
+            try FileManager.default.createDirectory(atPath: dir.path(name), withIntermediateDirectories: false)
+            FileManager.default.createFile(atPath: dir.path(name + "/shard-00000.zst"), contents: Data([1, 2, 3]))
+        }
+        func left() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".corpus") }.sorted()
+        }
+        _ = try dir.packFixture()
+        // No corpus stood at the output when the pack began: the earlier one in .old- is kept.
+        #expect(try left() == [".corpus.old-\(gone)", ".corpus.partial-1"], "pid 1 still runs: its folder stays")
+        _ = try dir.packFixture(overwrite: true)
+        #expect(try left() == [".corpus.partial-1"])
+    }
+
     @Test(arguments: ["shard-00000.zst", "shard-00002.zst", "manifest.json"])
     func failedPackIntoANewFolderLeavesNothing(_ failingFile: String) throws {
         let dir = TempDir()
