@@ -199,6 +199,19 @@ public final class ShardWriter {
     /// Refuses an output that is a file, a model folder, or a non-empty folder other than an
     /// earlier shard folder (which needs `overwrite`).
     static func inspectOutput(_ path: String, overwrite: Bool) throws -> OutputFolder {
+        // Nor inside one: a model folder or a shard folder above the output would gain a stray
+        // subfolder (and a shard folder one that a later --overwrite refuses).
+        var ancestor = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+        while ancestor.path != "/" {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: ancestor.path)) ?? []
+            if names.contains("config.json") && names.contains("source.vocab") {
+                throw CorpusError.outputRefused(path: path, reason: "is inside the model folder \(ancestor.path); choose another --output")
+            }
+            if names.contains(ShardFormat.manifestName) && Manifest.isShardManifest(path: ancestor.path + "/" + ShardFormat.manifestName) {
+                throw CorpusError.outputRefused(path: path, reason: "is inside the shard folder \(ancestor.path); choose another --output")
+            }
+            ancestor = ancestor.deletingLastPathComponent()
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .absent }
         guard isDirectory.boolValue else {

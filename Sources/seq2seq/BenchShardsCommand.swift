@@ -40,6 +40,7 @@ struct BenchShards: ParsableCommand {
             throw ValidationError("Give --shards DIR, or --source FILE and --target FILE.")
         }
         guard repetitions >= 1 else { throw ValidationError("--repeat must be at least 1.") }
+        guard repetitions <= 1000 else { throw ValidationError("--repeat must be at most 1000.") }
         // With --shards and no --repeat nothing is packed: packing options would be ignored.
         if source == nil && repetitions == 1 {
             let given = [("--pairs-per-shard", pairsPerShard != nil), ("--level", level != nil), ("--keep", keep)]

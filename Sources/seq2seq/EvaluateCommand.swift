@@ -44,6 +44,8 @@ struct Evaluate: ParsableCommand {
         try checkThreads(threads)
         BLAS.setThreads(threads)
         let sources = try readAllLines(source)
+        // As `bleu` refuses an empty system: a score over no sentence would be a made-up 0.
+        guard !sources.isEmpty else { throw CLIError("\(source): no lines to translate") }
         var references: [[String]] = []
         for path in reference {
             let lines = try readAllLines(path)

@@ -394,6 +394,17 @@ struct PipelineCLITests {
 
     /// evaluate prints BLEU and chrF exactly as `seq2seq bleu` does on the same translations,
     /// which are exactly what `translate` writes, then a speed line.
+    /// An empty test set is an error naming it, as `bleu` refuses an empty system, not a BLEU of 0.
+    @Test func evaluateOnAnEmptyTestSetIsAnError() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("pipeline-cli-evaluate-empty")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("empty.en").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let result = try runSeq2seq(["evaluate", "--model", p.model, "--source", empty, "--reference", empty])
+        expectOneLineError(result, mentions: [empty, "no lines"])
+    }
+
     @Test func evaluateMatchesTranslateAndBleu() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-evaluate")

@@ -109,6 +109,24 @@ import TestSupport
         #expect(try tree(dir).filter { !["src.txt", "tgt.txt"].contains($0.key) } == before)
     }
 
+    /// Nor a folder inside a model folder or a shard folder.
+    @Test func aFolderInsideAModelOrShardFolderIsRefused() throws {
+        let dir = TempDir()
+        try FileManager.default.createDirectory(atPath: dir.path("models/m"), withIntermediateDirectories: true)
+        dir.write("models/m/config.json", "{\"format\": \"seq2seq-model\"}")
+        dir.write("models/m/source.vocab", "x")
+        _ = try dir.packFixture()
+        let before = try tree(dir)
+        for (output, mention) in [("models/m/sub", "inside the model folder"), ("corpus/sub/c", "inside the shard folder")] {
+            #expect {
+                try dir.packFixture(output: output)
+            } throws: { error in
+                "\(error)".hasPrefix("\(dir.path(output)): is \(mention)")
+            }
+        }
+        #expect(try tree(dir) == before)
+    }
+
     @Test func modelFolderIsNeverWrittenInto() throws {
         let dir = TempDir()
         try FileManager.default.createDirectory(atPath: dir.path("models/m"), withIntermediateDirectories: true)
