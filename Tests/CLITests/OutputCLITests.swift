@@ -281,12 +281,7 @@ struct OutputCLITests {
         (["--beam", "99999999999"], "--beam must be at most 1000"),
     ])
     func hugeNumericOptionsAreOneLineErrorsNotTraps(_ options: [String], _ message: String) throws {
-        let p = try pipeline()
-        let translate = try runSeq2seq(["translate", "--model", p.model] + options, stdin: Data("one\n".utf8))
-        expectOneLineError(translate, mentions: [message])
-        let evaluate = try runSeq2seq(["evaluate", "--model", p.model, "--source", p.testSource,
-                                       "--reference", p.testReference] + options)
-        expectOneLineError(evaluate, mentions: [message])
+        try expectTranslateAndEvaluateRefuse(options, message)
     }
 
     /// Packing and benchmark options that a mode would not use are refused rather than ignored.

@@ -123,6 +123,17 @@ func safetensorsContent(_ path: String) throws -> (header: NSDictionary, data: D
     return (header as NSDictionary, bytes.subdata(in: 8 + n..<bytes.count))
 }
 
+/// `translate` and `evaluate` on the fixture's model both refuse `options` in one line with `message`.
+func expectTranslateAndEvaluateRefuse(_ options: [String], _ message: String,
+                                      sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let p = try pipeline()
+    let translate = try runSeq2seq(["translate", "--model", p.model] + options, stdin: Data("one\n".utf8))
+    expectOneLineError(translate, mentions: [message], sourceLocation: sourceLocation)
+    let evaluate = try runSeq2seq(["evaluate", "--model", p.model, "--source", p.testSource,
+                                   "--reference", p.testReference] + options)
+    expectOneLineError(evaluate, mentions: [message], sourceLocation: sourceLocation)
+}
+
 /// Checks the shape of a failure: non-zero exit, nothing on stdout, and exactly one line on stderr
 /// in the `seq2seq: error: …` form containing every one of `mentions`.
 func expectOneLineError(_ result: ProcessResult, mentions: [String],
@@ -624,12 +635,7 @@ struct PipelineCLITests {
         (["--length-penalty=-1"], "--length-penalty must be >= 0"),
     ])
     func badSearchOptionsAreOneLine(_ options: [String], _ message: String) throws {
-        let p = try pipeline()
-        let translate = try runSeq2seq(["translate", "--model", p.model] + options, stdin: Data("one\n".utf8))
-        expectOneLineError(translate, mentions: [message])
-        let evaluate = try runSeq2seq(["evaluate", "--model", p.model, "--source", p.testSource,
-                                       "--reference", p.testReference] + options)
-        expectOneLineError(evaluate, mentions: [message])
+        try expectTranslateAndEvaluateRefuse(options, message)
     }
 
     /// A bad command line is one line naming the subcommand's help, not a usage block.
