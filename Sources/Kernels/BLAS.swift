@@ -5,6 +5,15 @@ import CBLAS
 /// `gemm` computes `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is [m×k] and `op(B)` is
 /// [k×n]. With `transA`, A is stored [k×m] (leading dimension ≥ m); with `transB`, B is stored [n×k].
 /// Weights are stored [out×in] and used with `transB: true`, which OpenBLAS runs as fast as NN.
+#if SCALAR_DOUBLE
+// The gradient-check build: the same calls in double precision.
+@usableFromInline let cblas_gemv = cblas_dgemv
+@usableFromInline let cblas_gemm = cblas_dgemm
+#else
+@usableFromInline let cblas_gemv = cblas_sgemv
+@usableFromInline let cblas_gemm = cblas_sgemm
+#endif
+
 public enum BLAS {
     /// Sets OpenBLAS's thread count. On this 2-core machine use 1 whenever another thread is busy:
     /// oversubscribed BLAS threads collapse throughput (PLATFORM.md §3).
@@ -35,9 +44,9 @@ public enum BLAS {
     public nonisolated(unsafe) static var smallRowLimit = 8
 
     public static func gemm(
-        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Scalar = 1,
+        a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
+        beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
@@ -48,16 +57,16 @@ public enum BLAS {
             // small`, batch 1, 1 thread, busy machine: greedy 14.5 → 65.9 sentences/s.
             for i in 0..<m {
                 if transB {
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb),
+                    cblas_gemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb),
                                 a + i * lda, 1, beta, c + i * ldc, 1)
                 } else {
-                    cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb),
+                    cblas_gemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb),
                                 a + i * lda, 1, beta, c + i * ldc, 1)
                 }
             }
             return
         }
-        cblas_sgemm(
+        cblas_gemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -65,9 +74,9 @@ public enum BLAS {
     /// The naive triple loop with the same contract as `gemm`, kept as its reference in tests.
     /// Accumulates in Double so that it is the more exact of the two.
     public static func referenceGemm(
-        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Scalar = 1,
+        a: UnsafePointer<Scalar>, lda: Int, b: UnsafePointer<Scalar>, ldb: Int,
+        beta: Scalar, c: UnsafeMutablePointer<Scalar>, ldc: Int
     ) {
         for i in 0..<m {
             for j in 0..<n {
@@ -78,7 +87,7 @@ public enum BLAS {
                     sum += Double(av) * Double(bv)
                 }
                 let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
-                c[i * ldc + j] = Float(Double(alpha) * sum + old)
+                c[i * ldc + j] = Scalar(Double(alpha) * sum + old)
             }
         }
     }

@@ -21,13 +21,13 @@ public final class PackedWeights {
     static let panelWidth = 16
     let panelCount: Int
     /// [panelCount][K][16]
-    let panels: UnsafeMutablePointer<Float>
+    let panels: UnsafeMutablePointer<Scalar>
     /// [panelCount·16], zero-padded; zero when packed without a bias.
-    let bias: UnsafeMutablePointer<Float>
+    let bias: UnsafeMutablePointer<Scalar>
 
     /// Packs `blocks` (each row-major [N×K_i], leading dimension K_i) side by side, plus an
     /// optional bias [N].
-    public init(blocks: [(weights: UnsafePointer<Float>, columns: Int)], rows n: Int, bias b: UnsafePointer<Float>?) {
+    public init(blocks: [(weights: UnsafePointer<Scalar>, columns: Int)], rows n: Int, bias b: UnsafePointer<Scalar>?) {
         precondition(n > 0 && !blocks.isEmpty && blocks.allSatisfy { $0.columns > 0 }, "PackedWeights: empty matrix")
         self.n = n
         k = blocks.reduce(0) { $0 + $1.columns }
@@ -62,7 +62,7 @@ public final class PackedWeights {
     /// `C[m×N] = bias + A[m×K]·Wᵀ` (overwrites C). A rows have leading dimension `lda` ≥ K, C rows
     /// `ldc` ≥ N. Panels are split across `threads` threads (default: as many as BLAS uses) when
     /// the product is large.
-    public func multiply(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Float>, ldc: Int,
+    public func multiply(_ a: UnsafePointer<Scalar>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Scalar>, ldc: Int,
                          threads: Int = Parallel.threads) {
         precondition(lda >= k && ldc >= n && m >= 0, "PackedWeights.multiply: bad leading dimensions")
         if m == 0 { return }
@@ -77,7 +77,7 @@ public final class PackedWeights {
         }
     }
 
-    private func run(_ a: UnsafePointer<Float>, lda: Int, rows m: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+    private func run(_ a: UnsafePointer<Scalar>, lda: Int, rows m: Int, c: UnsafeMutablePointer<Scalar>, ldc: Int,
                      panels range: Range<Int>) {
         var first = 0
         while first < m {
@@ -89,12 +89,12 @@ public final class PackedWeights {
                     p += 2
                 }
                 if p < range.upperBound {
-                    let rowsA = [UnsafePointer<Float>](repeating: a + first * lda, count: 6)
+                    let rowsA = [UnsafePointer<Scalar>](repeating: a + first * lda, count: 6)
                     rowsA.withUnsafeBufferPointer { panelRows(p, $0.baseAddress!, 1, c + first * ldc, ldc) }
                 }
             } else {
                 // Fewer than 6 rows reuse the last one: the arithmetic is wasted, the pass over W is not.
-                var rowsA = [UnsafePointer<Float>](repeating: a + (first + count - 1) * lda, count: 6)
+                var rowsA = [UnsafePointer<Scalar>](repeating: a + (first + count - 1) * lda, count: 6)
                 for r in 0..<count { rowsA[r] = a + (first + r) * lda }
                 rowsA.withUnsafeBufferPointer { rowsA in
                     let a = rowsA.baseAddress!, cc = c + first * ldc
@@ -115,30 +115,30 @@ public final class PackedWeights {
 
     /// Writes `values` (16 lanes as two halves) into C's row at panel p, clipped at N.
     @inline(__always)
-    private func store(_ lo: SIMD8<Float>, _ hi: SIMD8<Float>, panel p: Int, row: UnsafeMutablePointer<Float>) {
+    private func store(_ lo: SIMD8<Scalar>, _ hi: SIMD8<Scalar>, panel p: Int, row: UnsafeMutablePointer<Scalar>) {
         let column = p &* 16
         if column &+ 16 <= n {
-            UnsafeMutableRawPointer(row + column).storeBytes(of: lo, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(row + (column &+ 8)).storeBytes(of: hi, as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(row + column).storeBytes(of: lo, as: SIMD8<Scalar>.self)
+            UnsafeMutableRawPointer(row + (column &+ 8)).storeBytes(of: hi, as: SIMD8<Scalar>.self)
         } else {
             for j in 0..<(n &- column) { row[column &+ j] = j < 8 ? lo[j] : hi[j &- 8] }
         }
     }
 
     @inline(__always)
-    private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    private func load(_ p: UnsafePointer<Scalar>) -> SIMD8<Scalar> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Scalar>.self)
     }
 
     /// One row, two panels at once: four independent FMA chains hide the FMA latency, each the
     /// same chain (bias, then k in increasing order) as in `panelRows`.
-    private func panels2(_ p: Int, _ a: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    private func panels2(_ p: Int, _ a: UnsafePointer<Scalar>, _ c: UnsafeMutablePointer<Scalar>) {
         var w = UnsafePointer(panels + p &* k &* 16)
         let stride = k &* 16
         var lo0 = load(bias + p &* 16), hi0 = load(bias + (p &* 16 &+ 8))
         var lo1 = load(bias + (p &* 16 &+ 16)), hi1 = load(bias + (p &* 16 &+ 24))
         for j in 0..<k {
-            let x = SIMD8<Float>(repeating: a[j])
+            let x = SIMD8<Scalar>(repeating: a[j])
             lo0.addProduct(load(w), x); hi0.addProduct(load(w + 8), x)
             lo1.addProduct(load(w + stride), x); hi1.addProduct(load(w + (stride &+ 8)), x)
             w += 16
@@ -150,8 +150,8 @@ public final class PackedWeights {
     /// Up to six rows (`a` holds six row pointers); `count` should be a constant at the call site
     /// so that the rows past it cost nothing.
     @inline(__always)
-    private func panelRows(_ p: Int, _ a: UnsafePointer<UnsafePointer<Float>>, _ count: Int,
-                           _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    private func panelRows(_ p: Int, _ a: UnsafePointer<UnsafePointer<Scalar>>, _ count: Int,
+                           _ c: UnsafeMutablePointer<Scalar>, _ ldc: Int) {
         var w = UnsafePointer(panels + p &* k &* 16)
         let b0 = load(bias + p &* 16), b1 = load(bias + (p &* 16 &+ 8))
         var l0 = b0, h0 = b1, l1 = b0, h1 = b1, l2 = b0, h2 = b1
@@ -159,12 +159,12 @@ public final class PackedWeights {
         let (a0, a1, a2, a3, a4, a5) = (a[0], a[1], a[2], a[3], a[4], a[5])
         for j in 0..<k {
             let lo = load(w), hi = load(w + 8)
-            var x = SIMD8<Float>(repeating: a0[j]); l0.addProduct(lo, x); h0.addProduct(hi, x)
-            if count > 1 { x = SIMD8<Float>(repeating: a1[j]); l1.addProduct(lo, x); h1.addProduct(hi, x) }
-            if count > 2 { x = SIMD8<Float>(repeating: a2[j]); l2.addProduct(lo, x); h2.addProduct(hi, x) }
-            if count > 3 { x = SIMD8<Float>(repeating: a3[j]); l3.addProduct(lo, x); h3.addProduct(hi, x) }
-            if count > 4 { x = SIMD8<Float>(repeating: a4[j]); l4.addProduct(lo, x); h4.addProduct(hi, x) }
-            if count > 5 { x = SIMD8<Float>(repeating: a5[j]); l5.addProduct(lo, x); h5.addProduct(hi, x) }
+            var x = SIMD8<Scalar>(repeating: a0[j]); l0.addProduct(lo, x); h0.addProduct(hi, x)
+            if count > 1 { x = SIMD8<Scalar>(repeating: a1[j]); l1.addProduct(lo, x); h1.addProduct(hi, x) }
+            if count > 2 { x = SIMD8<Scalar>(repeating: a2[j]); l2.addProduct(lo, x); h2.addProduct(hi, x) }
+            if count > 3 { x = SIMD8<Scalar>(repeating: a3[j]); l3.addProduct(lo, x); h3.addProduct(hi, x) }
+            if count > 4 { x = SIMD8<Scalar>(repeating: a4[j]); l4.addProduct(lo, x); h4.addProduct(hi, x) }
+            if count > 5 { x = SIMD8<Scalar>(repeating: a5[j]); l5.addProduct(lo, x); h5.addProduct(hi, x) }
             w += 16
         }
         store(l0, h0, panel: p, row: c)

@@ -29,13 +29,13 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
 
     /// Uniform in [0, 1) with 24 random bits (every value exactly representable).
     @inlinable
-    public mutating func nextUnitFloat() -> Float {
-        Float(next() >> 40) * 0x1p-24
+    public mutating func nextUnitFloat() -> Scalar {
+        Scalar(next() >> 40) * 0x1p-24
     }
 
     /// Uniform in [low, high).
     @inlinable
-    public mutating func nextFloat(in low: Float, _ high: Float) -> Float {
+    public mutating func nextFloat(in low: Scalar, _ high: Scalar) -> Scalar {
         low + (high - low) * nextUnitFloat()
     }
 

@@ -7,11 +7,21 @@ import Glibc
 /// (max, exp, sum, scale) because Swift vectorizes a plain elementwise loop but never a scalar
 /// reduction; the reductions use explicit SIMD8 lanes.
 public enum Softmax {
+    /// log for the element type (logf for Float, as always; log for the Double build).
+    @inlinable @inline(__always)
+    static func logOf(_ x: Scalar) -> Scalar {
+        #if SCALAR_DOUBLE
+        return log(x)
+        #else
+        return logf(x)
+        #endif
+    }
+
     /// Turns each row of logits into probabilities; `logSumExp[r]` receives max + log Σ exp(x − max),
     /// so that log p(j) = x_j − logSumExp[r] for the caller.
     @inlinable
     public static func softmaxRows(
-        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Float>
+        _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Scalar>
     ) {
         for r in 0..<rows {
             let row = x + r &* width
@@ -19,7 +29,7 @@ public enum Softmax {
             let sum = expAndSum(row, width, subtracting: m, store: true)
             let inv = 1 / sum
             for j in 0..<width { row[j] *= inv }
-            logSumExp[r] = m + logf(sum)
+            logSumExp[r] = m + logOf(sum)
         }
     }
 
@@ -30,36 +40,36 @@ public enum Softmax {
     /// max pass (the logits of a GEMM that did not add the bias itself).
     @inlinable
     public static func expRows(
-        _ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, adding bias: UnsafePointer<Float>,
-        logSumExp: UnsafeMutablePointer<Float>, inverseSum: UnsafeMutablePointer<Float>
+        _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, adding bias: UnsafePointer<Scalar>,
+        logSumExp: UnsafeMutablePointer<Scalar>, inverseSum: UnsafeMutablePointer<Scalar>
     ) {
         for r in 0..<rows {
             let row = x + r &* width
             let m = addAndMax(row, bias, width)
             let sum = expAndSum(row, width, subtracting: m, store: true)
             inverseSum[r] = 1 / sum
-            logSumExp[r] = m + logf(sum)
+            logSumExp[r] = m + logOf(sum)
         }
     }
 
     /// log-softmax of each row in place: x_j − max − log Σ exp(x − max).
     @inlinable
-    public static func logSoftmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    public static func logSoftmaxRows(_ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int) {
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
             let sum = expAndSum(row, width, subtracting: m, store: false)
-            let shift = m + logf(sum)
+            let shift = m + logOf(sum)
             for j in 0..<width { row[j] -= shift }
         }
     }
 
     @inlinable @inline(__always)
-    static func rowMax(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
-        var lanes = SIMD8<Float>(repeating: -.infinity)
+    static func rowMax(_ row: UnsafePointer<Scalar>, _ width: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>(repeating: -.infinity)
         var j = 0
         while j &+ 8 <= width {
-            let v = SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            let v = SIMD8<Scalar>(UnsafeBufferPointer(start: row + j, count: 8))
             lanes = lanes.replacing(with: v, where: v .> lanes)
             j &+= 8
         }
@@ -70,13 +80,13 @@ public enum Softmax {
 
     /// row += bias, returning the new row's max.
     @inlinable @inline(__always)
-    static func addAndMax(_ row: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ width: Int) -> Float {
-        var lanes = SIMD8<Float>(repeating: -.infinity)
+    static func addAndMax(_ row: UnsafeMutablePointer<Scalar>, _ bias: UnsafePointer<Scalar>, _ width: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>(repeating: -.infinity)
         var j = 0
         while j &+ 8 <= width {
             let p = UnsafeMutableRawPointer(row + j)
-            let v = p.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD8<Float>.self)
-            p.storeBytes(of: v, as: SIMD8<Float>.self)
+            let v = p.loadUnaligned(as: SIMD8<Scalar>.self) + UnsafeRawPointer(bias + j).loadUnaligned(as: SIMD8<Scalar>.self)
+            p.storeBytes(of: v, as: SIMD8<Scalar>.self)
             lanes = lanes.replacing(with: v, where: v .> lanes)
             j &+= 8
         }
@@ -91,14 +101,14 @@ public enum Softmax {
 
     /// Σ exp(x − m) over the row, optionally writing exp(x − m) back into it.
     @inlinable @inline(__always)
-    static func expAndSum(_ row: UnsafeMutablePointer<Float>, _ width: Int, subtracting m: Float, store: Bool) -> Float {
-        var lanes = SIMD8<Float>()
-        let shift = SIMD8<Float>(repeating: m)
+    static func expAndSum(_ row: UnsafeMutablePointer<Scalar>, _ width: Int, subtracting m: Scalar, store: Bool) -> Scalar {
+        var lanes = SIMD8<Scalar>()
+        let shift = SIMD8<Scalar>(repeating: m)
         var j = 0
         while j &+ 8 <= width {
-            let e = Activation.exp(SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8)) - shift)
+            let e = Activation.exp(SIMD8<Scalar>(UnsafeBufferPointer(start: row + j, count: 8)) - shift)
             lanes += e
-            if store { UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Float>.self) }
+            if store { UnsafeMutableRawPointer(row + j).storeBytes(of: e, as: SIMD8<Scalar>.self) }
             j &+= 8
         }
         var s = lanes.sum()
@@ -112,11 +122,11 @@ public enum Softmax {
     }
 
     @inlinable @inline(__always)
-    static func rowSum(_ row: UnsafePointer<Float>, _ width: Int) -> Float {
-        var lanes = SIMD8<Float>()
+    static func rowSum(_ row: UnsafePointer<Scalar>, _ width: Int) -> Scalar {
+        var lanes = SIMD8<Scalar>()
         var j = 0
         while j &+ 8 <= width {
-            lanes += SIMD8<Float>(UnsafeBufferPointer(start: row + j, count: 8))
+            lanes += SIMD8<Scalar>(UnsafeBufferPointer(start: row + j, count: 8))
             j &+= 8
         }
         var s = lanes.sum()

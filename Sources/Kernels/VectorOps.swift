@@ -1,13 +1,13 @@
-/// Flat loops over Float buffers: the parameter store, its gradients and optimizer moments are
+/// Flat loops over Scalar buffers: the parameter store, its gradients and optimizer moments are
 /// single contiguous buffers, so clipping and updates are these loops.
 public enum Vector {
     /// Elements per chunk of `sumOfSquares` (the gradient norm sums in the same order).
     public static let sumOfSquaresChunk = 4096
 
-    /// Σ x²: 8-wide Float partial sums per 4096-element chunk (Swift never reassociates a scalar
+    /// Σ x²: 8-wide Scalar partial sums per 4096-element chunk (Swift never reassociates a scalar
     /// reduction, so explicit lanes are what make it vectorize), chunk sums added in Double in
     /// chunk order, so the result does not depend on how many threads computed the chunks.
-    public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    public static func sumOfSquares(_ x: UnsafePointer<Scalar>, count: Int) -> Double {
         let chunk = sumOfSquaresChunk
         let chunks = (count + chunk - 1) / chunk
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(1, chunks)) { partial in
@@ -16,14 +16,14 @@ public enum Vector {
                 var i = range.lowerBound
                 while i < range.upperBound {
                     let end = min(range.upperBound, i &+ chunk)
-                    var acc = SIMD8<Float>()
+                    var acc = SIMD8<Scalar>()
                     var j = i
                     while j &+ 8 <= end {
-                        let v = SIMD8<Float>(UnsafeBufferPointer(start: x + j, count: 8))
+                        let v = SIMD8<Scalar>(UnsafeBufferPointer(start: x + j, count: 8))
                         acc += v * v
                         j &+= 8
                     }
-                    var tail: Float = 0
+                    var tail: Scalar = 0
                     while j < end { tail += x[j] * x[j]; j &+= 1 }
                     partial[i / chunk] = Double(acc.sum()) + Double(tail)
                     i = end
@@ -36,13 +36,13 @@ public enum Vector {
     }
 
     /// x = 0 over a large buffer, split across `Parallel.threads`.
-    public static func zero(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    public static func zero(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
         Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }
 
     /// y += alpha·x.
     @inlinable
-    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    public static func axpy(_ alpha: Scalar, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {
         for i in 0..<count { y[i] += alpha * x[i] }
     }
 
@@ -50,7 +50,7 @@ public enum Vector {
     /// (default: width) (bias gradients). Each column sums rows in increasing order.
     @inlinable
     public static func addColumnSums(
-        of x: UnsafePointer<Float>, rows: Int, width: Int, rowStride: Int? = nil, into y: UnsafeMutablePointer<Float>
+        of x: UnsafePointer<Scalar>, rows: Int, width: Int, rowStride: Int? = nil, into y: UnsafeMutablePointer<Scalar>
     ) {
         let stride = rowStride ?? width
         for r in 0..<rows {
@@ -62,7 +62,7 @@ public enum Vector {
     /// `addColumnSums` with the columns split across `Parallel.threads` threads (each column's
     /// sum keeps its order, so the result does not depend on the thread count).
     public static func addColumnSumsInParallel(
-        of x: UnsafePointer<Float>, rows: Int, width: Int, into y: UnsafeMutablePointer<Float>
+        of x: UnsafePointer<Scalar>, rows: Int, width: Int, into y: UnsafeMutablePointer<Scalar>
     ) {
         Parallel.forEachPart(width, granularity: 16, work: rows * width) { columns in
             addColumnSums(of: x + columns.lowerBound, rows: rows, width: columns.count, rowStride: width,
@@ -73,7 +73,7 @@ public enum Vector {
     /// Adds `bias` [width] to every row of x [rows, width].
     @inlinable
     public static func addRowVector(
-        _ bias: UnsafePointer<Float>, to x: UnsafeMutablePointer<Float>, rows: Int, width: Int
+        _ bias: UnsafePointer<Scalar>, to x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int
     ) {
         for r in 0..<rows {
             let row = x + r &* width
@@ -85,8 +85,8 @@ public enum Vector {
     /// `destination` [rows.count, width] (embedding lookup, beam reordering).
     @inlinable
     public static func gatherRows<I: BinaryInteger>(
-        _ source: UnsafePointer<Float>, rows: UnsafeBufferPointer<I>, width: Int,
-        into destination: UnsafeMutablePointer<Float>
+        _ source: UnsafePointer<Scalar>, rows: UnsafeBufferPointer<I>, width: Int,
+        into destination: UnsafeMutablePointer<Scalar>
     ) {
         for (r, index) in rows.enumerated() {
             (destination + r &* width).update(from: source + Int(index) &* width, count: width)
@@ -98,7 +98,7 @@ public enum Vector {
 /// a training step allocates nothing after warm-up. Contents are not preserved across growth.
 public final class FloatBuffer {
     public private(set) var capacity: Int = 0
-    public private(set) var pointer: UnsafeMutablePointer<Float>
+    public private(set) var pointer: UnsafeMutablePointer<Scalar>
 
     public init(capacity: Int = 0) {
         pointer = .allocate(capacity: max(1, capacity))
@@ -110,7 +110,7 @@ public final class FloatBuffer {
 
     /// Ensures room for `count` floats and returns the base pointer.
     @discardableResult
-    public func reserve(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public func reserve(_ count: Int) -> UnsafeMutablePointer<Scalar> {
         if count > capacity {
             pointer.deallocate()
             pointer = .allocate(capacity: count)

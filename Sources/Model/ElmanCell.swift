@@ -3,9 +3,9 @@ import Kernels
 
 /// The pointwise nonlinearity of an Elman network, and the initialisation that goes with it.
 protocol ElmanUnit {
-    static func apply(_ x: Float) -> Float
+    static func apply(_ x: Scalar) -> Scalar
     /// The derivative expressed through the unit's output y.
-    static func derivative(output y: Float) -> Float
+    static func derivative(output y: Scalar) -> Scalar
     /// See `RecurrentCell.initialize`.
     static func initialize(_ layer: RecurrentLayer, normal: inout SeededGenerator)
 }
@@ -16,14 +16,14 @@ extension ElmanUnit {
 
 /// tanh: the classic Elman network.
 enum TanhUnit: ElmanUnit {
-    @inline(__always) static func apply(_ x: Float) -> Float { Activation.tanh(x) }
-    @inline(__always) static func derivative(output y: Float) -> Float { 1 - y * y }
+    @inline(__always) static func apply(_ x: Scalar) -> Scalar { Activation.tanh(x) }
+    @inline(__always) static func derivative(output y: Scalar) -> Scalar { 1 - y * y }
 }
 
 /// ReLU: the IRNN's unit (Le, Jaitly & Hinton 2015).
 enum ReLUUnit: ElmanUnit {
-    @inline(__always) static func apply(_ x: Float) -> Float { x > 0 ? x : 0 }
-    @inline(__always) static func derivative(output y: Float) -> Float { y > 0 ? 1 : 0 }
+    @inline(__always) static func apply(_ x: Scalar) -> Scalar { x > 0 ? x : 0 }
+    @inline(__always) static func derivative(output y: Scalar) -> Scalar { y > 0 ? 1 : 0 }
 
     /// Le, Jaitly & Hinton (2015): the recurrent matrix Wh [H', H'] is the identity, the bias 0,
     /// and the input weights Wx [H', In] small Gaussians N(0, 0.001²) (Box–Muller on `normal`).
@@ -34,7 +34,7 @@ enum ReLUUnit: ElmanUnit {
         layer.bias.update(repeating: 0, count: layer.gateWidth)
         for i in 0..<(layer.gateWidth * layer.inputSize) {
             let u1 = max(Double(normal.nextUnitFloat()), 1e-12), u2 = Double(normal.nextUnitFloat())
-            layer.wx[i] = Float(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+            layer.wx[i] = Scalar(0.001 * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
         }
     }
 }
@@ -56,10 +56,10 @@ enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
     }
 
     @inline(__always)
-    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
-                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?) {
+    static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                        previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                        hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
         for row in 0..<rows {
             let g = gates + row &* width, hn = hidden + row &* width, hp = previousHidden + row &* width
             if let mask, mask[row] == 0 {
@@ -72,12 +72,12 @@ enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
-                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-                         mask: UnsafePointer<Float>?) {
+    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
+                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
+                         mask: UnsafePointer<Scalar>?) {
         for row in 0..<rows {
             let g = gates + row &* width, dh = hiddenGradient + row &* width, dhp = previousHiddenGradient + row &* width
             if let mask, mask[row] == 0 {

@@ -18,10 +18,10 @@ enum GRUCell: RecurrentCell {
     static let cacheWidth = 0
 
     @inline(__always)
-    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
-                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?) {
+    static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                        previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                        hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
         let recurrent = recurrent!
         for row in 0..<rows {
             let g = gates + row &* 3 &* width, u = recurrent + row &* 3 &* width
@@ -39,12 +39,12 @@ enum GRUCell: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
-                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-                         mask: UnsafePointer<Float>?) {
+    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
+                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
+                         mask: UnsafePointer<Scalar>?) {
         let recurrent = recurrent!
         for row in 0..<rows {
             let g = gates + row &* 3 &* width, u = recurrent + row &* 3 &* width

@@ -25,12 +25,12 @@ final class GlobalAttention {
     let score: Score
     let hidden: Int
     /// W_a [H, H] (general) and W_c [H, 2H], with their gradients, inside a ParameterStore.
-    let wa, gradWa: UnsafeMutablePointer<Float>?
-    let wc, gradWc: UnsafeMutablePointer<Float>
+    let wa, gradWa: UnsafeMutablePointer<Scalar>?
+    let wc, gradWc: UnsafeMutablePointer<Scalar>
 
     // Cache of the last forward pass.
     private(set) var steps = 0, sourceSteps = 0, batch = 0
-    private var memory: UnsafePointer<Float>?, queries: UnsafePointer<Float>?
+    private var memory: UnsafePointer<Scalar>?, queries: UnsafePointer<Scalar>?
     private var lengths: [Int] = []
     /// [S·B, H]: the keys (M·W_a for general; unused for dot, whose keys are M itself).
     let keys = FloatBuffer()
@@ -65,7 +65,7 @@ final class GlobalAttention {
     }
 
     /// The keys of `score` for memory M [S·B, H]: M itself (dot) or M·W_a (general).
-    private func keyRows(_ memory: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+    private func keyRows(_ memory: UnsafePointer<Scalar>, rows: Int) -> UnsafePointer<Scalar> {
         guard let wa else { return memory }
         let k = keys.reserve(rows * hidden)
         BLAS.gemm(m: rows, n: hidden, k: hidden, a: memory, lda: hidden, b: wa, ldb: hidden, beta: 0, c: k, ldc: hidden)
@@ -74,8 +74,8 @@ final class GlobalAttention {
 
     /// h̃ [T·B, H] for queries Q [T·B, H] over memory M [S·B, H]; sentence b has `lengths[b]`
     /// real positions (1...S), the rest padding. Q and M must stay alive until `backward`.
-    func forward(queries q: UnsafePointer<Float>, steps t: Int, memory m: UnsafePointer<Float>, sourceSteps s: Int,
-                 lengths: [Int]) -> UnsafePointer<Float> {
+    func forward(queries q: UnsafePointer<Scalar>, steps t: Int, memory m: UnsafePointer<Scalar>, sourceSteps s: Int,
+                 lengths: [Int]) -> UnsafePointer<Scalar> {
         let b = lengths.count, h = hidden
         precondition(lengths.allSatisfy { $0 >= 1 && $0 <= s }, "attention: source lengths \(lengths) outside 1...\(s)")
         (steps, sourceSteps, batch, memory, queries, self.lengths) = (t, s, b, m, q, lengths)
@@ -89,9 +89,9 @@ final class GlobalAttention {
                       beta: 0, c: ab, ldc: s)
             for step in 0..<t {
                 let r = ab + step * s
-                var maximum = -Float.infinity
+                var maximum = -Scalar.infinity
                 for j in 0..<n { maximum = max(maximum, r[j]) }
-                var sum: Float = 0
+                var sum: Scalar = 0
                 for j in 0..<n { r[j] = Activation.exp(r[j] - maximum); sum += r[j] }
                 let inverse = 1 / sum
                 for j in 0..<n { r[j] *= inverse }
@@ -110,7 +110,7 @@ final class GlobalAttention {
 
     /// The alignment of query step t of sentence b over the source positions, [S] (sums to 1 over
     /// the real positions, 0 at padding).
-    func alignment(step t: Int, sentence b: Int) -> [Float] {
+    func alignment(step t: Int, sentence b: Int) -> [Scalar] {
         Array(UnsafeBufferPointer(start: alignments.pointer + (b * steps + t) * sourceSteps, count: sourceSteps))
     }
 
@@ -120,7 +120,7 @@ final class GlobalAttention {
     ///     dZ = dh̃ ⊙ (1 − h̃²);  dW_c += dZᵀ·[C|Q];  [dC | dQ] = dZ·W_c
     ///     per sentence: dA = dC·Mᵀ;  dM += Aᵀ·dC;  dS = A ⊙ (dA − Σ_s dA ⊙ A);  dQ += dS·K;  dK = dSᵀ·Q
     ///     general: dW_a += Mᵀ·dK, dM += dK·W_aᵀ;  dot: dM += dK
-    func backward(outputGradient: UnsafePointer<Float>) {
+    func backward(outputGradient: UnsafePointer<Scalar>) {
         guard let m = memory, let q = queries else { preconditionFailure("GlobalAttention.backward before forward") }
         let (t, s, b, h) = (steps, sourceSteps, batch, hidden)
         let out = output.pointer, cq = joined.pointer, a = alignments.pointer
@@ -131,8 +131,8 @@ final class GlobalAttention {
         let dq = queryGradient.reserve(t * b * h), dm = memoryGradient.reserve(s * b * h)
         for r in 0..<(t * b) { (dq + r * h).update(from: dcq + r * 2 * h + h, count: h) }
         dm.update(repeating: 0, count: s * b * h)
-        let k: UnsafePointer<Float> = wa == nil ? m : UnsafePointer(keys.pointer)
-        let dk: UnsafeMutablePointer<Float> = wa == nil ? dm : keyGradient.reserve(s * b * h)
+        let k: UnsafePointer<Scalar> = wa == nil ? m : UnsafePointer(keys.pointer)
+        let dk: UnsafeMutablePointer<Scalar> = wa == nil ? dm : keyGradient.reserve(s * b * h)
         if wa != nil { dk.update(repeating: 0, count: s * b * h) }
         let da = alignmentGradient.reserve(t * s)
         for row in 0..<b {
@@ -145,7 +145,7 @@ final class GlobalAttention {
             // Softmax backward, in place in dA: dS = A ⊙ (dA − Σ dA ⊙ A).
             for step in 0..<t {
                 let ar = ab + step * s, dr = da + step * s
-                var dot: Float = 0
+                var dot: Scalar = 0
                 for j in 0..<n { dot += dr[j] * ar[j] }
                 for j in 0..<n { dr[j] = ar[j] * (dr[j] - dot) }
             }

@@ -60,7 +60,7 @@ public final class InferenceSession {
 
     /// For each live row, feeds previousTokens[r] (first step: <s>) and writes the log-softmax over
     /// the target vocabulary into logProbs[r·V ..< (r+1)·V]. logProbs.count ≥ rowCount·V.
-    public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
+    public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
         precondition(logProbs.count >= rows * v, "step: logProbs holds \(logProbs.count) floats, needs rows·V = \(rows)·\(v)")
@@ -88,7 +88,7 @@ public final class InferenceSession {
     }
 
     /// The decoder layers on [rows, E] embeddings; returns the top layer's output, [rows, H].
-    private func layers(input x0: UnsafePointer<Float>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Float> {
+    private func layers(input x0: UnsafePointer<Scalar>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Scalar> {
         model.decoder.step(input: x0, rows: rows, hidden: hidden, cell: cell, workspace: workspace,
                            packed: usePacked ? packed?.layers : nil, residualSums: residualSums)
     }
@@ -116,12 +116,12 @@ public final class InferenceSession {
     }
 
     /// Layer l's hidden state of row r, [H] (for tests and diagnostics).
-    public func hiddenState(layer l: Int, row r: Int) -> [Float] {
+    public func hiddenState(layer l: Int, row r: Int) -> [Scalar] {
         Array(UnsafeBufferPointer(start: hidden[l].pointer + r * model.config.hidden, count: model.config.hidden))
     }
 
     /// Layer l's cell state of row r, [H] (for tests).
-    func cellState(layer l: Int, row r: Int) -> [Float] {
+    func cellState(layer l: Int, row r: Int) -> [Scalar] {
         Array(UnsafeBufferPointer(start: cell[l].pointer + r * model.config.hidden, count: model.config.hidden))
     }
 }

@@ -26,10 +26,10 @@ enum LSTMCell: RecurrentCell {
     }
 
     @inline(__always)
-    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
-                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?) {
+    static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                        previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                        hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
         let previousCell = previousCell!, cell = cell!, tanhCell = cache!
         for r in 0..<rows {
             let g = gates + r &* 4 &* width
@@ -53,12 +53,12 @@ enum LSTMCell: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
-                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-                         mask: UnsafePointer<Float>?) {
+    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
+                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
+                         mask: UnsafePointer<Scalar>?) {
         let previousCell = previousCell!, tanhCell = cache!, cellGradient = cellGradient!
         for r in 0..<rows {
             let dhr = hiddenGradient + r &* width, dcr = cellGradient + r &* width
@@ -75,9 +75,9 @@ enum LSTMCell: RecurrentCell {
             // Eight lanes at a time with explicit SIMD (the compiler does not vectorize a loop
             // storing through five pointers it cannot prove distinct); the same operations in the
             // same order as the scalar tail, so the bits are the same.
-            typealias V8 = SIMD8<Float>
-            @inline(__always) func load(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
-            @inline(__always) func store(_ v: V8, _ p: UnsafeMutablePointer<Float>) {
+            typealias V8 = SIMD8<Scalar>
+            @inline(__always) func load(_ p: UnsafePointer<Scalar>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+            @inline(__always) func store(_ v: V8, _ p: UnsafeMutablePointer<Scalar>) {
                 UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
             }
             let one = V8(repeating: 1)

@@ -2,12 +2,12 @@ import Kernels
 
 /// Multiplies every gradient by `factor` (e.g. 1/B, turning `trainStep`'s summed-loss gradient
 /// into the gradient of the mean) and returns the global L2 norm of the result, in one pass.
-public func scaleGradients(_ parameters: ParameterStore, by factor: Float) -> Float {
+public func scaleGradients(_ parameters: ParameterStore, by factor: Scalar) -> Scalar {
     blockNorm(parameters, scaling: factor)
 }
 
 /// The global L2 norm of all gradients (read only).
-public func gradientNorm(_ parameters: ParameterStore) -> Float {
+public func gradientNorm(_ parameters: ParameterStore) -> Scalar {
     blockNorm(parameters, scaling: nil)
 }
 
@@ -16,7 +16,7 @@ public func gradientNorm(_ parameters: ParameterStore) -> Float {
 /// Only live blocks are read; a block that is not live holds zeros and adds exactly nothing to its
 /// chunk's lanes, so the result is that of the dense sum bit for bit. With a factor, every
 /// gradient is first multiplied by it and stored.
-private func blockNorm(_ parameters: ParameterStore, scaling factor: Float?) -> Float {
+private func blockNorm(_ parameters: ParameterStore, scaling factor: Scalar?) -> Scalar {
     assert(parameters.blocksNotLiveAreZero(), "a gradient was written into a sparse tensor without markGradientsTouched")
     let g = parameters.gradients.baseAddress!
     let blocks = parameters.liveBlocks()
@@ -32,17 +32,17 @@ private func blockNorm(_ parameters: ParameterStore, scaling factor: Float?) -> 
         let partial = partial.baseAddress!
         Parallel.forEachPart(chunks, work: blocks.count * ParameterStore.blockSize) { part in
             for c in part {
-                var acc = SIMD8<Float>()
-                var tail: Float = 0
+                var acc = SIMD8<Scalar>()
+                var tail: Scalar = 0
                 for i in chunkStarts[c]..<chunkStarts[c + 1] {
                     let range = parameters.range(ofBlock: blocks[i])
                     var j = range.lowerBound
                     while j &+ 8 <= range.upperBound {
                         let p = UnsafeMutableRawPointer(g + j)
-                        var v = p.loadUnaligned(as: SIMD8<Float>.self)
+                        var v = p.loadUnaligned(as: SIMD8<Scalar>.self)
                         if let factor {
                             v *= factor
-                            p.storeBytes(of: v, as: SIMD8<Float>.self)
+                            p.storeBytes(of: v, as: SIMD8<Scalar>.self)
                         }
                         acc += v * v
                         j &+= 8
@@ -58,14 +58,14 @@ private func blockNorm(_ parameters: ParameterStore, scaling factor: Float?) -> 
         }
         var total = 0.0
         for c in 0..<chunks { total += partial[c] }
-        return Float(total.squareRoot())
+        return Scalar(total.squareRoot())
     }
 }
 
 /// Global L2-norm gradient clipping (Pascanu, Mikolov & Bengio 2013; Sutskever 2014 uses 5): the
 /// factor the optimizer step applies to the gradients whose norm is `norm`: maxNorm/norm when
 /// norm > maxNorm, else 1 (also for a non-finite norm, whose batch the caller skips).
-public func clipFactor(norm: Float, maxNorm: Float) -> Float {
+public func clipFactor(norm: Scalar, maxNorm: Scalar) -> Scalar {
     norm.isFinite && norm > maxNorm ? maxNorm / norm : 1
 }
 
@@ -85,12 +85,12 @@ public protocol Optimizer: AnyObject {
     /// One update from the current gradients times `gradientScale` (the clipping factor), after
     /// which the gradients are zero, ready for the next `trainStep`; it then calls
     /// `parameters.forgetTouched()` (or `zeroGradients()`, which does both).
-    func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float)
+    func step(_ parameters: ParameterStore, learningRate: Scalar, gradientScale: Scalar)
     /// Updates done so far.
     var stepCount: Int { get }
     /// State for checkpoints, one flat tensor per moment, shaped [count].
-    func stateTensors() -> [(name: String, shape: [Int], values: [Float])]
-    func loadState(_ tensors: [(name: String, shape: [Int], values: [Float])], stepCount: Int) throws
+    func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])]
+    func loadState(_ tensors: [(name: String, shape: [Int], values: [Scalar])], stepCount: Int) throws
 }
 
 /// Plain SGD: θ ← θ − lr·(s·g). Visits only live gradient blocks: an embedding row no sentence
@@ -99,7 +99,7 @@ public final class SGD: Optimizer {
     public private(set) var stepCount = 0
     public init() {}
 
-    public func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float) {
+    public func step(_ parameters: ParameterStore, learningRate: Scalar, gradientScale: Scalar) {
         let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
         let alpha = -learningRate, s = gradientScale
         parameters.forEachLiveBlock { range in
@@ -112,9 +112,9 @@ public final class SGD: Optimizer {
         stepCount += 1
     }
 
-    public func stateTensors() -> [(name: String, shape: [Int], values: [Float])] { [] }
+    public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] { [] }
 
-    public func loadState(_ tensors: [(name: String, shape: [Int], values: [Float])], stepCount: Int) throws {
+    public func loadState(_ tensors: [(name: String, shape: [Int], values: [Scalar])], stepCount: Int) throws {
         if !tensors.isEmpty { throw ModelError("SGD has no state tensors, but the checkpoint holds \(tensors.map(\.name))") }
         self.stepCount = stepCount
     }
@@ -125,24 +125,24 @@ public final class SGD: Optimizer {
 ///     m̂ = m/(1−β1^t), v̂ = v/(1−β2^t), g the gradient times the step's `gradientScale`.
 /// Dense: every moment decays every step. Moments mirror the store; allocated on the first step.
 public final class Adam: Optimizer {
-    public let beta1: Float, beta2: Float, epsilon: Float
+    public let beta1: Scalar, beta2: Scalar, epsilon: Scalar
     public private(set) var stepCount = 0
-    private var m: [Float] = [], v: [Float] = []
+    private var m: [Scalar] = [], v: [Scalar] = []
 
-    public init(beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+    public init(beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
     }
 
-    public func step(_ parameters: ParameterStore, learningRate: Float, gradientScale: Float) {
+    public func step(_ parameters: ParameterStore, learningRate: Scalar, gradientScale: Scalar) {
         let n = parameters.count
         if m.count != n {
-            m = [Float](repeating: 0, count: n)
-            v = [Float](repeating: 0, count: n)
+            m = [Scalar](repeating: 0, count: n)
+            v = [Scalar](repeating: 0, count: n)
         }
         stepCount += 1
-        let c1 = Float(1 - power(Double(beta1), stepCount)), c2 = Float(1 - power(Double(beta2), stepCount))
+        let c1 = Scalar(1 - power(Double(beta1), stepCount)), c2 = Scalar(1 - power(Double(beta2), stepCount))
         let (b1, b2, eps, s) = (beta1, beta2, epsilon, gradientScale)
         let step = learningRate / c1, invC2 = 1 / c2
         let g = parameters.gradients.baseAddress!, theta = parameters.values.baseAddress!
@@ -165,11 +165,11 @@ public final class Adam: Optimizer {
         parameters.forgetTouched()
     }
 
-    public func stateTensors() -> [(name: String, shape: [Int], values: [Float])] {
+    public func stateTensors() -> [(name: String, shape: [Int], values: [Scalar])] {
         m.isEmpty ? [] : [("adam.m", [m.count], m), ("adam.v", [v.count], v)]
     }
 
-    public func loadState(_ tensors: [(name: String, shape: [Int], values: [Float])], stepCount: Int) throws {
+    public func loadState(_ tensors: [(name: String, shape: [Int], values: [Scalar])], stepCount: Int) throws {
         if tensors.isEmpty {
             m = []; v = []
         } else {

@@ -7,10 +7,10 @@ import Kernels
 final class OutputLayer {
     let vocabulary: Int
     let hidden: Int
-    let weight, bias, gradWeight, gradBias: UnsafeMutablePointer<Float>
+    let weight, bias, gradWeight, gradBias: UnsafeMutablePointer<Scalar>
 
     private(set) var rows = 0
-    private var input: UnsafePointer<Float>?
+    private var input: UnsafePointer<Scalar>?
     private var targets: [Int32] = []
     /// [P, V]: logits, then exp(z − max) after `forward`, then dz during `backward`.
     let logits = FloatBuffer()
@@ -35,7 +35,7 @@ final class OutputLayer {
     /// z = h·Wᵀ + b for `rows` rows of `input` [rows, H] into `out` [rows, V]. Without
     /// `addingBias`, h·Wᵀ only: training's softmax adds the bias in its first pass over the row,
     /// the same addition, so training and inference logits agree bit for bit.
-    func logits(input: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>, addingBias: Bool = true) {
+    func logits(input: UnsafePointer<Scalar>, rows: Int, into out: UnsafeMutablePointer<Scalar>, addingBias: Bool = true) {
         BLAS.gemm(transB: true, m: rows, n: vocabulary, k: hidden, a: input, lda: hidden,
                   b: weight, ldb: hidden, beta: 0, c: out, ldc: vocabulary)
         if addingBias { Vector.addRowVector(bias, to: out, rows: rows, width: vocabulary) }
@@ -43,7 +43,7 @@ final class OutputLayer {
 
     /// Summed negative log-likelihood of `targets` (all non-pad) given `input` [P, H], kept alive
     /// until `backward`.
-    func forward(input: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>) -> Double {
+    func forward(input: UnsafePointer<Scalar>, targets: UnsafeBufferPointer<Int32>) -> Double {
         let p = targets.count, v = vocabulary
         rows = p
         self.input = input

@@ -1,10 +1,11 @@
+import Kernels
 /// Named tensors in and out of the parameter store: what checkpoint files are made of (their
 /// on-disk format lives in the ModelFolder module; Model knows nothing of files).
 extension ParameterStore {
     /// Copies tensors into the store. Every tensor of the store must be given exactly once with its
     /// shape; otherwise a `ModelError` names the first difference and nothing is changed.
-    public func load(_ tensors: [(name: String, shape: [Int], values: [Float])]) throws {
-        var byName: [String: (shape: [Int], values: [Float])] = [:]
+    public func load(_ tensors: [(name: String, shape: [Int], values: [Scalar])]) throws {
+        var byName: [String: (shape: [Int], values: [Scalar])] = [:]
         for t in tensors {
             if byName[t.name] != nil { throw ModelError("checkpoint holds tensor \(t.name) twice") }
             byName[t.name] = (t.shape, t.values)
@@ -28,7 +29,7 @@ extension ParameterStore {
     }
 
     /// The values as (name, shape, buffer) triples, in store order (what a checkpoint writes).
-    public var valueTensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)] {
+    public var valueTensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Scalar>)] {
         tensors.map { ($0.name, $0.shape, UnsafeBufferPointer(start: values.baseAddress! + $0.offset, count: $0.shape.reduce(1, *))) }
     }
 }

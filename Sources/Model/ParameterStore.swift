@@ -1,6 +1,6 @@
 import Kernels
 
-/// Every parameter of a model in ONE contiguous Float buffer with named views; the gradients mirror
+/// Every parameter of a model in ONE contiguous Scalar buffer with named views; the gradients mirror
 /// it element for element, so clipping, optimizer updates and serialization are flat loops.
 ///
 /// Gradients are handled in blocks of `blockSize` floats. A block lying wholly inside a sparse
@@ -14,8 +14,8 @@ public final class ParameterStore {
     public static let blockSize = 256
     /// Total number of floats.
     public let count: Int
-    public let values: UnsafeMutableBufferPointer<Float>
-    public let gradients: UnsafeMutableBufferPointer<Float>
+    public let values: UnsafeMutableBufferPointer<Scalar>
+    public let gradients: UnsafeMutableBufferPointer<Scalar>
     /// Named views in a fixed order (the checkpoint order).
     public let tensors: [(name: String, offset: Int, shape: [Int])]
     /// Per block: may its gradient be non-zero? `alwaysLive` marks blocks not wholly inside a
@@ -64,7 +64,7 @@ public final class ParameterStore {
     }
 
     /// Records that `count` gradients from `start` (inside `gradients`) may now be non-zero.
-    public func markGradientsTouched(_ start: UnsafeMutablePointer<Float>, count: Int) {
+    public func markGradientsTouched(_ start: UnsafeMutablePointer<Scalar>, count: Int) {
         let offset = start - gradients.baseAddress!
         precondition(offset >= 0 && offset + count <= self.count, "pointer outside the gradient buffer")
         guard count > 0 else { return }
@@ -98,7 +98,7 @@ public final class ParameterStore {
     public func index(of name: String) -> Int? { tensors.firstIndex { $0.name == name } }
 
     /// Value and gradient pointers of a tensor (precondition: the name exists).
-    public func view(_ name: String) -> (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, count: Int) {
+    public func view(_ name: String) -> (values: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>, count: Int) {
         guard let i = index(of: name) else { preconditionFailure("no parameter tensor named \(name)") }
         let t = tensors[i]
         return (values.baseAddress! + t.offset, gradients.baseAddress! + t.offset, t.shape.reduce(1, *))

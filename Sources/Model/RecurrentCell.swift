@@ -28,10 +28,10 @@ protocol RecurrentCell {
 
     /// One step for `rows` rows. `hidden`/`cell` may alias `previousHidden`/`previousCell`
     /// (decoding updates the state in place): every element is read before it is written.
-    static func forward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                        previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                        hidden: UnsafeMutablePointer<Float>, cell: UnsafeMutablePointer<Float>?,
-                        cache: UnsafeMutablePointer<Float>?, rows: Int, width: Int, mask: UnsafePointer<Float>?)
+    static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                        previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                        hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?)
 
     /// Sets the layer's cell-specific initial values after every parameter has been drawn from
     /// U(−0.08, 0.08) (LSTM: forget bias 1; IRNN: identity recurrence, zero bias, Wx ~ N(0, 0.001²)
@@ -42,12 +42,12 @@ protocol RecurrentCell {
     /// added); `cellGradient` dL/dc_t in, dL/dc_{t−1} out; `previousHiddenGradient` receives the
     /// part of dL/dh_{t−1} that does not go through Wh (the layer adds (recurrent or gate
     /// gradient)·Wh afterwards).
-    static func backward(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?,
-                         previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                         hidden: UnsafePointer<Float>, cache: UnsafePointer<Float>?,
-                         hiddenGradient: UnsafePointer<Float>, cellGradient: UnsafeMutablePointer<Float>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-                         mask: UnsafePointer<Float>?)
+    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
+                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
+                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
+                         mask: UnsafePointer<Scalar>?)
 }
 
 extension RecurrentCell {

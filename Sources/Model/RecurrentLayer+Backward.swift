@@ -11,17 +11,17 @@ extension RecurrentLayer {
     /// then dh_{t−1} += da_t·Wh (da_t the recurrent side's gradient when the cell keeps it apart),
     /// and over all steps dWx += daᵀ·X, dWh += daᵀ·H_{t−1}, db += Σ da, dX = da·Wx.
     /// A masked row passes (dh, dc) through unchanged and contributes no gate gradient.
-    func backward(outputGradient: UnsafePointer<Float>?, finalHiddenGradient: UnsafePointer<Float>?,
-                  finalCellGradient: UnsafePointer<Float>?, computeInputGradient: Bool) {
+    func backward(outputGradient: UnsafePointer<Scalar>?, finalHiddenGradient: UnsafePointer<Scalar>?,
+                  finalCellGradient: UnsafePointer<Scalar>?, computeInputGradient: Bool) {
         guard let input else { preconditionFailure("RecurrentLayer.backward before forward") }
         let bh = batch * hidden, gw = gateWidth, rows = steps * batch
         let gates = self.gates.pointer, h = self.h.pointer
-        let c: UnsafeMutablePointer<Float>? = hasMemory ? self.c.pointer : nil
-        let recurrent: UnsafeMutablePointer<Float>? = cell.separateRecurrentProduct ? self.recurrent.pointer : nil
+        let c: UnsafeMutablePointer<Scalar>? = hasMemory ? self.c.pointer : nil
+        let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? self.recurrent.pointer : nil
         let cacheStride = cell.cacheWidth * bh
-        let cache: UnsafeMutablePointer<Float>? = cacheStride > 0 ? self.cache.pointer : nil
+        let cache: UnsafeMutablePointer<Scalar>? = cacheStride > 0 ? self.cache.pointer : nil
         var dh = self.dh.reserve(bh), dhPrevious = self.dhPrevious.reserve(bh)
-        var dc: UnsafeMutablePointer<Float>?
+        var dc: UnsafeMutablePointer<Scalar>?
         if hasMemory {
             let d = self.dc.reserve(bh)
             if let finalCellGradient { d.update(from: finalCellGradient, count: bh) } else { d.update(repeating: 0, count: bh) }
@@ -74,7 +74,7 @@ extension RecurrentLayer {
     }
 
     /// dL/dh_0, [B, H], after `backward`.
-    var initialHiddenGradient: UnsafeMutablePointer<Float> { dh.pointer }
+    var initialHiddenGradient: UnsafeMutablePointer<Scalar> { dh.pointer }
     /// dL/dc_0, [B, H], after `backward` (nil for cells without a memory).
-    var initialCellGradient: UnsafeMutablePointer<Float>? { hasMemory ? dc.pointer : nil }
+    var initialCellGradient: UnsafeMutablePointer<Scalar>? { hasMemory ? dc.pointer : nil }
 }

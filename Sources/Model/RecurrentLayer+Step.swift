@@ -34,12 +34,12 @@ extension RecurrentLayer {
     /// runs: the state (`hidden`, and `cell` for cells with a memory, [R, H] each) is replaced by the
     /// next one, in place; `x` [R, In] is this step's input. With `packed` (at most
     /// ``PackedWeights/maximumRows`` rows) the products come from the packed weights instead of BLAS.
-    func step(input x: UnsafePointer<Float>, rows: Int, hidden: UnsafeMutablePointer<Float>,
-              cell c: UnsafeMutablePointer<Float>?, workspace: StepWorkspace, packed: PackedLayer?) {
+    func step(input x: UnsafePointer<Scalar>, rows: Int, hidden: UnsafeMutablePointer<Scalar>,
+              cell c: UnsafeMutablePointer<Scalar>?, workspace: StepWorkspace, packed: PackedLayer?) {
         let gw = gateWidth, h = self.hidden
         let g = workspace.gates.reserve(rows * gw)
-        let recurrent: UnsafeMutablePointer<Float>? = cell.separateRecurrentProduct ? workspace.recurrent.reserve(rows * gw) : nil
-        let cache: UnsafeMutablePointer<Float>? = cell.cacheWidth > 0 ? workspace.cache.reserve(rows * cell.cacheWidth * h) : nil
+        let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? workspace.recurrent.reserve(rows * gw) : nil
+        let cache: UnsafeMutablePointer<Scalar>? = cell.cacheWidth > 0 ? workspace.cache.reserve(rows * cell.cacheWidth * h) : nil
         if let packed {
             if let joint = packed.joint {
                 // g = [x | h]·[Wx | Wh]ᵀ + b in one pass over the packed weights.

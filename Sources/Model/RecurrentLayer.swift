@@ -19,14 +19,14 @@ final class RecurrentLayer {
     /// G·H, the gate block width.
     let gateWidth: Int
     /// Wx [G·H, In], Wh [G·H, H]; `bias` is the fused bias or b_ih, `recurrentBias` b_hh (GRU only).
-    let wx, wh, bias, gradWx, gradWh, gradBias: UnsafeMutablePointer<Float>
-    let recurrentBias, gradRecurrentBias: UnsafeMutablePointer<Float>?
+    let wx, wh, bias, gradWx, gradWh, gradBias: UnsafeMutablePointer<Scalar>
+    let recurrentBias, gradRecurrentBias: UnsafeMutablePointer<Scalar>?
 
     // Cache of the last forward pass (sizes for N steps of B rows).
     private(set) var steps = 0
     private(set) var batch = 0
-    var input: UnsafePointer<Float>?
-    var mask: UnsafePointer<Float>?
+    var input: UnsafePointer<Scalar>?
+    var mask: UnsafePointer<Scalar>?
     /// [N·B, G·H] input-side pre-activations, then what the cell keeps; backward turns them into
     /// pre-activation gradients in place.
     let gates = FloatBuffer()
@@ -78,18 +78,18 @@ final class RecurrentLayer {
 
     var hasMemory: Bool { cell.hasMemory }
     /// Outputs h_1 … h_N, [N·B, H] (valid until the next forward).
-    var outputs: UnsafeMutablePointer<Float> { h.pointer + batch * hidden }
+    var outputs: UnsafeMutablePointer<Scalar> { h.pointer + batch * hidden }
     /// h_N, [B, H].
-    var finalHidden: UnsafeMutablePointer<Float> { h.pointer + steps * batch * hidden }
+    var finalHidden: UnsafeMutablePointer<Scalar> { h.pointer + steps * batch * hidden }
     /// c_N, [B, H] (nil for cells without a memory).
-    var finalCell: UnsafeMutablePointer<Float>? { hasMemory ? c.pointer + steps * batch * hidden : nil }
+    var finalCell: UnsafeMutablePointer<Scalar>? { hasMemory ? c.pointer + steps * batch * hidden : nil }
 
     /// Runs N steps. `input` [N·B, In] must stay alive until `backward`; `initialHidden`/`initialCell`
     /// [B, H] default to zeros (`initialCell` is ignored by cells without a memory); `mask` [N·B]
     /// holds 1 for a real step and 0 for padding (nil: all real).
-    func forward(input: UnsafePointer<Float>, steps: Int, batch: Int,
-                 initialHidden: UnsafePointer<Float>?, initialCell: UnsafePointer<Float>?,
-                 mask: UnsafePointer<Float>?) {
+    func forward(input: UnsafePointer<Scalar>, steps: Int, batch: Int,
+                 initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
+                 mask: UnsafePointer<Scalar>?) {
         let bh = batch * hidden, gw = gateWidth
         self.steps = steps
         self.batch = batch
@@ -98,15 +98,15 @@ final class RecurrentLayer {
         let gates = self.gates.reserve(steps * batch * gw)
         let h = self.h.reserve((steps + 1) * bh)
         if let initialHidden { h.update(from: initialHidden, count: bh) } else { h.update(repeating: 0, count: bh) }
-        var c: UnsafeMutablePointer<Float>?
+        var c: UnsafeMutablePointer<Scalar>?
         if hasMemory {
             let cells = self.c.reserve((steps + 1) * bh)
             if let initialCell { cells.update(from: initialCell, count: bh) } else { cells.update(repeating: 0, count: bh) }
             c = cells
         }
         let cacheStride = cell.cacheWidth * bh
-        let cache: UnsafeMutablePointer<Float>? = cacheStride > 0 ? self.cache.reserve(steps * cacheStride) : nil
-        let recurrent: UnsafeMutablePointer<Float>? = cell.separateRecurrentProduct ? self.recurrent.reserve(steps * batch * gw) : nil
+        let cache: UnsafeMutablePointer<Scalar>? = cacheStride > 0 ? self.cache.reserve(steps * cacheStride) : nil
+        let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? self.recurrent.reserve(steps * batch * gw) : nil
 
         // Input projection of all steps at once: gates = b + X·Wxᵀ, [N·B, G·H].
         timed(profiler, "gemm: input projection") {
@@ -127,10 +127,10 @@ final class RecurrentLayer {
     /// adds h_{t−1}·Whᵀ to `gates` [R, G·H] (or forms b_hh + h_{t−1}·Whᵀ in `recurrent` when the cell
     /// keeps it apart), then the cell's pointwise step writes (h, c)_t. `gates` holds b + x_t·Wxᵀ.
     @inline(__always)
-    func advance(gates: UnsafeMutablePointer<Float>, recurrent: UnsafeMutablePointer<Float>?, rows: Int,
-                 previousHidden: UnsafePointer<Float>, previousCell: UnsafePointer<Float>?,
-                 hidden: UnsafeMutablePointer<Float>, cell c: UnsafeMutablePointer<Float>?,
-                 cache: UnsafeMutablePointer<Float>?, mask: UnsafePointer<Float>?, skipRecurrentProduct: Bool = false) {
+    func advance(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?, rows: Int,
+                 previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
+                 hidden: UnsafeMutablePointer<Scalar>, cell c: UnsafeMutablePointer<Scalar>?,
+                 cache: UnsafeMutablePointer<Scalar>?, mask: UnsafePointer<Scalar>?, skipRecurrentProduct: Bool = false) {
         let gw = gateWidth
         if !skipRecurrentProduct {
             // Recurrence: gates_t += h_{t−1}·Whᵀ (or recurrent_t = b_hh + h_{t−1}·Whᵀ).

@@ -10,8 +10,8 @@ extension RecurrentStack {
     /// Per layer, top down: the dropout mask, then the layer's (both directions') backward; a
     /// residual layer passes its output gradient on to its input unchanged as well.
     /// Returns dL/d(input) [N·B, In].
-    func backward(outputGradient: UnsafeMutablePointer<Float>?, finalHiddenGradients: [UnsafePointer<Float>?],
-                  finalCellGradients: [UnsafePointer<Float>?]) -> UnsafeMutablePointer<Float> {
+    func backward(outputGradient: UnsafeMutablePointer<Scalar>?, finalHiddenGradients: [UnsafePointer<Scalar>?],
+                  finalCellGradients: [UnsafePointer<Scalar>?]) -> UnsafeMutablePointer<Scalar> {
         let rows = steps * batch, h = hidden
         var gradient = outputGradient
         for l in stride(from: layerCount - 1, through: 0, by: -1) {
@@ -20,7 +20,7 @@ extension RecurrentStack {
                 for i in 0..<(rows * h) { g[i] *= mask[i] }
             }
             let layer = forwardLayers[l]
-            var inputGradient: UnsafeMutablePointer<Float>
+            var inputGradient: UnsafeMutablePointer<Scalar>
             if bidirectional {
                 inputGradient = backwardBothDirections(l, outputGradient: gradient, finalHidden: finalHiddenGradients[l],
                                                        finalCell: finalCellGradients[l])
@@ -40,12 +40,12 @@ extension RecurrentStack {
     /// Splits the gradient of bidirectional layer l's output and final states between its two
     /// directions, runs both backward, and returns dL/d(input) = forward dX + backward dX put back
     /// in reading order, [N·B, In].
-    private func backwardBothDirections(_ l: Int, outputGradient: UnsafeMutablePointer<Float>?,
-                                        finalHidden: UnsafePointer<Float>?, finalCell: UnsafePointer<Float>?)
-        -> UnsafeMutablePointer<Float> {
+    private func backwardBothDirections(_ l: Int, outputGradient: UnsafeMutablePointer<Scalar>?,
+                                        finalHidden: UnsafePointer<Scalar>?, finalCell: UnsafePointer<Scalar>?)
+        -> UnsafeMutablePointer<Scalar> {
         let fwd = forwardLayers[l], bwd = backwardLayers[l]
         let rows = steps * batch, u = fwd.hidden, h = hidden, inputSize = fwd.inputSize
-        var gf: UnsafePointer<Float>?, gb: UnsafePointer<Float>?
+        var gf: UnsafePointer<Scalar>?, gb: UnsafePointer<Scalar>?
         if let g = outputGradient {
             let f = forwardGradient.reserve(rows * u), b = backwardGradient.reserve(rows * u)
             for r in 0..<rows {

@@ -6,8 +6,8 @@ extension RecurrentStack {
     /// place, through ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:)``, the step
     /// code training runs; residual layers add their input to their output. `x` [R, In]. Returns
     /// the top layer's output, [R, H] (valid until the next step).
-    func step(input x0: UnsafePointer<Float>, rows: Int, hidden: [FloatBuffer], cell: [FloatBuffer],
-              workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer]) -> UnsafePointer<Float> {
+    func step(input x0: UnsafePointer<Scalar>, rows: Int, hidden: [FloatBuffer], cell: [FloatBuffer],
+              workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer]) -> UnsafePointer<Scalar> {
         precondition(!bidirectional, "decoding steps a unidirectional stack")
         var x = x0
         for (l, layer) in forwardLayers.enumerated() {

@@ -14,7 +14,7 @@ final class RecurrentStack {
     let hidden: Int
     let bidirectional: Bool
     let residual: Bool
-    let dropout: Float
+    let dropout: Scalar
     /// Per layer, the (forward-direction) layer and, if bidirectional, the backward one.
     let forwardLayers: [RecurrentLayer]
     let backwardLayers: [RecurrentLayer]
@@ -27,14 +27,14 @@ final class RecurrentStack {
     // Cache of the last forward pass.
     var steps = 0, batch = 0
     /// Per layer: its input (after the previous layer's dropout), [N·B, In_l].
-    var layerInputs: [UnsafePointer<Float>] = []
+    var layerInputs: [UnsafePointer<Scalar>] = []
     /// Per layer: [N·B, H] the concatenated directions and/or the residual sum (when used).
     let combined: [FloatBuffer]
     /// Per layer: the scaled keep mask and the dropped activations, [N·B, H].
     let dropoutSites: [(mask: FloatBuffer, output: FloatBuffer)]
     var dropped: [Bool] = []
     /// Per layer, what its output is before dropout.
-    var layerOutputs: [UnsafePointer<Float>] = []
+    var layerOutputs: [UnsafePointer<Scalar>] = []
     /// Bidirectional: [N·B] the row involution that reverses each sentence's real steps in place
     /// (row t·B+b ↔ (len_b−1−t)·B+b for t < len_b; padding stays).
     var reversal: [Int32] = []
@@ -52,7 +52,7 @@ final class RecurrentStack {
     let initialGradientBuffers: [(h: FloatBuffer, c: FloatBuffer)]
 
     init(cell: CellType, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool, residual: Bool,
-         dropout: Float, store: ParameterStore, prefix: String) {
+         dropout: Scalar, store: ParameterStore, prefix: String) {
         self.hidden = hidden
         self.bidirectional = bidirectional
         self.residual = residual
@@ -95,34 +95,34 @@ final class RecurrentStack {
     func isResidual(_ l: Int) -> Bool { residual && l > 0 }
 
     /// Layer l's output before dropout, [N·B, H], after `forward`.
-    func output(layer l: Int) -> UnsafePointer<Float> { layerOutputs[l] }
+    func output(layer l: Int) -> UnsafePointer<Scalar> { layerOutputs[l] }
 
     /// Layer l's final hidden state [B, H] (both directions concatenated when bidirectional).
-    func finalHidden(layer l: Int) -> UnsafePointer<Float> {
+    func finalHidden(layer l: Int) -> UnsafePointer<Scalar> {
         bidirectional ? UnsafePointer(finalHiddenBuffers[l].pointer) : UnsafePointer(forwardLayers[l].finalHidden)
     }
 
     /// Layer l's final memory [B, H] (nil for cells without one).
-    func finalCell(layer l: Int) -> UnsafePointer<Float>? {
+    func finalCell(layer l: Int) -> UnsafePointer<Scalar>? {
         guard hasMemory else { return nil }
         return bidirectional ? UnsafePointer(finalCellBuffers[l].pointer) : forwardLayers[l].finalCell.map { UnsafePointer($0) }
     }
 
     /// dL/dh_0 of layer l, [B, H] ([forward | backward] when bidirectional), after `backward`.
-    func initialHiddenGradient(layer l: Int) -> UnsafePointer<Float> {
+    func initialHiddenGradient(layer l: Int) -> UnsafePointer<Scalar> {
         guard bidirectional else { return UnsafePointer(forwardLayers[l].initialHiddenGradient) }
         return join(forwardLayers[l].initialHiddenGradient, backwardLayers[l].initialHiddenGradient, into: initialGradientBuffers[l].h)
     }
 
     /// dL/dc_0 of layer l, [B, H], after `backward` (nil for cells without a memory).
-    func initialCellGradient(layer l: Int) -> UnsafePointer<Float>? {
+    func initialCellGradient(layer l: Int) -> UnsafePointer<Scalar>? {
         guard let forward = forwardLayers[l].initialCellGradient else { return nil }
         guard bidirectional, let backward = backwardLayers[l].initialCellGradient else { return UnsafePointer(forward) }
         return join(forward, backward, into: initialGradientBuffers[l].c)
     }
 
     /// [B, H] rows [a_b | b_b] from two [B, H/2] matrices.
-    func join(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into buffer: FloatBuffer) -> UnsafePointer<Float> {
+    func join(_ a: UnsafePointer<Scalar>, _ b: UnsafePointer<Scalar>, into buffer: FloatBuffer) -> UnsafePointer<Scalar> {
         let u = hidden / 2
         let out = buffer.reserve(batch * hidden)
         for row in 0..<batch {
@@ -133,8 +133,8 @@ final class RecurrentStack {
     }
 
     /// Two [B, H/2] matrices from the rows [first | second] of a [B, H] one.
-    func split(_ source: UnsafePointer<Float>?, _ first: FloatBuffer, _ second: FloatBuffer)
-        -> (UnsafePointer<Float>?, UnsafePointer<Float>?) {
+    func split(_ source: UnsafePointer<Scalar>?, _ first: FloatBuffer, _ second: FloatBuffer)
+        -> (UnsafePointer<Scalar>?, UnsafePointer<Scalar>?) {
         guard let source else { return (nil, nil) }
         let u = hidden / 2
         let a = first.reserve(batch * u), b = second.reserve(batch * u)
@@ -150,9 +150,9 @@ final class RecurrentStack {
     /// bidirectional, the backward direction starting at each row's last real step). Dropout
     /// with `rng` on every layer's output but the top one's unless `dropTop`, drawn layer by layer.
     /// Returns the top layer's output (after dropout if applied), [N·B, H].
-    func forward(input: UnsafePointer<Float>, steps: Int, batch: Int, mask: UnsafePointer<Float>?,
-                 initial: [(h: UnsafePointer<Float>, c: UnsafePointer<Float>?)]?, applyDropout: Bool, dropTop: Bool,
-                 rng: inout SeededGenerator) -> UnsafePointer<Float> {
+    func forward(input: UnsafePointer<Scalar>, steps: Int, batch: Int, mask: UnsafePointer<Scalar>?,
+                 initial: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)]?, applyDropout: Bool, dropTop: Bool,
+                 rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
         self.steps = steps
         self.batch = batch
         layerInputs.removeAll(keepingCapacity: true)
@@ -164,7 +164,7 @@ final class RecurrentStack {
         for l in 0..<layerCount {
             layerInputs.append(x)
             let layer = forwardLayers[l]
-            var y: UnsafePointer<Float>
+            var y: UnsafePointer<Scalar>
             if bidirectional {
                 let buffers = initialBuffers[l]
                 let (hf, hb) = split(initial?[l].h, buffers.h, buffers.hr)
@@ -190,8 +190,8 @@ final class RecurrentStack {
     }
 
     /// Inverted dropout: keeps each unit with probability 1−p and scales it by 1/(1−p).
-    private func applyInvertedDropout(_ x: UnsafePointer<Float>, count: Int, site: (mask: FloatBuffer, output: FloatBuffer),
-                                      rng: inout SeededGenerator) -> UnsafePointer<Float> {
+    private func applyInvertedDropout(_ x: UnsafePointer<Scalar>, count: Int, site: (mask: FloatBuffer, output: FloatBuffer),
+                                      rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
         let p = dropout, keep = 1 / (1 - dropout)
         let mask = site.mask.reserve(count), out = site.output.reserve(count)
         for i in 0..<count { mask[i] = rng.nextUnitFloat() < p ? 0 : keep }
@@ -199,7 +199,7 @@ final class RecurrentStack {
         return UnsafePointer(out)
     }
 
-    private func prepareReversal(mask: UnsafePointer<Float>?) {
+    private func prepareReversal(mask: UnsafePointer<Scalar>?) {
         let b = batch
         reversal.removeAll(keepingCapacity: true)
         for r in 0..<(steps * b) { reversal.append(Int32(r)) }
@@ -215,8 +215,8 @@ final class RecurrentStack {
 
     /// Runs the backward direction of bidirectional layer l over the per-sentence reversed input
     /// and returns [N·B, H] = [forward output | backward output put back in reading order].
-    private func forwardBackwardDirection(_ l: Int, input x: UnsafePointer<Float>, mask: UnsafePointer<Float>?,
-                                          initialHidden: UnsafePointer<Float>?, initialCell: UnsafePointer<Float>?) -> UnsafePointer<Float> {
+    private func forwardBackwardDirection(_ l: Int, input x: UnsafePointer<Scalar>, mask: UnsafePointer<Scalar>?,
+                                          initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?) -> UnsafePointer<Scalar> {
         let fwd = forwardLayers[l], bwd = backwardLayers[l]
         let rows = steps * batch, u = fwd.hidden, inputSize = fwd.inputSize, h = hidden
         let reversed = reversedInputs[l].reserve(rows * inputSize)

@@ -22,7 +22,7 @@ public final class Seq2SeqModel {
     let encoder: RecurrentStack
     let decoder: RecurrentStack
     let output: OutputLayer
-    let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>, count: Int)
+    let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>, count: Int)
 
     // Workspaces of the last forward pass.
     /// [S·B] source ids in reading order (reversed per sentence if configured), 0 after the end.
@@ -61,9 +61,9 @@ public final class Seq2SeqModel {
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
         encoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: config.bidirectional,
-                                 residual: config.residual, dropout: config.dropout, store: store, prefix: "encoder")
+                                 residual: config.residual, dropout: Scalar(config.dropout), store: store, prefix: "encoder")
         decoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: false,
-                                 residual: config.residual, dropout: config.dropout, store: store, prefix: "decoder")
+                                 residual: config.residual, dropout: Scalar(config.dropout), store: store, prefix: "decoder")
         output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
         chunkState = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
 
@@ -161,13 +161,13 @@ public final class Seq2SeqModel {
                 Embedding.forward(table: sourceEmbedding.values, width: e, ids: UnsafeBufferPointer(rebasing: $0[(start * b)..<((start + steps) * b)]),
                                   into: encoderInput)
             }
-            var initial: [(h: UnsafePointer<Float>, c: UnsafePointer<Float>?)]?
+            var initial: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)]?
             if start > 0 {
                 // Each layer still holds the previous chunk's final state: carry a copy over.
                 initial = (0..<layers).map { l in
                     let carried = chunkState[l]
                     carried.h.reserve(b * h).update(from: encoder.finalHidden(layer: l), count: b * h)
-                    var c: UnsafePointer<Float>?
+                    var c: UnsafePointer<Scalar>?
                     if let finalCell = encoder.finalCell(layer: l) {
                         carried.c.reserve(b * h).update(from: finalCell, count: b * h)
                         c = UnsafePointer(carried.c.pointer)

@@ -1,0 +1,141 @@
+import Kernels
+@testable import Model
+import Testing
+
+// The gradient checks of issue 13 in double precision: the Model module's own code (compiled here
+// with `Scalar = Double`) against central differences, to a relative error of 1e-6. The Float
+// build keeps its own, looser checks in the main suite.
+
+/// Central differences (L(θ+ε) − L(θ−ε)) / 2ε with ε = 1e-5: truncation ~1e-10·L‴, rounding ~1e-11.
+func mismatches(_ label: String, values: UnsafeMutablePointer<Double>, analytic: [Double], indices: [Int],
+                loss: () -> Double) -> [String] {
+    let epsilon = 1e-5
+    var bad: [String] = []
+    for i in indices {
+        let saved = values[i]
+        values[i] = saved + epsilon
+        let plus = loss()
+        values[i] = saved - epsilon
+        let minus = loss()
+        values[i] = saved
+        let numeric = (plus - minus) / (2 * epsilon), a = analytic[i]
+        if abs(a - numeric) > 1e-6 * max(abs(a), abs(numeric)) + 1e-9 {
+            bad.append("\(label)[\(i)]: analytic \(a) numeric \(numeric)")
+        }
+    }
+    return bad
+}
+
+func random(_ count: Int, _ scale: Double, _ rng: inout SeededGenerator) -> [Double] {
+    (0..<count).map { _ in rng.nextFloat(in: -scale, scale) }
+}
+
+/// One recurrent stack of every cell, one-way and bidirectional, masked or not, one layer or
+/// three with residual connections, from non-zero initial states: L = Σ w1·out + Σ w2·h_N
+/// (+ Σ w3·c_N), checked for every parameter, every input and every initial-state value.
+@Test(arguments: CellType.allCases, [(false, false, 1, false), (true, false, 1, false), (false, true, 1, false),
+                                     (true, true, 1, false), (true, false, 3, true), (true, true, 3, true)])
+func stackGradientsInDouble(cell: CellType, shape: (masked: Bool, bidirectional: Bool, layers: Int, residual: Bool)) {
+    let (n, b, input, hidden) = (4, 3, 5, 4)
+    let layout = RecurrentStack.layout(cell: cell, layers: shape.layers, inputSize: input, hidden: hidden,
+                                       bidirectional: shape.bidirectional, prefix: "s")
+    let store = ParameterStore(layout: layout)
+    var rng = SeededGenerator(seed: 17)
+    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.6, 0.6) }
+    if cell == .irnn { for i in 0..<store.count { store.values[i] += 0.05 } }   // away from ReLU's kink at 0
+    let stack = RecurrentStack(cell: cell, layers: shape.layers, inputSize: input, hidden: hidden,
+                               bidirectional: shape.bidirectional, residual: shape.residual, dropout: 0, store: store, prefix: "s")
+    let memory = stack.hasMemory
+    var x = random(n * b * input, 1, &rng)
+    var h0 = random(shape.layers * b * hidden, 0.5, &rng), c0 = random(shape.layers * b * hidden, 0.5, &rng)
+    let lengths = [4, 2, 1]
+    let mask: [Double] = (0..<(n * b)).map { shape.masked ? ($0 / b < lengths[$0 % b] ? 1 : 0) : 1 }
+    let w1 = random(n * b * hidden, 1, &rng), w2 = random(shape.layers * b * hidden, 1, &rng), w3 = random(shape.layers * b * hidden, 1, &rng)
+    var unused = SeededGenerator(seed: 0)
+    x.withUnsafeMutableBufferPointer { xp in
+        h0.withUnsafeMutableBufferPointer { hp in
+            c0.withUnsafeMutableBufferPointer { cp in
+                mask.withUnsafeBufferPointer { mp in
+                    let initial = (0..<shape.layers).map { l in
+                        (h: UnsafePointer(hp.baseAddress! + l * b * hidden), c: memory ? UnsafePointer(cp.baseAddress! + l * b * hidden) : nil)
+                    }
+                    func loss() -> Double {
+                        let out = stack.forward(input: xp.baseAddress!, steps: n, batch: b, mask: mp.baseAddress!, initial: initial,
+                                                applyDropout: false, dropTop: false, rng: &unused)
+                        var total = 0.0
+                        for i in 0..<(n * b * hidden) where mp[i / hidden] == 1 { total += w1[i] * out[i] }
+                        for l in 0..<shape.layers {
+                            let fh = stack.finalHidden(layer: l)
+                            for i in 0..<(b * hidden) { total += w2[l * b * hidden + i] * fh[i] }
+                            if let fc = stack.finalCell(layer: l) { for i in 0..<(b * hidden) { total += w3[l * b * hidden + i] * fc[i] } }
+                        }
+                        return total
+                    }
+                    _ = loss()
+                    store.zeroGradients()
+                    var g = (0..<(n * b * hidden)).map { mp[$0 / hidden] == 1 ? w1[$0] : 0 }
+                    let dx: [Double] = g.withUnsafeMutableBufferPointer { gp in
+                        w2.withUnsafeBufferPointer { w2p in
+                            w3.withUnsafeBufferPointer { w3p in
+                                let dh = (0..<shape.layers).map { UnsafePointer(w2p.baseAddress! + $0 * b * hidden) as UnsafePointer<Double>? }
+                                let dc = (0..<shape.layers).map { memory ? UnsafePointer(w3p.baseAddress! + $0 * b * hidden) : nil }
+                                let d = stack.backward(outputGradient: gp.baseAddress!, finalHiddenGradients: dh, finalCellGradients: dc)
+                                return Array(UnsafeBufferPointer(start: d, count: n * b * input))
+                            }
+                        }
+                    }
+                    let dh0 = (0..<shape.layers).flatMap { Array(UnsafeBufferPointer(start: stack.initialHiddenGradient(layer: $0), count: b * hidden)) }
+                    let dc0 = memory ? (0..<shape.layers).flatMap { Array(UnsafeBufferPointer(start: stack.initialCellGradient(layer: $0)!, count: b * hidden)) } : []
+                    var bad = mismatches("parameters", values: store.values.baseAddress!, analytic: Array(store.gradients),
+                                         indices: Array(0..<store.count), loss: loss)
+                    bad += mismatches("x", values: xp.baseAddress!, analytic: dx, indices: Array(0..<dx.count), loss: loss)
+                    bad += mismatches("h0", values: hp.baseAddress!, analytic: dh0, indices: Array(0..<dh0.count), loss: loss)
+                    if memory { bad += mismatches("c0", values: cp.baseAddress!, analytic: dc0, indices: Array(0..<dc0.count), loss: loss) }
+                    #expect(bad.isEmpty, "\(bad.count) mismatches: \(bad.prefix(4))")
+                }
+            }
+        }
+    }
+}
+
+/// The whole model (embeddings, encoder, state bridge, decoder, output layer and loss), every
+/// parameter, over a table of named configurations: every cell, padding, reversal, dropout,
+/// bidirectional encoders and residual stacks.
+@Test(arguments: [
+    ("lstm", CellType.lstm, 0.0, true, false, false, 2), ("lstm natural order dropout", .lstm, 0.3, false, false, false, 2),
+    ("gru", .gru, 0.0, true, false, false, 2), ("gru dropout", .gru, 0.3, true, false, false, 2),
+    ("rnn-tanh", .rnnTanh, 0.0, true, false, false, 2), ("irnn", .irnn, 0.0, true, false, false, 2),
+    ("bidirectional lstm", .lstm, 0.0, false, true, false, 2), ("bidirectional gru dropout", .gru, 0.2, false, true, false, 2),
+    ("residual lstm 3 layers", .lstm, 0.0, true, false, true, 3),
+    ("bidirectional residual irnn 3 layers", .irnn, 0.0, false, true, true, 3),
+])
+func wholeModelGradientsInDouble(name: String, cell: CellType, dropout: Double, reverse: Bool, bidirectional: Bool,
+                                 residual: Bool, layers: Int) {
+    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
+                             dropout: Float(dropout), reverseSource: reverse, cell: cell, bidirectional: bidirectional,
+                             residual: residual)
+    let model = Seq2SeqModel(config: config, seed: 21)
+    let store = model.parameters
+    var rng = SeededGenerator(seed: 22)
+    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
+    let batch = Batch(sources: [[4, 5, 6, 7], [8, 4], [5]], targets: [[4, 5], [6, 7, 4, 5], []])
+    store.zeroGradients()
+    _ = model.trainStep(batch, dropoutSeed: 99)
+    let seed: UInt64? = dropout > 0 ? 99 : nil
+    let bad = mismatches(name, values: store.values.baseAddress!, analytic: Array(store.gradients),
+                         indices: Array(0..<store.count)) { model.forward(batch, dropoutSeed: seed) }
+    #expect(bad.isEmpty, "\(bad.count) of \(store.count) mismatch: \(bad.prefix(4))")
+}
+
+@Test func theCheckFailsOnAWrongGradient() {
+    var x: [Double] = [0.3, -1.2, 2.0]
+    x.withUnsafeMutableBufferPointer { p in
+        let loss = { p[0] * p[0] + 3 * p[1] + p[2] * p[0] }
+        #expect(mismatches("x", values: p.baseAddress!, analytic: [2.6, 3, 0.3], indices: [0, 1, 2], loss: loss).isEmpty)
+        #expect(mismatches("x", values: p.baseAddress!, analytic: [2.6, 3 * (1 + 2e-6), 0.3], indices: [0, 1, 2], loss: loss).count == 1)
+    }
+}
+
+@Test func scalarIsDouble() {
+    #expect(Scalar.self == Double.self)
+}
