@@ -17,6 +17,8 @@ public final class AtomicFileWriter {
     public let temporaryPath: String
     /// `path` is not a regular file: written in place, never renamed, synced or removed.
     public let writesInPlace: Bool
+    /// The file the rename replaces: `path`, or the file a link at `path` names.
+    private var renameTarget: String = ""
     private var fd: Int32
     /// Freed at close, so a finished writer waiting for its rename costs no buffer memory.
     private var buffer: UnsafeMutableRawPointer
@@ -31,29 +33,66 @@ public final class AtomicFileWriter {
     private static let counterLock = NSLockLite()
 
     /// Creates the temporary file. Throws `FileError.cannotCreate` (missing folder, permissions).
+    ///
+    /// `path` may be a symbolic link: the file it names is replaced (the temporary file is made
+    /// beside that file), and the link stays. `/dev/stdout`, `/dev/stderr`, `/dev/fd/N` and
+    /// `/proc/self/fd/N` write to that descriptor of this process, whatever it is open on.
     public init(path: String, sync: Bool = true) throws {
         self.path = path
         self.sync = sync
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         let serial = AtomicFileWriter.counterLock.withLock { () -> Int in
             AtomicFileWriter.counter += 1
             return AtomicFileWriter.counter
         }
+        if let descriptor = AtomicFileWriter.descriptorNumber(path) {
+            writesInPlace = true
+            temporaryPath = path
+            fd = dup(descriptor)
+            if fd < 0 { throw FileError.cannotCreate(path: path, reason: errnoText()) }
+            buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferCapacity, alignment: 16)
+            return
+        }
+        // A link is followed to the file it names, which is the one replaced.
+        var target = path
+        var linkInfo = stat()
+        if lstat(path, &linkInfo) == 0 && linkInfo.st_mode & S_IFMT == S_IFLNK, let resolved = realpath(path, nil) {
+            target = String(cString: resolved)
+            free(resolved)
+        }
         var info = stat()
-        let kind = stat(path, &info) == 0 ? info.st_mode & S_IFMT : S_IFREG
+        let exists = stat(target, &info) == 0
+        let kind = exists ? info.st_mode & S_IFMT : S_IFREG
         if kind == S_IFDIR { throw FileError.cannotCreate(path: path, reason: "is a directory") }
         writesInPlace = kind != S_IFREG
         if writesInPlace {
-            temporaryPath = path
-            fd = open(path, O_WRONLY | O_CLOEXEC)
+            temporaryPath = target
+            fd = open(target, O_WRONLY | O_CLOEXEC)
         } else {
+            let slash = target.lastIndex(of: "/")
+            let directory = slash.map { String(target[..<$0]) } ?? "."
+            let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
             temporaryPath = "\(directory)/.\(name).tmp-\(getpid())-\(serial)"
-            fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            renameTarget = target
+            // A replaced file keeps its permissions (a 0600 file does not become world-readable).
+            fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, exists ? info.st_mode & 0o7777 : 0o644)
+            if fd >= 0 && exists { _ = fchmod(fd, info.st_mode & 0o7777) }
         }
         if fd < 0 { throw FileError.cannotCreate(path: path, reason: errnoText()) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferCapacity, alignment: 16)
+    }
+
+    /// The descriptor a path names in this process: /dev/stdout 1, /dev/stderr 2, /dev/fd/N and
+    /// /proc/self/fd/N N; nil for any other path.
+    static func descriptorNumber(_ path: String) -> Int32? {
+        switch path {
+        case "/dev/stdout": return 1
+        case "/dev/stderr": return 2
+        default:
+            for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+                return Int32(path.dropFirst(prefix.count))
+            }
+            return nil
+        }
     }
 
     deinit {
@@ -124,7 +163,7 @@ public final class AtomicFileWriter {
     public func commit() throws {
         precondition(!finished, "AtomicFileWriter.commit twice for \(path)")
         try close()
-        if !writesInPlace && rename(temporaryPath, path) != 0 {
+        if !writesInPlace && rename(temporaryPath, renameTarget) != 0 {
             throw FileError.writeFailed(path: path, reason: "rename failed: \(errnoText())")
         }
         finished = true

@@ -57,6 +57,32 @@ import TestSupport
         #expect(throws: FileError.self) { try AtomicFileWriter.write("x".utf8, to: directory.path) }
     }
 
+    /// A link is followed: the file it names is replaced (keeping its permissions) and the link
+    /// stays a link; /dev/fd/N writes to that descriptor (here a pipe), never renaming anything.
+    @Test func linksAreFollowedAndDescriptorPathsWriteToTheDescriptor() throws {
+        let directory = makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let real = directory.appendingPathComponent("real.txt").path, link = directory.appendingPathComponent("link.txt").path
+        try AtomicFileWriter.write("old\n".utf8, to: real)
+        #expect(chmod(real, 0o600) == 0)
+        #expect(symlink("real.txt", link) == 0)
+        try AtomicFileWriter.write("new\n".utf8, to: link)
+        var info = stat()
+        #expect(lstat(link, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+        #expect(try String(contentsOfFile: real, encoding: .utf8) == "new\n")
+        #expect(stat(real, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == ["link.txt", "real.txt"])
+
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        try AtomicFileWriter.write("through the pipe\n".utf8, to: "/dev/fd/\(fds[1])")
+        close(fds[1])
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let n = read(fds[0], &bytes, 64)
+        #expect(String(decoding: bytes[0..<max(0, n)], as: UTF8.self) == "through the pipe\n")
+    }
+
     @Test func commitReplacesTheFileAndLeavesNoTemporary() throws {
         let directory = makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
