@@ -5,8 +5,8 @@ public enum ModelFolderKind: Equatable, Sendable {
     /// Nothing there, or an empty folder: a new model folder is made (see
     /// ``ModelDirectory/createStaged(at:config:sourceVocabulary:targetVocabulary:)``).
     case absent
-    /// A model folder without `last.safetensors`: nothing was trained into it (a failed or
-    /// killed start), so a plain retry may replace it.
+    /// A model folder without any weights (no `last.safetensors`, no `best.safetensors`): nothing
+    /// was trained into it (a failed or killed start), so a plain retry may replace it.
     case untrainedModel
     /// A model folder with a checkpoint: continued with `--resume`, replaced only with `--overwrite`.
     case trainedModel
@@ -28,6 +28,7 @@ public enum ModelFolderKind: Equatable, Sendable {
               (try? JSONDecoder().decode(Header.self, from: data))?.format == ModelFolderConfig.formatName else {
             return .other(reason: "exists and is not a seq2seq model folder")
         }
-        return names.contains("last.safetensors") ? .trainedModel : .untrainedModel
+        // A shipped model may hold only best.safetensors: it is trained, never silently replaced.
+        return names.contains("last.safetensors") || names.contains("best.safetensors") ? .trainedModel : .untrainedModel
     }
 }

@@ -101,6 +101,10 @@ struct Train: ParsableCommand {
             case .untrainedModel, .trainedModel:
                 break
             }
+            if !FileManager.default.fileExists(atPath: output + "/last.safetensors")
+                && FileManager.default.fileExists(atPath: output + "/best.safetensors") {
+                throw CLIError("\(output) holds best.safetensors but no last.safetensors (the optimizer state): there is no run to resume; train into a new folder")
+            }
             var opened = try ModelDirectory(opening: output)
             try checkResumeAgrees(with: opened.config)
             // Read the validation set before writing anything, so a bad file changes nothing.

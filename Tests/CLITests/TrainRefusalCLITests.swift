@@ -133,6 +133,21 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// A shipped model keeps only best.safetensors: a plain re-run refuses it (it is trained), and
+    /// --resume refuses too (no checkpoint to continue) instead of restarting over its best weights.
+    @Test func aFolderWithOnlyBestWeightsIsNeitherReplacedNorRestarted() throws {
+        let p = try pipeline()
+        let (dir, copy) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.removeItem(atPath: copy + "/last.safetensors")
+        let before = try snapshot(copy)
+        let again = try runSeq2seq(p.trainArguments(output: copy))
+        expectOneLineError(again, mentions: [copy, "--resume", "--overwrite"])
+        let resumed = try runSeq2seq(["train", "--shards", p.shards, "--output", copy, "--resume", "--threads", "1"])
+        expectOneLineError(resumed, mentions: [copy, "no last.safetensors"])
+        #expect(try snapshot(copy) == before)
+    }
+
     /// Sizes no machine can hold are one error line before anything is written; a batch size
     /// near Int.max is simply a batch of every pair (no overflow in the window or step count).
     @Test func hugeSizesAreRefusedOrHandledWithoutATrap() throws {
