@@ -75,6 +75,11 @@ struct Train: ParsableCommand {
     private func train() throws {
         try checkThreads(threads)
         BLAS.setThreads(threads)
+        // One run per model folder: a second `train` on the same --output (new or --resume) is
+        // refused while this one runs. (Without a parent folder there is nothing to race for yet.)
+        let parent = URL(fileURLWithPath: output).standardizedFileURL.deletingLastPathComponent().path
+        let lock = FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
+        defer { withExtendedLifetime(lock) {} }
         let shardSet = try ShardSet(directory: shards)
         guard shardSet.pairCount > 0 else {
             throw CLIError("\(shards): the shard folder holds no pairs; nothing to train on")

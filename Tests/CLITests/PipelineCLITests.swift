@@ -252,7 +252,8 @@ struct PipelineCLITests {
                 == safetensorsContent(resumed + "/last.safetensors").data)
     }
 
-    /// Ctrl-C (SIGINT) saves a checkpoint at the current step and exits 130; --resume goes on from it.
+    /// Ctrl-C (SIGINT) saves a checkpoint at the current step and exits 130; --resume goes on from
+    /// it. While the run goes on, no second train may write the same folder.
     @Test func interruptSavesACheckpointThatResumeContinues() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-interrupt")
@@ -273,6 +274,14 @@ struct PipelineCLITests {
             let text = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
             if text.contains("epoch 3: validation") || !process.isRunning { break }
             usleep(10_000)
+        }
+        // While it runs, a second train on the same folder (resumed or new) is refused, and
+        // changes nothing.
+        if process.isRunning {
+            let second = try runSeq2seq(["train", "--shards", p.shards, "--output", output, "--resume", "--threads", "1"])
+            expectOneLineError(second, mentions: [output, "another seq2seq train"])
+            let fresh = try runSeq2seq(p.trainArguments(output: output) + ["--overwrite"])
+            expectOneLineError(fresh, mentions: [output, "another seq2seq train"])
         }
         kill(process.processIdentifier, SIGINT)
         // Never hang the suite: a run that ignores SIGINT is killed and the test fails.

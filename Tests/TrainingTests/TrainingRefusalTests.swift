@@ -202,7 +202,10 @@ import TestSupport
         _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 1)), shards: fixture.shards,
                         validation: nil, resume: false, progress: quiet).run()
         #expect(ModelFolderKind.inspect(fixture.path("m")) == .trainedModel)
+        // Only best.safetensors left (a shipped model): still trained; with no weights at all, untrained.
         try FileManager.default.removeItem(atPath: fixture.path("m/last.safetensors"))
+        #expect(ModelFolderKind.inspect(fixture.path("m")) == .trainedModel)
+        try? FileManager.default.removeItem(atPath: fixture.path("m/best.safetensors"))
         #expect(ModelFolderKind.inspect(fixture.path("m")) == .untrainedModel)
     }
 }
