@@ -230,6 +230,7 @@ final class BufferedInput {
             let from = start &+ scanned
             if let hit = memchr(storage + from, 10, end &- from) {
                 let length = hit - (storage + start)
+                if length > maximumLineBytes { throw LineTooLong() }
                 let view = UnsafeRawBufferPointer(start: storage + start, count: length)
                 start &+= length &+ 1
                 return view
@@ -238,6 +239,7 @@ final class BufferedInput {
             if scanned > maximumLineBytes { throw LineTooLong() }
             if try !refill() {
                 if start == end { return nil }
+                if end &- start > maximumLineBytes { throw LineTooLong() }
                 let view = UnsafeRawBufferPointer(start: storage + start, count: end &- start)
                 start = end
                 return view

@@ -251,6 +251,20 @@ struct Train: ParsableCommand {
         check("--optimizer", optimizer, recorded.optimizer)
         check("--lr", lr, recorded.initialLearningRate)
         check("--clip", clip, recorded.clipNorm)
+        check("--token-budget", tokenBudget, recorded.tokenBudget ?? -1)
+        check("--window", window, recorded.windowSize)
+        check("--max-length", maxLength, recorded.maxLength)
+        check("--lr-decay", lrDecay, recorded.learningRateDecay)
+        check("--decay-start", decayStart, recorded.effectiveDecayStart ?? -1)
+        check("--valid-every", validEvery, recorded.validEvery ?? -1)
+        check("--save-every", saveEvery, recorded.saveEvery ?? -1)
+        check("--log-every", logEvery, recorded.logEvery)
+        // The folder keeps copies of its vocabularies: the same files may be named again.
+        for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
+            if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
+                differing.append("\(flag) \(given) (not the vocabulary the model was trained with)")
+            }
+        }
         if !differing.isEmpty {
             throw CLIError("\(output) was trained with other settings; --resume continues the recorded run "
                            + "(only --epochs, --max-steps and --max-minutes may change): \(differing.joined(separator: ", "))")

@@ -71,7 +71,8 @@ import TestSupport
         let encoder = try #require((config["model"] as? [String: Any])?["encoder"] as? [String: Any])
         #expect(encoder["reverseSource"] as? Bool == false)
         let before = try snapshot(output)
-        for other in [["--cell", "lstm"], ["--residual", "--layers", "2"], ["--hidden", "32"]] {
+        for other in [["--cell", "lstm"], ["--residual", "--layers", "2"], ["--hidden", "32"], ["--save-every", "3"],
+                      ["--max-length", "7"], ["--source-vocab", p.targetVocab]] {
             let refused = try runSeq2seq(arguments(p, output: output, maxSteps: 20, ["--cell", "gru", "--bidirectional"] + other + ["--resume"]))
             expectOneLineError(refused, mentions: [output, other[0]])
             #expect(try snapshot(output) == before)
