@@ -83,7 +83,7 @@ public final class AtomicFileWriter {
 
     /// The descriptor a path names in this process: /dev/stdout 1, /dev/stderr 2, /dev/fd/N and
     /// /proc/self/fd/N N; nil for any other path.
-    static func descriptorNumber(_ path: String) -> Int32? {
+    public static func descriptorNumber(_ path: String) -> Int32? {
         switch path {
         case "/dev/stdout": return 1
         case "/dev/stderr": return 2

@@ -99,9 +99,19 @@ public final class ShardSet {
     }
 
     /// Writes the stored pairs, in stored order, as two plain text files (one sentence per
-    /// line, "\n" after each). Both files are written atomically. Returns the pair count.
+    /// line, "\n" after each). Both files are written atomically, and both are complete before
+    /// either is renamed into place. Returns the pair count. Throws `CorpusError.outputRefused`
+    /// when both sides would go to one file, or a side into the shard folder itself.
     @discardableResult
     public func export(sourcePath: String, targetPath: String) throws -> Int {
+        let folder = URL(fileURLWithPath: directory).standardizedFileURL.resolvingSymlinksInPath().path
+        func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        if resolved(sourcePath) == resolved(targetPath) && AtomicFileWriter.descriptorNumber(sourcePath) == nil {
+            throw CorpusError.outputRefused(path: targetPath, reason: "is also the source side's output; give two files")
+        }
+        for path in [sourcePath, targetPath] where resolved(path).hasPrefix(folder + "/") {
+            throw CorpusError.outputRefused(path: path, reason: "is inside the shard folder being exported; choose another file")
+        }
         let sources = try AtomicFileWriter(path: sourcePath)
         let targets = try AtomicFileWriter(path: targetPath)
         var pairs = 0
@@ -115,6 +125,9 @@ public final class ShardSet {
                 pairs += 1
             }
         }
+        // Both files whole on disk before either replaces what was there.
+        try sources.close()
+        try targets.close()
         try sources.commit()
         try targets.commit()
         return pairs

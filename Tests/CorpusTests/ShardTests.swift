@@ -54,6 +54,22 @@ import TestSupport
         #expect(dir.bytes("out.t") == dir.bytes("t.txt"))
     }
 
+    /// Both sides into one file, or a side into the shard folder being read, is refused before
+    /// anything is written; the corpus and the file keep their bytes.
+    @Test func exportRefusesOneFileForBothSidesAndOutputsInsideTheCorpus() throws {
+        let dir = TempDir()
+        _ = try dir.packFixture()
+        let set = try ShardSet(directory: dir.path("corpus"))
+        dir.write("both.txt", "kept\n")
+        let shard = dir.path("corpus/" + set.manifest.shards[0].name)
+        let shardBytes = dir.bytes("corpus/" + set.manifest.shards[0].name)
+        #expect(throws: CorpusError.self) { try set.export(sourcePath: dir.path("both.txt"), targetPath: dir.path("both.txt")) }
+        #expect(throws: CorpusError.self) { try set.export(sourcePath: shard, targetPath: dir.path("t.out")) }
+        #expect(dir.bytes("both.txt") == Array("kept\n".utf8))
+        #expect(dir.bytes("corpus/" + set.manifest.shards[0].name) == shardBytes)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("t.out")))
+    }
+
     @Test func exportOmitsOnlyTheSkippedPairs() throws {
         let dir = TempDir()
         try dir.packFixture(maxLength: 5)
