@@ -58,8 +58,16 @@ public final class ShardReader {
             return nil
         }
         let s = Int(sourceLength)
+        // A length no line can have (corrupt bytes) is refused before it sizes any buffer.
+        func checkLength(_ n: Int) throws {
+            if n > LineReader.maximumLineBytes {
+                throw CorpusError.corruptShard(path: path, detail: "record \(pairsRead + 1) declares a sentence of \(n) bytes, more than a line may have (\(LineReader.maximumLineBytes >> 20) MiB)")
+            }
+        }
+        try checkLength(s)
         guard let withTargetLength = try input.peek(8 &+ s) else { throw truncation("record \(pairsRead + 1) cut") }
         let t = Int(ShardFormat.loadU32(withTargetLength, at: 4 &+ s))
+        if t != Int(ShardFormat.endMark) { try checkLength(t) }
         guard t != Int(ShardFormat.endMark), let record = try input.take(8 &+ s &+ t) else {
             throw truncation("record \(pairsRead + 1) cut")
         }

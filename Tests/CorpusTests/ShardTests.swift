@@ -98,6 +98,22 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: dir.path("c")))
     }
 
+    /// A record whose length field is corrupt (2 GiB, more than any line) is a corrupt shard, found
+    /// before that length sizes any buffer.
+    @Test func aRecordLengthNoLineCanHaveIsACorruptShardNotAnAllocation() throws {
+        let dir = TempDir()
+        var content = Array("S2SSHARD".utf8) + [1, 0, 0, 0]
+        content += [0xFF, 0xFF, 0xFF, 0x7F] + Array(repeating: UInt8(65), count: 16)
+        let path = dir.path("bad.zst")
+        FileManager.default.createFile(atPath: path, contents: Data(zstdRaw(content)))
+        let reader = try ShardReader(path: path, expected: nil)
+        #expect {
+            _ = try reader.nextRecord()
+        } throws: { error in
+            "\(error)".hasPrefix(path) && "\(error)".contains("more than a line may have")
+        }
+    }
+
     @Test func truncatedShardIsCaughtByName() throws {
         let dir = TempDir()
         try dir.packFixture()
