@@ -125,6 +125,12 @@ public final class Trainer {
                 prepare: { preparer.prepare($0) }, length: { $0.length })
 
             while let items = try stream.next() {
+                // Also here, so a stop request is answered after a skipped batch too.
+                if shouldStop() {
+                    try saveCheckpoint()
+                    progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
+                    return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
+                }
                 let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
                 let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
                 let lr = options.learningRate(atEpochProgress: epochProgress)

@@ -189,8 +189,10 @@ struct Train: ParsableCommand {
             return
         }
         if configChanged { try directory.saveConfig() }
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        // The first signal asks for a checkpoint at the next step; a second one ends the process at
+        // once (files are written under temporary names, so none is left half-written).
+        signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
+        signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
         // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
         // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
         var stopSignals = sigset_t()

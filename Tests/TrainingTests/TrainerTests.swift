@@ -117,8 +117,7 @@ import Training
         defer { fixture.cleanUp() }
         let trainer = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: nil, epochs: 2)),
                                   shards: fixture.shards, validation: nil, resume: false, progress: quiet)
-        var polls = 0
-        trainer.shouldStop = { polls += 1; return polls == 3 }
+        trainer.shouldStop = { [unowned trainer] in trainer.state.step >= 3 }
         let summary = try trainer.run()
         #expect(summary.interrupted)
         let reopened = try ModelDirectory(opening: fixture.path("m"))
