@@ -63,12 +63,15 @@ final class ShardFileEncoder {
     private(set) var uncompressedBytes = 0
 
     init(path: String, level: Int) throws {
+        // The file first: if it cannot be made, no zstd context or buffer is left behind (a
+        // failed initializer does not run deinit).
+        writer = try AtomicFileWriter(path: path)
         guard let context = ZSTD_createCCtx() else {
+            writer.abandon()
             throw CorpusError.compressionFailed(path: path, reason: "cannot create zstd context")
         }
         self.context = context
         output = UnsafeMutableRawPointer.allocate(byteCount: outputCapacity, alignment: 16)
-        writer = try AtomicFileWriter(path: path)
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)))
         try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
     }
@@ -433,6 +436,7 @@ public enum ShardPacker {
     public static func pack(sourcePath: String, targetPath: String, output: String, options: ShardOptions,
                             tokenCount: @escaping (String) -> Int) throws -> PackSummary {
         try options.validate()
+        for path in [sourcePath, targetPath] { try requireRereadable(path) }
         let sourceLines = try LineReader(path: sourcePath).countRemainingLines()
         let targetLines = try LineReader(path: targetPath).countRemainingLines()
         guard sourceLines == targetLines else {
@@ -458,11 +462,21 @@ public enum ShardPacker {
         }
     }
 
+    /// The inputs are read twice (checked, then packed): a pipe or FIFO would be empty the second
+    /// time, so it is refused with a message saying so rather than "no pairs".
+    static func requireRereadable(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO {
+            throw CorpusError.cannotOpen(path: path, reason: "is a pipe; shard reads its inputs twice (to check, then to pack): give a file")
+        }
+    }
+
     /// One `source<TAB>target` pair per line; a line with no TAB or more than one is an error
     /// naming the line (a TAB inside a sentence cannot be told apart from the separator).
     public static func pack(tsvPath: String, output: String, options: ShardOptions,
                             tokenCount: @escaping (String) -> Int) throws -> PackSummary {
         try options.validate()
+        try requireRereadable(tsvPath)
         let check = try LineReader(path: tsvPath)
         while let line = try check.next() { _ = try splitTSV(line, path: tsvPath, line: check.lineNumber) }
         let writer = try ShardWriter(directory: output, options: options, tokenCount: tokenCount)

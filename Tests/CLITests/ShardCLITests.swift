@@ -191,4 +191,18 @@ private func runShard(_ arguments: [String]) throws -> (status: Int32, stderrTex
         let both = try runShard(["shard", "--verify", corpus, "--export", corpus])
         #expect(both.status != 0)
     }
+
+    /// shard reads its inputs twice: a pipe (here a FIFO) is refused with a message saying so,
+    /// and nothing is written.
+    @Test func aPipeAsInputIsRefusedNotReadAsEmpty() throws {
+        let dir = makeTemporaryDirectory("shard-cli-pipe")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo").path, file = dir.appendingPathComponent("t.txt").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        try Data("a\n".utf8).write(to: URL(fileURLWithPath: file))
+        let output = dir.appendingPathComponent("c").path
+        let result = try runSeq2seq(["shard", "--source", fifo, "--target", file, "--output", output])
+        #expect(result.status != 0 && result.stderrText.contains("is a pipe") && result.stderrText.contains(fifo), "\(result.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
 }
