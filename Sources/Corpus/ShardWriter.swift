@@ -168,7 +168,7 @@ public final class ShardWriter {
         do {
             createdParents = try ShardWriter.createMissingFolders(parent)
             try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
-            ShardWriter.removeAbandonedStaging(parent: parent, name: target.lastPathComponent)
+            AbandonedStaging.remove(parent: parent, name: target.lastPathComponent)
             try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: false)
         } catch {
             ShardWriter.removeEmptyFolders(createdParents)
@@ -179,24 +179,6 @@ public final class ShardWriter {
 
     deinit {
         abandon()
-    }
-
-    /// Removes `.NAME.partial-PID` and `.NAME.old-PID` folders beside the output whose process no
-    /// longer runs (a run killed by a signal or `kill -9` cannot clean up after itself), so a
-    /// retry leaves nothing behind either.
-    static func removeAbandonedStaging(parent: String, name: String) {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
-        for entry in entries {
-            // An `.old-PID` folder is the earlier corpus of an interrupted --overwrite: it goes only
-            // once a corpus stands at the output again.
-            let outputExists = FileManager.default.fileExists(atPath: parent + "/" + name)
-            for marker in [".\(name).partial-"] + (outputExists ? [".\(name).old-"] : []) where entry.hasPrefix(marker) {
-                guard let pid = Int32(entry.dropFirst(marker.count)), pid != getpid() else { continue }
-                if kill(pid, 0) != 0 && errno == ESRCH {
-                    try? FileManager.default.removeItem(atPath: parent + "/" + entry)
-                }
-            }
-        }
     }
 
     /// Refuses an output that is a file, a model folder, or a non-empty folder other than an

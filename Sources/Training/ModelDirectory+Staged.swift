@@ -1,3 +1,4 @@
+import Corpus
 import Foundation
 import Glibc
 import Text
@@ -22,6 +23,7 @@ extension ModelDirectory {
         let parent = target.deletingLastPathComponent().path
         let staging = parent + "/." + target.lastPathComponent + ".partial-\(getpid())"
         var createdParents: [String] = []
+        AbandonedStaging.remove(parent: parent, name: target.lastPathComponent)
         do {
             var missing: [String] = []
             var url = URL(fileURLWithPath: parent)

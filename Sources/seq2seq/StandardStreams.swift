@@ -69,6 +69,12 @@ final class StandardOutput {
             let n = pending.withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    // A non-blocking stdout (inherited O_NONBLOCK) that is full: wait until it drains.
+                    var ready = pollfd(fd: fileDescriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&ready, 1, -1)
+                    continue
+                }
                 throw StandardOutputError(reason: String(cString: strerror(errno)))
             }
             written += n

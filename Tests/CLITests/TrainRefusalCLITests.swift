@@ -133,6 +133,21 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// A run killed before its folder was renamed into place leaves `.NAME.partial-PID`; the next
+    /// train into that name removes it once that process is gone.
+    @Test func aKilledRunsStagingFolderIsRemovedByTheNextRun() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal-staging")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var gone: Int32 = 4_000_000
+        while kill(gone, 0) == 0 || errno != ESRCH { gone -= 1 }
+        let stale = dir.appendingPathComponent(".model.partial-\(gone)").path
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
+        let result = try runSeq2seq(p.trainArguments(output: dir.appendingPathComponent("model").path, maxSteps: 2))
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+    }
+
     /// A shipped model keeps only best.safetensors: a plain re-run refuses it (it is trained), and
     /// --resume refuses too (no checkpoint to continue) instead of restarting over its best weights.
     @Test func aFolderWithOnlyBestWeightsIsNeitherReplacedNorRestarted() throws {
