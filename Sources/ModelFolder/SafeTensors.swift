@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Model
 
@@ -29,19 +30,82 @@ public enum SafeTensors {
     /// Precondition (a programmer error): each shape's product equals its value count.
     public static func encode(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
                               metadata: [String: String]) -> [UInt8] {
-        var checksum = Checksum()
+        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count) },
+                                 metadata: metadata, checksum: checksum(tensors.map { .buffer($0.values) }))
+        var out = header
         for tensor in tensors {
-            precondition(tensor.shape.reduce(1, *) == tensor.values.count,
-                         "SafeTensors.encode: \(tensor.name) has shape \(tensor.shape) but \(tensor.values.count) values")
-            for v in tensor.values { checksum.add(v.bitPattern) }
+            for v in tensor.values {
+                var bits = v.bitPattern.littleEndian
+                withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
+            }
         }
+        return out
+    }
+
+    /// A tensor's values for `write`: a buffer that outlives the call, or an array.
+    public enum Values {
+        case buffer(UnsafeBufferPointer<Float>)
+        case array([Float])
+
+        var count: Int {
+            switch self {
+            case .buffer(let b): return b.count
+            case .array(let a): return a.count
+            }
+        }
+
+        func withBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+            switch self {
+            case .buffer(let b): return try body(b)
+            case .array(let a): return try a.withUnsafeBufferPointer(body)
+            }
+        }
+    }
+
+    /// Writes the same file as `encode` straight to `path` through `AtomicFileWriter` (temporary
+    /// name, then rename), streaming each tensor's bytes from its own memory: no copy of the
+    /// weights is made (a checkpoint of P floats needs no 3P-byte buffer). Throws `FileError`
+    /// naming `path`; on error `path` keeps what it held before.
+    public static func write(_ tensors: [(name: String, shape: [Int], values: Values)], metadata: [String: String],
+                             to path: String, sync: Bool) throws {
+        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count) },
+                                 metadata: metadata, checksum: checksum(tensors.map(\.values)))
+        let writer = try AtomicFileWriter(path: path, sync: sync)
+        try header.withUnsafeBytes { try writer.write($0) }
+        for tensor in tensors {
+            try tensor.values.withBuffer { values in
+                #if _endian(little)
+                try writer.write(UnsafeRawBufferPointer(values))
+                #else
+                for v in values { var bits = v.bitPattern.littleEndian; try withUnsafeBytes(of: &bits) { try writer.write($0) } }
+                #endif
+            }
+        }
+        try writer.commit()
+    }
+
+    /// FNV-1a over every value's bits, in order (``checksumKey``).
+    static func checksum(_ values: [Values]) -> String {
+        var checksum = Checksum()
+        for tensor in values {
+            tensor.withBuffer { for v in $0 { checksum.add(v.bitPattern) } }
+        }
+        return checksum.hex
+    }
+
+    /// The 8-byte length and the JSON header (padded to 8 bytes) of a file holding these tensors
+    /// in this order, with the metadata plus the checksum.
+    static func headerBytes(_ tensors: [(name: String, shape: [Int], count: Int)], metadata: [String: String],
+                            checksum: String) -> [UInt8] {
         var metadata = metadata
-        metadata[checksumKey] = checksum.hex
+        metadata[checksumKey] = checksum
         // Foundation's JSON encoder with sorted keys: the same checkpoint always has the same bytes.
         var header: [String: HeaderEntry] = ["__metadata__": .metadata(metadata)]
         var offset = 0
         for tensor in tensors {
-            let bytes = tensor.values.count * 4
+            precondition(tensor.shape.reduce(1, *) == tensor.count,
+                         "SafeTensors: \(tensor.name) has shape \(tensor.shape) but \(tensor.count) values")
+            let bytes = tensor.count * 4
             header[tensor.name] = .tensor(TensorEntry(dtype: "F32", shape: tensor.shape, data_offsets: [offset, offset + bytes]))
             offset += bytes
         }
@@ -56,17 +120,10 @@ public enum SafeTensors {
         var headerBytes = [UInt8](json)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
         var out = [UInt8]()
-        out.reserveCapacity(8 + headerBytes.count + offset)
+        out.reserveCapacity(8 + headerBytes.count)
         var n = UInt64(headerBytes.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out += headerBytes
-        for tensor in tensors {
-            for v in tensor.values {
-                var bits = v.bitPattern.littleEndian
-                withUnsafeBytes(of: &bits) { out.append(contentsOf: $0) }
-            }
-        }
-        return out
+        return out + headerBytes
     }
 
     /// The same for tensors held in arrays (e.g. optimizer state, or model values plus state in

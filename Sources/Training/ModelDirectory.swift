@@ -199,28 +199,20 @@ public final class ModelDirectory {
         var metadata = Self.weightMetadata(step: state.step)
         metadata["state"] = stateJSON
         metadata["optimizer_steps"] = String(optimizer.stepCount)
-        let bytes = withWeightTensors(model) { weights -> [UInt8] in
-            var tensors = weights
-            // Optimizer moments are copied into buffers that outlive the encode call.
-            let buffers = optimizerState.map { tensor -> UnsafeMutableBufferPointer<Float> in
-                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: tensor.values.count)
-                _ = buffer.initialize(from: tensor.values)
-                return buffer
-            }
-            defer { buffers.forEach { $0.deallocate() } }
-            for (i, tensor) in optimizerState.enumerated() {
-                tensors.append((name: CheckpointFile.optimizerPrefix + tensor.name, shape: tensor.shape, values: UnsafeBufferPointer(buffers[i])))
-            }
-            return SafeTensors.encode(tensors, metadata: metadata)
+        // Streamed to the file from the parameter store and the optimizer's arrays: no copy of the
+        // weights is built in memory.
+        var tensors = model.parameters.valueTensors.map { (name: $0.name, shape: $0.shape, values: SafeTensors.Values.buffer($0.values)) }
+        for tensor in optimizerState {
+            tensors.append((name: CheckpointFile.optimizerPrefix + tensor.name, shape: tensor.shape, values: .array(tensor.values)))
         }
-        try writeAtomically(Data(bytes), to: lastCheckpointPath)
+        try SafeTensors.write(tensors, metadata: metadata, to: lastCheckpointPath, sync: false)
         try appendLog(LogLine(event: "checkpoint", step: state.step, seconds: state.trainingSeconds))
     }
 
     /// Writes the current weights as `best.safetensors`.
     public func saveBest(model: Seq2SeqModel, step: Int) throws {
-        let bytes = withWeightTensors(model) { SafeTensors.encode($0, metadata: Self.weightMetadata(step: step)) }
-        try writeAtomically(Data(bytes), to: bestCheckpointPath)
+        try SafeTensors.write(model.parameters.valueTensors.map { (name: $0.name, shape: $0.shape, values: .buffer($0.values)) },
+                              metadata: Self.weightMetadata(step: step), to: bestCheckpointPath, sync: false)
     }
 
     /// Reads `last.safetensors` and checks it against the config (``CheckpointFile``), before any
@@ -310,11 +302,6 @@ public final class ModelDirectory {
 
     private static func weightMetadata(step: Int) -> [String: String] {
         ["format": CheckpointFile.formatName, "version": CheckpointFile.version, "step": String(step)]
-    }
-
-    private func withWeightTensors<R>(_ model: Seq2SeqModel,
-                                      _ body: ([(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)]) -> R) -> R {
-        body(model.parameters.valueTensors)
     }
 
     static func encodeJSON<T: Encodable>(_ value: T) throws -> Data {

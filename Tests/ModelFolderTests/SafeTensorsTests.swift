@@ -55,6 +55,23 @@ let tinyConfig = ModelConfig(sourceVocabularySize: 8, targetVocabularySize: 8, e
         #expect(length % 8 == 0)
     }
 
+    /// Streaming a file to disk (tensors from buffers and from arrays) gives exactly the bytes
+    /// `encode` builds in memory.
+    @Test func writeStreamsTheSameBytesAsEncode() throws {
+        let a: [Float] = [1.5, -2, 0.25, 7], b: [Float] = [3, -0.5]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("st-write-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("w.safetensors").path
+        let expected = a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in SafeTensors.encode([("a", [2, 2], ap), ("b", [2], bp)], metadata: ["m": "x"]) }
+        }
+        try a.withUnsafeBufferPointer { ap in
+            try SafeTensors.write([("a", [2, 2], .buffer(ap)), ("b", [2], .array(b))], metadata: ["m": "x"], to: path, sync: false)
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == expected)
+    }
+
     /// Bytes written by Python's safetensors 0.8.0 (`save_file({"x": arange(6).reshape(2, 3),
     /// "a": ones(2)}, metadata={"m": "ü"})`); Python also read our files back in a manual check.
     @Test func readsPythonWrittenFile() throws {
