@@ -1,13 +1,17 @@
 import Kernels
 @testable import Model
 
-/// Central finite differences in Float: (L(θ+ε) − L(θ−ε)) / 2ε, with the loss summed in Double.
-/// Float rounding of the loss (~1e-6 absolute on these tiny nets) over 2ε = 2e-2 gives ~1e-4 noise,
-/// hence the mixed absolute/relative tolerance.
+/// Central finite differences: (L(θ+ε) − L(θ−ε)) / 2ε, with the loss summed in Double. The
+/// defaults are for Float (`Scalar` in the main suite): Float rounding of the loss (~1e-6 absolute
+/// on these tiny nets) over 2ε = 2e-2 gives ~1e-4 noise, hence the mixed tolerance. The
+/// double-precision build (Tests/DoubleCheck, which links this file) uses ``double``.
 struct GradientCheck {
-    var epsilon: Float = 1e-2
+    var epsilon: Scalar = 1e-2
     var absoluteTolerance: Double = 2e-3
     var relativeTolerance: Double = 2e-2
+
+    /// For `Scalar = Double`: ε = 1e-5 (truncation ~1e-10·L‴, rounding ~1e-11), relative error 1e-6.
+    static let double = GradientCheck(epsilon: 1e-5, absoluteTolerance: 1e-9, relativeTolerance: 1e-6)
 
     struct Mismatch: CustomStringConvertible {
         let label: String, index: Int, analytic: Double, numeric: Double
@@ -16,7 +20,7 @@ struct GradientCheck {
 
     /// Compares `analytic[i]` with the numeric derivative of `loss` with respect to `values[i]`
     /// for each index; returns the mismatches (empty = pass).
-    func compare(label: String, values: UnsafeMutablePointer<Float>, analytic: [Float], indices: [Int],
+    func compare(label: String, values: UnsafeMutablePointer<Scalar>, analytic: [Scalar], indices: [Int],
                  loss: () -> Double) -> [Mismatch] {
         var bad: [Mismatch] = []
         for i in indices {
@@ -42,6 +46,6 @@ func sampledIndices(_ n: Int, count: Int, rng: inout SeededGenerator) -> [Int] {
     return (0..<count).map { _ in Int(rng.next() % UInt64(n)) }
 }
 
-func randomFloats(_ count: Int, scale: Float, _ rng: inout SeededGenerator) -> [Float] {
+func randomFloats(_ count: Int, scale: Scalar, _ rng: inout SeededGenerator) -> [Scalar] {
     (0..<count).map { _ in rng.nextFloat(in: -scale, scale) }
 }

@@ -6,29 +6,13 @@ import Testing
 // with `Scalar = Double`) against central differences, to a relative error of 1e-6. The Float
 // build keeps its own, looser checks in the main suite.
 
-/// Central differences (L(θ+ε) − L(θ−ε)) / 2ε with ε = 1e-5: truncation ~1e-10·L‴, rounding ~1e-11.
+/// The main suite's checker (GradientCheck.swift, linked here) with its double-precision settings.
 func mismatches(_ label: String, values: UnsafeMutablePointer<Double>, analytic: [Double], indices: [Int],
                 loss: () -> Double) -> [String] {
-    let epsilon = 1e-5
-    var bad: [String] = []
-    for i in indices {
-        let saved = values[i]
-        values[i] = saved + epsilon
-        let plus = loss()
-        values[i] = saved - epsilon
-        let minus = loss()
-        values[i] = saved
-        let numeric = (plus - minus) / (2 * epsilon), a = analytic[i]
-        if abs(a - numeric) > 1e-6 * max(abs(a), abs(numeric)) + 1e-9 {
-            bad.append("\(label)[\(i)]: analytic \(a) numeric \(numeric)")
-        }
-    }
-    return bad
+    GradientCheck.double.compare(label: label, values: values, analytic: analytic, indices: indices, loss: loss)
+        .map(\.description)
 }
 
-func random(_ count: Int, _ scale: Double, _ rng: inout SeededGenerator) -> [Double] {
-    (0..<count).map { _ in rng.nextFloat(in: -scale, scale) }
-}
 
 /// One recurrent stack of every cell, one-way and bidirectional, masked or not, one layer or
 /// three with residual connections, from non-zero initial states: L = Σ w1·out + Σ w2·h_N
@@ -46,11 +30,11 @@ func stackGradientsInDouble(cell: CellType, shape: (masked: Bool, bidirectional:
     let stack = RecurrentStack(cell: cell, layers: shape.layers, inputSize: input, hidden: hidden,
                                bidirectional: shape.bidirectional, residual: shape.residual, dropout: 0, store: store, prefix: "s")
     let memory = stack.hasMemory
-    var x = random(n * b * input, 1, &rng)
-    var h0 = random(shape.layers * b * hidden, 0.5, &rng), c0 = random(shape.layers * b * hidden, 0.5, &rng)
+    var x = randomFloats(n * b * input, scale: 1, &rng)
+    var h0 = randomFloats(shape.layers * b * hidden, scale: 0.5, &rng), c0 = randomFloats(shape.layers * b * hidden, scale: 0.5, &rng)
     let lengths = [4, 2, 1]
     let mask: [Double] = (0..<(n * b)).map { shape.masked ? ($0 / b < lengths[$0 % b] ? 1 : 0) : 1 }
-    let w1 = random(n * b * hidden, 1, &rng), w2 = random(shape.layers * b * hidden, 1, &rng), w3 = random(shape.layers * b * hidden, 1, &rng)
+    let w1 = randomFloats(n * b * hidden, scale: 1, &rng), w2 = randomFloats(shape.layers * b * hidden, scale: 1, &rng), w3 = randomFloats(shape.layers * b * hidden, scale: 1, &rng)
     var unused = SeededGenerator(seed: 0)
     x.withUnsafeMutableBufferPointer { xp in
         h0.withUnsafeMutableBufferPointer { hp in
@@ -133,6 +117,7 @@ func wholeModelGradientsInDouble(name: String, cell: CellType, dropout: Double, 
         let loss = { p[0] * p[0] + 3 * p[1] + p[2] * p[0] }
         #expect(mismatches("x", values: p.baseAddress!, analytic: [2.6, 3, 0.3], indices: [0, 1, 2], loss: loss).isEmpty)
         #expect(mismatches("x", values: p.baseAddress!, analytic: [2.6, 3 * (1 + 2e-6), 0.3], indices: [0, 1, 2], loss: loss).count == 1)
+        #expect(GradientCheck.double.epsilon == 1e-5)
     }
 }
 
