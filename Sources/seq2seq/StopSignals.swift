@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 
 /// The signal (SIGINT or SIGTERM) that asked `translate` to stop, or 0. Written only by the handler.
-nonisolated(unsafe) private var receivedStopSignal: sig_atomic_t = 0
+/// Lock-free atomics (async-signal-safe), sequentially consistent so that the main thread's
+/// "waiting" store and its read of the signal are never reordered around the handler's.
+private let receivedStopSignal = Atomic<Int32>(0)
 /// 1 while the main thread waits for input with every finished line already written.
-nonisolated(unsafe) private var waitingForInput: sig_atomic_t = 0
+private let waitingForInput = Atomic<Int32>(0)
 
 /// SIGINT/SIGTERM for `translate`: stop reading, keep every finished line, exit 130/143.
 ///
@@ -18,10 +21,12 @@ enum StopSignals {
     /// interrupted) and unblocks both: a blocked mask survives exec, and some launchers (Foundation's
     /// Process among them) start children with SIGINT blocked.
     static func install() {
+        // Initialise both globals here, not on first use inside the handler (not signal-safe).
+        _ = receivedStopSignal.load(ordering: .relaxed) + waitingForInput.load(ordering: .relaxed)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
-            receivedStopSignal = signal
-            if waitingForInput != 0 { _exit(128 + signal) }
+            receivedStopSignal.store(signal, ordering: .sequentiallyConsistent)
+            if waitingForInput.load(ordering: .sequentiallyConsistent) != 0 { _exit(128 + signal) }
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART
@@ -36,15 +41,16 @@ enum StopSignals {
 
     /// 128 + the signal once SIGINT (130) or SIGTERM (143) has arrived, else nil.
     static var exitStatus: Int32? {
-        receivedStopSignal == 0 ? nil : 128 + receivedStopSignal
+        let signal = receivedStopSignal.load(ordering: .sequentiallyConsistent)
+        return signal == 0 ? nil : 128 + signal
     }
 
     /// Runs `read` (a blocking read of input) with the handler allowed to exit at once. Call it only
     /// with every finished line written and standard output flushed. A signal that arrived before
     /// the call exits here.
     static func whileWaitingForInput<T>(_ read: () throws -> T) throws -> T {
-        waitingForInput = 1
-        defer { waitingForInput = 0 }
+        waitingForInput.store(1, ordering: .sequentiallyConsistent)
+        defer { waitingForInput.store(0, ordering: .sequentiallyConsistent) }
         if let status = exitStatus { throw ExitCode(status) }
         return try read()
     }
