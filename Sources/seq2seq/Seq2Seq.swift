@@ -26,6 +26,12 @@ struct Seq2Seq: ParsableCommand {
     static func main() {
         // A closed pipe must come back from write(2) as EPIPE (one error line), not kill the process.
         signal(SIGPIPE, SIG_IGN)
+        // A standard descriptor the caller closed (`2>&-`) is opened on /dev/null, so that no file
+        // this run opens can take its number and receive progress or error lines.
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            let null = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+            if null >= 0 && null != descriptor { dup2(null, descriptor); close(null) }
+        }
         // The Kernels module is compiled for AVX2+FMA (Package.swift): refuse politely elsewhere.
         if let flags = cpuFlags(), !(flags.contains("avx2") && flags.contains("fma")) {
             printError("seq2seq: error: this CPU lacks AVX2/FMA, which this build of seq2seq needs")
