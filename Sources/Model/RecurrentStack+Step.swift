@@ -15,8 +15,8 @@ extension RecurrentStack {
                        workspace: workspace, packed: packed?[l])
             if isResidual(l) {
                 let sum = residualSums[l].reserve(rows * self.hidden)
-                sum.update(from: hidden[l].pointer, count: rows * self.hidden)
-                Vector.axpy(1, x, sum, count: rows * self.hidden)
+                let layerOutput = hidden[l].pointer
+                for i in 0..<(rows * self.hidden) { sum[i] = layerOutput[i] + x[i] }
                 x = UnsafePointer(sum)
             } else {
                 x = UnsafePointer(hidden[l].pointer)

@@ -177,8 +177,8 @@ final class RecurrentStack {
             }
             if isResidual(l) {
                 let sum = combined[l].reserve(rows * h)
-                if sum != UnsafeMutablePointer(mutating: y) { sum.update(from: y, count: rows * h) }
-                Vector.axpy(1, x, sum, count: rows * h)
+                // One pass (sum may be y itself, for a bidirectional layer: elementwise, so safe).
+                for i in 0..<(rows * h) { sum[i] = y[i] + x[i] }
                 y = UnsafePointer(sum)
             }
             layerOutputs.append(y)
