@@ -1,163 +1,316 @@
 import Kernels
 
-/// Global attention over the encoder's outputs (Luong, Pham & Manning 2015), the peer's
-/// `Attention` module: for each query h_t (a decoder top output) and each source position s,
+/// Global attention over the encoder's top outputs, the peer's `Attention` module: for each query
+/// h_t (a decoder top output) and each real source position s of its sentence,
 ///
-///     score(t, s) = h_s · h_t                        (dot)
-///     score(t, s) = h_s · (W_a h_t) = (h_s W_a) · h_t  (general; keys K = M·W_a, once per sentence)
-///     a_t = softmax over the sentence's real positions of score(t, ·)   (the alignment)
-///     c_t = Σ_s a_t(s) h_s                           (the context)
-///     h̃_t = tanh(W_c [c_t; h_t])                     (the attentional hidden state)
+///     score(t, s) = h_s · h_t                               (dot, Luong et al. 2015)
+///     score(t, s) = h_s · (W_a h_t) = (h_s W_a) · h_t       (general; keys K = M·W_a once per sentence)
+///     score(t, s) = v · tanh(W_k h_s + W_q h_t + b_q)       (mlp, Bahdanau et al. 2015; keys K = M·W_kᵀ once)
+///     a_t = softmax of score(t, ·) over the sentence's real positions, 0 at padding   (the alignment)
+///     c_t = Σ_s a_t(s) h_s                                  (the context)
+///     h̃_t = tanh(W_c [c_t; h_t])                            (the attentional hidden state)
 ///
-/// Tensors (PyTorch's `nn.Linear` layouts, no biases): `PREFIX.w_a.weight` W_a [H, H] (general
-/// only), `PREFIX.w_c.weight` W_c [H, 2H] with the context's columns first.
+/// Tensors (PyTorch's `nn.Linear` layouts, as the peer's module): `PREFIX.w_a.weight` W_a [H, H]
+/// (general); `PREFIX.w_q.weight` W_q [H, H], `PREFIX.w_q.bias` b_q [H], `PREFIX.w_k.weight` W_k [H, H],
+/// `PREFIX.v.weight` v [1, H] (mlp); `PREFIX.w_c.weight` W_c [H, 2H], the context's columns first.
 ///
-/// Shapes, time-major like the recurrent layers: memory M [S·B, H] (row s·B+b is position s of
-/// sentence b), queries Q [T·B, H], alignments [B, T, S], output [T·B, H]. Each sentence's
-/// products are strided GEMMs over its rows (leading dimension B·H), so no copy is made. T = 1 is
-/// one decoding step. `forward` keeps what `backward` needs; `backward` adds into the parameter
-/// gradients and leaves dL/dQ and dL/dM in the layer.
+/// Shapes: memory M [S·B, H] time-major (row s·B+b is position s of sentence b, as the encoder
+/// writes it); each step has R query rows, row r attending over sentence `rowSentence[r]` (training:
+/// R = B, row r is sentence r; beam search: R hypotheses share their sentence's memory, which is
+/// never copied per hypothesis). Steps are run in ranges (one step with input feeding, all T at once
+/// without); every cache lives in an ``AttentionState``, so one model serves many decoders.
 ///
-/// Not yet wired into the decoder (issue 14: the input-feeding decoder steps through it).
+/// `backward` runs over ranges of steps in reverse order and returns dL/dQ at once (input feeding
+/// needs it before the previous step); parameter gradients and dL/dM are completed by
+/// `finishBackward`, which ADDS into the store's gradients.
 final class GlobalAttention {
-    enum Score: String, Sendable { case dot, general }
-
-    let score: Score
+    let score: AttentionType
     let hidden: Int
-    /// W_a [H, H] (general) and W_c [H, 2H], with their gradients, inside a ParameterStore.
-    let wa, gradWa: UnsafeMutablePointer<Scalar>?
+    /// W_c [H, 2H]; W_a [H, H] (general); W_q [H, H], b_q [H], W_k [H, H], v [H] (mlp); with gradients.
     let wc, gradWc: UnsafeMutablePointer<Scalar>
+    let wa, gradWa, wq, gradWq, bq, gradBq, wk, gradWk, v, gradV: UnsafeMutablePointer<Scalar>?
+    var profiler: PhaseProfiler?
 
-    // Cache of the last forward pass.
-    private(set) var steps = 0, sourceSteps = 0, batch = 0
-    private var memory: UnsafePointer<Scalar>?, queries: UnsafePointer<Scalar>?
-    private var lengths: [Int] = []
-    /// [S·B, H]: the keys (M·W_a for general; unused for dot, whose keys are M itself).
-    let keys = FloatBuffer()
-    /// [B, T, S]: the alignments a_t(s), 0 at padded positions.
-    let alignments = FloatBuffer()
-    /// [T·B, 2H]: [c_t | h_t] per row.
-    let joined = FloatBuffer()
-    /// [T·B, H]: h̃_t, then (in backward) dL/d(pre-activation).
-    let output = FloatBuffer()
-    /// [T·B, H] dL/dQ and [S·B, H] dL/dM after `backward`.
-    let queryGradient = FloatBuffer(), memoryGradient = FloatBuffer()
-    private let joinedGradient = FloatBuffer(), alignmentGradient = FloatBuffer(), keyGradient = FloatBuffer()
-
-    init(score: Score, hidden: Int, store: ParameterStore, prefix: String) {
+    init(score: AttentionType, hidden: Int, store: ParameterStore, prefix: String) {
+        precondition(score != .none, "GlobalAttention needs a score function")
         self.score = score
         self.hidden = hidden
+        func tensor(_ name: String, _ count: Int) -> (UnsafeMutablePointer<Scalar>, UnsafeMutablePointer<Scalar>) {
+            let view = store.view("\(prefix).\(name)")
+            precondition(view.count == count, "\(prefix).\(name) holds \(view.count) floats, expected \(count)")
+            return (view.values, view.gradients)
+        }
+        (wc, gradWc) = tensor("w_c.weight", 2 * hidden * hidden)
         if score == .general {
-            let a = store.view("\(prefix).w_a.weight")
-            precondition(a.count == hidden * hidden, "\(prefix).w_a.weight holds \(a.count) floats, expected \(hidden)×\(hidden)")
-            (wa, gradWa) = (a.values, a.gradients)
+            let a = tensor("w_a.weight", hidden * hidden)
+            (wa, gradWa) = (a.0, a.1)
         } else {
             (wa, gradWa) = (nil, nil)
         }
-        let c = store.view("\(prefix).w_c.weight")
-        precondition(c.count == 2 * hidden * hidden, "\(prefix).w_c.weight holds \(c.count) floats, expected \(hidden)×\(2 * hidden)")
-        (wc, gradWc) = (c.values, c.gradients)
+        if score == .mlp {
+            let q = tensor("w_q.weight", hidden * hidden), b = tensor("w_q.bias", hidden)
+            let k = tensor("w_k.weight", hidden * hidden), w = tensor("v.weight", hidden)
+            (wq, gradWq, bq, gradBq, wk, gradWk, v, gradV) = (q.0, q.1, b.0, b.1, k.0, k.1, w.0, w.1)
+        } else {
+            (wq, gradWq, bq, gradBq, wk, gradWk, v, gradV) = (nil, nil, nil, nil, nil, nil, nil, nil)
+        }
     }
 
     /// Names and shapes of the layer's tensors, in store order.
-    static func layout(score: Score, hidden: Int, prefix: String) -> [(name: String, shape: [Int])] {
-        (score == .general ? [("\(prefix).w_a.weight", [hidden, hidden])] : []) + [("\(prefix).w_c.weight", [hidden, 2 * hidden])]
-    }
-
-    /// The keys of `score` for memory M [S·B, H]: M itself (dot) or M·W_a (general).
-    private func keyRows(_ memory: UnsafePointer<Scalar>, rows: Int) -> UnsafePointer<Scalar> {
-        guard let wa else { return memory }
-        let k = keys.reserve(rows * hidden)
-        BLAS.gemm(m: rows, n: hidden, k: hidden, a: memory, lda: hidden, b: wa, ldb: hidden, beta: 0, c: k, ldc: hidden)
-        return UnsafePointer(k)
-    }
-
-    /// h̃ [T·B, H] for queries Q [T·B, H] over memory M [S·B, H]; sentence b has `lengths[b]`
-    /// real positions (1...S), the rest padding. Q and M must stay alive until `backward`.
-    func forward(queries q: UnsafePointer<Scalar>, steps t: Int, memory m: UnsafePointer<Scalar>, sourceSteps s: Int,
-                 lengths: [Int]) -> UnsafePointer<Scalar> {
-        let b = lengths.count, h = hidden
-        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= s }, "attention: source lengths \(lengths) outside 1...\(s)")
-        (steps, sourceSteps, batch, memory, queries, self.lengths) = (t, s, b, m, q, lengths)
-        let k = keyRows(m, rows: s * b)
-        let a = alignments.reserve(b * t * s)
-        let cq = joined.reserve(t * b * 2 * h)
-        for row in 0..<b {
-            let n = lengths[row], ab = a + row * t * s
-            // scores [T, n] = Q_b · K_bᵀ over the sentence's real positions (strided rows).
-            BLAS.gemm(transB: true, m: t, n: n, k: h, a: q + row * h, lda: b * h, b: k + row * h, ldb: b * h,
-                      beta: 0, c: ab, ldc: s)
-            for step in 0..<t {
-                let r = ab + step * s
-                var maximum = -Scalar.infinity
-                for j in 0..<n { maximum = max(maximum, r[j]) }
-                var sum: Scalar = 0
-                for j in 0..<n { r[j] = Activation.exp(r[j] - maximum); sum += r[j] }
-                let inverse = 1 / sum
-                for j in 0..<n { r[j] *= inverse }
-                for j in n..<s { r[j] = 0 }
-            }
-            // contexts [T, H] = A_b [T, n] · M_b [n, H], into the first half of [c | h].
-            BLAS.gemm(m: t, n: h, k: n, a: ab, lda: s, b: m + row * h, ldb: b * h, beta: 0,
-                      c: cq + row * 2 * h, ldc: b * 2 * h)
+    static func layout(score: AttentionType, hidden h: Int, prefix: String) -> [(name: String, shape: [Int])] {
+        switch score {
+        case .none: return []
+        case .dot: return [("\(prefix).w_c.weight", [h, 2 * h])]
+        case .general: return [("\(prefix).w_a.weight", [h, h]), ("\(prefix).w_c.weight", [h, 2 * h])]
+        case .mlp:
+            return [("\(prefix).w_q.weight", [h, h]), ("\(prefix).w_q.bias", [h]), ("\(prefix).w_k.weight", [h, h]),
+                    ("\(prefix).v.weight", [1, h]), ("\(prefix).w_c.weight", [h, 2 * h])]
         }
-        for r in 0..<(t * b) { (cq + r * 2 * h + h).update(from: q + r * h, count: h) }
-        let out = output.reserve(t * b * h)
-        BLAS.gemm(transB: true, m: t * b, n: h, k: 2 * h, a: cq, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
-        for i in 0..<(t * b * h) { out[i] = Activation.tanh(out[i]) }
+    }
+
+    /// Keys of the score function, [S·B, H] in memory's layout: M itself (dot), M·W_a (general), M·W_kᵀ (mlp).
+    func keys(_ state: AttentionState) -> UnsafePointer<Scalar> {
+        score == .dot ? state.memory! : UnsafePointer(state.keys.pointer)
+    }
+
+    /// Takes the memory M [S·B, H] of B sentences (`lengths[b]` real positions each, 1...S, the rest
+    /// padding; M must stay alive while the state is used) and computes its keys once.
+    func prepare(_ state: AttentionState, memory: UnsafePointer<Scalar>, sourceSteps s: Int, lengths: [Int]) {
+        precondition(lengths.allSatisfy { $0 >= 1 && $0 <= s }, "attention: source lengths \(lengths) outside 1...\(s)")
+        let b = lengths.count, h = hidden
+        state.memory = memory
+        (state.sourceSteps, state.sentences, state.lengths) = (s, b, lengths)
+        timed(profiler, "attention: keys") {
+            if let wa {
+                BLAS.gemm(m: s * b, n: h, k: h, a: memory, lda: h, b: wa, ldb: h, beta: 0, c: state.keys.reserve(s * b * h), ldc: h)
+            } else if let wk {
+                BLAS.gemm(transB: true, m: s * b, n: h, k: h, a: memory, lda: h, b: wk, ldb: h, beta: 0,
+                          c: state.keys.reserve(s * b * h), ldc: h)
+            }
+        }
+    }
+
+    /// Reserves the caches for `steps` steps of R rows; `rowSentence` [R] gives each row's sentence
+    /// (nil: R = B, row r is sentence r).
+    func begin(_ state: AttentionState, steps: Int, rowSentence: [Int32]? = nil) {
+        let h = hidden
+        if let rowSentence {
+            precondition(rowSentence.allSatisfy { $0 >= 0 && Int($0) < state.sentences }, "attention: row sentence outside 0..<\(state.sentences)")
+            state.rowSentence = rowSentence
+        } else {
+            state.rowSentence = (0..<state.sentences).map { Int32($0) }
+        }
+        let rows = steps * state.rowSentence.count
+        (state.steps, state.rows) = (steps, state.rowSentence.count)
+        state.alignments.reserve(rows * state.sourceSteps)
+        state.joined.reserve(rows * 2 * h)
+        state.output.reserve(rows * h)
+        if score == .mlp { state.projectedQueries.reserve(rows * h) }
+    }
+
+    /// h̃ for the queries of `steps` (a range within the begun steps), Q [n·R, H] → [n·R, H]
+    /// (inside the state, valid until the state is begun again). Fills the alignments of those steps.
+    func forward(_ state: AttentionState, steps: Range<Int>, queries q: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
+        let h = hidden, r = state.rows, s = state.sourceSteps, b = state.sentences
+        let first = steps.lowerBound * r, count = steps.count * r
+        let joined = state.joined.pointer + first * 2 * h
+        let m = state.memory!, k = keys(state)
+        for i in 0..<count { (joined + i * 2 * h + h).update(from: q + i * h, count: h) }
+        var u: UnsafeMutablePointer<Scalar>?
+        if let wq, let bq {
+            // u = Q·W_qᵀ + b_q, [n·R, H].
+            let p = state.projectedQueries.pointer + first * h
+            for i in 0..<count { (p + i * h).update(from: bq, count: h) }
+            BLAS.gemm(transB: true, m: count, n: h, k: h, a: q, lda: h, b: wq, ldb: h, beta: 1, c: p, ldc: h)
+            u = p
+        }
+        timed(profiler, "attention: scores and contexts") {
+            for i in 0..<count {
+                let sentence = Int(state.rowSentence[i % r]), n = state.lengths[sentence]
+                let a = state.alignments.pointer + (first + i) * s
+                let query = UnsafePointer(joined + i * 2 * h + h)
+                for position in 0..<n {
+                    let key = k + (position * b + sentence) * h
+                    if let u, let v {
+                        a[position] = Self.additiveScore(key, u + i * h, v, count: h)
+                    } else {
+                        a[position] = Self.dot(key, query, count: h)
+                    }
+                }
+                Self.softmax(a, count: n)
+                for position in n..<s { a[position] = 0 }
+                let context = joined + i * 2 * h
+                context.update(repeating: 0, count: h)
+                for position in 0..<n { Vector.axpy(a[position], m + (position * b + sentence) * h, context, count: h) }
+            }
+        }
+        let out = state.output.pointer + first * h
+        timed(profiler, "attention: output projection") {
+            BLAS.gemm(transB: true, m: count, n: h, k: 2 * h, a: joined, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
+            for j in 0..<(count * h) { out[j] = Activation.tanh(out[j]) }
+        }
         return UnsafePointer(out)
     }
 
-    /// The alignment of query step t of sentence b over the source positions, [S] (sums to 1 over
-    /// the real positions, 0 at padding).
-    func alignment(step t: Int, sentence b: Int) -> [Scalar] {
-        Array(UnsafeBufferPointer(start: alignments.pointer + (b * steps + t) * sourceSteps, count: sourceSteps))
+    /// The alignment a_t of row r at step t, [S] over the memory positions (reading order), after `forward`.
+    func alignment(_ state: AttentionState, step t: Int, row r: Int) -> UnsafeBufferPointer<Scalar> {
+        UnsafeBufferPointer(start: state.alignments.pointer + (t * state.rows + r) * state.sourceSteps, count: state.sourceSteps)
     }
 
-    /// Backpropagation from dL/dh̃ [T·B, H]: adds dL/dW_c (and dL/dW_a) into the gradients and
-    /// leaves dL/dQ [T·B, H] in `queryGradient` and dL/dM [S·B, H] in `memoryGradient`.
+    /// Starts backpropagation over the begun steps (zeroes the memory and key gradients).
+    func beginBackward(_ state: AttentionState) {
+        let h = hidden, rows = state.steps * state.rows, memoryRows = state.sourceSteps * state.sentences
+        state.memoryGradient.reserve(memoryRows * h).update(repeating: 0, count: memoryRows * h)
+        if score != .dot { state.keyGradient.reserve(memoryRows * h).update(repeating: 0, count: memoryRows * h) }
+        state.preactivationGradient.reserve(rows * h)
+        state.queryGradient.reserve(rows * h)
+        if score == .mlp { state.projectedQueryGradient.reserve(rows * h) }
+    }
+
+    /// From dL/dh̃ [n·R, H] of `steps` (ranges in decreasing order over the begun steps) to dL/dQ
+    /// [n·R, H] of those steps (returned, inside the state); accumulates what `finishBackward` needs.
     ///
-    ///     dZ = dh̃ ⊙ (1 − h̃²);  dW_c += dZᵀ·[C|Q];  [dC | dQ] = dZ·W_c
-    ///     per sentence: dA = dC·Mᵀ;  dM += Aᵀ·dC;  dS = A ⊙ (dA − Σ_s dA ⊙ A);  dQ += dS·K;  dK = dSᵀ·Q
-    ///     general: dW_a += Mᵀ·dK, dM += dK·W_aᵀ;  dot: dM += dK
-    func backward(outputGradient: UnsafePointer<Scalar>) {
-        guard let m = memory, let q = queries else { preconditionFailure("GlobalAttention.backward before forward") }
-        let (t, s, b, h) = (steps, sourceSteps, batch, hidden)
-        let out = output.pointer, cq = joined.pointer, a = alignments.pointer
-        for i in 0..<(t * b * h) { out[i] = outputGradient[i] * (1 - out[i] * out[i]) }
-        BLAS.gemm(transA: true, m: h, n: 2 * h, k: t * b, a: out, lda: h, b: cq, ldb: 2 * h, beta: 1, c: gradWc, ldc: 2 * h)
-        let dcq = joinedGradient.reserve(t * b * 2 * h)
-        BLAS.gemm(m: t * b, n: 2 * h, k: h, a: out, lda: h, b: wc, ldb: 2 * h, beta: 0, c: dcq, ldc: 2 * h)
-        let dq = queryGradient.reserve(t * b * h), dm = memoryGradient.reserve(s * b * h)
-        for r in 0..<(t * b) { (dq + r * h).update(from: dcq + r * 2 * h + h, count: h) }
-        dm.update(repeating: 0, count: s * b * h)
-        let k: UnsafePointer<Scalar> = wa == nil ? m : UnsafePointer(keys.pointer)
-        let dk: UnsafeMutablePointer<Scalar> = wa == nil ? dm : keyGradient.reserve(s * b * h)
-        if wa != nil { dk.update(repeating: 0, count: s * b * h) }
-        let da = alignmentGradient.reserve(t * s)
-        for row in 0..<b {
-            let n = lengths[row], ab = a + row * t * s
-            // dA [T, n] = dC_b · M_bᵀ;  dM_b += A_bᵀ · dC_b.
-            BLAS.gemm(transB: true, m: t, n: n, k: h, a: dcq + row * 2 * h, lda: b * 2 * h, b: m + row * h, ldb: b * h,
-                      beta: 0, c: da, ldc: s)
-            BLAS.gemm(transA: true, m: n, n: h, k: t, a: ab, lda: s, b: dcq + row * 2 * h, ldb: b * 2 * h, beta: 1,
-                      c: dm + row * h, ldc: b * h)
-            // Softmax backward, in place in dA: dS = A ⊙ (dA − Σ dA ⊙ A).
-            for step in 0..<t {
-                let ar = ab + step * s, dr = da + step * s
-                var dot: Scalar = 0
-                for j in 0..<n { dot += dr[j] * ar[j] }
-                for j in 0..<n { dr[j] = ar[j] * (dr[j] - dot) }
-            }
-            // dQ_b += dS · K_b;  dK_b += dSᵀ · Q_b.
-            BLAS.gemm(m: t, n: h, k: n, a: da, lda: s, b: k + row * h, ldb: b * h, beta: 1, c: dq + row * h, ldc: b * h)
-            BLAS.gemm(transA: true, m: n, n: h, k: t, a: da, lda: s, b: q + row * h, ldb: b * h, beta: 1,
-                      c: dk + row * h, ldc: b * h)
+    ///     dZ = dh̃ ⊙ (1 − h̃²);  [dC | dQ] = dZ·W_c
+    ///     per row: dA = dC·Mᵀ;  dS = A ⊙ (dA − Σ_s A ⊙ dA);  dM_s += A_s dC
+    ///       dot: dQ += Σ_s dS_s h_s, dM_s += dS_s q;  general: dQ += Σ_s dS_s k_s, dK_s += dS_s q
+    ///       mlp: e_s = tanh(k_s + u), dv += Σ_s dS_s e_s, dP_s = dS_s v ⊙ (1 − e_s²), dU += Σ_s dP_s, dK_s += dP_s
+    ///     mlp: dQ += dU·W_q
+    func backward(_ state: AttentionState, steps: Range<Int>, outputGradient: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
+        let h = hidden, r = state.rows, s = state.sourceSteps, b = state.sentences
+        let first = steps.lowerBound * r, count = steps.count * r
+        let out = state.output.pointer + first * h, dz = state.preactivationGradient.pointer + first * h
+        for j in 0..<(count * h) { dz[j] = outputGradient[j] * (1 - out[j] * out[j]) }
+        let dj = state.joinedGradient.reserve(count * 2 * h)
+        timed(profiler, "attention: output projection backward") {
+            BLAS.gemm(m: count, n: 2 * h, k: h, a: dz, lda: h, b: wc, ldb: 2 * h, beta: 0, c: dj, ldc: 2 * h)
         }
-        if let wa, let gradWa {
-            // K = M·W_a:  dW_a += Mᵀ·dK;  dM += dK·W_aᵀ.
-            BLAS.gemm(transA: true, m: h, n: h, k: s * b, a: m, lda: h, b: dk, ldb: h, beta: 1, c: gradWa, ldc: h)
-            BLAS.gemm(transB: true, m: s * b, n: h, k: h, a: dk, lda: h, b: wa, ldb: h, beta: 1, c: dm, ldc: h)
+        let dq = state.queryGradient.pointer + first * h
+        for i in 0..<count { (dq + i * h).update(from: dj + i * 2 * h + h, count: h) }
+        let m = state.memory!, k = keys(state), dm = state.memoryGradient.pointer
+        let dk = score == .dot ? dm : state.keyGradient.pointer
+        let du: UnsafeMutablePointer<Scalar>? = score == .mlp ? state.projectedQueryGradient.pointer + first * h : nil
+        let da = state.scoreGradient.reserve(s), e = state.scratch.reserve(h)
+        timed(profiler, "attention: scores and contexts backward") {
+            for i in 0..<count {
+                let sentence = Int(state.rowSentence[i % r]), n = state.lengths[sentence]
+                let a = state.alignments.pointer + (first + i) * s
+                let dc = UnsafePointer(dj + i * 2 * h), query = UnsafePointer(state.joined.pointer + (first + i) * 2 * h + h)
+                var weighted: Scalar = 0
+                for position in 0..<n {
+                    let row = (position * b + sentence) * h
+                    da[position] = Self.dot(dc, m + row, count: h)
+                    weighted += a[position] * da[position]
+                    Vector.axpy(a[position], dc, dm + row, count: h)
+                }
+                if let du, let v, let gradV {
+                    let u = state.projectedQueries.pointer + (first + i) * h, dui = du + i * h
+                    dui.update(repeating: 0, count: h)
+                    for position in 0..<n {
+                        let ds = a[position] * (da[position] - weighted)
+                        let key = k + (position * b + sentence) * h, dkey = dk + (position * b + sentence) * h
+                        for j in 0..<h { e[j] = Activation.tanh(key[j] + u[j]) }
+                        Vector.axpy(ds, e, gradV, count: h)
+                        for j in 0..<h {
+                            let dp = ds * v[j] * (1 - e[j] * e[j])
+                            dui[j] += dp
+                            dkey[j] += dp
+                        }
+                    }
+                } else {
+                    let dqi = dq + i * h
+                    for position in 0..<n {
+                        let ds = a[position] * (da[position] - weighted)
+                        let row = (position * b + sentence) * h
+                        Vector.axpy(ds, k + row, dqi, count: h)
+                        Vector.axpy(ds, query, dk + row, count: h)
+                    }
+                }
+            }
+            if let du, let wq {
+                BLAS.gemm(m: count, n: h, k: h, a: du, lda: h, b: wq, ldb: h, beta: 1, c: dq, ldc: h)
+            }
+        }
+        return UnsafePointer(dq)
+    }
+
+    /// Completes the backward pass over every begun step: ADDS dL/dW_c (and dL/dW_a, or dL/dW_q,
+    /// dL/db_q, dL/dW_k) into the gradients; leaves dL/dM [S·B, H] in `state.memoryGradient`.
+    func finishBackward(_ state: AttentionState) {
+        let h = hidden, rows = state.steps * state.rows, memoryRows = state.sourceSteps * state.sentences
+        let m = state.memory!, dm = state.memoryGradient.pointer, dk = state.keyGradient.pointer
+        timed(profiler, "attention: weight gradients") {
+            BLAS.gemm(transA: true, m: h, n: 2 * h, k: rows, a: state.preactivationGradient.pointer, lda: h,
+                      b: state.joined.pointer, ldb: 2 * h, beta: 1, c: gradWc, ldc: 2 * h)
+            if let wa, let gradWa {
+                // K = M·W_a:  dW_a += Mᵀ·dK;  dM += dK·W_aᵀ.
+                BLAS.gemm(transA: true, m: h, n: h, k: memoryRows, a: m, lda: h, b: dk, ldb: h, beta: 1, c: gradWa, ldc: h)
+                BLAS.gemm(transB: true, m: memoryRows, n: h, k: h, a: dk, lda: h, b: wa, ldb: h, beta: 1, c: dm, ldc: h)
+            }
+            if let wk, let gradWk, let gradWq, let gradBq {
+                // K = M·W_kᵀ:  dW_k += dKᵀ·M;  dM += dK·W_k.  u = Q·W_qᵀ + b_q:  dW_q += dUᵀ·Q;  db_q += Σ dU.
+                let du = state.projectedQueryGradient.pointer
+                BLAS.gemm(transA: true, m: h, n: h, k: memoryRows, a: dk, lda: h, b: m, ldb: h, beta: 1, c: gradWk, ldc: h)
+                BLAS.gemm(m: memoryRows, n: h, k: h, a: dk, lda: h, b: wk, ldb: h, beta: 1, c: dm, ldc: h)
+                BLAS.gemm(transA: true, m: h, n: h, k: rows, a: du, lda: h, b: state.joined.pointer + h, ldb: 2 * h,
+                          beta: 1, c: gradWq, ldc: h)
+                Vector.addColumnSums(of: du, rows: rows, width: h, into: gradBq)
+            }
         }
     }
+
+    // MARK: Row kernels
+
+    /// x·y over `count` elements, eight lanes at a time (a fixed order: the same bits every run).
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, count: Int) -> Scalar {
+        var acc = SIMD8<Scalar>()
+        var j = 0
+        while j &+ 8 <= count {
+            acc += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Scalar>.self) * UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Scalar>.self)
+            j &+= 8
+        }
+        var total = acc.sum()
+        while j < count { total += x[j] * y[j]; j &+= 1 }
+        return total
+    }
+
+    /// v · tanh(key + u) over `count` elements.
+    @inline(__always)
+    static func additiveScore(_ key: UnsafePointer<Scalar>, _ u: UnsafePointer<Scalar>, _ v: UnsafePointer<Scalar>, count: Int) -> Scalar {
+        var total: Scalar = 0
+        for j in 0..<count { total += v[j] * Activation.tanh(key[j] + u[j]) }
+        return total
+    }
+
+    /// Softmax in place over `count` ≥ 1 scores.
+    @inline(__always)
+    static func softmax(_ a: UnsafeMutablePointer<Scalar>, count n: Int) {
+        var maximum = -Scalar.infinity
+        for j in 0..<n { maximum = max(maximum, a[j]) }
+        var sum: Scalar = 0
+        for j in 0..<n { a[j] = Activation.exp(a[j] - maximum); sum += a[j] }
+        let inverse = 1 / sum
+        for j in 0..<n { a[j] *= inverse }
+    }
+}
+
+/// What one use of ``GlobalAttention`` keeps: the memory of a batch of sentences and its keys, the
+/// rows' sentences, and the caches of the steps run (alignments, [c | q], h̃), with their gradients.
+/// Training has one (in the model); each decoding session has its own.
+final class AttentionState {
+    /// M [S·B, H] (not owned), S, B and each sentence's real length.
+    var memory: UnsafePointer<Scalar>?
+    var sourceSteps = 0, sentences = 0
+    var lengths: [Int] = []
+    /// R rows per step and T steps begun; each row's sentence [R].
+    var rows = 0, steps = 0
+    var rowSentence: [Int32] = []
+    /// [S·B, H] keys (general, mlp).
+    let keys = FloatBuffer()
+    /// [T·R, S] alignments; [T·R, 2H] [c | q]; [T·R, H] u = q·W_qᵀ + b_q (mlp); [T·R, H] h̃.
+    let alignments = FloatBuffer(), joined = FloatBuffer(), projectedQueries = FloatBuffer(), output = FloatBuffer()
+    /// Backward: [T·R, H] dZ, dQ, dU (mlp); [S·B, H] dM, dK; scratch.
+    let preactivationGradient = FloatBuffer(), queryGradient = FloatBuffer(), projectedQueryGradient = FloatBuffer()
+    let memoryGradient = FloatBuffer(), keyGradient = FloatBuffer()
+    let joinedGradient = FloatBuffer(), scoreGradient = FloatBuffer(), scratch = FloatBuffer()
 }

@@ -19,6 +19,18 @@ public final class InferenceSession {
     /// Per layer [rows, H]: a residual layer's output plus its input.
     private let residualSums: [FloatBuffer]
     private var spareHidden: [FloatBuffer], spareCell: [FloatBuffer]
+    /// Attention: the encoder's top outputs of the encoded sentences [S·B, H] (shared by every
+    /// hypothesis of a sentence, never copied per row), each row's sentence [rows], the attentional
+    /// state h̃ of the last step [rows, H] (the next step's input feed) and the caches.
+    private let memory = FloatBuffer()
+    public private(set) var rowSentence: [Int32] = []
+    private var feed = FloatBuffer(), spareFeed = FloatBuffer()
+    private let attentionState = AttentionState()
+    private let joinedInput = FloatBuffer()
+    /// Each encoded sentence's length and the encoder's reading direction (alignment positions).
+    private var sourceLengths: [Int] = []
+    /// The attention caches hold the alignments of the current rows' last step (cleared by reorder).
+    private var alignmentsCurrent = false
 
     /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
     public init(model: Seq2SeqModel, packed: DecoderWeights? = nil) {
@@ -48,6 +60,16 @@ public final class InferenceSession {
         var rng = SeededGenerator(seed: 0)
         model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng,
                      chunkSteps: InferenceSession.encoderChunkSteps)
+        rowSentence = (0..<rowCount).map { Int32($0) }
+        sourceLengths = sources.map(\.count)
+        alignmentsCurrent = false
+        if let attention = model.attention {
+            let lengths = padded.map(\.count), steps = lengths.max() ?? 1
+            let m = memory.reserve(steps * rowCount * h)
+            m.update(from: model.encoder.output(layer: model.config.layers - 1), count: steps * rowCount * h)
+            attention.prepare(attentionState, memory: m, sourceSteps: steps, lengths: lengths)
+            feed.reserve(rowCount * h).update(repeating: 0, count: rowCount * h)
+        }
         for l in 0..<model.config.layers {
             hidden[l].reserve(rowCount * h).update(from: model.encoder.finalHidden(layer: l), count: rowCount * h)
             if let finalCell = model.encoder.finalCell(layer: l) { cell[l].reserve(rowCount * h).update(from: finalCell, count: rowCount * h) }
@@ -70,7 +92,26 @@ public final class InferenceSession {
             Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
         }
         let usePacked = packed != nil && rows <= PackedWeights.maximumRows
-        let top = timed(profiler, "decode: recurrent layers") { layers(input: x0, rows: rows, packed: usePacked) }
+        var input = UnsafePointer(x0)
+        if model.config.feedsAttention {
+            // Input feeding: [e_t; h̃_{t−1}].
+            let width = e + h, x = joinedInput.reserve(rows * width)
+            for r in 0..<rows {
+                (x + r * width).update(from: x0 + r * e, count: e)
+                (x + r * width + e).update(from: feed.pointer + r * h, count: h)
+            }
+            input = UnsafePointer(x)
+        }
+        var top = timed(profiler, "decode: recurrent layers") { layers(input: input, rows: rows, packed: usePacked) }
+        if let attention = model.attention {
+            top = timed(profiler, "decode: attention") {
+                attention.begin(attentionState, steps: 1, rowSentence: rowSentence)
+                let attended = attention.forward(attentionState, steps: 0..<1, queries: top)
+                feed.reserve(rows * h).update(from: attended, count: rows * h)
+                alignmentsCurrent = true
+                return UnsafePointer(feed.pointer)
+            }
+        }
         let out = logProbs.baseAddress!
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {
@@ -98,6 +139,7 @@ public final class InferenceSession {
     public func reorder(_ rows: [Int32]) {
         precondition(rows.allSatisfy { $0 >= 0 && Int($0) < rowCount }, "reorder: row index outside 0..<\(rowCount)")
         timed(profiler, "decode: reorder states") { gather(rows) }
+        alignmentsCurrent = false
         rowCount = rows.count
     }
 
@@ -113,6 +155,23 @@ public final class InferenceSession {
             swap(&hidden[l], &spareHidden[l])
             swap(&cell[l], &spareCell[l])
         }
+        if model.attention != nil {
+            let nf = spareFeed.reserve(rows.count * h)
+            rows.withUnsafeBufferPointer { Vector.gatherRows(feed.pointer, rows: $0, width: h, into: nf) }
+            swap(&feed, &spareFeed)
+            rowSentence = rows.map { rowSentence[Int($0)] }
+        }
+    }
+
+    /// The alignment of row r at the last `step` over its sentence's source tokens, [n] in source
+    /// order (token i of the sentence as given to ``encode(_:)``), summing to 1 (empty for an empty
+    /// sentence); nil without attention, or when no step ran since the last `encode` or `reorder`.
+    public func alignment(row r: Int) -> [Scalar]? {
+        guard let attention = model.attention, alignmentsCurrent, r >= 0, r < rowCount else { return nil }
+        let weights = attention.alignment(attentionState, step: 0, row: r)
+        let n = sourceLengths[Int(rowSentence[r])]
+        // The encoder read the sentence reversed when configured: reading position s is token n−1−s.
+        return (0..<n).map { weights[model.config.reverseSource ? n - 1 - $0 : $0] }
     }
 
     /// Layer l's hidden state of row r, [H] (for tests and diagnostics).

@@ -16,6 +16,7 @@ extension ModelConfig {
         var parts = ["\(layers)×\(hidden) \(cell.displayName)"]
         if bidirectional { parts.append("bidirectional encoder") }
         if residual { parts.append("residual") }
+        if attention != .none { parts.append("\(attention.rawValue) attention" + (inputFeed ? " with input feeding" : "")) }
         return parts.joined(separator: ", ")
     }
 }

@@ -31,6 +31,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// layer's input is added to its output, in the encoder and the decoder; dropout then applies to
     /// the sum. Absent: false.
     public var residual: Bool
+    /// Global attention of the decoder over the encoder's top outputs (Luong et al. 2015 `dot`,
+    /// `general`; Bahdanau et al. 2015 `mlp`), or none: the Sutskever model. Absent: none.
+    public var attention: AttentionType
+    /// With attention: the attentional state h̃_{t−1} is fed to the decoder's first layer with the
+    /// embedding, as [embedding; h̃] (Luong et al. 2015, §3.3). Absent: true (ignored without attention).
+    public var inputFeed: Bool
+
+    /// The decoder's first layer reads [embedding; h̃_{t−1}] (E + H wide) rather than the embedding (E).
+    public var feedsAttention: Bool { attention != .none && inputFeed }
 
     /// Upper bound of either vocabulary size: 2^24 ids (16.7 M words; ids must stay exact in a Float).
     public static let maximumVocabularySize = 1 << 24
@@ -44,7 +53,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
-                bidirectional: Bool = false, residual: Bool = false) {
+                bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none, inputFeed: Bool = true) {
+        self.attention = attention
+        self.inputFeed = inputFeed
         self.cell = cell
         self.bidirectional = bidirectional
         self.residual = residual
@@ -63,14 +74,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
     private enum CellKeys: String, CodingKey { case type }
     private enum EncoderKeys: String, CodingKey { case layers, hidden, bidirectional, residual, reverseSource }
-    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual }
+    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed }
 
     /// Writes the architecture in sections, the one place it is recorded:
     ///
     ///     {"sourceVocabularySize": V, "targetVocabularySize": V, "embedding": E, "dropout": p,
     ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn"},
     ///      "encoder": {"layers": L, "hidden": H, "bidirectional": b, "residual": r, "reverseSource": s},
-    ///      "decoder": {"layers": L, "hidden": H, "residual": r}}
+    ///      "decoder": {"layers": L, "hidden": H, "residual": r, "attention": "none|dot|general|mlp",
+    ///                  "inputFeed": f}}
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sourceVocabularySize, forKey: .sourceVocabularySize)
@@ -89,6 +101,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try decoderSection.encode(layers, forKey: .layers)
         try decoderSection.encode(hidden, forKey: .hidden)
         try decoderSection.encode(residual, forKey: .residual)
+        try decoderSection.encode(attention, forKey: .attention)
+        try decoderSection.encode(inputFeed, forKey: .inputFeed)
     }
 
     /// Decodes a config in sections (see `encode(to:)`) or in the flat form of older files (keys
@@ -143,6 +157,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             residual = try e.flatMap { try value($0, Bool.self, .residual, "true or false") } ?? decoderResidual ?? false
             bidirectional = try e.flatMap { try value($0, Bool.self, .bidirectional, "true or false") } ?? false
             reverseSource = try e.flatMap { try value($0, Bool.self, .reverseSource, "true or false") } ?? defaults.reverseSource
+            attention = try d.flatMap { try value($0, AttentionType.self, .attention, "one of \(AttentionType.allCases.map(\.rawValue))") } ?? .none
+            inputFeed = try d.flatMap { try value($0, Bool.self, .inputFeed, "true or false") } ?? true
             if (decoderLayers ?? layers) != layers { throw disagree("layers") }
             if (decoderHidden ?? hidden) != hidden { throw disagree("hidden sizes") }
             if (decoderResidual ?? residual) != residual { throw disagree("residual settings") }
@@ -152,6 +168,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             reverseSource = try value(c, Bool.self, .reverseSource, "true or false") ?? defaults.reverseSource
             bidirectional = try value(c, Bool.self, .bidirectional, "true or false") ?? false
             residual = try value(c, Bool.self, .residual, "true or false") ?? false
+            attention = .none
+            inputFeed = true
         }
     }
 
@@ -202,6 +220,18 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         return total
     }
+}
+
+/// The decoder's attention over the encoder's outputs (`train --attention`).
+public enum AttentionType: String, Codable, CaseIterable, Sendable {
+    /// No attention: the decoder sees the source only through the encoder's final states (Sutskever et al. 2014).
+    case none
+    /// score(h_t, h_s) = h_sᵀ h_t (Luong et al. 2015).
+    case dot
+    /// score(h_t, h_s) = h_sᵀ W_a h_t (Luong et al. 2015).
+    case general
+    /// score(h_t, h_s) = vᵀ tanh(W_k h_s + W_q h_t + b_q) (Bahdanau et al. 2015's additive score).
+    case mlp
 }
 
 /// An error of the Model module with a user-facing message.

@@ -13,41 +13,80 @@ extension RecurrentLayer {
     /// A masked row passes (dh, dc) through unchanged and contributes no gate gradient.
     func backward(outputGradient: UnsafePointer<Scalar>?, finalHiddenGradient: UnsafePointer<Scalar>?,
                   finalCellGradient: UnsafePointer<Scalar>?, computeInputGradient: Bool) {
-        guard let input else { preconditionFailure("RecurrentLayer.backward before forward") }
-        let bh = batch * hidden, gw = gateWidth, rows = steps * batch
+        beginBackward(finalHiddenGradient: finalHiddenGradient, finalCellGradient: finalCellGradient)
+        let bh = batch * hidden
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            backwardStep(t, outputGradient: outputGradient.map { $0 + t * bh })
+        }
+        finishBackward(computeInputGradient: computeInputGradient)
+    }
+
+    /// Starts backpropagation through the cached sequence from dL/dh_N, dL/dc_N [B, H] (nil: zero).
+    func beginBackward(finalHiddenGradient: UnsafePointer<Scalar>?, finalCellGradient: UnsafePointer<Scalar>?) {
+        guard input != nil else { preconditionFailure("RecurrentLayer.backward before forward") }
+        let bh = batch * hidden
+        let dh = self.dh.reserve(bh), dhPrevious = self.dhPrevious.reserve(bh)
+        if hasMemory {
+            let d = self.dc.reserve(bh)
+            if let finalCellGradient { d.update(from: finalCellGradient, count: bh) } else { d.update(repeating: 0, count: bh) }
+        }
+        if let finalHiddenGradient { dh.update(from: finalHiddenGradient, count: bh) } else { dh.update(repeating: 0, count: bh) }
+        carried = (dh, dhPrevious)
+    }
+
+    /// Step t of backpropagation through time (steps in decreasing order): adds dL/dh_t of the
+    /// output (`outputGradient` [B, H], nil: unused) to the carried gradient, turns the step's
+    /// gates into their gradients and carries dL/dh_{t−1} (and dL/dc_{t−1}) on.
+    func backwardStep(_ t: Int, outputGradient: UnsafePointer<Scalar>?) {
+        guard var (dh, dhPrevious) = carried else { preconditionFailure("RecurrentLayer.backwardStep before beginBackward") }
+        let bh = batch * hidden, gw = gateWidth
         let gates = self.gates.pointer, h = self.h.pointer
         let c: UnsafeMutablePointer<Scalar>? = hasMemory ? self.c.pointer : nil
         let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? self.recurrent.pointer : nil
         let cacheStride = cell.cacheWidth * bh
         let cache: UnsafeMutablePointer<Scalar>? = cacheStride > 0 ? self.cache.pointer : nil
-        var dh = self.dh.reserve(bh), dhPrevious = self.dhPrevious.reserve(bh)
-        var dc: UnsafeMutablePointer<Scalar>?
-        if hasMemory {
-            let d = self.dc.reserve(bh)
-            if let finalCellGradient { d.update(from: finalCellGradient, count: bh) } else { d.update(repeating: 0, count: bh) }
-            dc = d
-        }
-        if let finalHiddenGradient { dh.update(from: finalHiddenGradient, count: bh) } else { dh.update(repeating: 0, count: bh) }
+        let dc: UnsafeMutablePointer<Scalar>? = hasMemory ? self.dc.pointer : nil
         // The gradient that flows through Wh: the gates' own, or the recurrent product's.
         let throughWh = recurrent ?? gates
-
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            let offset = t * batch * gw
-            timed(profiler, "cell pointwise backward") {
-                if let outputGradient { Vector.axpy(1, outputGradient + t * bh, dh, count: bh) }
-                cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
-                              previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
-                              hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
-                              hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
-                              rows: batch, width: hidden, mask: mask.map { $0 + t * batch })
-            }
-            // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
-            timed(profiler, "gemm: recurrent backward") {
-                BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
-                          c: dhPrevious, ldc: hidden)
-            }
-            swap(&dh, &dhPrevious)
+        let offset = t * batch * gw
+        timed(profiler, "cell pointwise backward") {
+            if let outputGradient { Vector.axpy(1, outputGradient, dh, count: bh) }
+            cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
+                          previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
+                          hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
+                          hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
+                          rows: batch, width: hidden, mask: mask.map { $0 + t * batch })
         }
+        // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
+        timed(profiler, "gemm: recurrent backward") {
+            BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
+                      c: dhPrevious, ldc: hidden)
+        }
+        swap(&dh, &dhPrevious)
+        carried = (dh, dhPrevious)
+    }
+
+    /// dL/dx_t = da_t·Wx, [B, In], for step t after its ``backwardStep`` (a decoder run one step at a
+    /// time needs it before the previous step). Written into `inputGradient`'s rows of step t.
+    func stepInputGradient(_ t: Int) -> UnsafeMutablePointer<Scalar> {
+        let gw = gateWidth
+        let dx = inputGradient.reserve(steps * batch * inputSize) + t * batch * inputSize
+        timed(profiler, "gemm: input gradient") {
+            BLAS.gemm(m: batch, n: inputSize, k: gw, a: gates.pointer + t * batch * gw, lda: gw, b: wx, ldb: inputSize,
+                      beta: 0, c: dx, ldc: inputSize)
+        }
+        return dx
+    }
+
+    /// Ends backpropagation: dL/dh_0 into `dh`, the weight and bias gradients of all steps added at
+    /// once, and (if asked) dL/dX [N·B, In] for all steps into `inputGradient`.
+    func finishBackward(computeInputGradient: Bool) {
+        guard let (dh, _) = carried, let input else { preconditionFailure("RecurrentLayer.finishBackward before beginBackward") }
+        carried = nil
+        let bh = batch * hidden, gw = gateWidth, rows = steps * batch
+        let gates = self.gates.pointer, h = self.h.pointer
+        let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? self.recurrent.pointer : nil
+        let throughWh = recurrent ?? gates
         // After an odd number of swaps the carried gradient sits in the other buffer; keep the
         // contract "dh holds dL/dh_0".
         if dh != self.dh.pointer { self.dh.pointer.update(from: dh, count: bh) }

@@ -40,6 +40,10 @@ final class RecurrentLayer {
     let cache = FloatBuffer()
     /// [N·B, In]: gradient of the loss with respect to the input, after `backward`.
     let inputGradient = FloatBuffer()
+    /// [N·B, In]: the inputs of a sequence run one step at a time (``beginSteps``).
+    let stepInputs = FloatBuffer()
+    /// During backward: where dL/dh_t and the part of dL/dh_{t−1} being formed are (they swap each step).
+    var carried: (dh: UnsafeMutablePointer<Scalar>, dhPrevious: UnsafeMutablePointer<Scalar>)?
     /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 and dL/dc_0.
     let dh = FloatBuffer(), dc = FloatBuffer(), dhPrevious = FloatBuffer()
     var profiler: PhaseProfiler?
@@ -91,22 +95,9 @@ final class RecurrentLayer {
                  initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
                  mask: UnsafePointer<Scalar>?) {
         let bh = batch * hidden, gw = gateWidth
-        self.steps = steps
-        self.batch = batch
+        prepare(steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: mask)
         self.input = input
-        self.mask = mask
-        let gates = self.gates.reserve(steps * batch * gw)
-        let h = self.h.reserve((steps + 1) * bh)
-        if let initialHidden { h.update(from: initialHidden, count: bh) } else { h.update(repeating: 0, count: bh) }
-        var c: UnsafeMutablePointer<Scalar>?
-        if hasMemory {
-            let cells = self.c.reserve((steps + 1) * bh)
-            if let initialCell { cells.update(from: initialCell, count: bh) } else { cells.update(repeating: 0, count: bh) }
-            c = cells
-        }
-        let cacheStride = cell.cacheWidth * bh
-        let cache: UnsafeMutablePointer<Scalar>? = cacheStride > 0 ? self.cache.reserve(steps * cacheStride) : nil
-        let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? self.recurrent.reserve(steps * batch * gw) : nil
+        let gates = self.gates.pointer
 
         // Input projection of all steps at once: gates = b + X·Wxᵀ, [N·B, G·H].
         timed(profiler, "gemm: input projection") {
@@ -114,13 +105,61 @@ final class RecurrentLayer {
             BLAS.gemm(transB: true, m: steps * batch, n: gw, k: inputSize, a: input, lda: inputSize,
                       b: wx, ldb: inputSize, beta: 1, c: gates, ldc: gw)
         }
-        for t in 0..<steps {
-            let offset = t * batch * gw
-            advance(gates: gates + offset, recurrent: recurrent.map { $0 + offset }, rows: batch,
-                    previousHidden: h + t * bh, previousCell: c.map { $0 + t * bh },
-                    hidden: h + (t + 1) * bh, cell: c.map { $0 + (t + 1) * bh },
-                    cache: cache.map { $0 + t * cacheStride }, mask: mask.map { $0 + t * batch })
+        for t in 0..<steps { advance(step: t, rows: batch, bh: bh) }
+    }
+
+    /// Sizes the caches for N steps of B rows and writes the initial state (zeros when nil).
+    func prepare(steps: Int, batch: Int, initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
+                 mask: UnsafePointer<Scalar>?) {
+        let bh = batch * hidden, gw = gateWidth
+        self.steps = steps
+        self.batch = batch
+        self.mask = mask
+        gates.reserve(steps * batch * gw)
+        let h = self.h.reserve((steps + 1) * bh)
+        if let initialHidden { h.update(from: initialHidden, count: bh) } else { h.update(repeating: 0, count: bh) }
+        if hasMemory {
+            let cells = self.c.reserve((steps + 1) * bh)
+            if let initialCell { cells.update(from: initialCell, count: bh) } else { cells.update(repeating: 0, count: bh) }
         }
+        if cell.cacheWidth > 0 { cache.reserve(steps * cell.cacheWidth * bh) }
+        if cell.separateRecurrentProduct { recurrent.reserve(steps * batch * gw) }
+    }
+
+    /// Step t of the cached sequence, its gates holding b + x_t·Wxᵀ: the recurrence and the cell.
+    @inline(__always)
+    private func advance(step t: Int, rows: Int, bh: Int) {
+        let offset = t * batch * gateWidth, cacheStride = cell.cacheWidth * bh
+        advance(gates: gates.pointer + offset, recurrent: cell.separateRecurrentProduct ? recurrent.pointer + offset : nil, rows: batch,
+                previousHidden: h.pointer + t * bh, previousCell: hasMemory ? UnsafePointer(c.pointer + t * bh) : nil,
+                hidden: h.pointer + (t + 1) * bh, cell: hasMemory ? c.pointer + (t + 1) * bh : nil,
+                cache: cacheStride > 0 ? cache.pointer + t * cacheStride : nil, mask: mask.map { $0 + t * batch })
+    }
+
+    // MARK: One step at a time (a decoder whose next input depends on its last output)
+
+    /// Starts a sequence of N steps of B rows run by ``forwardStep(_:input:)``, one after the other
+    /// (input feeding: step t's input holds the attentional state of step t−1). The inputs are kept
+    /// in the layer for `backward`. No mask: every row is real at every step.
+    func beginSteps(steps: Int, batch: Int, initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?) {
+        prepare(steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: nil)
+        input = UnsafePointer(stepInputs.reserve(steps * batch * inputSize))
+    }
+
+    /// Step t of a sequence begun with ``beginSteps``: x_t [B, In] (copied), then
+    /// gates_t = b + x_t·Wxᵀ and ``advance``. Returns h_t, [B, H].
+    func forwardStep(_ t: Int, input x: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
+        let bh = batch * hidden, gw = gateWidth
+        let kept = stepInputs.pointer + t * batch * inputSize
+        kept.update(from: x, count: batch * inputSize)
+        let gates = self.gates.pointer + t * batch * gw
+        timed(profiler, "gemm: input projection") {
+            for r in 0..<batch { (gates + r * gw).update(from: bias, count: gw) }
+            BLAS.gemm(transB: true, m: batch, n: gw, k: inputSize, a: kept, lda: inputSize, b: wx, ldb: inputSize,
+                      beta: 1, c: gates, ldc: gw)
+        }
+        advance(step: t, rows: batch, bh: bh)
+        return UnsafePointer(h.pointer + (t + 1) * bh)
     }
 
     /// The recurrent part of one step, shared by training's time loop and decoding's `step`:

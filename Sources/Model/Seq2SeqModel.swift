@@ -22,6 +22,10 @@ public final class Seq2SeqModel {
     let encoder: RecurrentStack
     let decoder: RecurrentStack
     let output: OutputLayer
+    /// Global attention of the decoder over the encoder's top outputs (nil: the Sutskever model).
+    let attention: GlobalAttention?
+    /// The attention caches of the last training forward pass.
+    let attentionState = AttentionState()
     let sourceEmbedding, targetEmbedding: (values: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>, count: Int)
 
     // Workspaces of the last forward pass.
@@ -40,6 +44,11 @@ public final class Seq2SeqModel {
     private var targets: [Int32] = []
     /// [P, H] decoder top outputs at the target positions; [T·B, H] gradient of the decoder top.
     private let outputRows = FloatBuffer(), topGradient = FloatBuffer()
+    /// Attention: [T·B, H] h̃ after dropout (what the output layer and input feeding read), its
+    /// dropout mask, [B, E+H] one step's decoder input, [B, H] the input feed's gradient, [T·B, E]
+    /// the target embeddings' gradient.
+    private let attended = FloatBuffer(), attendedMask = FloatBuffer(), stepInput = FloatBuffer()
+    private let feedGradient = FloatBuffer(), targetEmbeddingGradient = FloatBuffer()
     private var lastShape = (batch: 0, source: 0, target: 0)
     private var lastBatch: Batch?
     /// Per-phase timing (bench only); nil normally.
@@ -62,8 +71,10 @@ public final class Seq2SeqModel {
         targetEmbedding = store.view("target_embedding")
         encoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: config.bidirectional,
                                  residual: config.residual, dropout: Scalar(config.dropout), store: store, prefix: "encoder")
-        decoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: false,
-                                 residual: config.residual, dropout: Scalar(config.dropout), store: store, prefix: "decoder")
+        decoder = RecurrentStack(cell: config.cell, layers: l, inputSize: config.feedsAttention ? e + h : e, hidden: h,
+                                 bidirectional: false, residual: config.residual, dropout: Scalar(config.dropout), store: store,
+                                 prefix: "decoder")
+        attention = config.attention == .none ? nil : GlobalAttention(score: config.attention, hidden: h, store: store, prefix: "attention")
         output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
         chunkState = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
 
@@ -85,8 +96,9 @@ public final class Seq2SeqModel {
         ]
         layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
                                         bidirectional: config.bidirectional, prefix: "encoder")
-        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
-                                        bidirectional: false, prefix: "decoder")
+        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: config.feedsAttention ? e + h : e,
+                                        hidden: h, bidirectional: false, prefix: "decoder")
+        layout += GlobalAttention.layout(score: config.attention, hidden: h, prefix: "attention")
         return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
     }
 
@@ -125,8 +137,13 @@ public final class Seq2SeqModel {
         }
         // The state bridge: decoder layer l starts from encoder layer l's final state.
         let bridge = (0..<layers).map { (h: encoder.finalHidden(layer: $0), c: encoder.finalCell(layer: $0)) }
-        let x = decoder.forward(input: decoderInput, steps: t, batch: b, mask: nil, initial: bridge,
+        let x: UnsafePointer<Scalar>
+        if let attention {
+            x = attend(attention, batch: batch, embeddings: decoderInput, bridge: bridge, rng: &rng)
+        } else {
+            x = decoder.forward(input: decoderInput, steps: t, batch: b, mask: nil, initial: bridge,
                                 applyDropout: dropoutActive, dropTop: true, rng: &rng)
+        }
 
         // Only rows with a real target reach the output layer: padding costs no GEMM work.
         targetPositions.removeAll(keepingCapacity: true)
@@ -140,6 +157,86 @@ public final class Seq2SeqModel {
         return targets.withUnsafeBufferPointer { output.forward(input: rows, targets: $0) }
     }
 
+    /// The attentional decoder over the target embeddings [T·B, E]: returns h̃ after dropout,
+    /// [T·B, H]. With input feeding the decoder runs step by step, step t reading [e_t; h̃_{t−1}]
+    /// (h̃_0 = 0); without, the decoder runs over all steps at once and attention follows.
+    private func attend(_ attention: GlobalAttention, batch: Batch, embeddings: UnsafePointer<Scalar>,
+                        bridge: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)], rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
+        let (b, s, t) = (batch.batchSize, batch.sourceLength, batch.targetLength)
+        let (e, h) = (config.embedding, config.hidden)
+        attention.prepare(attentionState, memory: encoder.output(layer: config.layers - 1), sourceSteps: s,
+                          lengths: batch.sourceLengths.map { Int($0) })
+        attention.begin(attentionState, steps: t)
+        let out = attended.reserve(t * b * h)
+        let mask: UnsafeMutablePointer<Scalar>? = dropoutActive ? attendedMask.reserve(t * b * h) : nil
+        /// h̃ rows of steps `range` into `out`, with dropout.
+        func keep(_ ht: UnsafePointer<Scalar>, steps range: Range<Int>) {
+            let first = range.lowerBound * b * h, count = range.count * b * h
+            if let mask {
+                let p = Scalar(config.dropout), scale = 1 / (1 - p)
+                for i in 0..<count { mask[first + i] = rng.nextUnitFloat() < p ? 0 : scale }
+                for i in 0..<count { out[first + i] = ht[i] * mask[first + i] }
+            } else {
+                (out + first).update(from: ht, count: count)
+            }
+        }
+        if config.inputFeed {
+            decoder.beginSteps(steps: t, batch: b, initial: bridge, applyDropout: dropoutActive)
+            let width = e + h
+            let x = stepInput.reserve(b * width)
+            for step in 0..<t {
+                for row in 0..<b {
+                    (x + row * width).update(from: embeddings + (step * b + row) * e, count: e)
+                    if step == 0 {
+                        (x + row * width + e).update(repeating: 0, count: h)
+                    } else {
+                        (x + row * width + e).update(from: out + ((step - 1) * b + row) * h, count: h)
+                    }
+                }
+                let top = decoder.forwardStep(step, input: x, rng: &rng)
+                keep(attention.forward(attentionState, steps: step..<(step + 1), queries: top), steps: step..<(step + 1))
+            }
+        } else {
+            let top = decoder.forward(input: embeddings, steps: t, batch: b, mask: nil, initial: bridge,
+                                      applyDropout: dropoutActive, dropTop: false, rng: &rng)
+            keep(attention.forward(attentionState, steps: 0..<t, queries: top), steps: 0..<t)
+        }
+        return UnsafePointer(out)
+    }
+
+    /// Backward through ``attend`` from dL/d(h̃ after dropout) [T·B, H] (overwritten): the decoder's and
+    /// attention's gradients; returns dL/d(target embeddings) [T·B, E]. dL/dM is left in the attention state.
+    private func attendBackward(_ attention: GlobalAttention, topGradient g: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Scalar> {
+        let (b, _, t) = lastShape
+        let (e, h) = (config.embedding, config.hidden)
+        let mask: UnsafePointer<Scalar>? = dropoutActive ? UnsafePointer(attendedMask.pointer) : nil
+        attention.beginBackward(attentionState)
+        if config.inputFeed {
+            let width = e + h
+            let feed = feedGradient.reserve(b * h), embeddingGradient = targetEmbeddingGradient.reserve(t * b * e)
+            decoder.beginBackwardSteps()
+            for step in stride(from: t - 1, through: 0, by: -1) {
+                let gs = g + step * b * h
+                if step < t - 1 { Vector.axpy(1, feed, gs, count: b * h) }
+                if let mask { for i in 0..<(b * h) { gs[i] *= mask[step * b * h + i] } }
+                let dq = attention.backward(attentionState, steps: step..<(step + 1), outputGradient: gs)
+                let dx = decoder.backwardStep(step, outputGradient: dq)
+                for row in 0..<b {
+                    (embeddingGradient + (step * b + row) * e).update(from: dx + row * width, count: e)
+                    (feed + row * h).update(from: dx + row * width + e, count: h)
+                }
+            }
+            decoder.finishBackwardSteps()
+            attention.finishBackward(attentionState)
+            return embeddingGradient
+        }
+        if let mask { for i in 0..<(t * b * h) { g[i] *= mask[i] } }
+        let dq = attention.backward(attentionState, steps: 0..<t, outputGradient: g)
+        attention.finishBackward(attentionState)
+        return decoder.backward(outputGradient: UnsafeMutablePointer(mutating: dq), finalHiddenGradients: Array(repeating: nil, count: config.layers),
+                                finalCellGradients: Array(repeating: nil, count: config.layers))
+    }
+
     /// Runs the encoder over the batch's sources; afterwards `encoder.finalHidden(layer:)`/`finalCell(layer:)` hold
     /// each layer's state after each sentence's last real token. Dropout when `dropout` is set.
     ///
@@ -151,7 +248,8 @@ public final class Seq2SeqModel {
         let (e, h, layers) = (config.embedding, config.hidden, config.layers)
         precondition(chunkSteps >= 1)
         // The backward direction of a bidirectional encoder needs the whole sentence: one chunk.
-        let chunkSteps = config.bidirectional ? Int.max : chunkSteps
+        // Attention reads every position of the sentence: one chunk too.
+        let chunkSteps = config.bidirectional || config.attention != .none ? Int.max : chunkSteps
         prepareSource(batch)
         var start = 0
         repeat {
@@ -216,14 +314,20 @@ public final class Seq2SeqModel {
         for (r, position) in targetPositions.enumerated() {
             (top + Int(position) * h).update(from: dRows + r * h, count: h)
         }
-        let gradient = decoder.backward(outputGradient: top, finalHiddenGradients: Array(repeating: nil, count: layers),
+        let gradient: UnsafeMutablePointer<Scalar>
+        if let attention {
+            gradient = attendBackward(attention, topGradient: top)
+        } else {
+            gradient = decoder.backward(outputGradient: top, finalHiddenGradients: Array(repeating: nil, count: layers),
                                         finalCellGradients: Array(repeating: nil, count: layers))
+        }
         batch.targetInput.withUnsafeBufferPointer {
             Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient, store: parameters)
         }
 
-        // The encoder's top outputs are unused; its final states got the decoder's initial-state gradients.
-        let upper = encoder.backward(outputGradient: nil,
+        // The encoder's top outputs get attention's memory gradient (unused without attention); its
+        // final states got the decoder's initial-state gradients.
+        let upper = encoder.backward(outputGradient: attention == nil ? nil : attentionState.memoryGradient.pointer,
                                      finalHiddenGradients: (0..<layers).map { decoder.initialHiddenGradient(layer: $0) },
                                      finalCellGradients: (0..<layers).map { decoder.initialCellGradient(layer: $0) })
         sourceIDs.withUnsafeBufferPointer {
