@@ -5,9 +5,11 @@ import Testing
 
 /// A tiny config: small enough that finite differences over sampled coordinates take milliseconds.
 func tinyConfig(dropout: Float = 0, reverse: Bool = true, layers: Int = 2, cell: CellType = .lstm,
-                bidirectional: Bool = false, residual: Bool = false) -> ModelConfig {
+                bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none,
+                inputFeed: Bool = true) -> ModelConfig {
     ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
-                dropout: dropout, reverseSource: reverse, cell: cell, bidirectional: bidirectional, residual: residual)
+                dropout: dropout, reverseSource: reverse, cell: cell, bidirectional: bidirectional, residual: residual,
+                attention: attention, inputFeed: inputFeed)
 }
 
 /// Named whole-model configurations for the gradient and decoding tests: every cell, padding,
@@ -23,6 +25,15 @@ let namedConfigs: [(name: String, config: ModelConfig)] = [
     ("residual lstm 3 layers", tinyConfig(layers: 3, residual: true)),
     ("residual gru dropout", tinyConfig(dropout: 0.3, cell: .gru, residual: true)),
     ("bidirectional residual lstm 3 layers dropout", tinyConfig(dropout: 0.2, reverse: false, layers: 3, bidirectional: true, residual: true)),
+    ("lstm dot attention", tinyConfig(attention: .dot)),
+    ("lstm general attention", tinyConfig(attention: .general)),
+    ("lstm mlp attention", tinyConfig(attention: .mlp)),
+    ("gru general attention no input feed", tinyConfig(cell: .gru, attention: .general, inputFeed: false)),
+    ("rnn-tanh mlp attention dropout", tinyConfig(dropout: 0.3, cell: .rnnTanh, attention: .mlp)),
+    ("bidirectional lstm general attention", tinyConfig(reverse: false, bidirectional: true, attention: .general)),
+    ("bidirectional gru mlp attention dropout", tinyConfig(dropout: 0.3, reverse: false, cell: .gru, bidirectional: true, attention: .mlp)),
+    ("residual lstm dot attention 3 layers dropout", tinyConfig(dropout: 0.2, layers: 3, residual: true, attention: .dot)),
+    ("lstm dot attention no input feed dropout", tinyConfig(dropout: 0.3, attention: .dot, inputFeed: false)),
 ]
 
 /// Three sentence pairs of different lengths, so both sides are padded.
