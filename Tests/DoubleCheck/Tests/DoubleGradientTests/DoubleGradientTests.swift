@@ -124,3 +124,75 @@ func wholeModelGradientsInDouble(name: String, cell: CellType, dropout: Double, 
 @Test func scalarIsDouble() {
     #expect(Scalar.self == Double.self)
 }
+
+/// Global attention on its own, per score function (the score, the masked softmax, the context and
+/// the h̃ layer), steps forward one at a time and backward in reverse as input feeding runs them:
+/// every weight, query and memory value, with padded sentences.
+@Test(arguments: [AttentionType.dot, .general, .mlp])
+func attentionGradientsInDouble(score: AttentionType) {
+    let (t, s, h, lengths) = (3, 4, 5, [4, 2, 1])
+    let b = lengths.count, rows = b * h
+    let store = ParameterStore(layout: GlobalAttention.layout(score: score, hidden: h, prefix: "att"))
+    var rng = SeededGenerator(seed: 3)
+    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
+    let layer = GlobalAttention(score: score, hidden: h, store: store, prefix: "att")
+    var q = randomFloats(t * rows, scale: 1, &rng), m = randomFloats(s * rows, scale: 1, &rng)
+    let w = randomFloats(t * rows, scale: 1, &rng)
+    let state = AttentionState()
+    q.withUnsafeMutableBufferPointer { qp in
+        m.withUnsafeMutableBufferPointer { mp in
+            func loss() -> Double {
+                layer.prepare(state, memory: mp.baseAddress!, sourceSteps: s, lengths: lengths)
+                layer.begin(state, steps: t)
+                var total = 0.0
+                for step in 0..<t {
+                    let out = layer.forward(state, steps: step..<(step + 1), queries: qp.baseAddress! + step * rows)
+                    for i in 0..<rows { total += w[step * rows + i] * out[i] }
+                }
+                return total
+            }
+            _ = loss()
+            store.zeroGradients()
+            layer.beginBackward(state)
+            var dq = [Double](repeating: 0, count: qp.count)
+            for step in stride(from: t - 1, through: 0, by: -1) {
+                let g = w.withUnsafeBufferPointer { layer.backward(state, steps: step..<(step + 1), outputGradient: $0.baseAddress! + step * rows) }
+                for i in 0..<rows { dq[step * rows + i] = g[i] }
+            }
+            layer.finishBackward(state)
+            let dm = Array(UnsafeBufferPointer(start: state.memoryGradient.pointer, count: mp.count))
+            var bad = mismatches("weights", values: store.values.baseAddress!, analytic: Array(store.gradients),
+                                 indices: Array(0..<store.count), loss: loss)
+            bad += mismatches("queries", values: qp.baseAddress!, analytic: dq, indices: Array(0..<dq.count), loss: loss)
+            bad += mismatches("memory", values: mp.baseAddress!, analytic: dm, indices: Array(0..<dm.count), loss: loss)
+            #expect(bad.isEmpty, "\(bad.prefix(4))")
+        }
+    }
+}
+
+/// The whole attentional model, every parameter: each score, input feeding on and off, padding,
+/// a bidirectional encoder, residual stacks and dropout.
+@Test(arguments: [
+    ("lstm dot", CellType.lstm, AttentionType.dot, true, false, 0.0), ("lstm general", .lstm, .general, true, false, 0.0),
+    ("lstm mlp", .lstm, .mlp, true, false, 0.0), ("gru general no input feed", .gru, .general, false, false, 0.0),
+    ("bidirectional lstm general", .lstm, .general, true, true, 0.0), ("bidirectional gru mlp dropout", .gru, .mlp, true, true, 0.3),
+    ("rnn-tanh dot dropout", .rnnTanh, .dot, true, false, 0.3), ("irnn general", .irnn, .general, true, false, 0.0),
+])
+func attentionalModelGradientsInDouble(name: String, cell: CellType, attention: AttentionType, inputFeed: Bool,
+                                       bidirectional: Bool, dropout: Double) {
+    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: 2,
+                             dropout: Float(dropout), reverseSource: !bidirectional, cell: cell, bidirectional: bidirectional,
+                             residual: name.hasPrefix("irnn"), attention: attention, inputFeed: inputFeed)
+    let model = Seq2SeqModel(config: config, seed: 21)
+    let store = model.parameters
+    var rng = SeededGenerator(seed: 22)
+    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
+    if cell == .irnn { for i in 0..<store.count { store.values[i] += 0.05 } }   // away from ReLU's kink at 0
+    let batch = Batch(sources: [[4, 5, 6, 7], [8, 4], [5]], targets: [[4, 5], [6, 7, 4, 5], []])
+    store.zeroGradients()
+    _ = model.trainStep(batch, dropoutSeed: 99)
+    let seed: UInt64? = dropout > 0 ? 99 : nil
+    let bad = mismatches(name, values: store.values.baseAddress!, analytic: Array(store.gradients),
+                         indices: Array(0..<store.count)) { model.forward(batch, dropoutSeed: seed) }
+    #expect(bad.isEmpty, "\(bad.count) of \(store.count) mismatch: \(bad.prefix(4))")
+}
