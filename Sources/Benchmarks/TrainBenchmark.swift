@@ -36,7 +36,10 @@ public struct TrainBenchmark: Sendable {
 
     /// GEMM FLOPs of one training step (the peer's `train_flops`): per time step an L-layer stack
     /// with g gate blocks (LSTM 4, GRU 3, Elman 1) does 2·B·g·H·(In + H) per layer, a bidirectional
-    /// one twice with H/2 per direction; the output layer 2·B·T·H·V; a step is 3 × forward.
+    /// one twice with H/2 per direction (the decoder's first layer reads E + H with input feeding);
+    /// attention per decoder step 2·B·S·H·2 (scores, contexts) + 2·B·2H·H (W_c), plus 2·B·H·H
+    /// (general: W_a; mlp: W_q) and 2·B·S·H (mlp: v), and for mlp 2·B·S·H·H once (the keys);
+    /// the output layer 2·B·T·H·V; a step is 3 × forward.
     public var flopsPerStep: Double {
         let (b, e, h, l) = (Double(batchSize), Double(model.embedding), Double(model.hidden), Double(model.layers))
         let g = Double(model.cell == .lstm ? 4 : model.cell == .gru ? 3 : 1)
@@ -47,9 +50,17 @@ public struct TrainBenchmark: Sendable {
             }
             return 2 * b * g * h * ((input + h) + (l - 1) * 2 * h)
         }
-        let forward = Double(sourceLength) * stack(e, bidirectional: model.bidirectional)
-            + Double(targetLength) * stack(e, bidirectional: false)
-            + 2 * b * Double(targetLength) * h * Double(model.targetVocabularySize)
+        let (s, t) = (Double(sourceLength), Double(targetLength))
+        var attention = 0.0
+        if model.attention != .none {
+            var perStep = 2 * b * s * h * 2 + 2 * b * 2 * h * h
+            if model.attention == .general { perStep += 2 * b * h * h }
+            if model.attention == .mlp { perStep += 2 * b * h * h + 2 * b * s * h }
+            attention = t * perStep + (model.attention == .mlp ? 2 * b * s * h * h : 0)
+        }
+        let forward = s * stack(e, bidirectional: model.bidirectional)
+            + t * stack(model.feedsAttention ? e + h : e, bidirectional: false) + attention
+            + 2 * b * t * h * Double(model.targetVocabularySize)
         return 3 * forward
     }
 

@@ -8,7 +8,7 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 
 /// Every hyper-parameter of a training run. The training part is recorded in the model folder's
 /// `config.json` (section `training`), so a resumed run continues with exactly the options it
-/// started with; the architecture part (E, H, L, dropout, reversal, cell, directions, residual)
+/// started with; the architecture part (E, H, L, dropout, reversal, cell, directions, residual, attention)
 /// only builds the ``ModelConfig`` (``modelConfig(sourceVocabularySize:targetVocabularySize:)``),
 /// which is the one record of the architecture (section `model`): it is not written twice.
 public struct TrainingOptions: Codable, Equatable, Sendable {
@@ -24,6 +24,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var bidirectional: Bool?
     /// Residual connections between stacked layers (nil: no), see `ModelConfig.residual`.
     public var residual: Bool?
+    /// The decoder's attention (nil: none), see `ModelConfig.attention`.
+    public var attention: AttentionType?
+    /// Input feeding with attention (nil: on), see `ModelConfig.inputFeed`.
+    public var inputFeed: Bool?
     /// Sentences per batch (an upper bound when `tokenBudget` is set).
     public var batchSize = 64
     /// If set, batches are cut at this many padded source+target tokens instead.
@@ -149,7 +153,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         ModelConfig(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize,
                     embedding: embedding, hidden: hidden, layers: layers, dropout: dropout,
                     reverseSource: reverseSource, cell: cell ?? .lstm, bidirectional: bidirectional ?? false,
-                    residual: residual ?? false)
+                    residual: residual ?? false, attention: attention ?? .none, inputFeed: inputFeed ?? true)
     }
 
     /// Learning rate after `epochProgress` epochs (fractional): constant until the decay start,

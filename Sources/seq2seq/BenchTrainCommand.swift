@@ -25,6 +25,8 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Bidirectional encoder, H/2 per direction, source not reversed (the peer's --bidirectional).")
     var bidirectional = false
     @Flag(help: "Residual connections from the second layer on.") var residual = false
+    @Option(help: "Attention: none, dot, general or mlp, with input feeding (the peer's --attention).") var attention: AttentionType?
+    @Flag(help: "With --attention: no input feeding (the peer always feeds).") var noInputFeed = false
     @Option(help: "Batch size B.") var batchSize: Int?
     @Option(help: "Source length S.") var sourceLength: Int?
     @Option(help: "Target length T.") var targetLength: Int?
@@ -55,6 +57,8 @@ struct BenchTrain: ParsableCommand {
         if let cell { b.model.cell = cell }
         if bidirectional { b.model.bidirectional = true; b.model.reverseSource = false }
         if residual { b.model.residual = true }
+        if let attention { b.model.attention = attention }
+        if noInputFeed { b.model.inputFeed = false }
         if let batchSize { b.batchSize = batchSize }
         if let sourceLength { b.sourceLength = sourceLength }
         if let targetLength { b.targetLength = targetLength }
@@ -71,7 +75,8 @@ struct BenchTrain: ParsableCommand {
                 ("preset", "\"\(preset)\""), ("source_vocab", "\(m.sourceVocabularySize)"),
                 ("target_vocab", "\(m.targetVocabularySize)"), ("embedding", "\(m.embedding)"), ("hidden", "\(m.hidden)"),
                 ("layers", "\(m.layers)"), ("cell", "\"\(m.cell.rawValue)\""), ("bidirectional", "\(m.bidirectional)"),
-                ("residual", "\(m.residual)"), ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
+                ("residual", "\(m.residual)"), ("attention", "\"\(m.attention.rawValue)\""), ("input_feed", "\(m.feedsAttention)"),
+                ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
                 ("target_length", "\(bench.targetLength)"), ("threads", "\(threads)"), ("steps", "\(steps)"),
                 ("warmup", "\(warmup)"), ("step_ms_median", fmt(r.medianStepSeconds * 1e3)),
                 ("step_ms_min", fmt(sorted.first! * 1e3)), ("step_ms_max", fmt(sorted.last! * 1e3)),

@@ -22,6 +22,9 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "Embedding size.") var embedding: Int?
     @Option(help: "Hidden size.") var hidden: Int?
     @Option(help: "Layers.") var layers: Int?
+    @Option(help: "Recurrent cell: lstm, gru, rnn-tanh or irnn (the peer's --cell).") var cell: CellType?
+    @Flag(help: "Bidirectional encoder (the peer's --bidirectional).") var bidirectional = false
+    @Option(help: "Attention: none, dot, general or mlp, with input feeding (the peer's --attention).") var attention: AttentionType?
     @Option(help: "Source length (outputs may run to twice this).") var sourceLength: Int?
     @Option(help: "Comma-separated batch sizes.") var batches: String = "1,64"
     @Option(help: "Comma-separated kinds: greedy, beam.") var kinds: String = "greedy,beam"
@@ -41,7 +44,8 @@ struct BenchTranslate: ParsableCommand {
             sourceVocabularySize: sourceVocab ?? (medium ? 16000 : 8000),
             targetVocabularySize: targetVocab ?? (medium ? 16000 : 8000),
             embedding: embedding ?? (medium ? 512 : 256), hidden: hidden ?? (medium ? 512 : 256),
-            layers: layers ?? 2)
+            layers: layers ?? 2, reverseSource: !bidirectional, cell: cell ?? .lstm, bidirectional: bidirectional,
+            attention: attention ?? .none)
         try config.validate()
         let length = sourceLength ?? (medium ? 20 : 16)
         guard length >= 1 && length <= 10_000 else { throw ValidationError("--source-length must be between 1 and 10000") }

@@ -38,6 +38,10 @@ struct Train: ParsableCommand {
     var bidirectional = false
     @Flag(help: "Residual connections between stacked layers, from the second layer on.") var residual = false
     @Flag(help: "Read the source reversed even with --bidirectional.") var reverseSource = false
+    @Option(help: "Decoder attention over the encoder's outputs: none (Sutskever et al. 2014), dot or general (Luong et al. 2015), mlp (Bahdanau et al. 2015).")
+    var attention: AttentionType?
+    @Flag(help: "With --attention: do not feed the attentional state h̃ to the next step's first layer (input feeding, Luong et al. 2015 §3.3, is on by default).")
+    var noInputFeed = false
     @Option(help: "Recurrent layers in encoder and decoder.") var layers: Int?
     @Option(help: "Hidden size H.") var hidden: Int?
     @Option(help: "Embedding size E.") var embedding: Int?
@@ -246,6 +250,8 @@ struct Train: ParsableCommand {
         check("--cell", cell, model.cell)
         check("--bidirectional", bidirectional ? true : nil, model.bidirectional)
         check("--residual", residual ? true : nil, model.residual)
+        check("--attention", attention, model.attention)
+        check("--no-input-feed", noInputFeed ? false : nil, model.inputFeed)
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
@@ -285,6 +291,9 @@ struct Train: ParsableCommand {
         o.cell = cell
         if bidirectional { o.bidirectional = true }
         if residual { o.residual = true }
+        if noInputFeed && (attention ?? .none) == .none { throw CLIError("--no-input-feed needs --attention dot, general or mlp") }
+        o.attention = attention
+        if noInputFeed { o.inputFeed = false }
         if let batchSize {
             o.batchSize = batchSize
             let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
@@ -313,3 +322,5 @@ struct Train: ParsableCommand {
 extension OptimizerKind: ExpressibleByArgument {}
 
 extension CellType: ExpressibleByArgument {}
+
+extension AttentionType: ExpressibleByArgument {}

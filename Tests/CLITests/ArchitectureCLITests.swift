@@ -2,13 +2,15 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Every architecture through the built binary: `train --cell/--bidirectional/--residual` records
+/// Every architecture through the built binary: `train --cell/--bidirectional/--residual/--attention` records
 /// the choice in the model folder, trains, resumes exactly, and translates with greedy and beam
 /// search; bad combinations are one-line errors that write nothing.
 @Suite struct ArchitectureCLITests {
     static let architectures: [[String]] = [
         ["--cell", "gru"], ["--cell", "rnn-tanh"], ["--cell", "irnn"], ["--cell", "lstm", "--bidirectional"],
         ["--cell", "gru", "--bidirectional", "--residual", "--layers", "2"], ["--residual", "--layers", "3"],
+        ["--attention", "general"], ["--attention", "mlp", "--cell", "gru", "--bidirectional"],
+        ["--attention", "dot", "--no-input-feed", "--dropout", "0.2"],
     ]
 
     /// The fixture's arguments with `extra` appended (later options win in ArgumentParser).
@@ -91,6 +93,8 @@ import TestSupport
         (["--bidirectional", "--hidden", "15"], "even hidden size"),
         (["--residual", "--layers", "1"], "at least 2 layers"),
         (["--cell", "lstmx"], "--cell"),
+        (["--attention", "bahdanau"], "--attention"),
+        (["--no-input-feed"], "--no-input-feed"),
     ])
     func badConfigurationIsOneLineAndWritesNothing(_ extra: [String], _ mention: String) throws {
         let p = try pipeline()
