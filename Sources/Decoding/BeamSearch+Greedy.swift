@@ -61,7 +61,7 @@ extension BeamSearch {
                 parents.append(Int32(r))
                 active[kept] = s
                 rowLogProb[kept] = total
-                rowNode[kept] = arena.append(token: Int32(bestIndex), parent: rowNode[r])
+                rowNode[kept] = arena.append(token: Int32(bestIndex), parent: rowNode[r], source: scorer.alignedSourcePosition(row: r))
                 tokens[kept] = Int32(bestIndex)
                 kept &+= 1
             }

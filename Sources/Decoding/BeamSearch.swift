@@ -136,7 +136,8 @@ public enum BeamSearch {
                     parents.append(Int32(parent))
                     nextTokens.append(c.token)
                     nextLogProb.append(c.logProb)
-                    nextNode.append(arena.append(token: c.token, parent: rowNode[parent]))
+                    nextNode.append(arena.append(token: c.token, parent: rowNode[parent],
+                                                 source: scorer.alignedSourcePosition(row: parent)))
                     kept &+= 1
                 }
                 if kept == 0 {

@@ -7,10 +7,15 @@ public struct Hypothesis: Equatable, Sendable {
     public var logProb: Double
     /// `logProb / lengthPenalty(length:alpha:)`: the value hypotheses are ranked by.
     public var score: Double
+    /// Per output token, the source position it is aligned to (the highest attention weight of the
+    /// step that produced it, ``StepScorer/alignedSourcePosition(row:)``); nil when the scorer has
+    /// no alignment (a model without attention).
+    public var alignment: [Int32]?
 
-    public init(tokens: [Int32], logProb: Double, score: Double) {
+    public init(tokens: [Int32], logProb: Double, score: Double, alignment: [Int32]? = nil) {
         self.tokens = tokens
         self.logProb = logProb
         self.score = score
+        self.alignment = alignment
     }
 }

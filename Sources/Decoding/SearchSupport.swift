@@ -6,17 +6,35 @@ struct HistoryArena {
     private(set) var token: [Int32] = []
     /// [nodes]; -1 for a first token.
     private(set) var parent: [Int32] = []
+    /// [nodes]: the source position the token is aligned to, -1 when unknown (no attention).
+    private(set) var source: [Int32] = []
 
     init(reserving capacity: Int) {
         token.reserveCapacity(capacity)
         parent.reserveCapacity(capacity)
+        source.reserveCapacity(capacity)
     }
 
-    /// Appends `token` to the prefix ending at `parent` and returns the new node.
-    mutating func append(token newToken: Int32, parent prefix: Int32) -> Int32 {
+    /// Appends `token` (aligned to `position`, if known) to the prefix ending at `parent` and
+    /// returns the new node.
+    mutating func append(token newToken: Int32, parent prefix: Int32, source position: Int32? = nil) -> Int32 {
         token.append(newToken)
         parent.append(prefix)
+        source.append(position ?? -1)
         return Int32(token.count - 1)
+    }
+
+    /// The alignment of the prefix ending at `node`, first token first; nil if any is unknown.
+    func alignment(endingAt node: Int32) -> [Int32]? {
+        var result: [Int32] = []
+        var n = node
+        while n >= 0 {
+            if source[Int(n)] < 0 { return nil }
+            result.append(source[Int(n)])
+            n = parent[Int(n)]
+        }
+        result.reverse()
+        return result
     }
 
     /// The tokens of the prefix ending at `node`, first token first.
@@ -83,7 +101,8 @@ struct FinishedLists {
     func hypotheses(sentence s: Int, arena: HistoryArena) -> [Hypothesis] {
         (0..<count[s]).map { j in
             let i = s * capacity + j
-            return Hypothesis(tokens: arena.tokens(endingAt: node[i]), logProb: logProb[i], score: score[i])
+            return Hypothesis(tokens: arena.tokens(endingAt: node[i]), logProb: logProb[i], score: score[i],
+                              alignment: node[i] < 0 ? nil : arena.alignment(endingAt: node[i]))
         }
     }
 }

@@ -23,4 +23,12 @@ public protocol StepScorer: AnyObject {
     /// beam entries) or be dropped (finished hypotheses and sentences). `rowCount` becomes
     /// `rows.count`. Never called with an identity permutation.
     func reorder(_ rows: [Int32])
+    /// After `step`, the source position (0-based, in the sentence's token order) that row r
+    /// attended to most when scoring this step's continuations, or nil when the scorer has no
+    /// attention (the default). The search records it for the token it appends to that row.
+    func alignedSourcePosition(row: Int) -> Int32?
+}
+
+extension StepScorer {
+    public func alignedSourcePosition(row: Int) -> Int32? { nil }
 }

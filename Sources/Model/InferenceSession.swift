@@ -163,6 +163,24 @@ public final class InferenceSession {
         }
     }
 
+    /// The source position (in the sentence's token order) with the highest weight in row r's
+    /// alignment at the last `step` (the lower position on ties); nil as for ``alignment(row:)``.
+    public func alignedSourcePosition(row r: Int) -> Int? {
+        guard let attention = model.attention, alignmentsCurrent, r >= 0, r < rowCount else { return nil }
+        let weights = attention.alignment(attentionState, step: 0, row: r)
+        let n = sourceLengths[Int(rowSentence[r])]
+        guard n > 0 else { return nil }
+        var best = 0
+        for s in 0..<n where weights[s] > weights[best] { best = s }
+        if model.config.reverseSource {
+            // Reading position s is token n−1−s; among equal weights keep the lower token position.
+            var bestToken = n - 1 - best
+            for s in 0..<n where weights[s] == weights[best] { bestToken = min(bestToken, n - 1 - s) }
+            return bestToken
+        }
+        return best
+    }
+
     /// The alignment of row r at the last `step` over its sentence's source tokens, [n] in source
     /// order (token i of the sentence as given to ``encode(_:)``), summing to 1 (empty for an empty
     /// sentence); nil without attention, or when no step ran since the last `encode` or `reorder`.

@@ -30,4 +30,8 @@ public final class ModelScorer: StepScorer {
     public func reorder(_ rows: [Int32]) {
         session.reorder(rows)
     }
+
+    public func alignedSourcePosition(row: Int) -> Int32? {
+        session.alignedSourcePosition(row: row).map { Int32($0) }
+    }
 }

@@ -11,6 +11,28 @@ public struct Translation: Sendable {
     public var score: Double
     /// Sum of token log-probabilities (natural log), </s> included.
     public var logProb: Double
+    /// Per output token (before detokenization), the source token (of the tokenized input line)
+    /// with the highest attention weight when it was produced; nil for a model without attention.
+    public var alignment: [Int]?
+
+    public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil) {
+        self.text = text
+        self.score = score
+        self.logProb = logProb
+        self.alignment = alignment
+    }
+
+    /// The hard alignment as Marian prints it: `s-t` pairs (source token, target token, from 0)
+    /// separated by spaces, one per target token; "" without an alignment.
+    public var alignmentPairs: String {
+        (alignment ?? []).enumerated().map { "\($0.element)-\($0.offset)" }.joined(separator: " ")
+    }
+}
+
+/// A translation setting the model cannot serve (one line for the user).
+public struct TranslationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// What to do with `<unk>` in the output.
@@ -19,6 +41,9 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
     case forbid
     /// Emit `<unk>` when it scores best and print it literally.
     case keep
+    /// Emit `<unk>` when it scores best, then copy in its place the source token it is aligned to
+    /// (the highest attention weight; Luong et al. 2015b). Needs a model with attention.
+    case replace
 }
 
 /// Text in, text out: reapplies the model's recorded normalization, tokenization, vocabulary and
@@ -31,11 +56,17 @@ public final class Translator {
     private let packed: DecoderWeights
     private let sourceTokenizer: Tokenizer
     public var searchOptions: SearchOptions
+    public let unknownWords: UnknownWordPolicy
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
-    /// built). Throws a `ModelFolderError` naming the weights file, or the tokenizer's error.
+    /// built). Throws a `ModelFolderError` naming the weights file, the tokenizer's error, or a
+    /// ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
     public init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
                 searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
+        if unknownWords == .replace && directory.config.model.attention == .none {
+            throw TranslationError("\(directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
+        }
+        self.unknownWords = unknownWords
         self.directory = directory
         model = try directory.loadModel(checkpoint)
         packed = DecoderWeights(model: model)
@@ -61,7 +92,8 @@ public final class Translator {
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
     /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
     public func translate(_ lines: [String]) -> [[Translation]] {
-        let sources = lines.map(sourceIDs)
+        let tokenized = lines.map { sourceTokenizer.tokenize($0) }
+        let sources = tokenized.map { directory.sourceVocabulary.ids($0) }
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }
         if live.isEmpty { return results }
@@ -70,9 +102,17 @@ public final class Translator {
         let hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
         for (k, index) in live.enumerated() {
             results[index] = hypotheses[k].map { hypothesis in
-                let tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }
+                var tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }
+                let alignment = hypothesis.alignment.map { $0.map(Int.init) }
+                if unknownWords == .replace, let alignment {
+                    // Luong et al. 2015b: <unk> becomes the source token it attended to most, joiner
+                    // marks included, so detokenization glues it as it was glued in the source.
+                    for (j, id) in hypothesis.tokens.enumerated() where id == TokenID.unknown {
+                        tokens[j] = tokenized[index][alignment[j]]
+                    }
+                }
                 return Translation(text: Detokenizer.detokenize(tokens), score: hypothesis.score,
-                                   logProb: hypothesis.logProb)
+                                   logProb: hypothesis.logProb, alignment: alignment)
             }
         }
         return results

@@ -56,7 +56,7 @@ struct Evaluate: ParsableCommand {
         }
         let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
-                                        searchOptions: search.searchOptions, unknownWords: search.unk)
+                                        searchOptions: search.searchOptions, unknownWords: search.unknownWords)
         let start = Date()
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)

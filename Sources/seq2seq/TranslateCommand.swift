@@ -14,12 +14,20 @@ struct SearchArguments: ParsableArguments {
     var lengthPenalty: Double = 0.6
     @Option(help: "Maximum output length is ratio·|source| + --max-length tokens.") var maxLengthRatio: Double = 2
     @Option(help: "Tokens added to the length limit (b in a·|source| + b).") var maxLength: Int = 10
-    @Option(help: "Unknown words in the output: forbid (pick the best known word) or keep (print <unk>).")
+    @Option(help: "Unknown words in the output: forbid (pick the best known word), keep (print <unk>) or replace (as --replace-unk).")
     var unk: UnknownWordPolicy = .forbid
+    @Flag(help: "Let <unk> be chosen, then copy in its place the source token with the highest attention weight (Luong et al. 2015b; models with attention). Same as --unk replace.")
+    var replaceUnk = false
+
+    /// The policy `--unk` and `--replace-unk` ask for.
+    var unknownWords: UnknownWordPolicy { replaceUnk ? .replace : unk }
 
     /// Called from `run()` (not as ArgumentParser's `validate()`) so that the range checks are the
     /// same code for translate and evaluate; `Seq2Seq.main` reports the thrown error as one line.
     func check() throws {
+        if replaceUnk && unk != .forbid && unk != .replace {
+            throw ValidationError("--replace-unk and --unk \(unk.rawValue) disagree; give one of them")
+        }
         guard beam >= 1 else { throw ValidationError("--beam must be at least 1") }
         guard beam <= 1000 else { throw ValidationError("--beam must be at most 1000") }
         guard lengthPenalty >= 0 else { throw ValidationError("--length-penalty must be >= 0") }
@@ -63,6 +71,11 @@ struct Translate: ParsableCommand {
         sum of the token log-probabilities (natural log, </s> included) and SCORE the length-normalised \
         score the beam ranks by (log P / ((5+|y|)/6)^alpha); an empty input line gives one empty \
         translation with scores 0.
+
+        --alignment (models with attention) appends Marian's hard alignment to each output line, \
+        `TEXT ||| S-T S-T ...`: for each target token T (counted from 0, before detokenization) the \
+        source token S (of the tokenized input, from 0) with the highest attention weight when T was \
+        produced. With --n-best the alignment is a field after the text: `N ||| TEXT ||| ALIGNMENT ||| F0= ...`.
         """)
 
     @Option(help: "Model folder made by `seq2seq train`.") var model: String
@@ -71,6 +84,8 @@ struct Translate: ParsableCommand {
     @OptionGroup var search: SearchArguments
     @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
     var nBest: Int = 1
+    @Flag(help: "Append the hard alignment `||| S-T ...` (source-target token pairs, from 0) to each line (models with attention).")
+    var alignment = false
     @Option(help: "Sentences decoded together when input is piped (default 64; not with --flush).") var batchSize: Int?
     @Flag(help: "Translate and write each line as soon as it is read.") var flush = false
     @Option(help: "BLAS threads.") var threads: Int = 1
@@ -97,7 +112,10 @@ struct Translate: ParsableCommand {
         var options = search.searchOptions
         options.nBest = nBest
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
-                                        searchOptions: options, unknownWords: search.unk)
+                                        searchOptions: options, unknownWords: search.unknownWords)
+        if alignment && directory.config.model.attention == .none {
+            throw CLIError("\(model): --alignment needs a model with attention (train --attention), this one has none")
+        }
         let lines = try openLines(input)
         let out = StandardOutput.shared
         let interactive = flush || lines.isTerminal
@@ -105,10 +123,12 @@ struct Translate: ParsableCommand {
 
         func write(_ translations: [Translation]) throws {
             if nBest == 1 {
-                try out.writeLine(translations.first?.text ?? "")
+                let best = translations.first
+                try out.writeLine((best?.text ?? "") + (alignment ? " ||| " + (best?.alignmentPairs ?? "") : ""))
             } else {
                 for t in translations {
-                    try out.writeLine("\(lineNumber) ||| \(t.text) ||| F0= \(String(format: "%.4f", t.logProb)) ||| \(String(format: "%.4f", t.score))")
+                    let pairs = alignment ? " ||| \(t.alignmentPairs)" : ""
+                    try out.writeLine("\(lineNumber) ||| \(t.text)\(pairs) ||| F0= \(String(format: "%.4f", t.logProb)) ||| \(String(format: "%.4f", t.score))")
                 }
             }
             lineNumber += 1

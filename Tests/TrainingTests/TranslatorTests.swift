@@ -36,3 +36,63 @@ import Translation
         #expect(output.count == 3)
     }
 }
+
+/// `--replace-unk` and `--alignment` on a small model whose attention is known: every weight is
+/// zero but those that make the encoder output of an unknown source word [tanh 3, 0] and of every
+/// known word 0, and the decoder's query [tanh 3, 0], so dot attention peaks on the unknown word;
+/// the output layer's bias makes <unk> the best first token, and the length limit is one token.
+@Suite(.serialized) struct AttentionTranslationTests {
+    func knownAttentionModel(_ fixture: TrainingFixture) throws -> ModelDirectory {
+        var options = fixture.options(maxSteps: 1)
+        options.embedding = 2; options.hidden = 2; options.layers = 1; options.dropout = 0
+        options.cell = .rnnTanh; options.attention = .dot
+        let directory = try fixture.makeDirectory("attention", options)
+        let trainer = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet)
+        _ = try trainer.run()
+        let store = trainer.model.parameters
+        for i in 0..<store.count { store.values[i] = 0 }
+        func set(_ name: String, _ index: Int, _ value: Float) { store.view(name).values[index] = value }
+        set("encoder.l0.weight_ih", 0, 1); set("encoder.l0.weight_ih", 3, 1)   // Wx = I: h_s = tanh(e_s)
+        set("source_embedding", 2 * 1, 3)                                          // <unk> (id 1) = [3, 0]
+        set("decoder.l0.bias", 0, 3)                                               // query h_t = [tanh 3, 0]
+        set("output.bias", 1, 5)                                                   // <unk> scores best
+        try directory.saveCheckpoint(model: trainer.model, optimizer: trainer.optimizer, state: trainer.state)
+        return directory
+    }
+
+    func search(beam: Int) -> SearchOptions {
+        var options = SearchOptions()
+        options.beamSize = beam
+        options.maxLengthRatio = 0.01   // ⌊0.01·|source|⌋ + 1 = one output token
+        options.maxLengthOffset = 1
+        return options
+    }
+
+    @Test(arguments: [1, 3])
+    func unknownWordIsReplacedByTheAttendedSourceToken(beam: Int) throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        let directory = try knownAttentionModel(fixture)
+        let lines = ["three hundred Zürich", "Zürich seven", "two"]
+        let replacing = try Translator(directory: directory.saved, checkpoint: .last, searchOptions: search(beam: beam),
+                                       unknownWords: .replace)
+        let replaced = replacing.translate(lines).map { $0[0] }
+        #expect(replaced.map(\.text) == ["Zürich", "Zürich", "two"])
+        #expect(replaced.map(\.alignmentPairs) == ["2-0", "0-0", "0-0"])
+        let keeping = try Translator(directory: directory.saved, checkpoint: .last, searchOptions: search(beam: beam),
+                                     unknownWords: .keep)
+        #expect(keeping.translate(lines).map { $0[0].text } == ["<unk>", "<unk>", "<unk>"])
+    }
+
+    @Test func replacingNeedsAttention() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        let directory = try fixture.makeDirectory("plain", fixture.options(maxSteps: 1))
+        _ = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        #expect(throws: TranslationError.self) {
+            _ = try Translator(directory: directory.saved, checkpoint: .last, unknownWords: .replace)
+        }
+        let plain = try Translator(directory: directory.saved, checkpoint: .last)
+        #expect(plain.translate(["three"])[0][0].alignment == nil)
+    }
+}
