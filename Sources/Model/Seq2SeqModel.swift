@@ -57,6 +57,7 @@ public final class Seq2SeqModel {
             encoder.profiler = profiler
             decoder.profiler = profiler
             output.profiler = profiler
+            attention?.profiler = profiler
         }
     }
 
