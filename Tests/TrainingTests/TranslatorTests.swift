@@ -1,4 +1,7 @@
-import Decoding
+import Basics
+@testable import Decoding
+import Kernels
+import Model
 import Testing
 import Training
 import Translation
@@ -95,4 +98,25 @@ import Translation
         let plain = try Translator(directory: directory.saved, checkpoint: .last)
         #expect(plain.translate(["three"])[0][0].alignment == nil)
     }
+}
+
+/// Beam search with K = 1 (and no length penalty) equals greedy decoding on attentional models
+/// with random weights, tokens and alignments alike, each hypothesis carrying its own input feed.
+@Test(arguments: [AttentionType.dot, .general, .mlp], [true, false])
+func beamOfOneEqualsGreedyWithAttention(attention: AttentionType, inputFeed: Bool) {
+    let config = ModelConfig(sourceVocabularySize: 30, targetVocabularySize: 25, embedding: 6, hidden: 8, layers: 2,
+                             cell: .gru, attention: attention, inputFeed: inputFeed)
+    let model = Seq2SeqModel(config: config, seed: 3)
+    var rng = SeededGenerator(seed: 4)
+    for i in 0..<model.parameters.count { model.parameters.values[i] = rng.nextFloat(in: -0.6, 0.6) }
+    let sources: [[Int32]] = (0..<6).map { n in (0...(n % 4 + 1)).map { _ in Int32(4 + rng.next() % 26) } }
+    var options = SearchOptions()
+    options.bos = TokenID.start; options.eos = TokenID.end
+    options.beamSize = 1; options.lengthPenalty = 0; options.forbidden = [TokenID.pad, TokenID.start]
+    let greedy = BeamSearch.greedy(ModelScorer(model: model, sources: sources), sourceLengths: sources.map(\.count), options: options)
+    let beam = BeamSearch.beam(ModelScorer(model: model, packed: DecoderWeights(model: model), sources: sources),
+                               sourceLengths: sources.map(\.count), options: options)
+    #expect(greedy.map { $0.map(\.tokens) } == beam.map { $0.map(\.tokens) })
+    #expect(greedy.map { $0.map(\.alignment) } == beam.map { $0.map(\.alignment) })
+    #expect(greedy.allSatisfy { $0[0].alignment?.count == $0[0].tokens.count })
 }
