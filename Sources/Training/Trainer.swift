@@ -19,7 +19,8 @@ public struct TrainingSummary: Sendable {
 /// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
 /// validation, checkpoints and exact resume.
 ///
-/// Each step: forward+backward over the batch (summed token NLL), scale the gradient by 1/B (the
+/// Each step: forward+backward over the batch (summed token NLL, or the label-smoothed loss with
+/// `labelSmoothing` > 0; the reported loss and perplexity are always the plain NLL's), scale the gradient by 1/B (the
 /// paper averages over sentences) and take its global norm, clip by that norm (Pascanu et al.
 /// 2013), update (which zeroes the gradients for the next step). A batch whose loss or gradient is not finite is skipped and counted.
 public final class Trainer {
@@ -58,6 +59,7 @@ public final class Trainer {
         // The checkpoint is read and checked against the config before the network is built.
         let checkpoint = resume && directory.hasCheckpoint ? try directory.readLastCheckpoint() : nil
         model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
+        model.labelSmoothing = options.effectiveLabelSmoothing
         optimizer = options.optimizer == .sgd ? SGD() : Adam()
         if let checkpoint {
             state = try directory.restore(checkpoint, model: model, optimizer: optimizer)
@@ -103,6 +105,8 @@ public final class Trainer {
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
         var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
+        var intervalSmoothedLoss = 0.0
+        let smoothing = options.effectiveLabelSmoothing > 0
         var intervalClipped = 0, intervalSteps = 0
         var consecutiveBad = 0
         var lastNorm = 0.0
@@ -161,6 +165,7 @@ public final class Trainer {
 
                 intervalTokens += batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) })
                 intervalLoss += lossSum
+                intervalSmoothedLoss += model.lastSmoothedLossSum
                 intervalLossTokens += tokens
                 intervalSteps += 1
                 let elapsed = Date().timeIntervalSince(intervalStart)
@@ -176,8 +181,10 @@ public final class Trainer {
                     try directory.appendLog(LogLine(
                         event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
                         perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
-                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction))
+                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction,
+                        smoothedLoss: smoothing ? intervalSmoothedLoss / Double(max(1, intervalLossTokens)) : nil))
                     intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
+                    intervalSmoothedLoss = 0
                     intervalClipped = 0; intervalSteps = 0
                 }
 

@@ -63,6 +63,8 @@ struct Train: ParsableCommand {
     @Option(help: "Checkpoint every N steps.") var saveEvery: Int?
     @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
     @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
+    @Option(help: "Label smoothing ε in [0, 1) of the training loss (Szegedy et al. 2016; PyTorch's CrossEntropyLoss(label_smoothing=ε)); 0 = none. Logged perplexity stays the plain NLL's.")
+    var labelSmoothing: Float?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
@@ -261,6 +263,7 @@ struct Train: ParsableCommand {
         check("--valid-every", validEvery, recorded.validEvery ?? -1)
         check("--save-every", saveEvery, recorded.saveEvery ?? -1)
         check("--log-every", logEvery, recorded.logEvery)
+        check("--label-smoothing", labelSmoothing, recorded.effectiveLabelSmoothing)
         // The folder keeps copies of its vocabularies: the same files may be named again.
         for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
             if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
@@ -305,6 +308,8 @@ struct Train: ParsableCommand {
         if let saveEvery { o.saveEvery = saveEvery }
         if let logEvery { o.logEvery = logEvery }
         if let maxLength { o.maxLength = maxLength }
+        // 0 is recorded as absent, so a run without smoothing writes the config it always did.
+        if let labelSmoothing { o.labelSmoothing = labelSmoothing == 0 ? nil : labelSmoothing }
         try o.validate()
         return o
     }
