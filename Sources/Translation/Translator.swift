@@ -34,10 +34,20 @@ public final class Translator {
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
     /// built). Throws a `ModelFolderError` naming the weights file, or the tokenizer's error.
-    public init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
-                searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
+    public convenience init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
+                            searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
+        try self.init(directory: directory, model: directory.loadModel(checkpoint), searchOptions: searchOptions,
+                      unknownWords: unknownWords)
+    }
+
+    /// Translates with `model` as its weights are now (training's validation BLEU decodes the
+    /// network being trained): the decoder is packed here, so after the weights change make a new
+    /// translator. `model` must be built from `directory`'s config. Throws the tokenizer's error.
+    public init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
+                unknownWords: UnknownWordPolicy = .forbid) throws {
+        precondition(model.config == directory.config.model, "Translator: the model is not the folder's")
         self.directory = directory
-        model = try directory.loadModel(checkpoint)
+        self.model = model
         packed = DecoderWeights(model: model)
         sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
         var options = searchOptions
