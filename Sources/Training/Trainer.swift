@@ -156,7 +156,7 @@ public final class Trainer {
             while let items = try stream.next() {
                 // Also here, so a stop request is answered after a skipped batch too.
                 if shouldStop() {
-                    try saveCheckpoint()
+                    try saveCheckpoint(numbered: false)
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
@@ -228,7 +228,7 @@ public final class Trainer {
                     break epochs
                 }
                 if shouldStop() {
-                    try saveCheckpoint()
+                    try saveCheckpoint(numbered: false)
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
@@ -322,7 +322,10 @@ public final class Trainer {
         return ppl
     }
 
-    private func saveCheckpoint() throws {
+    /// Writes `last.safetensors`; with `--keep-checkpoints` also the numbered weights, except at an
+    /// interruption (`numbered` false), so an interrupted and resumed run keeps the same numbered
+    /// files as an uninterrupted one.
+    private func saveCheckpoint(numbered: Bool = true) throws {
         // Skipped batches never reach the weights, so this only fires on a real bug.
         let values = model.parameters.values
         for i in 0..<values.count where !values[i].isFinite {
@@ -330,6 +333,9 @@ public final class Trainer {
                                      message: "refusing to save: weights contain NaN or Inf at step \(state.step)")
         }
         try directory.saveCheckpoint(model: model, optimizer: optimizer, state: state)
+        if numbered, let keep = options.keepCheckpoints {
+            try directory.saveNumberedCheckpoint(model: model, step: state.step, keep: keep)
+        }
     }
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run

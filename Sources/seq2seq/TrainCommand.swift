@@ -79,6 +79,8 @@ struct Train: ParsableCommand {
     var validBleuLowercase = false
     @Option(help: "The validation figure that picks best.safetensors and that --early-stopping and the plateau schedule watch: perplexity (default) or bleu (needs --valid-bleu).")
     var selectBy: SelectionMetric?
+    @Option(help: "Also keep the weights of the last K checkpoints as checkpoint-STEP.safetensors, for `seq2seq average`.")
+    var keepCheckpoints: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
@@ -200,6 +202,11 @@ struct Train: ParsableCommand {
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
+            if s.stoppedEarly == true {
+                progress.message("\(output) stopped early at step \(s.step) (no new best in --early-stopping "
+                    + "\(training.earlyStopping ?? 0) validations; best at step \(s.bestStep.map(String.init) ?? "none")); nothing to do")
+                return
+            }
             progress.message("\(output) already finished: \(s.step) steps, \(s.epoch) epochs, "
                 + "\(formatDuration(s.trainingSeconds)); nothing to do (raise --epochs, --max-steps or --max-minutes to train on)")
             return
@@ -228,6 +235,8 @@ struct Train: ParsableCommand {
         let s = summary.state
         progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
+            + (s.bestValidBLEU.map { String(format: "best validation BLEU %.2f; ", $0) } ?? "")
+            + (s.stoppedEarly == true ? "stopped early; " : "")
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(130) }
     }
@@ -285,6 +294,7 @@ struct Train: ParsableCommand {
         check("--valid-bleu", validBleu ? true : nil, recorded.scoresValidationBLEU)
         check("--valid-bleu-lowercase", validBleuLowercase ? true : nil, recorded.validBLEULowercase ?? false)
         check("--select-by", selectBy, recorded.effectiveSelectBy)
+        check("--keep-checkpoints", keepCheckpoints, recorded.keepCheckpoints ?? -1)
         // The folder keeps copies of its vocabularies: the same files may be named again.
         for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
             if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
@@ -353,6 +363,7 @@ struct Train: ParsableCommand {
         o.validBLEU = validBleu ? true : nil
         o.validBLEULowercase = validBleuLowercase ? true : nil
         o.selectBy = selectBy
+        o.keepCheckpoints = keepCheckpoints
         try o.validate()
         return o
     }
