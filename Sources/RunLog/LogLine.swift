@@ -9,7 +9,8 @@ import Foundation
 ///   `clipped_fraction`; with label smoothing also `smoothed_loss` (nats per target token of the
 ///   smoothed loss that is trained on).
 /// - `valid`, after each validation: `step`, completed `epoch` (a whole number), `valid_ppl`,
-///   `seconds` (training wall-clock time so far), `lr` (the learning rate in use); with
+///   `seconds` (training wall-clock time so far), `lr` (the rate the next step uses, before a
+///   plateau cut this validation may make); with
 ///   `--valid-bleu` also `valid_bleu` (greedy decoding, 0…100).
 /// - `lr_reduced`: the plateau schedule cut the learning rate after the validation at `step`;
 ///   `lr` is the new rate.

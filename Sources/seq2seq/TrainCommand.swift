@@ -14,7 +14,9 @@ struct Train: ParsableCommand {
         abstract: "Train a recurrent encoder-decoder (LSTM, GRU, Elman, IRNN; bidirectional, residual) on a shard folder.",
         discussion: """
         Writes models/NAME/ with config.json, both vocabularies, last.safetensors (weights, optimizer and \
-        training state), best.safetensors (lowest validation perplexity) and log.jsonl. Ctrl-C saves a \
+        training state), best.safetensors (lowest validation perplexity, or highest validation BLEU with \
+        --select-by bleu), with --keep-checkpoints K the last K checkpoints' weights \
+        (checkpoint-STEP.safetensors, for `seq2seq average`) and log.jsonl. Ctrl-C saves a \
         checkpoint; --resume continues exactly where the last checkpoint left off (a finished run resumed \
         with the same limits changes nothing; raise --epochs, --max-steps or --max-minutes to go on). \
         --output must not exist, be an empty folder, or be a model folder: one with a checkpoint needs \
