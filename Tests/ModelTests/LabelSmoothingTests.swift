@@ -106,4 +106,33 @@ import Testing
         expectClose("grad_bias", Array(UnsafeBufferPointer(start: bias.gradients, count: bias.count)), c.grad_bias.data)
         expectClose("grad_x", Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: c.rows * c.hidden)), c.grad_x.data)
     }
+
+    /// Through the whole model (padding, reversal, dropout): the gradient `trainStep` adds is that
+    /// of `lastSmoothedLossSum`, while its returned loss stays the plain NLL.
+    @Test(arguments: ["lstm", "lstm dropout", "gru", "bidirectional lstm"])
+    func wholeModelGradientIsThatOfTheSmoothedLoss(name: String) throws {
+        let config = try #require(namedConfigs.first { $0.name == name }).config
+        let model = Seq2SeqModel(config: config, seed: 21)
+        model.labelSmoothing = 0.2
+        let store = model.parameters
+        var rng = SeededGenerator(seed: 22)
+        for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
+        let batch = Batch(sources: tinySources, targets: tinyTargets)
+        store.zeroGradients()
+        let seed: UInt64? = config.dropout > 0 ? 99 : nil
+        let (nll, _) = model.trainStep(batch, dropoutSeed: 99)
+        let smoothed = model.lastSmoothedLossSum
+        #expect(nll == model.forward(batch, dropoutSeed: seed) && smoothed != nll)
+        let grads = Array(store.gradients)
+        var bad: [GradientCheck.Mismatch] = []
+        for tensor in store.tensors {
+            let local = sampledIndices(tensor.shape.reduce(1, *), count: 12, rng: &rng)
+            bad += GradientCheck().compare(label: tensor.name, values: store.values.baseAddress!, analytic: grads,
+                                           indices: local.map { $0 + tensor.offset }) {
+                _ = model.forward(batch, dropoutSeed: seed)
+                return model.lastSmoothedLossSum
+            }
+        }
+        #expect(bad.isEmpty, "\(bad.prefix(6))")
+    }
 }
