@@ -245,7 +245,10 @@ public final class Trainer {
             state.position = nil
             state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
             if let validation {
-                let ppl = try validate(validation, label: "epoch \(state.epoch)", watched: true)
+                // An epoch that ends on a --valid-every step was just validated with these weights:
+                // the schedule and early stopping count that validation once.
+                let validatedAlready = options.validEvery.map { state.step % $0 == 0 } ?? false
+                let ppl = try validate(validation, label: "epoch \(state.epoch)", watched: !validatedAlready)
                 state.epochValidPerplexities.append(ppl)
                 lastValid = ppl
             }

@@ -29,6 +29,15 @@ struct ScheduleCLITests {
         let numbered = try FileManager.default.contentsOfDirectory(atPath: model).filter { $0.hasPrefix("checkpoint-") }
         #expect(numbered.count == 2, "\(numbered)")
 
+        // plot stacks validation BLEU and the learning rate under the perplexity chart.
+        let plot = try runSeq2seq(["plot", "--model", model])
+        #expect(plot.status == 0, "\(plot.stderrText)")
+        // One point per validated step (an epoch's end that is also a --valid-every step logs twice).
+        let validatedSteps = Set(valid.compactMap { $0["step"] as? Int }).count
+        #expect(plot.stdoutText.contains("\(validatedSteps) validation BLEU points"), "\(plot.stdoutText)")
+        let svg = try String(contentsOfFile: model + "/perplexity.svg", encoding: .utf8)
+        #expect(svg.contains(": validation BLEU (greedy)</text>") && svg.contains(": learning rate</text>"))
+
         let averaged = dir.appendingPathComponent("avg").path
         let average = try runSeq2seq(["average", "--model", model, "--last", "2", "--output", averaged])
         #expect(average.status == 0, "\(average.stderrText)")

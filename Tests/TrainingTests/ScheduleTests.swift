@@ -162,8 +162,9 @@ func logLines(_ path: String) throws -> [LogLine] {
         #expect(state.stoppedEarly == true && state.step < 200)
         let valid = try logLines(fixture.path("m/log.jsonl")).filter { $0.event == "valid" }
         let best = try #require(state.bestStep)
-        // The stop came exactly 2 validations after the best one, none of which beat it.
-        #expect(valid.last?.step == state.step && valid.filter { $0.step! > best }.count == 2)
+        // The stop came exactly 2 validated steps after the best one, none of which beat it (an
+        // epoch end on a --valid-every step is logged twice but counts once).
+        #expect(valid.last?.step == state.step && Set(valid.filter { $0.step! > best }.map(\.step)).count == 2)
         let bestBLEU = try #require(valid.first { $0.step == best }?.validBLEU)
         #expect(valid.filter { $0.step! > best }.allSatisfy { $0.validBLEU! <= bestBLEU })
         let stop = try #require(try logLines(fixture.path("m/log.jsonl")).first { $0.event == "early_stop" })
@@ -214,5 +215,26 @@ func logLines(_ path: String) throws -> [LogLine] {
         var smoothing = fixture.options(maxSteps: 2)
         smoothing.labelSmoothing = 1
         #expect(throws: TrainingError.self) { try smoothing.validate() }
+    }
+
+    /// An epoch that ends on a --valid-every step is validated twice with the same weights; early
+    /// stopping (patience 1) counts it once, so the repeat does not stop the run.
+    @Test func anEpochEndOnAValidEveryStepIsWatchedOnce() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 12)
+        options.dropout = 0
+        options.validEvery = 4
+        options.earlyStopping = 1
+        let trainer = try Trainer(directory: fixture.makeDirectory("m", options), shards: fixture.shards,
+                                  validation: fixture.validation(), resume: false, progress: quiet)
+        _ = try trainer.run()
+        let valid = try logLines(fixture.path("m/log.jsonl")).filter { $0.event == "valid" }
+        // 8 batches per epoch: step 8 is both a --valid-every step and the end of epoch 1.
+        #expect(valid.map(\.step) == [4, 8, 8, 12])
+        let ppl = valid.map { $0.validPerplexity! }
+        #expect(ppl[1] < ppl[0] && ppl[2] == ppl[1], "\(ppl)")
+        #expect(trainer.state.step == 12)
+        #expect(trainer.state.stoppedEarly == (ppl[3] >= ppl[1] ? true : nil))
     }
 }
