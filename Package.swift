@@ -4,6 +4,7 @@
 //   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
+//                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
@@ -51,7 +52,10 @@ let package = Package(
         .target(name: "ModelFolder", dependencies: ["Model", "Text"]),
         // One Codable record of log.jsonl, written by Training and read by Plotting.
         .target(name: "RunLog", dependencies: []),
-        .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels"]),
+        // Training decodes the validation set through Translation (greedy, for `--valid-bleu`) and
+        // scores it with Metrics; neither imports Training, so there is no cycle.
+        .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels",
+                                                 "Translation", "Decoding", "Metrics"]),
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: ["Basics"]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
@@ -78,7 +82,8 @@ let package = Package(
         .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
     ],

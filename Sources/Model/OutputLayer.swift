@@ -4,6 +4,13 @@ import Kernels
 ///
 /// `W` [V, H], `b` [V]: logits z = h·Wᵀ + b [P, V]; loss = Σ_r (logsumexp(z_r) − z_r[y_r]) in nats.
 /// Backward implements dz = softmax(z) − onehot(y), dW += dzᵀ·h, db += Σ dz, dh = dz·W.
+///
+/// With label smoothing ε > 0 (Szegedy et al. 2016, as PyTorch's
+/// `CrossEntropyLoss(label_smoothing: ε)`), the loss trained on is
+/// Σ_r [(1−ε)·(logsumexp(z_r) − z_r[y_r]) + ε·mean_j(logsumexp(z_r) − z_r[j])] over the V classes,
+/// kept in ``smoothedLoss``; backward then implements dz = softmax(z) − ((1−ε)·onehot(y) + ε/V).
+/// `forward` still returns the plain NLL (what perplexity is made of). ε = 0 runs the unsmoothed
+/// code alone, unchanged to the bit.
 final class OutputLayer {
     let vocabulary: Int
     let hidden: Int
@@ -18,6 +25,12 @@ final class OutputLayer {
     let logSumExp = FloatBuffer(), inverseSum = FloatBuffer()
     /// [P, H]: dL/dh after `backward`.
     let inputGradient = FloatBuffer()
+    /// Label smoothing ε in [0, 1): the weight of the uniform distribution in the target.
+    var labelSmoothing: Scalar = 0
+    /// The summed smoothed loss (nats) of the last `forward`: equal to its NLL when ε = 0.
+    private(set) var smoothedLoss = 0.0
+    /// [P]: mean over the V classes of each row's logits z + b (only computed when ε > 0).
+    private var logitMeans: [Double] = []
     var profiler: PhaseProfiler?
 
     init(vocabulary: Int, hidden: Int, store: ParameterStore) {
@@ -62,12 +75,35 @@ final class OutputLayer {
             // Rows are independent: split them across the threads BLAS uses. The division by
             // each row's sum happens in `backward`'s pass over dz.
             let inv = inverseSum.reserve(p)
+            let epsilon = labelSmoothing
+            if epsilon > 0 {
+                // The mean logit of each row, read before `expRows` overwrites the row.
+                if logitMeans.count < p { logitMeans = Array(repeating: 0, count: p) }
+                logitMeans.withUnsafeMutableBufferPointer { means in
+                    Parallel.forEachPart(p * v, granularity: v) { range in
+                        for r in (range.lowerBound / v)..<(range.upperBound / v) {
+                            let row = z + r &* v
+                            var sum = 0.0
+                            for j in 0..<v { sum += Double(row[j] + bias[j]) }
+                            means[r] = sum / Double(v)
+                        }
+                    }
+                }
+            }
             Parallel.forEachPart(p * v, granularity: v) { range in
                 let first = range.lowerBound / v
                 Softmax.expRows(z + range.lowerBound, rows: range.count / v, width: v, adding: bias,
                                 logSumExp: lse + first, inverseSum: inv + first)
             }
             for r in 0..<p { loss += Double(lse[r]) }
+            if epsilon > 0 {
+                // (1−ε)·NLL + ε·Σ_r (logsumexp_r − mean_j z_rj).
+                var uniform = 0.0
+                for r in 0..<p { uniform += Double(lse[r]) - logitMeans[r] }
+                smoothedLoss = (1 - Double(epsilon)) * loss + Double(epsilon) * uniform
+            } else {
+                smoothedLoss = loss
+            }
             return loss
         }
     }
@@ -81,6 +117,24 @@ final class OutputLayer {
             // One pass, columns split across threads: dz = exp(z − max)/Σ − onehot(y), then
             // db += dz row by row (each row's part is still in L1 for the second loop).
             let inv = UnsafePointer(inverseSum.pointer), y = gradBias
+            let epsilon = labelSmoothing
+            if epsilon > 0 {
+                // dz = softmax − ((1−ε)·onehot(y) + ε/V): the same pass with the smoothed target.
+                let uniform = epsilon / Scalar(v), hit = 1 - epsilon
+                targets.withUnsafeBufferPointer { targets in
+                    Parallel.forEachPart(v, granularity: 16, work: p * v) { columns in
+                        for r in 0..<p {
+                            let row = dz + r &* v
+                            let scale = inv[r]
+                            for j in columns { row[j] = row[j] * scale - uniform }
+                            let t = Int(targets[r])
+                            if columns.contains(t) { row[t] -= hit }
+                            for j in columns { y[j] += row[j] }
+                        }
+                    }
+                }
+                return
+            }
             targets.withUnsafeBufferPointer { targets in
                 Parallel.forEachPart(v, granularity: 16, work: p * v) { columns in
                     for r in 0..<p {

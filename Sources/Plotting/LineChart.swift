@@ -1,4 +1,5 @@
-/// A line chart with a linear x axis from 0 and a logarithmic y axis, rendered as SVG text. Pure
+/// A line chart with a linear x axis from 0 and a logarithmic (or linear from 0) y axis, rendered
+/// as SVG text. Pure
 /// function of its fields: no file I/O, no clock, no Dictionary order, fixed number formatting,
 /// so the same chart always gives byte-identical SVG.
 public struct LineChart: Equatable {
@@ -31,6 +32,14 @@ public struct LineChart: Equatable {
         }
     }
 
+    /// How the y axis maps values.
+    public enum YAxis: Equatable, Sendable {
+        /// 1-2-5 decades (``LogScale``); only finite positive values are drawn.
+        case logarithmic
+        /// From 0 to a 1-2-5 multiple (``LinearScale``); finite values ≥ 0 are drawn.
+        case linearFromZero
+    }
+
     public var title: String
     /// A smaller second line under the title; omitted when nil.
     public var subtitle: String?
@@ -41,9 +50,10 @@ public struct LineChart: Equatable {
     /// Size in SVG user units (pixels).
     public var width: Double
     public var height: Double
+    public var yAxis: YAxis
 
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String, series: [Series],
-                width: Double = 800, height: Double = 480) {
+                width: Double = 800, height: Double = 480, yAxis: YAxis = .logarithmic) {
         precondition(width >= 300 && height >= 200, "LineChart needs at least 300×200, got \(width)×\(height)")
         self.title = title
         self.subtitle = subtitle
@@ -52,16 +62,35 @@ public struct LineChart: Equatable {
         self.series = series
         self.width = width
         self.height = height
+        self.yAxis = yAxis
     }
 
     /// The x axis: from 0 to a round value covering every finite x.
     public var xScale: LinearScale {
-        LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.filter { $0.y.isFinite && $0.y > 0 }.map(\.x))
+        LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.filter { self.plottable($0.y) }.map(\.x))
     }
 
-    /// The y axis: 1-2-5 ends around every plottable y.
+    /// The logarithmic y axis: 1-2-5 ends around every plottable y.
     public var yScale: LogScale {
         LogScale(covering: series.lazy.flatMap { $0.points }.map(\.y))
+    }
+
+    /// Whether `y` can be placed on this chart's y axis.
+    func plottable(_ y: Double) -> Bool {
+        yAxis == .logarithmic ? y.isFinite && y > 0 : y.isFinite && y >= 0
+    }
+
+    /// The y axis in use: its ticks and the position of a value (0 at the bottom, 1 at the top).
+    var yTicksAndFraction: (ticks: [AxisTick], fraction: (Double) -> Double) {
+        switch yAxis {
+        case .logarithmic:
+            let scale = yScale
+            return (scale.ticks, scale.fraction)
+        case .linearFromZero:
+            let scale = LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.map(\.y).filter { self.plottable($0) },
+                                    maxTicks: 8)
+            return (scale.ticks, scale.fraction)
+        }
     }
 
     /// Margins around the plot area (left leaves room for tick labels and the rotated y label).
@@ -69,7 +98,13 @@ public struct LineChart: Equatable {
 
     /// The chart as a standalone SVG 1.1 document, ending in a newline.
     public func svg() -> String {
-        let x = xScale, y = yScale
+        lines(at: nil).joined(separator: "\n") + "\n"
+    }
+
+    /// The chart's SVG lines: a whole document (`offset` nil), or an `<svg>` element placed
+    /// `offset` units down inside another (``ChartStack``).
+    func lines(at offset: Double?) -> [String] {
+        let x = xScale, y = yTicksAndFraction
         let left = LineChart.margin.left, top = LineChart.margin.top
         let right = width - LineChart.margin.right, bottom = height - LineChart.margin.bottom
         func px(_ value: Double) -> String { SVGText.number(left + x.fraction(value) * (right - left)) }
@@ -78,7 +113,11 @@ public struct LineChart: Equatable {
         func esc(_ text: String) -> String { SVGText.escaped(text) }
 
         var out: [String] = []
-        out.append(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(n(width))" height="\##(n(height))" viewBox="0 0 \##(n(width)) \##(n(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">"##)
+        if let offset {
+            out.append(##"<svg x="0" y="\##(n(offset))" width="\##(n(width))" height="\##(n(height))" viewBox="0 0 \##(n(width)) \##(n(height))">"##)
+        } else {
+            out.append(##"<svg xmlns="http://www.w3.org/2000/svg" width="\##(n(width))" height="\##(n(height))" viewBox="0 0 \##(n(width)) \##(n(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">"##)
+        }
         out.append("<title>\(esc(title))</title>")
         out.append(##"<rect x="0" y="0" width="\##(n(width))" height="\##(n(height))" fill="#ffffff"/>"##)
 
@@ -116,7 +155,7 @@ public struct LineChart: Equatable {
         for (index, item) in series.enumerated() {
             out.append(##"<g class="series" id="series-\##(index + 1)" stroke="\##(esc(item.color))" fill="\##(esc(item.color))">"##)
             out.append("<title>\(esc(item.name))</title>")
-            let pieces = LineChart.pieces(of: item.points)
+            let pieces = LineChart.pieces(of: item.points, plottable: plottable)
             for piece in pieces where piece.count > 1 {
                 let coordinates = piece.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
                 out.append(##"<polyline fill="none" stroke-width="1.75" stroke-linejoin="round" points="\##(coordinates)"/>"##)
@@ -148,16 +187,16 @@ public struct LineChart: Equatable {
             out.append("</g>")
         }
         out.append("</svg>")
-        return out.joined(separator: "\n") + "\n"
+        return out
     }
 
     /// Splits points at every value a log axis cannot show (non-finite x, or y not finite and
     /// positive); empty pieces are dropped.
-    static func pieces(of points: [Point]) -> [[Point]] {
+    static func pieces(of points: [Point], plottable: (Double) -> Bool = { $0.isFinite && $0 > 0 }) -> [[Point]] {
         var pieces: [[Point]] = []
         var current: [Point] = []
         for point in points {
-            if point.x.isFinite && point.y.isFinite && point.y > 0 {
+            if point.x.isFinite && plottable(point.y) {
                 current.append(point)
             } else if !current.isEmpty {
                 pieces.append(current)

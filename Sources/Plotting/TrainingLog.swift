@@ -3,8 +3,8 @@ import RunLog
 
 /// The perplexity history in a model folder's `log.jsonl`, as `seq2seq train` writes it: one
 /// `RunLog.LogLine` per line (Foundation's `JSONDecoder`), with an `event` of `train` (`step`,
-/// fractional `epoch`, `ppl`), `valid` (`step`, completed `epoch`, `valid_ppl`) or `skipped_batch`
-/// (`step`). Other events (`checkpoint`) and fields are ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
+/// fractional `epoch`, `ppl`, and `lr` when present), `valid` (`step`, completed `epoch`,
+/// `valid_ppl`, and `valid_bleu` when present) or `skipped_batch` (`step`). Other events (`checkpoint`) and fields are ignored, so older readers survive newer logs. Non-finite values are written as `null`; they are
 /// kept as nil here and drawn as gaps.
 ///
 /// A resumed run appends to the same file, starting from its checkpoint's step. Whatever the
@@ -19,11 +19,18 @@ public struct TrainingLog: Equatable {
         public var epoch: Double
         /// nil where the log holds `null` (NaN or infinity).
         public var perplexity: Double?
+        /// Training points: the learning rate of the logged steps (`lr`); nil when absent or not finite.
+        public var learningRate: Double?
+        /// Validation points: the greedy validation BLEU (`valid_bleu`, 0…100); nil when absent
+        /// or not finite.
+        public var bleu: Double?
 
-        public init(step: Int, epoch: Double, perplexity: Double?) {
+        public init(step: Int, epoch: Double, perplexity: Double?, learningRate: Double? = nil, bleu: Double? = nil) {
             self.step = step
             self.epoch = epoch
             self.perplexity = perplexity
+            self.learningRate = learningRate
+            self.bleu = bleu
         }
     }
 
@@ -72,8 +79,10 @@ public struct TrainingLog: Equatable {
         var training: [Point] = [], validation: [Point] = [], skipped: [Int] = []
         for record in records {
             switch record.kind {
-            case .train: training.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity))
-            case .valid: validation.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity))
+            case .train: training.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity,
+                                               learningRate: record.learningRate))
+            case .valid: validation.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity,
+                                                 bleu: record.bleu))
             case .skippedBatch: skipped.append(record.step)
             }
         }
@@ -113,6 +122,8 @@ public struct TrainingLog: Equatable {
         var step: Int
         var epoch: Double
         var perplexity: Double?
+        var learningRate: Double?
+        var bleu: Double?
 
         /// nil for events the plot does not use.
         init?(line: [UInt8], file: String, lineNumber: Int) throws {
@@ -147,6 +158,8 @@ public struct TrainingLog: Equatable {
             }
             // `null` (NaN here) and infinities are gaps in the chart.
             self.perplexity = ppl.isFinite ? ppl : nil
+            learningRate = kind == .train ? record.learningRate.flatMap { $0.isFinite ? $0 : nil } : nil
+            bleu = kind == .valid ? record.validBLEU.flatMap { $0.isFinite ? $0 : nil } : nil
         }
 
         /// One line saying why JSON decoding failed (the key, where there is one).

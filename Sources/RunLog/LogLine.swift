@@ -5,9 +5,17 @@ import Foundation
 ///
 /// Events and their fields (JSON keys in brackets):
 /// - `train`, every `--log-every` steps: `step`, fractional `epoch`, `loss` (nats per target
-///   token), `ppl`, `tokens_per_s`, `grad_norm`, `lr`, `clipped_fraction`.
+///   token of the plain NLL), `ppl` (its exponential), `tokens_per_s`, `grad_norm`, `lr`,
+///   `clipped_fraction`; with label smoothing also `smoothed_loss` (nats per target token of the
+///   smoothed loss that is trained on).
 /// - `valid`, after each validation: `step`, completed `epoch` (a whole number), `valid_ppl`,
-///   `seconds` (training wall-clock time so far).
+///   `seconds` (training wall-clock time so far), `lr` (the rate the next step uses, before a
+///   plateau cut this validation may make); with
+///   `--valid-bleu` also `valid_bleu` (greedy decoding, 0…100).
+/// - `lr_reduced`: the plateau schedule cut the learning rate after the validation at `step`;
+///   `lr` is the new rate.
+/// - `early_stop`: training stopped after the validation at `step`; `best_step` is the step of
+///   `best.safetensors`.
 /// - `checkpoint`, after each `last.safetensors` is written: `step`, `seconds`. Timing lives only
 ///   here, never in the weights files, so identical runs write identical weights files; a resumed
 ///   run takes its starting time from the last `checkpoint` line of its step.
@@ -30,10 +38,15 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var clippedFraction: Double?
     public var validPerplexity: Double?
     public var seconds: Double?
+    public var smoothedLoss: Double?
+    public var validBLEU: Double?
+    /// nil when absent or not a whole number.
+    public var bestStep: Int?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
-                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil) {
+                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
+                smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -45,11 +58,15 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.clippedFraction = clippedFraction
         self.validPerplexity = validPerplexity
         self.seconds = seconds
+        self.smoothedLoss = smoothedLoss
+        self.validBLEU = validBLEU
+        self.bestStep = bestStep
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
+        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step"
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -65,9 +82,12 @@ public struct LogLine: Codable, Equatable, Sendable {
             if try c.decodeNil(forKey: key) { return .nan }
             return try c.decode(Double.self, forKey: key)
         }
-        if let step = try number(.step), step.rounded(.towardZero) == step, abs(step) <= 9.0e15 {
-            self.step = Int(step)
+        func whole(_ key: CodingKeys) throws -> Int? {
+            guard let value = try number(key), value.rounded(.towardZero) == value, abs(value) <= 9.0e15 else { return nil }
+            return Int(value)
         }
+        step = try whole(.step)
+        bestStep = try whole(.bestStep)
         epoch = try number(.epoch)
         loss = try number(.loss)
         perplexity = try number(.perplexity)
@@ -77,6 +97,8 @@ public struct LogLine: Codable, Equatable, Sendable {
         clippedFraction = try number(.clippedFraction)
         validPerplexity = try number(.validPerplexity)
         seconds = try number(.seconds)
+        smoothedLoss = try number(.smoothedLoss)
+        validBLEU = try number(.validBLEU)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -96,6 +118,9 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(clippedFraction, .clippedFraction)
         try number(validPerplexity, .validPerplexity)
         try number(seconds, .seconds)
+        try number(smoothedLoss, .smoothedLoss)
+        try number(validBLEU, .validBLEU)
+        try c.encodeIfPresent(bestStep, forKey: .bestStep)
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

@@ -19,6 +19,15 @@ extension ModelDirectory {
     /// for a failed write.
     static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
                              targetVocabulary: Vocabulary, beforeRename: () throws -> Void) throws -> ModelDirectory {
+        try createStaged(at: path, config: config, sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                         writingInto: { _ in try beforeRename() })
+    }
+
+    /// As above; `writingInto` runs on the staged folder once its config and vocabularies are
+    /// written, before the rename, so that files it writes there (`seq2seq average`'s weights)
+    /// appear together with the folder or not at all.
+    static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
+                             targetVocabulary: Vocabulary, writingInto: (ModelDirectory) throws -> Void) throws -> ModelDirectory {
         let target = URL(fileURLWithPath: path).standardizedFileURL
         let parent = target.deletingLastPathComponent().path
         let staging = parent + "/." + target.lastPathComponent + ".partial-\(getpid())"
@@ -40,9 +49,9 @@ extension ModelDirectory {
                 createdParents.append(folder)
             }
             try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
-            _ = try ModelDirectory(creating: staging, config: config, sourceVocabulary: sourceVocabulary,
-                                   targetVocabulary: targetVocabulary)
-            try beforeRename()
+            let staged = try ModelDirectory(creating: staging, config: config, sourceVocabulary: sourceVocabulary,
+                                            targetVocabulary: targetVocabulary)
+            try writingInto(staged)
             // rename(2) also replaces an empty folder, and fails if `path` filled up meanwhile.
             if rename(staging, path) != 0 {
                 throw TrainingError.file(path: path, message: "cannot move the new model folder into place (\(String(cString: strerror(errno))))")

@@ -59,6 +59,15 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var skippedBatches = 0
     /// Validation perplexity after each epoch, in order.
     public var epochValidPerplexities: [Double] = []
+    /// The best validation BLEU so far (`--valid-bleu`), and the step of `best.safetensors`
+    /// when BLEU chooses it.
+    public var bestValidBLEU: Double?
+    /// The plateau schedule's state (`--lr-schedule plateau`); nil with the halving schedule.
+    public var plateau: PlateauState?
+    /// Consecutive watched validations without a new best (`--early-stopping`); nil without.
+    public var validationsWithoutImprovement: Int?
+    /// Set when early stopping ended the run: a resumed run then has nothing left to do.
+    public var stoppedEarly: Bool?
     /// Wall-clock seconds spent training, summed over resumes. Kept in memory and in `log.jsonl`
     /// (`checkpoint` lines) only, never in a checkpoint, so identical runs write identical files.
     public var trainingSeconds: Double = 0
@@ -68,6 +77,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case epoch, step, pairsInEpoch, position, bestValidPerplexity, bestStep, clippedSteps, skippedBatches
         case epochValidPerplexities
+        case bestValidBLEU, plateau, validationsWithoutImprovement, stoppedEarly
         /// Read from checkpoints written before timing moved to the log; never written.
         case trainingSeconds
     }
@@ -84,6 +94,10 @@ public struct TrainingState: Codable, Equatable, Sendable {
         skippedBatches = try c.decode(Int.self, forKey: .skippedBatches)
         epochValidPerplexities = try c.decode([Double].self, forKey: .epochValidPerplexities)
         trainingSeconds = try c.decodeIfPresent(Double.self, forKey: .trainingSeconds) ?? 0
+        bestValidBLEU = try c.decodeIfPresent(Double.self, forKey: .bestValidBLEU)
+        plateau = try c.decodeIfPresent(PlateauState.self, forKey: .plateau)
+        validationsWithoutImprovement = try c.decodeIfPresent(Int.self, forKey: .validationsWithoutImprovement)
+        stoppedEarly = try c.decodeIfPresent(Bool.self, forKey: .stoppedEarly)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -97,6 +111,11 @@ public struct TrainingState: Codable, Equatable, Sendable {
         try c.encode(clippedSteps, forKey: .clippedSteps)
         try c.encode(skippedBatches, forKey: .skippedBatches)
         try c.encode(epochValidPerplexities, forKey: .epochValidPerplexities)
+        // Written only when in use, so a run without these options writes the state it always did.
+        try c.encodeIfPresent(bestValidBLEU, forKey: .bestValidBLEU)
+        try c.encodeIfPresent(plateau, forKey: .plateau)
+        try c.encodeIfPresent(validationsWithoutImprovement, forKey: .validationsWithoutImprovement)
+        try c.encodeIfPresent(stoppedEarly, forKey: .stoppedEarly)
     }
 }
 
@@ -245,6 +264,18 @@ public final class ModelDirectory {
         }
         if let best = state.bestValidPerplexity, !(best.isFinite && best >= 1) {
             throw fail("training state bestValidPerplexity \(best) is not a perplexity")
+        }
+        if let best = state.bestValidBLEU, !(best >= 0 && best <= 100) {
+            throw fail("training state bestValidBLEU \(best) is not a BLEU score in 0...100")
+        }
+        if let count = state.validationsWithoutImprovement, !counter.contains(count) {
+            throw fail("training state validationsWithoutImprovement \(count) is not a count in \(counter)")
+        }
+        if let plateau = state.plateau {
+            guard plateau.learningRate.isFinite && plateau.learningRate > 0, plateau.best.map({ $0.isFinite }) ?? true,
+                  counter.contains(plateau.badValidations), counter.contains(plateau.reductions) else {
+                throw fail("training state plateau \(plateau) is not a plateau schedule's state")
+            }
         }
         try checkpoint.load(into: model)
         do {

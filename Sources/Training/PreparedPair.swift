@@ -59,6 +59,11 @@ public struct ValidationSet {
     public let pairCount: Int
     /// Pairs left out because a side was empty.
     public let skipped: Int
+    /// The raw source lines of the pairs kept, in file order (for `--valid-bleu`); empty for a
+    /// set made from ids alone.
+    public let sources: [String]
+    /// The raw target lines of the pairs kept, line i the reference of `sources[i]`.
+    public let references: [String]
 
     /// Reads two parallel text files (plain, .gz or .zst), line i with line i. Throws
     /// ``TrainingError`` naming the files when their line counts differ, and naming the file at
@@ -71,6 +76,7 @@ public struct ValidationSet {
                                                      target: targetPath, targetLines: targets.count)
         }
         var pairs: [PreparedPair] = []
+        var keptSources: [String] = [], keptTargets: [String] = []
         var skipped = 0, emptySources = 0, emptyTargets = 0
         for (source, target) in zip(sources, targets) {
             let s = preparer.sourceIDs(source), t = preparer.targetIDs(target)
@@ -78,6 +84,8 @@ public struct ValidationSet {
             if t.isEmpty { emptyTargets += 1 }
             if s.isEmpty || t.isEmpty { skipped += 1; continue }
             pairs.append(PreparedPair(source: s, target: t))
+            keptSources.append(source)
+            keptTargets.append(target)
         }
         if pairs.isEmpty {
             let lines = sources.count
@@ -89,10 +97,14 @@ public struct ValidationSet {
                 : (sourcePath, "each of its \(lines) lines, or the same line of \(targetPath), is empty")
             throw TrainingError.file(path: path, message: "no usable validation pair: \(detail) after tokenization")
         }
-        self.init(pairs: pairs, batchSize: batchSize, skipped: skipped)
+        self.init(pairs: pairs, batchSize: batchSize, skipped: skipped, sources: keptSources, references: keptTargets)
     }
 
-    public init(pairs: [PreparedPair], batchSize: Int, skipped: Int = 0) {
+    /// A set from ids (`sources` and `references`, when given, are the raw lines of the pairs,
+    /// in the same order).
+    public init(pairs: [PreparedPair], batchSize: Int, skipped: Int = 0, sources: [String] = [], references: [String] = []) {
+        precondition(sources.count == references.count && (sources.isEmpty || sources.count == pairs.count),
+                     "ValidationSet: \(sources.count) sources and \(references.count) references for \(pairs.count) pairs")
         // Stable sort by length so batches waste little padding; order is deterministic.
         let sorted = pairs.enumerated().sorted { ($0.element.length, $0.offset) < ($1.element.length, $1.offset) }
             .map(\.element)
@@ -108,6 +120,8 @@ public struct ValidationSet {
         self.batches = batches
         self.pairCount = sorted.count
         self.skipped = skipped
+        self.sources = sources
+        self.references = references
     }
 
     static func readAll(_ path: String) throws -> [String] {

@@ -19,7 +19,8 @@ public struct TrainingSummary: Sendable {
 /// The training loop: shards → batches → steps, with the learning-rate schedule, clipping,
 /// validation, checkpoints and exact resume.
 ///
-/// Each step: forward+backward over the batch (summed token NLL), scale the gradient by 1/B (the
+/// Each step: forward+backward over the batch (summed token NLL, or the label-smoothed loss with
+/// `labelSmoothing` > 0; the reported loss and perplexity are always the plain NLL's), scale the gradient by 1/B (the
 /// paper averages over sentences) and take its global norm, clip by that norm (Pascanu et al.
 /// 2013), update (which zeroes the gradients for the next step). A batch whose loss or gradient is not finite is skipped and counted.
 public final class Trainer {
@@ -48,6 +49,16 @@ public final class Trainer {
         if let validation, validation.pairCount == 0 {
             throw TrainingError.invalidOption("the validation set holds no usable pairs")
         }
+        if validation == nil {
+            for (needed, option) in [(options.effectiveSchedule == .plateau, "--lr-schedule plateau"),
+                                     (options.earlyStopping != nil, "--early-stopping"),
+                                     (options.scoresValidationBLEU, "--valid-bleu")] where needed {
+                throw TrainingError.invalidOption("\(option) needs a validation set (--valid-source and --valid-target)")
+            }
+        }
+        if options.scoresValidationBLEU, let validation, validation.sources.isEmpty {
+            throw TrainingError.invalidOption("--valid-bleu needs the validation text (a validation set read from files)")
+        }
         try options.checkMemory(sourceVocabularySize: directory.config.model.sourceVocabularySize,
                                 targetVocabularySize: directory.config.model.targetVocabularySize)
         do {
@@ -58,12 +69,28 @@ public final class Trainer {
         // The checkpoint is read and checked against the config before the network is built.
         let checkpoint = resume && directory.hasCheckpoint ? try directory.readLastCheckpoint() : nil
         model = Seq2SeqModel(config: directory.config.model, seed: options.seed)
+        model.labelSmoothing = options.effectiveLabelSmoothing
         optimizer = options.optimizer == .sgd ? SGD() : Adam()
         if let checkpoint {
             state = try directory.restore(checkpoint, model: model, optimizer: optimizer)
         } else {
             state = TrainingState()
         }
+        // A run that starts with the plateau schedule starts it at the initial rate; a resumed
+        // one continues the checkpoint's.
+        if options.effectiveSchedule == .plateau && state.plateau == nil {
+            state.plateau = PlateauState(learningRate: Double(options.initialLearningRate))
+        }
+        if options.earlyStopping != nil && state.validationsWithoutImprovement == nil {
+            state.validationsWithoutImprovement = 0
+        }
+    }
+
+    /// The learning rate of the next step: the plateau schedule's current rate, or the halving
+    /// schedule's at `epochProgress` (fractional epochs).
+    func learningRate(atEpochProgress epochProgress: Double) -> Float {
+        if options.effectiveSchedule == .plateau, let plateau = state.plateau { return Float(plateau.learningRate) }
+        return options.learningRate(atEpochProgress: epochProgress)
     }
 
     /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
@@ -74,7 +101,7 @@ public final class Trainer {
     private var timeUp = false
 
     private var finished: Bool {
-        timeUp || state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
+        timeUp || state.stoppedEarly == true || state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
             || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
 
@@ -103,6 +130,8 @@ public final class Trainer {
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
         var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
+        var intervalSmoothedLoss = 0.0
+        let smoothing = options.effectiveLabelSmoothing > 0
         var intervalClipped = 0, intervalSteps = 0
         var consecutiveBad = 0
         var lastNorm = 0.0
@@ -127,13 +156,13 @@ public final class Trainer {
             while let items = try stream.next() {
                 // Also here, so a stop request is answered after a skipped batch too.
                 if shouldStop() {
-                    try saveCheckpoint()
+                    try saveCheckpoint(numbered: false)
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
                 let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
                 let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
-                let lr = options.learningRate(atEpochProgress: epochProgress)
+                let lr = learningRate(atEpochProgress: epochProgress)
 
                 // The gradients are zero here: initially, after an optimizer step and after a skip.
                 let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
@@ -161,6 +190,7 @@ public final class Trainer {
 
                 intervalTokens += batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) })
                 intervalLoss += lossSum
+                intervalSmoothedLoss += model.lastSmoothedLossSum
                 intervalLossTokens += tokens
                 intervalSteps += 1
                 let elapsed = Date().timeIntervalSince(intervalStart)
@@ -176,15 +206,18 @@ public final class Trainer {
                     try directory.appendLog(LogLine(
                         event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
                         perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
-                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction))
+                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction,
+                        smoothedLoss: smoothing ? intervalSmoothedLoss / Double(max(1, intervalLossTokens)) : nil))
                     intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
+                    intervalSmoothedLoss = 0
                     intervalClipped = 0; intervalSteps = 0
                 }
 
                 state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
                 if let every = options.validEvery, state.step % every == 0, let validation {
-                    lastValid = try validate(validation, label: "step \(state.step)")
+                    lastValid = try validate(validation, label: "step \(state.step)", watched: true)
                     try saveCheckpoint()
+                    if state.stoppedEarly == true { break epochs }
                 } else if let every = options.saveEvery, state.step % every == 0 {
                     try saveCheckpoint()
                 }
@@ -195,7 +228,7 @@ public final class Trainer {
                     break epochs
                 }
                 if shouldStop() {
-                    try saveCheckpoint()
+                    try saveCheckpoint(numbered: false)
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
@@ -212,7 +245,10 @@ public final class Trainer {
             state.position = nil
             state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
             if let validation {
-                let ppl = try validate(validation, label: "epoch \(state.epoch)")
+                // An epoch that ends on a --valid-every step was just validated with these weights:
+                // the schedule and early stopping count that validation once.
+                let validatedAlready = options.validEvery.map { state.step % $0 == 0 } ?? false
+                let ppl = try validate(validation, label: "epoch \(state.epoch)", watched: !validatedAlready)
                 state.epochValidPerplexities.append(ppl)
                 lastValid = ppl
             }
@@ -221,9 +257,9 @@ public final class Trainer {
         // Reached maxSteps mid-epoch (or the last epoch ended): final validation and checkpoint.
         state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
         if lastValid == nil, let validation {
-            lastValid = try validate(validation, label: "step \(state.step)")
+            lastValid = try validate(validation, label: "step \(state.step)", watched: false)
         }
-        if state.bestValidPerplexity == nil { try directory.saveBest(model: model, step: state.step) }
+        if state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }
         try saveCheckpoint()
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
     }
@@ -239,23 +275,60 @@ public final class Trainer {
         return exp(loss / Double(max(1, tokens)))
     }
 
-    private func validate(_ validation: ValidationSet, label: String) throws -> Double {
+    /// Validates: perplexity (and BLEU with `--valid-bleu`), a new `best.safetensors` when the
+    /// selection metric improved, the `valid` log line. A `watched` validation (every
+    /// `--valid-every` steps and each epoch's end, not the extra one that closes a run cut short
+    /// mid-epoch) also steps the plateau schedule and early stopping, so that an interrupted and
+    /// resumed run sees exactly the validations of an uninterrupted one.
+    private func validate(_ validation: ValidationSet, label: String, watched: Bool) throws -> Double {
         let ppl = evaluate(validation)
+        let bleu = options.scoresValidationBLEU ? try validationBLEU(validation) : nil
+        let lr = learningRate(atEpochProgress: Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount)))
+        // Both bests are kept (reported); the selection metric's decides best.safetensors.
+        let lowerPerplexity = ppl.isFinite && (state.bestValidPerplexity.map { ppl < $0 } ?? true)
+        if lowerPerplexity { state.bestValidPerplexity = ppl }
+        let higherBLEU = bleu.map { bleu in state.bestValidBLEU.map { bleu > $0 } ?? true } ?? false
+        if higherBLEU { state.bestValidBLEU = bleu }
+        let improved = options.effectiveSelectBy == .bleu ? higherBLEU : lowerPerplexity
         var note = ""
-        if ppl.isFinite, state.bestValidPerplexity.map({ ppl < $0 }) ?? true {
-            state.bestValidPerplexity = ppl
+        if improved {
             state.bestStep = state.step
             try directory.saveBest(model: model, step: state.step)
             note = " (best)"
         }
-        progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
+        progress.message("\(label): validation perplexity \(fmt(ppl, 3))"
+            + (bleu.map { ", BLEU \(fmt($0, 2))" } ?? "") + "\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
-                                    validPerplexity: ppl, seconds: state.trainingSeconds))
+        try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch), learningRate: Double(lr),
+                                        validPerplexity: ppl, seconds: state.trainingSeconds, validBLEU: bleu))
+        guard watched else { return ppl }
+        let metric = options.effectiveSelectBy == .bleu ? (bleu ?? 0) : ppl
+        if var plateau = state.plateau {
+            if plateau.step(metric: metric, higherIsBetter: options.effectiveSelectBy == .bleu,
+                            factor: options.effectivePlateauFactor, patience: options.effectivePlateauPatience) {
+                progress.message("\(label): no improvement in \(options.effectivePlateauPatience + 1) validations; "
+                    + "learning rate \(fmtLR(Double(lr))) → \(fmtLR(plateau.learningRate))")
+                try directory.appendLog(LogLine(event: "lr_reduced", step: state.step, learningRate: plateau.learningRate))
+            }
+            state.plateau = plateau
+        }
+        if let patience = options.earlyStopping, let count = state.validationsWithoutImprovement {
+            let now = improved ? 0 : count + 1
+            state.validationsWithoutImprovement = now
+            if now >= patience {
+                state.stoppedEarly = true
+                progress.message("\(label): no new best in \(now) validations; stopping early "
+                    + "(best at step \(state.bestStep.map(String.init) ?? "none"))")
+                try directory.appendLog(LogLine(event: "early_stop", step: state.step, bestStep: state.bestStep))
+            }
+        }
         return ppl
     }
 
-    private func saveCheckpoint() throws {
+    /// Writes `last.safetensors`; with `--keep-checkpoints` also the numbered weights, except at an
+    /// interruption (`numbered` false), so an interrupted and resumed run keeps the same numbered
+    /// files as an uninterrupted one.
+    private func saveCheckpoint(numbered: Bool = true) throws {
         // Skipped batches never reach the weights, so this only fires on a real bug.
         let values = model.parameters.values
         for i in 0..<values.count where !values[i].isFinite {
@@ -263,6 +336,9 @@ public final class Trainer {
                                      message: "refusing to save: weights contain NaN or Inf at step \(state.step)")
         }
         try directory.saveCheckpoint(model: model, optimizer: optimizer, state: state)
+        if numbered, let keep = options.keepCheckpoints {
+            try directory.saveNumberedCheckpoint(model: model, step: state.step, keep: keep)
+        }
     }
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run

@@ -6,6 +6,24 @@ public enum OptimizerKind: String, Codable, Sendable, CaseIterable {
     case sgd, adam
 }
 
+/// How the learning rate changes during a run.
+public enum LearningRateScheduleKind: String, Codable, Sendable, CaseIterable {
+    /// The paper's: constant, then multiplied by `learningRateDecay` every half epoch after
+    /// `decayStart` (never, for Adam's default).
+    case halving
+    /// PyTorch's `ReduceLROnPlateau` on the validation metric (see ``PlateauState``).
+    case plateau
+}
+
+/// The validation figure that chooses `best.safetensors` and that early stopping and the
+/// plateau schedule watch.
+public enum SelectionMetric: String, Codable, Sendable, CaseIterable {
+    /// Teacher-forced validation perplexity, lower is better ("min" mode).
+    case perplexity
+    /// Greedy-decoded validation BLEU, higher is better ("max" mode); needs `validBLEU`.
+    case bleu
+}
+
 /// Every hyper-parameter of a training run. The training part is recorded in the model folder's
 /// `config.json` (section `training`), so a resumed run continues with exactly the options it
 /// started with; the architecture part (E, H, L, dropout, reversal, cell, directions, residual, attention)
@@ -61,8 +79,38 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var maxMinutes: Double?
     /// Consecutive non-finite batches tolerated before training stops with an error.
     public var maxBadBatches = 5
+    /// Label smoothing ε in [0, 1) of the training loss (Szegedy et al. 2016); nil or 0: none.
+    /// The logged perplexity stays that of the plain NLL.
+    public var labelSmoothing: Float?
+    /// nil: ``LearningRateScheduleKind/halving`` (configs written before the option).
+    public var learningRateSchedule: LearningRateScheduleKind?
+    /// The plateau schedule's factor (PyTorch's `factor`), in (0, 1); nil: 0.5.
+    public var plateauFactor: Double?
+    /// The plateau schedule's patience: validations without improvement tolerated before the
+    /// learning rate is cut (PyTorch's `patience`); nil: 1.
+    public var plateauPatience: Int?
+    /// Stop training after this many consecutive validations that did not improve the selection
+    /// metric (no new `best.safetensors`); nil: never.
+    public var earlyStopping: Int?
+    /// Greedy-decode the validation sources at every validation and score them with BLEU.
+    public var validBLEU: Bool?
+    /// Lowercase hypotheses and references for the validation BLEU (as `bleu --lowercase`).
+    public var validBLEULowercase: Bool?
+    /// nil: perplexity.
+    public var selectBy: SelectionMetric?
+    /// Also keep the weights of the last K checkpoints as `checkpoint-STEP.safetensors` (for
+    /// `seq2seq average`); nil: none.
+    public var keepCheckpoints: Int?
 
     public init() {}
+
+    public var effectiveSchedule: LearningRateScheduleKind { learningRateSchedule ?? .halving }
+    public var effectivePlateauFactor: Double { plateauFactor ?? 0.5 }
+    public var effectivePlateauPatience: Int { plateauPatience ?? 1 }
+    public var effectiveSelectBy: SelectionMetric { selectBy ?? .perplexity }
+    public var effectiveLabelSmoothing: Float { labelSmoothing ?? 0 }
+    /// Whether each validation also decodes and scores BLEU.
+    public var scoresValidationBLEU: Bool { validBLEU ?? false }
 
     /// Learning rate at the start of training, after applying the optimizer's default.
     public var initialLearningRate: Float {
@@ -93,6 +141,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(maxMinutes.map { $0 > 0 } ?? true, "--max-minutes must be positive")
         try check(logEvery > 0, "--log-every must be positive")
         try check(maxLength > 0, "--max-length must be positive")
+        try check(labelSmoothing.map { $0 >= 0 && $0 < 1 } ?? true, "--label-smoothing must be in [0, 1)")
+        try check(plateauFactor.map { $0 > 0 && $0 < 1 } ?? true, "--lr-decay-factor must be in (0, 1)")
+        try check(plateauPatience.map { $0 >= 0 } ?? true, "--plateau-patience must be >= 0")
+        try check(earlyStopping.map { $0 > 0 } ?? true, "--early-stopping must be positive")
+        try check(keepCheckpoints.map { $0 > 0 } ?? true, "--keep-checkpoints must be positive")
+        try check(effectiveSelectBy != .bleu || scoresValidationBLEU, "--select-by bleu needs --valid-bleu")
     }
 
     /// Parameters of the network these options describe, or nil when the count does not fit in
@@ -146,6 +200,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case batchSize, tokenBudget, windowSize, epochs, maxSteps, seed, optimizer, learningRate, learningRateDecay
         case decayStart, clipNorm, validEvery, saveEvery, logEvery, maxLength, maxMinutes, maxBadBatches
+        case labelSmoothing, learningRateSchedule, plateauFactor, plateauPatience, earlyStopping
+        case validBLEU, validBLEULowercase, selectBy, keepCheckpoints
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

@@ -61,14 +61,25 @@ public final class Translator {
     /// Loads the chosen weights of `directory` (checked against its config before the network is
     /// built). Throws a `ModelFolderError` naming the weights file, the tokenizer's error, or a
     /// ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
-    public init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
-                searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
-        if unknownWords == .replace && directory.config.model.attention == .none {
+    public convenience init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
+                            searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
+        try self.init(directory: directory, model: directory.loadModel(checkpoint), searchOptions: searchOptions,
+                      unknownWords: unknownWords)
+    }
+
+    /// Translates with `model` as its weights are now (training's validation BLEU decodes the
+    /// network being trained): the decoder is packed here, so after the weights change make a new
+    /// translator. `model` must be built from `directory`'s config. Throws the tokenizer's error, or
+    /// a ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
+    public init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
+                unknownWords: UnknownWordPolicy = .forbid) throws {
+        precondition(model.config == directory.config.model, "Translator: the model is not the folder's")
+        if unknownWords == .replace && model.config.attention == .none {
             throw TranslationError("\(directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
         }
         self.unknownWords = unknownWords
         self.directory = directory
-        model = try directory.loadModel(checkpoint)
+        self.model = model
         packed = DecoderWeights(model: model)
         sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
         var options = searchOptions

@@ -5,14 +5,16 @@ import Foundation
 import Plotting
 
 /// `seq2seq plot --model DIR [--output FILE.svg]`: training and validation perplexity per epoch
-/// as an SVG line chart, drawn by the Plotting module from the model folder's `log.jsonl`.
+/// as an SVG line chart, with the validation BLEU (when logged) and the learning rate in charts
+/// under it, drawn by the Plotting module from the model folder's `log.jsonl`.
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plot",
-        abstract: "Draw training and validation perplexity per epoch as an SVG chart.",
+        abstract: "Draw training and validation perplexity, validation BLEU and the learning rate per epoch as an SVG chart.",
         discussion: """
             Reads DIR/log.jsonl (written by `seq2seq train`, also while it is still running) and writes \
-            an SVG with epoch on the x axis and perplexity on a log scale. Lines a resumed run \
+            one SVG with epoch on the x axis: perplexity on a log scale; under it validation BLEU \
+            (when the run used --valid-bleu) and the learning rate (log scale). Lines a resumed run \
             superseded are left out. The same log always gives the same bytes.
             """)
 
@@ -42,12 +44,16 @@ struct Plot: ParsableCommand {
         }
 
         let name = model.split(separator: "/").last.map(String.init) ?? model
-        let svg = LineChart.perplexity(of: log, modelName: name).svg()
+        let charts = [LineChart.perplexity(of: log, modelName: name)]
+            + [LineChart.validationBLEU(of: log, modelName: name), LineChart.learningRate(of: log, modelName: name)].compactMap { $0 }
+        let svg = ChartStack(charts: charts).svg()
         let destination = output ?? (model.hasSuffix("/") ? model : model + "/") + "perplexity.svg"
         let writer = try AtomicFileWriter(path: destination)
         try writer.write(svg)
         try writer.commit()
-        try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
+        let bleuCount = log.validation.filter { $0.bleu != nil }.count
+        try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points"
+            + (bleuCount > 0 ? ", \(bleuCount) validation BLEU points" : ""))
     }
 }
 

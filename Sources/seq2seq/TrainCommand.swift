@@ -14,7 +14,9 @@ struct Train: ParsableCommand {
         abstract: "Train a recurrent encoder-decoder (LSTM, GRU, Elman, IRNN; bidirectional, residual) on a shard folder.",
         discussion: """
         Writes models/NAME/ with config.json, both vocabularies, last.safetensors (weights, optimizer and \
-        training state), best.safetensors (lowest validation perplexity) and log.jsonl. Ctrl-C saves a \
+        training state), best.safetensors (lowest validation perplexity, or highest validation BLEU with \
+        --select-by bleu), with --keep-checkpoints K the last K checkpoints' weights \
+        (checkpoint-STEP.safetensors, for `seq2seq average`) and log.jsonl. Ctrl-C saves a \
         checkpoint; --resume continues exactly where the last checkpoint left off (a finished run resumed \
         with the same limits changes nothing; raise --epochs, --max-steps or --max-minutes to go on). \
         --output must not exist, be an empty folder, or be a model folder: one with a checkpoint needs \
@@ -67,6 +69,24 @@ struct Train: ParsableCommand {
     @Option(help: "Checkpoint every N steps.") var saveEvery: Int?
     @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
     @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
+    @Option(help: "Label smoothing ε in [0, 1) of the training loss (Szegedy et al. 2016; PyTorch's CrossEntropyLoss(label_smoothing=ε)); 0 = none. Logged perplexity stays the plain NLL's.")
+    var labelSmoothing: Float?
+    @Option(help: "Learning-rate schedule: halving (default: constant, then --lr-decay every half epoch after --decay-start) or plateau (PyTorch's ReduceLROnPlateau on the --select-by metric; needs a validation set).")
+    var lrSchedule: LearningRateScheduleKind?
+    @Option(help: "Plateau schedule: multiply the learning rate by this factor in (0, 1) (default 0.5).")
+    var lrDecayFactor: Double?
+    @Option(help: "Plateau schedule: validations without improvement tolerated before a cut (default 1; PyTorch's patience).")
+    var plateauPatience: Int?
+    @Option(help: "Stop after N consecutive validations without a new best checkpoint (needs a validation set).")
+    var earlyStopping: Int?
+    @Flag(help: "At every validation, greedy-decode the validation sources and report their BLEU (logged as valid_bleu).")
+    var validBleu = false
+    @Flag(help: "Lowercase the validation BLEU (as `bleu --lowercase`); needs --valid-bleu.")
+    var validBleuLowercase = false
+    @Option(help: "The validation figure that picks best.safetensors and that --early-stopping and the plateau schedule watch: perplexity (default) or bleu (needs --valid-bleu).")
+    var selectBy: SelectionMetric?
+    @Option(help: "Also keep the weights of the last K checkpoints as checkpoint-STEP.safetensors, for `seq2seq average`.")
+    var keepCheckpoints: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
@@ -188,6 +208,11 @@ struct Train: ParsableCommand {
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
+            if s.stoppedEarly == true {
+                progress.message("\(output) stopped early at step \(s.step) (no new best in --early-stopping "
+                    + "\(training.earlyStopping ?? 0) validations; best at step \(s.bestStep.map(String.init) ?? "none")); nothing to do")
+                return
+            }
             progress.message("\(output) already finished: \(s.step) steps, \(s.epoch) epochs, "
                 + "\(formatDuration(s.trainingSeconds)); nothing to do (raise --epochs, --max-steps or --max-minutes to train on)")
             return
@@ -216,6 +241,8 @@ struct Train: ParsableCommand {
         let s = summary.state
         progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
+            + (s.bestValidBLEU.map { String(format: "best validation BLEU %.2f; ", $0) } ?? "")
+            + (s.stoppedEarly == true ? "stopped early; " : "")
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(130) }
     }
@@ -267,6 +294,15 @@ struct Train: ParsableCommand {
         check("--valid-every", validEvery, recorded.validEvery ?? -1)
         check("--save-every", saveEvery, recorded.saveEvery ?? -1)
         check("--log-every", logEvery, recorded.logEvery)
+        check("--label-smoothing", labelSmoothing, recorded.effectiveLabelSmoothing)
+        check("--lr-schedule", lrSchedule, recorded.effectiveSchedule)
+        check("--lr-decay-factor", lrDecayFactor, recorded.effectivePlateauFactor)
+        check("--plateau-patience", plateauPatience, recorded.effectivePlateauPatience)
+        check("--early-stopping", earlyStopping, recorded.earlyStopping ?? -1)
+        check("--valid-bleu", validBleu ? true : nil, recorded.scoresValidationBLEU)
+        check("--valid-bleu-lowercase", validBleuLowercase ? true : nil, recorded.validBLEULowercase ?? false)
+        check("--select-by", selectBy, recorded.effectiveSelectBy)
+        check("--keep-checkpoints", keepCheckpoints, recorded.keepCheckpoints ?? -1)
         // The folder keeps copies of its vocabularies: the same files may be named again.
         for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
             if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
@@ -314,12 +350,41 @@ struct Train: ParsableCommand {
         if let saveEvery { o.saveEvery = saveEvery }
         if let logEvery { o.logEvery = logEvery }
         if let maxLength { o.maxLength = maxLength }
+        // 0 is recorded as absent, so a run without smoothing writes the config it always did.
+        if let labelSmoothing { o.labelSmoothing = labelSmoothing == 0 ? nil : labelSmoothing }
+        // Options the chosen schedule would not act on are refused rather than ignored.
+        if lrSchedule == .plateau {
+            if lrDecay != nil || decayStart != nil {
+                throw CLIError("--lr-decay and --decay-start belong to the halving schedule, not --lr-schedule plateau (use --lr-decay-factor)")
+            }
+        } else if lrDecayFactor != nil || plateauPatience != nil {
+            throw CLIError("--lr-decay-factor and --plateau-patience need --lr-schedule plateau")
+        }
+        if validBleuLowercase && !validBleu { throw CLIError("--valid-bleu-lowercase needs --valid-bleu") }
+        if validSource == nil {
+            for (given, option) in [(lrSchedule == .plateau, "--lr-schedule plateau"), (earlyStopping != nil, "--early-stopping"),
+                                    (validBleu, "--valid-bleu")] where given {
+                throw CLIError("\(option) needs a validation set: give --valid-source and --valid-target")
+            }
+        }
+        o.learningRateSchedule = lrSchedule
+        o.plateauFactor = lrDecayFactor
+        o.plateauPatience = plateauPatience
+        o.earlyStopping = earlyStopping
+        o.validBLEU = validBleu ? true : nil
+        o.validBLEULowercase = validBleuLowercase ? true : nil
+        o.selectBy = selectBy
+        o.keepCheckpoints = keepCheckpoints
         try o.validate()
         return o
     }
 }
 
 extension OptimizerKind: ExpressibleByArgument {}
+
+extension LearningRateScheduleKind: ExpressibleByArgument {}
+
+extension SelectionMetric: ExpressibleByArgument {}
 
 extension CellType: ExpressibleByArgument {}
 

@@ -27,8 +27,8 @@ struct TrainingLogTests {
         ].joined(separator: "\n") + "\n"
         let log = try TrainingLog(parsing: text, file: "log.jsonl")
         #expect(log.training == [
-            .init(step: 100, epoch: 0.25, perplexity: 40.5), .init(step: 200, epoch: 0.5, perplexity: 20),
-            .init(step: 300, epoch: 0.75, perplexity: 12.25), .init(step: 400, epoch: 1.0, perplexity: 10),
+            .init(step: 100, epoch: 0.25, perplexity: 40.5, learningRate: 0.002), .init(step: 200, epoch: 0.5, perplexity: 20, learningRate: 0.002),
+            .init(step: 300, epoch: 0.75, perplexity: 12.25, learningRate: 0.002), .init(step: 400, epoch: 1.0, perplexity: 10, learningRate: 0.002),
         ])
         #expect(log.validation == [.init(step: 400, epoch: 1, perplexity: 11.5)])
         #expect(log.skippedBatchSteps == [150])
@@ -161,8 +161,8 @@ struct LogCompatibilityTests {
 
     @Test func linesWrittenBeforeTheCodableRecordStillRead() throws {
         let log = try TrainingLog(parsing: Self.writtenByTheOldTrainer, file: "log.jsonl")
-        #expect(log.training == [.init(step: 10, epoch: 0.3125, perplexity: 8.000000000000002),
-                                 .init(step: 20, epoch: 0.625, perplexity: nil)])
+        #expect(log.training == [.init(step: 10, epoch: 0.3125, perplexity: 8.000000000000002, learningRate: 0.001),
+                                 .init(step: 20, epoch: 0.625, perplexity: nil, learningRate: 0.001)])
         #expect(log.validation.map(\.step) == [32] && log.validation.map(\.perplexity) == [6.25])
         #expect(log.skippedBatchSteps == [11])
         let first = try JSONDecoder().decode(LogLine.self, from: Data(Self.writtenByTheOldTrainer.split(separator: "\n")[0].utf8))

@@ -196,3 +196,29 @@ func attentionalModelGradientsInDouble(name: String, cell: CellType, attention: 
                          indices: Array(0..<store.count)) { model.forward(batch, dropoutSeed: seed) }
     #expect(bad.isEmpty, "\(bad.count) of \(store.count) mismatch: \(bad.prefix(4))")
 }
+
+/// The output layer's label-smoothed loss (ε = 0.1) in double precision: d(smoothed loss) with
+/// respect to the weights, the bias and the input against central differences.
+@Test func labelSmoothedOutputGradientsInDouble() {
+    let (rows, hidden, vocabulary) = (5, 4, 7)
+    var rng = SeededGenerator(seed: 23)
+    let store = ParameterStore(layout: OutputLayer.layout(vocabulary: vocabulary, hidden: hidden))
+    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.8, 0.8) }
+    let layer = OutputLayer(vocabulary: vocabulary, hidden: hidden, store: store)
+    layer.labelSmoothing = 0.1
+    var x = randomFloats(rows * hidden, scale: 1, &rng)
+    let targets: [Int32] = [1, 6, 3, 3, 0]
+    x.withUnsafeMutableBufferPointer { xp in
+        func loss() -> Double {
+            _ = targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) }
+            return layer.smoothedLoss
+        }
+        _ = loss()
+        layer.backward()
+        let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden))
+        var bad = mismatches("parameters", values: store.values.baseAddress!, analytic: Array(store.gradients),
+                             indices: Array(0..<store.count), loss: loss)
+        bad += mismatches("x", values: xp.baseAddress!, analytic: dx, indices: Array(0..<dx.count), loss: loss)
+        #expect(bad.isEmpty, "\(bad.count) mismatches: \(bad.prefix(4))")
+    }
+}
