@@ -36,16 +36,24 @@ import Testing
     }
     struct File<Case: Decodable>: Decodable { var cases: [Case] }
 
-    static func load<Case: Decodable>(_ name: String, as: Case.Type) -> [Case] {
-        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"),
-              let data = try? Data(contentsOf: url), let file = try? JSONDecoder().decode(File<Case>.self, from: data) else {
-            Issue.record("fixture \(name).json missing or unreadable")
-            return []
-        }
-        return file.cases
+    /// The fixture `Fixtures/NAME.json` beside this source file, read from the source tree rather than
+    /// the test bundle: Tests/DoubleCheck compiles this same file through a link, and a package's
+    /// resources cannot be links (SwiftPM copies the link itself). Its Fixtures folder links the files.
+    static func load<Case: Decodable>(_ name: String, as: Case.Type) throws -> [Case] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent("\(name).json")
+        return try JSONDecoder().decode(File<Case>.self, from: Data(contentsOf: url)).cases
     }
-    static let attentionCases = load("attention_reference", as: AttentionCase.self)
-    static let modelCases = load("attention_model_reference", as: ModelCase.self)
+    /// Empty when a fixture is missing or unreadable; `fixturesLoad` then fails with the reason.
+    static let attentionCases = (try? load("attention_reference", as: AttentionCase.self)) ?? []
+    static let modelCases = (try? load("attention_model_reference", as: ModelCase.self)) ?? []
+
+    /// Both fixtures parse and hold the cases the script writes (3 scores; 2 cells × 2 scores), so
+    /// the parameterized tests below cannot pass by running no case at all.
+    @Test func fixturesLoad() throws {
+        #expect(try Self.load("attention_reference", as: AttentionCase.self).map(\.score) == ["dot", "general", "mlp"])
+        #expect(try Self.load("attention_model_reference", as: ModelCase.self).map(\.name) == ["lstm general", "lstm mlp", "gru general", "gru mlp"])
+    }
 
     /// 1e-5 in Float, 1e-9 in the Double build: |ours − reference| ≤ tol + tol·|reference|.
     static let tolerance: Double = MemoryLayout<Scalar>.size == 8 ? 1e-9 : 1e-5
