@@ -14,7 +14,10 @@ let package = Package(
         .target(name: "Basics", path: "Sources/Basics", swiftSettings: [.define("SCALAR_DOUBLE")]),
         .target(name: "Kernels", dependencies: ["Basics", "CBLAS"], path: "Sources/Kernels", swiftSettings: double),
         .target(name: "Model", dependencies: ["Basics", "Kernels"], path: "Sources/Model", swiftSettings: double),
-        .testTarget(name: "DoubleGradientTests", dependencies: ["Model", "Kernels"], path: "Tests/DoubleGradientTests"),
+        .testTarget(name: "DoubleGradientTests", dependencies: ["Model", "Kernels"], path: "Tests/DoubleGradientTests",
+                    // Links to the main suite's attention fixtures, read from the source tree by
+                    // AttentionReferenceTests.swift (also a link), not bundled.
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,1 @@
+../../../ModelTests/AttentionReferenceTests.swift
