@@ -66,14 +66,15 @@ extension RecurrentLayer {
         carried = (dh, dhPrevious)
     }
 
-    /// dL/dx_t = da_t·Wx, [B, In], for step t after its ``backwardStep`` (a decoder run one step at a
-    /// time needs it before the previous step). Written into `inputGradient`'s rows of step t.
+    /// dL/dx_t = da_t·Wx[:, P:], [B, In − P], for step t after its ``backwardStep`` (a decoder run one
+    /// step at a time needs it before the previous step; the preset columns' gradient is formed for
+    /// all steps at once by ``finishBackward(computeInputGradient:)``). Valid until the next call.
     func stepInputGradient(_ t: Int) -> UnsafeMutablePointer<Scalar> {
-        let gw = gateWidth
-        let dx = inputGradient.reserve(steps * batch * inputSize) + t * batch * inputSize
+        let gw = gateWidth, p = presetColumns, width = inputSize - p
+        let dx = inputGradient.reserve(batch * max(1, width))
         timed(profiler, "gemm: input gradient") {
-            BLAS.gemm(m: batch, n: inputSize, k: gw, a: gates.pointer + t * batch * gw, lda: gw, b: wx, ldb: inputSize,
-                      beta: 0, c: dx, ldc: inputSize)
+            BLAS.gemm(m: batch, n: width, k: gw, a: gates.pointer + t * batch * gw, lda: gw, b: wx + p, ldb: inputSize,
+                      beta: 0, c: dx, ldc: width)
         }
         return dx
     }
@@ -102,6 +103,13 @@ extension RecurrentLayer {
             Vector.addColumnSumsInParallel(of: gates, rows: rows, width: gw, into: gradBias)
             if let recurrent, let gradRecurrentBias {
                 Vector.addColumnSumsInParallel(of: recurrent, rows: rows, width: gw, into: gradRecurrentBias)
+            }
+        }
+        if presetColumns > 0 {
+            // A stepped sequence's preset columns: dL/dX_P = da·Wx[:, :P] over all steps at once.
+            let p = presetColumns, dx = presetInputGradient.reserve(rows * p)
+            timed(profiler, "gemm: input gradient") {
+                BLAS.gemm(m: rows, n: p, k: gw, a: gates, lda: gw, b: wx, ldb: inputSize, beta: 0, c: dx, ldc: p)
             }
         }
         if computeInputGradient {

@@ -40,8 +40,12 @@ final class RecurrentLayer {
     let cache = FloatBuffer()
     /// [N·B, In]: gradient of the loss with respect to the input, after `backward`.
     let inputGradient = FloatBuffer()
-    /// [N·B, In]: the inputs of a sequence run one step at a time (``beginSteps``).
+    /// [N·B, In]: the inputs of a sequence run one step at a time (``beginSteps``), and P, how many
+    /// of their first columns were given for all steps at once.
     let stepInputs = FloatBuffer()
+    var presetColumns = 0
+    /// [N·B, P]: dL/d(preset columns) after ``finishBackward(computeInputGradient:)`` of a stepped sequence.
+    let presetInputGradient = FloatBuffer()
     /// During backward: where dL/dh_t and the part of dL/dh_{t−1} being formed are (they swap each step).
     var carried: (dh: UnsafeMutablePointer<Scalar>, dhPrevious: UnsafeMutablePointer<Scalar>)?
     /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 and dL/dc_0.
@@ -115,6 +119,7 @@ final class RecurrentLayer {
         self.steps = steps
         self.batch = batch
         self.mask = mask
+        presetColumns = 0
         gates.reserve(steps * batch * gw)
         let h = self.h.reserve((steps + 1) * bh)
         if let initialHidden { h.update(from: initialHidden, count: bh) } else { h.update(repeating: 0, count: bh) }
@@ -141,22 +146,40 @@ final class RecurrentLayer {
     /// Starts a sequence of N steps of B rows run by ``forwardStep(_:input:)``, one after the other
     /// (input feeding: step t's input holds the attentional state of step t−1). The inputs are kept
     /// in the layer for `backward`. No mask: every row is real at every step.
-    func beginSteps(steps: Int, batch: Int, initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?) {
+    ///
+    /// `preset` [N·B, P] (optional): the first P input columns of every step, known in advance (the
+    /// target embeddings): their projection b + X_P·Wx[:, :P]ᵀ is one GEMM over all steps here, and
+    /// each step then supplies only the remaining In − P columns.
+    func beginSteps(steps: Int, batch: Int, initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
+                    preset: UnsafePointer<Scalar>? = nil, presetColumns: Int = 0) {
+        precondition(presetColumns >= 0 && presetColumns <= inputSize && (preset != nil || presetColumns == 0))
         prepare(steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: nil)
-        input = UnsafePointer(stepInputs.reserve(steps * batch * inputSize))
+        let rows = steps * batch, gw = gateWidth, p = presetColumns
+        let kept = stepInputs.reserve(rows * inputSize)
+        input = UnsafePointer(kept)
+        self.presetColumns = p
+        guard let preset, p > 0 else { return }
+        let gates = self.gates.pointer
+        for r in 0..<rows { (kept + r * inputSize).update(from: preset + r * p, count: p) }
+        timed(profiler, "gemm: input projection") {
+            for r in 0..<rows { (gates + r * gw).update(from: bias, count: gw) }
+            BLAS.gemm(transB: true, m: rows, n: gw, k: p, a: preset, lda: p, b: wx, ldb: inputSize, beta: 1, c: gates, ldc: gw)
+        }
     }
 
-    /// Step t of a sequence begun with ``beginSteps``: x_t [B, In] (copied), then
-    /// gates_t = b + x_t·Wxᵀ and ``advance``. Returns h_t, [B, H].
+    /// Step t of a sequence begun with ``beginSteps``: x_t [B, In − P] (the columns after the preset
+    /// ones; copied), then gates_t = (b + preset part) + x_t·Wx[:, P:]ᵀ and ``advance``. Returns h_t, [B, H].
     func forwardStep(_ t: Int, input x: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
-        let bh = batch * hidden, gw = gateWidth
+        let bh = batch * hidden, gw = gateWidth, p = presetColumns, width = inputSize - p
         let kept = stepInputs.pointer + t * batch * inputSize
-        kept.update(from: x, count: batch * inputSize)
+        for r in 0..<batch { (kept + r * inputSize + p).update(from: x + r * width, count: width) }
         let gates = self.gates.pointer + t * batch * gw
         timed(profiler, "gemm: input projection") {
-            for r in 0..<batch { (gates + r * gw).update(from: bias, count: gw) }
-            BLAS.gemm(transB: true, m: batch, n: gw, k: inputSize, a: kept, lda: inputSize, b: wx, ldb: inputSize,
-                      beta: 1, c: gates, ldc: gw)
+            if p == 0 { for r in 0..<batch { (gates + r * gw).update(from: bias, count: gw) } }
+            if width > 0 {
+                BLAS.gemm(transB: true, m: batch, n: gw, k: width, a: x, lda: width, b: wx + p, ldb: inputSize,
+                          beta: 1, c: gates, ldc: gw)
+            }
         }
         advance(step: t, rows: batch, bh: bh)
         return UnsafePointer(h.pointer + (t + 1) * bh)

@@ -4,15 +4,18 @@ extension RecurrentStack {
     /// Starts N steps of B rows run one at a time through every layer (a unidirectional decoder
     /// whose next input depends on its last output: input feeding). `initial` per layer (h, c)
     /// [B, H] (nil: zeros). Dropout, when applied, on every layer's output but the top one's, drawn
-    /// step by step, layer by layer.
-    func beginSteps(steps: Int, batch: Int, initial: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)]?, applyDropout: Bool) {
+    /// step by step, layer by layer. `preset` [N·B, P]: the first P input columns of every step,
+    /// known in advance (see ``RecurrentLayer/beginSteps(steps:batch:initialHidden:initialCell:preset:presetColumns:)``).
+    func beginSteps(steps: Int, batch: Int, initial: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)]?, applyDropout: Bool,
+                    preset: UnsafePointer<Scalar>? = nil, presetColumns: Int = 0) {
         precondition(!bidirectional, "a stack run one step at a time reads one way")
         self.steps = steps
         self.batch = batch
         let rows = steps * batch
         dropped = (0..<layerCount).map { applyDropout && dropout > 0 && $0 < layerCount - 1 }
         for (l, layer) in forwardLayers.enumerated() {
-            layer.beginSteps(steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c)
+            layer.beginSteps(steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c,
+                             preset: l == 0 ? preset : nil, presetColumns: l == 0 ? presetColumns : 0)
             if isResidual(l) { combined[l].reserve(rows * hidden) }
             if dropped[l] {
                 dropoutSites[l].mask.reserve(rows * hidden)
@@ -21,8 +24,8 @@ extension RecurrentStack {
         }
     }
 
-    /// Step t (in increasing order) of a sequence begun with ``beginSteps``: `x` [B, In] through every
-    /// layer. Returns the top layer's output of the step, [B, H] (valid until the next sequence).
+    /// Step t (in increasing order) of a sequence begun with ``beginSteps``: `x` [B, In − P] (the
+    /// columns after the preset ones) through every layer. Returns the top layer's output of the step, [B, H] (valid until the next sequence).
     func forwardStep(_ t: Int, input x0: UnsafePointer<Scalar>, rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
         let width = batch * hidden, offset = t * width
         var x = x0
@@ -51,7 +54,7 @@ extension RecurrentStack {
     }
 
     /// Step t (in decreasing order) of backpropagation: from dL/d(top output) of the step [B, H]
-    /// to dL/d(input) of the step, [B, In] (returned; valid until the next step).
+    /// to dL/d(input) of the step, [B, In − P] (returned; valid until the next step).
     func backwardStep(_ t: Int, outputGradient: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
         let width = batch * hidden, offset = t * width
         var gradient = outputGradient
@@ -75,4 +78,7 @@ extension RecurrentStack {
     func finishBackwardSteps() {
         for layer in forwardLayers { layer.finishBackward(computeInputGradient: false) }
     }
+
+    /// dL/d(preset input columns) [N·B, P] after ``finishBackwardSteps()``.
+    var presetInputGradient: UnsafeMutablePointer<Scalar> { forwardLayers[0].presetInputGradient.pointer }
 }

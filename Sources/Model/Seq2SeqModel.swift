@@ -45,10 +45,8 @@ public final class Seq2SeqModel {
     /// [P, H] decoder top outputs at the target positions; [T·B, H] gradient of the decoder top.
     private let outputRows = FloatBuffer(), topGradient = FloatBuffer()
     /// Attention: [T·B, H] h̃ after dropout (what the output layer and input feeding read), its
-    /// dropout mask, [B, E+H] one step's decoder input, [B, H] the input feed's gradient, [T·B, E]
-    /// the target embeddings' gradient.
+    /// dropout mask, and [B, H] zeros (the first step's input feed).
     private let attended = FloatBuffer(), attendedMask = FloatBuffer(), stepInput = FloatBuffer()
-    private let feedGradient = FloatBuffer(), targetEmbeddingGradient = FloatBuffer()
     private var lastShape = (batch: 0, source: 0, target: 0)
     private var lastBatch: Batch?
     /// Per-phase timing (bench only); nil normally.
@@ -160,7 +158,8 @@ public final class Seq2SeqModel {
 
     /// The attentional decoder over the target embeddings [T·B, E]: returns h̃ after dropout,
     /// [T·B, H]. With input feeding the decoder runs step by step, step t reading [e_t; h̃_{t−1}]
-    /// (h̃_0 = 0); without, the decoder runs over all steps at once and attention follows.
+    /// (h̃_0 = 0; the embedding columns are projected for all steps at once); without, the decoder
+    /// runs over all steps at once and attention follows.
     private func attend(_ attention: GlobalAttention, batch: Batch, embeddings: UnsafePointer<Scalar>,
                         bridge: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)], rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
         let (b, s, t) = (batch.batchSize, batch.sourceLength, batch.targetLength)
@@ -182,19 +181,13 @@ public final class Seq2SeqModel {
             }
         }
         if config.inputFeed {
-            decoder.beginSteps(steps: t, batch: b, initial: bridge, applyDropout: dropoutActive)
-            let width = e + h
-            let x = stepInput.reserve(b * width)
+            // The embedding columns of [e_t; h̃_{t−1}] are known for every step: projected at once.
+            decoder.beginSteps(steps: t, batch: b, initial: bridge, applyDropout: dropoutActive, preset: embeddings, presetColumns: e)
+            let zero = stepInput.reserve(b * h)
+            zero.update(repeating: 0, count: b * h)
             for step in 0..<t {
-                for row in 0..<b {
-                    (x + row * width).update(from: embeddings + (step * b + row) * e, count: e)
-                    if step == 0 {
-                        (x + row * width + e).update(repeating: 0, count: h)
-                    } else {
-                        (x + row * width + e).update(from: out + ((step - 1) * b + row) * h, count: h)
-                    }
-                }
-                let top = decoder.forwardStep(step, input: x, rng: &rng)
+                let feed = step == 0 ? UnsafePointer(zero) : UnsafePointer(out + (step - 1) * b * h)
+                let top = decoder.forwardStep(step, input: feed, rng: &rng)
                 keep(attention.forward(attentionState, steps: step..<(step + 1), queries: top), steps: step..<(step + 1))
             }
         } else {
@@ -209,27 +202,22 @@ public final class Seq2SeqModel {
     /// attention's gradients; returns dL/d(target embeddings) [T·B, E]. dL/dM is left in the attention state.
     private func attendBackward(_ attention: GlobalAttention, topGradient g: UnsafeMutablePointer<Scalar>) -> UnsafeMutablePointer<Scalar> {
         let (b, _, t) = lastShape
-        let (e, h) = (config.embedding, config.hidden)
+        let h = config.hidden
         let mask: UnsafePointer<Scalar>? = dropoutActive ? UnsafePointer(attendedMask.pointer) : nil
         attention.beginBackward(attentionState)
         if config.inputFeed {
-            let width = e + h
-            let feed = feedGradient.reserve(b * h), embeddingGradient = targetEmbeddingGradient.reserve(t * b * e)
             decoder.beginBackwardSteps()
+            var feed: UnsafePointer<Scalar>?
             for step in stride(from: t - 1, through: 0, by: -1) {
                 let gs = g + step * b * h
-                if step < t - 1 { Vector.axpy(1, feed, gs, count: b * h) }
+                if let feed { Vector.axpy(1, feed, gs, count: b * h) }
                 if let mask { for i in 0..<(b * h) { gs[i] *= mask[step * b * h + i] } }
                 let dq = attention.backward(attentionState, steps: step..<(step + 1), outputGradient: gs)
-                let dx = decoder.backwardStep(step, outputGradient: dq)
-                for row in 0..<b {
-                    (embeddingGradient + (step * b + row) * e).update(from: dx + row * width, count: e)
-                    (feed + row * h).update(from: dx + row * width + e, count: h)
-                }
+                feed = decoder.backwardStep(step, outputGradient: dq)   // dL/dh̃_{t−1}, [B, H]
             }
             decoder.finishBackwardSteps()
             attention.finishBackward(attentionState)
-            return embeddingGradient
+            return decoder.presetInputGradient
         }
         if let mask { for i in 0..<(t * b * h) { g[i] *= mask[i] } }
         let dq = attention.backward(attentionState, steps: 0..<t, outputGradient: g)
