@@ -110,7 +110,10 @@ final class GlobalAttention {
 
     /// h̃ for the queries of `steps` (a range within the begun steps), Q [n·R, H] → [n·R, H]
     /// (inside the state, valid until the state is begun again). Fills the alignments of those steps.
-    func forward(_ state: AttentionState, steps: Range<Int>, queries q: UnsafePointer<Scalar>) -> UnsafePointer<Scalar> {
+    /// `packed` (decoding steps with few rows): W_c and, for mlp, W_q with b_q repacked (see
+    /// ``DecoderWeights``), used instead of BLAS.
+    func forward(_ state: AttentionState, steps: Range<Int>, queries q: UnsafePointer<Scalar>,
+                 packed: PackedAttention? = nil) -> UnsafePointer<Scalar> {
         let h = hidden, r = state.rows, s = state.sourceSteps, b = state.sentences
         let first = steps.lowerBound * r, count = steps.count * r
         let joined = state.joined.pointer + first * 2 * h
@@ -120,8 +123,12 @@ final class GlobalAttention {
         if let wq, let bq {
             // u = Q·W_qᵀ + b_q, [n·R, H].
             let p = state.projectedQueries.pointer + first * h
-            for i in 0..<count { (p + i * h).update(from: bq, count: h) }
-            BLAS.gemm(transB: true, m: count, n: h, k: h, a: q, lda: h, b: wq, ldb: h, beta: 1, c: p, ldc: h)
+            if let query = packed?.query {
+                query.multiply(q, lda: h, rows: count, into: p, ldc: h)
+            } else {
+                for i in 0..<count { (p + i * h).update(from: bq, count: h) }
+                BLAS.gemm(transB: true, m: count, n: h, k: h, a: q, lda: h, b: wq, ldb: h, beta: 1, c: p, ldc: h)
+            }
             u = p
         }
         timed(profiler, "attention: scores and contexts") {
@@ -146,7 +153,11 @@ final class GlobalAttention {
         }
         let out = state.output.pointer + first * h
         timed(profiler, "attention: output projection") {
-            BLAS.gemm(transB: true, m: count, n: h, k: 2 * h, a: joined, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
+            if let packed {
+                packed.output.multiply(joined, lda: 2 * h, rows: count, into: out, ldc: h)
+            } else {
+                BLAS.gemm(transB: true, m: count, n: h, k: 2 * h, a: joined, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
+            }
             for j in 0..<(count * h) { out[j] = Activation.tanh(out[j]) }
         }
         return UnsafePointer(out)
@@ -291,6 +302,23 @@ final class GlobalAttention {
         for j in 0..<n { a[j] = Activation.exp(a[j] - maximum); sum += a[j] }
         let inverse = 1 / sum
         for j in 0..<n { a[j] *= inverse }
+    }
+}
+
+/// Attention's weights repacked for decoding steps with few rows (a snapshot, like ``DecoderWeights``):
+/// W_c [H, 2H] and, for mlp, W_q [H, H] with b_q.
+struct PackedAttention {
+    let output: PackedWeights
+    let query: PackedWeights?
+
+    init(_ attention: GlobalAttention) {
+        let h = attention.hidden
+        output = PackedWeights(blocks: [(UnsafePointer(attention.wc), 2 * h)], rows: h, bias: nil)
+        if let wq = attention.wq, let bq = attention.bq {
+            query = PackedWeights(blocks: [(UnsafePointer(wq), h)], rows: h, bias: bq)
+        } else {
+            query = nil
+        }
     }
 }
 

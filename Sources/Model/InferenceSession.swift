@@ -106,7 +106,8 @@ public final class InferenceSession {
         if let attention = model.attention {
             top = timed(profiler, "decode: attention") {
                 attention.begin(attentionState, steps: 1, rowSentence: rowSentence)
-                let attended = attention.forward(attentionState, steps: 0..<1, queries: top)
+                let attended = attention.forward(attentionState, steps: 0..<1, queries: top,
+                                                 packed: usePacked ? packed?.attention : nil)
                 feed.reserve(rows * h).update(from: attended, count: rows * h)
                 alignmentsCurrent = true
                 return UnsafePointer(feed.pointer)
