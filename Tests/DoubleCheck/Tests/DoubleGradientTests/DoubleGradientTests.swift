@@ -95,17 +95,24 @@ func stackGradientsInDouble(cell: CellType, shape: (masked: Bool, bidirectional:
 ])
 func wholeModelGradientsInDouble(name: String, cell: CellType, dropout: Double, reverse: Bool, bidirectional: Bool,
                                  residual: Bool, layers: Int) {
-    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
-                             dropout: Float(dropout), reverseSource: reverse, cell: cell, bidirectional: bidirectional,
-                             residual: residual)
+    checkWholeModel(name, ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
+                                      dropout: Float(dropout), reverseSource: reverse, cell: cell, bidirectional: bidirectional,
+                                      residual: residual))
+}
+
+/// Every parameter of a tiny model of `config` (weights U(−0.5, 0.5); for an attentional IRNN shifted off ReLU's kink, as
+/// the stack test does) on a padded batch of three pairs, against central differences; dropout masks fixed by
+/// the seed.
+func checkWholeModel(_ name: String, _ config: ModelConfig) {
     let model = Seq2SeqModel(config: config, seed: 21)
     let store = model.parameters
     var rng = SeededGenerator(seed: 22)
     for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
+    if config.cell == .irnn && config.attention != .none { for i in 0..<store.count { store.values[i] += 0.05 } }
     let batch = Batch(sources: [[4, 5, 6, 7], [8, 4], [5]], targets: [[4, 5], [6, 7, 4, 5], []])
     store.zeroGradients()
     _ = model.trainStep(batch, dropoutSeed: 99)
-    let seed: UInt64? = dropout > 0 ? 99 : nil
+    let seed: UInt64? = config.dropout > 0 ? 99 : nil
     let bad = mismatches(name, values: store.values.baseAddress!, analytic: Array(store.gradients),
                          indices: Array(0..<store.count)) { model.forward(batch, dropoutSeed: seed) }
     #expect(bad.isEmpty, "\(bad.count) of \(store.count) mismatch: \(bad.prefix(4))")
@@ -180,21 +187,10 @@ func attentionGradientsInDouble(score: AttentionType) {
 ])
 func attentionalModelGradientsInDouble(name: String, cell: CellType, attention: AttentionType, inputFeed: Bool,
                                        bidirectional: Bool, dropout: Double) {
-    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: 2,
-                             dropout: Float(dropout), reverseSource: !bidirectional, cell: cell, bidirectional: bidirectional,
-                             residual: name.hasPrefix("irnn"), attention: attention, inputFeed: inputFeed)
-    let model = Seq2SeqModel(config: config, seed: 21)
-    let store = model.parameters
-    var rng = SeededGenerator(seed: 22)
-    for i in 0..<store.count { store.values[i] = rng.nextFloat(in: -0.5, 0.5) }
-    if cell == .irnn { for i in 0..<store.count { store.values[i] += 0.05 } }   // away from ReLU's kink at 0
-    let batch = Batch(sources: [[4, 5, 6, 7], [8, 4], [5]], targets: [[4, 5], [6, 7, 4, 5], []])
-    store.zeroGradients()
-    _ = model.trainStep(batch, dropoutSeed: 99)
-    let seed: UInt64? = dropout > 0 ? 99 : nil
-    let bad = mismatches(name, values: store.values.baseAddress!, analytic: Array(store.gradients),
-                         indices: Array(0..<store.count)) { model.forward(batch, dropoutSeed: seed) }
-    #expect(bad.isEmpty, "\(bad.count) of \(store.count) mismatch: \(bad.prefix(4))")
+    checkWholeModel(name, ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: 2,
+                                      dropout: Float(dropout), reverseSource: !bidirectional, cell: cell,
+                                      bidirectional: bidirectional, residual: name.hasPrefix("irnn"), attention: attention,
+                                      inputFeed: inputFeed))
 }
 
 /// The output layer's label-smoothed loss (ε = 0.1) in double precision: d(smoothed loss) with
