@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Events and their fields (JSON keys in brackets):
 /// - `train`, every `--log-every` steps: `step`, fractional `epoch`, `loss` (nats per target
-///   token), `ppl`, `tokens_per_s`, `grad_norm`, `lr`, `clipped_fraction`.
+///   token), `ppl`, `tokens_per_s` (of all MPI ranks together), `grad_norm`, `lr`,
+///   `clipped_fraction`; under MPI also `allreduce_ms`, the mean milliseconds per step spent
+///   exchanging gradients and counts between the ranks.
 /// - `valid`, after each validation: `step`, completed `epoch` (a whole number), `valid_ppl`,
 ///   `seconds` (training wall-clock time so far).
 /// - `checkpoint`, after each `last.safetensors` is written: `step`, `seconds`. Timing lives only
@@ -30,10 +32,13 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var clippedFraction: Double?
     public var validPerplexity: Double?
     public var seconds: Double?
+    /// Mean milliseconds per step in the MPI gradient exchange (`allreduce_ms`).
+    public var exchangeMilliseconds: Double?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
-                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil) {
+                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
+                exchangeMilliseconds: Double? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -45,11 +50,13 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.clippedFraction = clippedFraction
         self.validPerplexity = validPerplexity
         self.seconds = seconds
+        self.exchangeMilliseconds = exchangeMilliseconds
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
+        case exchangeMilliseconds = "allreduce_ms"
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -77,6 +84,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         clippedFraction = try number(.clippedFraction)
         validPerplexity = try number(.validPerplexity)
         seconds = try number(.seconds)
+        exchangeMilliseconds = try number(.exchangeMilliseconds)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -96,6 +104,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(clippedFraction, .clippedFraction)
         try number(validPerplexity, .validPerplexity)
         try number(seconds, .seconds)
+        try number(exchangeMilliseconds, .exchangeMilliseconds)
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

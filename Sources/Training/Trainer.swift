@@ -26,24 +26,56 @@ public final class Trainer {
     public let directory: ModelDirectory
     public let model: Seq2SeqModel
     public let optimizer: Optimizer
-    public private(set) var state: TrainingState
-    private let shards: ShardSet
-    private let validation: ValidationSet?
-    private let options: TrainingOptions
-    private let progress: ProgressReporter
+    public internal(set) var state: TrainingState
+    let shards: ShardSet
+    let validation: ValidationSet?
+    let options: TrainingOptions
+    let progress: ProgressReporter
+    /// The MPI ranks training together; nil in a single process.
+    let group: TrainingGroup?
+    /// Whether this process writes the model folder (the only process, or MPI rank 0).
+    public var writes: Bool { (group?.rank ?? 0) == 0 }
+    /// This process's parts of the corpus (``TrainingOptions/accumulateSteps`` of them), the
+    /// first being part `rank·K` of ``TrainingOptions/dataParts``.
+    let partShards: [ShardSet]
+    /// The stream positions of this process's parts after the last batch applied (nil: start of epoch).
+    var partPositions: [StreamPosition?]
     /// Polled after every step; when it returns true the trainer checkpoints and returns.
     public var shouldStop: () -> Bool = { false }
 
+    /// `group`: the MPI ranks training together (nil: this process alone); its size must be the
+    /// config's ``TrainingOptions/processCount``. Only rank 0 needs `validation` and writes files.
+    ///
+    /// Throws ``TrainingError`` for an empty shard folder or validation set, a model too large for
+    /// memory, fewer shards than data parts (ranks × `--accumulate`), a checkpoint that does not
+    /// fit the config or was written with another number of data parts.
     public init(directory: ModelDirectory, shards: ShardSet, validation: ValidationSet?,
-                resume: Bool, progress: ProgressReporter) throws {
+                resume: Bool, progress: ProgressReporter, group: TrainingGroup? = nil) throws {
         self.directory = directory
         self.shards = shards
         self.validation = validation
         self.options = directory.config.training
         self.progress = progress
+        self.group = group
         try options.validate()
         guard shards.pairCount > 0 else {
             throw TrainingError.file(path: shards.directory, message: "the shard folder holds no pairs; nothing to train on")
+        }
+        guard options.processCount == (group?.size ?? 1) else {
+            throw TrainingError.invalidOption("the model is configured for \(options.processCount) MPI rank(s) but \(group?.size ?? 1) are running")
+        }
+        guard let parts = options.dataParts, parts <= shards.shardCount else {
+            throw TrainingError.file(
+                path: shards.directory,
+                message: "\(options.processCount) rank(s) × --accumulate \(options.accumulateSteps) read \(options.dataParts.map(String.init) ?? "too many") "
+                    + "disjoint parts of the corpus, one or more whole shards each, but the folder holds \(shards.shardCount) shard(s); "
+                    + "re-shard with a smaller --pairs-per-shard")
+        }
+        let first = (group?.rank ?? 0) * options.accumulateSteps
+        do {
+            partShards = try (0..<options.accumulateSteps).map { try shards.part(first + $0, of: parts) }
+        } catch {
+            throw TrainingError.file(path: shards.directory, message: "\(error)")
         }
         if let validation, validation.pairCount == 0 {
             throw TrainingError.invalidOption("the validation set holds no usable pairs")
@@ -64,16 +96,28 @@ public final class Trainer {
         } else {
             state = TrainingState()
         }
+        // A checkpoint continues only with the data split it was written with.
+        let recordedParts = state.partPositions?.count ?? (state.position == nil ? nil : 1)
+        if let recordedParts, recordedParts != parts {
+            throw TrainingError.incompatibleModel(
+                path: directory.lastCheckpointPath,
+                message: "the checkpoint is mid-epoch in a run that read the corpus as \(recordedParts) part(s) (MPI ranks × --accumulate), "
+                    + "this run reads \(parts); resume with the same mpirun -np")
+        }
+        let recorded = state.partPositions
+        partPositions = (0..<options.accumulateSteps).map { recorded?[first + $0] }
     }
 
     /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
     private var stepsPerEpochEstimate: Int {
-        max(1, shards.pairCount / options.batchSize + (shards.pairCount % options.batchSize == 0 ? 0 : 1))
+        let (perStep, overflow) = options.batchSize.multipliedReportingOverflow(by: options.dataParts ?? Int.max)
+        if overflow { return 1 }
+        return max(1, shards.pairCount / perStep + (shards.pairCount % perStep == 0 ? 0 : 1))
     }
 
-    private var timeUp = false
+    var timeUp = false
 
-    private var finished: Bool {
+    var finished: Bool {
         timeUp || state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
             || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
@@ -94,6 +138,7 @@ public final class Trainer {
             return TrainingSummary(state: state, interrupted: false,
                                    lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
         }
+        if options.dataParts != 1 { return try runParts() }
         let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
@@ -228,6 +273,13 @@ public final class Trainer {
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
     }
 
+    /// Batches per epoch (estimated) times the epochs, capped by `--max-steps`.
+    var totalStepsEstimate: Int {
+        let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
+        let epochSteps = overflow ? Int.max : allEpochSteps
+        return options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
+    }
+
     /// Teacher-forced perplexity on the validation set (no dropout).
     public func evaluate(_ validation: ValidationSet) -> Double {
         var loss = 0.0, tokens = 0
@@ -239,7 +291,7 @@ public final class Trainer {
         return exp(loss / Double(max(1, tokens)))
     }
 
-    private func validate(_ validation: ValidationSet, label: String) throws -> Double {
+    func validate(_ validation: ValidationSet, label: String) throws -> Double {
         let ppl = evaluate(validation)
         var note = ""
         if ppl.isFinite, state.bestValidPerplexity.map({ ppl < $0 }) ?? true {
@@ -255,7 +307,9 @@ public final class Trainer {
         return ppl
     }
 
-    private func saveCheckpoint() throws {
+    func saveCheckpoint() throws {
+        if options.dataParts != 1 { try recordPartPositions() }
+        guard writes else { return }
         // Skipped batches never reach the weights, so this only fires on a real bug.
         let values = model.parameters.values
         for i in 0..<values.count where !values[i].isFinite {
@@ -267,7 +321,7 @@ public final class Trainer {
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run
     /// draws the same masks as an uninterrupted one.
-    private func dropoutSeed(step: Int) -> UInt64 {
+    func dropoutSeed(step: Int) -> UInt64 {
         SplitMix64.mix(options.seed &+ UInt64(step) &* SplitMix64.increment)
     }
 }

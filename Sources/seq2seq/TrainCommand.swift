@@ -45,6 +45,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Read the source in its natural order (default: reversed, as in Sutskever et al. 2014).")
     var noReverseSource = false
     @Option(help: "Sentences per batch.") var batchSize: Int?
+    @Option(help: "Sum the gradients of K batches, each from its own part of the shards, before one update (an effective batch of K×--batch-size; needs at least K shards).")
+    var accumulate: Int?
     @Option(help: "Cut batches by this many padded tokens instead of by sentence count.") var tokenBudget: Int?
     @Option(help: "Pairs shuffled and length-sorted together before batching.") var window: Int?
     @Option(help: "Epochs to train (may be raised on --resume).") var epochs: Int?
@@ -249,6 +251,7 @@ struct Train: ParsableCommand {
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
+        check("--accumulate", accumulate, recorded.accumulateSteps)
         check("--seed", seed, recorded.seed)
         check("--optimizer", optimizer, recorded.optimizer)
         check("--lr", lr, recorded.initialLearningRate)
@@ -291,6 +294,7 @@ struct Train: ParsableCommand {
             o.windowSize = overflow ? Int.max : max(o.windowSize, window)
         }
         o.tokenBudget = tokenBudget
+        if let accumulate, accumulate != 1 { o.accumulate = accumulate }
         if let window { o.windowSize = window }
         if let epochs { o.epochs = epochs }
         o.maxSteps = maxSteps
