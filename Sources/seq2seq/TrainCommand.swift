@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Distributed
 import Foundation
 import Kernels
 import Model
@@ -71,16 +72,23 @@ struct Train: ParsableCommand {
     var overwrite = false
 
     func run() throws {
-        try train()
+        guard Communicator.isLaunchedByMPI else {
+            try train(world: nil)
+            return
+        }
+        try runAsRank()
     }
 
-    private func train() throws {
+    /// The run of one MPI rank (see TrainCommand+MPI.swift): `train(world:)`, then MPI's end.
+    func train(world: Communicator?) throws {
         try checkThreads(threads)
         BLAS.setThreads(threads)
+        // Rank 0 alone writes the model folder; the other ranks only read what they need.
+        let writes = (world?.rank ?? 0) == 0
         // One run per model folder: a second `train` on the same --output (new or --resume) is
         // refused while this one runs. (Without a parent folder there is nothing to race for yet.)
         let parent = URL(fileURLWithPath: output).standardizedFileURL.deletingLastPathComponent().path
-        let lock = FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
+        let lock = writes && FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
         defer { withExtendedLifetime(lock) {} }
         let shardSet = try ShardSet(directory: shards)
         guard shardSet.pairCount > 0 else {
@@ -95,7 +103,8 @@ struct Train: ParsableCommand {
         // Set when this run made the folder: if it then fails before its first checkpoint, the
         // folder is removed again, so a failed start leaves nothing behind.
         var createdHere = false
-        let existing = ModelFolderKind.inspect(output)
+        // The other ranks do not inspect the folder: rank 0 may be making it meanwhile.
+        let existing = writes || resume ? ModelFolderKind.inspect(output) : .absent
         if resume && overwrite {
             throw CLIError("--resume continues the model in \(output) and --overwrite replaces it: give one of them")
         }
@@ -114,9 +123,17 @@ struct Train: ParsableCommand {
             }
             var opened = try ModelDirectory(opening: output)
             try checkResumeAgrees(with: opened.config)
+            let recordedRanks = opened.config.training.processCount
+            if recordedRanks != (world?.size ?? 1) {
+                throw CLIError("\(output) was trained by \(recordedRanks) MPI rank(s); resume it with "
+                               + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
+                               + ", not \(world?.size ?? 1)")
+            }
             // Read the validation set before writing anything, so a bad file changes nothing.
-            validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
-                                           batchSize: opened.config.training.batchSize)
+            if writes {
+                validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                               batchSize: opened.config.training.batchSize)
+            }
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
             if let epochs { config.training.epochs = epochs }
@@ -142,7 +159,8 @@ struct Train: ParsableCommand {
             }
             let source = try Vocabulary(contentsOf: sourceVocab)
             let target = try Vocabulary(contentsOf: targetVocab)
-            let options = try trainingOptions()
+            var options = try trainingOptions()
+            if let world, world.size > 1 { options.ranks = world.size }
             let config = ModelFolderConfig(
                 toolVersion: seq2seqVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
@@ -151,8 +169,12 @@ struct Train: ParsableCommand {
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
-            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
-            if existing == .absent {
+            if writes {
+                validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
+            }
+            if !writes {
+                directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target)
+            } else if existing == .absent {
                 directory = try ModelDirectory.createStaged(at: output, config: config,
                                                             sourceVocabulary: source, targetVocabulary: target)
                 createdHere = true
@@ -168,7 +190,8 @@ struct Train: ParsableCommand {
             }
         }
         do {
-            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged)
+            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged,
+                      world: world)
         } catch {
             if createdHere && !directory.hasCheckpoint {
                 try? FileManager.default.removeItem(atPath: output)
@@ -178,11 +201,15 @@ struct Train: ParsableCommand {
     }
 
     private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
-                       configChanged: Bool) throws {
+                       configChanged: Bool, world: Communicator?) throws {
         let training = directory.config.training
         let progress = ProgressReporter(logEvery: training.logEvery)
+        progress.isSilent = (world?.rank ?? 0) != 0
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
-                                  resume: resume, progress: progress)
+                                  resume: resume, progress: progress, group: world)
+        // Every rank has read its arguments, vocabularies, shards and checkpoint: refuse a run
+        // whose ranks disagree, before anything is trained or written.
+        if let world { try checkRanksAgree(world: world, directory: directory, shardSet: shardSet, trainer: trainer) }
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
@@ -190,11 +217,15 @@ struct Train: ParsableCommand {
                 + "\(formatDuration(s.trainingSeconds)); nothing to do (raise --epochs, --max-steps or --max-minutes to train on)")
             return
         }
-        if configChanged { try directory.saveConfig() }
-        // The first signal asks for a checkpoint at the next step; a second one ends the process at
-        // once (files are written under temporary names, so none is left half-written).
-        signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
-        signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
+        if configChanged && trainer.writes { try directory.saveConfig() }
+        if let world {
+            installRankStopHandler(rank: world.rank)
+        } else {
+            // The first signal asks for a checkpoint at the next step; a second one ends the process at
+            // once (files are written under temporary names, so none is left half-written).
+            signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
+            signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
+        }
         // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
         // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
         var stopSignals = sigset_t()
@@ -210,6 +241,10 @@ struct Train: ParsableCommand {
             + "E=\(directory.config.model.embedding), vocab \(directory.sourceVocabulary.count)/\(directory.targetVocabulary.count), "
             + String(format: "%.2fM parameters, ", Double(trainer.model.parameters.count) / 1e6) + "\(shardSet.pairCount) training pairs"
             + (validation.map { ", \($0.pairCount) validation pairs" } ?? ""))
+        if let parts = training.dataParts, parts > 1 {
+            progress.message("data parallel: \(training.processCount) MPI rank(s) × --accumulate \(training.accumulateSteps) = "
+                + "\(parts) parts of the \(shardSet.shardCount) shards, one batch of up to \(training.batchSize) sentences from each per update")
+        }
         let summary = try trainer.run()
         let s = summary.state
         progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
