@@ -7,9 +7,16 @@ import Training
 /// The communicator is what the trainer needs of a group of ranks: same methods, same meaning.
 extension Communicator: TrainingGroup {}
 
-/// The ranks of an `mpirun` disagree about what to train (refused on every rank alike).
-struct RanksDisagree: Error, CustomStringConvertible {
-    let description: String
+/// An error every rank of an `mpirun` stops on alike (the ranks disagree; a rank's setup failed),
+/// printed by one rank only (`message` nil on the others).
+struct CollectiveFailure: Error {
+    let message: String?
+}
+
+/// Whether the ranks have compared their setups yet: before, a failing rank must take part in the
+/// comparison (the others wait there); after, every collective is the training loop's.
+final class RankSetup {
+    var compared = false
 }
 
 extension Train {
@@ -31,8 +38,8 @@ extension Train {
         } catch let code as ExitCode {
             world.finalize()
             throw code
-        } catch let error as RanksDisagree {
-            if world.rank == 0 { printError("seq2seq: error: \(error)") }
+        } catch let error as CollectiveFailure {
+            if let message = error.message { printError("seq2seq: error: \(message)") }
             world.finalize()
             throw ExitCode(1)
         } catch let error as TrainingError {
@@ -54,11 +61,28 @@ extension Train {
         world.abort(code: 1)
     }
 
+    /// This rank failed before the ranks compared their setups: it joins the comparison with a
+    /// failure, and the lowest failing rank prints its error (naming itself unless it is rank 0).
+    /// Throws ``CollectiveFailure`` on every rank.
+    func reportSetupFailure(world: Communicator, setup: RankSetup, error: Error) throws -> Never {
+        setup.compared = true
+        let status = try world.allgather([UInt64(1)])
+        let firstFailed = status.firstIndex { $0[0] != 0 } ?? world.rank
+        guard firstFailed == world.rank else { throw CollectiveFailure(message: nil) }
+        let text = (error as? CLIError)?.description ?? "\(error)"
+        let line = text.split(separator: "\n").first.map(String.init) ?? text
+        throw CollectiveFailure(message: world.rank == 0 ? line : "rank \(world.rank) of \(world.size): \(line)")
+    }
+
     /// Compares, across the ranks, fingerprints of what each rank is about to train: the config
     /// (architecture, training options, ranks, --accumulate), both vocabularies, the shard
-    /// manifest, and the starting weights, optimizer and training state. Throws ``RanksDisagree``
-    /// on every rank, naming the ranks and what differs, when any rank's differs from rank 0's.
-    func checkRanksAgree(world: Communicator, directory: ModelDirectory, shardSet: ShardSet, trainer: Trainer) throws {
+    /// manifest, and the starting weights, optimizer and training state. Throws ``CollectiveFailure``
+    /// on every rank (rank 0 prints it), naming the ranks and what differs, when any rank's differs from rank 0's.
+    func checkRanksAgree(world: Communicator, setup: RankSetup, directory: ModelDirectory, shardSet: ShardSet,
+                         trainer: Trainer) throws {
+        // First whether every rank got this far (see reportSetupFailure).
+        setup.compared = true
+        if try world.allgather([UInt64(0)]).contains(where: { $0[0] != 0 }) { throw CollectiveFailure(message: nil) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let parts: [(String, [UInt8])] = [
@@ -77,7 +101,7 @@ extension Train {
             if !differing.isEmpty { differences.append("rank \(rank): \(differing.joined(separator: ", "))") }
         }
         if !differences.isEmpty {
-            throw RanksDisagree(description: "the \(world.size) MPI ranks must train the same model from the same data, "
+            throw CollectiveFailure(message: world.rank != 0 ? nil : "the \(world.size) MPI ranks must train the same model from the same data, "
                 + "but these differ from rank 0's: \(differences.joined(separator: "; ")) "
                 + "(give every rank the same arguments, vocabularies and shard folder); nothing was trained")
         }

@@ -79,8 +79,20 @@ struct Train: ParsableCommand {
         try runAsRank()
     }
 
-    /// The run of one MPI rank (see TrainCommand+MPI.swift): `train(world:)`, then MPI's end.
+    /// Trains in this process (`world` nil) or as one MPI rank. A rank that fails before the ranks
+    /// have compared their setups tells the others (which wait for that comparison), so that
+    /// every rank stops with one error line among them (``RankSetup``).
     func train(world: Communicator?) throws {
+        let setup = RankSetup()
+        do {
+            try train(world: world, setup: setup)
+        } catch {
+            guard let world, !setup.compared else { throw error }
+            try reportSetupFailure(world: world, setup: setup, error: error)
+        }
+    }
+
+    private func train(world: Communicator?, setup: RankSetup) throws {
         try checkThreads(threads)
         BLAS.setThreads(threads)
         // Rank 0 alone writes the model folder; the other ranks only read what they need.
@@ -191,7 +203,7 @@ struct Train: ParsableCommand {
         }
         do {
             try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged,
-                      world: world)
+                      world: world, setup: setup)
         } catch {
             if createdHere && !directory.hasCheckpoint {
                 try? FileManager.default.removeItem(atPath: output)
@@ -201,7 +213,7 @@ struct Train: ParsableCommand {
     }
 
     private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
-                       configChanged: Bool, world: Communicator?) throws {
+                       configChanged: Bool, world: Communicator?, setup: RankSetup) throws {
         let training = directory.config.training
         let progress = ProgressReporter(logEvery: training.logEvery)
         progress.isSilent = (world?.rank ?? 0) != 0
@@ -209,7 +221,9 @@ struct Train: ParsableCommand {
                                   resume: resume, progress: progress, group: world)
         // Every rank has read its arguments, vocabularies, shards and checkpoint: refuse a run
         // whose ranks disagree, before anything is trained or written.
-        if let world { try checkRanksAgree(world: world, directory: directory, shardSet: shardSet, trainer: trainer) }
+        if let world {
+            try checkRanksAgree(world: world, setup: setup, directory: directory, shardSet: shardSet, trainer: trainer)
+        }
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
