@@ -44,7 +44,8 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
 
     /// `group`: the MPI ranks training together (nil: this process alone); its size must be the
-    /// config's ``TrainingOptions/processCount``. Only rank 0 needs `validation` and writes files.
+    /// config's ``TrainingOptions/processCount``. Every rank must be given the validation set if
+    /// rank 0 is (all checkpoint at validation points); only rank 0 validates and writes files.
     ///
     /// Throws ``TrainingError`` for an empty shard folder or validation set, a model too large for
     /// memory, fewer shards than data parts (ranks × `--accumulate`), a checkpoint that does not

@@ -141,11 +141,10 @@ struct Train: ParsableCommand {
                                + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
                                + ", not \(world?.size ?? 1)")
             }
-            // Read the validation set before writing anything, so a bad file changes nothing.
-            if writes {
-                validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
-                                               batchSize: opened.config.training.batchSize)
-            }
+            // Read the validation set before writing anything, so a bad file changes nothing. (Every
+            // rank reads it, so all know that there is one; rank 0 alone validates.)
+            validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                           batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
             if let epochs { config.training.epochs = epochs }
@@ -181,9 +180,7 @@ struct Train: ParsableCommand {
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
-            if writes {
-                validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
-            }
+            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
             if !writes {
                 directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target)
             } else if existing == .absent {

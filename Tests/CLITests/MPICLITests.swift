@@ -23,6 +23,10 @@ private struct MPIFixture {
         }
         try Data(source.utf8).write(to: root.appendingPathComponent("train.en"))
         try Data(target.utf8).write(to: root.appendingPathComponent("train.fr"))
+        // The first 20 pairs again as the validation set.
+        let firstLines = { (text: String) in text.split(separator: "\n").prefix(20).joined(separator: "\n") + "\n" }
+        try Data(firstLines(source).utf8).write(to: root.appendingPathComponent("valid.en"))
+        try Data(firstLines(target).utf8).write(to: root.appendingPathComponent("valid.fr"))
         for (input, vocab) in [("train.en", "en.vocab"), ("train.fr", "fr.vocab")] {
             let result = try runSeq2seq(["vocab", "--input", path(input), "--output", path(vocab)])
             #expect(result.status == 0, "\(result.stderrText)")
@@ -35,12 +39,13 @@ private struct MPIFixture {
     func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
     /// `train` arguments for a model in `name`: 2×16 LSTM with dropout (so every rank's dropout
-    /// masks matter), batches of 8: a part of 2 of the 8 shards is 100 pairs, 13 batches.
+    /// masks matter), batches of 8: a part of 2 of the 8 shards is 100 pairs, 13 batches; rank 0
+    /// validates every 7 steps (and checkpoints there, as every rank must know).
     func trainArguments(_ name: String, steps: Int) -> [String] {
         ["train", "--shards", path("shards"), "--source-vocab", path("en.vocab"), "--target-vocab", path("fr.vocab"),
          "--output", path(name), "--embedding", "8", "--hidden", "16", "--batch-size", "8", "--dropout", "0.2",
          "--optimizer", "sgd", "--lr", "0.5", "--max-steps", String(steps), "--epochs", "100000", "--threads", "1",
-         "--log-every", "5"]
+         "--log-every", "5", "--valid-source", path("valid.en"), "--valid-target", path("valid.fr"), "--valid-every", "7"]
     }
 
     func file(_ name: String) throws -> Data { try Data(contentsOf: root.appendingPathComponent(name)) }
