@@ -103,7 +103,8 @@ extension Trainer {
                 local[Figure.seconds.rawValue] = secondsBefore + Date().timeIntervalSince(runStart)
 
                 // Global figures: sums in rank order; the time is rank 0's; a stop request of any rank stops all.
-                let exchangeStart = Date()
+                // (This exchange also waits for the slowest rank; the time reported as the
+                // exchange's is the gradient sum's below, which starts with the ranks in step.)
                 var global = local
                 if let group {
                     let all = try group.allgather(local)
@@ -123,6 +124,7 @@ extension Trainer {
                 }
                 let sentences = Int(global[Figure.sentences.rawValue])
                 if sentences == 0 { break }   // every part has ended: end of the epoch
+                let exchangeStart = Date()
                 if let group {
                     try group.allreduceBitwiseOr(&live)
                     try group.sumInRankOrder(parameters.gradients)
