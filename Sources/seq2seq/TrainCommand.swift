@@ -23,7 +23,13 @@ struct Train: ParsableCommand {
         other file or folder is refused. A new folder appears only once its config and vocabularies are \
         written, and is removed again if training fails before its first checkpoint. An empty shard \
         folder, an empty validation set, or a corpus in which no pair survives tokenization and \
-        --max-length is refused.
+        --max-length is refused. \
+        --accumulate K sums K batches, each from its own part of the shards, per update. Under \
+        `mpirun -np N` the N ranks train one model: each reads its own shards, gradients are summed in \
+        rank order (N ranks give the weights of --accumulate N in one process, bit for bit), rank 0 \
+        alone writes the folder, and --resume needs the same N. Ranks started with different \
+        arguments are refused before training; a rank that dies stops the others (the last \
+        checkpoint stays whole).
         """)
 
     @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
