@@ -3,8 +3,11 @@ import Glibc
 
 /// A failed MPI call: the call's name, Open MPI's error code and its text.
 public struct DistributedError: Error, CustomStringConvertible, Sendable {
+    /// The MPI function that failed, e.g. `MPI_Allgather`.
     public var call: String
+    /// Open MPI's error code (-1 for a count this wrapper refused before calling MPI).
     public var code: Int32
+    /// MPI_Error_string's text, or why the wrapper refused.
     public var message: String
 
     public var description: String { "\(call) failed: \(message) (MPI error \(code))" }

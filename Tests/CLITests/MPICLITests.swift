@@ -211,6 +211,27 @@ struct MPICLITests {
     }
 }
 
+/// `bench allreduce` times the exchange only under mpirun and says so otherwise.
+@Suite(.serialized, .enabled(if: mpirun != nil, "mpirun is not installed (scripts/setup.sh installs Open MPI)"))
+struct BenchAllreduceCLITests {
+    @Test func underMpirunRankZeroReportsBothExchanges() throws {
+        let dir = makeTemporaryDirectory("bench-allreduce")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try MPIRun.run(ranks: 2, ["bench", "allreduce", "--floats", "1000", "--repeat", "3"], in: dir, label: "bench")
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = String(decoding: try Data(contentsOf: dir.appendingPathComponent("bench.stdout")), as: UTF8.self)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 3, "\(output)")
+        #expect(lines.first?.hasPrefix("2 ranks on ") == true && lines.first?.contains("(1000 floats), 3 exchanges") == true)
+        #expect(lines.dropFirst().first?.hasPrefix("fixed-order sum (training): median ") == true, "\(output)")
+        #expect(lines.last?.hasPrefix("MPI_Allreduce (Open MPI's order): median ") == true, "\(output)")
+    }
+
+    @Test func withoutMpirunItIsRefusedOnOneLine() throws {
+        expectOneLineError(try runSeq2seq(["bench", "allreduce"]), mentions: ["run it under mpirun"])
+    }
+}
+
 /// The pid of the `seq2seq` process of MPI rank `rank` whose command line names `outputPath`.
 private func rankProcess(_ rank: Int, outputPath: String) -> pid_t? {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
