@@ -20,7 +20,8 @@ import RunLog
 /// the loss shown is per global target token, the norm is clipped globally, and every rank applies
 /// the same update to the same weights. A part whose stream has ended adds nothing; the epoch ends
 /// when every part has ended. Stop requests, the time limit and skips are decided from figures
-/// every rank sees, so all ranks leave the loop at the same step. Only rank 0 validates and writes.
+/// every rank sees, so all ranks leave the loop at the same step. Every rank validates and takes
+/// rank 0's perplexity (so the best step agrees everywhere); only rank 0 writes.
 extension Trainer {
     /// Per-rank figures of one step, exchanged in this order.
     private enum Figure: Int, CaseIterable {
@@ -137,7 +138,7 @@ extension Trainer {
                 }
 
                 let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
-                let lr = options.learningRate(atEpochProgress: epochProgress)
+                let lr = learningRate(atEpochProgress: epochProgress)
                 let norm = scaleGradients(parameters, by: 1 / Float(sentences))
                 let lossSum = global[Figure.lossSum.rawValue]
                 state.pairsInEpoch += sentences
@@ -187,8 +188,8 @@ extension Trainer {
                     intervalClipped = 0; intervalSteps = 0; intervalExchange = 0
                 }
 
-                if let every = options.validEvery, state.step % every == 0, validation != nil {
-                    if writes, let validation { lastValid = try validate(validation, label: "step \(state.step)") }
+                if let every = options.validEvery, state.step % every == 0, let validation {
+                    lastValid = try validate(validation, label: "step \(state.step)")
                     try saveCheckpoint()
                 } else if let every = options.saveEvery, state.step % every == 0 {
                     try saveCheckpoint()
@@ -206,23 +207,21 @@ extension Trainer {
                     message: "no training pair is usable: each of the \(shards.pairCount) pairs has a side that tokenizes "
                         + "to nothing or more than --max-length \(options.maxLength) tokens")
             }
-            // End of epoch: validate (rank 0), keep the best, checkpoint at the start of the next epoch.
+            // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
             state.epoch += 1
             state.pairsInEpoch = 0
             partPositions = partPositions.map { _ in nil }
-            if writes, let validation {
+            if let validation {
                 let ppl = try validate(validation, label: "epoch \(state.epoch)")
                 state.epochValidPerplexities.append(ppl)
                 lastValid = ppl
             }
             try saveCheckpoint()
         }
-        if writes {
-            if lastValid == nil, let validation {
-                lastValid = try validate(validation, label: "step \(state.step)")
-            }
-            if state.bestValidPerplexity == nil { try directory.saveBest(model: model, step: state.step) }
+        if lastValid == nil, let validation {
+            lastValid = try validate(validation, label: "step \(state.step)")
         }
+        if writes && state.bestValidPerplexity == nil { try directory.saveBest(model: model, step: state.step) }
         try saveCheckpoint()
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
     }

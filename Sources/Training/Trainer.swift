@@ -45,7 +45,8 @@ public final class Trainer {
 
     /// `group`: the MPI ranks training together (nil: this process alone); its size must be the
     /// config's ``TrainingOptions/processCount``. Every rank must be given the validation set if
-    /// rank 0 is (all checkpoint at validation points); only rank 0 validates and writes files.
+    /// rank 0 is: every rank validates (taking rank 0's perplexity) and checkpoints at the same
+    /// points; only rank 0 writes files.
     ///
     /// Throws ``TrainingError`` for an empty shard folder or validation set, a model too large for
     /// memory, fewer shards than data parts (ranks × `--accumulate`), a checkpoint that does not
@@ -292,20 +293,37 @@ public final class Trainer {
         return exp(loss / Double(max(1, tokens)))
     }
 
+    /// Under MPI every rank validates (the others would only wait for rank 0 meanwhile) and takes
+    /// rank 0's perplexity, so every decision drawn from it (the best step) is the same on every
+    /// rank; rank 0 alone writes `best.safetensors` and the log line.
     func validate(_ validation: ValidationSet, label: String) throws -> Double {
-        let ppl = evaluate(validation)
+        let ppl = try agreed(evaluate(validation))
         var note = ""
         if ppl.isFinite, state.bestValidPerplexity.map({ ppl < $0 }) ?? true {
             state.bestValidPerplexity = ppl
             state.bestStep = state.step
-            try directory.saveBest(model: model, step: state.step)
+            if writes { try directory.saveBest(model: model, step: state.step) }
             note = " (best)"
         }
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
-                                    validPerplexity: ppl, seconds: state.trainingSeconds))
+        if writes {
+            try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch),
+                                            validPerplexity: ppl, seconds: state.trainingSeconds))
+        }
         return ppl
+    }
+
+    /// Rank 0's `value` on every rank (the value itself in one process).
+    func agreed(_ value: Double) throws -> Double {
+        guard let group else { return value }
+        return try group.allgather([value])[0][0]
+    }
+
+    /// The learning rate of the next step: the halving schedule's at `epochProgress` (fractional
+    /// epochs).
+    func learningRate(atEpochProgress epochProgress: Double) -> Float {
+        options.learningRate(atEpochProgress: epochProgress)
     }
 
     func saveCheckpoint() throws {

@@ -148,7 +148,7 @@ struct Train: ParsableCommand {
                                + ", not \(world?.size ?? 1)")
             }
             // Read the validation set before writing anything, so a bad file changes nothing. (Every
-            // rank reads it, so all know that there is one; rank 0 alone validates.)
+            // rank validates, taking rank 0's figure; rank 0 alone writes.)
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.

@@ -39,8 +39,8 @@ private struct MPIFixture {
     func path(_ name: String) -> String { root.appendingPathComponent(name).path }
 
     /// `train` arguments for a model in `name`: 2×16 LSTM with dropout (so every rank's dropout
-    /// masks matter), batches of 8: a part of 2 of the 8 shards is 100 pairs, 13 batches; rank 0
-    /// validates every 7 steps (and checkpoints there, as every rank must know).
+    /// masks matter), batches of 8: a part of 2 of the 8 shards is 100 pairs, 13 batches; every 7
+    /// steps the ranks validate and checkpoint.
     func trainArguments(_ name: String, steps: Int) -> [String] {
         ["train", "--shards", path("shards"), "--source-vocab", path("en.vocab"), "--target-vocab", path("fr.vocab"),
          "--output", path(name), "--embedding", "8", "--hidden", "16", "--batch-size", "8", "--dropout", "0.2",
