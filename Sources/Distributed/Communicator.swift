@@ -1,5 +1,7 @@
 import CMPI
+import Foundation
 import Glibc
+import Synchronization
 
 /// A failed MPI call: the call's name, Open MPI's error code and its text.
 public struct DistributedError: Error, CustomStringConvertible, Sendable {
@@ -20,7 +22,7 @@ public struct DistributedError: Error, CustomStringConvertible, Sendable {
 /// methods are not thread-safe (MPI is initialised without thread support: one thread calls it).
 /// Collectives block until every rank has joined. A rank that dies is noticed by `mpirun`, which
 /// then stops every other rank (SIGTERM, then SIGKILL): a collective never waits for a dead rank
-/// for long.
+/// for long. A rank that hangs without dying is caught by ``startWatchdog(timeout:report:)``.
 public final class Communicator {
     /// This process's rank, 0..<size.
     public let rank: Int
@@ -80,7 +82,7 @@ public final class Communicator {
 
     /// Waits until every rank has called it.
     public func barrier() throws {
-        try Self.check(MPI_Barrier(cmpi_comm_world()), "MPI_Barrier")
+        try collective("MPI_Barrier") { MPI_Barrier(cmpi_comm_world()) }
     }
 
     /// Rank `root`'s bytes on every rank (the length is sent first, so the others' `bytes` may
@@ -88,14 +90,16 @@ public final class Communicator {
     public func broadcast(_ bytes: inout [UInt8], root: Int = 0) throws {
         var count = [UInt64(bytes.count)]
         try count.withUnsafeMutableBufferPointer {
-            try Self.check(MPI_Bcast($0.baseAddress, 1, cmpi_uint64(), Int32(root), cmpi_comm_world()), "MPI_Bcast")
+            let pointer = $0.baseAddress
+            try collective("MPI_Bcast") { MPI_Bcast(pointer, 1, cmpi_uint64(), Int32(root), cmpi_comm_world()) }
         }
         guard count[0] <= UInt64(Int32.max) else {
             throw DistributedError(call: "MPI_Bcast", code: -1, message: "\(count[0]) bytes is more than one broadcast carries")
         }
         if rank != root { bytes = [UInt8](repeating: 0, count: Int(count[0])) }
         try bytes.withUnsafeMutableBufferPointer {
-            try Self.check(MPI_Bcast($0.baseAddress, Int32($0.count), cmpi_uint8(), Int32(root), cmpi_comm_world()), "MPI_Bcast")
+            let (pointer, count) = ($0.baseAddress, Int32($0.count))
+            try collective("MPI_Bcast") { MPI_Bcast(pointer, count, cmpi_uint8(), Int32(root), cmpi_comm_world()) }
         }
     }
 
@@ -117,8 +121,9 @@ public final class Communicator {
     public func allreduce(_ values: UnsafeMutableBufferPointer<Float>, _ operation: ReductionOperation) throws {
         precondition(operation != .bitwiseOr, "MPI defines no bitwise OR of floats")
         let count = try Self.int32(values.count, "MPI_Allreduce")
-        try Self.check(MPI_Allreduce(cmpi_in_place(), values.baseAddress, count, cmpi_float(), operation.handle, cmpi_comm_world()),
-                       "MPI_Allreduce")
+        try collective("MPI_Allreduce") {
+            MPI_Allreduce(cmpi_in_place(), values.baseAddress, count, cmpi_float(), operation.handle, cmpi_comm_world())
+        }
     }
 
     /// See ``allreduce(_:_:)-(Int64)``.
@@ -134,8 +139,10 @@ public final class Communicator {
     private func allreduce<T>(_ values: inout [T], datatype: MPI_Datatype, _ operation: ReductionOperation) throws {
         let count = try Self.int32(values.count, "MPI_Allreduce")
         try values.withUnsafeMutableBufferPointer {
-            try Self.check(MPI_Allreduce(cmpi_in_place(), $0.baseAddress, count, datatype, operation.handle, cmpi_comm_world()),
-                           "MPI_Allreduce")
+            let pointer = $0.baseAddress
+            try collective("MPI_Allreduce") {
+                MPI_Allreduce(cmpi_in_place(), pointer, count, datatype, operation.handle, cmpi_comm_world())
+            }
         }
     }
 
@@ -155,8 +162,9 @@ public final class Communicator {
         var all = [T](repeating: 0, count: values.count * size)
         try values.withUnsafeBufferPointer { send in
             try all.withUnsafeMutableBufferPointer { receive in
-                try Self.check(MPI_Allgather(send.baseAddress, count, datatype, receive.baseAddress, count, datatype,
-                                             cmpi_comm_world()), "MPI_Allgather")
+                try collective("MPI_Allgather") {
+                    MPI_Allgather(send.baseAddress, count, datatype, receive.baseAddress, count, datatype, cmpi_comm_world())
+                }
             }
         }
         return (0..<size).map { Array(all[$0 * values.count..<($0 + 1) * values.count]) }
@@ -191,17 +199,67 @@ public final class Communicator {
         let sendOffsets = (0..<ranks).map { Int32(starts[$0]) }
         let receiveCounts = [Int32](repeating: Int32(mine), count: ranks)
         let receiveOffsets = (0..<ranks).map { Int32($0 * mine) }
-        try Self.check(MPI_Alltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
-                                     received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world()),
-                       "MPI_Alltoallv")
+        try collective("MPI_Alltoallv") {
+            MPI_Alltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
+                          received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world())
+        }
         for i in 0..<mine { summed[i] = 0 }
         for r in 0..<ranks {
             let part = received + r * mine
             for i in 0..<mine { summed[i] = summed[i] + part[i] }
         }
-        try Self.check(MPI_Allgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
-                                      cmpi_float(), cmpi_comm_world()),
-                       "MPI_Allgatherv")
+        try collective("MPI_Allgatherv") {
+            MPI_Allgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
+                           cmpi_float(), cmpi_comm_world())
+        }
+    }
+
+    // MARK: Watchdog
+
+    /// Monotonic nanoseconds at which the collective now running began; 0 when none runs.
+    private let collectiveStart = Atomic<Int64>(0)
+    /// Index into `collectiveNames` of the collective now running.
+    private let collectiveIndex = Atomic<Int>(0)
+    private static let collectiveNames = ["", "MPI_Barrier", "MPI_Bcast", "MPI_Allreduce", "MPI_Allgather",
+                                          "MPI_Alltoallv", "MPI_Allgatherv"]
+
+    /// Runs one blocking collective, with its start visible to the watchdog, and checks its code.
+    private func collective(_ call: String, _ body: () -> Int32) throws {
+        collectiveIndex.store(Self.collectiveNames.firstIndex(of: call) ?? 0, ordering: .relaxed)
+        collectiveStart.store(Self.monotonicNanoseconds(), ordering: .sequentiallyConsistent)
+        let code = body()
+        collectiveStart.store(0, ordering: .sequentiallyConsistent)
+        try Self.check(code, call)
+    }
+
+    /// Stops this process when one collective has waited longer than `seconds` for the other
+    /// ranks (a rank that hangs without dying, a stalled network, which `mpirun` does not notice):
+    /// a background thread checks about once a second, calls `report` with one line of text
+    /// ("no answer from the other ranks for 30 s in MPI_Allgather") and ends the process with
+    /// status 1, after which `mpirun` stops the other ranks. No effect for `seconds` ≤ 0.
+    public func startWatchdog(timeout seconds: Double, report: @escaping (String) -> Void) {
+        guard seconds > 0, seconds.isFinite else { return }
+        let limit = Int64(min(seconds, 1e9) * 1e9)
+        let interval = min(1, seconds / 4)
+        let thread = Thread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: interval)
+                let start = collectiveStart.load(ordering: .sequentiallyConsistent)
+                if start != 0 && Self.monotonicNanoseconds() - start > limit {
+                    let call = Self.collectiveNames[collectiveIndex.load(ordering: .relaxed)]
+                    report("no answer from the other ranks for \(Int(seconds.rounded())) s in \(call) (a rank hangs or the network stalled)")
+                    _exit(1)
+                }
+            }
+        }
+        thread.name = "seq2seq.MPIWatchdog"
+        thread.start()
+    }
+
+    private static func monotonicNanoseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
     }
 
     // MARK: Errors

@@ -33,6 +33,11 @@ extension Train {
         } catch {
             throw CLIError("cannot start MPI under mpirun: \(error)")
         }
+        let (rank, size, output) = (world.rank, world.size, self.output)
+        world.startWatchdog(timeout: mpiTimeout) { reason in
+            printError("seq2seq: error: rank \(rank) of \(size): \(reason); stopping the job; the last checkpoint in "
+                       + "\(output) is intact: continue with --resume and the same mpirun -np")
+        }
         do {
             try train(world: world)
         } catch let code as ExitCode {

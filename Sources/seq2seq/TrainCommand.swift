@@ -28,8 +28,8 @@ struct Train: ParsableCommand {
         `mpirun -np N` the N ranks train one model: each reads its own shards, gradients are summed in \
         rank order (N ranks give the weights of --accumulate N in one process, bit for bit), rank 0 \
         alone writes the folder, and --resume needs the same N. Ranks started with different \
-        arguments are refused before training; a rank that dies stops the others (the last \
-        checkpoint stays whole).
+        arguments are refused before training; a rank that dies stops the others, and one that \
+        hangs does after --mpi-timeout seconds (the last checkpoint stays whole).
         """)
 
     @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
@@ -73,9 +73,17 @@ struct Train: ParsableCommand {
     @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
     @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
+    @Option(help: "Under mpirun: stop the job when this rank has waited this many seconds for the others in one exchange (a rank that hangs without dying); 0 never.")
+    var mpiTimeout: Double = 300
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
+
+    func validate() throws {
+        guard mpiTimeout >= 0 && mpiTimeout.isFinite else {
+            throw ValidationError("--mpi-timeout must be a number of seconds >= 0, got \(mpiTimeout)")
+        }
+    }
 
     func run() throws {
         guard Communicator.isLaunchedByMPI else {

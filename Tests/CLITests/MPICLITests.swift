@@ -180,6 +180,39 @@ struct MPICLITests {
         expectOneLineError(alone, mentions: [fixture.path("killed"), "resume it with mpirun -np 2"])
     }
 
+    /// A rank that hangs without dying (SIGSTOP): mpirun does not notice, so the other rank's
+    /// watchdog does: after `--mpi-timeout 3` it says so in one line and the job ends non-zero.
+    @Test func aHungRankStopsTheJobAfterTheTimeout() throws {
+        let fixture = try MPIFixture()
+        defer { fixture.cleanUp() }
+        var arguments = fixture.trainArguments("hung", steps: 1_000_000) + ["--save-every", "5", "--mpi-timeout", "3"]
+        arguments[arguments.firstIndex(of: "--hidden")! + 1] = "64"
+        let run = try MPIRun(ranks: 2, arguments, in: fixture.root, label: "hung")
+        let log = fixture.path("hung/log.jsonl")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try? String(contentsOfFile: log, encoding: .utf8))?.contains(#""step":10"#) != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let victim = try #require(rankProcess(1, outputPath: fixture.path("hung")), "rank 1 not found")
+        let stoppedAt = Date()
+        kill(victim, SIGSTOP)
+        let result = try run.wait()
+        let seconds = Date().timeIntervalSince(stoppedAt)
+        #expect(result.status != 0)
+        #expect(seconds < 60, "took \(seconds) s")
+        let rankZero = result.stderr.split(separator: "\n").filter { $0.hasPrefix("seq2seq: error: rank 0 of 2: ") }
+        #expect(rankZero.count == 1, "\(result.stderr)")
+        #expect(rankZero.first?.contains("no answer from the other ranks for 3 s") == true, "\(result.stderr)")
+        #expect(rankZero.first?.contains("--resume") == true)
+        // The last checkpoint is whole: both ranks resume from it and train on.
+        let step = try lastCheckpointStep(log)
+        var resume = arguments
+        resume[resume.firstIndex(of: "--max-steps")! + 1] = String(step + 2)
+        let resumed = try MPIRun.run(ranks: 2, resume + ["--resume"], in: fixture.root, label: "hung-resumed")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("done: \(step + 2) steps"), "\(resumed.stderr)")
+    }
+
     /// Two ranks started with different model sizes: refused on one line before anything is
     /// trained or written, naming the rank and what differs.
     @Test func ranksWithDifferentArgumentsAreRefusedBeforeTraining() throws {
