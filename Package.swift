@@ -11,6 +11,9 @@
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
 //                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
+//                 -> Distributed (MPI world communicator, fixed-order gradient sum) -> CMPI (Open MPI)
+//   Training reaches MPI only through its TrainingGroup protocol, which the CLI fills with
+//   Distributed's communicator under `mpirun`.
 import PackageDescription
 
 let package = Package(
@@ -29,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // Open MPI's C API; the shim hands over the handles mpi.h defines as macros (MPI_COMM_WORLD…).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
@@ -52,6 +57,10 @@ let package = Package(
         .target(name: "ModelFolder", dependencies: ["Model", "Text"]),
         // One Codable record of log.jsonl, written by Training and read by Plotting.
         .target(name: "RunLog", dependencies: []),
+        // The one module that imports MPI: the world communicator with Swift errors, and the
+        // fixed-order gradient sum of data-parallel training. Only the CLI imports it; Training
+        // sees it through its own TrainingGroup protocol, so no library but this one links MPI.
+        .target(name: "Distributed", dependencies: ["CMPI"]),
         // Training decodes the validation set through Translation (greedy, for `--valid-bleu`) and
         // scores it with Metrics; neither imports Training, so there is no cycle.
         .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels",
@@ -67,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -64,6 +64,16 @@ public struct StreamPosition: Codable, Equatable, Sendable {
     /// Generator state at the window start; checked on resume so a position saved with another
     /// seed, window size, batch size or token budget is refused instead of giving other batches.
     public var rngState: UInt64
+
+    public init(epoch: Int, windowStart: Int, batchesConsumed: Int, shardOrderIndex: Int, pairOffsetInShard: Int,
+                rngState: UInt64) {
+        self.epoch = epoch
+        self.windowStart = windowStart
+        self.batchesConsumed = batchesConsumed
+        self.shardOrderIndex = shardOrderIndex
+        self.pairOffsetInShard = pairOffsetInShard
+        self.rngState = rngState
+    }
 }
 
 /// One epoch of shuffled, length-bucketed batches with a resumable position.

@@ -16,6 +16,37 @@ public final class ShardSet {
         manifest = try Manifest.load(path: directory + "/" + ShardFormat.manifestName)
     }
 
+    private init(directory: String, manifest: Manifest) {
+        self.directory = directory
+        self.manifest = manifest
+    }
+
+    /// Part `part` of `parts` disjoint parts of the corpus, shards being the unit: the shards whose
+    /// index in the manifest is congruent to `part` modulo `parts` (with one part, the set itself).
+    /// Data-parallel training gives each (virtual) rank one part. The part's manifest lists only
+    /// its shards, with totals recomputed, so a `BatchStream` over it shuffles and positions within
+    /// the part. Throws ``CorpusError/invalidOptions(reason:)`` when `part` is not in 0..<`parts` or
+    /// there are fewer shards than parts (a part would be empty).
+    public func part(_ part: Int, of parts: Int) throws -> ShardSet {
+        guard parts >= 1, (0..<parts).contains(part) else {
+            throw CorpusError.invalidOptions(reason: "part \(part) of \(parts) does not exist")
+        }
+        if parts == 1 { return self }
+        guard shardCount >= parts else {
+            throw CorpusError.invalidOptions(
+                reason: "\(directory) holds \(shardCount) shard\(shardCount == 1 ? "" : "s") for \(parts) data parts; every part needs at "
+                    + "least one shard (re-shard with a smaller --pairs-per-shard so there are at least \(parts))")
+        }
+        var subset = manifest
+        subset.shards = manifest.shards.enumerated().filter { $0.offset % parts == part }.map(\.element)
+        // The sums of a subset of a validated manifest's shards cannot overflow.
+        subset.totalPairs = subset.shards.reduce(0) { $0 + $1.pairs }
+        subset.totalCompressedBytes = subset.shards.reduce(0) { $0 + $1.compressedBytes }
+        subset.totalUncompressedBytes = subset.shards.reduce(0) { $0 + $1.uncompressedBytes }
+        subset.totalTextBytes = subset.totalUncompressedBytes - subset.shards.count * (ShardFormat.headerSize + 12) - subset.totalPairs * 8
+        return ShardSet(directory: directory, manifest: subset)
+    }
+
     public var pairCount: Int { manifest.totalPairs }
     public var shardCount: Int { manifest.shards.count }
 

@@ -5,9 +5,10 @@ import Foundation
 ///
 /// Events and their fields (JSON keys in brackets):
 /// - `train`, every `--log-every` steps: `step`, fractional `epoch`, `loss` (nats per target
-///   token of the plain NLL), `ppl` (its exponential), `tokens_per_s`, `grad_norm`, `lr`,
+///   token of the plain NLL), `ppl` (its exponential), `tokens_per_s` (of all MPI ranks together), `grad_norm`, `lr`,
 ///   `clipped_fraction`; with label smoothing also `smoothed_loss` (nats per target token of the
-///   smoothed loss that is trained on).
+///   smoothed loss that is trained on); under MPI also `allreduce_ms`, the mean milliseconds per step
+///   spent exchanging gradients and counts between the ranks.
 /// - `valid`, after each validation: `step`, completed `epoch` (a whole number), `valid_ppl`,
 ///   `seconds` (training wall-clock time so far), `lr` (the rate the next step uses, before a
 ///   plateau cut this validation may make); with
@@ -42,11 +43,14 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var validBLEU: Double?
     /// nil when absent or not a whole number.
     public var bestStep: Int?
+    /// Mean milliseconds per step in the MPI gradient exchange (`allreduce_ms`).
+    public var exchangeMilliseconds: Double?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
                 clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
-                smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil) {
+                smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil,
+                exchangeMilliseconds: Double? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -61,12 +65,13 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.smoothedLoss = smoothedLoss
         self.validBLEU = validBLEU
         self.bestStep = bestStep
+        self.exchangeMilliseconds = exchangeMilliseconds
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
-        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step"
+        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms"
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -99,6 +104,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         seconds = try number(.seconds)
         smoothedLoss = try number(.smoothedLoss)
         validBLEU = try number(.validBLEU)
+        exchangeMilliseconds = try number(.exchangeMilliseconds)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -121,6 +127,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(smoothedLoss, .smoothedLoss)
         try number(validBLEU, .validBLEU)
         try c.encodeIfPresent(bestStep, forKey: .bestStep)
+        try number(exchangeMilliseconds, .exchangeMilliseconds)
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

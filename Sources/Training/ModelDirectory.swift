@@ -49,8 +49,12 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var step = 0
     /// Pairs consumed in the current epoch (drives the fractional-epoch learning-rate schedule).
     public var pairsInEpoch = 0
-    /// Corpus position after the last batch trained on; nil at the start of an epoch.
+    /// Corpus position after the last batch trained on; nil at the start of an epoch. Used when
+    /// the corpus is read as one part (one process, no `--accumulate`).
     public var position: StreamPosition?
+    /// With several data parts (MPI ranks × `--accumulate`), each part's position, indexed by
+    /// part (rank·K + k); nil at the start of an epoch and with one part.
+    public var partPositions: [StreamPosition?]?
     public var bestValidPerplexity: Double?
     public var bestStep: Int?
     /// Steps whose gradient norm exceeded the clipping threshold.
@@ -75,7 +79,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case epoch, step, pairsInEpoch, position, bestValidPerplexity, bestStep, clippedSteps, skippedBatches
+        case epoch, step, pairsInEpoch, position, partPositions, bestValidPerplexity, bestStep, clippedSteps, skippedBatches
         case epochValidPerplexities
         case bestValidBLEU, plateau, validationsWithoutImprovement, stoppedEarly
         /// Read from checkpoints written before timing moved to the log; never written.
@@ -88,6 +92,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         step = try c.decode(Int.self, forKey: .step)
         pairsInEpoch = try c.decode(Int.self, forKey: .pairsInEpoch)
         position = try c.decodeIfPresent(StreamPosition.self, forKey: .position)
+        partPositions = try c.decodeIfPresent([StreamPosition?].self, forKey: .partPositions)
         bestValidPerplexity = try c.decodeIfPresent(Double.self, forKey: .bestValidPerplexity)
         bestStep = try c.decodeIfPresent(Int.self, forKey: .bestStep)
         clippedSteps = try c.decode(Int.self, forKey: .clippedSteps)
@@ -106,6 +111,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         try c.encode(step, forKey: .step)
         try c.encode(pairsInEpoch, forKey: .pairsInEpoch)
         try c.encodeIfPresent(position, forKey: .position)
+        try c.encodeIfPresent(partPositions, forKey: .partPositions)
         try c.encodeIfPresent(bestValidPerplexity, forKey: .bestValidPerplexity)
         try c.encodeIfPresent(bestStep, forKey: .bestStep)
         try c.encode(clippedSteps, forKey: .clippedSteps)
@@ -159,6 +165,15 @@ public final class ModelDirectory {
         try sourceVocabulary.write(to: path + "/source.vocab")
         try targetVocabulary.write(to: path + "/target.vocab")
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
+    }
+
+    /// A model folder that this process reads but never writes: the other MPI ranks of a run,
+    /// whose rank 0 alone writes the folder at `path`. Creates nothing on disk.
+    public static func unwritten(at path: String, config: ModelFolderConfig,
+                                 sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws -> ModelDirectory {
+        let saved = try SavedModel(path: path, config: config.saved,
+                                   sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+        return ModelDirectory(saved: saved, config: config)
     }
 
     private init(saved: SavedModel, config: ModelFolderConfig) {

@@ -12,6 +12,9 @@ public struct ProgressFigures: Sendable {
     public var learningRate: Double
     public var clippedFraction: Double
     public var etaSeconds: Double?
+    /// Mean milliseconds per step spent exchanging gradients and counts between MPI ranks over the
+    /// last interval; nil in a single process.
+    public var exchangeMilliseconds: Double?
 
     public var perplexity: Double { exp(loss) }
 }
@@ -23,6 +26,8 @@ public final class ProgressReporter {
     private let logEvery: Int
     private var lastDraw = 0.0
     private var barVisible = false
+    /// When set, nothing is printed (the MPI ranks other than 0).
+    public var isSilent = false
 
     public init(logEvery: Int, isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
         self.logEvery = logEvery
@@ -30,6 +35,7 @@ public final class ProgressReporter {
     }
 
     public func update(_ f: ProgressFigures, force: Bool = false) {
+        if isSilent { return }
         if isTerminal {
             let now = Date().timeIntervalSinceReferenceDate
             if !force && now - lastDraw < 0.2 { return }
@@ -47,6 +53,7 @@ public final class ProgressReporter {
 
     /// Prints a full line (validation results, warnings) without garbling the bar.
     public func message(_ text: String) {
+        if isSilent { return }
         if barVisible { write("\r\u{1B}[2K"); barVisible = false }
         write(text + "\n")
     }
@@ -54,6 +61,7 @@ public final class ProgressReporter {
     private func figures(_ f: ProgressFigures) -> String {
         var s = "loss \(fmt(f.loss, 3)) ppl \(fmt(f.perplexity, 2)) \(Int(f.tokensPerSecond)) tok/s"
             + " |g| \(fmt(f.gradientNorm, 2)) lr \(fmtLR(f.learningRate)) clip \(Int((f.clippedFraction * 100).rounded()))%"
+        if let ms = f.exchangeMilliseconds, ms.isFinite { s += " allreduce \(fmt(ms, 1))ms" }
         if let eta = f.etaSeconds, eta.isFinite { s += " eta \(formatDuration(eta))" }
         return s
     }

@@ -27,24 +27,58 @@ public final class Trainer {
     public let directory: ModelDirectory
     public let model: Seq2SeqModel
     public let optimizer: Optimizer
-    public private(set) var state: TrainingState
-    private let shards: ShardSet
-    private let validation: ValidationSet?
-    private let options: TrainingOptions
-    private let progress: ProgressReporter
+    public internal(set) var state: TrainingState
+    let shards: ShardSet
+    let validation: ValidationSet?
+    let options: TrainingOptions
+    let progress: ProgressReporter
+    /// The MPI ranks training together; nil in a single process.
+    let group: TrainingGroup?
+    /// Whether this process writes the model folder (the only process, or MPI rank 0).
+    public var writes: Bool { (group?.rank ?? 0) == 0 }
+    /// This process's parts of the corpus (``TrainingOptions/accumulateSteps`` of them), the
+    /// first being part `rank·K` of ``TrainingOptions/dataParts``.
+    let partShards: [ShardSet]
+    /// The stream positions of this process's parts after the last batch applied (nil: start of epoch).
+    var partPositions: [StreamPosition?]
     /// Polled after every step; when it returns true the trainer checkpoints and returns.
     public var shouldStop: () -> Bool = { false }
 
+    /// `group`: the MPI ranks training together (nil: this process alone); its size must be the
+    /// config's ``TrainingOptions/processCount``. Every rank must be given the validation set if
+    /// rank 0 is: every rank validates (taking rank 0's perplexity) and checkpoints at the same
+    /// points; only rank 0 writes files.
+    ///
+    /// Throws ``TrainingError`` for an empty shard folder or validation set, a model too large for
+    /// memory, fewer shards than data parts (ranks × `--accumulate`), a checkpoint that does not
+    /// fit the config or was written with another number of data parts.
     public init(directory: ModelDirectory, shards: ShardSet, validation: ValidationSet?,
-                resume: Bool, progress: ProgressReporter) throws {
+                resume: Bool, progress: ProgressReporter, group: TrainingGroup? = nil) throws {
         self.directory = directory
         self.shards = shards
         self.validation = validation
         self.options = directory.config.training
         self.progress = progress
+        self.group = group
         try options.validate()
         guard shards.pairCount > 0 else {
             throw TrainingError.file(path: shards.directory, message: "the shard folder holds no pairs; nothing to train on")
+        }
+        guard options.processCount == (group?.size ?? 1) else {
+            throw TrainingError.invalidOption("the model is configured for \(options.processCount) MPI rank(s) but \(group?.size ?? 1) are running")
+        }
+        guard let parts = options.dataParts, parts <= shards.shardCount else {
+            throw TrainingError.file(
+                path: shards.directory,
+                message: "\(options.processCount) rank(s) × --accumulate \(options.accumulateSteps) read \(options.dataParts.map(String.init) ?? "too many") "
+                    + "disjoint parts of the corpus, one or more whole shards each, but the folder holds \(shards.shardCount) shard(s); "
+                    + "re-shard with a smaller --pairs-per-shard")
+        }
+        let first = (group?.rank ?? 0) * options.accumulateSteps
+        do {
+            partShards = try (0..<options.accumulateSteps).map { try shards.part(first + $0, of: parts) }
+        } catch {
+            throw TrainingError.file(path: shards.directory, message: "\(error)")
         }
         if let validation, validation.pairCount == 0 {
             throw TrainingError.invalidOption("the validation set holds no usable pairs")
@@ -76,6 +110,16 @@ public final class Trainer {
         } else {
             state = TrainingState()
         }
+        // A checkpoint continues only with the data split it was written with.
+        let recordedParts = state.partPositions?.count ?? (state.position == nil ? nil : 1)
+        if let recordedParts, recordedParts != parts {
+            throw TrainingError.incompatibleModel(
+                path: directory.lastCheckpointPath,
+                message: "the checkpoint is mid-epoch in a run that read the corpus as \(recordedParts) part(s) (MPI ranks × --accumulate), "
+                    + "this run reads \(parts); resume with the same mpirun -np")
+        }
+        let recorded = state.partPositions
+        partPositions = (0..<options.accumulateSteps).map { recorded?[first + $0] }
         // A run that starts with the plateau schedule starts it at the initial rate; a resumed
         // one continues the checkpoint's.
         if options.effectiveSchedule == .plateau && state.plateau == nil {
@@ -95,12 +139,14 @@ public final class Trainer {
 
     /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
     private var stepsPerEpochEstimate: Int {
-        max(1, shards.pairCount / options.batchSize + (shards.pairCount % options.batchSize == 0 ? 0 : 1))
+        let (perStep, overflow) = options.batchSize.multipliedReportingOverflow(by: options.dataParts ?? Int.max)
+        if overflow { return 1 }
+        return max(1, shards.pairCount / perStep + (shards.pairCount % perStep == 0 ? 0 : 1))
     }
 
-    private var timeUp = false
+    var timeUp = false
 
-    private var finished: Bool {
+    var finished: Bool {
         timeUp || state.stoppedEarly == true || state.epoch >= options.epochs || (options.maxSteps.map { state.step >= $0 } ?? false)
             || (options.maxMinutes.map { state.trainingSeconds >= $0 * 60 } ?? false)
     }
@@ -121,6 +167,7 @@ public final class Trainer {
             return TrainingSummary(state: state, interrupted: false,
                                    lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
         }
+        if options.dataParts != 1 { return try runParts() }
         let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
@@ -264,6 +311,13 @@ public final class Trainer {
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
     }
 
+    /// Batches per epoch (estimated) times the epochs, capped by `--max-steps`.
+    var totalStepsEstimate: Int {
+        let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
+        let epochSteps = overflow ? Int.max : allEpochSteps
+        return options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
+    }
+
     /// Teacher-forced perplexity on the validation set (no dropout).
     public func evaluate(_ validation: ValidationSet) -> Double {
         var loss = 0.0, tokens = 0
@@ -280,9 +334,14 @@ public final class Trainer {
     /// `--valid-every` steps and each epoch's end, not the extra one that closes a run cut short
     /// mid-epoch) also steps the plateau schedule and early stopping, so that an interrupted and
     /// resumed run sees exactly the validations of an uninterrupted one.
-    private func validate(_ validation: ValidationSet, label: String, watched: Bool) throws -> Double {
-        let ppl = evaluate(validation)
-        let bleu = options.scoresValidationBLEU ? try validationBLEU(validation) : nil
+    ///
+    /// Under MPI every rank validates (the others would only wait for rank 0 meanwhile) and takes
+    /// rank 0's perplexity and BLEU, so every decision drawn from them (the best step, the plateau
+    /// learning rate, early stopping) is the same on every rank; rank 0 alone writes
+    /// `best.safetensors` and the log lines.
+    func validate(_ validation: ValidationSet, label: String, watched: Bool) throws -> Double {
+        let ppl = try agreed(evaluate(validation))
+        let bleu: Double? = options.scoresValidationBLEU ? try agreed(validationBLEU(validation)) : nil
         let lr = learningRate(atEpochProgress: Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount)))
         // Both bests are kept (reported); the selection metric's decides best.safetensors.
         let lowerPerplexity = ppl.isFinite && (state.bestValidPerplexity.map { ppl < $0 } ?? true)
@@ -293,14 +352,16 @@ public final class Trainer {
         var note = ""
         if improved {
             state.bestStep = state.step
-            try directory.saveBest(model: model, step: state.step)
+            if writes { try directory.saveBest(model: model, step: state.step) }
             note = " (best)"
         }
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))"
             + (bleu.map { ", BLEU \(fmt($0, 2))" } ?? "") + "\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
-        try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch), learningRate: Double(lr),
-                                        validPerplexity: ppl, seconds: state.trainingSeconds, validBLEU: bleu))
+        if writes {
+            try directory.appendLog(LogLine(event: "valid", step: state.step, epoch: Double(state.epoch), learningRate: Double(lr),
+                                            validPerplexity: ppl, seconds: state.trainingSeconds, validBLEU: bleu))
+        }
         guard watched else { return ppl }
         let metric = options.effectiveSelectBy == .bleu ? (bleu ?? 0) : ppl
         if var plateau = state.plateau {
@@ -308,7 +369,7 @@ public final class Trainer {
                             factor: options.effectivePlateauFactor, patience: options.effectivePlateauPatience) {
                 progress.message("\(label): no improvement in \(options.effectivePlateauPatience + 1) validations; "
                     + "learning rate \(fmtLR(Double(lr))) → \(fmtLR(plateau.learningRate))")
-                try directory.appendLog(LogLine(event: "lr_reduced", step: state.step, learningRate: plateau.learningRate))
+                if writes { try directory.appendLog(LogLine(event: "lr_reduced", step: state.step, learningRate: plateau.learningRate)) }
             }
             state.plateau = plateau
         }
@@ -319,16 +380,24 @@ public final class Trainer {
                 state.stoppedEarly = true
                 progress.message("\(label): no new best in \(now) validations; stopping early "
                     + "(best at step \(state.bestStep.map(String.init) ?? "none"))")
-                try directory.appendLog(LogLine(event: "early_stop", step: state.step, bestStep: state.bestStep))
+                if writes { try directory.appendLog(LogLine(event: "early_stop", step: state.step, bestStep: state.bestStep)) }
             }
         }
         return ppl
     }
 
+    /// Rank 0's `value` on every rank (the value itself in one process).
+    func agreed(_ value: Double) throws -> Double {
+        guard let group else { return value }
+        return try group.allgather([value])[0][0]
+    }
+
     /// Writes `last.safetensors`; with `--keep-checkpoints` also the numbered weights, except at an
     /// interruption (`numbered` false), so an interrupted and resumed run keeps the same numbered
-    /// files as an uninterrupted one.
-    private func saveCheckpoint(numbered: Bool = true) throws {
+    /// files as an uninterrupted one. Under MPI every rank records its part positions; rank 0 writes.
+    func saveCheckpoint(numbered: Bool = true) throws {
+        if options.dataParts != 1 { try recordPartPositions() }
+        guard writes else { return }
         // Skipped batches never reach the weights, so this only fires on a real bug.
         let values = model.parameters.values
         for i in 0..<values.count where !values[i].isFinite {
@@ -343,7 +412,7 @@ public final class Trainer {
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run
     /// draws the same masks as an uninterrupted one.
-    private func dropoutSeed(step: Int) -> UInt64 {
+    func dropoutSeed(step: Int) -> UInt64 {
         SplitMix64.mix(options.seed &+ UInt64(step) &* SplitMix64.increment)
     }
 }

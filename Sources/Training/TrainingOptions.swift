@@ -101,6 +101,24 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Also keep the weights of the last K checkpoints as `checkpoint-STEP.safetensors` (for
     /// `seq2seq average`); nil: none.
     public var keepCheckpoints: Int?
+    /// Batches whose gradients (and sentence and token counts) are summed before one update
+    /// (`--accumulate K`); nil, as in configs written before it existed: 1. Each of the K batches
+    /// comes from its own part of the shards (a virtual rank), as with K MPI ranks.
+    public var accumulate: Int?
+    /// MPI processes training the model together (`mpirun -np N`); nil: 1. Recorded so that
+    /// `--resume` continues with the same data split.
+    public var ranks: Int?
+
+    /// `accumulate`, with its default.
+    public var accumulateSteps: Int { accumulate ?? 1 }
+    /// `ranks`, with its default.
+    public var processCount: Int { ranks ?? 1 }
+    /// Data parts of the corpus: one per batch of an update, `processCount × accumulateSteps`
+    /// (nil when that overflows).
+    public var dataParts: Int? {
+        let (parts, overflow) = processCount.multipliedReportingOverflow(by: accumulateSteps)
+        return overflow ? nil : parts
+    }
 
     public init() {}
 
@@ -147,6 +165,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(earlyStopping.map { $0 > 0 } ?? true, "--early-stopping must be positive")
         try check(keepCheckpoints.map { $0 > 0 } ?? true, "--keep-checkpoints must be positive")
         try check(effectiveSelectBy != .bleu || scoresValidationBLEU, "--select-by bleu needs --valid-bleu")
+        try check(accumulateSteps >= 1 && accumulateSteps <= 1 << 16, "--accumulate must be in 1...65536")
+        try check(processCount >= 1 && processCount <= 1 << 20, "the number of MPI ranks must be in 1...1048576")
     }
 
     /// Parameters of the network these options describe, or nil when the count does not fit in
@@ -182,7 +202,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// `--hidden`, `--embedding` or `--layers` is refused instead of failing to allocate.
     public func checkMemory(sourceVocabularySize: Int, targetVocabularySize: Int,
                             memoryBytes: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
-        let copies = optimizer == .adam ? 4 : 2
+        // Adam keeps two moments; accumulating over several batches keeps one sum more.
+        let copies = (optimizer == .adam ? 4 : 2) + (accumulateSteps > 1 ? 1 : 0)
         let gigabytes = { (bytes: Double) in String(format: "%.1f GB", bytes / 1e9) }
         guard let count = parameterCount(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize),
               Double(count) * 4 * Double(copies) <= Double(memoryBytes) else {
@@ -201,7 +222,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case batchSize, tokenBudget, windowSize, epochs, maxSteps, seed, optimizer, learningRate, learningRateDecay
         case decayStart, clipNorm, validEvery, saveEvery, logEvery, maxLength, maxMinutes, maxBadBatches
         case labelSmoothing, learningRateSchedule, plateauFactor, plateauPatience, earlyStopping
-        case validBLEU, validBLEULowercase, selectBy, keepCheckpoints
+        case validBLEU, validBLEULowercase, selectBy, keepCheckpoints, accumulate, ranks
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Distributed
 import Foundation
 import Kernels
 import Model
@@ -24,7 +25,13 @@ struct Train: ParsableCommand {
         other file or folder is refused. A new folder appears only once its config and vocabularies are \
         written, and is removed again if training fails before its first checkpoint. An empty shard \
         folder, an empty validation set, or a corpus in which no pair survives tokenization and \
-        --max-length is refused.
+        --max-length is refused. \
+        --accumulate K sums K batches, each from its own part of the shards, per update. Under \
+        `mpirun -np N` the N ranks train one model: each reads its own shards, gradients are summed in \
+        rank order (N ranks give the weights of --accumulate N in one process, bit for bit), rank 0 \
+        alone writes the folder, and --resume needs the same N. Ranks started with different \
+        arguments are refused before training; a rank that dies stops the others, and one that \
+        hangs does after --mpi-timeout seconds (the last checkpoint stays whole).
         """)
 
     @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
@@ -51,6 +58,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Read the source in its natural order (default: reversed, as in Sutskever et al. 2014).")
     var noReverseSource = false
     @Option(help: "Sentences per batch.") var batchSize: Int?
+    @Option(help: "Sum the gradients of K batches, each from its own part of the shards, before one update (an effective batch of K×--batch-size; needs at least K shards).")
+    var accumulate: Int?
     @Option(help: "Cut batches by this many padded tokens instead of by sentence count.") var tokenBudget: Int?
     @Option(help: "Pairs shuffled and length-sorted together before batching.") var window: Int?
     @Option(help: "Epochs to train (may be raised on --resume).") var epochs: Int?
@@ -88,21 +97,48 @@ struct Train: ParsableCommand {
     @Option(help: "Also keep the weights of the last K checkpoints as checkpoint-STEP.safetensors, for `seq2seq average`.")
     var keepCheckpoints: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
+    @Option(help: "Under mpirun: stop the job when this rank has waited this many seconds for the others in one exchange (a rank that hangs without dying); 0 never.")
+    var mpiTimeout: Double = 300
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
 
-    func run() throws {
-        try train()
+    func validate() throws {
+        guard mpiTimeout >= 0 && mpiTimeout.isFinite else {
+            throw ValidationError("--mpi-timeout must be a number of seconds >= 0, got \(mpiTimeout)")
+        }
     }
 
-    private func train() throws {
+    func run() throws {
+        guard Communicator.isLaunchedByMPI else {
+            try train(world: nil)
+            return
+        }
+        try runAsRank()
+    }
+
+    /// Trains in this process (`world` nil) or as one MPI rank. A rank that fails before the ranks
+    /// have compared their setups tells the others (which wait for that comparison), so that
+    /// every rank stops with one error line among them (``RankSetup``).
+    func train(world: Communicator?) throws {
+        let setup = RankSetup()
+        do {
+            try train(world: world, setup: setup)
+        } catch {
+            guard let world, !setup.compared else { throw error }
+            try reportSetupFailure(world: world, setup: setup, error: error)
+        }
+    }
+
+    private func train(world: Communicator?, setup: RankSetup) throws {
         try checkThreads(threads)
         BLAS.setThreads(threads)
+        // Rank 0 alone writes the model folder; the other ranks only read what they need.
+        let writes = (world?.rank ?? 0) == 0
         // One run per model folder: a second `train` on the same --output (new or --resume) is
         // refused while this one runs. (Without a parent folder there is nothing to race for yet.)
         let parent = URL(fileURLWithPath: output).standardizedFileURL.deletingLastPathComponent().path
-        let lock = FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
+        let lock = writes && FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
         defer { withExtendedLifetime(lock) {} }
         let shardSet = try ShardSet(directory: shards)
         guard shardSet.pairCount > 0 else {
@@ -117,7 +153,8 @@ struct Train: ParsableCommand {
         // Set when this run made the folder: if it then fails before its first checkpoint, the
         // folder is removed again, so a failed start leaves nothing behind.
         var createdHere = false
-        let existing = ModelFolderKind.inspect(output)
+        // The other ranks do not inspect the folder: rank 0 may be making it meanwhile.
+        let existing = writes || resume ? ModelFolderKind.inspect(output) : .absent
         if resume && overwrite {
             throw CLIError("--resume continues the model in \(output) and --overwrite replaces it: give one of them")
         }
@@ -136,7 +173,14 @@ struct Train: ParsableCommand {
             }
             var opened = try ModelDirectory(opening: output)
             try checkResumeAgrees(with: opened.config)
-            // Read the validation set before writing anything, so a bad file changes nothing.
+            let recordedRanks = opened.config.training.processCount
+            if recordedRanks != (world?.size ?? 1) {
+                throw CLIError("\(output) was trained by \(recordedRanks) MPI rank(s); resume it with "
+                               + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
+                               + ", not \(world?.size ?? 1)")
+            }
+            // Read the validation set before writing anything, so a bad file changes nothing. (Every
+            // rank validates, taking rank 0's figure; rank 0 alone writes.)
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
@@ -164,7 +208,8 @@ struct Train: ParsableCommand {
             }
             let source = try Vocabulary(contentsOf: sourceVocab)
             let target = try Vocabulary(contentsOf: targetVocab)
-            let options = try trainingOptions()
+            var options = try trainingOptions()
+            if let world, world.size > 1 { options.ranks = world.size }
             let config = ModelFolderConfig(
                 toolVersion: seq2seqVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
@@ -174,7 +219,9 @@ struct Train: ParsableCommand {
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
             validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
-            if existing == .absent {
+            if !writes {
+                directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target)
+            } else if existing == .absent {
                 directory = try ModelDirectory.createStaged(at: output, config: config,
                                                             sourceVocabulary: source, targetVocabulary: target)
                 createdHere = true
@@ -190,7 +237,8 @@ struct Train: ParsableCommand {
             }
         }
         do {
-            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged)
+            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged,
+                      world: world, setup: setup)
         } catch {
             if createdHere && !directory.hasCheckpoint {
                 try? FileManager.default.removeItem(atPath: output)
@@ -200,11 +248,17 @@ struct Train: ParsableCommand {
     }
 
     private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
-                       configChanged: Bool) throws {
+                       configChanged: Bool, world: Communicator?, setup: RankSetup) throws {
         let training = directory.config.training
         let progress = ProgressReporter(logEvery: training.logEvery)
+        progress.isSilent = (world?.rank ?? 0) != 0
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
-                                  resume: resume, progress: progress)
+                                  resume: resume, progress: progress, group: world)
+        // Every rank has read its arguments, vocabularies, shards and checkpoint: refuse a run
+        // whose ranks disagree, before anything is trained or written.
+        if let world {
+            try checkRanksAgree(world: world, setup: setup, directory: directory, shardSet: shardSet, trainer: trainer)
+        }
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
@@ -217,11 +271,15 @@ struct Train: ParsableCommand {
                 + "\(formatDuration(s.trainingSeconds)); nothing to do (raise --epochs, --max-steps or --max-minutes to train on)")
             return
         }
-        if configChanged { try directory.saveConfig() }
-        // The first signal asks for a checkpoint at the next step; a second one ends the process at
-        // once (files are written under temporary names, so none is left half-written).
-        signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
-        signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
+        if configChanged && trainer.writes { try directory.saveConfig() }
+        if let world {
+            installRankStopHandler(rank: world.rank)
+        } else {
+            // The first signal asks for a checkpoint at the next step; a second one ends the process at
+            // once (files are written under temporary names, so none is left half-written).
+            signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
+            signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
+        }
         // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
         // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
         var stopSignals = sigset_t()
@@ -237,6 +295,10 @@ struct Train: ParsableCommand {
             + "E=\(directory.config.model.embedding), vocab \(directory.sourceVocabulary.count)/\(directory.targetVocabulary.count), "
             + String(format: "%.2fM parameters, ", Double(trainer.model.parameters.count) / 1e6) + "\(shardSet.pairCount) training pairs"
             + (validation.map { ", \($0.pairCount) validation pairs" } ?? ""))
+        if let parts = training.dataParts, parts > 1 {
+            progress.message("data parallel: \(training.processCount) MPI rank(s) × --accumulate \(training.accumulateSteps) = "
+                + "\(parts) parts of the \(shardSet.shardCount) shards, one batch of up to \(training.batchSize) sentences from each per update")
+        }
         let summary = try trainer.run()
         let s = summary.state
         progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
@@ -282,6 +344,7 @@ struct Train: ParsableCommand {
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
+        check("--accumulate", accumulate, recorded.accumulateSteps)
         check("--seed", seed, recorded.seed)
         check("--optimizer", optimizer, recorded.optimizer)
         check("--lr", lr, recorded.initialLearningRate)
@@ -336,6 +399,7 @@ struct Train: ParsableCommand {
             o.windowSize = overflow ? Int.max : max(o.windowSize, window)
         }
         o.tokenBudget = tokenBudget
+        if let accumulate, accumulate != 1 { o.accumulate = accumulate }
         if let window { o.windowSize = window }
         if let epochs { o.epochs = epochs }
         o.maxSteps = maxSteps

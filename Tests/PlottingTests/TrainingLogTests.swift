@@ -178,6 +178,15 @@ struct LogCompatibilityTests {
         #expect(back.step == 20 && back.perplexity!.isNaN && back.loss!.isNaN && back.gradientNorm == nil)
     }
 
+    @Test func mpiTrainLinesCarryTheExchangeTimeAndStillPlot() throws {
+        let line = LogLine(event: "train", step: 40, epoch: 0.5, perplexity: 9, tokensPerSecond: 1400, exchangeMilliseconds: 31.5)
+        let text = String(decoding: line.jsonLine(), as: UTF8.self)
+        #expect(text == #"{"allreduce_ms":31.5,"epoch":0.5,"event":"train","ppl":9,"step":40,"tokens_per_s":1400}"# + "\n")
+        #expect(try JSONDecoder().decode(LogLine.self, from: line.jsonLine()) == line)
+        let log = try TrainingLog(parsing: text, file: "log.jsonl")
+        #expect(log.training == [.init(step: 40, epoch: 0.5, perplexity: 9)])
+    }
+
     @Test func checkpointLinesCarryTheTimeAndThePlotIgnoresThem() throws {
         let text = String(decoding: LogLine(event: "checkpoint", step: 32, seconds: 3.5).jsonLine(), as: UTF8.self)
         #expect(text == #"{"event":"checkpoint","seconds":3.5,"step":32}"# + "\n")

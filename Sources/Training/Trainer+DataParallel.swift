@@ -1,0 +1,270 @@
+import Basics
+import Corpus
+import Foundation
+import Kernels
+import Model
+import RunLog
+
+/// Training over several data parts: `--accumulate K` in one process, N MPI ranks, or both.
+///
+/// The corpus is read as P = N·K disjoint parts, whole shards each (part p holds the shards whose
+/// manifest index is p mod P; fewer shards than parts is refused), each with its own shuffled,
+/// resumable batch stream. Rank r owns parts r·K … r·K+K−1. One update takes one batch from every
+/// part: each batch's gradient is computed from zero (dropout seed from the step and the part), the
+/// K gradients of a rank are added in part order into a sum that starts at +0, and the ranks' sums
+/// are added in rank order ((+0 + g₀) + g₁) + … (``TrainingGroup/sumInRankOrder(_:)``). So N ranks
+/// with K = 1 compute exactly the sum `--accumulate N` computes in one process, bit for bit; with
+/// both N > 1 and K > 1 the sum is grouped by rank and equals N·K parts only to rounding.
+///
+/// The summed gradient is divided by the global sentence count (the paper's mean over sentences),
+/// the loss shown is per global target token, the norm is clipped globally, and every rank applies
+/// the same update to the same weights. A part whose stream has ended adds nothing; the epoch ends
+/// when every part has ended. Stop requests, the time limit and skips are decided from figures
+/// every rank sees, so all ranks leave the loop at the same step. Every rank validates and takes
+/// rank 0's perplexity (so the best step agrees everywhere); only rank 0 writes.
+extension Trainer {
+    /// Per-rank figures of one step, exchanged in this order.
+    private enum Figure: Int, CaseIterable {
+        case sentences, targetTokens, sourceTokens, lossSum, lossTokens, smoothedLossSum, stop, seconds
+    }
+
+    func runParts() throws -> TrainingSummary {
+        let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
+        let accumulate = options.accumulateSteps
+        let firstPart = (group?.rank ?? 0) * accumulate
+        let parameters = model.parameters
+        let blockCount = (parameters.count + ParameterStore.blockSize - 1) / ParameterStore.blockSize
+        // The K batches' gradients are added here (one process holding several parts only).
+        let sum: UnsafeMutableBufferPointer<Scalar>? = accumulate > 1 ? .allocate(capacity: parameters.count) : nil
+        sum?.initialize(repeating: 0)
+        defer { sum?.deallocate() }
+        var live = [UInt8](repeating: 0, count: blockCount)
+
+        var lastValid: Double?
+        let totalSteps = totalStepsEstimate
+        let runStart = Date()
+        let secondsBefore = state.trainingSeconds
+        var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0, intervalSmoothedLoss = 0.0
+        let smoothing = options.effectiveLabelSmoothing > 0
+        var intervalClipped = 0, intervalSteps = 0, intervalExchange = 0.0
+        var consecutiveBad = 0
+
+        if writes && state.step == 0 && state.epoch == 0, let validation {
+            let ppl = evaluate(validation)
+            progress.message("step 0: validation perplexity \(fmt(ppl, 2)) (untrained; ln V = \(fmt(log(Double(targetVocabulary.count)), 2)))")
+        }
+
+        epochs: while !finished {
+            let epochStartsAtItsBeginning = partPositions.allSatisfy { $0 == nil } && state.pairsInEpoch == 0
+            let streams = try partShards.indices.map { k in
+                // One preparer per stream: each lives on its stream's reader thread only.
+                let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                                                maxLength: options.maxLength)
+                return try BatchStream<PreparedPair>(
+                    shards: partShards[k],
+                    options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
+                                             windowSize: options.windowSize, seed: options.seed),
+                    epoch: state.epoch, resumeFrom: partPositions[k],
+                    prepare: { preparer.prepare($0) }, length: { $0.length })
+            }
+            var ended = [Bool](repeating: false, count: accumulate)
+
+            while true {
+                // This rank's batches, one per part, each gradient from zero, summed in part order.
+                var local = [Double](repeating: 0, count: Figure.allCases.count)
+                var positions = partPositions
+                for i in live.indices { live[i] = 0 }
+                for k in 0..<accumulate where !ended[k] {
+                    guard let items = try streams[k].next() else { ended[k] = true; continue }
+                    positions[k] = streams[k].position
+                    let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
+                    let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step, part: firstPart + k))
+                    local[Figure.sentences.rawValue] += Double(batch.batchSize)
+                    local[Figure.targetTokens.rawValue] += Double(batch.targetTokenCount)
+                    local[Figure.sourceTokens.rawValue] += Double(batch.sourceLengths.reduce(0) { $0 + Int($1) })
+                    local[Figure.lossSum.rawValue] += lossSum
+                    local[Figure.lossTokens.rawValue] += Double(tokens)
+                    local[Figure.smoothedLossSum.rawValue] += model.lastSmoothedLossSum
+                    let g = parameters.gradients.baseAddress!
+                    for block in parameters.liveBlocks() {
+                        live[block] = 1
+                        if let sum {
+                            let s = sum.baseAddress!
+                            for i in parameters.range(ofBlock: block) { s[i] = s[i] + g[i] }
+                        }
+                    }
+                    if sum != nil { parameters.zeroGradients() }
+                }
+                if let sum {
+                    // Back into the gradient buffer, which holds zeros; the sum is zeroed for the next step.
+                    let g = parameters.gradients.baseAddress!, s = sum.baseAddress!
+                    for block in 0..<blockCount where live[block] != 0 {
+                        for i in parameters.range(ofBlock: block) { g[i] = s[i]; s[i] = 0 }
+                    }
+                }
+                local[Figure.stop.rawValue] = shouldStop() ? 1 : 0
+                local[Figure.seconds.rawValue] = secondsBefore + Date().timeIntervalSince(runStart)
+
+                // Global figures: sums in rank order; the time is rank 0's; a stop request of any rank stops all.
+                // (This exchange also waits for the slowest rank; the time reported as the
+                // exchange's is the gradient sum's below, which starts with the ranks in step.)
+                var global = local
+                if let group {
+                    let all = try group.allgather(local)
+                    for f in Figure.allCases where f != .seconds && f != .stop {
+                        global[f.rawValue] = all.reduce(0) { $0 + $1[f.rawValue] }
+                    }
+                    global[Figure.stop.rawValue] = all.contains { $0[Figure.stop.rawValue] != 0 } ? 1 : 0
+                    global[Figure.seconds.rawValue] = all[0][Figure.seconds.rawValue]
+                }
+                state.trainingSeconds = global[Figure.seconds.rawValue]
+                if global[Figure.stop.rawValue] != 0 {
+                    // Nothing of this step is kept: the resumed run computes it again.
+                    parameters.zeroGradients()
+                    try saveCheckpoint(numbered: false)
+                    progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
+                    return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
+                }
+                let sentences = Int(global[Figure.sentences.rawValue])
+                if sentences == 0 { break }   // every part has ended: end of the epoch
+                let exchangeStart = Date()
+                if let group {
+                    try group.allreduceBitwiseOr(&live)
+                    try group.sumInRankOrder(parameters.gradients)
+                }
+                let exchangeSeconds = Date().timeIntervalSince(exchangeStart)
+                let g = parameters.gradients.baseAddress!
+                for block in 0..<blockCount where live[block] != 0 {
+                    let range = parameters.range(ofBlock: block)
+                    parameters.markGradientsTouched(g + range.lowerBound, count: range.count)
+                }
+
+                let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
+                let lr = learningRate(atEpochProgress: epochProgress)
+                let norm = scaleGradients(parameters, by: 1 / Float(sentences))
+                let lossSum = global[Figure.lossSum.rawValue]
+                state.pairsInEpoch += sentences
+                partPositions = positions
+
+                if !lossSum.isFinite || !norm.isFinite {
+                    consecutiveBad += 1
+                    state.skippedBatches += 1
+                    parameters.zeroGradients()
+                    progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batches skipped")
+                    if writes { try directory.appendLog(LogLine(event: "skipped_batch", step: state.step)) }
+                    if consecutiveBad >= options.maxBadBatches {
+                        throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
+                    }
+                    continue
+                }
+                consecutiveBad = 0
+                if options.clipNorm > 0 && norm > options.clipNorm { state.clippedSteps += 1; intervalClipped += 1 }
+                optimizer.step(parameters, learningRate: lr,
+                               gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
+                state.step += 1
+
+                intervalTokens += Int(global[Figure.targetTokens.rawValue] + global[Figure.sourceTokens.rawValue])
+                intervalLoss += lossSum
+                intervalSmoothedLoss += global[Figure.smoothedLossSum.rawValue]
+                intervalLossTokens += Int(global[Figure.lossTokens.rawValue])
+                intervalSteps += 1
+                intervalExchange += exchangeSeconds
+                let elapsed = Date().timeIntervalSince(intervalStart)
+                let figures = ProgressFigures(
+                    epoch: state.epoch + 1, epochs: options.epochs, step: state.step, totalSteps: totalSteps,
+                    loss: intervalLoss / Double(max(1, intervalLossTokens)),
+                    tokensPerSecond: Double(intervalTokens) / max(elapsed, 1e-9),
+                    gradientNorm: Double(norm), learningRate: Double(lr),
+                    clippedFraction: Double(intervalClipped) / Double(max(1, intervalSteps)),
+                    etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)),
+                    exchangeMilliseconds: group == nil ? nil : 1000 * intervalExchange / Double(max(1, intervalSteps)))
+                progress.update(figures)
+                if state.step % options.logEvery == 0 {
+                    if writes {
+                        try directory.appendLog(LogLine(
+                            event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
+                            perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
+                            gradientNorm: Double(norm), learningRate: Double(lr), clippedFraction: figures.clippedFraction,
+                            smoothedLoss: smoothing ? intervalSmoothedLoss / Double(max(1, intervalLossTokens)) : nil,
+                            exchangeMilliseconds: figures.exchangeMilliseconds))
+                    }
+                    intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
+                    intervalSmoothedLoss = 0
+                    intervalClipped = 0; intervalSteps = 0; intervalExchange = 0
+                }
+
+                if let every = options.validEvery, state.step % every == 0, let validation {
+                    lastValid = try validate(validation, label: "step \(state.step)", watched: true)
+                    try saveCheckpoint()
+                    if state.stoppedEarly == true { break epochs }
+                } else if let every = options.saveEvery, state.step % every == 0 {
+                    try saveCheckpoint()
+                }
+                if options.maxSteps.map({ state.step >= $0 }) ?? false { break epochs }
+                if options.maxMinutes.map({ state.trainingSeconds >= $0 * 60 }) ?? false {
+                    progress.message("time limit of \(options.maxMinutes!) minutes reached at step \(state.step)")
+                    timeUp = true
+                    break epochs
+                }
+            }
+            if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
+                throw TrainingError.file(
+                    path: shards.directory,
+                    message: "no training pair is usable: each of the \(shards.pairCount) pairs has a side that tokenizes "
+                        + "to nothing or more than --max-length \(options.maxLength) tokens")
+            }
+            // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
+            state.epoch += 1
+            state.pairsInEpoch = 0
+            partPositions = partPositions.map { _ in nil }
+            if let validation {
+                // An epoch that ends on a --valid-every step was just validated with these weights:
+                // the schedule and early stopping count that validation once.
+                let validatedAlready = options.validEvery.map { state.step % $0 == 0 } ?? false
+                let ppl = try validate(validation, label: "epoch \(state.epoch)", watched: !validatedAlready)
+                state.epochValidPerplexities.append(ppl)
+                lastValid = ppl
+            }
+            try saveCheckpoint()
+        }
+        if lastValid == nil, let validation {
+            lastValid = try validate(validation, label: "step \(state.step)", watched: false)
+        }
+        if writes && state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }
+        try saveCheckpoint()
+        return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
+    }
+
+    /// The dropout seed of `part`'s batch at `step`: part 0 draws what a single-part run draws.
+    func dropoutSeed(step: Int, part: Int) -> UInt64 {
+        part == 0 ? dropoutSeed(step: step) : SplitMix64.derive(dropoutSeed(step: step), UInt64(part))
+    }
+
+    /// Puts every part's position into `state.partPositions` (gathered from all ranks; nil when
+    /// every part is at the start of its epoch), so rank 0's checkpoint can resume every rank.
+    func recordPartPositions() throws {
+        var all = partPositions
+        if let group {
+            let fields = 7
+            var mine: [UInt64] = []
+            for position in partPositions {
+                if let p = position {
+                    mine += [1, UInt64(bitPattern: Int64(p.epoch)), UInt64(bitPattern: Int64(p.windowStart)),
+                             UInt64(bitPattern: Int64(p.batchesConsumed)), UInt64(bitPattern: Int64(p.shardOrderIndex)),
+                             UInt64(bitPattern: Int64(p.pairOffsetInShard)), p.rngState]
+                } else {
+                    mine += [UInt64](repeating: 0, count: fields)
+                }
+            }
+            all = try group.allgather(mine).flatMap { values in
+                stride(from: 0, to: values.count, by: fields).map { i -> StreamPosition? in
+                    guard values[i] == 1 else { return nil }
+                    func int(_ j: Int) -> Int { Int(Int64(bitPattern: values[i + j])) }
+                    return StreamPosition(epoch: int(1), windowStart: int(2), batchesConsumed: int(3),
+                                          shardOrderIndex: int(4), pairOffsetInShard: int(5), rngState: values[i + 6])
+                }
+            }
+        }
+        state.partPositions = all.allSatisfy { $0 == nil } ? nil : all
+    }
+}

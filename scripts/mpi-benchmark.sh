@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The MPI measurement of the README ("Data-parallel training over MPI"): on Multi30k De→En with the
+# recipe's model, 1 rank × 2 BLAS threads against 2 ranks × 1 thread (the same 64-sentence update,
+# and 64 sentences per rank), tokens/s and the gradient exchange per step from each run's log.jsonl;
+# then `bench allreduce` on the small, Multi30k and medium gradient sizes.
+#   bash scripts/mpi-benchmark.sh
+# Environment: DATA (default ../shared/corpora/multi30k), STEPS (default 40), HIDDEN (512),
+# EMBEDDING (256). Writes corpora/mpi-bench, vocab/mpi-bench.*, models/mpi-bench-*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${DATA:-../shared/corpora/multi30k}
+STEPS=${STEPS:-40}; HIDDEN=${HIDDEN:-512}; EMBEDDING=${EMBEDDING:-256}
+bash scripts/setup.sh
+swift build -c release --product seq2seq >&2
+S=.build/release/seq2seq
+# Open MPI refuses to run as root unless told.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mkdir -p vocab corpora models
+if [ ! -f corpora/mpi-bench/manifest.json ]; then
+  $S vocab --input "$DATA/train.de" --output vocab/mpi-bench.de.vocab --min-count 2 --lowercase --lang de
+  $S vocab --input "$DATA/train.en" --output vocab/mpi-bench.en.vocab --min-count 2 --lowercase --lang en
+  # 10 shards: enough for up to 10 data parts.
+  $S shard --source "$DATA/train.de" --target "$DATA/train.en" --output corpora/mpi-bench --pairs-per-shard 2900 --overwrite
+fi
+common=(--shards corpora/mpi-bench --source-vocab vocab/mpi-bench.de.vocab --target-vocab vocab/mpi-bench.en.vocab
+        --hidden "$HIDDEN" --embedding "$EMBEDDING" --dropout 0.3 --optimizer adam --max-steps "$STEPS"
+        --log-every 10 --save-every 100000 --overwrite)
+report() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1] + "/log.jsonl") if '"train"' in l][1:]  # the first interval warms up
+tps = [l["tokens_per_s"] for l in lines]
+ar = [l["allreduce_ms"] for l in lines if l.get("allreduce_ms") is not None]
+print(f"{sys.argv[2]:48s} tok/s {min(tps):7.0f}-{max(tps):7.0f}"
+      + (f"   exchange/step {min(ar):6.1f}-{max(ar):6.1f} ms" if ar else ""))
+PY
+}
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+$S train "${common[@]}" --batch-size 64 --threads 2 --output models/mpi-bench-1x2 2>/dev/null
+report models/mpi-bench-1x2 "1 rank x 2 threads, batch 64"
+mpirun --quiet -np 2 --bind-to none $S train "${common[@]}" --batch-size 32 --threads 1 --output models/mpi-bench-2x1-32 2>/dev/null
+report models/mpi-bench-2x1-32 "2 ranks x 1 thread, batch 32 each (64/update)"
+mpirun --quiet -np 2 --bind-to none $S train "${common[@]}" --batch-size 64 --threads 1 --output models/mpi-bench-2x1-64 2>/dev/null
+report models/mpi-bench-2x1-64 "2 ranks x 1 thread, batch 64 each (128/update)"
+for preset in small multi30k medium; do
+  mpirun --quiet -np 2 --bind-to none $S bench allreduce --preset "$preset" --repeat 15
+done
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
