@@ -4,7 +4,16 @@
 /// token list, pieces are joined the same way. Together with the tokenizer's joiner marks (￭),
 /// which BPE treats as ordinary characters, `tokenize → bpe apply → undo → detokenize` gives back
 /// the normalized text.
+///
+/// subword-nmt's separator `@@` is ambiguous for a token spelled with it (`a@@b` pretokenized, or
+/// `@@` split off by the tokenizer): undoing glues it to the next token. `tokenizerSeparator`
+/// (`￭￭`) cannot be confused with the tokenizer's output, whose tokens hold at most one joiner
+/// mark at each end and never one inside (a literal ￭ is written `<joiner>`), so the model
+/// pipeline (`vocab`/`train`/`translate --bpe-codes`) uses it.
 public enum SubwordJoiner {
+    /// The separator that keeps tokenizer output lossless: two joiner marks.
+    public static let tokenizerSeparator = "\u{FFED}\u{FFED}"
+
     /// Appends `line` with every `separator + " "` and a `separator` (plus an optional space) at
     /// the end removed, scanning left to right as the regular expression does.
     public static func appendJoined(line: UnsafeBufferPointer<UInt8>, separator: [UInt8], to output: inout [UInt8]) {

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+// `seq2seq bpe`: learn, apply, vocab and undo as processes, and their one-line errors.
+
+private let sampleText = "the lower the newer ￭.\nthe newest lowest ￭!\nlow low lower\n"
+
+@Test func bpeLearnWritesCodesAndApplyFiltersStdin() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("train.tok")
+    try Data(sampleText.utf8).write(to: input)
+    let codes = dir.appendingPathComponent("codes")
+    let learn = try runSeq2seq(["bpe", "learn", "--input", input.path, "--merges", "5", "--output", codes.path])
+    #expect(learn.status == 0)
+    #expect(learn.stderrText == "bpe learn: wrote \(codes.path): 5 merges from 8 distinct words\n")
+    let text = try String(contentsOf: codes, encoding: .utf8)
+    // What subword-nmt 0.3.8 learns and applies on the same text.
+    #expect(text == "#version: 0.2\nw e\nl o\nwe r</w>\nt h\nth e</w>\n")
+
+    let apply = try runSeq2seq(["bpe", "apply", "--codes", codes.path], stdin: Data("the lowest\n\nlower ￭.\n".utf8))
+    #expect(apply.status == 0)
+    #expect(apply.stdoutText == "the lo@@ we@@ s@@ t\n\nlo@@ wer ￭@@ .\n")
+    let undo = try runSeq2seq(["bpe", "undo"], stdin: apply.stdout)
+    #expect(undo.stdoutText == "the lowest\n\nlower ￭.\n")
+    let vocab = try runSeq2seq(["bpe", "vocab"], stdin: apply.stdout)
+    #expect(vocab.stdoutText == "lo@@ 2\nthe 1\nwe@@ 1\ns@@ 1\nt 1\nwer 1\n￭@@ 1\n. 1\n")
+}
+
+@Test func malformedCodesFileIsOneLineNamingFileAndLine() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let codes = dir.appendingPathComponent("bad.codes")
+    try Data("#version: 0.2\na b\nc\n".utf8).write(to: codes)
+    let result = try runSeq2seq(["bpe", "apply", "--codes", codes.path], stdin: Data("abc\n".utf8))
+    #expect(result.status != 0)
+    #expect(result.stdoutText.isEmpty)
+    #expect(result.stderrText == "seq2seq: error: \(codes.path):3: expected two subword units separated by one space, found 'c'\n")
+}
+
+@Test func failedLearnWritesNothing() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("bad.tok")
+    try Data([0x61, 0x20, 0x62, 0x0A, 0xC3, 0x28, 0x0A]).write(to: input)
+    let codes = dir.appendingPathComponent("codes")
+    let result = try runSeq2seq(["bpe", "learn", "--input", input.path, "--output", codes.path])
+    #expect(result.status != 0)
+    #expect(result.stderrText == "seq2seq: error: \(input.path):2: invalid UTF-8 (convert the file to UTF-8, e.g. with iconv)\n")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["bad.tok"])
+}
+
+@Test func vocabularyThresholdWithoutVocabularyIsRefused() throws {
+    let result = try runSeq2seq(["bpe", "apply", "--codes", "x", "--vocabulary-threshold", "2"])
+    #expect(result.status != 0)
+    #expect(result.stderrText == "seq2seq: error: --vocabulary-threshold needs --vocabulary (see 'seq2seq bpe apply --help')\n")
+}
