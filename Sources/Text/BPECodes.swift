@@ -51,6 +51,19 @@ public struct BPECodes: Equatable, Sendable {
         return text
     }
 
+    /// FNV-1a (64-bit) of `serialized()` as 16 lowercase hex digits: what a vocabulary built with
+    /// these codes records (`TokenizerOptions.bpeCodes`), independent of how the file was spelled
+    /// (CRLF, a missing header, trailing empty lines).
+    public var checksum: String {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in serialized().utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
     /// Writes `serialized()` atomically (temporary name, then rename). Throws `FileError` naming `path`.
     public func write(to path: String) throws {
         try AtomicFileWriter.write(serialized().utf8, to: path, sync: false)

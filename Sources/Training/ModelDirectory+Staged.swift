@@ -10,15 +10,18 @@ extension ModelDirectory {
     /// On any error the sibling, and any parent folders made for it, are removed again.
     /// Throws ``TrainingError/file(path:message:)`` naming `path` or the file that failed.
     public static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
-                                    targetVocabulary: Vocabulary) throws -> ModelDirectory {
+                                    targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil,
+                                    targetCodes: BPECodes? = nil) throws -> ModelDirectory {
         try createStaged(at: path, config: config, sourceVocabulary: sourceVocabulary,
-                         targetVocabulary: targetVocabulary, beforeRename: {})
+                         targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes,
+                         beforeRename: {})
     }
 
     /// `beforeRename` runs once the staged files are written; tests throw from it to stand in
     /// for a failed write.
     static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
-                             targetVocabulary: Vocabulary, beforeRename: () throws -> Void) throws -> ModelDirectory {
+                             targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                             beforeRename: () throws -> Void) throws -> ModelDirectory {
         let target = URL(fileURLWithPath: path).standardizedFileURL
         let parent = target.deletingLastPathComponent().path
         let staging = parent + "/." + target.lastPathComponent + ".partial-\(getpid())"
@@ -41,7 +44,7 @@ extension ModelDirectory {
             }
             try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
             _ = try ModelDirectory(creating: staging, config: config, sourceVocabulary: sourceVocabulary,
-                                   targetVocabulary: targetVocabulary)
+                                   targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes)
             try beforeRename()
             // rename(2) also replaces an empty folder, and fails if `path` filled up meanwhile.
             if rename(staging, path) != 0 {

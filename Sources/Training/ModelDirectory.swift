@@ -104,6 +104,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
 ///
 /// - `config.json`: ``ModelFolderConfig`` (format name and version first).
 /// - `source.vocab`, `target.vocab`: copies of the vocabularies trained with.
+/// - `source.bpe`, `target.bpe`: copies of the BPE codes of a side whose vocabulary records codes.
 /// - `last.safetensors`: weights, optimizer moments (tensors named `optimizer/…`) and, in the
 ///   safetensors metadata, the ``TrainingState`` as JSON: one file, written to a temporary name and
 ///   renamed, so a crash leaves either the previous checkpoint or the new one, never a mix.
@@ -128,9 +129,11 @@ public final class ModelDirectory {
     /// Creates (or overwrites the config and vocabularies of) a model folder. Throws when the
     /// network config is invalid (naming `config.json`) or a file cannot be written.
     public init(creating path: String, config: ModelFolderConfig,
-                sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws {
+                sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,
+                sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil) throws {
         saved = try SavedModel(path: path, config: config.saved,
-                               sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+                               sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                               sourceCodes: sourceCodes, targetCodes: targetCodes)
         self.config = config
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -139,6 +142,8 @@ public final class ModelDirectory {
         }
         try sourceVocabulary.write(to: path + "/source.vocab")
         try targetVocabulary.write(to: path + "/target.vocab")
+        try sourceCodes?.write(to: path + "/source.bpe")
+        try targetCodes?.write(to: path + "/target.bpe")
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
     }
 

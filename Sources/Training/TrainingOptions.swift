@@ -57,6 +57,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var maxMinutes: Double?
     /// Consecutive non-finite batches tolerated before training stops with an error.
     public var maxBadBatches = 5
+    /// BPE-dropout (Provilkov et al. 2020): each epoch the training pairs are segmented afresh,
+    /// each merge skipped with this probability, drawn from (seed, epoch, pair index) so a resumed
+    /// run segments exactly as before; nil (or 0) for plain BPE. Needs a side with BPE codes.
+    public var bpeDropout: Double?
 
     public init() {}
 
@@ -89,6 +93,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(maxMinutes.map { $0 > 0 } ?? true, "--max-minutes must be positive")
         try check(logEvery > 0, "--log-every must be positive")
         try check(maxLength > 0, "--max-length must be positive")
+        try check(bpeDropout.map { $0 >= 0 && $0 < 1 } ?? true, "--bpe-dropout must be in [0, 1)")
     }
 
     /// Parameters of the network these options describe, or nil when the count does not fit in
@@ -142,6 +147,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case batchSize, tokenBudget, windowSize, epochs, maxSteps, seed, optimizer, learningRate, learningRateDecay
         case decayStart, clipNorm, validEvery, saveEvery, logEvery, maxLength, maxMinutes, maxBadBatches
+        case bpeDropout
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

@@ -21,15 +21,17 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
     case keep
 }
 
-/// Text in, text out: reapplies the model's recorded normalization, tokenization, vocabulary and
-/// (inside the model) source reversal, decodes with beam search, and detokenizes.
+/// Text in, text out: reapplies the model's recorded normalization, tokenization, BPE pieces,
+/// vocabulary and (inside the model) source reversal, decodes with beam search, joins pieces and
+/// detokenizes.
 public final class Translator {
     /// The model folder translated with (read side only).
     public let directory: SavedModel
     public let model: Seq2SeqModel
     /// The decoder packed once for few-row steps (batch 1 with a beam), shared by every search.
     private let packed: DecoderWeights
-    private let sourceTokenizer: Tokenizer
+    private let sourceSegmenter: TextSegmenter
+    private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
@@ -39,7 +41,8 @@ public final class Translator {
         self.directory = directory
         model = try directory.loadModel(checkpoint)
         packed = DecoderWeights(model: model)
-        sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
+        sourceSegmenter = try directory.sourceSegmenter()
+        targetSegmenter = try directory.targetSegmenter()
         var options = searchOptions
         options.bos = TokenID.start
         options.eos = TokenID.end
@@ -55,7 +58,7 @@ public final class Translator {
     /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`; a
     /// bidirectional encoder reads each sentence whole).
     public func sourceIDs(_ line: String) -> [Int32] {
-        directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
+        directory.sourceVocabulary.ids(sourceSegmenter.tokens(line))
     }
 
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
@@ -71,7 +74,7 @@ public final class Translator {
         for (k, index) in live.enumerated() {
             results[index] = hypotheses[k].map { hypothesis in
                 let tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }
-                return Translation(text: Detokenizer.detokenize(tokens), score: hypothesis.score,
+                return Translation(text: targetSegmenter.text(tokens), score: hypothesis.score,
                                    logProb: hypothesis.logProb)
             }
         }

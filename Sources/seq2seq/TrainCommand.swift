@@ -31,6 +31,10 @@ struct Train: ParsableCommand {
     @Option(help: "Validation source sentences (raw text, plain/.gz/.zst).") var validSource: String?
     @Option(help: "Validation target sentences, line i with line i of --valid-source.") var validTarget: String?
     @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
+    @Option(parsing: .upToNextOption, help: "BPE codes the vocabularies were built with (`vocab --bpe-codes`; one file for joint codes, or one per side); copied into the model folder.")
+    var bpeCodes: [String] = []
+    @Option(help: "BPE-dropout (Provilkov et al. 2020): segment the training pairs afresh each epoch, skipping each merge with this probability (0 ≤ p < 1; deterministic from --seed, so --resume is exact).")
+    var bpeDropout: Double?
 
     @Option(help: "Recurrent cell: lstm, gru (PyTorch's equations), rnn-tanh (Elman) or irnn (ReLU, identity-initialised).")
     var cell: CellType?
@@ -112,8 +116,15 @@ struct Train: ParsableCommand {
             }
             var opened = try ModelDirectory(opening: output)
             try checkResumeAgrees(with: opened.config)
+            for path in bpeCodes {
+                let codes = try BPECodes(contentsOf: path)
+                guard codes == opened.saved.sourceCodes || codes == opened.saved.targetCodes else {
+                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --bpe-codes \(path) (not the codes the model was trained with)")
+                }
+            }
             // Read the validation set before writing anything, so a bad file changes nothing.
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                           codes: (opened.saved.sourceCodes, opened.saved.targetCodes),
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
@@ -140,7 +151,11 @@ struct Train: ParsableCommand {
             }
             let source = try Vocabulary(contentsOf: sourceVocab)
             let target = try Vocabulary(contentsOf: targetVocab)
+            let codes = try matchCodes(source: (sourceVocab, source), target: (targetVocab, target))
             let options = try trainingOptions()
+            if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
+                throw CLIError("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")
+            }
             let config = ModelFolderConfig(
                 toolVersion: seq2seqVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
@@ -149,10 +164,11 @@ struct Train: ParsableCommand {
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
-            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
+            validation = try validationSet(source: source, target: target, codes: codes, batchSize: options.batchSize)
             if existing == .absent {
                 directory = try ModelDirectory.createStaged(at: output, config: config,
-                                                            sourceVocabulary: source, targetVocabulary: target)
+                                                            sourceVocabulary: source, targetVocabulary: target,
+                                                            sourceCodes: codes.source, targetCodes: codes.target)
                 createdHere = true
             } else {
                 // Replacing a model (--overwrite) or the leftovers of a start that never reached a
@@ -162,7 +178,8 @@ struct Train: ParsableCommand {
                     try? FileManager.default.removeItem(atPath: output + "/" + file)
                 }
                 directory = try ModelDirectory(creating: output, config: config,
-                                               sourceVocabulary: source, targetVocabulary: target)
+                                               sourceVocabulary: source, targetVocabulary: target,
+                                               sourceCodes: codes.source, targetCodes: codes.target)
             }
         }
         do {
@@ -217,10 +234,12 @@ struct Train: ParsableCommand {
     }
 
     /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
-    private func validationSet(source: Vocabulary, target: Vocabulary, batchSize: Int) throws -> ValidationSet? {
+    private func validationSet(source: Vocabulary, target: Vocabulary, codes: (source: BPECodes?, target: BPECodes?),
+                               batchSize: Int) throws -> ValidationSet? {
         switch (validSource, validTarget) {
         case let (sourcePath?, targetPath?):
-            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
+                                            sourceCodes: codes.source, targetCodes: codes.target)
             return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
                                      batchSize: batchSize)
         case (nil, nil):
@@ -228,6 +247,31 @@ struct Train: ParsableCommand {
         default:
             throw CLIError("give both --valid-source and --valid-target, or neither")
         }
+    }
+
+    /// The `--bpe-codes` files for each side, matched by the checksum each vocabulary records.
+    /// Throws a one-line error when a vocabulary records codes that were not given, or a codes file
+    /// matches neither vocabulary ("the vocabulary does not match the codes").
+    func matchCodes(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
+        -> (source: BPECodes?, target: BPECodes?) {
+        guard bpeCodes.count <= 2 else { throw CLIError("--bpe-codes takes one file (joint codes) or two (one per side)") }
+        let given = try bpeCodes.map { (path: $0, codes: try BPECodes(contentsOf: $0)) }
+        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> BPECodes? {
+            guard let recorded = side.vocabulary.options.bpeCodes else { return nil }
+            guard let match = given.first(where: { $0.codes.checksum == recorded }) else {
+                let tried = given.map { "\($0.path) is \($0.codes.checksum)" }.joined(separator: ", ")
+                throw CLIError("\(side.path): built with BPE codes \(recorded); give those codes with --bpe-codes"
+                               + (tried.isEmpty ? "" : " (\(tried))"))
+            }
+            return match.codes
+        }
+        let codes = (source: try pick(source), target: try pick(target))
+        for item in given where item.codes.checksum != source.vocabulary.options.bpeCodes
+            && item.codes.checksum != target.vocabulary.options.bpeCodes {
+            throw CLIError("\(item.path): these BPE codes (checksum \(item.codes.checksum)) match neither vocabulary; "
+                           + "build the vocabularies with `vocab --bpe-codes \(item.path)`")
+        }
+        return codes
     }
 
     /// On `--resume` the recorded run decides everything but its length: an architecture or
@@ -261,6 +305,7 @@ struct Train: ParsableCommand {
         check("--valid-every", validEvery, recorded.validEvery ?? -1)
         check("--save-every", saveEvery, recorded.saveEvery ?? -1)
         check("--log-every", logEvery, recorded.logEvery)
+        check("--bpe-dropout", bpeDropout, recorded.bpeDropout ?? 0)
         // The folder keeps copies of its vocabularies: the same files may be named again.
         for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
             if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
@@ -305,6 +350,7 @@ struct Train: ParsableCommand {
         if let saveEvery { o.saveEvery = saveEvery }
         if let logEvery { o.logEvery = logEvery }
         if let maxLength { o.maxLength = maxLength }
+        if let bpeDropout, bpeDropout != 0 { o.bpeDropout = bpeDropout }
         try o.validate()
         return o
     }

@@ -56,3 +56,38 @@ private let sampleText = "the lower the newer ￭.\nthe newest lowest ￭!\nlow 
     #expect(result.status != 0)
     #expect(result.stderrText == "seq2seq: error: --vocabulary-threshold needs --vocabulary (see 'seq2seq bpe apply --help')\n")
 }
+
+@Test func vocabWithCodesRecordsThemAndTrainRefusesOtherCodes() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    func file(_ name: String, _ text: String) throws -> String {
+        let url = dir.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url.path
+    }
+    let source = try file("train.en", "the lower the newer.\nthe newest lowest!\n")
+    let target = try file("train.fr", "le plus bas.\nle plus neuf!\n")
+    let codes = try file("joint.bpe", "#version: 0.2\nl o\nlo w\nt h\nth e</w>\n")
+    let other = try file("other.bpe", "#version: 0.2\na b\n")
+    for (input, output) in [(source, "en.vocab"), (target, "fr.vocab")] {
+        let vocab = try runSeq2seq(["vocab", "--input", input, "--output", dir.appendingPathComponent(output).path, "--bpe-codes", codes])
+        #expect(vocab.status == 0)
+    }
+    let header = try String(contentsOf: dir.appendingPathComponent("en.vocab"), encoding: .utf8).split(separator: "\n")[0]
+    #expect(header.contains(" bpe="))
+    let words = try String(contentsOf: dir.appendingPathComponent("en.vocab"), encoding: .utf8)
+    #expect(words.contains("low\u{FFED}\u{FFED}\t"), "pieces carry the ￭￭ separator")
+    let shard = try runSeq2seq(["shard", "--source", source, "--target", target, "--output", dir.appendingPathComponent("shards").path])
+    #expect(shard.status == 0)
+    let base = ["train", "--shards", dir.appendingPathComponent("shards").path,
+                "--source-vocab", dir.appendingPathComponent("en.vocab").path,
+                "--target-vocab", dir.appendingPathComponent("fr.vocab").path,
+                "--output", dir.appendingPathComponent("m").path, "--max-steps", "1"]
+    let missing = try runSeq2seq(base)
+    #expect(missing.status != 0)
+    #expect(missing.stderrText.hasPrefix("seq2seq: error: \(dir.appendingPathComponent("en.vocab").path): built with BPE codes "))
+    let wrong = try runSeq2seq(base + ["--bpe-codes", codes, other])
+    #expect(wrong.stderrText.hasPrefix("seq2seq: error: \(other): these BPE codes (checksum "))
+    #expect(wrong.stderrText.split(separator: "\n").count == 1)
+    #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
+}
