@@ -36,6 +36,9 @@ public final class BPEEncoder {
     private let glossaryAny: ICURegex?
     /// Word bytes → pieces (as byte ranges' contents), after the vocabulary check.
     private var cache: [[UInt8]: [[UInt8]]] = [:]
+    /// Without glossaries: word bytes → its output (pieces with separators, space-separated).
+    private var wordCache = WordCache()
+    private var scratch: [UInt8] = []
     private let endOfWordID: Int32
 
     private static let endOfWord: [UInt8] = Array("</w>".utf8)
@@ -136,7 +139,15 @@ public final class BPEEncoder {
     /// One word's pieces with separators, space-separated, appended to `output`.
     private func appendWord(_ word: UnsafeBufferPointer<UInt8>, to output: inout [UInt8], dropout: inout BPEDropout?) {
         if glossaries.isEmpty {
-            appendPieces(encode(word, dropout: &dropout), last: true, to: &output)
+            if dropout != nil {
+                appendPieces(encode(word, dropout: &dropout), last: true, to: &output)
+                return
+            }
+            if wordCache.appendValue(for: word, to: &output) { return }
+            scratch.removeAll(keepingCapacity: true)
+            appendPieces(encode(word, dropout: &dropout), last: true, to: &scratch)
+            output.append(contentsOf: scratch)
+            wordCache.insert(key: word, value: scratch)
             return
         }
         let segments = isolateGlossaries(String(decoding: word, as: UTF8.self))
@@ -195,10 +206,10 @@ public final class BPEEncoder {
 
     /// subword-nmt's `encode`: the pieces of one word (no separators), cached unless dropout.
     private func encode(_ word: UnsafeBufferPointer<UInt8>, dropout: inout BPEDropout?) -> [[UInt8]] {
-        if dropout == nil, let known = cache[Array(word)] { return known }
+        if dropout == nil && !glossaries.isEmpty, let known = cache[Array(word)] { return known }
         if let glossaryAny, glossaryAny.matchesAtStart(String(decoding: word, as: UTF8.self)) {
             let whole = [Array(word)]
-            if dropout == nil { cache[Array(word)] = whole }
+            if dropout == nil && !glossaries.isEmpty { cache[Array(word)] = whole }
             return whole
         }
         // Scalar boundaries (the input is valid UTF-8).
@@ -262,7 +273,7 @@ public final class BPEEncoder {
         if let last = symbols.last, last.start == last.end { symbols.removeLast() }
         var pieces = symbols.map { Array(word[Int($0.start)..<Int($0.end)]) }
         if !vocabulary.isEmpty { pieces = checkVocabulary(pieces) }
-        if dropout == nil { cache[Array(word)] = pieces }
+        if dropout == nil && !glossaries.isEmpty { cache[Array(word)] = pieces }
         return pieces
     }
 

@@ -3,7 +3,7 @@ import ArgumentParser
 /// `seq2seq bench …`: the project's own benchmarks (release builds only give figures worth quoting).
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: shard reading, training steps, decoding, GEMM libraries.",
-        subcommands: [BenchShards.self, BenchTrain.self, BenchTranslate.self, BenchGemm.self]
+        abstract: "Benchmarks: shard reading, training steps, decoding, GEMM libraries, BPE.",
+        subcommands: [BenchShards.self, BenchTrain.self, BenchTranslate.self, BenchGemm.self, BenchBPE.self]
     )
 }
