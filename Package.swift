@@ -2,7 +2,7 @@
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
 //   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS
-//                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU
+//                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
 //                 -> Plotting -> RunLog
@@ -28,6 +28,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // SentencePiece's API is C++: this target's shim (shim.cpp) exposes a small C API over it
+        // (include/csentencepiece.h), so no C++ type reaches Swift. Debian's libsentencepiece-dev.
+        .target(name: "CSentencePiece", dependencies: [], linkerSettings: [.linkedLibrary("sentencepiece")]),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
@@ -37,7 +40,7 @@ let package = Package(
         // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
         .target(name: "Kernels", dependencies: ["Basics", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
-        .target(name: "Text", dependencies: ["Basics", "CICU"]),
+        .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
         // Model inlines Kernels' @inlinable loops (softmax, LSTM pointwise, optimizers): the same
         // AVX2+FMA code generation. Swift never contracts a·b+c into an FMA on its own, so results
@@ -78,7 +81,7 @@ let package = Package(
         .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
     ],

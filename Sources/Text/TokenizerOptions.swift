@@ -31,9 +31,13 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     /// whole tokens. Recorded (`bpe=…`) only when set, so older files read unchanged; a model
     /// folder keeps the codes themselves beside the vocabulary.
     public var bpeCodes: String? = nil
+    /// The side is segmented by the SentencePiece model whose file has this checksum
+    /// (`SentencePieceModel.checksum`) instead of the tokenizer; recorded (`spm=…`) only when set.
+    public var sentencePiece: String? = nil
 
     public init(normalization: Normalization = .nfc, lowercase: Bool = false, language: String = "en",
-                splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false, bpeCodes: String? = nil) {
+                splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false, bpeCodes: String? = nil,
+                sentencePiece: String? = nil) {
         self.normalization = normalization
         self.lowercase = lowercase
         self.language = language
@@ -41,10 +45,11 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         self.joiners = joiners
         self.pretokenized = pretokenized
         self.bpeCodes = bpeCodes
+        self.sentencePiece = sentencePiece
     }
 
     private enum CodingKeys: String, CodingKey {
-        case normalization, lowercase, language, splitNumbers, joiners, pretokenized, bpeCodes
+        case normalization, lowercase, language, splitNumbers, joiners, pretokenized, bpeCodes, sentencePiece
     }
 
     /// JSON (model folders' config.json): `pretokenized` may be absent, as in folders written
@@ -57,7 +62,8 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
                   splitNumbers: try c.decode(Bool.self, forKey: .splitNumbers),
                   joiners: try c.decode(Bool.self, forKey: .joiners),
                   pretokenized: try c.decodeIfPresent(Bool.self, forKey: .pretokenized) ?? false,
-                  bpeCodes: try c.decodeIfPresent(String.self, forKey: .bpeCodes))
+                  bpeCodes: try c.decodeIfPresent(String.self, forKey: .bpeCodes),
+                  sentencePiece: try c.decodeIfPresent(String.self, forKey: .sentencePiece))
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -69,6 +75,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         try c.encode(joiners, forKey: .joiners)
         try c.encode(pretokenized, forKey: .pretokenized)
         try c.encodeIfPresent(bpeCodes, forKey: .bpeCodes)
+        try c.encodeIfPresent(sentencePiece, forKey: .sentencePiece)
     }
 
     /// One line of `key=value` pairs, e.g.
@@ -77,7 +84,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     public var summary: String {
         "normalize=\(normalization.rawValue) lowercase=\(lowercase) lang=\(language) "
             + "split-numbers=\(splitNumbers) joiners=\(joiners)" + (pretokenized ? " pretokenized=true" : "")
-            + (bpeCodes.map { " bpe=\($0)" } ?? "")
+            + (bpeCodes.map { " bpe=\($0)" } ?? "") + (sentencePiece.map { " spm=\($0)" } ?? "")
     }
 
     /// Parses `summary` back; every key but `pretokenized` must be present exactly once. Throws a
@@ -111,7 +118,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         self.init(normalization: normalization, lowercase: try flag("lowercase"), language: try value("lang"),
                   splitNumbers: try flag("split-numbers"), joiners: try flag("joiners"),
                   pretokenized: seen["pretokenized"] == nil ? false : try flag("pretokenized"),
-                  bpeCodes: seen.removeValue(forKey: "bpe"))
+                  bpeCodes: seen.removeValue(forKey: "bpe"), sentencePiece: seen.removeValue(forKey: "spm"))
         if let extra = seen.keys.sorted().first {
             throw TextError.invalidOptions("unknown tokenizer option '\(extra)'")
         }
@@ -129,6 +136,12 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         }
         if let bpeCodes, bpeCodes.utf8.count != 16 || !bpeCodes.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
             throw TextError.invalidOptions("bpe=\(bpeCodes) is not a codes checksum (16 hex digits)")
+        }
+        if let sentencePiece, sentencePiece.utf8.count != 16 || !sentencePiece.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+            throw TextError.invalidOptions("spm=\(sentencePiece) is not a model checksum (16 hex digits)")
+        }
+        if bpeCodes != nil && sentencePiece != nil {
+            throw TextError.invalidOptions("a side uses BPE codes or a SentencePiece model, not both")
         }
     }
 }

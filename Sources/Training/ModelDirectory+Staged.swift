@@ -11,9 +11,11 @@ extension ModelDirectory {
     /// Throws ``TrainingError/file(path:message:)`` naming `path` or the file that failed.
     public static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
                                     targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil,
-                                    targetCodes: BPECodes? = nil) throws -> ModelDirectory {
+                                    targetCodes: BPECodes? = nil, sourceSentencePiece: SentencePieceModel? = nil,
+                                    targetSentencePiece: SentencePieceModel? = nil) throws -> ModelDirectory {
         try createStaged(at: path, config: config, sourceVocabulary: sourceVocabulary,
                          targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes,
+                         sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece,
                          beforeRename: {})
     }
 
@@ -21,6 +23,7 @@ extension ModelDirectory {
     /// for a failed write.
     static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
                              targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                             sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
                              beforeRename: () throws -> Void) throws -> ModelDirectory {
         let target = URL(fileURLWithPath: path).standardizedFileURL
         let parent = target.deletingLastPathComponent().path
@@ -44,7 +47,8 @@ extension ModelDirectory {
             }
             try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
             _ = try ModelDirectory(creating: staging, config: config, sourceVocabulary: sourceVocabulary,
-                                   targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes)
+                                   targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes,
+                                   sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece)
             try beforeRename()
             // rename(2) also replaces an empty folder, and fails if `path` filled up meanwhile.
             if rename(staging, path) != 0 {

@@ -44,11 +44,14 @@ public final class PairPreparer {
     public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?,
                 sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
                 codesPaths: (source: String, target: String) = ("source BPE codes", "target BPE codes"),
+                sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
                 dropout: Double = 0, seed: UInt64 = 0, epoch: Int = 0) throws {
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
-        sourceSegmenter = try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: codesPaths.source)
-        targetSegmenter = try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: codesPaths.target)
+        sourceSegmenter = try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: codesPaths.source,
+                                            sentencePiece: sourceSentencePiece)
+        targetSegmenter = try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: codesPaths.target,
+                                            sentencePiece: targetSentencePiece)
         self.maxLength = maxLength
         self.dropout = dropout
         dropoutSeed = seed

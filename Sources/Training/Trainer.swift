@@ -119,6 +119,8 @@ public final class Trainer {
                                             maxLength: maxLength, sourceCodes: directory.saved.sourceCodes,
                                             targetCodes: directory.saved.targetCodes,
                                             codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
+                                            sourceSentencePiece: directory.saved.sourceSentencePiece,
+                                            targetSentencePiece: directory.saved.targetSentencePiece,
                                             dropout: options.bpeDropout ?? 0, seed: options.seed, epoch: state.epoch)
             let stream = try BatchStream<PreparedPair>(
                 shards: shards,

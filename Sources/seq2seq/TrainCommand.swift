@@ -33,6 +33,8 @@ struct Train: ParsableCommand {
     @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
     @Option(parsing: .upToNextOption, help: "BPE codes the vocabularies were built with (`vocab --bpe-codes`; one file for joint codes, or one per side); copied into the model folder.")
     var bpeCodes: [String] = []
+    @Option(parsing: .upToNextOption, help: "SentencePiece models the vocabularies were built with (`vocab --spm-model`; one shared file or one per side); copied into the model folder.")
+    var spmModel: [String] = []
     @Option(help: "BPE-dropout (Provilkov et al. 2020): segment the training pairs afresh each epoch, skipping each merge with this probability (0 ≤ p < 1; deterministic from --seed, so --resume is exact).")
     var bpeDropout: Double?
 
@@ -122,9 +124,17 @@ struct Train: ParsableCommand {
                     throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --bpe-codes \(path) (not the codes the model was trained with)")
                 }
             }
+            for path in spmModel {
+                let model = try SentencePieceModel(contentsOf: path)
+                guard model.checksum == opened.saved.sourceSentencePiece?.checksum
+                        || model.checksum == opened.saved.targetSentencePiece?.checksum else {
+                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --spm-model \(path) (not the model it was trained with)")
+                }
+            }
             // Read the validation set before writing anything, so a bad file changes nothing.
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            codes: (opened.saved.sourceCodes, opened.saved.targetCodes),
+                                           sentencePiece: (opened.saved.sourceSentencePiece, opened.saved.targetSentencePiece),
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
@@ -152,6 +162,7 @@ struct Train: ParsableCommand {
             let source = try Vocabulary(contentsOf: sourceVocab)
             let target = try Vocabulary(contentsOf: targetVocab)
             let codes = try matchCodes(source: (sourceVocab, source), target: (targetVocab, target))
+            let pieces = try matchSentencePiece(source: (sourceVocab, source), target: (targetVocab, target))
             let options = try trainingOptions()
             if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
                 throw CLIError("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")
@@ -164,11 +175,13 @@ struct Train: ParsableCommand {
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
-            validation = try validationSet(source: source, target: target, codes: codes, batchSize: options.batchSize)
+            validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
+                                           batchSize: options.batchSize)
             if existing == .absent {
                 directory = try ModelDirectory.createStaged(at: output, config: config,
                                                             sourceVocabulary: source, targetVocabulary: target,
-                                                            sourceCodes: codes.source, targetCodes: codes.target)
+                                                            sourceCodes: codes.source, targetCodes: codes.target,
+                                                            sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
                 createdHere = true
             } else {
                 // Replacing a model (--overwrite) or the leftovers of a start that never reached a
@@ -179,7 +192,8 @@ struct Train: ParsableCommand {
                 }
                 directory = try ModelDirectory(creating: output, config: config,
                                                sourceVocabulary: source, targetVocabulary: target,
-                                               sourceCodes: codes.source, targetCodes: codes.target)
+                                               sourceCodes: codes.source, targetCodes: codes.target,
+                                               sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
             }
         }
         do {
@@ -235,11 +249,13 @@ struct Train: ParsableCommand {
 
     /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
     private func validationSet(source: Vocabulary, target: Vocabulary, codes: (source: BPECodes?, target: BPECodes?),
+                               sentencePiece: (source: SentencePieceModel?, target: SentencePieceModel?),
                                batchSize: Int) throws -> ValidationSet? {
         switch (validSource, validTarget) {
         case let (sourcePath?, targetPath?):
             let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
-                                            sourceCodes: codes.source, targetCodes: codes.target)
+                                            sourceCodes: codes.source, targetCodes: codes.target,
+                                            sourceSentencePiece: sentencePiece.source, targetSentencePiece: sentencePiece.target)
             return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
                                      batchSize: batchSize)
         case (nil, nil):
@@ -272,6 +288,27 @@ struct Train: ParsableCommand {
                            + "build the vocabularies with `vocab --bpe-codes \(item.path)`")
         }
         return codes
+    }
+
+    /// The `--spm-model` files for each side, matched by the checksum each vocabulary records.
+    func matchSentencePiece(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
+        -> (source: SentencePieceModel?, target: SentencePieceModel?) {
+        guard spmModel.count <= 2 else { throw CLIError("--spm-model takes one file (shared) or two (one per side)") }
+        let given = try spmModel.map { (path: $0, model: try SentencePieceModel(contentsOf: $0)) }
+        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> SentencePieceModel? {
+            guard let recorded = side.vocabulary.options.sentencePiece else { return nil }
+            guard let match = given.first(where: { $0.model.checksum == recorded }) else {
+                throw CLIError("\(side.path): built with a SentencePiece model (checksum \(recorded)); give it with --spm-model")
+            }
+            return match.model
+        }
+        let models = (source: try pick(source), target: try pick(target))
+        for item in given where item.model.checksum != source.vocabulary.options.sentencePiece
+            && item.model.checksum != target.vocabulary.options.sentencePiece {
+            throw CLIError("\(item.path): this SentencePiece model (checksum \(item.model.checksum)) matches neither vocabulary; "
+                           + "build the vocabularies with `vocab --spm-model \(item.path)`")
+        }
+        return models
     }
 
     /// On `--resume` the recorded run decides everything but its length: an architecture or

@@ -28,6 +28,11 @@ struct Vocab: ParsableCommand {
             marks, which tokenizer output cannot contain, so joining them back is lossless). The \
             codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
             given the same codes and copies them into the model folder.
+
+            With --spm-model MODEL (a SentencePiece .model, from spm_train or another toolkit), each \
+            raw line is split into that model's pieces instead of being tokenized (SentencePiece \
+            normalizes text itself; the tokenizer flags are then not used); the model's checksum \
+            goes into the header (spm=…) and `train --spm-model` copies it into the model folder.
             """
     )
 
@@ -42,6 +47,8 @@ struct Vocab: ParsableCommand {
     @OptionGroup var tokenizer: TokenizerFlags
     @Option(help: "Split tokens into BPE pieces with these codes (subword-nmt format) before counting.")
     var bpeCodes: String?
+    @Option(help: "Split raw lines into the pieces of this SentencePiece model instead of tokenizing.")
+    var spmModel: String?
     @Option(help: "Also report the out-of-vocabulary rate of this file's tokens.")
     var report: String?
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping with an error.")
@@ -50,6 +57,7 @@ struct Vocab: ParsableCommand {
     func validate() throws {
         guard !input.isEmpty else { throw ValidationError("give at least one --input FILE") }
         guard minCount >= 1 else { throw ValidationError("--min-count must be at least 1") }
+        if bpeCodes != nil && spmModel != nil { throw ValidationError("give --bpe-codes or --spm-model, not both") }
         if let maxSize, maxSize < 5 {
             throw ValidationError("--max-size \(maxSize) leaves no room beside the 4 special tokens")
         }
@@ -59,7 +67,9 @@ struct Vocab: ParsableCommand {
         var options = tokenizer.options
         let codes = try bpeCodes.map { try BPECodes(contentsOf: $0) }
         options.bpeCodes = codes?.checksum
-        let tokenize = try tokenizeFunction(options, codes: codes)
+        let pieces = try spmModel.map { try SentencePieceModel(contentsOf: $0) }
+        options.sentencePiece = pieces?.checksum
+        let tokenize = try tokenizeFunction(options, codes: codes, sentencePiece: pieces)
         var builder = VocabularyBuilder(options: options)
         for path in input {
             try forEachLineTokens(path: path, tokenize) { builder.add(tokens: $0) }
@@ -87,8 +97,10 @@ struct Vocab: ParsableCommand {
         }
     }
 
-    private func tokenizeFunction(_ options: TokenizerOptions, codes: BPECodes?) throws -> (String) -> [String] {
-        let segmenter = try TextSegmenter(options: options, codes: codes, codesPath: bpeCodes ?? "")
+    private func tokenizeFunction(_ options: TokenizerOptions, codes: BPECodes?,
+                                  sentencePiece: SentencePieceModel?) throws -> (String) -> [String] {
+        let segmenter = try TextSegmenter(options: options, codes: codes, codesPath: bpeCodes ?? "",
+                                          sentencePiece: sentencePiece, sentencePiecePath: spmModel ?? "")
         return { segmenter.tokens($0) }
     }
 

@@ -97,4 +97,23 @@ import Translation
         _ = try plain.run()
         #expect(Array(plain.model.parameters.values) != Array(straight.model.parameters.values))
     }
+
+    @Test func modelFolderKeepsTheSentencePieceModelAndTranslationUsesIt() throws {
+        let fixture = try TrainingFixture(sentencePiece: true)
+        defer { fixture.cleanUp() }
+        let model = try #require(fixture.sentencePiece)
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)), shards: fixture.shards,
+                        validation: fixture.validation(), resume: false, progress: quiet).run()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.path("m/source.spm"))) == Data(model.bytes))
+        let opened = try SavedModel(opening: fixture.path("m"))
+        #expect(opened.targetSentencePiece?.checksum == model.checksum)
+        let translator = try Translator(directory: opened, checkpoint: .last)
+        let line = fixture.corpus.test.source[0]
+        #expect(translator.sourceIDs(line) == opened.sourceVocabulary.ids(model.pieces(line)))
+        for translation in translator.translate([line]).flatMap({ $0 }) {
+            #expect(!translation.text.contains("\u{2581}"), "pieces are decoded: ▁ becomes a space")
+        }
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: fixture.path("m/target.spm")))
+        #expect(throws: TextError.self) { try SavedModel(opening: fixture.path("m")) }
+    }
 }

@@ -14,10 +14,13 @@ struct TrainingFixture {
     let corpus: SampleCorpus
     /// Joint BPE codes both vocabularies were built with (`bpeMerges`), or nil for whole words.
     let codes: BPECodes?
+    /// The SentencePiece model both sides use (`sentencePiece: true`), or nil.
+    let sentencePiece: SentencePieceModel?
 
     /// With `bpeMerges`, joint codes are learned on the tokenized training text and both
     /// vocabularies hold BPE pieces.
-    init(pairs: Int = 64, pairsPerShard: Int = 20, bpeMerges: Int? = nil) throws {
+    /// With `sentencePiece`, both sides use the tiny SentencePiece model of Fixtures/ instead.
+    init(pairs: Int = 64, pairsPerShard: Int = 20, bpeMerges: Int? = nil, sentencePiece: Bool = false) throws {
         root = makeTemporaryDirectory("training")
         corpus = SampleCorpus(trainSize: pairs, validSize: 16, testSize: 8, seed: 5)
         var options = TokenizerOptions()
@@ -32,7 +35,14 @@ struct TrainingFixture {
         } else {
             codes = nil
         }
-        let segmenter = try TextSegmenter(options: options, codes: codes)
+        if sentencePiece {
+            let url = Bundle.module.url(forResource: "tiny-spm", withExtension: "model", subdirectory: "Fixtures")!
+            self.sentencePiece = try SentencePieceModel(contentsOf: url.path)
+            options.sentencePiece = self.sentencePiece!.checksum
+        } else {
+            self.sentencePiece = nil
+        }
+        let segmenter = try TextSegmenter(options: options, codes: codes, sentencePiece: self.sentencePiece)
         try Self.write(corpus.train.source, root.appendingPathComponent("train.en"))
         try Self.write(corpus.train.target, root.appendingPathComponent("train.fr"))
         try Self.write(corpus.valid.source, root.appendingPathComponent("valid.en"))
@@ -75,12 +85,14 @@ struct TrainingFixture {
             model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
             training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
         return try ModelDirectory(creating: path(name), config: config, sourceVocabulary: source, targetVocabulary: target,
-                                  sourceCodes: codes, targetCodes: codes)
+                                  sourceCodes: codes, targetCodes: codes,
+                                  sourceSentencePiece: sentencePiece, targetSentencePiece: sentencePiece)
     }
 
     func validation() throws -> ValidationSet {
         let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
-                                        sourceCodes: codes, targetCodes: codes)
+                                        sourceCodes: codes, targetCodes: codes,
+                                  sourceSentencePiece: sentencePiece, targetSentencePiece: sentencePiece)
         return try ValidationSet(sourcePath: path("valid.en"), targetPath: path("valid.fr"), preparer: preparer, batchSize: 8)
     }
 
