@@ -22,9 +22,8 @@
 /// promises (subword-nmt joins symbols with spaces and matches them with a regular expression
 /// that treats any whitespace as a boundary); the project's tokenizer never writes such tokens.
 public struct BPELearner {
-    /// Distinct words with their counts, in first-seen order.
-    private var wordIndex: [ByteKey: Int] = [:]
-    private var words: [String] = []
+    /// Distinct words (in first-seen order) with their counts.
+    private var words = ByteInterner()
     private var counts: [Int] = []
 
     public init() {}
@@ -42,7 +41,7 @@ public struct BPELearner {
                 // subword-nmt strips "\r\n " from the line's ends only; a trailing "\r" of the
                 // last token is removed with it.
                 if i == line.count { while end > start && (line[end - 1] == 0x0D || line[end - 1] == 0x0A) { end -= 1 } }
-                if end > start { add(word: String(decoding: UnsafeBufferPointer(rebasing: line[start..<end]), as: UTF8.self), count: 1) }
+                if end > start { add(word: UnsafeBufferPointer(rebasing: line[start..<end]), count: 1) }
             }
             start = i + 1
         }
@@ -51,21 +50,20 @@ public struct BPELearner {
     /// Adds `count` occurrences of `word` (a token without spaces), like a line of subword-nmt's
     /// `--dict-input`.
     public mutating func add(word: String, count: Int) {
-        let key = ByteKey(word)
-        if let k = wordIndex[key] {
-            counts[k] += count
-        } else {
-            wordIndex[key] = words.count
-            words.append(word)
-            counts.append(count)
-        }
+        var word = word
+        word.withUTF8 { add(word: $0, count: count) }
+    }
+
+    private mutating func add(word: UnsafeBufferPointer<UInt8>, count: Int) {
+        let k = words.index(of: word)
+        if k == counts.count { counts.append(count) } else { counts[k] += count }
     }
 
     /// The merges, in order. `merges` ≥ 0 and `minimumFrequency` ≥ 1 (callers validate).
     /// `stopped` receives the count that stopped learning early (below `minimumFrequency`).
     public func learn(merges: Int, minimumFrequency: Int = 2, totalSymbols: Bool = false,
                       stopped: ((Int) -> Void)? = nil) -> BPECodes {
-        var state = LearnerState(words: words, counts: counts)
+        var state = LearnerState(words: (0..<words.count).map { words.string($0) }, counts: counts)
         var budget = merges
         if totalSymbols { budget -= state.distinctCharacterCount() }
         let pairs = state.run(merges: max(budget, 0), minimumFrequency: max(minimumFrequency, 1), stopped: stopped)

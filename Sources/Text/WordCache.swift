@@ -67,3 +67,63 @@ struct WordCache {
         for (k, e) in entries.enumerated() { place(Int32(k), hash: e.hash) }
     }
 }
+
+/// Byte strings → dense indices in first-seen order, looked up without allocating (one arena,
+/// open addressing): the word counter of `BPELearner` and `SubwordVocabulary.Counter`.
+struct ByteInterner {
+    private var slots: [Int32] = Array(repeating: -1, count: 1 << 12)
+    private var hashes: [UInt64] = []
+    private var starts: [Int] = [0]
+    private var arena: [UInt8] = []
+
+    /// Distinct strings so far.
+    var count: Int { hashes.count }
+
+    @inline(__always) private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h ^ (h >> 29)
+    }
+
+    /// The index of `bytes`, adding it when new.
+    mutating func index(of bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        let h = ByteInterner.hash(bytes)
+        let mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let k = Int(slots[i])
+            if k < 0 { break }
+            if hashes[k] == h && starts[k + 1] - starts[k] == bytes.count {
+                let start = starts[k]
+                let same = arena.withUnsafeBufferPointer { a in
+                    for j in 0..<bytes.count where a[start + j] != bytes[j] { return false }
+                    return true
+                }
+                if same { return k }
+            }
+            i = (i + 1) & mask
+        }
+        let k = hashes.count
+        hashes.append(h)
+        arena.append(contentsOf: bytes)
+        starts.append(arena.count)
+        slots[i] = Int32(k)
+        if hashes.count * 2 > slots.count { grow() }
+        return k
+    }
+
+    /// The string at `index`.
+    func string(_ index: Int) -> String {
+        arena.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[starts[index]..<starts[index + 1]]), as: UTF8.self) }
+    }
+
+    private mutating func grow() {
+        slots = Array(repeating: -1, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (k, h) in hashes.enumerated() {
+            var i = Int(truncatingIfNeeded: h) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = Int32(k)
+        }
+    }
+}
