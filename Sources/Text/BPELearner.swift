@@ -80,7 +80,7 @@ private struct LearnerState {
     var words: [[UInt32]] = []
     var frequencies: [Int] = []
     /// The pruned pair counts that the maximum is taken over.
-    var stats: [UInt64: Int] = [:]
+    var stats = PairCounts()
     /// Every pair's count as of when it was last pruned from `stats`.
     var bigStats: [UInt64: Int] = [:]
     /// Per pair, (word, ±1) changes of how often the word holds it; their sum per word is
@@ -110,11 +110,11 @@ private struct LearnerState {
             let freq = frequencies[j]
             for k in 1..<word.count {
                 let pair = LearnerState.pair(word[k - 1], word[k])
-                stats[pair, default: 0] += freq
+                bigStats[pair, default: 0] += freq
                 indices[pair, default: []].append((Int32(j), 1))
             }
         }
-        bigStats = stats
+        stats = PairCounts(bigStats)
     }
 
     mutating func intern(_ bytes: [UInt8]) -> UInt32 {
@@ -150,22 +150,33 @@ private struct LearnerState {
 
     /// `max(stats, key=lambda x: (stats[x], x))`, or nil when `stats` is empty.
     func mostFrequent() -> UInt64? {
-        var best: UInt64 = 0, bestCount = Int.min, found = false
-        for (pair, count) in stats where !found || count > bestCount || (count == bestCount && pairGreater(pair, best)) {
-            best = pair
-            bestCount = count
-            found = true
+        if stats.keys.isEmpty { return nil }
+        return stats.keys.withUnsafeBufferPointer { keys in
+            stats.values.withUnsafeBufferPointer { values in
+                var best = keys[0], bestCount = values[0]
+                for i in 1..<keys.count {
+                    let count = values[i]
+                    if count > bestCount || (count == bestCount && pairGreater(keys[i], best)) {
+                        best = keys[i]
+                        bestCount = count
+                    }
+                }
+                return best
+            }
         }
-        return found ? best : nil
     }
 
     /// subword-nmt's `prune_stats`: pairs below `threshold` move from `stats` to `bigStats`.
     mutating func prune(_ threshold: Double) {
-        var removed: [(UInt64, Int)] = []
-        for (pair, count) in stats where Double(count) < threshold { removed.append((pair, count)) }
-        for (pair, count) in removed {
-            stats[pair] = nil
-            if count < 0 { bigStats[pair, default: 0] += count } else { bigStats[pair] = count }
+        var i = stats.keys.count - 1
+        while i >= 0 {
+            let count = stats.values[i]
+            if Double(count) < threshold {
+                let pair = stats.keys[i]
+                stats.remove(at: i)
+                if count < 0 { bigStats[pair, default: 0] += count } else { bigStats[pair] = count }
+            }
+            i -= 1
         }
     }
 
@@ -177,7 +188,7 @@ private struct LearnerState {
             var best = mostFrequent()
             if best == nil || (i > 0 && Double(stats[best!] ?? 0) < threshold) {
                 prune(threshold)
-                stats = bigStats
+                stats = PairCounts(bigStats)
                 guard let refreshed = mostFrequent() else { break }
                 best = refreshed
                 threshold = Double(stats[refreshed]! &* i) / (Double(i) + 10000.0)
@@ -194,7 +205,7 @@ private struct LearnerState {
             let merged = intern(symbols[Int(a)] + symbols[Int(b)])
             let changes = replace(pair, a, b, merged)
             update(pair, a, b, merged, changes)
-            stats[pair] = 0
+            stats.set(pair, 0)
             if i % 100 == 0 { prune(threshold) }
         }
         return result
@@ -239,7 +250,7 @@ private struct LearnerState {
     /// "A B C B C" and "A BC BC").
     mutating func update(_ pair: UInt64, _ first: UInt32, _ second: UInt32, _ merged: UInt32,
                          _ changes: [(Int, [UInt32])]) {
-        stats[pair] = 0
+        stats.set(pair, 0)
         indices[pair] = []
         for (j, old) in changes {
             let freq = frequencies[j]
@@ -252,13 +263,13 @@ private struct LearnerState {
                 if i < old.count - 1 && old[i + 1] == second {
                     if i > 0 {
                         let prev = LearnerState.pair(old[i - 1], old[i])
-                        stats[prev, default: 0] -= freq
+                        stats.add(prev, -freq)
                         indices[prev, default: []].append((w, -1))
                     }
                     if i < old.count - 2 {
                         if old[i + 2] != first || i >= old.count - 3 || old[i + 3] != second {
                             let next = LearnerState.pair(old[i + 1], old[i + 2])
-                            stats[next, default: 0] -= freq
+                            stats.add(next, -freq)
                             indices[next, default: []].append((w, -1))
                         }
                     }
@@ -274,16 +285,66 @@ private struct LearnerState {
                 i = found
                 if i > 0 {
                     let prev = LearnerState.pair(word[i - 1], word[i])
-                    stats[prev, default: 0] += freq
+                    stats.add(prev, freq)
                     indices[prev, default: []].append((w, 1))
                 }
                 if i < word.count - 1 && word[i + 1] != merged {
                     let next = LearnerState.pair(word[i], word[i + 1])
-                    stats[next, default: 0] += freq
+                    stats.add(next, freq)
                     indices[next, default: []].append((w, 1))
                 }
                 i += 1
             }
         }
+    }
+}
+
+/// subword-nmt's `stats` dictionary with its entries in two dense arrays, so that the maximum is a
+/// tight loop; an index finds an entry, removal swaps the last entry into its place.
+private struct PairCounts {
+    var keys: [UInt64] = []
+    var values: [Int] = []
+    private var slots: [UInt64: Int] = [:]
+
+    init() {}
+
+    init(_ counts: [UInt64: Int]) {
+        keys.reserveCapacity(counts.count)
+        values.reserveCapacity(counts.count)
+        slots.reserveCapacity(counts.count)
+        for (key, value) in counts {
+            slots[key] = keys.count
+            keys.append(key)
+            values.append(value)
+        }
+    }
+
+    subscript(key: UInt64) -> Int? { slots[key].map { values[$0] } }
+
+    /// `stats[key] += delta` of a defaultdict(int): a missing key starts at 0.
+    mutating func add(_ key: UInt64, _ delta: Int) {
+        if let i = slots[key] { values[i] += delta } else { append(key, delta) }
+    }
+
+    mutating func set(_ key: UInt64, _ value: Int) {
+        if let i = slots[key] { values[i] = value } else { append(key, value) }
+    }
+
+    private mutating func append(_ key: UInt64, _ value: Int) {
+        slots[key] = keys.count
+        keys.append(key)
+        values.append(value)
+    }
+
+    mutating func remove(at i: Int) {
+        slots[keys[i]] = nil
+        let last = keys.count - 1
+        if i != last {
+            keys[i] = keys[last]
+            values[i] = values[last]
+            slots[keys[i]] = i
+        }
+        keys.removeLast()
+        values.removeLast()
     }
 }
