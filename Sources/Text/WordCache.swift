@@ -1,3 +1,5 @@
+import Glibc
+
 /// A byte-string → byte-string map for BPE's per-word cache, looked up without allocating: keys
 /// and values live in one byte arena, slots are open-addressed by an FNV-1a hash. Grows without
 /// bound, like subword-nmt's cache (one entry per distinct word).
@@ -69,7 +71,7 @@ struct WordCache {
 }
 
 /// Byte strings → dense indices in first-seen order, looked up without allocating (one arena,
-/// open addressing): the word counter of `BPELearner` and `SubwordVocabulary.Counter`.
+/// open addressing): the word counter of `BPELearner`.
 struct ByteInterner {
     private var slots: [Int32] = Array(repeating: -1, count: 1 << 12)
     private var hashes: [UInt64] = []
@@ -79,10 +81,25 @@ struct ByteInterner {
     /// Distinct strings so far.
     var count: Int { hashes.count }
 
-    @inline(__always) private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h ^ (h >> 29)
+    /// A multiply-mix hash over 8-byte words (the tail zero-padded), the length mixed in.
+    @inline(__always) static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        while i + 8 <= bytes.count {
+            h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        if i < bytes.count {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < bytes.count { tail |= UInt64(base[i]) << shift; shift += 8; i += 1 }
+            h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+            h ^= h >> 29
+        }
+        return h
     }
 
     /// The index of `bytes`, adding it when new.
@@ -90,19 +107,24 @@ struct ByteInterner {
         let h = ByteInterner.hash(bytes)
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let k = Int(slots[i])
-            if k < 0 { break }
-            if hashes[k] == h && starts[k + 1] - starts[k] == bytes.count {
-                let start = starts[k]
-                let same = arena.withUnsafeBufferPointer { a in
-                    for j in 0..<bytes.count where a[start + j] != bytes[j] { return false }
-                    return true
+        let found: Int? = slots.withUnsafeBufferPointer { slots in
+            hashes.withUnsafeBufferPointer { hashes in
+                starts.withUnsafeBufferPointer { starts in
+                    arena.withUnsafeBufferPointer { arena in
+                        while true {
+                            let k = Int(slots[i])
+                            if k < 0 { return nil }
+                            if hashes[k] == h && starts[k + 1] - starts[k] == bytes.count
+                                && (bytes.count == 0 || memcmp(arena.baseAddress! + starts[k], bytes.baseAddress!, bytes.count) == 0) {
+                                return k
+                            }
+                            i = (i + 1) & mask
+                        }
+                    }
                 }
-                if same { return k }
             }
-            i = (i + 1) & mask
         }
+        if let found { return found }
         let k = hashes.count
         hashes.append(h)
         arena.append(contentsOf: bytes)
