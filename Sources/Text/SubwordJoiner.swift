@@ -42,7 +42,9 @@ public enum SubwordJoiner {
         var pending = ""
         var open = false
         for piece in pieces {
-            if piece.utf8.count > separator.utf8.count && piece.hasSuffix(separator) || piece == separator {
+            // Compared as bytes: String.hasSuffix compares grapheme clusters, and a piece's last
+            // character must not merge with the separator's first.
+            if piece.utf8.count >= separator.utf8.count && piece.utf8.reversed().starts(with: separator.utf8.reversed()) {
                 pending += String(decoding: piece.utf8.dropLast(separator.utf8.count), as: UTF8.self)
                 open = true
             } else {

@@ -156,3 +156,26 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     // Undoing any dropout segmentation gives the words back.
     #expect(SubwordJoiner.join(first) == words)
 }
+
+@Test func vocabularyHeadersRecordTheCodesChecksumAndOlderHeadersStillRead() throws {
+    var options = TokenizerOptions(language: "de")
+    options.bpeCodes = BPECodes(merges: [("a", "b")]).checksum
+    #expect(options.summary.hasSuffix(" bpe=\(options.bpeCodes!)"))
+    #expect(try TokenizerOptions(summary: options.summary) == options)
+    let json = try JSONEncoder().encode(options)
+    #expect(try JSONDecoder().decode(TokenizerOptions.self, from: json) == options)
+    // Written before BPE existed: no key, no checksum.
+    #expect(try TokenizerOptions(summary: "normalize=nfc lowercase=false lang=en split-numbers=false joiners=true").bpeCodes == nil)
+    #expect(!String(decoding: try JSONEncoder().encode(TokenizerOptions()), as: UTF8.self).contains("bpe"))
+    #expect(throws: TextError.self) {
+        try TokenizerOptions(summary: "normalize=nfc lowercase=false lang=en split-numbers=false joiners=true bpe=xyz")
+    }
+}
+
+@Test func joiningComparesTheSeparatorAsBytes() {
+    // U+0301 after the separator's ￭ would not form one grapheme with it, but a piece whose last
+    // scalar is a combining mark must still end with the separator only byte for byte.
+    let separator = SubwordJoiner.tokenizerSeparator
+    #expect(SubwordJoiner.join(["e\u{301}" + separator, "te"], separator: separator) == ["e\u{301}te"])
+    #expect(SubwordJoiner.join([separator + "\u{301}", "x"], separator: separator) == [separator + "\u{301}", "x"])
+}
