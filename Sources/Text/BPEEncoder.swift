@@ -54,6 +54,7 @@ public final class BPEEncoder {
         self.separator = separator
         separatorBytes = Array(separator.utf8)
         self.vocabulary = Set((vocabulary ?? []).map { Array($0.utf8) })
+        for pattern in glossaries { _ = try ICURegex(pattern) }  // errors name the pattern as given
         self.glossaries = try glossaries.map { try ICURegex("(\($0))") }
         glossaryWhole = try glossaries.map { try ICURegex("^\($0)$") }
         glossaryAny = glossaries.isEmpty ? nil : try ICURegex("^(\(glossaries.joined(separator: "|")))$")

@@ -91,3 +91,28 @@ private let sampleText = "the lower the newer ￭.\nthe newest lowest ￭!\nlow 
     #expect(wrong.stderrText.split(separator: "\n").count == 1)
     #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("m").path))
 }
+
+@Test func badGlossaryPatternIsOneErrorLine() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let codes = dir.appendingPathComponent("codes")
+    try Data("#version: 0.2\na b</w>\n".utf8).write(to: codes)
+    let result = try runSeq2seq(["bpe", "apply", "--codes", codes.path, "--glossaries", "(unclosed"], stdin: Data("ab\n".utf8))
+    #expect(result.status != 0)
+    #expect(result.stdoutText.isEmpty)
+    #expect(result.stderrText.hasPrefix("seq2seq: error: glossary '(unclosed' is not a valid regular expression ("))
+    #expect(result.stderrText.split(separator: "\n").count == 1)
+}
+
+@Test func learningFromWordsWithoutPairsWritesAnEmptyCodesFile() throws {
+    let dir = makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("chars.tok")
+    try Data("a b c\n\nd\n".utf8).write(to: input)
+    let codes = dir.appendingPathComponent("codes")
+    let learn = try runSeq2seq(["bpe", "learn", "--input", input.path, "--output", codes.path])
+    #expect(learn.status == 0)
+    #expect(try String(contentsOf: codes, encoding: .utf8) == "#version: 0.2\n")
+    let apply = try runSeq2seq(["bpe", "apply", "--codes", codes.path], stdin: Data("ab c\n".utf8))
+    #expect(apply.stdoutText == "a@@ b c\n")
+}
