@@ -2,7 +2,7 @@
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
 //   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS
-//                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU
+//                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
@@ -34,6 +34,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // Open MPI's C API; the shim hands over the handles mpi.h defines as macros (MPI_COMM_WORLD…).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        // SentencePiece's API is C++: this target's shim (shim.cpp) exposes a small C API over it
+        // (include/csentencepiece.h), so no C++ type reaches Swift. Debian's libsentencepiece-dev.
+        .target(name: "CSentencePiece", dependencies: [], linkerSettings: [.linkedLibrary("sentencepiece")]),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
@@ -43,7 +46,7 @@ let package = Package(
         // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
         .target(name: "Kernels", dependencies: ["Basics", "CBLAS"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
-        .target(name: "Text", dependencies: ["Basics", "CICU"]),
+        .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
         // Model inlines Kernels' @inlinable loops (softmax, LSTM pointwise, optimizers): the same
         // AVX2+FMA code generation. Swift never contracts a·b+c into an FMA on its own, so results
@@ -85,7 +88,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Basics"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "Kernels", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
-        .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "TestSupport"]),

@@ -2,7 +2,7 @@
 # Installs the system libraries seq2seq links against, if any is missing. Idempotent.
 # As root it runs apt-get; otherwise it prints the exact command to run and exits non-zero.
 set -euo pipefail
-needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev pkg-config libopenmpi-dev openmpi-bin)
+needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libsentencepiece-dev pkg-config libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@
 #include <unicode/ucasemap.h>
 #include <unicode/utf8.h>
 #include <unicode/uversion.h>
+#include <unicode/uregex.h>
 
 static inline UBreakIterator *cicu_ubrk_open(UBreakIteratorType t, const char *loc,
         const UChar *text, int32_t len, UErrorCode *st) { return ubrk_open(t, loc, text, len, st); }
@@ -49,4 +50,23 @@ static inline UBool cicu_u_ispunct(UChar32 c) { return u_ispunct(c); }
 static inline int32_t cicu_u_getIntPropertyValue(UChar32 c, UProperty p) { return u_getIntPropertyValue(c, p); }
 static inline const char *cicu_u_errorName(UErrorCode code) { return u_errorName(code); }
 static inline void cicu_u_getVersion(UVersionInfo v) { u_getVersion(v); }
+
+static inline URegularExpression *cicu_uregex_open(const UChar *pattern, int32_t len, uint32_t flags,
+        UErrorCode *st) { return uregex_open(pattern, len, flags, NULL, st); }
+static inline void cicu_uregex_close(URegularExpression *re) { uregex_close(re); }
+static inline void cicu_uregex_setText(URegularExpression *re, const UChar *text, int32_t len,
+        UErrorCode *st) { uregex_setText(re, text, len, st); }
+static inline UBool cicu_uregex_matches(URegularExpression *re, int32_t start, UErrorCode *st) {
+    return uregex_matches(re, start, st); }
+static inline UBool cicu_uregex_lookingAt(URegularExpression *re, int32_t start, UErrorCode *st) {
+    return uregex_lookingAt(re, start, st); }
+static inline UBool cicu_uregex_find(URegularExpression *re, int32_t start, UErrorCode *st) {
+    return uregex_find(re, start, st); }
+static inline int32_t cicu_uregex_groupCount(URegularExpression *re, UErrorCode *st) {
+    return uregex_groupCount(re, st); }
+static inline UBool cicu_uregex_findNext(URegularExpression *re, UErrorCode *st) { return uregex_findNext(re, st); }
+static inline int32_t cicu_uregex_start(URegularExpression *re, int32_t group, UErrorCode *st) {
+    return uregex_start(re, group, st); }
+static inline int32_t cicu_uregex_end(URegularExpression *re, int32_t group, UErrorCode *st) {
+    return uregex_end(re, group, st); }
 #endif

@@ -102,8 +102,16 @@ public final class BatchStream<Item> {
     private var ended = false
     public private(set) var position: StreamPosition
 
+    public convenience init(shards: ShardSet, options: BatchingOptions, epoch: Int, resumeFrom: StreamPosition?,
+                            prepare: @escaping (SentencePair) -> Item?, length: @escaping (Item) -> Int) throws {
+        try self.init(shards: shards, options: options, epoch: epoch, resumeFrom: resumeFrom,
+                      prepareAt: { pair, _ in prepare(pair) }, length: length)
+    }
+
+    /// As the other initializer; `prepareAt` also receives the pair's index in this epoch's
+    /// stream (0 for its first pair), the same on a resumed run (BPE-dropout seeds from it).
     public init(shards: ShardSet, options: BatchingOptions, epoch: Int, resumeFrom: StreamPosition?,
-                prepare: @escaping (SentencePair) -> Item?, length: @escaping (Item) -> Int) throws {
+                prepareAt prepare: @escaping (SentencePair, Int) -> Item?, length: @escaping (Item) -> Int) throws {
         try options.validate()
         try shards.checkShardsPresent()
         self.options = options
@@ -272,11 +280,11 @@ final class WindowProducer<Item> {
     let epoch: Int
     let firstWindowStart: Int
     let channel: WindowChannel<Item>
-    let prepare: (SentencePair) -> Item?
+    let prepare: (SentencePair, Int) -> Item?
     let length: (Item) -> Int
 
     init(shards: ShardSet, order: [Int], options: BatchingOptions, epoch: Int, firstWindowStart: Int,
-         channel: WindowChannel<Item>, prepare: @escaping (SentencePair) -> Item?, length: @escaping (Item) -> Int) {
+         channel: WindowChannel<Item>, prepare: @escaping (SentencePair, Int) -> Item?, length: @escaping (Item) -> Int) {
         self.shards = shards
         self.order = order
         self.options = options
@@ -304,8 +312,8 @@ final class WindowProducer<Item> {
             items.removeAll(keepingCapacity: true)
             var consumed = 0
             while consumed < options.windowSize, let pair = try cursor.next() {
+                if let item = prepare(pair, windowStart + consumed) { items.append(item) }
                 consumed += 1
-                if let item = prepare(pair) { items.append(item) }
                 if consumed & 1023 == 0 && channel.isCancelled { return }
             }
             if consumed == 0 { break }

@@ -7,6 +7,10 @@ import Text
 /// - `config.json`: ``SavedModelConfig`` (format name and version first; the Training module adds
 ///   its own `training` section to the same file).
 /// - `source.vocab`, `target.vocab`: copies of the vocabularies trained with.
+/// - `source.bpe`, `target.bpe`: the BPE codes of a side whose vocabulary was built with codes
+///   (subword-nmt's format); the vocabulary header records their checksum, checked on opening.
+/// - `source.spm`, `target.spm`: the SentencePiece model of a side whose vocabulary was built with
+///   one (a copy of the `.model` file), checked the same way.
 /// - `last.safetensors`, `best.safetensors`: weights (``CheckpointFile``).
 /// - `log.jsonl`: the training log (read by the Plotting module).
 ///
@@ -18,6 +22,12 @@ public final class SavedModel {
     public let config: SavedModelConfig
     public let sourceVocabulary: Vocabulary
     public let targetVocabulary: Vocabulary
+    /// The BPE codes of each side, when its vocabulary records codes (`TokenizerOptions.bpeCodes`).
+    public let sourceCodes: BPECodes?
+    public let targetCodes: BPECodes?
+    /// The SentencePiece model of each side, when its vocabulary records one.
+    public let sourceSentencePiece: SentencePieceModel?
+    public let targetSentencePiece: SentencePieceModel?
     /// The bytes of `config.json` as read (Training decodes its own section from them); empty for
     /// a folder described in memory.
     public let configJSON: Data
@@ -25,19 +35,97 @@ public final class SavedModel {
     public var configPath: String { path + "/config.json" }
     public var sourceVocabularyPath: String { path + "/source.vocab" }
     public var targetVocabularyPath: String { path + "/target.vocab" }
+    public var sourceCodesPath: String { path + "/source.bpe" }
+    public var targetCodesPath: String { path + "/target.bpe" }
+    public var sourceSentencePiecePath: String { path + "/source.spm" }
+    public var targetSentencePiecePath: String { path + "/target.spm" }
     public var lastCheckpointPath: String { path + "/last.safetensors" }
     public var bestCheckpointPath: String { path + "/best.safetensors" }
     public var logPath: String { path + "/log.jsonl" }
 
     /// A folder described in memory (the writer's side, before or after writing it). Throws a
     /// ``ModelFolderError`` naming `config.json` when the network config is invalid.
-    public init(path: String, config: SavedModelConfig, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws {
+    /// `sourceCodes`/`targetCodes` must be given exactly for the sides whose vocabulary records
+    /// codes, and be those codes; otherwise a ``ModelFolderError`` names the codes file.
+    public init(path: String, config: SavedModelConfig, sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,
+                sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil) throws {
         self.path = path
         self.config = config
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
+        self.sourceCodes = sourceCodes
+        self.targetCodes = targetCodes
+        self.sourceSentencePiece = sourceSentencePiece
+        self.targetSentencePiece = targetSentencePiece
         configJSON = Data()
         try Self.check(config.model, path: path + "/config.json")
+        try Self.check(sourceCodes, against: sourceVocabulary, path: path + "/source.bpe")
+        try Self.check(targetCodes, against: targetVocabulary, path: path + "/target.bpe")
+        try Self.check(sourceSentencePiece, against: sourceVocabulary, path: path + "/source.spm")
+        try Self.check(targetSentencePiece, against: targetVocabulary, path: path + "/target.spm")
+    }
+
+    /// The tokenizer plus BPE of the source side (a new one per thread).
+    public func sourceSegmenter() throws -> TextSegmenter {
+        try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: sourceCodesPath,
+                          sentencePiece: sourceSentencePiece, sentencePiecePath: sourceSentencePiecePath)
+    }
+
+    /// The tokenizer plus BPE of the target side (a new one per thread).
+    public func targetSegmenter() throws -> TextSegmenter {
+        try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: targetCodesPath,
+                          sentencePiece: targetSentencePiece, sentencePiecePath: targetSentencePiecePath)
+    }
+
+    private static func check(_ codes: BPECodes?, against vocabulary: Vocabulary, path: String) throws {
+        switch (vocabulary.options.bpeCodes, codes) {
+        case (nil, nil): return
+        case let (recorded?, codes?) where codes.checksum == recorded: return
+        case let (recorded?, codes?):
+            throw ModelFolderError(path: path, message: "BPE codes with checksum \(codes.checksum), but the vocabulary was built with \(recorded)")
+        case let (recorded?, nil):
+            throw ModelFolderError(path: path, message: "missing: the vocabulary was built with BPE codes (checksum \(recorded))")
+        case (nil, _?):
+            throw ModelFolderError(path: path, message: "BPE codes given for a vocabulary built without them")
+        }
+    }
+
+    private static func check(_ model: SentencePieceModel?, against vocabulary: Vocabulary, path: String) throws {
+        switch (vocabulary.options.sentencePiece, model) {
+        case (nil, nil): return
+        case let (recorded?, model?) where model.checksum == recorded: return
+        case let (recorded?, model?):
+            throw ModelFolderError(path: path, message: "SentencePiece model with checksum \(model.checksum), but the vocabulary was built with \(recorded)")
+        case let (recorded?, nil):
+            throw ModelFolderError(path: path, message: "missing: the vocabulary was built with a SentencePiece model (checksum \(recorded))")
+        case (nil, _?):
+            throw ModelFolderError(path: path, message: "a SentencePiece model given for a vocabulary built without one")
+        }
+    }
+
+    /// Reads a side's SentencePiece model when its vocabulary records one; it must be there and match.
+    private static func readSentencePiece(for vocabulary: Vocabulary, path: String) throws -> SentencePieceModel? {
+        guard vocabulary.options.sentencePiece != nil else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            try check(nil as SentencePieceModel?, against: vocabulary, path: path)
+            return nil
+        }
+        let model = try SentencePieceModel(contentsOf: path)
+        try check(model, against: vocabulary, path: path)
+        return model
+    }
+
+    /// Reads a side's codes when its vocabulary records some; the file must be there and match.
+    private static func readCodes(for vocabulary: Vocabulary, path: String) throws -> BPECodes? {
+        guard vocabulary.options.bpeCodes != nil else { return nil }
+        guard FileManager.default.fileExists(atPath: path) else {
+            try check(nil as BPECodes?, against: vocabulary, path: path)
+            return nil
+        }
+        let codes = try BPECodes(contentsOf: path)
+        try check(codes, against: vocabulary, path: path)
+        return codes
     }
 
     /// Opens an existing model folder: reads and checks `config.json` and both vocabularies.
@@ -76,6 +164,10 @@ public final class SavedModel {
         guard targetVocabulary.count == config.model.targetVocabularySize else {
             throw ModelFolderError(path: path + "/target.vocab", message: "holds \(targetVocabulary.count) tokens, config.json says targetVocabularySize \(config.model.targetVocabularySize)")
         }
+        sourceCodes = try Self.readCodes(for: sourceVocabulary, path: path + "/source.bpe")
+        targetCodes = try Self.readCodes(for: targetVocabulary, path: path + "/target.bpe")
+        sourceSentencePiece = try Self.readSentencePiece(for: sourceVocabulary, path: path + "/source.spm")
+        targetSentencePiece = try Self.readSentencePiece(for: targetVocabulary, path: path + "/target.spm")
     }
 
     private static func check(_ model: ModelConfig, path: String) throws {

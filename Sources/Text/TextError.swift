@@ -4,6 +4,8 @@ public enum TextError: Error, CustomStringConvertible, Equatable {
     case invalidUTF8(source: String, line: Int)
     /// A vocabulary file that cannot be read as format v1.
     case malformedVocabulary(file: String, line: Int, hint: String)
+    /// A BPE codes file, subword vocabulary or SentencePiece model that cannot be used.
+    case malformedSubwords(file: String, line: Int, hint: String)
     /// Tokenizer options that cannot be used (bad language tag, bad header field).
     case invalidOptions(String)
     /// A file that cannot be opened, read or written; `reason` is the system's message.
@@ -17,6 +19,8 @@ public enum TextError: Error, CustomStringConvertible, Equatable {
             return "\(source):\(line): invalid UTF-8 (fix the encoding, e.g. iconv -f latin1 -t utf-8, "
                 + "or pass --replace-invalid to substitute U+FFFD)"
         case let .malformedVocabulary(file, line, hint):
+            return "\(file):\(line): \(hint)"
+        case let .malformedSubwords(file, line, hint):
             return "\(file):\(line): \(hint)"
         case let .invalidOptions(message):
             return message

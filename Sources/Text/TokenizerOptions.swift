@@ -26,19 +26,30 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     /// spaces and tabs only (no word segmentation, no joiners added). Recorded in the summary
     /// only when true, so that files written before the option existed read unchanged.
     public var pretokenized: Bool = false
+    /// Tokens are split into BPE pieces (Sennrich et al. 2016) by the codes with this
+    /// `BPECodes.checksum` (16 hex digits), with `SubwordJoiner.tokenizerSeparator`; nil for
+    /// whole tokens. Recorded (`bpe=…`) only when set, so older files read unchanged; a model
+    /// folder keeps the codes themselves beside the vocabulary.
+    public var bpeCodes: String? = nil
+    /// The side is segmented by the SentencePiece model whose file has this checksum
+    /// (`SentencePieceModel.checksum`) instead of the tokenizer; recorded (`spm=…`) only when set.
+    public var sentencePiece: String? = nil
 
     public init(normalization: Normalization = .nfc, lowercase: Bool = false, language: String = "en",
-                splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false) {
+                splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false, bpeCodes: String? = nil,
+                sentencePiece: String? = nil) {
         self.normalization = normalization
         self.lowercase = lowercase
         self.language = language
         self.splitNumbers = splitNumbers
         self.joiners = joiners
         self.pretokenized = pretokenized
+        self.bpeCodes = bpeCodes
+        self.sentencePiece = sentencePiece
     }
 
     private enum CodingKeys: String, CodingKey {
-        case normalization, lowercase, language, splitNumbers, joiners, pretokenized
+        case normalization, lowercase, language, splitNumbers, joiners, pretokenized, bpeCodes, sentencePiece
     }
 
     /// JSON (model folders' config.json): `pretokenized` may be absent, as in folders written
@@ -50,7 +61,21 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
                   language: try c.decode(String.self, forKey: .language),
                   splitNumbers: try c.decode(Bool.self, forKey: .splitNumbers),
                   joiners: try c.decode(Bool.self, forKey: .joiners),
-                  pretokenized: try c.decodeIfPresent(Bool.self, forKey: .pretokenized) ?? false)
+                  pretokenized: try c.decodeIfPresent(Bool.self, forKey: .pretokenized) ?? false,
+                  bpeCodes: try c.decodeIfPresent(String.self, forKey: .bpeCodes),
+                  sentencePiece: try c.decodeIfPresent(String.self, forKey: .sentencePiece))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(normalization, forKey: .normalization)
+        try c.encode(lowercase, forKey: .lowercase)
+        try c.encode(language, forKey: .language)
+        try c.encode(splitNumbers, forKey: .splitNumbers)
+        try c.encode(joiners, forKey: .joiners)
+        try c.encode(pretokenized, forKey: .pretokenized)
+        try c.encodeIfPresent(bpeCodes, forKey: .bpeCodes)
+        try c.encodeIfPresent(sentencePiece, forKey: .sentencePiece)
     }
 
     /// One line of `key=value` pairs, e.g.
@@ -59,6 +84,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     public var summary: String {
         "normalize=\(normalization.rawValue) lowercase=\(lowercase) lang=\(language) "
             + "split-numbers=\(splitNumbers) joiners=\(joiners)" + (pretokenized ? " pretokenized=true" : "")
+            + (bpeCodes.map { " bpe=\($0)" } ?? "") + (sentencePiece.map { " spm=\($0)" } ?? "")
     }
 
     /// Parses `summary` back; every key but `pretokenized` must be present exactly once. Throws a
@@ -91,7 +117,8 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         }
         self.init(normalization: normalization, lowercase: try flag("lowercase"), language: try value("lang"),
                   splitNumbers: try flag("split-numbers"), joiners: try flag("joiners"),
-                  pretokenized: seen["pretokenized"] == nil ? false : try flag("pretokenized"))
+                  pretokenized: seen["pretokenized"] == nil ? false : try flag("pretokenized"),
+                  bpeCodes: seen.removeValue(forKey: "bpe"), sentencePiece: seen.removeValue(forKey: "spm"))
         if let extra = seen.keys.sorted().first {
             throw TextError.invalidOptions("unknown tokenizer option '\(extra)'")
         }
@@ -106,6 +133,15 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
         }
         guard ok else {
             throw TextError.invalidOptions("language '\(language)' is not a locale id such as en, fr, tr, de_CH")
+        }
+        if let bpeCodes, bpeCodes.utf8.count != 16 || !bpeCodes.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+            throw TextError.invalidOptions("bpe=\(bpeCodes) is not a codes checksum (16 hex digits)")
+        }
+        if let sentencePiece, sentencePiece.utf8.count != 16 || !sentencePiece.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+            throw TextError.invalidOptions("spm=\(sentencePiece) is not a model checksum (16 hex digits)")
+        }
+        if bpeCodes != nil && sentencePiece != nil {
+            throw TextError.invalidOptions("a side uses BPE codes or a SentencePiece model, not both")
         }
     }
 }

@@ -54,7 +54,9 @@ public enum CheckpointAverage {
         let k = Double(count)
         for i in 0..<sum.count { parameters.values[i] = Scalar(sum[i] / k) }
         _ = try ModelDirectory.createStaged(at: output, config: source.config, sourceVocabulary: source.sourceVocabulary,
-                                            targetVocabulary: source.targetVocabulary,
+                                            targetVocabulary: source.targetVocabulary, sourceCodes: source.saved.sourceCodes,
+                                            targetCodes: source.saved.targetCodes, sourceSentencePiece: source.saved.sourceSentencePiece,
+                                            targetSentencePiece: source.saved.targetSentencePiece,
                                             writingInto: { staged in try staged.saveBest(model: network, step: chosen.map(\.step).max() ?? 0) })
         return Result(steps: chosen.map(\.step), output: output)
     }

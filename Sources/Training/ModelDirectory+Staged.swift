@@ -10,24 +10,33 @@ extension ModelDirectory {
     /// On any error the sibling, and any parent folders made for it, are removed again.
     /// Throws ``TrainingError/file(path:message:)`` naming `path` or the file that failed.
     public static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
-                                    targetVocabulary: Vocabulary) throws -> ModelDirectory {
+                                    targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil,
+                                    targetCodes: BPECodes? = nil, sourceSentencePiece: SentencePieceModel? = nil,
+                                    targetSentencePiece: SentencePieceModel? = nil) throws -> ModelDirectory {
         try createStaged(at: path, config: config, sourceVocabulary: sourceVocabulary,
-                         targetVocabulary: targetVocabulary, beforeRename: {})
+                         targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes,
+                         sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece,
+                         beforeRename: {})
     }
 
     /// `beforeRename` runs once the staged files are written; tests throw from it to stand in
     /// for a failed write.
     static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
-                             targetVocabulary: Vocabulary, beforeRename: () throws -> Void) throws -> ModelDirectory {
+                             targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                             sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
+                             beforeRename: () throws -> Void) throws -> ModelDirectory {
         try createStaged(at: path, config: config, sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
-                         writingInto: { _ in try beforeRename() })
+                         sourceCodes: sourceCodes, targetCodes: targetCodes, sourceSentencePiece: sourceSentencePiece,
+                         targetSentencePiece: targetSentencePiece, writingInto: { _ in try beforeRename() })
     }
 
-    /// As above; `writingInto` runs on the staged folder once its config and vocabularies are
-    /// written, before the rename, so that files it writes there (`seq2seq average`'s weights)
-    /// appear together with the folder or not at all.
+    /// As above; `writingInto` runs on the staged folder once its config, vocabularies and subword
+    /// models are written, before the rename, so that files it writes there (`seq2seq average`'s
+    /// weights) appear together with the folder or not at all.
     static func createStaged(at path: String, config: ModelFolderConfig, sourceVocabulary: Vocabulary,
-                             targetVocabulary: Vocabulary, writingInto: (ModelDirectory) throws -> Void) throws -> ModelDirectory {
+                             targetVocabulary: Vocabulary, sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                             sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
+                             writingInto: (ModelDirectory) throws -> Void) throws -> ModelDirectory {
         let target = URL(fileURLWithPath: path).standardizedFileURL
         let parent = target.deletingLastPathComponent().path
         let staging = parent + "/." + target.lastPathComponent + ".partial-\(getpid())"
@@ -50,7 +59,8 @@ extension ModelDirectory {
             }
             try? FileManager.default.removeItem(atPath: staging)  // left by a killed run of this pid
             let staged = try ModelDirectory(creating: staging, config: config, sourceVocabulary: sourceVocabulary,
-                                            targetVocabulary: targetVocabulary)
+                                            targetVocabulary: targetVocabulary, sourceCodes: sourceCodes, targetCodes: targetCodes,
+                                            sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece)
             try writingInto(staged)
             // rename(2) also replaces an empty folder, and fails if `path` filled up meanwhile.
             if rename(staging, path) != 0 {

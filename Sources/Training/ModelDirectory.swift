@@ -129,6 +129,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
 ///
 /// - `config.json`: ``ModelFolderConfig`` (format name and version first).
 /// - `source.vocab`, `target.vocab`: copies of the vocabularies trained with.
+/// - `source.bpe`, `target.bpe`: copies of the BPE codes of a side whose vocabulary records codes.
+/// - `source.spm`, `target.spm`: copies of the SentencePiece model of a side whose vocabulary records one.
 /// - `last.safetensors`: weights, optimizer moments (tensors named `optimizer/…`) and, in the
 ///   safetensors metadata, the ``TrainingState`` as JSON: one file, written to a temporary name and
 ///   renamed, so a crash leaves either the previous checkpoint or the new one, never a mix.
@@ -153,9 +155,13 @@ public final class ModelDirectory {
     /// Creates (or overwrites the config and vocabularies of) a model folder. Throws when the
     /// network config is invalid (naming `config.json`) or a file cannot be written.
     public init(creating path: String, config: ModelFolderConfig,
-                sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws {
+                sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,
+                sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil) throws {
         saved = try SavedModel(path: path, config: config.saved,
-                               sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+                               sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                               sourceCodes: sourceCodes, targetCodes: targetCodes,
+                               sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece)
         self.config = config
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -164,15 +170,24 @@ public final class ModelDirectory {
         }
         try sourceVocabulary.write(to: path + "/source.vocab")
         try targetVocabulary.write(to: path + "/target.vocab")
+        try sourceCodes?.write(to: path + "/source.bpe")
+        try targetCodes?.write(to: path + "/target.bpe")
+        if let sourceSentencePiece { try AtomicFileWriter.write(sourceSentencePiece.bytes, to: path + "/source.spm", sync: false) }
+        if let targetSentencePiece { try AtomicFileWriter.write(targetSentencePiece.bytes, to: path + "/target.spm", sync: false) }
         try writeAtomically(try Self.encodeJSON(config), to: configPath)
     }
 
     /// A model folder that this process reads but never writes: the other MPI ranks of a run,
     /// whose rank 0 alone writes the folder at `path`. Creates nothing on disk.
     public static func unwritten(at path: String, config: ModelFolderConfig,
-                                 sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary) throws -> ModelDirectory {
+                                 sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary,
+                                 sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                                 sourceSentencePiece: SentencePieceModel? = nil,
+                                 targetSentencePiece: SentencePieceModel? = nil) throws -> ModelDirectory {
         let saved = try SavedModel(path: path, config: config.saved,
-                                   sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
+                                   sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
+                                   sourceCodes: sourceCodes, targetCodes: targetCodes,
+                                   sourceSentencePiece: sourceSentencePiece, targetSentencePiece: targetSentencePiece)
         return ModelDirectory(saved: saved, config: config)
     }
 

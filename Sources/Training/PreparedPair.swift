@@ -1,3 +1,4 @@
+import Basics
 import Corpus
 import Model
 import Text
@@ -16,37 +17,76 @@ public struct PreparedPair: Sendable, Equatable {
     public var length: Int { max(source.count, target.count) }
 }
 
-/// Turns raw pairs into ids with the tokenizer options recorded in each vocabulary.
-/// Not thread-safe (ICU break iterators): give each thread its own.
+/// Turns raw pairs into ids with the tokenizer options recorded in each vocabulary, splitting
+/// tokens into BPE pieces on a side whose vocabulary records codes.
+///
+/// Segmentation happens here, on the reader thread, not in `shard`: shards store the raw text, so
+/// the same shards serve word-level and BPE models, and BPE-dropout can segment every epoch
+/// afresh. Not thread-safe (ICU break iterators, the BPE cache): give each thread its own.
 public final class PairPreparer {
     public let sourceVocabulary: Vocabulary
     public let targetVocabulary: Vocabulary
-    private let sourceTokenizer: Tokenizer
-    private let targetTokenizer: Tokenizer
+    private let sourceSegmenter: TextSegmenter
+    private let targetSegmenter: TextSegmenter
     /// Pairs with more tokens than this on either side are dropped (nil keeps all).
     public let maxLength: Int?
+    /// BPE-dropout probability for `prepare(_:index:)` (0: plain BPE).
+    public let dropout: Double
+    /// Seeds the dropout draws with the epoch: SplitMix64.derive(seed, epoch, index, tag).
+    private let dropoutSeed: UInt64
+    private let epoch: Int
 
-    public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?) throws {
+    /// - Parameters:
+    ///   - sourceCodes, targetCodes: the BPE codes of a side whose vocabulary records some
+    ///     (checked: `TextError` naming `codesPath`s otherwise).
+    ///   - dropout: BPE-dropout probability in [0, 1) for training pairs; `seed` and `epoch` fix
+    ///     its draws.
+    public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?,
+                sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
+                codesPaths: (source: String, target: String) = ("source BPE codes", "target BPE codes"),
+                sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
+                dropout: Double = 0, seed: UInt64 = 0, epoch: Int = 0) throws {
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
-        sourceTokenizer = try Tokenizer(options: sourceVocabulary.options)
-        targetTokenizer = try Tokenizer(options: targetVocabulary.options)
+        sourceSegmenter = try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: codesPaths.source,
+                                            sentencePiece: sourceSentencePiece)
+        targetSegmenter = try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: codesPaths.target,
+                                            sentencePiece: targetSentencePiece)
         self.maxLength = maxLength
+        self.dropout = dropout
+        dropoutSeed = seed
+        self.epoch = epoch
     }
 
-    /// Source ids for one raw source sentence.
+    /// Source ids for one raw source sentence (plain BPE, no dropout).
     public func sourceIDs(_ sentence: String) -> [Int32] {
-        sourceVocabulary.ids(sourceTokenizer.tokenize(sentence))
+        sourceVocabulary.ids(sourceSegmenter.tokens(sentence))
     }
 
-    /// Target ids for one raw target sentence.
+    /// Target ids for one raw target sentence (plain BPE, no dropout).
     public func targetIDs(_ sentence: String) -> [Int32] {
-        targetVocabulary.ids(targetTokenizer.tokenize(sentence))
+        targetVocabulary.ids(targetSegmenter.tokens(sentence))
     }
 
     /// nil when either side tokenizes to nothing or is longer than `maxLength`.
     public func prepare(_ pair: SentencePair) -> PreparedPair? {
-        let source = sourceIDs(pair.source), target = targetIDs(pair.target)
+        finish(sourceIDs(pair.source), targetIDs(pair.target))
+    }
+
+    /// As `prepare(_:)`, with BPE-dropout when `dropout` > 0: the draws for the pair at `index`
+    /// of this epoch's stream come from SplitMix64(derive(seed, epoch, index, "BPED")), source
+    /// side first, so the segmentation depends on nothing but the seed, the epoch and the pair's
+    /// place (a resumed epoch re-segments its pairs exactly).
+    public func prepare(_ pair: SentencePair, index: Int) -> PreparedPair? {
+        guard dropout > 0 else { return prepare(pair) }
+        let seed = SplitMix64.derive(dropoutSeed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index)), 0x4250_4544)
+        var draws: BPEDropout? = BPEDropout(probability: dropout, generator: SplitMix64(seed: seed))
+        let source = sourceVocabulary.ids(sourceSegmenter.tokens(pair.source, dropout: &draws))
+        let target = targetVocabulary.ids(targetSegmenter.tokens(pair.target, dropout: &draws))
+        return finish(source, target)
+    }
+
+    private func finish(_ source: [Int32], _ target: [Int32]) -> PreparedPair? {
         if source.isEmpty || target.isEmpty { return nil }
         if let maxLength, source.count > maxLength || target.count > maxLength { return nil }
         return PreparedPair(source: source, target: target)

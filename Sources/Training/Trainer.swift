@@ -192,13 +192,18 @@ public final class Trainer {
             let epochStartsAtItsBeginning = state.position == nil && state.pairsInEpoch == 0
             // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
             let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
-                                            maxLength: maxLength)
+                                            maxLength: maxLength, sourceCodes: directory.saved.sourceCodes,
+                                            targetCodes: directory.saved.targetCodes,
+                                            codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
+                                            sourceSentencePiece: directory.saved.sourceSentencePiece,
+                                            targetSentencePiece: directory.saved.targetSentencePiece,
+                                            dropout: options.bpeDropout ?? 0, seed: options.seed, epoch: state.epoch)
             let stream = try BatchStream<PreparedPair>(
                 shards: shards,
                 options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
                                          windowSize: options.windowSize, seed: options.seed),
                 epoch: state.epoch, resumeFrom: state.position,
-                prepare: { preparer.prepare($0) }, length: { $0.length })
+                prepareAt: { preparer.prepare($0, index: $1) }, length: { $0.length })
 
             while let items = try stream.next() {
                 // Also here, so a stop request is answered after a skipped batch too.

@@ -119,6 +119,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         let (parts, overflow) = processCount.multipliedReportingOverflow(by: accumulateSteps)
         return overflow ? nil : parts
     }
+    /// BPE-dropout (Provilkov et al. 2020): each epoch the training pairs are segmented afresh,
+    /// each merge skipped with this probability, drawn from (seed, epoch, pair index) so a resumed
+    /// run segments exactly as before; nil (or 0) for plain BPE. Needs a side with BPE codes.
+    public var bpeDropout: Double?
 
     public init() {}
 
@@ -167,6 +171,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(effectiveSelectBy != .bleu || scoresValidationBLEU, "--select-by bleu needs --valid-bleu")
         try check(accumulateSteps >= 1 && accumulateSteps <= 1 << 16, "--accumulate must be in 1...65536")
         try check(processCount >= 1 && processCount <= 1 << 20, "the number of MPI ranks must be in 1...1048576")
+        try check(bpeDropout.map { $0 >= 0 && $0 < 1 } ?? true, "--bpe-dropout must be in [0, 1)")
     }
 
     /// Parameters of the network these options describe, or nil when the count does not fit in
@@ -222,7 +227,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case batchSize, tokenBudget, windowSize, epochs, maxSteps, seed, optimizer, learningRate, learningRateDecay
         case decayStart, clipNorm, validEvery, saveEvery, logEvery, maxLength, maxMinutes, maxBadBatches
         case labelSmoothing, learningRateSchedule, plateauFactor, plateauPatience, earlyStopping
-        case validBLEU, validBLEULowercase, selectBy, keepCheckpoints, accumulate, ranks
+        case validBLEU, validBLEULowercase, selectBy, keepCheckpoints, accumulate, ranks, bpeDropout
     }
 
     /// The model shape these options describe, for the given vocabulary sizes.

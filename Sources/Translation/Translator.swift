@@ -46,15 +46,17 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
     case replace
 }
 
-/// Text in, text out: reapplies the model's recorded normalization, tokenization, vocabulary and
-/// (inside the model) source reversal, decodes with beam search, and detokenizes.
+/// Text in, text out: reapplies the model's recorded normalization, tokenization, BPE pieces,
+/// vocabulary and (inside the model) source reversal, decodes with beam search, joins pieces and
+/// detokenizes.
 public final class Translator {
     /// The model folder translated with (read side only).
     public let directory: SavedModel
     public let model: Seq2SeqModel
     /// The decoder packed once for few-row steps (batch 1 with a beam), shared by every search.
     private let packed: DecoderWeights
-    private let sourceTokenizer: Tokenizer
+    private let sourceSegmenter: TextSegmenter
+    private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
     public let unknownWords: UnknownWordPolicy
 
@@ -81,7 +83,8 @@ public final class Translator {
         self.directory = directory
         self.model = model
         packed = DecoderWeights(model: model)
-        sourceTokenizer = try Tokenizer(options: directory.sourceVocabulary.options)
+        sourceSegmenter = try directory.sourceSegmenter()
+        targetSegmenter = try directory.targetSegmenter()
         var options = searchOptions
         options.bos = TokenID.start
         options.eos = TokenID.end
@@ -97,13 +100,13 @@ public final class Translator {
     /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`; a
     /// bidirectional encoder reads each sentence whole).
     public func sourceIDs(_ line: String) -> [Int32] {
-        directory.sourceVocabulary.ids(sourceTokenizer.tokenize(line))
+        directory.sourceVocabulary.ids(sourceSegmenter.tokens(line))
     }
 
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
     /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
     public func translate(_ lines: [String]) -> [[Translation]] {
-        let tokenized = lines.map { sourceTokenizer.tokenize($0) }
+        let tokenized = lines.map { sourceSegmenter.tokens($0) }
         let sources = tokenized.map { directory.sourceVocabulary.ids($0) }
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }
@@ -122,7 +125,7 @@ public final class Translator {
                         tokens[j] = tokenized[index][alignment[j]]
                     }
                 }
-                return Translation(text: Detokenizer.detokenize(tokens), score: hypothesis.score,
+                return Translation(text: targetSegmenter.text(tokens), score: hypothesis.score,
                                    logProb: hypothesis.logProb, alignment: alignment)
             }
         }

@@ -11,7 +11,7 @@ struct Seq2Seq: ParsableCommand {
         abstract: "CPU-first recurrent encoder-decoder translation (Sutskever et al. 2014).",
         version: seq2seqVersion,
         subcommands: [
-            Demo.self, Tokenize.self, Detokenize.self, Vocab.self, Shard.self,
+            Demo.self, Tokenize.self, Detokenize.self, BPE.self, Vocab.self, Shard.self,
             Train.self, Average.self, Translate.self, Evaluate.self, Bleu.self, Plot.self, Bench.self,
         ]
     )

@@ -40,6 +40,12 @@ struct Train: ParsableCommand {
     @Option(help: "Validation source sentences (raw text, plain/.gz/.zst).") var validSource: String?
     @Option(help: "Validation target sentences, line i with line i of --valid-source.") var validTarget: String?
     @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
+    @Option(parsing: .upToNextOption, help: "BPE codes the vocabularies were built with (`vocab --bpe-codes`; one file for joint codes, or one per side); copied into the model folder.")
+    var bpeCodes: [String] = []
+    @Option(parsing: .upToNextOption, help: "SentencePiece models the vocabularies were built with (`vocab --spm-model`; one shared file or one per side); copied into the model folder.")
+    var spmModel: [String] = []
+    @Option(help: "BPE-dropout (Provilkov et al. 2020): segment the training pairs afresh each epoch, skipping each merge with this probability (0 ≤ p < 1; deterministic from --seed, so --resume is exact).")
+    var bpeDropout: Double?
 
     @Option(help: "Recurrent cell: lstm, gru (PyTorch's equations), rnn-tanh (Elman) or irnn (ReLU, identity-initialised).")
     var cell: CellType?
@@ -179,9 +185,24 @@ struct Train: ParsableCommand {
                                + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
                                + ", not \(world?.size ?? 1)")
             }
+            for path in bpeCodes {
+                let codes = try BPECodes(contentsOf: path)
+                guard codes == opened.saved.sourceCodes || codes == opened.saved.targetCodes else {
+                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --bpe-codes \(path) (not the codes the model was trained with)")
+                }
+            }
+            for path in spmModel {
+                let model = try SentencePieceModel(contentsOf: path)
+                guard model.checksum == opened.saved.sourceSentencePiece?.checksum
+                        || model.checksum == opened.saved.targetSentencePiece?.checksum else {
+                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --spm-model \(path) (not the model it was trained with)")
+                }
+            }
             // Read the validation set before writing anything, so a bad file changes nothing. (Every
             // rank validates, taking rank 0's figure; rank 0 alone writes.)
             validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
+                                           codes: (opened.saved.sourceCodes, opened.saved.targetCodes),
+                                           sentencePiece: (opened.saved.sourceSentencePiece, opened.saved.targetSentencePiece),
                                            batchSize: opened.config.training.batchSize)
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
@@ -208,8 +229,13 @@ struct Train: ParsableCommand {
             }
             let source = try Vocabulary(contentsOf: sourceVocab)
             let target = try Vocabulary(contentsOf: targetVocab)
+            let codes = try matchCodes(source: (sourceVocab, source), target: (targetVocab, target))
+            let pieces = try matchSentencePiece(source: (sourceVocab, source), target: (targetVocab, target))
             var options = try trainingOptions()
             if let world, world.size > 1 { options.ranks = world.size }
+            if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
+                throw CLIError("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")
+            }
             let config = ModelFolderConfig(
                 toolVersion: seq2seqVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
@@ -218,12 +244,17 @@ struct Train: ParsableCommand {
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
-            validation = try validationSet(source: source, target: target, batchSize: options.batchSize)
+            validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
+                                           batchSize: options.batchSize)
             if !writes {
-                directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target)
+                directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target,
+                                                         sourceCodes: codes.source, targetCodes: codes.target,
+                                                         sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
             } else if existing == .absent {
                 directory = try ModelDirectory.createStaged(at: output, config: config,
-                                                            sourceVocabulary: source, targetVocabulary: target)
+                                                            sourceVocabulary: source, targetVocabulary: target,
+                                                            sourceCodes: codes.source, targetCodes: codes.target,
+                                                            sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
                 createdHere = true
             } else {
                 // Replacing a model (--overwrite) or the leftovers of a start that never reached a
@@ -233,7 +264,9 @@ struct Train: ParsableCommand {
                     try? FileManager.default.removeItem(atPath: output + "/" + file)
                 }
                 directory = try ModelDirectory(creating: output, config: config,
-                                               sourceVocabulary: source, targetVocabulary: target)
+                                               sourceVocabulary: source, targetVocabulary: target,
+                                               sourceCodes: codes.source, targetCodes: codes.target,
+                                               sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
             }
         }
         do {
@@ -310,10 +343,14 @@ struct Train: ParsableCommand {
     }
 
     /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
-    private func validationSet(source: Vocabulary, target: Vocabulary, batchSize: Int) throws -> ValidationSet? {
+    private func validationSet(source: Vocabulary, target: Vocabulary, codes: (source: BPECodes?, target: BPECodes?),
+                               sentencePiece: (source: SentencePieceModel?, target: SentencePieceModel?),
+                               batchSize: Int) throws -> ValidationSet? {
         switch (validSource, validTarget) {
         case let (sourcePath?, targetPath?):
-            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
+                                            sourceCodes: codes.source, targetCodes: codes.target,
+                                            sourceSentencePiece: sentencePiece.source, targetSentencePiece: sentencePiece.target)
             return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
                                      batchSize: batchSize)
         case (nil, nil):
@@ -321,6 +358,52 @@ struct Train: ParsableCommand {
         default:
             throw CLIError("give both --valid-source and --valid-target, or neither")
         }
+    }
+
+    /// The `--bpe-codes` files for each side, matched by the checksum each vocabulary records.
+    /// Throws a one-line error when a vocabulary records codes that were not given, or a codes file
+    /// matches neither vocabulary ("the vocabulary does not match the codes").
+    func matchCodes(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
+        -> (source: BPECodes?, target: BPECodes?) {
+        guard bpeCodes.count <= 2 else { throw CLIError("--bpe-codes takes one file (joint codes) or two (one per side)") }
+        let given = try bpeCodes.map { (path: $0, codes: try BPECodes(contentsOf: $0)) }
+        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> BPECodes? {
+            guard let recorded = side.vocabulary.options.bpeCodes else { return nil }
+            guard let match = given.first(where: { $0.codes.checksum == recorded }) else {
+                let tried = given.map { "\($0.path) is \($0.codes.checksum)" }.joined(separator: ", ")
+                throw CLIError("\(side.path): built with BPE codes \(recorded); give those codes with --bpe-codes"
+                               + (tried.isEmpty ? "" : " (\(tried))"))
+            }
+            return match.codes
+        }
+        let codes = (source: try pick(source), target: try pick(target))
+        for item in given where item.codes.checksum != source.vocabulary.options.bpeCodes
+            && item.codes.checksum != target.vocabulary.options.bpeCodes {
+            throw CLIError("\(item.path): these BPE codes (checksum \(item.codes.checksum)) match neither vocabulary; "
+                           + "build the vocabularies with `vocab --bpe-codes \(item.path)`")
+        }
+        return codes
+    }
+
+    /// The `--spm-model` files for each side, matched by the checksum each vocabulary records.
+    func matchSentencePiece(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
+        -> (source: SentencePieceModel?, target: SentencePieceModel?) {
+        guard spmModel.count <= 2 else { throw CLIError("--spm-model takes one file (shared) or two (one per side)") }
+        let given = try spmModel.map { (path: $0, model: try SentencePieceModel(contentsOf: $0)) }
+        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> SentencePieceModel? {
+            guard let recorded = side.vocabulary.options.sentencePiece else { return nil }
+            guard let match = given.first(where: { $0.model.checksum == recorded }) else {
+                throw CLIError("\(side.path): built with a SentencePiece model (checksum \(recorded)); give it with --spm-model")
+            }
+            return match.model
+        }
+        let models = (source: try pick(source), target: try pick(target))
+        for item in given where item.model.checksum != source.vocabulary.options.sentencePiece
+            && item.model.checksum != target.vocabulary.options.sentencePiece {
+            throw CLIError("\(item.path): this SentencePiece model (checksum \(item.model.checksum)) matches neither vocabulary; "
+                           + "build the vocabularies with `vocab --spm-model \(item.path)`")
+        }
+        return models
     }
 
     /// On `--resume` the recorded run decides everything but its length: an architecture or
@@ -366,6 +449,7 @@ struct Train: ParsableCommand {
         check("--valid-bleu-lowercase", validBleuLowercase ? true : nil, recorded.validBLEULowercase ?? false)
         check("--select-by", selectBy, recorded.effectiveSelectBy)
         check("--keep-checkpoints", keepCheckpoints, recorded.keepCheckpoints ?? -1)
+        check("--bpe-dropout", bpeDropout, recorded.bpeDropout ?? 0)
         // The folder keeps copies of its vocabularies: the same files may be named again.
         for (flag, given, kept) in [("--source-vocab", sourceVocab, "source.vocab"), ("--target-vocab", targetVocab, "target.vocab")] {
             if let given, !FileManager.default.contentsEqual(atPath: given, andPath: output + "/" + kept) {
@@ -439,6 +523,7 @@ struct Train: ParsableCommand {
         o.validBLEULowercase = validBleuLowercase ? true : nil
         o.selectBy = selectBy
         o.keepCheckpoints = keepCheckpoints
+        if let bpeDropout, bpeDropout != 0 { o.bpeDropout = bpeDropout }
         try o.validate()
         return o
     }

@@ -22,6 +22,17 @@ struct Vocab: ParsableCommand {
             and with --report FILE the out-of-vocabulary rate of FILE's tokens. Inputs are UTF-8 \
             files, plain, .gz or .zst, read like every command reads lines (CRLF and a leading \
             byte-order mark removed).
+
+            With --bpe-codes CODES (from `seq2seq bpe learn` or `subword-nmt learn-bpe`) the tokens \
+            are split into BPE pieces before counting, non-final pieces marked with ￭￭ (two joiner \
+            marks, which tokenizer output cannot contain, so joining them back is lossless). The \
+            codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
+            given the same codes and copies them into the model folder.
+
+            With --spm-model MODEL (a SentencePiece .model, from spm_train or another toolkit), each \
+            raw line is split into that model's pieces instead of being tokenized (SentencePiece \
+            normalizes text itself; the tokenizer flags are then not used); the model's checksum \
+            goes into the header (spm=…) and `train --spm-model` copies it into the model folder.
             """
     )
 
@@ -34,6 +45,10 @@ struct Vocab: ParsableCommand {
     @Option(help: "Keep at most this many entries, the 4 specials included.")
     var maxSize: Int?
     @OptionGroup var tokenizer: TokenizerFlags
+    @Option(help: "Split tokens into BPE pieces with these codes (subword-nmt format) before counting.")
+    var bpeCodes: String?
+    @Option(help: "Split raw lines into the pieces of this SentencePiece model instead of tokenizing.")
+    var spmModel: String?
     @Option(help: "Also report the out-of-vocabulary rate of this file's tokens.")
     var report: String?
     @Flag(help: "Replace invalid UTF-8 with U+FFFD instead of stopping with an error.")
@@ -42,14 +57,19 @@ struct Vocab: ParsableCommand {
     func validate() throws {
         guard !input.isEmpty else { throw ValidationError("give at least one --input FILE") }
         guard minCount >= 1 else { throw ValidationError("--min-count must be at least 1") }
+        if bpeCodes != nil && spmModel != nil { throw ValidationError("give --bpe-codes or --spm-model, not both") }
         if let maxSize, maxSize < 5 {
             throw ValidationError("--max-size \(maxSize) leaves no room beside the 4 special tokens")
         }
     }
 
     func run() throws {
-        let options = tokenizer.options
-        let tokenize = try tokenizeFunction(options)
+        var options = tokenizer.options
+        let codes = try bpeCodes.map { try BPECodes(contentsOf: $0) }
+        options.bpeCodes = codes?.checksum
+        let pieces = try spmModel.map { try SentencePieceModel(contentsOf: $0) }
+        options.sentencePiece = pieces?.checksum
+        let tokenize = try tokenizeFunction(options, codes: codes, sentencePiece: pieces)
         var builder = VocabularyBuilder(options: options)
         for path in input {
             try forEachLineTokens(path: path, tokenize) { builder.add(tokens: $0) }
@@ -77,9 +97,11 @@ struct Vocab: ParsableCommand {
         }
     }
 
-    private func tokenizeFunction(_ options: TokenizerOptions) throws -> (String) -> [String] {
-        let tokenizer = try Tokenizer(options: options)
-        return { tokenizer.tokenize($0) }
+    private func tokenizeFunction(_ options: TokenizerOptions, codes: BPECodes?,
+                                  sentencePiece: SentencePieceModel?) throws -> (String) -> [String] {
+        let segmenter = try TextSegmenter(options: options, codes: codes, codesPath: bpeCodes ?? "",
+                                          sentencePiece: sentencePiece, sentencePiecePath: spmModel ?? "")
+        return { segmenter.tokens($0) }
     }
 
     private func forEachLineTokens(path: String, _ tokenize: (String) -> [String],

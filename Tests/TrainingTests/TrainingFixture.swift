@@ -12,12 +12,37 @@ struct TrainingFixture {
     let source: Vocabulary
     let target: Vocabulary
     let corpus: SampleCorpus
+    /// Joint BPE codes both vocabularies were built with (`bpeMerges`), or nil for whole words.
+    let codes: BPECodes?
+    /// The SentencePiece model both sides use (`sentencePiece: true`), or nil.
+    let sentencePiece: SentencePieceModel?
 
-    init(pairs: Int = 64, pairsPerShard: Int = 20) throws {
+    /// With `bpeMerges`, joint codes are learned on the tokenized training text and both
+    /// vocabularies hold BPE pieces.
+    /// With `sentencePiece`, both sides use the tiny SentencePiece model of Fixtures/ instead.
+    init(pairs: Int = 64, pairsPerShard: Int = 20, bpeMerges: Int? = nil, sentencePiece: Bool = false) throws {
         root = makeTemporaryDirectory("training")
         corpus = SampleCorpus(trainSize: pairs, validSize: 16, testSize: 8, seed: 5)
-        let options = TokenizerOptions()
+        var options = TokenizerOptions()
         let tokenizer = try Tokenizer(options: options)
+        if let bpeMerges {
+            var learner = BPELearner()
+            for var line in (corpus.train.source + corpus.train.target).map({ tokenizer.tokenize($0).joined(separator: " ") }) {
+                line.withUTF8 { learner.add(line: $0) }
+            }
+            codes = learner.learn(merges: bpeMerges)
+            options.bpeCodes = codes!.checksum
+        } else {
+            codes = nil
+        }
+        if sentencePiece {
+            let url = Bundle.module.url(forResource: "tiny-spm", withExtension: "model", subdirectory: "Fixtures")!
+            self.sentencePiece = try SentencePieceModel(contentsOf: url.path)
+            options.sentencePiece = self.sentencePiece!.checksum
+        } else {
+            self.sentencePiece = nil
+        }
+        let segmenter = try TextSegmenter(options: options, codes: codes, sentencePiece: self.sentencePiece)
         try Self.write(corpus.train.source, root.appendingPathComponent("train.en"))
         try Self.write(corpus.train.target, root.appendingPathComponent("train.fr"))
         try Self.write(corpus.valid.source, root.appendingPathComponent("valid.en"))
@@ -30,8 +55,8 @@ struct TrainingFixture {
                                  tokenCount: { tokenizer.tokenize($0).count })
         shards = try ShardSet(directory: root.appendingPathComponent("shards").path)
         var sourceBuilder = VocabularyBuilder(options: options), targetBuilder = VocabularyBuilder(options: options)
-        for line in corpus.train.source { sourceBuilder.add(tokens: tokenizer.tokenize(line)) }
-        for line in corpus.train.target { targetBuilder.add(tokens: tokenizer.tokenize(line)) }
+        for line in corpus.train.source { sourceBuilder.add(tokens: segmenter.tokens(line)) }
+        for line in corpus.train.target { targetBuilder.add(tokens: segmenter.tokens(line)) }
         source = sourceBuilder.build()
         target = targetBuilder.build()
     }
@@ -59,11 +84,15 @@ struct TrainingFixture {
             toolVersion: "test",
             model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
             training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
-        return try ModelDirectory(creating: path(name), config: config, sourceVocabulary: source, targetVocabulary: target)
+        return try ModelDirectory(creating: path(name), config: config, sourceVocabulary: source, targetVocabulary: target,
+                                  sourceCodes: codes, targetCodes: codes,
+                                  sourceSentencePiece: sentencePiece, targetSentencePiece: sentencePiece)
     }
 
     func validation() throws -> ValidationSet {
-        let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil)
+        let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
+                                        sourceCodes: codes, targetCodes: codes,
+                                  sourceSentencePiece: sentencePiece, targetSentencePiece: sentencePiece)
         return try ValidationSet(sourcePath: path("valid.en"), targetPath: path("valid.fr"), preparer: preparer, batchSize: 8)
     }
 

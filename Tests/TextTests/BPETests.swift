@@ -1,0 +1,181 @@
+import Basics
+import Foundation
+import Testing
+import TestSupport
+import Text
+
+// BPE behaviour that the subword-nmt fixtures do not cover: file errors, the joiner round trip,
+// undoing, dropout.
+
+private func codes(_ text: String, path: String = "test.codes") throws -> BPECodes {
+    try BPECodes(bytes: Array(text.utf8), path: path)
+}
+
+@Test func codesFileRoundTripsThroughItsText() throws {
+    let original = BPECodes(merges: [("t", "h"), ("th", "e</w>"), ("￭", ",</w>")])
+    let text = original.serialized()
+    #expect(text == "#version: 0.2\nt h\nth e</w>\n￭ ,</w>\n")
+    #expect(try codes(text) == original)
+}
+
+@Test func codesWithoutHeaderAreVersion01AndNumberLinesFromOne() throws {
+    let parsed = try codes("a b\nc d\n")
+    #expect(parsed.version == .v0_1)
+    #expect(parsed.merges.count == 2)
+    #expect(throws: TextError.malformedSubwords(file: "x.codes", line: 2, hint: "expected two subword units separated by one space, found 'c d e'")) {
+        try codes("a b\nc d e\n", path: "x.codes")
+    }
+}
+
+@Test func malformedCodesLineNamesFileAndLineCountingTheHeader() throws {
+    #expect(throws: TextError.malformedSubwords(file: "x.codes", line: 3, hint: "expected two subword units separated by one space, found 'lonely'")) {
+        try codes("#version: 0.2\na b\nlonely\n", path: "x.codes")
+    }
+    // An empty line in the middle is malformed; empty lines at the end are not merges.
+    #expect(throws: TextError.self) { try codes("#version: 0.2\na b\n\nc d\n") }
+    #expect(try codes("#version: 0.2\na b\r\n\n\n").merges.count == 1)
+}
+
+@Test func unsupportedCodesVersionIsAnErrorOnLineOne() throws {
+    #expect(throws: TextError.malformedSubwords(file: "x.codes", line: 1, hint: "unsupported codes version '0.3' (subword-nmt writes '#version: 0.2')")) {
+        try codes("#version: 0.3\na b\n", path: "x.codes")
+    }
+    #expect(try codes("#version: 0.2.0\na b\n").version == .v0_2)
+}
+
+@Test func codesThatAreNotUTF8NameTheLine() throws {
+    #expect(throws: TextError.invalidUTF8(source: "x.codes", line: 2)) {
+        try BPECodes(bytes: Array("#version: 0.2\n".utf8) + [0x61, 0x20, 0xC3, 0x28, 0x0A], path: "x.codes")
+    }
+}
+
+@Test func malformedVocabularyLineNamesFileAndLine() throws {
+    #expect(throws: TextError.malformedSubwords(file: "v", line: 2, hint: "expected 'word count' (subword-nmt get-vocab format)")) {
+        try SubwordVocabulary.parse(bytes: Array("a@@ 3\n#seq2seq-vocab v1 tokens=4\n".utf8), path: "v", threshold: nil)
+    }
+    #expect(try SubwordVocabulary.parse(bytes: Array("a@@ 3\nb 1\n".utf8), path: "v", threshold: 2) == ["a@@"])
+}
+
+@Test func version01CodesTreatEndOfWordAsASymbol() throws {
+    // 0.1: "</w>" is its own symbol, merged like any other.
+    let encoder = try BPEEncoder(codes: codes("l o\nlo w\nlow </w>\n"))
+    #expect(encoder.segment(["low", "lowlow", "lo"]) == ["low", "low@@", "low", "lo"])
+}
+
+@Test func oneCharacterWordsAreNeverSplitOrChecked() throws {
+    let encoder = try BPEEncoder(codes: codes("#version: 0.2\na b</w>\n"), vocabulary: ["zzz"])
+    #expect(encoder.segment(["x", "ab"]) == ["x", "a@@", "b"])
+}
+
+@Test func appendSegmentedKeepsOuterSpacesAndCollapsesInnerOnes() throws {
+    let encoder = try BPEEncoder(codes: codes("#version: 0.2\na b</w>\n"))
+    var line = "  ab  x ab "
+    var out: [UInt8] = []
+    line.withUTF8 { encoder.appendSegmented(line: $0, to: &out) }
+    #expect(String(decoding: out, as: UTF8.self) == "  ab x ab ")
+}
+
+@Test func undoingJoinsPiecesLikeSubwordNMTsSedLine() throws {
+    func undo(_ text: String) -> String {
+        var text = text
+        var out: [UInt8] = []
+        text.withUTF8 { SubwordJoiner.appendJoined(line: $0, separator: Array("@@".utf8), to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+    #expect(undo("wor@@ ld is ni@@ ce") == "world is nice")
+    #expect(undo("tail@@") == "tail")
+    #expect(undo("tail@@ ") == "tail")
+    #expect(undo("a@@@ b") == "a@b")
+    #expect(SubwordJoiner.join(["wor@@", "ld", "￭@@", "@", "x@@"]) == ["world", "￭@", "x"])
+}
+
+/// Texts whose tokens contain no "@@": subword-nmt's separator is then unambiguous.
+let subwordRoundTripTexts = roundTripCases.map(\.text) + ["Wait... what?!?! ￭ ￭￭ l'homme «\u{A0}oui\u{A0}» e-mail: a@b.org"]
+/// Tokens spelled with the separator: only `SubwordJoiner.tokenizerSeparator` stays lossless.
+let separatorLikeTexts = ["a@@b ￭@@ @@ x@@ @@@ wor@@ ld", "￭￭ a￭￭b ￭ ￭￭￭"]
+
+@Test("tokenize, BPE, undo, detokenize gives back the NFC text",
+      arguments: [("en", "@@"), ("fr", "@@"), ("en", SubwordJoiner.tokenizerSeparator), ("fr", SubwordJoiner.tokenizerSeparator)])
+func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)) throws {
+    let tokenizer = try Tokenizer(options: TokenizerOptions(language: setting.language))
+    let texts = subwordRoundTripTexts + (setting.separator == "@@" ? [] : separatorLikeTexts)
+    // Codes learned on the texts themselves, so joiners and punctuation are merged into pieces.
+    var learner = BPELearner()
+    for text in texts {
+        var line = tokenizer.tokenize(text).joined(separator: " ")
+        line.withUTF8 { learner.add(line: $0) }
+    }
+    let learned = learner.learn(merges: 200, minimumFrequency: 1)
+    for merges in [0, 20, 200] {
+        let encoder = try BPEEncoder(codes: learned, merges: merges, separator: setting.separator)
+        for text in texts {
+            let tokens = tokenizer.tokenize(text)
+            let pieces = encoder.segment(tokens)
+            let back = Detokenizer.detokenize(SubwordJoiner.join(pieces, separator: setting.separator))
+            let expected = Detokenizer.foldingWhitespace(tokenizer.normalize(text))
+            #expect(Array(back.unicodeScalars) == Array(expected.unicodeScalars), "\(merges) merges: \(pieces)")
+            // The line form (what `bpe apply` and `bpe undo` write) agrees with the token form.
+            var line = tokens.joined(separator: " ")
+            var segmented: [UInt8] = []
+            line.withUTF8 { encoder.appendSegmented(line: $0, to: &segmented) }
+            var joined: [UInt8] = []
+            segmented.withUnsafeBufferPointer { SubwordJoiner.appendJoined(line: $0, separator: Array(setting.separator.utf8), to: &joined) }
+            #expect(String(decoding: joined, as: UTF8.self) == line)
+        }
+    }
+}
+
+@Test func subwordNMTSeparatorIsAmbiguousForTokensSpelledWithIt() throws {
+    // Why the model pipeline uses SubwordJoiner.tokenizerSeparator: "@@" as a token is lost.
+    #expect(SubwordJoiner.join(["a", "@@", "b"]) != ["a", "@@", "b"])
+    #expect(SubwordJoiner.join(["a", "@@", "b"], separator: SubwordJoiner.tokenizerSeparator) == ["a", "@@", "b"])
+}
+
+@Test func dropoutZeroEqualsPlainAndOneLeavesCharacters() throws {
+    let learned = BPEFixtures.learner(try BPEFixtures.lines("multi30k.train.tok")).learn(merges: 300)
+    let encoder = try BPEEncoder(codes: learned)
+    let words = try BPEFixtures.lines("multi30k.test.tok").flatMap { $0.split(separator: " ").map(String.init) }
+    var none: BPEDropout? = BPEDropout(probability: 0, generator: SplitMix64(seed: 1))
+    #expect(encoder.segment(words, dropout: &none) == encoder.segment(words))
+    var all: BPEDropout? = BPEDropout(probability: 1, generator: SplitMix64(seed: 1))
+    let characters = encoder.segment(words, dropout: &all)
+    #expect(characters.count == words.reduce(0) { $0 + $1.unicodeScalars.count })
+}
+
+@Test func dropoutIsDeterministicFromTheGeneratorAndVariesWithIt() throws {
+    let learned = BPEFixtures.learner(try BPEFixtures.lines("multi30k.train.tok")).learn(merges: 300)
+    let encoder = try BPEEncoder(codes: learned)
+    let words = try BPEFixtures.lines("multi30k.test.tok").flatMap { $0.split(separator: " ").map(String.init) }
+    var a: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 7))
+    var b: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 7))
+    var c: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 8))
+    let first = encoder.segment(words, dropout: &a)
+    #expect(first == encoder.segment(words, dropout: &b))
+    #expect(first != encoder.segment(words, dropout: &c))
+    #expect(first != encoder.segment(words))
+    // Undoing any dropout segmentation gives the words back.
+    #expect(SubwordJoiner.join(first) == words)
+}
+
+@Test func vocabularyHeadersRecordTheCodesChecksumAndOlderHeadersStillRead() throws {
+    var options = TokenizerOptions(language: "de")
+    options.bpeCodes = BPECodes(merges: [("a", "b")]).checksum
+    #expect(options.summary.hasSuffix(" bpe=\(options.bpeCodes!)"))
+    #expect(try TokenizerOptions(summary: options.summary) == options)
+    let json = try JSONEncoder().encode(options)
+    #expect(try JSONDecoder().decode(TokenizerOptions.self, from: json) == options)
+    // Written before BPE existed: no key, no checksum.
+    #expect(try TokenizerOptions(summary: "normalize=nfc lowercase=false lang=en split-numbers=false joiners=true").bpeCodes == nil)
+    #expect(!String(decoding: try JSONEncoder().encode(TokenizerOptions()), as: UTF8.self).contains("bpe"))
+    #expect(throws: TextError.self) {
+        try TokenizerOptions(summary: "normalize=nfc lowercase=false lang=en split-numbers=false joiners=true bpe=xyz")
+    }
+}
+
+@Test func joiningComparesTheSeparatorAsBytes() {
+    // U+0301 after the separator's ￭ would not form one grapheme with it, but a piece whose last
+    // scalar is a combining mark must still end with the separator only byte for byte.
+    let separator = SubwordJoiner.tokenizerSeparator
+    #expect(SubwordJoiner.join(["e\u{301}" + separator, "te"], separator: separator) == ["e\u{301}te"])
+    #expect(SubwordJoiner.join([separator + "\u{301}", "x"], separator: separator) == [separator + "\u{301}", "x"])
+}

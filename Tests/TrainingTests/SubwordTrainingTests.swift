@@ -1,0 +1,119 @@
+import Corpus
+import Foundation
+import ModelFolder
+import Testing
+import Text
+import Training
+import Translation
+
+// BPE in the model pipeline: the folder keeps the codes, translation applies and undoes them,
+// and BPE-dropout segments each epoch afresh, reproducibly.
+
+@Suite(.serialized) struct SubwordTrainingTests {
+    @Test func modelFolderKeepsTheCodesAndTranslationAppliesThem() throws {
+        let fixture = try TrainingFixture(bpeMerges: 40)
+        defer { fixture.cleanUp() }
+        let codes = try #require(fixture.codes)
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)), shards: fixture.shards,
+                        validation: nil, resume: false, progress: quiet).run()
+        let opened = try SavedModel(opening: fixture.path("m"))
+        #expect(opened.sourceCodes == codes && opened.targetCodes == codes)
+        #expect(try BPECodes(contentsOf: fixture.path("m/source.bpe")) == codes)
+
+        let translator = try Translator(directory: opened, checkpoint: .last)
+        let line = fixture.corpus.test.source[0]
+        let pieces = try BPEEncoder(codes: codes, separator: SubwordJoiner.tokenizerSeparator)
+            .segment(try Tokenizer(options: TokenizerOptions()).tokenize(line))
+        #expect(pieces.contains { $0.hasSuffix(SubwordJoiner.tokenizerSeparator) }, "the sample must be split into pieces")
+        #expect(translator.sourceIDs(line) == opened.sourceVocabulary.ids(pieces))
+        // Output pieces are joined before detokenizing: no separator reaches the text.
+        for translation in translator.translate([line, fixture.corpus.test.source[1]]).flatMap({ $0 }) {
+            #expect(!translation.text.contains(SubwordJoiner.tokenizerSeparator))
+        }
+        let target = try opened.targetSegmenter()
+        #expect(target.text(["wor\u{FFED}\u{FFED}", "ld", "\u{FFED}!"]) == "world!")
+    }
+
+    @Test func codesThatDoNotMatchTheVocabularyAreRefusedNamingTheFile() throws {
+        let fixture = try TrainingFixture(bpeMerges: 40)
+        defer { fixture.cleanUp() }
+        _ = try fixture.makeDirectory("m", fixture.options(maxSteps: 2))
+        let other = BPECodes(merges: [("x", "y")])
+        try other.write(to: fixture.path("m/source.bpe"))
+        #expect(throws: ModelFolderError(path: fixture.path("m/source.bpe"),
+                                         message: "BPE codes with checksum \(other.checksum), but the vocabulary was built with \(fixture.codes!.checksum)")) {
+            try SavedModel(opening: fixture.path("m"))
+        }
+        try FileManager.default.removeItem(atPath: fixture.path("m/source.bpe"))
+        #expect(throws: ModelFolderError(path: fixture.path("m/source.bpe"),
+                                         message: "missing: the vocabulary was built with BPE codes (checksum \(fixture.codes!.checksum))")) {
+            try SavedModel(opening: fixture.path("m"))
+        }
+    }
+
+    @Test func bpeDropoutDependsOnSeedEpochAndIndexOnly() throws {
+        let fixture = try TrainingFixture(bpeMerges: 60)
+        defer { fixture.cleanUp() }
+        func preparer(epoch: Int, dropout: Double = 0.3) throws -> PairPreparer {
+            try PairPreparer(sourceVocabulary: fixture.source, targetVocabulary: fixture.target, maxLength: nil,
+                             sourceCodes: fixture.codes, targetCodes: fixture.codes, dropout: dropout, seed: 11, epoch: epoch)
+        }
+        let pairs = zip(fixture.corpus.train.source, fixture.corpus.train.target).map { SentencePair(source: $0, target: $1) }
+        let a = try preparer(epoch: 0), b = try preparer(epoch: 0), c = try preparer(epoch: 1), plain = try preparer(epoch: 0, dropout: 0)
+        let epoch0 = pairs.enumerated().map { a.prepare($1, index: $0) }
+        // In reverse order (as a resumed run re-prepares from a window start): the same ids.
+        let again = pairs.enumerated().reversed().map { b.prepare($1, index: $0) }.reversed()
+        #expect(epoch0 == Array(again))
+        #expect(epoch0 != pairs.enumerated().map { c.prepare($1, index: $0) })
+        #expect(epoch0 != pairs.map { plain.prepare($0) })
+        #expect(pairs.enumerated().map { plain.prepare($1, index: $0) } == pairs.map { plain.prepare($0) })
+    }
+
+    /// Interrupted after 5 steps and resumed, a BPE-dropout run ends with the same weights as an
+    /// uninterrupted one, bit for bit (13 steps cross an epoch boundary: a new segmentation).
+    @Test func resumedBPEDropoutRunEqualsAnUninterruptedOne() throws {
+        let fixture = try TrainingFixture(bpeMerges: 60)
+        defer { fixture.cleanUp() }
+        func options(_ steps: Int, dropout: Double? = 0.2) -> TrainingOptions {
+            var o = fixture.options(maxSteps: steps)
+            o.bpeDropout = dropout
+            return o
+        }
+        let total = 13
+        let straight = try Trainer(directory: fixture.makeDirectory("straight", options(total)), shards: fixture.shards,
+                                   validation: fixture.validation(), resume: false, progress: quiet)
+        _ = try straight.run()
+        let first = try Trainer(directory: fixture.makeDirectory("resumed", options(5)), shards: fixture.shards,
+                                validation: fixture.validation(), resume: false, progress: quiet)
+        _ = try first.run()
+        let second = try Trainer(directory: fixture.makeDirectory("resumed", options(total)), shards: fixture.shards,
+                                 validation: fixture.validation(), resume: true, progress: quiet)
+        _ = try second.run()
+        #expect(second.state.step == total)
+        #expect(Array(second.model.parameters.values) == Array(straight.model.parameters.values))
+        // And dropout was in effect: without it the weights differ.
+        let plain = try Trainer(directory: fixture.makeDirectory("plain", options(total, dropout: nil)), shards: fixture.shards,
+                                validation: fixture.validation(), resume: false, progress: quiet)
+        _ = try plain.run()
+        #expect(Array(plain.model.parameters.values) != Array(straight.model.parameters.values))
+    }
+
+    @Test func modelFolderKeepsTheSentencePieceModelAndTranslationUsesIt() throws {
+        let fixture = try TrainingFixture(sentencePiece: true)
+        defer { fixture.cleanUp() }
+        let model = try #require(fixture.sentencePiece)
+        _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)), shards: fixture.shards,
+                        validation: fixture.validation(), resume: false, progress: quiet).run()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.path("m/source.spm"))) == Data(model.bytes))
+        let opened = try SavedModel(opening: fixture.path("m"))
+        #expect(opened.targetSentencePiece?.checksum == model.checksum)
+        let translator = try Translator(directory: opened, checkpoint: .last)
+        let line = fixture.corpus.test.source[0]
+        #expect(translator.sourceIDs(line) == opened.sourceVocabulary.ids(model.pieces(line)))
+        for translation in translator.translate([line]).flatMap({ $0 }) {
+            #expect(!translation.text.contains("\u{2581}"), "pieces are decoded: ▁ becomes a space")
+        }
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: fixture.path("m/target.spm")))
+        #expect(throws: TextError.self) { try SavedModel(opening: fixture.path("m")) }
+    }
+}
