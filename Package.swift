@@ -10,6 +10,7 @@
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
 //                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
+//                 -> Lab (long-term-dependency tasks, learners, sweep) -> Model, Kernels, Plotting, Basics
 import PackageDescription
 
 let package = Package(
@@ -58,12 +59,15 @@ let package = Package(
         // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
         // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
         .target(name: "Benchmarks", dependencies: ["Basics", "Model", "Kernels"]),
+        // `seq2seq lab`: the long-term-dependency tasks, learners, sweep, diagnostics and plots, on
+        // the model family's own cells (Model's SequenceRegressor around RecurrentLayer).
+        .target(name: "Lab", dependencies: ["Basics", "Model", "Kernels", "Plotting"]),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -81,6 +85,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Model", "Basics", "Kernels", "TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through
     // explicit locks; strict Sendable checking of those raw pointers adds noise, not safety.
