@@ -31,6 +31,14 @@ public struct LineChart: Equatable {
         }
     }
 
+    /// How the y axis maps values.
+    public enum YAxis: Equatable {
+        /// Base-10 logarithmic with 1-2-5 ticks (``LogScale``); only finite positive y are drawn.
+        case logarithmic
+        /// Linear from 0 (``LinearScale``), for rates and fractions; every finite y ≥ 0 is drawn.
+        case linear
+    }
+
     public var title: String
     /// A smaller second line under the title; omitted when nil.
     public var subtitle: String?
@@ -41,9 +49,10 @@ public struct LineChart: Equatable {
     /// Size in SVG user units (pixels).
     public var width: Double
     public var height: Double
+    public var yAxis: YAxis
 
     public init(title: String, subtitle: String? = nil, xLabel: String, yLabel: String, series: [Series],
-                width: Double = 800, height: Double = 480) {
+                width: Double = 800, height: Double = 480, yAxis: YAxis = .logarithmic) {
         precondition(width >= 300 && height >= 200, "LineChart needs at least 300×200, got \(width)×\(height)")
         self.title = title
         self.subtitle = subtitle
@@ -52,11 +61,22 @@ public struct LineChart: Equatable {
         self.series = series
         self.width = width
         self.height = height
+        self.yAxis = yAxis
     }
 
     /// The x axis: from 0 to a round value covering every finite x.
     public var xScale: LinearScale {
-        LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.filter { $0.y.isFinite && $0.y > 0 }.map(\.x))
+        LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.filter { self.isPlottable($0.y) }.map(\.x))
+    }
+
+    /// The linear y axis (used when `yAxis` is `.linear`): from 0 to a round value covering every y.
+    public var linearYScale: LinearScale {
+        LinearScale(fromZeroCovering: series.lazy.flatMap { $0.points }.filter { self.isPlottable($0.y) }.map(\.y))
+    }
+
+    /// Whether a y value can be placed on this chart's y axis.
+    func isPlottable(_ y: Double) -> Bool {
+        yAxis == .linear ? y.isFinite && y >= 0 : y.isFinite && y > 0
     }
 
     /// The y axis: 1-2-5 ends around every plottable y.
@@ -69,11 +89,16 @@ public struct LineChart: Equatable {
 
     /// The chart as a standalone SVG 1.1 document, ending in a newline.
     public func svg() -> String {
-        let x = xScale, y = yScale
+        let x = xScale
+        let yTicks: [AxisTick], yFraction: (Double) -> Double
+        switch yAxis {
+        case .logarithmic: let scale = yScale; (yTicks, yFraction) = (scale.ticks, scale.fraction)
+        case .linear: let scale = linearYScale; (yTicks, yFraction) = (scale.ticks, scale.fraction)
+        }
         let left = LineChart.margin.left, top = LineChart.margin.top
         let right = width - LineChart.margin.right, bottom = height - LineChart.margin.bottom
         func px(_ value: Double) -> String { SVGText.number(left + x.fraction(value) * (right - left)) }
-        func py(_ value: Double) -> String { SVGText.number(bottom - y.fraction(value) * (bottom - top)) }
+        func py(_ value: Double) -> String { SVGText.number(bottom - yFraction(value) * (bottom - top)) }
         func n(_ value: Double) -> String { SVGText.number(value) }
         func esc(_ text: String) -> String { SVGText.escaped(text) }
 
@@ -93,7 +118,7 @@ public struct LineChart: Equatable {
         for tick in x.ticks {
             out.append(##"<line x1="\##(px(tick.value))" y1="\##(n(top))" x2="\##(px(tick.value))" y2="\##(n(bottom))"/>"##)
         }
-        for tick in y.ticks {
+        for tick in yTicks {
             out.append(##"<line x1="\##(n(left))" y1="\##(py(tick.value))" x2="\##(n(right))" y2="\##(py(tick.value))"/>"##)
         }
         out.append("</g>")
@@ -101,7 +126,7 @@ public struct LineChart: Equatable {
         for tick in x.ticks {
             out.append(##"<text x="\##(px(tick.value))" y="\##(n(bottom + 18))" text-anchor="middle">\##(esc(tick.label))</text>"##)
         }
-        for tick in y.ticks {
+        for tick in yTicks {
             out.append(##"<text x="\##(n(left - 8))" y="\##(py(tick.value))" text-anchor="end" dominant-baseline="middle">\##(esc(tick.label))</text>"##)
         }
         out.append("</g>")
@@ -116,7 +141,7 @@ public struct LineChart: Equatable {
         for (index, item) in series.enumerated() {
             out.append(##"<g class="series" id="series-\##(index + 1)" stroke="\##(esc(item.color))" fill="\##(esc(item.color))">"##)
             out.append("<title>\(esc(item.name))</title>")
-            let pieces = LineChart.pieces(of: item.points)
+            let pieces = LineChart.pieces(of: item.points, plottable: isPlottable)
             for piece in pieces where piece.count > 1 {
                 let coordinates = piece.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " ")
                 out.append(##"<polyline fill="none" stroke-width="1.75" stroke-linejoin="round" points="\##(coordinates)"/>"##)
@@ -151,13 +176,13 @@ public struct LineChart: Equatable {
         return out.joined(separator: "\n") + "\n"
     }
 
-    /// Splits points at every value a log axis cannot show (non-finite x, or y not finite and
-    /// positive); empty pieces are dropped.
-    static func pieces(of points: [Point]) -> [[Point]] {
+    /// Splits points at every value the axes cannot show (non-finite x, or y that `plottable`
+    /// refuses: by default not finite and positive, what a log axis needs); empty pieces are dropped.
+    static func pieces(of points: [Point], plottable: (Double) -> Bool = { $0.isFinite && $0 > 0 }) -> [[Point]] {
         var pieces: [[Point]] = []
         var current: [Point] = []
         for point in points {
-            if point.x.isFinite && point.y.isFinite && point.y > 0 {
+            if point.x.isFinite && plottable(point.y) {
                 current.append(point)
             } else if !current.isEmpty {
                 pieces.append(current)
