@@ -19,18 +19,20 @@ public struct SweepPlan: Codable, Equatable, Sendable {
     public var gradientBudget: Int
     /// Evaluations allowed to a derivative-free learner (full-batch forward passes).
     public var derivativeFreeBudget: Int
+    /// T of the Jacobian diagnostics (two-sequence, trained by Adam for `gradientBudget`).
+    public var diagnosticLength: Int
 
     /// The default sweep (budgeted for at most 45 minutes on 2 cores, release build).
     public static let standard = SweepPlan(
         tasks: LabTask.allCases, lengths: [5, 10, 20, 50, 100], cells: CellType.allCases, learners: LearnerKind.allCases,
         derivativeFreeCells: [.rnnTanh], seeds: 5, hidden: 8, trainingCount: 50, testCount: 100,
-        gradientBudget: 1000, derivativeFreeBudget: 10_000)
+        gradientBudget: 1000, derivativeFreeBudget: 10_000, diagnosticLength: 50)
 
     /// `--quick`: a smoke run of every task, cell and learner in well under a minute.
     public static let quick = SweepPlan(
         tasks: LabTask.allCases, lengths: [10], cells: CellType.allCases, learners: LearnerKind.allCases,
         derivativeFreeCells: [.rnnTanh], seeds: 1, hidden: 4, trainingCount: 20, testCount: 40,
-        gradientBudget: 100, derivativeFreeBudget: 400)
+        gradientBudget: 100, derivativeFreeBudget: 400, diagnosticLength: 10)
 
     /// Every trial of the plan, in a fixed order (task, T, cell, learner, seed).
     public var trials: [TrialKey] {

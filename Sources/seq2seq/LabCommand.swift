@@ -52,6 +52,26 @@ struct LabCommand: ParsableCommand {
                 try writer.commit()
             } catch { throw LabFailure(message: "\(path): cannot write: \(error)") }
         }
+        // Diagnostics: Jacobian-product norms and spectral radii per cell, before and after Adam BPTT
+        // on two-sequence at the plan's diagnostic length.
+        let reports = Diagnostics.run(cells: plan.cells, task: .twoSequence, length: plan.diagnosticLength, hidden: plan.hidden,
+                                      learner: .adam, budget: plan.gradientBudget, seed: 0xD1A6)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let report = String(decoding: try encoder.encode(reports), as: UTF8.self) + "\n"
+        for (file, text) in [("diagnostics.json", report)] + Diagnostics.charts(of: reports) {
+            let path = sweep.directory + "/" + file
+            do {
+                let writer = try AtomicFileWriter(path: path)
+                try writer.write(text)
+                try writer.commit()
+            } catch { throw LabFailure(message: "\(path): cannot write: \(error)") }
+        }
+        for r in reports {
+            func g(_ v: Double) -> String { String(format: "%.3g", v) }
+            try StandardOutput.shared.writeLine("\(r.cell.rawValue): spectral radius \(g(r.spectralRadiusInitial)) -> \(g(r.spectralRadiusTrained)); "
+                + "‖∂h_T/∂h_t‖ at gap \(r.length): \(g(r.normsInitial.last ?? 0)) -> \(g(r.normsTrained.last ?? 0)) (\(r.solved ? "solved" : "not solved"))")
+        }
         let seconds = Double((clock.now - start).components.seconds)
         try StandardOutput.shared.writeLine("lab: \(records.count) trials (\(records.filter(\.success).count) solved) in \(sweep.recordsPath), charts in \(sweep.directory); \(Int(seconds)) s")
     }

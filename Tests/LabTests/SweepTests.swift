@@ -7,7 +7,7 @@ import Testing
 struct SweepTests {
     static let plan = SweepPlan(tasks: [.latch, .adding], lengths: [6], cells: [.lstm, .rnnTanh],
                                 learners: [.adam, .sgdClip, .annealing], derivativeFreeCells: [.rnnTanh], seeds: 2, hidden: 3,
-                                trainingCount: 10, testCount: 10, gradientBudget: 40, derivativeFreeBudget: 60)
+                                trainingCount: 10, testCount: 10, gradientBudget: 40, derivativeFreeBudget: 60, diagnosticLength: 6)
 
     static func folder() -> String {
         let path = NSTemporaryDirectory() + "lab-sweep-\(UUID().uuidString)"
