@@ -24,7 +24,7 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// The default sweep (budgeted for at most 45 minutes on 2 cores, release build).
     public static let standard = SweepPlan(
-        tasks: LabTask.allCases, lengths: [5, 10, 20, 50, 100], cells: CellType.allCases, learners: LearnerKind.allCases,
+        tasks: LabTask.allCases, lengths: [10, 20, 30, 50, 100], cells: CellType.allCases, learners: LearnerKind.allCases,
         derivativeFreeCells: [.rnnTanh], seeds: 5, hidden: 8, trainingCount: 50, testCount: 100,
         gradientBudget: 1000, derivativeFreeBudget: 10_000, diagnosticLength: 50)
 

@@ -31,10 +31,14 @@ extension RecurrentLayer {
         // The gradient that flows through Wh: the gates' own, or the recurrent product's.
         let throughWh = recurrent ?? gates
 
+        let norms = hiddenGradientNorms?.reserve(rows)
         for t in stride(from: steps - 1, through: 0, by: -1) {
             let offset = t * batch * gw
             timed(profiler, "cell pointwise backward") {
                 if let outputGradient { Vector.axpy(1, outputGradient + t * bh, dh, count: bh) }
+                if let norms {
+                    for b in 0..<batch { norms[t * batch + b] = Scalar(Vector.sumOfSquares(dh + b * hidden, count: hidden).squareRoot()) }
+                }
                 cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
                               previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
                               hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },

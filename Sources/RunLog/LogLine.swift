@@ -12,6 +12,10 @@ import Foundation
 ///   here, never in the weights files, so identical runs write identical weights files; a resumed
 ///   run takes its starting time from the last `checkpoint` line of its step.
 /// - `skipped_batch`: `step` of a batch with a non-finite loss or gradient.
+/// - `gradient_flow` (`train --log-gradient-flow`), every `--log-every` steps: `step`, `epoch`,
+///   `grad_by_position`: element p is the mean over the interval's sentences that have a source
+///   token p (0-based, source order) of ‖∂L/∂h‖ for the first encoder layer's state right after
+///   reading that token (L the sentence's summed NLL in nats).
 ///
 /// Keys are written sorted and a non-finite number as `null`, as the trainer always has, so logs
 /// of every version read alike; unknown keys and events are ignored by readers.
@@ -30,10 +34,13 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var clippedFraction: Double?
     public var validPerplexity: Double?
     public var seconds: Double?
+    /// `gradient_flow` lines: mean ‖∂L/∂h_t‖ by source position (a non-finite mean is `null`, NaN here).
+    public var gradientByPosition: [Double]?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
-                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil) {
+                clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
+                gradientByPosition: [Double]? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -45,11 +52,13 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.clippedFraction = clippedFraction
         self.validPerplexity = validPerplexity
         self.seconds = seconds
+        self.gradientByPosition = gradientByPosition
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
+        case gradientByPosition = "grad_by_position"
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -77,6 +86,9 @@ public struct LogLine: Codable, Equatable, Sendable {
         clippedFraction = try number(.clippedFraction)
         validPerplexity = try number(.validPerplexity)
         seconds = try number(.seconds)
+        if c.contains(.gradientByPosition) {
+            gradientByPosition = try c.decode([Double?].self, forKey: .gradientByPosition).map { $0 ?? .nan }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -96,6 +108,9 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(clippedFraction, .clippedFraction)
         try number(validPerplexity, .validPerplexity)
         try number(seconds, .seconds)
+        if let gradientByPosition {
+            try c.encode(gradientByPosition.map { $0.isFinite ? $0 : nil }, forKey: .gradientByPosition)
+        }
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

@@ -33,6 +33,10 @@ public final class Trainer {
     private let progress: ProgressReporter
     /// Polled after every step; when it returns true the trainer checkpoints and returns.
     public var shouldStop: () -> Bool = { false }
+    /// `train --log-gradient-flow`: every `logEvery` steps a `gradient_flow` log line with the mean
+    /// ‖∂L/∂h_t‖ of the first encoder layer by source position (see `Seq2SeqModel.sourceGradientNorms`).
+    /// A property of the run, not of the model (not in `config.json`); it changes no training numerics.
+    public var logsGradientFlow = false
 
     public init(directory: ModelDirectory, shards: ShardSet, validation: ValidationSet?,
                 resume: Bool, progress: ProgressReporter) throws {
@@ -104,6 +108,9 @@ public final class Trainer {
         let secondsBefore = state.trainingSeconds
         var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
         var intervalClipped = 0, intervalSteps = 0
+        // Per source position: summed norms and the number of sentences that have the position.
+        var flowSums: [Double] = [], flowCounts: [Int] = []
+        model.recordsGradientFlow = logsGradientFlow
         var consecutiveBad = 0
         var lastNorm = 0.0
 
@@ -138,6 +145,15 @@ public final class Trainer {
                 // The gradients are zero here: initially, after an optimizer step and after a skip.
                 let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
                 let norm = scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
+                if logsGradientFlow {
+                    for sentence in model.sourceGradientNorms() {
+                        if sentence.count > flowSums.count {
+                            flowSums += repeatElement(0, count: sentence.count - flowSums.count)
+                            flowCounts += repeatElement(0, count: sentence.count - flowCounts.count)
+                        }
+                        for (p, value) in sentence.enumerated() { flowSums[p] += value; flowCounts[p] += 1 }
+                    }
+                }
                 state.pairsInEpoch += items.count
                 state.position = stream.position
 
@@ -179,6 +195,11 @@ public final class Trainer {
                         gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction))
                     intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
                     intervalClipped = 0; intervalSteps = 0
+                    if logsGradientFlow && !flowSums.isEmpty {
+                        try directory.appendLog(LogLine(event: "gradient_flow", step: state.step, epoch: epochProgress,
+                                                        gradientByPosition: zip(flowSums, flowCounts).map { $0 / Double($1) }))
+                        flowSums = []; flowCounts = []
+                    }
                 }
 
                 state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)

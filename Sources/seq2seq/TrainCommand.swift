@@ -65,6 +65,8 @@ struct Train: ParsableCommand {
     @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
     @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
+    @Flag(help: "Log the encoder's mean ‖∂L/∂h_t‖ by source position every --log-every steps (`gradient_flow` lines of log.jsonl, drawn by `seq2seq plot`); changes no training numerics.")
+    var logGradientFlow = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
 
@@ -181,6 +183,7 @@ struct Train: ParsableCommand {
         let progress = ProgressReporter(logEvery: training.logEvery)
         let trainer = try Trainer(directory: directory, shards: shardSet, validation: validation,
                                   resume: resume, progress: progress)
+        trainer.logsGradientFlow = logGradientFlow
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
