@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Corpus
 import Foundation
+import ModelFolder
 import Plotting
 
 /// `seq2seq plot --model DIR [--output FILE.svg]`: training and validation perplexity per epoch
@@ -13,7 +14,9 @@ struct Plot: ParsableCommand {
         discussion: """
             Reads DIR/log.jsonl (written by `seq2seq train`, also while it is still running) and writes \
             an SVG with epoch on the x axis and perplexity on a log scale. Lines a resumed run \
-            superseded are left out. The same log always gives the same bytes.
+            superseded are left out. A log with `gradient_flow` lines (train --log-gradient-flow) also \
+            gives FILE-gradient-flow.svg: the encoder's ‖∂L/∂h_t‖ by source position. The same log \
+            always gives the same bytes.
             """)
 
     @Option(help: ArgumentHelp("Model folder made by `seq2seq train`.", valueName: "dir"))
@@ -48,6 +51,24 @@ struct Plot: ParsableCommand {
         try writer.write(svg)
         try writer.commit()
         try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points")
+        // `train --log-gradient-flow` lines: a second chart beside the first.
+        let configPath = (model.hasSuffix("/") ? model : model + "/") + "config.json"
+        let reversed = FileManager.default.contents(atPath: configPath).flatMap { Plot.reverseSource(inConfig: $0) }
+        if let flow = LineChart.gradientFlow(of: log, modelName: name, reversedSource: reversed) {
+            let flowPath = (destination.hasSuffix(".svg") ? String(destination.dropLast(4)) : destination) + "-gradient-flow.svg"
+            let flowWriter = try AtomicFileWriter(path: flowPath)
+            try flowWriter.write(flow.svg())
+            try flowWriter.commit()
+            try StandardOutput.shared.writeLine("wrote \(flowPath): \(log.gradientFlow.count) gradient-flow lines")
+        }
+    }
+}
+
+extension Plot {
+    /// The `reverseSource` flag of a model folder's `config.json` (nil when absent or unreadable:
+    /// the chart then just does not say).
+    static func reverseSource(inConfig data: Data) -> Bool? {
+        (try? JSONDecoder().decode(SavedModelConfig.self, from: data))?.model.reverseSource
     }
 }
 
