@@ -30,8 +30,8 @@ public struct SweepPlan: Codable, Equatable, Sendable {
 
     /// `--quick`: a smoke run of every task, cell and learner in well under a minute.
     public static let quick = SweepPlan(
-        tasks: LabTask.allCases, lengths: [10], cells: CellType.allCases, learners: LearnerKind.allCases,
-        derivativeFreeCells: [.rnnTanh], seeds: 1, hidden: 4, trainingCount: 20, testCount: 40,
+        tasks: LabTask.allCases, lengths: [10, 20], cells: CellType.allCases, learners: LearnerKind.allCases,
+        derivativeFreeCells: [.rnnTanh], seeds: 2, hidden: 4, trainingCount: 20, testCount: 40,
         gradientBudget: 100, derivativeFreeBudget: 400, diagnosticLength: 10)
 
     /// Every trial of the plan, in a fixed order (task, T, cell, learner, seed).
