@@ -62,3 +62,33 @@ public enum LabPlots {
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }
 }
+
+extension LabPlots {
+    /// `summary.md`: per task a Markdown table, one row per (cell, learner) of the plan, one column
+    /// per T, each cell "solved/trials" and, when any trial was solved, the median evaluations of
+    /// the solved ones in brackets. Sorted like the plan, so the same records give the same text.
+    public static func summary(of records: [TrialRecord], plan: SweepPlan) -> String {
+        var out = "# Lab sweep: trials solved (median evaluations to success)\n\n"
+        out += "H = \(plan.hidden), \(plan.seeds) seeds, \(plan.trainingCount) training and \(plan.testCount) test sequences, "
+        out += "budgets \(plan.gradientBudget) (gradient) and \(plan.derivativeFreeBudget) (derivative-free) evaluations.\n"
+        for task in plan.tasks {
+            out += "\n## \(task.rawValue)\n\n| cell | learner | " + plan.lengths.map { "T = \($0)" }.joined(separator: " | ") + " |\n"
+            out += "|---|---|" + String(repeating: "---|", count: plan.lengths.count) + "\n"
+            for cell in plan.cells {
+                for learner in plan.learners {
+                    let mine = records.filter { $0.task == task && $0.cell == cell && $0.learner == learner }
+                    guard !mine.isEmpty else { continue }
+                    let columns = plan.lengths.map { length -> String in
+                        let trials = mine.filter { $0.length == length }
+                        guard !trials.isEmpty else { return "–" }
+                        let solved = trials.filter(\.success).map { Double($0.evaluations) }.sorted()
+                        let text = "\(solved.count)/\(trials.count)"
+                        return solved.isEmpty ? text : text + " (\(Int(median(solved).rounded())))"
+                    }
+                    out += "| \(cell.rawValue) | \(learner.rawValue) | " + columns.joined(separator: " | ") + " |\n"
+                }
+            }
+        }
+        return out
+    }
+}

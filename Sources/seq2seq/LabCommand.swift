@@ -15,7 +15,8 @@ struct LabCommand: ParsableCommand {
             two-sequence, parity, adding and temporal order at growing lengths T, by BPTT (SGD, Adam, \
             with and without clipping), pseudo-Newton, simulated annealing and random search. Writes \
             DIR/plan.json, DIR/trials.jsonl (one JSON line per trial; a rerun resumes), SVG charts of \
-            success rate against T and of evaluations to success. The README's "Lab" section describes \
+            success rate against T and of evaluations to success, DIR/summary.md (the same as tables), \
+            and the Jacobian diagnostics (DIR/diagnostics.json, DIR/jacobian-*.svg). The README's "Lab" section describes \
             the tasks, learners and budgets.
             """)
 
@@ -44,7 +45,7 @@ struct LabCommand: ParsableCommand {
         } catch let error as LabError {
             throw LabFailure(message: error.message)
         }
-        for chart in LabPlots.charts(of: records, plan: plan) {
+        for chart in LabPlots.charts(of: records, plan: plan) + [("summary.md", LabPlots.summary(of: records, plan: plan))] {
             let path = sweep.directory + "/" + chart.file
             do {
                 let writer = try AtomicFileWriter(path: path)

@@ -97,4 +97,17 @@ struct SweepTests {
         #expect(lstm.svg.components(separatedBy: "<g class=\"series\"").count - 1 == 2)
         #expect(LabPlots.charts(of: records.reversed(), plan: Self.plan).map(\.svg) == charts.map(\.svg))
     }
+
+    @Test func summaryCountsSolvedTrialsPerCellLearnerAndLength() {
+        func record(_ learner: LearnerKind, _ success: Bool, _ evaluations: Int, seed: Int) -> TrialRecord {
+            TrialRecord(task: .latch, length: 6, cell: .rnnTanh, learner: learner, seed: seed, success: success,
+                        evaluations: evaluations, finalLoss: 0.1, testAccuracy: 1, wallSeconds: 0, parameters: 10)
+        }
+        let records = [record(.adam, true, 30, seed: 0), record(.adam, false, 40, seed: 1),
+                       record(.annealing, true, 500, seed: 0), record(.annealing, true, 700, seed: 1)]
+        let text = LabPlots.summary(of: records, plan: Self.plan)
+        #expect(text.contains("| rnn-tanh | adam | 1/2 (30) |"))
+        #expect(text.contains("| rnn-tanh | annealing | 2/2 (600) |"))
+        #expect(!text.contains("| lstm |"))
+    }
 }
