@@ -49,7 +49,7 @@ public struct TrialRecord: Codable, Equatable, Sendable {
     /// Evaluations used: passes over the training set (forward + backward for gradient learners,
     /// forward only for derivative-free ones); to success when `success`.
     public var evaluations: Int
-    /// The training loss where the learner ended; null when it diverged (not finite).
+    /// The training loss where the learner ended; left out of the line when it diverged (not finite).
     public var finalLoss: Double?
     /// Fraction of the test set answered correctly at the end.
     public var testAccuracy: Double
