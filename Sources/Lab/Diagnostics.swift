@@ -68,11 +68,13 @@ public enum Diagnostics {
     /// radius, at initialisation and after training.
     public struct CellReport: Codable, Equatable, Sendable {
         public var cell: CellType
+        /// The task, T and learner of the training between the two measurements, and its outcome.
         public var task: LabTask
         public var length: Int
         public var learner: LearnerKind
         public var solved: Bool
         public var evaluations: Int
+        /// ρ of the recurrent (candidate) matrix, see ``SequenceRegressor/recurrentMatrix``.
         public var spectralRadiusInitial: Double
         public var spectralRadiusTrained: Double
         /// ‖∂h_T/∂h_t‖₂ for gap T − t = 1 … T (index gap − 1).

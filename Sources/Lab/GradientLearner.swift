@@ -7,12 +7,15 @@ import Model
 /// the training set; the run stops when the objective is solved, the budget is spent, or the loss
 /// or gradient norm stops being finite (an explosion).
 public struct GradientLearner: LabLearner {
+    /// The optimizer: Model's ``SGD`` or ``Adam``.
     public enum Method: String, Codable, Sendable { case sgd, adam }
     public var method: Method
+    /// The optimizer's learning rate (per evaluation, on the mean loss).
     public var learningRate: Scalar
     /// τ, the clipping threshold; nil for no clipping.
     public var maxNorm: Scalar?
 
+    /// A learner with `method`, its learning rate and an optional clipping threshold τ.
     public init(method: Method, learningRate: Scalar, maxNorm: Scalar? = nil) {
         self.method = method
         self.learningRate = learningRate

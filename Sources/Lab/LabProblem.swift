@@ -10,10 +10,14 @@ import Model
 /// training sequence is.
 public final class LabProblem: LabObjective {
     public let task: LabTask
+    /// T.
     public let length: Int
+    /// The network whose parameters are θ.
     public let network: SequenceRegressor
+    /// The fixed training set the loss is the mean over, and the fresh test set success is judged on.
     public let training: TaskBatch
     public let test: TaskBatch
+    /// Passes over the training set so far (forward, or forward and backward).
     public private(set) var evaluations = 0
     /// θ of the last evaluation and whether it answered every training sequence correctly.
     private var lastPoint: [Scalar] = []
@@ -34,6 +38,7 @@ public final class LabProblem: LabObjective {
         test = TaskBatch(task: task, length: length, count: testCount, rng: &testRng)
     }
 
+    /// θ: the network's parameter store.
     public var parameters: ParameterStore { network.parameters }
 
     /// Forward over the training set: the loss, ∂L/∂y [B, K], and whether all are correct.
@@ -59,14 +64,17 @@ public final class LabProblem: LabObjective {
         return (loss / Double(b), dy)
     }
 
+    /// The training loss at the current θ.
     public func evaluate() -> Double { trainingPass().loss }
 
+    /// The training loss at the current θ, adding ∂L/∂θ by BPTT (skipped when the loss is not finite).
     public func evaluateWithGradient() -> Double {
         let (loss, dy) = trainingPass()
         if loss.isFinite { network.backward(outputGradient: dy) }
         return loss
     }
 
+    /// Every training and every test sequence answered correctly at the current θ.
     public func isSolved() -> Bool {
         if lastPoint.elementsEqual(parameters.values) && !lastAllCorrect { return false }
         return accuracy(on: training) == 1 && accuracy(on: test) == 1

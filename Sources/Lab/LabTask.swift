@@ -38,6 +38,7 @@ public enum LabTask: String, Codable, CaseIterable, Sendable, Comparable {
     /// Variance of the Gaussian noise of latch and two-sequence.
     public static let noiseVariance = 0.2
 
+    /// Orders tasks as they are listed (the order of plans, tables and charts).
     public static func < (a: LabTask, b: LabTask) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
@@ -160,10 +161,14 @@ public enum LabTask: String, Codable, CaseIterable, Sendable, Comparable {
 
 /// One labelled sequence: `inputs` [T, In] row-major (step t is row t), `target` [K].
 public struct TaskSequence: Equatable, Sendable {
+    /// [T, In], row t the input of step t.
     public var inputs: [Scalar]
+    /// T, this sequence's length.
     public var steps: Int
+    /// [K], the answer expected at the last step.
     public var target: [Scalar]
 
+    /// A sequence from its parts (`inputs.count` must be `steps`·In).
     public init(inputs: [Scalar], steps: Int, target: [Scalar]) {
         self.inputs = inputs
         self.steps = steps
@@ -178,7 +183,9 @@ public struct TaskBatch: Sendable {
     public var inputs: [Scalar]
     /// [T·B]: 1 for a real step, 0 for padding; nil when all sequences have length T.
     public var mask: [Scalar]?
+    /// T, the longest length in the batch.
     public var steps: Int
+    /// B, the number of sequences.
     public var batch: Int
     /// [B, K].
     public var targets: [Scalar]

@@ -19,12 +19,14 @@ public struct Sweep {
     /// Worker threads, each running whole trials.
     public let workers: Int
 
+    /// A sweep of `plan` into `directory` (created when missing) with `workers` threads (at least 1).
     public init(plan: SweepPlan, directory: String, workers: Int) {
         self.plan = plan
         self.directory = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.workers = max(1, workers)
     }
 
+    /// `DIR/trials.jsonl` and `DIR/plan.json`.
     public var recordsPath: String { directory + "/trials.jsonl" }
     public var planPath: String { directory + "/plan.json" }
 
@@ -38,7 +40,9 @@ public struct Sweep {
         var done = try Sweep.readRecords(recordsPath, truncatingTornLine: true)
         let keys = plan.trials
         let wanted = Set(keys)
-        done = done.filter { wanted.contains($0.key) }
+        // Records of this plan only, the first one per key (a copied line is not counted twice).
+        var seen = Set<TrialKey>()
+        done = done.filter { wanted.contains($0.key) && seen.insert($0.key).inserted }
         let finished = Set(done.map(\.key))
         let remaining = keys.filter { !finished.contains($0) }
         guard let handle = FileHandle(forWritingAtPath: recordsPath) else { throw LabError("\(recordsPath): cannot open for writing") }

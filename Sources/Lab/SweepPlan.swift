@@ -6,13 +6,17 @@ import Model
 /// 1994 compared them on one simple recurrent network), BPTT learners on every cell.
 public struct SweepPlan: Codable, Equatable, Sendable {
     public var tasks: [LabTask]
+    /// The values of T.
     public var lengths: [Int]
     public var cells: [CellType]
     public var learners: [LearnerKind]
+    /// Cells on which the derivative-free learners and pseudo-Newton run.
     public var derivativeFreeCells: [CellType]
+    /// Trials per (task, T, cell, learner), seeds 0 ..< seeds.
     public var seeds: Int
     /// H.
     public var hidden: Int
+    /// Sequences in each trial's fixed training set and fresh test set.
     public var trainingCount: Int
     public var testCount: Int
     /// Evaluations allowed to a gradient learner (full-batch forward + backward passes).

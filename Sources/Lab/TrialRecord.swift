@@ -3,10 +3,13 @@ import Model
 
 /// Identifies one trial of a sweep.
 public struct TrialKey: Codable, Hashable, Sendable, Comparable {
+    /// The task the trial's problem draws its sequences from.
     public var task: LabTask
     /// T.
     public var length: Int
+    /// The recurrent cell of the trial's network.
     public var cell: CellType
+    /// The learner that trains it.
     public var learner: LearnerKind
     /// 0-based seed index.
     public var seed: Int
@@ -19,6 +22,7 @@ public struct TrialKey: Codable, Hashable, Sendable, Comparable {
         self.seed = seed
     }
 
+    /// Task, T, cell, learner, seed: the plan's order.
     public static func < (a: TrialKey, b: TrialKey) -> Bool {
         let ca = CellType.allCases.firstIndex(of: a.cell)!, cb = CellType.allCases.firstIndex(of: b.cell)!
         return (a.task, a.length, ca, a.learner, a.seed) < (b.task, b.length, cb, b.learner, b.seed)
@@ -39,6 +43,7 @@ public struct TrialKey: Codable, Hashable, Sendable, Comparable {
 
 /// One line of `trials.jsonl`: a trial's key and outcome.
 public struct TrialRecord: Codable, Equatable, Sendable {
+    /// The trial's key, field by field (see ``TrialKey``).
     public var task: LabTask
     public var length: Int
     public var cell: CellType
@@ -58,6 +63,7 @@ public struct TrialRecord: Codable, Equatable, Sendable {
     /// Size of θ.
     public var parameters: Int
 
+    /// The key the record answers.
     public var key: TrialKey { TrialKey(task: task, length: length, cell: cell, learner: learner, seed: seed) }
 
     /// Runs `key` under `plan`.

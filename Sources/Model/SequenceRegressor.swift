@@ -14,7 +14,9 @@ import Kernels
 /// All parameters sit in one ``ParameterStore`` (`parameters`), so a learner may treat them as
 /// one flat vector θ of `parameters.count` floats (gradient-based or derivative-free alike).
 public final class SequenceRegressor {
+    /// The recurrent cell of the one layer.
     public let cellType: CellType
+    /// In, H and K.
     public let inputSize: Int
     public let hidden: Int
     public let outputs: Int

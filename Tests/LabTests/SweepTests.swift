@@ -60,6 +60,16 @@ struct SweepTests {
         #expect(again == 0)
     }
 
+    @Test func aRecordLineCopiedTwiceCountsOnce() throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sweep = Sweep(plan: Self.plan, directory: dir, workers: 1)
+        let full = try sweep.run()
+        let text = try String(contentsOfFile: sweep.recordsPath, encoding: .utf8)
+        try (text + text.split(separator: "\n")[0] + "\n").write(toFile: sweep.recordsPath, atomically: true, encoding: .utf8)
+        #expect(Self.outcomes(try sweep.run()) == Self.outcomes(full))
+    }
+
     @Test func aFolderOfAnotherPlanIsRefused() throws {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
