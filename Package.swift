@@ -8,7 +8,7 @@
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
-//     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
+//     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples, Lab and the CLI.
 //                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
 //                 -> Lab (long-term-dependency tasks, learners, sweep) -> Model, Kernels, Plotting, Basics
 import PackageDescription
