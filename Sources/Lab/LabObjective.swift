@@ -18,6 +18,15 @@ public protocol LabObjective: AnyObject {
     func isSolved() -> Bool
     /// Evaluations so far.
     var evaluations: Int { get }
+    /// After `evaluateWithGradient`: the time-weighted pseudo-Newton direction d (θ ← θ − η·d) with
+    /// damping μ, when the objective can unfold its shared weights over time (see
+    /// ``SequenceRegressor/timeWeightedNewtonDirection(damping:)``); nil otherwise.
+    func timeWeightedNewtonDirection(damping: Scalar) -> [Scalar]?
+}
+
+extension LabObjective {
+    /// Objectives without an unfolding in time (a plain function of θ) have no time weighting.
+    public func timeWeightedNewtonDirection(damping: Scalar) -> [Scalar]? { nil }
 }
 
 /// The end of one learner run.

@@ -74,6 +74,11 @@ public final class LabProblem: LabObjective {
         return loss
     }
 
+    /// The network's time-weighted direction for the last training pass (Elman cells only).
+    public func timeWeightedNewtonDirection(damping: Scalar) -> [Scalar]? {
+        network.timeWeightedNewtonDirection(damping: damping)
+    }
+
     /// Every training and every test sequence answered correctly at the current θ.
     public func isSolved() -> Bool {
         if lastPoint.elementsEqual(parameters.values) && !lastAllCorrect { return false }
