@@ -9,11 +9,12 @@
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
-//     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples and the CLI.
+//     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples, Lab and the CLI.
 //                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
 //                 -> Distributed (MPI world communicator, fixed-order gradient sum) -> CMPI (Open MPI)
 //   Training reaches MPI only through its TrainingGroup protocol, which the CLI fills with
 //   Distributed's communicator under `mpirun`.
+//                 -> Lab (long-term-dependency tasks, learners, sweep) -> Model, Kernels, Plotting, Basics
 import PackageDescription
 
 let package = Package(
@@ -74,12 +75,15 @@ let package = Package(
         // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
         // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
         .target(name: "Benchmarks", dependencies: ["Basics", "Model", "Kernels"]),
+        // `seq2seq lab`: the long-term-dependency tasks, learners, sweep, diagnostics and plots, on
+        // the model family's own cells (Model's SequenceRegressor around RecurrentLayer).
+        .target(name: "Lab", dependencies: ["Basics", "Model", "Kernels", "Plotting"]),
 
         // MARK: The command-line tool: parses, validates, wires modules; no numeric code
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -98,6 +102,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Model", "Basics", "Kernels", "TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through
     // explicit locks; strict Sendable checking of those raw pointers adds noise, not safety.

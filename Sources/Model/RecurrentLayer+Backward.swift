@@ -32,6 +32,7 @@ extension RecurrentLayer {
         }
         if let finalHiddenGradient { dh.update(from: finalHiddenGradient, count: bh) } else { dh.update(repeating: 0, count: bh) }
         carried = (dh, dhPrevious)
+        hiddenGradientNorms?.reserve(steps * batch)
     }
 
     /// Step t of backpropagation through time (steps in decreasing order): adds dL/dh_t of the
@@ -51,6 +52,10 @@ extension RecurrentLayer {
         let offset = t * batch * gw
         timed(profiler, "cell pointwise backward") {
             if let outputGradient { Vector.axpy(1, outputGradient, dh, count: bh) }
+            if let norms = hiddenGradientNorms?.pointer {
+                // ‖∂L/∂h_t‖ per row (train --log-gradient-flow), before the step's own backward.
+                for b in 0..<batch { norms[t * batch + b] = Scalar(Vector.sumOfSquares(dh + b * hidden, count: hidden).squareRoot()) }
+            }
             cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
                           previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
                           hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },

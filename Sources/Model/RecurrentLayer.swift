@@ -51,6 +51,10 @@ final class RecurrentLayer {
     /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 and dL/dc_0.
     let dh = FloatBuffer(), dc = FloatBuffer(), dhPrevious = FloatBuffer()
     var profiler: PhaseProfiler?
+    /// When set, `backward` records ‖dL/dh_t‖ (the whole gradient reaching h_t, through the output
+    /// and through h_{t+1}) for t = 1…N and every row into it, [N·B]. It only reads the gradients,
+    /// so the arithmetic of backward is the same with or without it (`train --log-gradient-flow`).
+    var hiddenGradientNorms: FloatBuffer?
 
     init(cell cellType: CellType, inputSize: Int, hidden: Int, store: ParameterStore, prefix: String) {
         self.cellType = cellType

@@ -101,6 +101,29 @@ public final class Seq2SeqModel {
         return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
     }
 
+    /// Whether `trainStep` records the encoder's ‖∂L/∂h_t‖ by source position (see
+    /// `sourceGradientNorms`). Recording only reads gradients: the training numerics are the same.
+    public var recordsGradientFlow: Bool {
+        get { encoder.forwardLayers[0].hiddenGradientNorms != nil }
+        set { encoder.forwardLayers[0].hiddenGradientNorms = newValue ? FloatBuffer() : nil }
+    }
+
+    /// After a `trainStep` with `recordsGradientFlow`: for each sentence b of the batch, ‖∂L_b/∂h_t‖
+    /// of the first encoder layer's (forward direction's) state h_t right after it read source token
+    /// p, for p = 0 ..< len_b (source order, whatever the reading direction), L_b the sentence's
+    /// summed NLL. Empty when not recording.
+    public func sourceGradientNorms() -> [[Double]] {
+        guard let norms = encoder.forwardLayers[0].hiddenGradientNorms, let batch = lastBatch else { return [] }
+        let b = batch.batchSize
+        return (0..<b).map { row in
+            let length = Int(batch.sourceLengths[row])
+            return (0..<length).map { p in
+                let step = config.reverseSource ? length - 1 - p : p
+                return Double(norms.pointer[step * b + row])
+            }
+        }
+    }
+
     /// Forward and backward pass over one batch. ADDS the gradient of `lossSum` (the summed NLL in
     /// nats over non-pad targets, not its mean) into `parameters.gradients`; the caller scales
     /// (e.g. by 1/tokens or 1/B) with `scaleGradients` if it wants a mean. The gradients must be

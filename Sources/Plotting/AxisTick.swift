@@ -21,7 +21,8 @@ public struct AxisTick: Equatable {
     static func label(_ mantissa: Int, _ exponent: Int) -> String {
         let digits = String(mantissa)
         if exponent > 5 || exponent < -5 { return "\(digits)e\(exponent)" }
-        if exponent >= 0 { return digits + String(repeating: "0", count: exponent) }
+        // Zero is "0" on an axis stepping by tens (not "00"); below 1 it keeps the step's decimals.
+        if exponent >= 0 { return mantissa == 0 ? "0" : digits + String(repeating: "0", count: exponent) }
         let places = -exponent
         if digits.count > places {
             let split = digits.index(digits.endIndex, offsetBy: -places)

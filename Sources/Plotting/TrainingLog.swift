@@ -40,6 +40,14 @@ public struct TrainingLog: Equatable {
     public var validation: [Point]
     /// Steps of `skipped_batch` events (non-finite loss or gradient) that survived resume pruning.
     public var skippedBatchSteps: [Int]
+    /// `gradient_flow` events (`train --log-gradient-flow`) in step order: the mean ‖∂L/∂h_t‖ of the
+    /// encoder by source position (element p for 0-based position p; nil where the log holds null).
+    public var gradientFlow: [(step: Int, epoch: Double, norms: [Double?])] = []
+
+    public static func == (a: TrainingLog, b: TrainingLog) -> Bool {
+        a.training == b.training && a.validation == b.validation && a.skippedBatchSteps == b.skippedBatchSteps
+            && a.gradientFlow.elementsEqual(b.gradientFlow) { $0.step == $1.step && $0.epoch == $1.epoch && $0.norms == $1.norms }
+    }
 
     public init(training: [Point], validation: [Point], skippedBatchSteps: [Int] = []) {
         self.training = training
@@ -77,8 +85,10 @@ public struct TrainingLog: Equatable {
             records.append(record)
         }
         var training: [Point] = [], validation: [Point] = [], skipped: [Int] = []
+        var flow: [(step: Int, epoch: Double, norms: [Double?])] = []
         for record in records {
             switch record.kind {
+            case .gradientFlow: flow.append((record.step, record.epoch, record.norms))
             case .train: training.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity,
                                                learningRate: record.learningRate))
             case .valid: validation.append(Point(step: record.step, epoch: record.epoch, perplexity: record.perplexity,
@@ -94,6 +104,7 @@ public struct TrainingLog: Equatable {
             validation[k].epoch = min(max(estimate, completed), completed + 1)
         }
         self.init(training: training, validation: validation, skippedBatchSteps: skipped)
+        gradientFlow = flow
     }
 
     /// Convenience for text already in memory.
@@ -117,13 +128,14 @@ public struct TrainingLog: Equatable {
 
     /// One line that matters for the plot.
     private struct Record {
-        enum Kind { case train, valid, skippedBatch }
+        enum Kind { case train, valid, skippedBatch, gradientFlow }
         var kind: Kind
         var step: Int
         var epoch: Double
         var perplexity: Double?
         var learningRate: Double?
         var bleu: Double?
+        var norms: [Double?] = []
 
         /// nil for events the plot does not use.
         init?(line: [UInt8], file: String, lineNumber: Int) throws {
@@ -139,13 +151,20 @@ public struct TrainingLog: Equatable {
             case "train": kind = .train; perplexity = .some(record.perplexity)
             case "valid": kind = .valid; perplexity = .some(record.validPerplexity)
             case "skipped_batch": kind = .skippedBatch; perplexity = nil
+            case "gradient_flow":
+                kind = .gradientFlow
+                perplexity = nil
+                guard let values = record.gradientByPosition else {
+                    throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "grad_by_position")
+                }
+                norms = values.map { $0.isFinite ? $0 : nil }
             default: return nil
             }
             guard let step = record.step else {
                 throw TrainingLogError.missingField(file: file, line: lineNumber, event: event, field: "step")
             }
             self.step = step
-            epoch = 0
+            epoch = record.epoch.flatMap { $0.isFinite ? $0 : nil } ?? 0
             self.perplexity = nil
             guard let perplexity else { return }
             guard let epoch = record.epoch, !epoch.isNaN else {

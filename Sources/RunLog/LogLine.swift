@@ -21,6 +21,10 @@ import Foundation
 ///   here, never in the weights files, so identical runs write identical weights files; a resumed
 ///   run takes its starting time from the last `checkpoint` line of its step.
 /// - `skipped_batch`: `step` of a batch with a non-finite loss or gradient.
+/// - `gradient_flow` (`train --log-gradient-flow`), every `--log-every` steps: `step`, `epoch`,
+///   `grad_by_position`: element p is the mean over the interval's sentences that have a source
+///   token p (0-based, source order) of ‖∂L/∂h‖ for the first encoder layer's state right after
+///   reading that token (L the sentence's summed NLL in nats).
 ///
 /// Keys are written sorted and a non-finite number as `null`, as the trainer always has, so logs
 /// of every version read alike; unknown keys and events are ignored by readers.
@@ -45,12 +49,14 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var bestStep: Int?
     /// Mean milliseconds per step in the MPI gradient exchange (`allreduce_ms`).
     public var exchangeMilliseconds: Double?
+    /// `gradient_flow` lines: mean ‖∂L/∂h_t‖ by source position (a non-finite mean is `null`, NaN here).
+    public var gradientByPosition: [Double]?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
                 clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
                 smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil,
-                exchangeMilliseconds: Double? = nil) {
+                exchangeMilliseconds: Double? = nil, gradientByPosition: [Double]? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -66,12 +72,13 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.validBLEU = validBLEU
         self.bestStep = bestStep
         self.exchangeMilliseconds = exchangeMilliseconds
+        self.gradientByPosition = gradientByPosition
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
-        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms"
+        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", gradientByPosition = "grad_by_position"
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -105,6 +112,9 @@ public struct LogLine: Codable, Equatable, Sendable {
         smoothedLoss = try number(.smoothedLoss)
         validBLEU = try number(.validBLEU)
         exchangeMilliseconds = try number(.exchangeMilliseconds)
+        if c.contains(.gradientByPosition) {
+            gradientByPosition = try c.decode([Double?].self, forKey: .gradientByPosition).map { $0 ?? .nan }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -128,6 +138,9 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(validBLEU, .validBLEU)
         try c.encodeIfPresent(bestStep, forKey: .bestStep)
         try number(exchangeMilliseconds, .exchangeMilliseconds)
+        if let gradientByPosition {
+            try c.encode(gradientByPosition.map { $0.isFinite ? $0 : nil }, forKey: .gradientByPosition)
+        }
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

@@ -43,6 +43,10 @@ public final class Trainer {
     var partPositions: [StreamPosition?]
     /// Polled after every step; when it returns true the trainer checkpoints and returns.
     public var shouldStop: () -> Bool = { false }
+    /// `train --log-gradient-flow`: every `logEvery` steps a `gradient_flow` log line with the mean
+    /// ‖∂L/∂h_t‖ of the first encoder layer by source position (see `Seq2SeqModel.sourceGradientNorms`).
+    /// A property of the run, not of the model (not in `config.json`); it changes no training numerics.
+    public var logsGradientFlow = false
 
     /// `group`: the MPI ranks training together (nil: this process alone); its size must be the
     /// config's ``TrainingOptions/processCount``. Every rank must be given the validation set if
@@ -180,6 +184,9 @@ public final class Trainer {
         var intervalSmoothedLoss = 0.0
         let smoothing = options.effectiveLabelSmoothing > 0
         var intervalClipped = 0, intervalSteps = 0
+        // Per source position: summed norms and the number of sentences that have the position.
+        var flowSums: [Double] = [], flowCounts: [Int] = []
+        model.recordsGradientFlow = logsGradientFlow
         var consecutiveBad = 0
         var lastNorm = 0.0
 
@@ -219,6 +226,15 @@ public final class Trainer {
                 // The gradients are zero here: initially, after an optimizer step and after a skip.
                 let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
                 let norm = scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
+                if logsGradientFlow {
+                    for sentence in model.sourceGradientNorms() {
+                        if sentence.count > flowSums.count {
+                            flowSums += repeatElement(0, count: sentence.count - flowSums.count)
+                            flowCounts += repeatElement(0, count: sentence.count - flowCounts.count)
+                        }
+                        for (p, value) in sentence.enumerated() { flowSums[p] += value; flowCounts[p] += 1 }
+                    }
+                }
                 state.pairsInEpoch += items.count
                 state.position = stream.position
 
@@ -263,6 +279,11 @@ public final class Trainer {
                     intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
                     intervalSmoothedLoss = 0
                     intervalClipped = 0; intervalSteps = 0
+                    if logsGradientFlow && !flowSums.isEmpty {
+                        try directory.appendLog(LogLine(event: "gradient_flow", step: state.step, epoch: epochProgress,
+                                                        gradientByPosition: zip(flowSums, flowCounts).map { $0 / Double($1) }))
+                        flowSums = []; flowCounts = []
+                    }
                 }
 
                 state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)

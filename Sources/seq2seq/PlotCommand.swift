@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Corpus
 import Foundation
+import ModelFolder
 import Plotting
 
 /// `seq2seq plot --model DIR [--output FILE.svg]`: training and validation perplexity per epoch
@@ -15,7 +16,9 @@ struct Plot: ParsableCommand {
             Reads DIR/log.jsonl (written by `seq2seq train`, also while it is still running) and writes \
             one SVG with epoch on the x axis: perplexity on a log scale; under it validation BLEU \
             (when the run used --valid-bleu) and the learning rate (log scale). Lines a resumed run \
-            superseded are left out. The same log always gives the same bytes.
+            superseded are left out. A log with `gradient_flow` lines (train --log-gradient-flow) also \
+            gives FILE-gradient-flow.svg: the encoder's ‖∂L/∂h_t‖ by source position. The same log \
+            always gives the same bytes.
             """)
 
     @Option(help: ArgumentHelp("Model folder made by `seq2seq train`.", valueName: "dir"))
@@ -54,6 +57,24 @@ struct Plot: ParsableCommand {
         let bleuCount = log.validation.filter { $0.bleu != nil }.count
         try StandardOutput.shared.writeLine("wrote \(destination): \(log.training.count) training and \(log.validation.count) validation points"
             + (bleuCount > 0 ? ", \(bleuCount) validation BLEU points" : ""))
+        // `train --log-gradient-flow` lines: a second chart beside the first.
+        let configPath = (model.hasSuffix("/") ? model : model + "/") + "config.json"
+        let reversed = FileManager.default.contents(atPath: configPath).flatMap { Plot.reverseSource(inConfig: $0) }
+        if let flow = LineChart.gradientFlow(of: log, modelName: name, reversedSource: reversed) {
+            let flowPath = (destination.hasSuffix(".svg") ? String(destination.dropLast(4)) : destination) + "-gradient-flow.svg"
+            let flowWriter = try AtomicFileWriter(path: flowPath)
+            try flowWriter.write(flow.svg())
+            try flowWriter.commit()
+            try StandardOutput.shared.writeLine("wrote \(flowPath): \(log.gradientFlow.count) gradient-flow lines")
+        }
+    }
+}
+
+extension Plot {
+    /// The `reverseSource` flag of a model folder's `config.json` (nil when absent or unreadable:
+    /// the chart then just does not say).
+    static func reverseSource(inConfig data: Data) -> Bool? {
+        (try? JSONDecoder().decode(SavedModelConfig.self, from: data))?.model.reverseSource
     }
 }
 

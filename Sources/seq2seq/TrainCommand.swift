@@ -106,6 +106,8 @@ struct Train: ParsableCommand {
     @Option(help: "Under mpirun: stop the job when this rank has waited this many seconds for the others in one exchange (a rank that hangs without dying); 0 never.")
     var mpiTimeout: Double = 300
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
+    @Flag(help: "Log the encoder's mean ‖∂L/∂h_t‖ by source position every --log-every steps (`gradient_flow` lines of log.jsonl, drawn by `seq2seq plot`); changes no training numerics.")
+    var logGradientFlow = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
 
@@ -292,6 +294,7 @@ struct Train: ParsableCommand {
         if let world {
             try checkRanksAgree(world: world, setup: setup, directory: directory, shardSet: shardSet, trainer: trainer)
         }
+        trainer.logsGradientFlow = logGradientFlow
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state

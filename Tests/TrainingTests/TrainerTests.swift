@@ -31,6 +31,31 @@ import Training
         #expect(weights[0] == weights[1])
     }
 
+    /// `--log-gradient-flow` writes `gradient_flow` lines (one value per source position of the
+    /// longest sentence seen) and ends with the same weights, bit for bit, as a run without it.
+    @Test func loggingTheGradientFlowKeepsTheWeightsAndWritesOneLinePerLogInterval() throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 6)
+        options.logEvery = 2
+        var weights: [[Float]] = []
+        for (name, flow) in [("plain", false), ("flow", true)] {
+            let trainer = try Trainer(directory: fixture.makeDirectory(name, options), shards: fixture.shards,
+                                      validation: nil, resume: false, progress: quiet)
+            trainer.logsGradientFlow = flow
+            _ = try trainer.run()
+            weights.append(Array(trainer.model.parameters.values))
+        }
+        #expect(weights[0] == weights[1])
+        let lines = try String(contentsOfFile: fixture.path("flow/log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(LogLine.self, from: Data($0.utf8)) }
+        let flow = lines.filter { $0.event == "gradient_flow" }
+        #expect(flow.map(\.step) == [2, 4, 6])
+        #expect(flow.allSatisfy { ($0.gradientByPosition?.count ?? 0) > 1 && $0.gradientByPosition!.allSatisfy { $0 > 0 } })
+        let plain = try String(contentsOfFile: fixture.path("plain/log.jsonl"), encoding: .utf8)
+        #expect(!plain.contains("gradient_flow"))
+    }
+
     /// Interrupt after 5 steps (mid-epoch, mid-window), resume, and finish: the weights must equal
     /// those of a run that was never interrupted, bit for bit.
     @Test func resumedRunEndsWithTheSameWeightsAsAnUninterruptedOne() throws {
