@@ -5,6 +5,7 @@
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
+//                 -> Serving (`serve`: HTTP, batching queue; Hummingbird) -> Translation, Decoding
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
@@ -19,6 +20,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Serving only: the HTTP server (on SwiftNIO), its graceful shutdown, and /metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C bindings (module maps and static-inline shims only, no logic)
@@ -54,6 +59,14 @@ let package = Package(
         .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels"]),
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: ["Basics"]),
+        // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
+        // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
+        .target(name: "Serving", dependencies: [
+            "Translation", "Decoding",
+            .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
+        ]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
         // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
         // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
@@ -63,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -80,6 +93,10 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: [
+            "Serving", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+        ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
     ],
     // Swift 5 language mode: the training loop shares buffers with a prefetch thread through

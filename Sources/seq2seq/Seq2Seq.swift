@@ -12,7 +12,7 @@ struct Seq2Seq: ParsableCommand {
         version: seq2seqVersion,
         subcommands: [
             Demo.self, Tokenize.self, Detokenize.self, Vocab.self, Shard.self,
-            Train.self, Translate.self, Evaluate.self, Bleu.self, Plot.self, Bench.self,
+            Train.self, Translate.self, Serve.self, Evaluate.self, Bleu.self, Plot.self, Bench.self,
         ]
     )
 
