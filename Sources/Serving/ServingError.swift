@@ -15,11 +15,13 @@ public enum ServingError: Error, CustomStringConvertible, Equatable, Sendable {
     case queueFull
     /// The server is shutting down and takes no new work.
     case shuttingDown
+    /// The listening socket could not be opened; the text names the address and the reason.
+    case cannotListen(String)
 
     /// The HTTP status a request that caused this error is answered with.
     public var status: HTTPResponse.Status {
         switch self {
-        case .invalidSetting: return .internalServerError
+        case .invalidSetting, .cannotListen: return .internalServerError
         case .badRequest: return .badRequest
         case .tooLarge: return .contentTooLarge
         case .notFound: return .notFound
@@ -33,6 +35,7 @@ public enum ServingError: Error, CustomStringConvertible, Equatable, Sendable {
         case .notFound(let method, let path): return "no route for \(method) \(path)"
         case .queueFull: return "the translation queue is full; retry later"
         case .shuttingDown: return "the server is shutting down"
+        case .cannotListen(let message): return "cannot listen on \(message)"
         }
     }
 }

@@ -70,6 +70,20 @@ public struct TranslationServer: Sendable {
             logger: logger ?? quiet)
     }
 
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections, finishes the requests in
+    /// flight (the queue drains) and returns. `onServerRunning` gets the bound port. Throws
+    /// `ServingError.cannotListen` when the address cannot be bound (in use, not local, …).
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = makeApplication(onServerRunning: onServerRunning)
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as IOError {
+            throw ServingError.cannotListen("\(settings.host):\(settings.port): \(String(cString: strerror(error.errnoCode)))")
+        } catch let error as SocketAddressError.UnknownHost {
+            throw ServingError.cannotListen("\(settings.host):\(settings.port): unknown host \(error.host)")
+        }
+    }
+
     // MARK: Routes
 
     /// `POST /translate`.

@@ -51,18 +51,21 @@ struct Serve: ParsableCommand {
         let server = try TranslationServer(translator: translator, settings: settings,
                                            defaultBeam: translation.search.beam, defaultNBest: translation.nBest)
         let model = translation.model
-        let app = server.makeApplication { port in
-            let shownHost = host.contains(":") ? "[\(host)]" : host
-            printError("seq2seq: serving \(model) at http://\(shownHost):\(port)/ (SIGTERM or Ctrl-C stops)")
-        }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {
-            do { try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint]) } catch { outcome.error = error }
+            do {
+                try await server.run { port in
+                    let shownHost = host.contains(":") ? "[\(host)]" : host
+                    printError("seq2seq: serving \(model) at http://\(shownHost):\(port)/ (SIGTERM or Ctrl-C stops)")
+                }
+            } catch {
+                outcome.error = error
+            }
             done.signal()
         }
         done.wait()
-        if let error = outcome.error { throw CLIError("cannot serve on \(host):\(port): \(error)") }
+        if let error = outcome.error { throw error }
     }
 }
 
