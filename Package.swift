@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "Samples", dependencies: ["Basics"]),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
         // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
+        // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like
+        // ours; the alias renames theirs to SwiftMetrics inside those products.
         .target(name: "Serving", dependencies: [
             "Translation", "Decoding",
             .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),

@@ -22,6 +22,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var maxBeam: Int = 32
     /// Seconds a client is told to wait (`Retry-After`) when the queue is full.
     public var retryAfterSeconds: Int = 1
+    /// Seconds after which a connection that sends nothing is closed: one idle between requests,
+    /// or one whose request head or body stalls (a connection waiting for its translation is kept).
+    public var idleTimeoutSeconds: Int = 30
 
     public init() {}
 
@@ -42,5 +45,6 @@ public struct ServerSettings: Sendable, Equatable {
                   "--queue-size must be between --max-lines (\(maxLines)) and 10000000, got \(queueCapacity)")
         try check((1...1000).contains(maxBeam), "--max-request-beam must be between 1 and 1000, got \(maxBeam)")
         try check((1...3600).contains(retryAfterSeconds), "--retry-after must be between 1 and 3600, got \(retryAfterSeconds)")
+        try check((1...86_400).contains(idleTimeoutSeconds), "--idle-timeout must be between 1 and 86400, got \(idleTimeoutSeconds)")
     }
 }

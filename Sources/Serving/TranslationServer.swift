@@ -64,6 +64,7 @@ public struct TranslationServer: Sendable {
         let quiet = Logger(label: "seq2seq.serve", factory: { _ in SwiftLogNoOpLogHandler() })
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seq2seq"),
             services: [queue],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

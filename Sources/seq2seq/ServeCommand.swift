@@ -31,6 +31,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Longest sentence in UTF-8 bytes.") var maxLineBytes: Int = 4096
     @Option(help: "Largest beam a request may ask for.") var maxRequestBeam: Int = 32
     @Option(help: "Seconds in the Retry-After header of a 503.") var retryAfter: Int = 1
+    @Option(help: "Seconds before a connection that sends nothing (between requests, or mid-request) is closed.")
+    var idleTimeout: Int = 30
 
     func run() throws {
         try translation.check()
@@ -45,6 +47,7 @@ struct Serve: ParsableCommand {
         settings.maxLineBytes = maxLineBytes
         settings.maxBeam = max(maxRequestBeam, translation.search.beam)
         settings.retryAfterSeconds = retryAfter
+        settings.idleTimeoutSeconds = idleTimeout
         do { try settings.validate() } catch let error as ServingError { throw ValidationError(error.description) }
 
         let translator = try translation.makeTranslator()

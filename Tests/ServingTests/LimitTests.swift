@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Serving
 import Testing
 
@@ -111,4 +112,66 @@ func waitUntil(_ condition: () -> Bool) async throws {
         guard ContinuousClock.now < deadline else { throw CancellationError() }
         try await Task.sleep(for: .milliseconds(2))
     }
+}
+
+/// A client that sends half a request and then nothing neither stalls the others nor keeps its
+/// connection past the idle timeout.
+@Suite struct StalledClientTests {
+    @Test func stalledClientIsClosedAfterTheIdleTimeoutWhileOthersAreServed() async throws {
+        let server = try TranslationServer(translator: StubTranslator(), settings: settings { $0.idleTimeoutSeconds = 1 }, defaultBeam: 5)
+        try await withServer(server) { client in
+            let socket = try RawConnection(port: client.port)
+            defer { socket.close() }
+            socket.send("POST /translate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\": [")
+            let started = ContinuousClock.now
+            let answer = try await client.post("/translate", json: #"{"text": ["meanwhile"]}"#)
+            #expect(answer.status == 200)
+            #expect(ContinuousClock.now - started < .milliseconds(900))
+            // The stalled connection is closed by the server (end of stream) after about 1 s.
+            let closed = await Task.detached { socket.readUntilClosed(seconds: 10) }.value
+            #expect(closed)
+            #expect(ContinuousClock.now - started >= .milliseconds(900))
+        }
+    }
+}
+
+/// A blocking TCP client on the loopback interface (IPv4, or IPv6 where `localhost` is ::1).
+final class RawConnection: @unchecked Sendable {
+    private let descriptor: Int32
+
+    init(port: Int) throws {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo("localhost", String(port), &hints, &list) == 0, let first = list else { throw CancellationError() }
+        defer { freeaddrinfo(list) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        var connected: Int32 = -1
+        while let e = entry, connected < 0 {
+            let fd = socket(e.pointee.ai_family, e.pointee.ai_socktype, e.pointee.ai_protocol)
+            if fd >= 0 && connect(fd, e.pointee.ai_addr, e.pointee.ai_addrlen) == 0 { connected = fd } else if fd >= 0 { Glibc.close(fd) }
+            entry = e.pointee.ai_next
+        }
+        guard connected >= 0 else { throw CancellationError() }
+        descriptor = connected
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Reads (discarding) until the peer closes the connection; false if it is still open after `seconds`.
+    func readUntilClosed(seconds: Int) -> Bool {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(descriptor, &buffer, buffer.count, 0)
+            if n == 0 { return true }
+            if n < 0 { return errno == ECONNRESET }
+        }
+    }
+
+    func close() { Glibc.close(descriptor) }
 }
