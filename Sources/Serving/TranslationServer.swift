@@ -14,9 +14,11 @@ import Translation
 /// the limit, 503 with `Retry-After` when the queue is full or the server is stopping.
 /// Translation requests wait in a `TranslationQueue`, which batches them across clients.
 public struct TranslationServer: Sendable {
+    /// Address, batching and limits (validated).
     public let settings: ServerSettings
     /// The batching queue in front of the decoder (also a service of the application).
     public let queue: TranslationQueue
+    /// The figures of `GET /metrics`.
     public let metrics: ServerMetrics
     /// K used when a request names no beam (the server's `--beam`).
     public let defaultBeam: Int

@@ -47,7 +47,9 @@ public struct TranslateResponse: Codable, Sendable, Equatable {
         }
     }
 
+    /// The best translation of each sentence, in request order.
     public var translations: [String]
+    /// Up to K scored translations per sentence, best first; nil unless n-best lists were asked for.
     public var nBest: [[Scored]]?
 
     enum CodingKeys: String, CodingKey {
@@ -64,7 +66,9 @@ public struct TranslateResponse: Codable, Sendable, Equatable {
 /// One entry of an OpenNMT-py `POST /translator/translate` body: `{"src": "…", "id": 100}`. `id`
 /// picks the model in OpenNMT-py; this server has one model and answers every id with it.
 public struct OpenNMTRequestItem: Codable, Sendable, Equatable {
+    /// The sentence to translate, raw text.
     public var src: String
+    /// OpenNMT-py's model id; accepted and not used.
     public var id: Int?
 
     public init(src: String, id: Int? = nil) {
@@ -104,7 +108,9 @@ public struct OpenNMTResponseItem: Codable, Sendable, Equatable {
 /// Every error answer: `{"error": "one line naming the problem", "status": "error"}` (the shape
 /// OpenNMT-py's server uses for its errors).
 public struct ErrorResponse: Codable, Sendable, Equatable {
+    /// What was wrong, one line (the `ServingError` description).
     public var error: String
+    /// Always "error".
     public var status: String
 
     public init(error: String) {
