@@ -158,10 +158,11 @@ public struct TranslationServer: Sendable {
         if let offset = firstInvalidUTF8(bytes) {
             throw ServingError.badRequest("request body is not valid UTF-8 (byte \(offset))")
         }
+        let data = Data(bytes)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
-            throw ServingError.badRequest(describe(error))
+            throw ServingError.badRequest(describe(error, body: data))
         }
     }
 
@@ -210,8 +211,9 @@ func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
     }
 }
 
-/// One line naming what the JSON decoder refused.
-func describe(_ error: DecodingError) -> String {
+/// One line naming what the JSON decoder refused in `body`. JSONDecoder says only "not valid JSON"
+/// for a syntax error, so the reason (and where) is taken from JSONSerialization's message.
+func describe(_ error: DecodingError, body: Data) -> String {
     func path(_ context: DecodingError.Context, _ last: CodingKey? = nil) -> String {
         let keys = context.codingPath + (last.map { [$0] } ?? [])
         if keys.isEmpty { return "the body" }
@@ -245,9 +247,11 @@ func describe(_ error: DecodingError) -> String {
     case .keyNotFound(let key, let context):
         return "missing field \(path(context, key))"
     case .dataCorrupted(let context):
-        let underlying = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            ?? context.underlyingError.map { "\($0)" }
         if context.codingPath.isEmpty {
+            var underlying: String?
+            do { _ = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) } catch {
+                underlying = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            }
             return "request body is not valid JSON" + (underlying.map { ": \($0)" } ?? "")
         }
         return "\(path(context)): \(context.debugDescription)"

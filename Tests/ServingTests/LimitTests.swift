@@ -46,7 +46,12 @@ import Testing
     @Test func malformedRequestsAnswer400NamingTheProblem() async throws {
         let server = try TranslationServer(translator: StubTranslator(), settings: Self.small, defaultBeam: 5)
         try await withServer(server) { client in
-            Self.expectError(try await client.post("/translate", json: #"{"text": ["a"#), 400, mentions: ["not valid JSON"])
+            Self.expectError(try await client.post("/translate", json: #"{"text": ["a"#), 400,
+                             mentions: ["not valid JSON", "Unexpected end of file"])
+            Self.expectError(try await client.post("/translate", json: #"{"text": ["\ud800"]}"#), 400,
+                             mentions: ["not valid JSON", "surrogate"])
+            Self.expectError(try await client.post("/translate", json: #"{"text": ["a"]} trailing"#), 400,
+                             mentions: ["not valid JSON", "character"])
             Self.expectError(try await client.post("/translate", json: ""), 400, mentions: ["not valid JSON"])
             let invalid = Data(#"{"text": ["ab"#.utf8) + Data([0xC3, 0x28]) + Data(#""]}"#.utf8)
             Self.expectError(try await client.send("POST", "/translate", body: invalid), 400, mentions: ["not valid UTF-8", "byte 13"])
