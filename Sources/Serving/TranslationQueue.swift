@@ -1,6 +1,5 @@
 import Foundation
 import ServiceLifecycle
-import Translation
 
 /// The batching queue between the HTTP handlers and the decoder: requests from many clients wait
 /// here, and one worker thread (never an event loop or a Swift concurrency thread, so slow decoding
@@ -18,7 +17,7 @@ public final class TranslationQueue: Service, @unchecked Sendable {
         var beam: Int
         var nBest: Int
         var arrival: Date
-        var continuation: CheckedContinuation<[[Translation]], Error>
+        var continuation: CheckedContinuation<[[ScoredTranslation]], Error>
     }
 
     private let translator: BatchTranslator
@@ -53,7 +52,7 @@ public final class TranslationQueue: Service, @unchecked Sendable {
     /// Queues `lines` and returns their translations, in their order, when decoded. Lines are not
     /// checked here (the routes check sizes). Throws `ServingError.queueFull` when the lines would
     /// not fit in the queue's capacity, `.shuttingDown` once `shutdown()` has begun.
-    public func translate(_ lines: [String], beam: Int, nBest: Int) async throws -> [[Translation]] {
+    public func translate(_ lines: [String], beam: Int, nBest: Int) async throws -> [[ScoredTranslation]] {
         if lines.isEmpty { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
@@ -138,7 +137,7 @@ public final class TranslationQueue: Service, @unchecked Sendable {
     /// Decodes the taken requests (one search per beam/n-best setting and per B sentences) and
     /// answers each.
     private func decode(_ batch: [Job]) {
-        var results = batch.map { [[Translation]?](repeating: nil, count: $0.lines.count) }
+        var results = batch.map { [[ScoredTranslation]?](repeating: nil, count: $0.lines.count) }
         // (job, line) pairs grouped by setting, in arrival order within each group.
         var groups: [(beam: Int, nBest: Int, members: [(job: Int, line: Int)])] = []
         for (j, job) in batch.enumerated() {

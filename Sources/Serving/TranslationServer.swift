@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import Translation
 
 /// `seq2seq serve`: one model loaded once, answering over HTTP/1.1 (Hummingbird 2 on SwiftNIO).
 ///
@@ -130,7 +129,7 @@ public struct TranslationServer: Sendable {
                 // A search returns fewer than n-best hypotheses only for an empty source (one
                 // empty translation); repeat the last so every rank lists every input.
                 let hypotheses = results[i]
-                let t = hypotheses.isEmpty ? Translation(text: "", score: 0, logProb: 0) : hypotheses[min(rank, hypotheses.count - 1)]
+                let t = hypotheses.isEmpty ? ScoredTranslation(text: "", score: 0, logProb: 0) : hypotheses[min(rank, hypotheses.count - 1)]
                 return OpenNMTResponseItem(src: sources[i], tgt: t.text, nBest: defaultNBest, predScore: finite(t.score))
             }
         }

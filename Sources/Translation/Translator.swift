@@ -11,12 +11,6 @@ public struct Translation: Sendable {
     public var score: Double
     /// Sum of token log-probabilities (natural log), </s> included.
     public var logProb: Double
-
-    public init(text: String, score: Double, logProb: Double) {
-        self.text = text
-        self.score = score
-        self.logProb = logProb
-    }
 }
 
 /// What to do with `<unk>` in the output.
@@ -67,13 +61,6 @@ public final class Translator {
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
     /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
     public func translate(_ lines: [String]) -> [[Translation]] {
-        translate(lines, options: searchOptions)
-    }
-
-    /// Translates lines together with other search settings than `searchOptions` (a server's
-    /// per-request beam and n-best). Pass `searchOptions` with fields changed, so that the
-    /// reserved-token settings made at `init` stay; `options` must pass `SearchOptions.validate()`.
-    public func translate(_ lines: [String], options searchOptions: SearchOptions) -> [[Translation]] {
         let sources = lines.map(sourceIDs)
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }

@@ -44,14 +44,23 @@ struct ServeCLITests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    static func get(_ port: Int, _ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     @Test func sigtermFinishesTheRequestInFlightAndExitsZero() async throws {
         let p = try pipeline()
-        // Each batch waits 1.5 s for company: the request is still queued when SIGTERM arrives.
-        let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "1500"])
+        // Each batch waits 3 s for company: the request is still queued when SIGTERM arrives.
+        let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "3000"])
         defer { if process.isRunning { process.terminate() } }
         let expected = try runSeq2seq(["translate", "--model", p.model, "--beam", "2"], stdin: Data("one two\nthree\n".utf8))
         let request = Task { try await Self.post(port, "/translate", #"{"text": ["one two", "three"]}"#) }
-        try await Task.sleep(for: .milliseconds(500))
+        // SIGTERM once the server holds the request (its two sentences wait in the queue).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await !Self.get(port, "/metrics").contains("seq2seq_queue_depth 2"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)
         let (status, body) = try await request.value

@@ -103,11 +103,12 @@ import Translation
     @Test func routesAnswerWhatTheTranslatorGivesOnATinyModel() async throws {
         let translator = TinyModel.translator
         let lines = Array(TinyModel.sentences.prefix(5)) + [""]
-        var options = translator.searchOptions
-        options.beamSize = 3
-        options.nBest = 2
-        let expected = translator.translate(lines, options: options)
         let expectedDefault = translator.translate(lines)  // beam 5, 1-best: the server's defaults here
+        let defaults = translator.searchOptions
+        translator.searchOptions.beamSize = 3
+        translator.searchOptions.nBest = 2
+        let expected = translator.translate(lines)
+        translator.searchOptions = defaults
         let server = try TranslationServer(translator: translator, settings: settings(), defaultBeam: 5)
         try await withServer(server) { client in
             let request = TranslateRequest(text: lines, beam: 3, nBest: 2)

@@ -93,12 +93,12 @@ final class StubTranslator: BatchTranslator, @unchecked Sendable {
 
     init(gate: Gate = Gate(open: true)) { self.gate = gate }
 
-    func translate(_ lines: [String], beam: Int, nBest: Int) -> [[Translation]] {
+    func translate(_ lines: [String], beam: Int, nBest: Int) -> [[ScoredTranslation]] {
         lock.withLock { startedCount += 1 }
         gate.wait()
         lock.withLock { recorded.append(lines) }
         return lines.map { line in
-            (0..<nBest).map { k in Translation(text: "\(line)#\(k)", score: -Double(k), logProb: -Double(k) - 1) }
+            (0..<nBest).map { k in ScoredTranslation(text: "\(line)#\(k)", score: -Double(k), logProb: -Double(k) - 1) }
         }
     }
 }
