@@ -77,6 +77,13 @@ public final class TranslationQueue: Service, @unchecked Sendable {
         return waitingSentences
     }
 
+    /// True once `shutdown()` has begun: new requests are refused.
+    public var isShuttingDown: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
     /// Refuses new work, lets the worker finish every queued request, and returns when it has.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

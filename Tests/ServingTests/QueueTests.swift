@@ -69,7 +69,7 @@ import Translation
         let queued = Task { try await queue.translate(["d"], beam: 5, nBest: 1) }
         try await waitUntil { queue.depth == 1 }
         let stopped = Task { await queue.shutdown() }
-        try await Task.sleep(for: .milliseconds(20))
+        try await waitUntil { queue.isShuttingDown }
         await #expect(throws: ServingError.shuttingDown) { try await queue.translate(["late"], beam: 5, nBest: 1) }
         gate.open()
         await stopped.value
