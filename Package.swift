@@ -95,9 +95,11 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        // Starts the server through Serving's own service group on port 0 and talks to it with
+        // URLSession: HummingbirdTesting would add async-http-client and BoringSSL to every build.
         .testTarget(name: "ServingTests", dependencies: [
             "Serving", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
-            .product(name: "HummingbirdTesting", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
     ],

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `seq2seq serve`: one model loaded once, answering over HTTP/1.1 (Hummingbird 2 on SwiftNIO).
 ///
@@ -76,14 +77,23 @@ public struct TranslationServer: Sendable {
     /// flight (the queue drains) and returns. `onServerRunning` gets the bound port. Throws
     /// `ServingError.cannotListen` when the address cannot be bound (in use, not local, …).
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let app = makeApplication(onServerRunning: onServerRunning)
         do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+            try await makeServiceGroup(stopOnSignals: true, onServerRunning: onServerRunning).run()
         } catch let error as IOError {
             throw ServingError.cannotListen("\(settings.host):\(settings.port): \(String(cString: strerror(error.errnoCode)))")
         } catch let error as SocketAddressError.UnknownHost {
             throw ServingError.cannotListen("\(settings.host):\(settings.port): unknown host \(error.host)")
         }
+    }
+
+    /// The application in a service group of its own: `run()` it, and stop it with
+    /// `triggerGracefulShutdown()`, or with SIGTERM/SIGINT when `stopOnSignals` (stop accepting,
+    /// finish the requests in flight, drain the queue). Tests use it without signals on port 0.
+    public func makeServiceGroup(stopOnSignals: Bool = false,
+                                 onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        let app = makeApplication(onServerRunning: onServerRunning)
+        return ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: stopOnSignals ? [.sigterm, .sigint] : [],
+                                                 logger: Logger(label: "seq2seq.serve", factory: { _ in SwiftLogNoOpLogHandler() })))
     }
 
     // MARK: Routes

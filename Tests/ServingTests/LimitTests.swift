@@ -141,7 +141,7 @@ func waitUntil(_ condition: () -> Bool) async throws {
     }
 }
 
-/// A blocking TCP client on the loopback interface (IPv4, or IPv6 where `localhost` is ::1).
+/// A blocking TCP client on the IPv4 loopback interface.
 final class RawConnection: @unchecked Sendable {
     private let descriptor: Int32
 
@@ -149,7 +149,7 @@ final class RawConnection: @unchecked Sendable {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo("localhost", String(port), &hints, &list) == 0, let first = list else { throw CancellationError() }
+        guard getaddrinfo("127.0.0.1", String(port), &hints, &list) == 0, let first = list else { throw CancellationError() }
         defer { freeaddrinfo(list) }
         var entry: UnsafeMutablePointer<addrinfo>? = first
         var connected: Int32 = -1

@@ -3,10 +3,9 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Hummingbird
-import HummingbirdTesting
 import Samples
 import Serving
+import ServiceLifecycle
 import TestSupport
 import Text
 import Training
@@ -126,7 +125,7 @@ struct LoopbackClient: Sendable {
     }()
 
     func send(_ method: String, _ path: String, body: Data? = nil, contentType: String? = "application/json") async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://localhost:\(port)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
         request.httpBody = body
         if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
@@ -142,13 +141,23 @@ struct LoopbackClient: Sendable {
     }
 }
 
-/// Starts `server` on an ephemeral loopback port (Hummingbird's live test framework), runs `body`
-/// with a client for it, and shuts the server down (graceful: the queue drains).
+/// Starts `server` on an ephemeral loopback port, runs `body` with a client for it, and shuts the
+/// server down gracefully (it stops accepting, finishes the requests in flight, the queue drains).
 func withServer(_ server: TranslationServer, _ body: @escaping @Sendable (LoopbackClient) async throws -> Void) async throws {
-    let app = server.makeApplication()
-    try await app.test(.live) { client in
-        guard let port = client.port else { throw CancellationError() }
-        try await body(LoopbackClient(port: port))
+    let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+    let group = server.makeServiceGroup { port in portSink.yield(port) }
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        var next = ports.makeAsyncIterator()
+        guard let port = await next.next() else { throw CancellationError() }
+        do {
+            try await body(LoopbackClient(port: port))
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await tasks.waitForAll()
     }
 }
 
