@@ -73,12 +73,26 @@ public struct TranslationServer: Sendable {
             logger: logger ?? quiet)
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting connections, finishes the requests in
+    /// Serves until `stop` returns, then stops accepting connections, finishes the requests in
     /// flight (the queue drains) and returns. `onServerRunning` gets the bound port. Throws
     /// `ServingError.cannotListen` when the address cannot be bound (in use, not local, …).
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    ///
+    /// The caller watches for signals itself (`seq2seq serve` records SIGTERM/SIGINT in a handler
+    /// and polls it): ServiceLifecycle's signal sources use a signalfd on Linux, which sees a signal
+    /// only if every thread blocks it, and the BLAS and framework threads do not, so a SIGTERM could
+    /// otherwise kill the process (status 143) instead of draining it.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+                    until stop: @escaping @Sendable () async -> Void) async throws {
+        let group = makeServiceGroup(onServerRunning: onServerRunning)
         do {
-            try await makeServiceGroup(stopOnSignals: true, onServerRunning: onServerRunning).run()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    await stop()
+                    await group.triggerGracefulShutdown()
+                }
+                try await group.run()
+                tasks.cancelAll()
+            }
         } catch let error as IOError {
             throw ServingError.cannotListen("\(settings.host):\(settings.port): \(String(cString: strerror(error.errnoCode)))")
         } catch let error as SocketAddressError.UnknownHost {
@@ -86,13 +100,12 @@ public struct TranslationServer: Sendable {
         }
     }
 
-    /// The application in a service group of its own: `run()` it, and stop it with
-    /// `triggerGracefulShutdown()`, or with SIGTERM/SIGINT when `stopOnSignals` (stop accepting,
-    /// finish the requests in flight, drain the queue). Tests use it without signals on port 0.
-    public func makeServiceGroup(stopOnSignals: Bool = false,
-                                 onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+    /// The application in a service group of its own, without signal handling: `run()` it and stop
+    /// it with `triggerGracefulShutdown()` (stop accepting, finish the requests in flight, drain
+    /// the queue).
+    public func makeServiceGroup(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
         let app = makeApplication(onServerRunning: onServerRunning)
-        return ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: stopOnSignals ? [.sigterm, .sigint] : [],
+        return ServiceGroup(configuration: .init(services: [app],
                                                  logger: Logger(label: "seq2seq.serve", factory: { _ in SwiftLogNoOpLogHandler() })))
     }
 

@@ -50,6 +50,9 @@ struct Serve: ParsableCommand {
         settings.idleTimeoutSeconds = idleTimeout
         do { try settings.validate() } catch let error as ServingError { throw ValidationError(error.description) }
 
+        // From here on SIGTERM/SIGINT, on whichever thread they arrive, only record the signal; the
+        // server polls for it and drains (see `TranslationServer.run`).
+        StopSignals.install()
         let translator = try translation.makeTranslator()
         let server = try TranslationServer(translator: translator, settings: settings,
                                            defaultBeam: translation.search.beam, defaultNBest: translation.nBest)
@@ -58,10 +61,14 @@ struct Serve: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
-                try await server.run { port in
+                try await server.run(onServerRunning: { port in
                     let shownHost = host.contains(":") ? "[\(host)]" : host
                     printError("seq2seq: serving \(model) at http://\(shownHost):\(port)/ (SIGTERM or Ctrl-C stops)")
-                }
+                }, until: {
+                    while StopSignals.exitStatus == nil && !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(50))
+                    }
+                })
             } catch {
                 outcome.error = error
             }

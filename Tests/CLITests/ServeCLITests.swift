@@ -72,6 +72,22 @@ struct ServeCLITests {
         #expect(process.terminationStatus == 0)
     }
 
+    /// Whichever of the process's threads (BLAS, event loops, decoder) the signal lands on, it is
+    /// a graceful stop with status 0, never the default action (143), and never ignored.
+    @Test func everySigtermOrSigintIsAGracefulStop() throws {
+        let p = try pipeline()
+        for (round, signal) in [SIGTERM, SIGINT, SIGTERM, SIGTERM, SIGINT, SIGTERM].enumerated() {
+            let (process, _, _) = try Self.start(["--model", p.model, "--threads", "2"])
+            kill(process.processIdentifier, signal)
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                    "round \(round): \(process.terminationReason == .exit ? "status" : "signal") \(process.terminationStatus)")
+        }
+    }
+
     @Test func badServeOptionsAreOneLineErrors() throws {
         let p = try pipeline()
         expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--max-lines", "0"]), mentions: ["--max-lines"])
