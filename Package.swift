@@ -6,6 +6,7 @@
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
+//                 -> Serving (`serve`: HTTP, batching queue; Hummingbird) -> Translation, Decoding
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
@@ -24,6 +25,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Serving only: the HTTP server (on SwiftNIO), its graceful shutdown, and /metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: C bindings (module maps and static-inline shims only, no logic)
@@ -71,6 +76,16 @@ let package = Package(
                                                  "Translation", "Decoding", "Metrics"]),
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
         .target(name: "Samples", dependencies: ["Basics"]),
+        // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
+        // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
+        // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like
+        // ours; the alias renames theirs to SwiftMetrics inside those products.
+        .target(name: "Serving", dependencies: [
+            "Translation", "Decoding",
+            .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
+        ]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
         // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
         // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
@@ -83,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -101,6 +116,12 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        // Starts the server through Serving's own service group on port 0 and talks to it with
+        // URLSession: HummingbirdTesting would add async-http-client and BoringSSL to every build.
+        .testTarget(name: "ServingTests", dependencies: [
+            "Serving", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Model", "Basics", "Kernels", "TestSupport"]),
     ],

@@ -78,21 +78,16 @@ struct Translate: ParsableCommand {
         produced. With --n-best the alignment is a field after the text: `N ||| TEXT ||| ALIGNMENT ||| F0= ...`.
         """)
 
-    @Option(help: "Model folder made by `seq2seq train`.") var model: String
+    @OptionGroup var translation: TranslatorArguments
     @Option(help: "Read sentences from FILE instead of stdin.") var input: String?
-    @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
-    @OptionGroup var search: SearchArguments
-    @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
-    var nBest: Int = 1
     @Flag(help: "Append the hard alignment `||| S-T ...` (source-target token pairs, from 0) to each line (models with attention).")
     var alignment = false
     @Option(help: "Sentences decoded together when input is piped (default 64; not with --flush).") var batchSize: Int?
     @Flag(help: "Translate and write each line as soon as it is read.") var flush = false
-    @Option(help: "BLAS threads.") var threads: Int = 1
 
     func run() throws {
-        try search.check()
-        guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
+        try translation.check()
+        let nBest = translation.nBest
         if flush && batchSize != nil {
             throw ValidationError("--batch-size has no effect with --flush, which translates each line as it is read")
         }
@@ -106,15 +101,9 @@ struct Translate: ParsableCommand {
             }
         }
         StopSignals.install()
-        try checkThreads(threads)
-        BLAS.setThreads(threads)
-        let directory = try SavedModel(opening: model)
-        var options = search.searchOptions
-        options.nBest = nBest
-        let translator = try Translator(directory: directory, checkpoint: checkpoint,
-                                        searchOptions: options, unknownWords: search.unknownWords)
-        if alignment && directory.config.model.attention == .none {
-            throw CLIError("\(model): --alignment needs a model with attention (train --attention), this one has none")
+        let translator = try translation.makeTranslator()
+        if alignment && translator.directory.config.model.attention == .none {
+            throw CLIError("\(translation.model): --alignment needs a model with attention (train --attention), this one has none")
         }
         let lines = try openLines(input)
         let out = StandardOutput.shared

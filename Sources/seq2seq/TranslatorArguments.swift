@@ -1,0 +1,32 @@
+import ArgumentParser
+import Kernels
+import ModelFolder
+import Translation
+
+/// The options that load a model and set up its search, shared by `translate` and `serve` (one
+/// option group, so the two commands take the same spellings, defaults and checks).
+struct TranslatorArguments: ParsableArguments {
+    @Option(help: "Model folder made by `seq2seq train`.") var model: String
+    @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
+    @OptionGroup var search: SearchArguments
+    @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
+    var nBest: Int = 1
+    @Option(help: "BLAS threads.") var threads: Int = 1
+
+    /// The range checks of every option here; throws a `ValidationError` naming the option.
+    func check() throws {
+        try search.check()
+        guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
+        try checkThreads(threads)
+    }
+
+    /// Sets the BLAS thread count and loads the chosen weights with the search options (n-best
+    /// included). Throws the model folder's error, which names the file.
+    func makeTranslator() throws -> Translator {
+        BLAS.setThreads(threads)
+        let directory = try SavedModel(opening: model)
+        var options = search.searchOptions
+        options.nBest = nBest
+        return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords)
+    }
+}

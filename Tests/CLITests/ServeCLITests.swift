@@ -1,0 +1,110 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+
+/// `seq2seq serve` through the built binary: it answers on the port it prints, and SIGTERM lets
+/// the request in flight finish before the process exits with status 0.
+@Suite("serve through the binary")
+struct ServeCLITests {
+    /// Starts `serve` on port 0 and returns the process, its stderr reader and the port it printed.
+    static func start(_ arguments: [String]) throws -> (Process, Pipe, Int) {
+        let process = Process()
+        process.executableURL = seq2seqBinary()
+        process.arguments = ["serve", "--port", "0"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The first stderr line: "seq2seq: serving MODEL at http://127.0.0.1:PORT/ (…)".
+        var line = Data()
+        while !line.contains(0x0A) {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
+              let port = Int(text[range].split(separator: ":")[1]) else {
+            process.terminate()
+            throw CLITestError("serve did not print its address: \(text)")
+        }
+        return (process, errors, port)
+    }
+
+    static func post(_ port: Int, _ path: String, _ json: String) async throws -> (Int, Data) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(json.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.timeoutInterval = 60
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    }
+
+    static func get(_ port: Int, _ path: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func sigtermFinishesTheRequestInFlightAndExitsZero() async throws {
+        let p = try pipeline()
+        // Each batch waits 3 s for company: the request is still queued when SIGTERM arrives.
+        let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "3000"])
+        defer { if process.isRunning { process.terminate() } }
+        let expected = try runSeq2seq(["translate", "--model", p.model, "--beam", "2"], stdin: Data("one two\nthree\n".utf8))
+        let request = Task { try await Self.post(port, "/translate", #"{"text": ["one two", "three"]}"#) }
+        // SIGTERM once the server holds the request (its two sentences wait in the queue).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await !Self.get(port, "/metrics").contains("seq2seq_queue_depth 2"), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(process.isRunning)
+        kill(process.processIdentifier, SIGTERM)
+        let (status, body) = try await request.value
+        #expect(status == 200)
+        let translations = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["translations"] as? [String]
+        #expect(translations == expected.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// Whichever of the process's threads (BLAS, event loops, decoder) the signal lands on, it is
+    /// a graceful stop with status 0, never the default action (143), and never ignored.
+    @Test func everySigtermOrSigintIsAGracefulStop() throws {
+        let p = try pipeline()
+        for (round, signal) in [SIGTERM, SIGINT, SIGTERM, SIGTERM, SIGINT, SIGTERM].enumerated() {
+            let (process, _, _) = try Self.start(["--model", p.model, "--threads", "2"])
+            kill(process.processIdentifier, signal)
+            let deadline = Date().addingTimeInterval(30)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0,
+                    "round \(round): \(process.terminationReason == .exit ? "status" : "signal") \(process.terminationStatus)")
+        }
+    }
+
+    @Test func badServeOptionsAreOneLineErrors() throws {
+        let p = try pipeline()
+        expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--max-lines", "0"]), mentions: ["--max-lines"])
+        expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--port", "70000"]), mentions: ["--port"])
+        expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--n-best", "3", "--beam", "2"]), mentions: ["--n-best"])
+        expectOneLineError(try runSeq2seq(["serve", "--model", "/nonexistent/model"]), mentions: ["/nonexistent/model"])
+    }
+
+    @Test func aPortInUseIsAOneLineError() throws {
+        let p = try pipeline()
+        let (first, _, port) = try Self.start(["--model", p.model])
+        defer { first.terminate(); first.waitUntilExit() }
+        expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--port", String(port)]), mentions: ["\(port)"])
+    }
+}
+
+struct CLITestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
