@@ -6,8 +6,8 @@ import Plotting
 ///
 /// - `success-TASK-CELL.svg`: success rate (fraction of seeds) against T, one line per learner;
 /// - `evaluations-TASK.svg`: the median number of evaluations of the successful trials against T
-///   (log scale), one line per learner on each derivative-free cell (the comparison of Bengio et
-///   al. 1994), points left out where no trial succeeded.
+///   (log scale), one line per learner on each derivative-free cell and on the sign network (the
+///   comparison of Bengio et al. 1994), points left out where no trial succeeded.
 public enum LabPlots {
     static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
@@ -15,7 +15,7 @@ public enum LabPlots {
     public static func charts(of records: [TrialRecord], plan: SweepPlan) -> [(file: String, svg: String)] {
         var charts: [(String, String)] = []
         for task in plan.tasks {
-            for cell in plan.cells {
+            for cell in plan.recordCells {
                 let series = plan.learners.enumerated().compactMap { index, learner -> LineChart.Series? in
                     let points = plan.lengths.compactMap { length -> LineChart.Point? in
                         let trials = records.filter { $0.task == task && $0.cell == cell && $0.learner == learner && $0.length == length }
@@ -33,7 +33,7 @@ public enum LabPlots {
                 charts.append(("success-\(task.rawValue)-\(cell.rawValue).svg", chart.svg()))
             }
             var series: [LineChart.Series] = []
-            for cell in plan.derivativeFreeCells where plan.cells.contains(cell) {
+            for cell in plan.evaluationCells {
                 for (index, learner) in plan.learners.enumerated() {
                     let points = plan.lengths.map { length -> LineChart.Point in
                         let used = records.filter { $0.task == task && $0.cell == cell && $0.learner == learner && $0.length == length && $0.success }
@@ -74,7 +74,7 @@ extension LabPlots {
         for task in plan.tasks {
             out += "\n## \(task.rawValue)\n\n| cell | learner | " + plan.lengths.map { "T = \($0)" }.joined(separator: " | ") + " |\n"
             out += "|---|---|" + String(repeating: "---|", count: plan.lengths.count) + "\n"
-            for cell in plan.cells {
+            for cell in plan.recordCells {
                 for learner in plan.learners {
                     let mine = records.filter { $0.task == task && $0.cell == cell && $0.learner == learner }
                     guard !mine.isEmpty else { continue }

@@ -43,6 +43,10 @@ public enum LabTask: String, Codable, CaseIterable, Sendable, Comparable {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 
+    /// Whether the answer is a sign (latch, parity: correct when the output has the target's
+    /// sign), the tasks the sign-unit network of ``DiscreteErrorPropagation`` is run on.
+    public var hasSignDecision: Bool { self == .latch || self == .parity }
+
     /// In, features per step.
     public var inputSize: Int {
         switch self {

@@ -17,6 +17,11 @@ public enum LearnerKind: String, Codable, CaseIterable, Sendable, Comparable {
     case annealing
     /// ``MultigridRandomSearch`` with its default settings.
     case randomSearch = "random-search"
+    /// ``DiscreteErrorPropagation`` (η 0.1, w 2) on its own network of sign units
+    /// (``SignRecurrentNetwork``, cell `sign` in the records), on the tasks answered by a sign
+    /// (``LabTask/hasSignDecision``) only, with the gradient budget (one evaluation is a forward
+    /// and a discrete backward pass).
+    case discreteErrorPropagation = "discrete-error"
 
     public static func < (a: LearnerKind, b: LearnerKind) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -24,6 +29,9 @@ public enum LearnerKind: String, Codable, CaseIterable, Sendable, Comparable {
 
     /// Whether the learner uses no gradient.
     public var isDerivativeFree: Bool { self == .annealing || self == .randomSearch }
+
+    /// Whether the learner trains the sign-unit network instead of the model family's cells.
+    public var usesSignNetwork: Bool { self == .discreteErrorPropagation }
 
     /// The learner with the settings the sweep uses.
     public var learner: LabLearner {
@@ -35,6 +43,7 @@ public enum LearnerKind: String, Codable, CaseIterable, Sendable, Comparable {
         case .pseudoNewton: return PseudoNewton(learningRate: 0.5, damping: 1)
         case .annealing: return SimulatedAnnealing()
         case .randomSearch: return MultigridRandomSearch()
+        case .discreteErrorPropagation: return DiscreteErrorPropagation(learningRate: 0.1, width: 2)
         }
     }
 }

@@ -3,7 +3,9 @@ import Model
 /// What a sweep runs: every task × length T × cell × learner × seed, each trial a fresh
 /// ``LabProblem`` (H hidden units, a fixed training set, a fresh test set) and one learner run.
 /// Derivative-free learners and pseudo-Newton run only on `derivativeFreeCells` (Bengio et al.
-/// 1994 compared them on one simple recurrent network), BPTT learners on every cell.
+/// 1994 compared them on one simple recurrent network), BPTT learners on every cell, and discrete
+/// error propagation only on its sign-unit network (cell `sign`) and only on the tasks answered by
+/// a sign (``LabTask/hasSignDecision``).
 public struct SweepPlan: Codable, Equatable, Sendable {
     public var tasks: [LabTask]
     /// The values of T.
@@ -38,19 +40,34 @@ public struct SweepPlan: Codable, Equatable, Sendable {
         derivativeFreeCells: [.rnnTanh], seeds: 2, hidden: 4, trainingCount: 20, testCount: 40,
         gradientBudget: 100, derivativeFreeBudget: 400, diagnosticLength: 10)
 
-    /// Every trial of the plan, in a fixed order (task, T, cell, learner, seed).
+    /// Every trial of the plan, in a fixed order (task, T, cell, learner, seed; `sign` after the
+    /// model family's cells).
     public var trials: [TrialKey] {
         var keys: [TrialKey] = []
         for task in tasks {
             for length in lengths {
                 for cell in cells {
-                    for learner in learners where !(learner.isDerivativeFree || learner == .pseudoNewton) || derivativeFreeCells.contains(cell) {
-                        for seed in 0..<seeds { keys.append(TrialKey(task: task, length: length, cell: cell, learner: learner, seed: seed)) }
+                    for learner in learners where !learner.usesSignNetwork
+                        && (!(learner.isDerivativeFree || learner == .pseudoNewton) || derivativeFreeCells.contains(cell)) {
+                        for seed in 0..<seeds { keys.append(TrialKey(task: task, length: length, cell: LabCell(cell), learner: learner, seed: seed)) }
                     }
+                }
+                for learner in learners where learner.usesSignNetwork && task.hasSignDecision {
+                    for seed in 0..<seeds { keys.append(TrialKey(task: task, length: length, cell: .sign, learner: learner, seed: seed)) }
                 }
             }
         }
         return keys
+    }
+
+    /// The cells the plan's records name: `cells`, then `sign` when a learner trains it.
+    public var recordCells: [LabCell] {
+        cells.map(LabCell.init) + (learners.contains { $0.usesSignNetwork } ? [.sign] : [])
+    }
+
+    /// The cells of the evaluations charts: `derivativeFreeCells` (when in `cells`), then `sign`.
+    var evaluationCells: [LabCell] {
+        derivativeFreeCells.filter { cells.contains($0) }.map(LabCell.init) + (learners.contains { $0.usesSignNetwork } ? [.sign] : [])
     }
 
     /// Throws a ``LabError`` when a length is below a task's minimum or a count is not positive.
