@@ -13,7 +13,8 @@ struct LabCommand: ParsableCommand {
         discussion: """
             Trains one-layer networks of the model's own cells (lstm, gru, rnn-tanh, irnn) on latch, \
             two-sequence, parity, adding and temporal order at growing lengths T, by BPTT (SGD, Adam, \
-            with and without clipping), pseudo-Newton, simulated annealing and random search. Writes \
+            with and without clipping), pseudo-Newton, simulated annealing and random search, and a \
+            network of sign units (cell "sign") by discrete error propagation on latch and parity. Writes \
             DIR/plan.json, DIR/trials.jsonl (one JSON line per trial; a rerun resumes), SVG charts of \
             success rate against T and of evaluations to success, DIR/summary.md (the same as tables), \
             and the Jacobian diagnostics (DIR/diagnostics.json, DIR/jacobian-*.svg). The README's "Lab" section describes \
