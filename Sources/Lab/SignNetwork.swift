@@ -262,8 +262,10 @@ public final class SignNetworkProblem: LabObjective {
 /// alternative algorithms): a network of sign units is trained by propagating errors backward
 /// through the unfolded network as DISCRETE targets for every unit at every step, chosen
 /// stochastically so that their expectation follows the gradient, and updating the weights from
-/// those discrete errors. Because a unit's error is either "flip" or "stay", it does not shrink
-/// geometrically with the distance in time the way a saturating unit's gradient does.
+/// those discrete errors. Every error a unit receives is "flip" or "stay", a whole unit of change,
+/// however far back in time the unit is. In OUR rule (below) the expectation of that discrete
+/// error is the error signal of a tanh unit in the same state, so on average it still shrinks with
+/// the gap the way a tanh network's gradient does; only the individual draws are ±1.
 ///
 /// Ours, per evaluation (one pass over the whole training set): the forward pass of
 /// ``SignRecurrentNetwork``; the discrete errors of
