@@ -2,17 +2,18 @@ import Basics
 import Foundation
 import Model
 
-/// The safetensors checkpoint format (https://huggingface.co/docs/safetensors), F32 only.
+/// The safetensors checkpoint format (https://huggingface.co/docs/safetensors): F32 tensors (every
+/// checkpoint) and I8 tensors (the int8 copy `seq2seq quantize` writes, read by ``decodeMixed(_:)``).
 ///
 /// Layout, field by field:
 /// 1. 8 bytes: N, the header length, unsigned little-endian.
 /// 2. N bytes: a UTF-8 JSON object. Each tensor name maps to
-///    `{"dtype":"F32","shape":[d0,…],"data_offsets":[begin,end]}` (byte offsets into the data
+///    `{"dtype":"F32","shape":[d0,…],"data_offsets":[begin,end]}` (or `"I8"`; byte offsets into the data
 ///    section, end exclusive); the optional key `"__metadata__"` maps to a string→string object
 ///    (our format name and version live there, and ``checksumKey``). Padded with spaces to a
 ///    multiple of 8 bytes.
-/// 3. The data: each tensor's floats, little-endian, row-major, one after the other with no gaps
-///    and nothing after the last.
+/// 3. The data: each tensor's values (floats little-endian, or signed bytes), row-major, one after
+///    the other with no gaps and nothing after the last.
 ///
 /// Python's `safetensors.numpy.load_file` reads these files (the checksum is an ordinary metadata
 /// string to it).
@@ -21,7 +22,8 @@ public enum SafeTensors {
     public typealias Tensor = (name: String, shape: [Int], values: [Float])
 
     /// Metadata key of the data checksum: FNV-1a (64-bit) over the data section read as
-    /// little-endian 32-bit words, 16 lowercase hex digits. Any single changed word changes it.
+    /// little-endian 32-bit words (a last partial word, possible only with I8 tensors, padded with
+    /// zero bytes), 16 lowercase hex digits. Any single changed word changes it.
     /// Written by ``encode(_:metadata:)``; verified and removed from the metadata by ``decode(_:)``
     /// when present (files written before it existed carry none and still load).
     public static let checksumKey = "data_fnv1a64"
@@ -30,7 +32,7 @@ public enum SafeTensors {
     /// Precondition (a programmer error): each shape's product equals its value count.
     public static func encode(_ tensors: [(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)],
                               metadata: [String: String]) -> [UInt8] {
-        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count) },
+        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count, .f32) },
                                  metadata: metadata, checksum: checksum(tensors.map { .buffer($0.values) }))
         var out = header
         for tensor in tensors {
@@ -42,24 +44,49 @@ public enum SafeTensors {
         return out
     }
 
-    /// A tensor's values for `write`: a buffer that outlives the call, or an array.
+    /// A tensor's values for `write`: floats in a buffer that outlives the call or in an array
+    /// (dtype F32), or signed bytes (dtype I8).
     public enum Values {
         case buffer(UnsafeBufferPointer<Float>)
         case array([Float])
+        case int8([Int8])
 
         var count: Int {
             switch self {
             case .buffer(let b): return b.count
             case .array(let a): return a.count
+            case .int8(let a): return a.count
             }
         }
 
-        func withBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        var dtype: DType {
+            if case .int8 = self { return .i8 }
+            return .f32
+        }
+
+        /// The values' little-endian bytes.
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
             switch self {
-            case .buffer(let b): return try body(b)
-            case .array(let a): return try a.withUnsafeBufferPointer(body)
+            case .buffer(let b): return try body(UnsafeRawBufferPointer(b))
+            case .array(let a): return try a.withUnsafeBytes(body)
+            case .int8(let a): return try a.withUnsafeBytes(body)
             }
         }
+    }
+
+    /// The element types this project reads and writes.
+    public enum DType: String, Sendable {
+        case f32 = "F32"
+        case i8 = "I8"
+
+        /// Bytes per element.
+        public var size: Int { self == .f32 ? 4 : 1 }
+    }
+
+    /// A decoded tensor of either dtype (``decodeMixed(_:)``).
+    public enum Storage: Equatable, Sendable {
+        case f32([Float])
+        case i8([Int8])
     }
 
     /// Writes the same file as `encode` straight to `path` through `AtomicFileWriter` (temporary
@@ -68,34 +95,25 @@ public enum SafeTensors {
     /// naming `path`; on error `path` keeps what it held before.
     public static func write(_ tensors: [(name: String, shape: [Int], values: Values)], metadata: [String: String],
                              to path: String, sync: Bool) throws {
-        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count) },
+        let header = headerBytes(tensors.map { ($0.name, $0.shape, $0.values.count, $0.values.dtype) },
                                  metadata: metadata, checksum: checksum(tensors.map(\.values)))
         let writer = try AtomicFileWriter(path: path, sync: sync)
         try header.withUnsafeBytes { try writer.write($0) }
-        for tensor in tensors {
-            try tensor.values.withBuffer { values in
-                #if _endian(little)
-                try writer.write(UnsafeRawBufferPointer(values))
-                #else
-                for v in values { var bits = v.bitPattern.littleEndian; try withUnsafeBytes(of: &bits) { try writer.write($0) } }
-                #endif
-            }
-        }
+        // Floats are written as their in-memory bytes: little-endian on every machine we build for.
+        for tensor in tensors { try tensor.values.withBytes { try writer.write($0) } }
         try writer.commit()
     }
 
-    /// FNV-1a over every value's bits, in order (``checksumKey``).
+    /// FNV-1a over the data section these values make, in order (``checksumKey``).
     static func checksum(_ values: [Values]) -> String {
         var checksum = Checksum()
-        for tensor in values {
-            tensor.withBuffer { for v in $0 { checksum.add(v.bitPattern) } }
-        }
+        for tensor in values { tensor.withBytes { checksum.add(bytes: $0) } }
         return checksum.hex
     }
 
     /// The 8-byte length and the JSON header (padded to 8 bytes) of a file holding these tensors
     /// in this order, with the metadata plus the checksum.
-    static func headerBytes(_ tensors: [(name: String, shape: [Int], count: Int)], metadata: [String: String],
+    static func headerBytes(_ tensors: [(name: String, shape: [Int], count: Int, dtype: DType)], metadata: [String: String],
                             checksum: String) -> [UInt8] {
         var metadata = metadata
         metadata[checksumKey] = checksum
@@ -105,8 +123,8 @@ public enum SafeTensors {
         for tensor in tensors {
             precondition(tensor.shape.reduce(1, *) == tensor.count,
                          "SafeTensors: \(tensor.name) has shape \(tensor.shape) but \(tensor.count) values")
-            let bytes = tensor.count * 4
-            header[tensor.name] = .tensor(TensorEntry(dtype: "F32", shape: tensor.shape, data_offsets: [offset, offset + bytes]))
+            let bytes = tensor.count * tensor.dtype.size
+            header[tensor.name] = .tensor(TensorEntry(dtype: tensor.dtype.rawValue, shape: tensor.shape, data_offsets: [offset, offset + bytes]))
             offset += bytes
         }
         let encoder = JSONEncoder()
@@ -151,6 +169,22 @@ public enum SafeTensors {
     /// overlap, no gap, no trailing bytes); the checksum, when present, matches.
     /// Throws `ModelError` with a one-line message naming what is wrong (and the tensor).
     public static func decode(_ bytes: [UInt8]) throws -> (tensors: [Tensor], metadata: [String: String]) {
+        let decoded = try decode(bytes, dtypes: [.f32])
+        return (decoded.tensors.map { tensor in
+            guard case .f32(let values) = tensor.values else { preconditionFailure("decode admitted a non-F32 tensor") }
+            return (tensor.name, tensor.shape, values)
+        }, decoded.metadata)
+    }
+
+    /// ``decode(_:)`` for files that may also hold I8 tensors (the int8 copy of a model), with the
+    /// same checks; each tensor's values in its own dtype.
+    public static func decodeMixed(_ bytes: [UInt8]) throws
+        -> (tensors: [(name: String, shape: [Int], values: Storage)], metadata: [String: String]) {
+        try decode(bytes, dtypes: [.f32, .i8])
+    }
+
+    private static func decode(_ bytes: [UInt8], dtypes: Set<DType>) throws
+        -> (tensors: [(name: String, shape: [Int], values: Storage)], metadata: [String: String]) {
         guard bytes.count >= 8 else { throw ModelError("safetensors: file is \(bytes.count) bytes, shorter than its 8-byte header length") }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
@@ -166,10 +200,13 @@ public enum SafeTensors {
         }
         let dataCount = bytes.count - headerEnd
 
-        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int, dtype: DType)] = []
         for (name, entry) in header.tensors {
             let label = "safetensors: tensor \(quoted(name))"
-            guard entry.dtype == "F32" else { throw ModelError("\(label) has dtype \(quoted(entry.dtype)); only F32 is supported") }
+            guard let dtype = DType(rawValue: entry.dtype), dtypes.contains(dtype) else {
+                let supported = dtypes.map(\.rawValue).sorted().joined(separator: " and ")
+                throw ModelError("\(label) has dtype \(quoted(entry.dtype)); only \(supported) \(dtypes.count == 1 ? "is" : "are") supported")
+            }
             var count = 1
             for d in entry.shape {
                 guard d >= 0 else { throw ModelError("\(label) has a negative dimension in shape \(entry.shape)") }
@@ -177,7 +214,7 @@ public enum SafeTensors {
                 guard !overflow else { throw ModelError("\(label) has shape \(entry.shape), too large to address") }
                 count = product
             }
-            let (byteCount, overflow) = count.multipliedReportingOverflow(by: 4)
+            let (byteCount, overflow) = count.multipliedReportingOverflow(by: dtype.size)
             guard !overflow else { throw ModelError("\(label) has shape \(entry.shape), too large to address") }
             guard entry.dataOffsets.count == 2 else {
                 throw ModelError("\(label) has \(entry.dataOffsets.count) data_offsets, expected [begin, end]")
@@ -189,7 +226,7 @@ public enum SafeTensors {
             guard end - begin == byteCount else {
                 throw ModelError("\(label) has shape \(entry.shape) (\(byteCount) bytes) but data_offsets span \(end - begin) bytes")
             }
-            entries.append((name, entry.shape, begin, end))
+            entries.append((name, entry.shape, begin, end, dtype))
         }
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
@@ -205,20 +242,17 @@ public enum SafeTensors {
         var metadata = header.metadata
         if let recorded = metadata.removeValue(forKey: checksumKey) {
             var checksum = Checksum()
-            bytes.withUnsafeBytes { raw in
-                var i = headerEnd
-                while i < bytes.count {
-                    checksum.add(raw.loadUnaligned(fromByteOffset: i, as: UInt32.self).littleEndian)
-                    i += 4
-                }
-            }
+            bytes.withUnsafeBytes { raw in checksum.add(bytes: UnsafeRawBufferPointer(rebasing: raw[headerEnd...])) }
             guard recorded == checksum.hex else {
                 throw ModelError("safetensors: tensor data checksum \(checksum.hex) differs from the recorded \(quoted(recorded)); the file is corrupt")
             }
         }
 
         // Allocation: at most the data section's own size, checked above.
-        let tensors = entries.map { entry -> Tensor in
+        let tensors = entries.map { entry -> (name: String, shape: [Int], values: Storage) in
+            if entry.dtype == .i8 {
+                return (entry.name, entry.shape, .i8(bytes[(headerEnd + entry.begin)..<(headerEnd + entry.end)].map { Int8(bitPattern: $0) }))
+            }
             var values = [Float](repeating: 0, count: (entry.end - entry.begin) / 4)
             bytes.withUnsafeBytes { raw in
                 for i in values.indices {
@@ -227,7 +261,7 @@ public enum SafeTensors {
                     values[i] = Float(bitPattern: UInt32(littleEndian: bits))
                 }
             }
-            return (entry.name, entry.shape, values)
+            return (entry.name, entry.shape, .f32(values))
         }
         return (tensors, metadata)
     }
@@ -268,8 +302,32 @@ public enum SafeTensors {
     /// FNV-1a over 32-bit words (the same mixing as `ParameterStore.checksum`).
     struct Checksum {
         private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325
+        /// Bytes of a word not yet complete (little-endian order) and how many.
+        private var pending: UInt32 = 0, pendingCount = 0
         mutating func add(_ word: UInt32) { value = (value ^ UInt64(word)) &* 0x0000_0100_0000_01B3 }
+
+        /// Adds bytes of the data section in order, as little-endian words (the stream may split
+        /// words between calls: an I8 tensor of odd length followed by another tensor).
+        mutating func add(bytes: UnsafeRawBufferPointer) {
+            var i = 0
+            while pendingCount > 0 && i < bytes.count { push(bytes[i]); i += 1 }
+            while i + 4 <= bytes.count {
+                add(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt32.self)))
+                i += 4
+            }
+            while i < bytes.count { push(bytes[i]); i += 1 }
+        }
+
+        private mutating func push(_ byte: UInt8) {
+            pending |= UInt32(byte) << (8 * UInt32(pendingCount))
+            pendingCount += 1
+            if pendingCount == 4 { add(pending); pending = 0; pendingCount = 0 }
+        }
+
+        /// The checksum, a last partial word padded with zero bytes.
         var hex: String {
+            var value = self.value
+            if pendingCount > 0 { value = (value ^ UInt64(pending)) &* 0x0000_0100_0000_01B3 }
             let digits = String(value, radix: 16)
             return String(repeating: "0", count: 16 - digits.count) + digits
         }

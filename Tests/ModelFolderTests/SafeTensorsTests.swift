@@ -121,5 +121,35 @@ let tinyConfig = ModelConfig(sourceVocabularySize: 8, targetVocabularySize: 8, e
         }
         #expect(Array(model.parameters.values) == before)
     }
-}
 
+    /// I8 tensors (the int8 copy of a model): written and read back in their own dtype, next to
+    /// F32 ones, with an odd byte count so the checksum's last word is partial; refused by the
+    /// F32-only `decode`; one flipped byte in the partial word is caught.
+    @Test func int8TensorsRoundTripAndAreChecked() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("st-i8-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("q.safetensors").path
+        let q: [Int8] = [-127, 0, 5, 127, -1, 3, 9], scales: [Float] = [0.5, 0.25]
+        try SafeTensors.write([("q", [7], .int8(q)), ("s", [2], .array(scales)), ("r", [3], .int8([1, -2, 3]))],
+                              metadata: ["format": "x"], to: path, sync: false)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let decoded = try SafeTensors.decodeMixed(bytes)
+        #expect(decoded.metadata == ["format": "x"])
+        #expect(decoded.tensors.map(\.name) == ["q", "s", "r"])
+        #expect(decoded.tensors[0].values == .i8(q))
+        #expect(decoded.tensors[1].values == .f32(scales))
+        #expect(decoded.tensors[2].values == .i8([1, -2, 3]))
+        #expect(decoded.tensors[0].shape == [7])
+        #expect(bytes.count % 8 == 18 % 8)  // 8-byte length, header padded to 8 bytes, 18 data bytes
+        do {
+            _ = try SafeTensors.decode(bytes)
+            Issue.record("I8 accepted by the F32-only decode")
+        } catch {
+            #expect("\(error)".contains("\"I8\"; only F32 is supported"))
+        }
+        var corrupt = bytes
+        corrupt[corrupt.count - 1] ^= 1  // the last byte: in the final, partial checksum word
+        #expect(throws: ModelError.self) { try SafeTensors.decodeMixed(corrupt) }
+    }
+}
