@@ -43,6 +43,14 @@ let package = Package(
         // SentencePiece's API is C++: this target's shim (shim.cpp) exposes a small C API over it
         // (include/csentencepiece.h), so no C++ type reaches Swift. Debian's libsentencepiece-dev.
         .target(name: "CSentencePiece", dependencies: [], linkerSettings: [.linkedLibrary("sentencepiece")]),
+        // The int8 decoding kernels (reference, AVX2, AVX512-VNNI) in C with intrinsics. No global
+        // ISA flag: each fast function has its own target attribute and runs only after
+        // __builtin_cpu_supports says so. -O2 in debug builds too (the tests run the kernels on
+        // hundreds of rows); -ffp-contract=off keeps the float epilogue the same bits in every kernel.
+        .target(name: "CInt8", dependencies: [], cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        // Measurement loops for `bench int8`: independent int8 and float32 multiply-add chains in
+        // inline assembly (the machine's peak), same target-attribute rule as CInt8.
+        .target(name: "CPeak", dependencies: [], cSettings: [.unsafeFlags(["-O2"])]),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
@@ -50,7 +58,7 @@ let package = Package(
         .target(name: "Basics", dependencies: []),
         // AVX2+FMA code generation for the hand-written kernels (PackedWeights' SIMD8 FMAs would
         // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
-        .target(name: "Kernels", dependencies: ["Basics", "CBLAS"],
+        .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CInt8"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
@@ -87,9 +95,10 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
         ]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
-        // Workloads of `seq2seq bench train` and `bench gemm` (synthetic training steps, GEMM shapes,
-        // run-time-loaded sgemm libraries); only the CLI imports it, so no library carries them.
-        .target(name: "Benchmarks", dependencies: ["Basics", "Model", "Kernels"]),
+        // Workloads of `seq2seq bench train`, `bench gemm` and `bench int8` (synthetic training steps,
+        // GEMM shapes, run-time-loaded sgemm and int8 GEMM libraries, peak loops); only the CLI
+        // imports it, so no library carries them.
+        .target(name: "Benchmarks", dependencies: ["Basics", "Model", "Kernels", "CPeak"]),
         // `seq2seq lab`: the long-term-dependency tasks, learners, sweep, diagnostics and plots, on
         // the model family's own cells (Model's SequenceRegressor around RecurrentLayer).
         .target(name: "Lab", dependencies: ["Basics", "Model", "Kernels", "Plotting"]),

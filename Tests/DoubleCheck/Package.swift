@@ -12,7 +12,9 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .target(name: "Basics", path: "Sources/Basics", swiftSettings: [.define("SCALAR_DOUBLE")]),
-        .target(name: "Kernels", dependencies: ["Basics", "CBLAS"], path: "Sources/Kernels", swiftSettings: double),
+        // QuantizedWeights is float32-only (int8 kernels from the C target CInt8, not built here).
+        .target(name: "Kernels", dependencies: ["Basics", "CBLAS"], path: "Sources/Kernels",
+                exclude: ["QuantizedWeights.swift"], swiftSettings: double),
         .target(name: "Model", dependencies: ["Basics", "Kernels"], path: "Sources/Model", swiftSettings: double),
         .testTarget(name: "DoubleGradientTests", dependencies: ["Model", "Kernels"], path: "Tests/DoubleGradientTests",
                     // Links to the main suite's attention fixtures, read from the source tree by

@@ -1,0 +1,96 @@
+// Peak loops in inline assembly, so the compiler can neither hoist the loop-invariant products
+// nor drop the unused sums. Chains are independent: the loop is bound by the multiply units'
+// throughput, not by any latency (12 FMA chains cover Zen's 2 pipes × 5 cycles; the int8 chains
+// carry only a 1-cycle vpaddd, and each vpdpbusd chain has 12 in flight).
+#include "cpeak.h"
+
+int cpeak_has_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+}
+
+int cpeak_has_avx512vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+}
+
+#define YMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
+    "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc"
+
+__attribute__((target("avx2,fma"))) long cpeak_fma32(long iterations) {
+    long n = iterations;
+    if (n <= 0) return 0;
+    __asm__ volatile(
+        "vxorps %%ymm0, %%ymm0, %%ymm0\n\t" "vxorps %%ymm1, %%ymm1, %%ymm1\n\t"
+        "vxorps %%ymm2, %%ymm2, %%ymm2\n\t" "vxorps %%ymm3, %%ymm3, %%ymm3\n\t"
+        "vxorps %%ymm4, %%ymm4, %%ymm4\n\t" "vxorps %%ymm5, %%ymm5, %%ymm5\n\t"
+        "vxorps %%ymm6, %%ymm6, %%ymm6\n\t" "vxorps %%ymm7, %%ymm7, %%ymm7\n\t"
+        "vxorps %%ymm8, %%ymm8, %%ymm8\n\t" "vxorps %%ymm9, %%ymm9, %%ymm9\n\t"
+        "vxorps %%ymm10, %%ymm10, %%ymm10\n\t" "vxorps %%ymm11, %%ymm11, %%ymm11\n\t"
+        "vxorps %%ymm14, %%ymm14, %%ymm14\n\t" "vxorps %%ymm15, %%ymm15, %%ymm15\n\t"
+        "1:\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm0\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm1\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm2\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm3\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm4\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm5\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm6\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm7\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm8\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm9\n\t"
+        "vfmadd231ps %%ymm14, %%ymm15, %%ymm10\n\t" "vfmadd231ps %%ymm14, %%ymm15, %%ymm11\n\t"
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : "+r"(n) : : YMM_CLOBBERS);
+    return iterations * 12 * 8;
+}
+
+__attribute__((target("avx2"))) long cpeak_int8_avx2(long iterations) {
+    long n = iterations;
+    if (n <= 0) return 0;
+    __asm__ volatile(
+        "vpxor %%ymm0, %%ymm0, %%ymm0\n\t" "vpxor %%ymm1, %%ymm1, %%ymm1\n\t"
+        "vpxor %%ymm2, %%ymm2, %%ymm2\n\t" "vpxor %%ymm3, %%ymm3, %%ymm3\n\t"
+        "vpxor %%ymm4, %%ymm4, %%ymm4\n\t" "vpxor %%ymm5, %%ymm5, %%ymm5\n\t"
+        "vpcmpeqb %%ymm15, %%ymm15, %%ymm15\n\t"
+        "vpabsb %%ymm15, %%ymm14\n\t"
+        "vpabsw %%ymm15, %%ymm13\n\t"
+        "1:\n\t"
+        "vpmaddubsw %%ymm15, %%ymm14, %%ymm6\n\t" "vpmaddubsw %%ymm15, %%ymm14, %%ymm7\n\t"
+        "vpmaddubsw %%ymm15, %%ymm14, %%ymm8\n\t" "vpmaddubsw %%ymm15, %%ymm14, %%ymm9\n\t"
+        "vpmaddubsw %%ymm15, %%ymm14, %%ymm10\n\t" "vpmaddubsw %%ymm15, %%ymm14, %%ymm11\n\t"
+        "vpmaddwd %%ymm13, %%ymm6, %%ymm6\n\t" "vpmaddwd %%ymm13, %%ymm7, %%ymm7\n\t"
+        "vpmaddwd %%ymm13, %%ymm8, %%ymm8\n\t" "vpmaddwd %%ymm13, %%ymm9, %%ymm9\n\t"
+        "vpmaddwd %%ymm13, %%ymm10, %%ymm10\n\t" "vpmaddwd %%ymm13, %%ymm11, %%ymm11\n\t"
+        "vpaddd %%ymm6, %%ymm0, %%ymm0\n\t" "vpaddd %%ymm7, %%ymm1, %%ymm1\n\t"
+        "vpaddd %%ymm8, %%ymm2, %%ymm2\n\t" "vpaddd %%ymm9, %%ymm3, %%ymm3\n\t"
+        "vpaddd %%ymm10, %%ymm4, %%ymm4\n\t" "vpaddd %%ymm11, %%ymm5, %%ymm5\n\t"
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : "+r"(n) : : YMM_CLOBBERS);
+    return iterations * 6 * 32;
+}
+
+__attribute__((target("avx512f,avx512vnni"))) long cpeak_int8_vnni(long iterations) {
+    long n = iterations;
+    if (n <= 0) return 0;
+    __asm__ volatile(
+        "vpxord %%zmm0, %%zmm0, %%zmm0\n\t" "vpxord %%zmm1, %%zmm1, %%zmm1\n\t"
+        "vpxord %%zmm2, %%zmm2, %%zmm2\n\t" "vpxord %%zmm3, %%zmm3, %%zmm3\n\t"
+        "vpxord %%zmm4, %%zmm4, %%zmm4\n\t" "vpxord %%zmm5, %%zmm5, %%zmm5\n\t"
+        "vpxord %%zmm6, %%zmm6, %%zmm6\n\t" "vpxord %%zmm7, %%zmm7, %%zmm7\n\t"
+        "vpxord %%zmm8, %%zmm8, %%zmm8\n\t" "vpxord %%zmm9, %%zmm9, %%zmm9\n\t"
+        "vpxord %%zmm10, %%zmm10, %%zmm10\n\t" "vpxord %%zmm11, %%zmm11, %%zmm11\n\t"
+        "vpternlogd $0xff, %%zmm15, %%zmm15, %%zmm15\n\t"
+        "vpabsb %%zmm15, %%zmm14\n\t"
+        "1:\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm0\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm1\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm2\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm3\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm4\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm5\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm6\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm7\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm8\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm9\n\t"
+        "vpdpbusd %%zmm15, %%zmm14, %%zmm10\n\t" "vpdpbusd %%zmm15, %%zmm14, %%zmm11\n\t"
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : "+r"(n) : : YMM_CLOBBERS);
+    return iterations * 12 * 64;
+}
