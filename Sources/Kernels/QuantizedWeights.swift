@@ -281,3 +281,5 @@ public final class QuantizedWeights {
         return (rowsQ, scales)
     }
 }
+
+extension QuantizedWeights: WeightProduct {}

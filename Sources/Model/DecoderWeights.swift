@@ -1,26 +1,109 @@
 import Kernels
 
-/// The decoder's weights repacked for incremental decoding with few rows (a beam or two):
-/// per layer a ``PackedLayer`` (for most cells [Wx | Wh] with its bias as one ``PackedWeights``, so a
-/// step's gates are one pass, `[x | h]·[Wx | Wh]ᵀ + b`), attention's W_c (and mlp's W_q), and the
-/// output layer [V×H] with its bias.
+/// The decoder's weights prepared for incremental decoding, in one ``Precision``: per layer a
+/// ``PackedLayer`` (for most cells [Wx | Wh] with its bias as one product, so a step's gates are
+/// one pass, `[x | h]·[Wx | Wh]ᵀ + b`), attention's W_c (and mlp's W_q), and the output layer
+/// [V×H] with its bias.
+///
+/// float32: ``PackedWeights``, used for steps with at most ``PackedWeights/maximumRows`` rows (a
+/// beam or two); larger steps use the model's own weights through BLAS. int8: ``QuantizedWeights``
+/// for steps of every size, quantized here or read back from their stored form (`seq2seq quantize`).
 ///
 /// A snapshot of the model's current weights: build it after loading or training, once, and
-/// share it between searches (packing copies all decoder weights). Steps with more rows than
-/// ``PackedWeights/maximumRows`` use the model's own weights through BLAS instead.
+/// share it between searches (packing copies all decoder weights).
 public final class DecoderWeights {
+    public let precision: Precision
+    /// Steps with more rows than this use the model's float32 weights through BLAS.
+    public let maximumRows: Int
     /// Per decoder layer: N = G·H, K = In + H (or In and H apart).
     let layers: [PackedLayer]
     /// N = V, K = H.
-    let output: PackedWeights
+    let output: any WeightProduct
     /// W_c (and W_q) of the attention, if any.
     let attention: PackedAttention?
+    /// Every product with its name, in layer, attention, output order (the names of the stored
+    /// int8 form: `decoder.layers.L.joint` (or `.input`, `.recurrent`), `attention.output`,
+    /// `attention.query`, `output`).
+    public let products: [(name: String, product: any WeightProduct)]
 
-    public init(model: Seq2SeqModel) {
+    /// Makes the product called `name`: W = `blocks` side by side [N×ΣK_i], `rows` = N, an
+    /// optional bias [N].
+    public typealias Packer = (_ name: String, _ blocks: [(weights: UnsafePointer<Scalar>, columns: Int)], _ rows: Int,
+                               _ bias: UnsafePointer<Scalar>?) throws -> any WeightProduct
+
+    /// Prepares `model`'s current decoder weights in `precision` (int8: quantized here).
+    public convenience init(model: Seq2SeqModel, precision: Precision = .float32) {
+        self.init(model: model, precision: precision) { _, blocks, rows, bias in
+            Self.product(blocks, rows: rows, bias: bias, precision: precision)
+        }
+    }
+
+    /// int8 weights from their stored form: `stored(name, N, K)` returns the quantized rows [N×K]
+    /// and scales [N] of the product `name` (the bias comes from `model`). Throws what `stored`
+    /// throws, or `QuantizedWeights.FormatError` for a malformed stored form.
+    public convenience init(model: Seq2SeqModel, int8 stored: (_ name: String, _ n: Int, _ k: Int) throws -> (rows: [Int8], scales: [Float])) throws {
+        try self.init(model: model, precision: .int8) { name, blocks, n, bias in
+            #if SCALAR_DOUBLE
+            preconditionFailure("int8 decoding runs on Float weights; the SCALAR_DOUBLE build checks gradients only")
+            #else
+            let k = blocks.reduce(0) { $0 + $1.columns }
+            let (rows, scales) = try stored(name, n, k)
+            return try QuantizedWeights(quantized: rows, scales: scales, bias: bias.map { Array(UnsafeBufferPointer(start: $0, count: n)) },
+                                        n: n, k: k)
+            #endif
+        }
+    }
+
+    private init(model: Seq2SeqModel, precision: Precision, pack: Packer) rethrows {
+        self.precision = precision
+        maximumRows = precision == .float32 ? PackedWeights.maximumRows : Int.max
         let h = model.config.hidden
-        layers = model.decoder.forwardLayers.map(PackedLayer.init)
-        output = PackedWeights(blocks: [(UnsafePointer(model.output.weight), h)],
-                               rows: model.config.targetVocabularySize, bias: model.output.bias)
-        attention = model.attention.map(PackedAttention.init)
+        var layers: [PackedLayer] = []
+        for (l, layer) in model.decoder.forwardLayers.enumerated() {
+            layers.append(try PackedLayer(layer, name: "decoder.layers.\(l)", pack: pack))
+        }
+        self.layers = layers
+        attention = try model.attention.map { try PackedAttention($0, name: "attention", pack: pack) }
+        output = try pack("output", [(UnsafePointer(model.output.weight), h)], model.config.targetVocabularySize, model.output.bias)
+        var products: [(name: String, product: any WeightProduct)] = []
+        for (l, layer) in layers.enumerated() {
+            let name = "decoder.layers.\(l)"
+            if let joint = layer.joint { products.append(("\(name).joint", joint)) }
+            if let input = layer.input { products.append(("\(name).input", input)) }
+            if let recurrent = layer.recurrent { products.append(("\(name).recurrent", recurrent)) }
+        }
+        if let attention {
+            products.append(("attention.output", attention.output))
+            if let query = attention.query { products.append(("attention.query", query)) }
+        }
+        products.append(("output", output))
+        self.products = products
+    }
+
+    /// The stored form of int8 weights, per product in ``products`` order: its name, N, K, the
+    /// quantized rows [N×K] and the scales [N]. Precondition: `precision` is int8.
+    public func storedInt8Form() -> [(name: String, n: Int, k: Int, rows: [Int8], scales: [Float])] {
+        #if SCALAR_DOUBLE
+        preconditionFailure("int8 decoding runs on Float weights; the SCALAR_DOUBLE build checks gradients only")
+        #else
+        products.map { name, product in
+            guard let q = product as? QuantizedWeights else { preconditionFailure("DecoderWeights: \(name) is not int8") }
+            return (name, q.n, q.k, q.quantizedRows, q.scales)
+        }
+        #endif
+    }
+
+    /// W = the blocks side by side [N×ΣK_i] with an optional bias [N], in `precision`.
+    static func product(_ blocks: [(weights: UnsafePointer<Scalar>, columns: Int)], rows n: Int, bias: UnsafePointer<Scalar>?,
+                        precision: Precision) -> any WeightProduct {
+        switch precision {
+        case .float32: return PackedWeights(blocks: blocks, rows: n, bias: bias)
+        case .int8:
+            #if SCALAR_DOUBLE
+            preconditionFailure("int8 decoding runs on Float weights; the SCALAR_DOUBLE build checks gradients only")
+            #else
+            return QuantizedWeights(blocks: blocks, rows: n, bias: bias)
+            #endif
+        }
     }
 }

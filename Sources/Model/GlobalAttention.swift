@@ -110,8 +110,8 @@ final class GlobalAttention {
 
     /// h̃ for the queries of `steps` (a range within the begun steps), Q [n·R, H] → [n·R, H]
     /// (inside the state, valid until the state is begun again). Fills the alignments of those steps.
-    /// `packed` (decoding steps with few rows): W_c and, for mlp, W_q with b_q repacked (see
-    /// ``DecoderWeights``), used instead of BLAS.
+    /// `packed` (decoding steps): W_c and, for mlp, W_q with b_q prepared in the decoder's
+    /// precision (see ``DecoderWeights``), used instead of BLAS.
     func forward(_ state: AttentionState, steps: Range<Int>, queries q: UnsafePointer<Scalar>,
                  packed: PackedAttention? = nil) -> UnsafePointer<Scalar> {
         let h = hidden, r = state.rows, s = state.sourceSteps, b = state.sentences
@@ -305,17 +305,19 @@ final class GlobalAttention {
     }
 }
 
-/// Attention's weights repacked for decoding steps with few rows (a snapshot, like ``DecoderWeights``):
+/// Attention's weights prepared for decoding steps (a snapshot, like ``DecoderWeights``):
 /// W_c [H, 2H] and, for mlp, W_q [H, H] with b_q.
 struct PackedAttention {
-    let output: PackedWeights
-    let query: PackedWeights?
+    let output: any WeightProduct
+    let query: (any WeightProduct)?
 
-    init(_ attention: GlobalAttention) {
+    /// `pack` makes one product in the decoder's precision; `name` prefixes the products' names
+    /// (`.output`, `.query`).
+    init(_ attention: GlobalAttention, name: String, pack: DecoderWeights.Packer) rethrows {
         let h = attention.hidden
-        output = PackedWeights(blocks: [(UnsafePointer(attention.wc), 2 * h)], rows: h, bias: nil)
+        output = try pack("\(name).output", [(UnsafePointer(attention.wc), 2 * h)], h, nil)
         if let wq = attention.wq, let bq = attention.bq {
-            query = PackedWeights(blocks: [(UnsafePointer(wq), h)], rows: h, bias: bq)
+            query = try pack("\(name).query", [(UnsafePointer(wq), h)], h, bq)
         } else {
             query = nil
         }

@@ -7,7 +7,8 @@ import Kernels
 /// runs the decoder layers through ``RecurrentLayer``'s one-step API, the same step code training uses.
 public final class InferenceSession {
     public let model: Seq2SeqModel
-    /// Packed decoder weights for steps with few rows; nil: always BLAS.
+    /// The decoder's prepared weights (float32 packed for steps with few rows, or int8 for every
+    /// step; see ``DecoderWeights``); nil: always BLAS on the model's float32 weights.
     public let packed: DecoderWeights?
     /// Per-phase timing (bench only); nil normally.
     public var profiler: PhaseProfiler?
@@ -91,7 +92,7 @@ public final class InferenceSession {
         previousTokens.withUnsafeBufferPointer {
             Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
         }
-        let usePacked = packed != nil && rows <= PackedWeights.maximumRows
+        let usePacked = packed.map { rows <= $0.maximumRows } ?? false
         var input = UnsafePointer(x0)
         if model.config.feedsAttention {
             // Input feeding: [e_t; h̃_{t−1}].

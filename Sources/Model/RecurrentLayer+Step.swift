@@ -7,22 +7,24 @@ final class StepWorkspace {
     let gates = FloatBuffer(), recurrent = FloatBuffer(), cache = FloatBuffer(), joined = FloatBuffer()
 }
 
-/// A layer's weights repacked for few-row decoding steps (see ``PackedWeights``): for cells with one
+/// A layer's weights prepared for decoding steps (see ``DecoderWeights``): for cells with one
 /// fused product `[Wx | Wh]` with the bias (a step's gates in one pass over the weights); for cells
 /// that keep the recurrent product apart (GRU), Wx with b_ih and Wh with b_hh.
 struct PackedLayer {
-    let joint: PackedWeights?
-    let input: PackedWeights?
-    let recurrent: PackedWeights?
+    let joint: (any WeightProduct)?
+    let input: (any WeightProduct)?
+    let recurrent: (any WeightProduct)?
 
-    init(_ layer: RecurrentLayer) {
+    /// `pack` makes one product in the decoder's precision; `name` prefixes the products' names
+    /// (`.joint`, or `.input` and `.recurrent`).
+    init(_ layer: RecurrentLayer, name: String, pack: DecoderWeights.Packer) rethrows {
         if let recurrentBias = layer.recurrentBias {
             joint = nil
-            input = PackedWeights(blocks: [(UnsafePointer(layer.wx), layer.inputSize)], rows: layer.gateWidth, bias: layer.bias)
-            recurrent = PackedWeights(blocks: [(UnsafePointer(layer.wh), layer.hidden)], rows: layer.gateWidth, bias: recurrentBias)
+            input = try pack("\(name).input", [(UnsafePointer(layer.wx), layer.inputSize)], layer.gateWidth, layer.bias)
+            recurrent = try pack("\(name).recurrent", [(UnsafePointer(layer.wh), layer.hidden)], layer.gateWidth, recurrentBias)
         } else {
-            joint = PackedWeights(blocks: [(UnsafePointer(layer.wx), layer.inputSize), (UnsafePointer(layer.wh), layer.hidden)],
-                                  rows: layer.gateWidth, bias: layer.bias)
+            joint = try pack("\(name).joint", [(UnsafePointer(layer.wx), layer.inputSize), (UnsafePointer(layer.wh), layer.hidden)],
+                             layer.gateWidth, layer.bias)
             input = nil
             recurrent = nil
         }
@@ -33,7 +35,7 @@ extension RecurrentLayer {
     /// One decoding step for `rows` rows through the same ``advance`` that training's time loop
     /// runs: the state (`hidden`, and `cell` for cells with a memory, [R, H] each) is replaced by the
     /// next one, in place; `x` [R, In] is this step's input. With `packed` (at most
-    /// ``PackedWeights/maximumRows`` rows) the products come from the packed weights instead of BLAS.
+    /// ``DecoderWeights/maximumRows`` rows) the products come from the prepared weights instead of BLAS.
     func step(input x: UnsafePointer<Scalar>, rows: Int, hidden: UnsafeMutablePointer<Scalar>,
               cell c: UnsafeMutablePointer<Scalar>?, workspace: StepWorkspace, packed: PackedLayer?) {
         let gw = gateWidth, h = self.hidden

@@ -195,6 +195,11 @@ public final class SavedModel {
         try CheckpointFile(path: try checkpointPath(choice), config: config.model)
     }
 
+    /// The int8 copy of the chosen checkpoint's decoder (``Int8Copy``), whether or not it exists.
+    public func int8CopyPath(_ choice: CheckpointChoice) throws -> String {
+        Int8Copy.path(for: try checkpointPath(choice))
+    }
+
     /// The network with the chosen weights: built only after the file passed every check.
     public func loadModel(_ choice: CheckpointChoice) throws -> Seq2SeqModel {
         let file = try readCheckpoint(choice)

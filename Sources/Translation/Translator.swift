@@ -1,3 +1,4 @@
+import Foundation
 import Basics
 import Decoding
 import Model
@@ -53,28 +54,39 @@ public final class Translator {
     /// The model folder translated with (read side only).
     public let directory: SavedModel
     public let model: Seq2SeqModel
-    /// The decoder packed once for few-row steps (batch 1 with a beam), shared by every search.
-    private let packed: DecoderWeights
+    /// The decoder's weights prepared once in the chosen precision (float32: packed for few-row
+    /// steps, batch 1 with a beam; int8: every step), shared by every search.
+    public let packed: DecoderWeights
     private let sourceSegmenter: TextSegmenter
     private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
     public let unknownWords: UnknownWordPolicy
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
-    /// built). Throws a `ModelFolderError` naming the weights file, the tokenizer's error, or a
-    /// ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
+    /// built) and prepares the decoder in `precision` (int8: from the folder's stored int8 copy of
+    /// that checkpoint when `seq2seq quantize` made one, else quantized here). Throws a `ModelFolderError` naming the
+    /// weights file, the tokenizer's error, or a ``TranslationError`` when `unknownWords` is
+    /// `.replace` and the model has no attention.
     public convenience init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
-                            searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid) throws {
-        try self.init(directory: directory, model: directory.loadModel(checkpoint), searchOptions: searchOptions,
-                      unknownWords: unknownWords)
+                            searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid,
+                            precision: Precision = .float32) throws {
+        let model = try directory.loadModel(checkpoint)
+        // int8: the stored copy of `seq2seq quantize` when there is one (the same bits as quantizing here).
+        let int8Path = try directory.int8CopyPath(checkpoint)
+        let stored = precision == .int8 && FileManager.default.fileExists(atPath: int8Path)
+            ? try Int8Copy.read(int8Path, model: model) : nil
+        try self.init(directory: directory, model: model, searchOptions: searchOptions,
+                      unknownWords: unknownWords, precision: precision, decoderWeights: stored)
     }
 
     /// Translates with `model` as its weights are now (training's validation BLEU decodes the
     /// network being trained): the decoder is packed here, so after the weights change make a new
-    /// translator. `model` must be built from `directory`'s config. Throws the tokenizer's error, or
+    /// translator. `model` must be built from `directory`'s config; `decoderWeights`, when given,
+    /// must be prepared from it in `precision`. Throws the tokenizer's error, or
     /// a ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
     public init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
-                unknownWords: UnknownWordPolicy = .forbid) throws {
+                unknownWords: UnknownWordPolicy = .forbid, precision: Precision = .float32,
+                decoderWeights: DecoderWeights? = nil) throws {
         precondition(model.config == directory.config.model, "Translator: the model is not the folder's")
         if unknownWords == .replace && model.config.attention == .none {
             throw TranslationError("\(directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
@@ -82,7 +94,8 @@ public final class Translator {
         self.unknownWords = unknownWords
         self.directory = directory
         self.model = model
-        packed = DecoderWeights(model: model)
+        precondition(decoderWeights.map { $0.precision == precision } ?? true, "Translator: decoder weights of another precision")
+        packed = decoderWeights ?? DecoderWeights(model: model, precision: precision)
         sourceSegmenter = try directory.sourceSegmenter()
         targetSegmenter = try directory.targetSegmenter()
         var options = searchOptions

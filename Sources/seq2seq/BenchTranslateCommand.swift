@@ -34,6 +34,7 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
     var packed = true
+    @OptionGroup var decoder: DecoderArguments
     @Flag(help: "Also report time per phase (encoder, recurrent layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
@@ -50,7 +51,8 @@ struct BenchTranslate: ParsableCommand {
         let length = sourceLength ?? (medium ? 20 : 16)
         guard length >= 1 && length <= 10_000 else { throw ValidationError("--source-length must be between 1 and 10000") }
         let model = Seq2SeqModel(config: config, seed: 1)
-        let weights = packed ? DecoderWeights(model: model) : nil
+        if decoder.precision == .int8 && !packed { throw ValidationError("--precision int8 decodes on the int8 weights; drop --no-packed") }
+        let weights = packed ? DecoderWeights(model: model, precision: decoder.precision) : nil
         var rng = SeededGenerator(seed: 7)
         func randomSources(_ count: Int) -> [[Int32]] {
             (0..<count).map { _ in
@@ -93,9 +95,10 @@ struct BenchTranslate: ParsableCommand {
                 if format == .json {
                     try StandardOutput.shared.writeLine("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
-                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed)}")
+                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed),"
+                        + "\"precision\":\"\(decoder.precision.rawValue)\"}")
                 } else {
-                    try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize): \(String(format: "%.1f", perSecond)) sentences/s"
+                    try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize)\(decoder.precision == .int8 ? " int8" : ""): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
                         + "max \(2 * length))")
                 }

@@ -31,6 +31,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
     @Option(help: "Also write the translations to FILE.") var output: String?
     @Option(help: "BLAS threads.") var threads: Int = 1
+    @OptionGroup var decoder: DecoderArguments
 
     func run() throws {
         try evaluate()
@@ -56,7 +57,8 @@ struct Evaluate: ParsableCommand {
         }
         let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
-                                        searchOptions: search.searchOptions, unknownWords: search.unknownWords)
+                                        searchOptions: search.searchOptions, unknownWords: search.unknownWords,
+                                        precision: decoder.precision)
         let start = Date()
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Kernels
+import Model
 import ModelFolder
 import Translation
 
@@ -12,6 +13,7 @@ struct TranslatorArguments: ParsableArguments {
     @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
     var nBest: Int = 1
     @Option(help: "BLAS threads.") var threads: Int = 1
+    @OptionGroup var decoder: DecoderArguments
 
     /// The range checks of every option here; throws a `ValidationError` naming the option.
     func check() throws {
@@ -27,6 +29,15 @@ struct TranslatorArguments: ParsableArguments {
         let directory = try SavedModel(opening: model)
         var options = search.searchOptions
         options.nBest = nBest
-        return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords)
+        return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords,
+                              precision: decoder.precision)
     }
 }
+
+/// How the decoder computes, shared by `translate`, `serve`, `evaluate` and `bench translate`.
+struct DecoderArguments: ParsableArguments {
+    @Option(help: "Decoder arithmetic: float32, or int8 (int8 weights with per-row scales, activations quantized per row, int32 sums; the encoder stays float32).")
+    var precision: Precision = .float32
+}
+
+extension Precision: ExpressibleByArgument {}
