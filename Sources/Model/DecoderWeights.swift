@@ -1,13 +1,15 @@
 import Kernels
 
-/// The decoder's weights prepared for incremental decoding, in one ``Precision``: per layer a
+/// The weights of translation prepared once, in one ``Precision``: per decoder layer a
 /// ``PackedLayer`` (for most cells [Wx | Wh] with its bias as one product, so a step's gates are
 /// one pass, `[x | h]·[Wx | Wh]ᵀ + b`), attention's W_c (and mlp's W_q), and the output layer
 /// [V×H] with its bias.
 ///
 /// float32: ``PackedWeights``, used for steps with at most ``PackedWeights/maximumRows`` rows (a
-/// beam or two); larger steps use the model's own weights through BLAS. int8: ``QuantizedWeights``
-/// for steps of every size, quantized here or read back from their stored form (`seq2seq quantize`).
+/// beam or two); larger steps use the model's own weights through BLAS; the encoder runs on BLAS.
+/// int8: ``QuantizedWeights`` for steps of every size, the encoder's layers included (each
+/// reading step one product over [x_t | h_{t−1}]), quantized here or read back from their stored
+/// form (`seq2seq quantize`). The embeddings stay float32.
 ///
 /// A snapshot of the model's current weights: build it after loading or training, once, and
 /// share it between searches (packing copies all decoder weights).
@@ -21,9 +23,12 @@ public final class DecoderWeights {
     let output: any WeightProduct
     /// W_c (and W_q) of the attention, if any.
     let attention: PackedAttention?
-    /// Every product with its name, in layer, attention, output order (the names of the stored
-    /// int8 form: `decoder.layers.L.joint` (or `.input`, `.recurrent`), `attention.output`,
-    /// `attention.query`, `output`).
+    /// int8 only: the encoder's layers, [x_t | h_{t−1}]·[Wx | Wh]ᵀ + b per step (nil in float32,
+    /// whose encoder runs one BLAS input projection over all steps and a recurrent GEMM per step).
+    let encoder: StackProducts?
+    /// Every product with its name, in encoder (int8 only), decoder, attention, output order (the
+    /// names of the stored int8 form: `encoder.layers.L[.reverse].joint`, `decoder.layers.L.joint`
+    /// (or `.input` and `.recurrent`), `attention.output`, `attention.query`, `output`).
     public let products: [(name: String, product: any WeightProduct)]
 
     /// Makes the product called `name`: W = `blocks` side by side [N×ΣK_i], `rows` = N, an
@@ -63,15 +68,20 @@ public final class DecoderWeights {
             layers.append(try PackedLayer(layer, name: "decoder.layers.\(l)", pack: pack))
         }
         self.layers = layers
+        encoder = precision == .int8 ? try StackProducts(model.encoder, name: "encoder.layers", pack: pack) : nil
         attention = try model.attention.map { try PackedAttention($0, name: "attention", pack: pack) }
         output = try pack("output", [(UnsafePointer(model.output.weight), h)], model.config.targetVocabularySize, model.output.bias)
         var products: [(name: String, product: any WeightProduct)] = []
-        for (l, layer) in layers.enumerated() {
-            let name = "decoder.layers.\(l)"
+        func add(_ layer: PackedLayer, _ name: String) {
             if let joint = layer.joint { products.append(("\(name).joint", joint)) }
             if let input = layer.input { products.append(("\(name).input", input)) }
             if let recurrent = layer.recurrent { products.append(("\(name).recurrent", recurrent)) }
         }
+        if let encoder {
+            for (l, layer) in encoder.forward.enumerated() { add(layer, "encoder.layers.\(l)") }
+            for (l, layer) in encoder.backward.enumerated() { add(layer, "encoder.layers.\(l).reverse") }
+        }
+        for (l, layer) in layers.enumerated() { add(layer, "decoder.layers.\(l)") }
         if let attention {
             products.append(("attention.output", attention.output))
             if let query = attention.query { products.append(("attention.query", query)) }

@@ -60,7 +60,7 @@ public final class InferenceSession {
         let padded = sources.map { $0.isEmpty ? [TokenID.pad] : $0 }
         var rng = SeededGenerator(seed: 0)
         model.encode(Batch(sources: padded, targets: sources.map { _ in [] }), dropout: false, rng: &rng,
-                     chunkSteps: InferenceSession.encoderChunkSteps)
+                     chunkSteps: InferenceSession.encoderChunkSteps, packed: packed?.encoder)
         rowSentence = (0..<rowCount).map { Int32($0) }
         sourceLengths = sources.map(\.count)
         alignmentsCurrent = false

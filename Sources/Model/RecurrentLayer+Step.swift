@@ -32,6 +32,28 @@ struct PackedLayer {
 }
 
 extension RecurrentLayer {
+    /// The products of one step on the prepared weights: gates [R, G·H] = [x | h]·[Wx | Wh]ᵀ + b in
+    /// one pass (or x·Wxᵀ + b_ih into `gates` and h·Whᵀ + b_hh into `recurrent` for cells that keep
+    /// the recurrent product apart). `x` [R, In], `previousHidden` [R, H]; `scratch` holds [x | h].
+    func products(_ packed: PackedLayer, input x: UnsafePointer<Scalar>, rows: Int, previousHidden: UnsafePointer<Scalar>,
+                  gates g: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?, scratch: FloatBuffer) {
+        let gw = gateWidth, h = hidden
+        if let joint = packed.joint {
+            let width = inputSize + h
+            let xh = scratch.reserve(rows * width)
+            for r in 0..<rows {
+                (xh + r * width).update(from: x + r * inputSize, count: inputSize)
+                (xh + r * width + inputSize).update(from: previousHidden + r * h, count: h)
+            }
+            joint.multiply(xh, lda: width, rows: rows, into: g, ldc: gw)
+        } else if let input = packed.input, let packedRecurrent = packed.recurrent, let recurrent {
+            input.multiply(x, lda: inputSize, rows: rows, into: g, ldc: gw)
+            packedRecurrent.multiply(previousHidden, lda: h, rows: rows, into: recurrent, ldc: gw)
+        } else {
+            preconditionFailure("PackedLayer was packed for another cell than \(cellType)")
+        }
+    }
+
     /// One decoding step for `rows` rows through the same ``advance`` that training's time loop
     /// runs: the state (`hidden`, and `cell` for cells with a memory, [R, H] each) is replaced by the
     /// next one, in place; `x` [R, In] is this step's input. With `packed` (at most
@@ -43,21 +65,7 @@ extension RecurrentLayer {
         let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? workspace.recurrent.reserve(rows * gw) : nil
         let cache: UnsafeMutablePointer<Scalar>? = cell.cacheWidth > 0 ? workspace.cache.reserve(rows * cell.cacheWidth * h) : nil
         if let packed {
-            if let joint = packed.joint {
-                // g = [x | h]·[Wx | Wh]ᵀ + b in one pass over the packed weights.
-                let width = inputSize + h
-                let xh = workspace.joined.reserve(rows * width)
-                for r in 0..<rows {
-                    (xh + r * width).update(from: x + r * inputSize, count: inputSize)
-                    (xh + r * width + inputSize).update(from: hidden + r * h, count: h)
-                }
-                joint.multiply(xh, lda: width, rows: rows, into: g, ldc: gw)
-            } else if let input = packed.input, let packedRecurrent = packed.recurrent, let recurrent {
-                input.multiply(x, lda: inputSize, rows: rows, into: g, ldc: gw)
-                packedRecurrent.multiply(hidden, lda: h, rows: rows, into: recurrent, ldc: gw)
-            } else {
-                preconditionFailure("PackedLayer was packed for another cell than \(cellType)")
-            }
+            products(packed, input: x, rows: rows, previousHidden: hidden, gates: g, recurrent: recurrent, scratch: workspace.joined)
         } else {
             for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }
             BLAS.gemm(transB: true, m: rows, n: gw, k: inputSize, a: x, lda: inputSize,

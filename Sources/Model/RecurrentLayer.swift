@@ -41,7 +41,8 @@ final class RecurrentLayer {
     /// [N·B, In]: gradient of the loss with respect to the input, after `backward`.
     let inputGradient = FloatBuffer()
     /// [N·B, In]: the inputs of a sequence run one step at a time (``beginSteps``), and P, how many
-    /// of their first columns were given for all steps at once.
+    /// of their first columns were given for all steps at once. (Also the [x_t | h_{t−1}] scratch
+    /// of `forward` on packed products, which never runs stepped.)
     let stepInputs = FloatBuffer()
     var presetColumns = 0
     /// [N·B, P]: dL/d(preset columns) after ``finishBackward(computeInputGradient:)`` of a stepped sequence.
@@ -99,13 +100,27 @@ final class RecurrentLayer {
     /// Runs N steps. `input` [N·B, In] must stay alive until `backward`; `initialHidden`/`initialCell`
     /// [B, H] default to zeros (`initialCell` is ignored by cells without a memory); `mask` [N·B]
     /// holds 1 for a real step and 0 for padding (nil: all real).
+    ///
+    /// `packed` (inference only: `backward` must not follow): each step's gates come from the
+    /// prepared products on [x_t | h_{t−1}] (see ``PackedLayer``, e.g. int8) instead of one BLAS
+    /// input projection over all steps plus a recurrent GEMM per step.
     func forward(input: UnsafePointer<Scalar>, steps: Int, batch: Int,
                  initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
-                 mask: UnsafePointer<Scalar>?) {
+                 mask: UnsafePointer<Scalar>?, packed: PackedLayer? = nil) {
         let bh = batch * hidden, gw = gateWidth
         prepare(steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: mask)
         self.input = input
         let gates = self.gates.pointer
+        if let packed {
+            for t in 0..<steps {
+                let g = gates + t * batch * gw
+                products(packed, input: input + t * batch * inputSize, rows: batch, previousHidden: h.pointer + t * bh,
+                         gates: g, recurrent: cell.separateRecurrentProduct ? recurrent.pointer + t * batch * gw : nil,
+                         scratch: stepInputs)
+                advance(step: t, rows: batch, bh: bh, skipRecurrentProduct: true)
+            }
+            return
+        }
 
         // Input projection of all steps at once: gates = b + X·Wxᵀ, [N·B, G·H].
         timed(profiler, "gemm: input projection") {
@@ -137,12 +152,13 @@ final class RecurrentLayer {
 
     /// Step t of the cached sequence, its gates holding b + x_t·Wxᵀ: the recurrence and the cell.
     @inline(__always)
-    private func advance(step t: Int, rows: Int, bh: Int) {
+    private func advance(step t: Int, rows: Int, bh: Int, skipRecurrentProduct: Bool = false) {
         let offset = t * batch * gateWidth, cacheStride = cell.cacheWidth * bh
         advance(gates: gates.pointer + offset, recurrent: cell.separateRecurrentProduct ? recurrent.pointer + offset : nil, rows: batch,
                 previousHidden: h.pointer + t * bh, previousCell: hasMemory ? UnsafePointer(c.pointer + t * bh) : nil,
                 hidden: h.pointer + (t + 1) * bh, cell: hasMemory ? c.pointer + (t + 1) * bh : nil,
-                cache: cacheStride > 0 ? cache.pointer + t * cacheStride : nil, mask: mask.map { $0 + t * batch })
+                cache: cacheStride > 0 ? cache.pointer + t * cacheStride : nil, mask: mask.map { $0 + t * batch },
+                skipRecurrentProduct: skipRecurrentProduct)
     }
 
     // MARK: One step at a time (a decoder whose next input depends on its last output)

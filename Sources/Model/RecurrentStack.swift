@@ -149,10 +149,11 @@ final class RecurrentStack {
     /// row), `initial` per layer (h, c) [B, H] (nil: zeros; [forward | backward] halves when
     /// bidirectional, the backward direction starting at each row's last real step). Dropout
     /// with `rng` on every layer's output but the top one's unless `dropTop`, drawn layer by layer.
-    /// Returns the top layer's output (after dropout if applied), [N·B, H].
+    /// Returns the top layer's output (after dropout if applied), [N·B, H]. `packed` (inference
+    /// only): each layer's (and backward direction's) prepared products, see ``RecurrentLayer/forward``.
     func forward(input: UnsafePointer<Scalar>, steps: Int, batch: Int, mask: UnsafePointer<Scalar>?,
                  initial: [(h: UnsafePointer<Scalar>, c: UnsafePointer<Scalar>?)]?, applyDropout: Bool, dropTop: Bool,
-                 rng: inout SeededGenerator) -> UnsafePointer<Scalar> {
+                 rng: inout SeededGenerator, packed: StackProducts? = nil) -> UnsafePointer<Scalar> {
         self.steps = steps
         self.batch = batch
         layerInputs.removeAll(keepingCapacity: true)
@@ -169,10 +170,12 @@ final class RecurrentStack {
                 let buffers = initialBuffers[l]
                 let (hf, hb) = split(initial?[l].h, buffers.h, buffers.hr)
                 let (cf, cb) = split(initial?[l].c, buffers.c, buffers.cr)
-                layer.forward(input: x, steps: steps, batch: batch, initialHidden: hf, initialCell: cf, mask: mask)
-                y = forwardBackwardDirection(l, input: x, mask: mask, initialHidden: hb, initialCell: cb)
+                layer.forward(input: x, steps: steps, batch: batch, initialHidden: hf, initialCell: cf, mask: mask,
+                              packed: packed?.forward[l])
+                y = forwardBackwardDirection(l, input: x, mask: mask, initialHidden: hb, initialCell: cb, packed: packed?.backward[l])
             } else {
-                layer.forward(input: x, steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c, mask: mask)
+                layer.forward(input: x, steps: steps, batch: batch, initialHidden: initial?[l].h, initialCell: initial?[l].c, mask: mask,
+                              packed: packed?.forward[l])
                 y = UnsafePointer(layer.outputs)
             }
             if isResidual(l) {
@@ -216,12 +219,14 @@ final class RecurrentStack {
     /// Runs the backward direction of bidirectional layer l over the per-sentence reversed input
     /// and returns [N·B, H] = [forward output | backward output put back in reading order].
     private func forwardBackwardDirection(_ l: Int, input x: UnsafePointer<Scalar>, mask: UnsafePointer<Scalar>?,
-                                          initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?) -> UnsafePointer<Scalar> {
+                                          initialHidden: UnsafePointer<Scalar>?, initialCell: UnsafePointer<Scalar>?,
+                                          packed: PackedLayer?) -> UnsafePointer<Scalar> {
         let fwd = forwardLayers[l], bwd = backwardLayers[l]
         let rows = steps * batch, u = fwd.hidden, inputSize = fwd.inputSize, h = hidden
         let reversed = reversedInputs[l].reserve(rows * inputSize)
         reversal.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: inputSize, into: reversed) }
-        bwd.forward(input: reversed, steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: mask)
+        bwd.forward(input: reversed, steps: steps, batch: batch, initialHidden: initialHidden, initialCell: initialCell, mask: mask,
+                    packed: packed)
         let out = combined[l].reserve(rows * h)
         for r in 0..<rows {
             (out + r * h).update(from: fwd.outputs + r * u, count: u)
@@ -240,5 +245,22 @@ final class RecurrentStack {
             }
         }
         return UnsafePointer(out)
+    }
+}
+
+/// A stack's layers prepared for inference (see ``DecoderWeights``): per layer its forward
+/// direction's products and, for a bidirectional stack, its backward direction's.
+struct StackProducts {
+    let forward: [PackedLayer]
+    let backward: [PackedLayer]
+
+    /// `pack` makes one product in the chosen precision; products are named `NAME.L.…` and
+    /// `NAME.L.reverse.…`.
+    init(_ stack: RecurrentStack, name: String, pack: DecoderWeights.Packer) rethrows {
+        var forward: [PackedLayer] = [], backward: [PackedLayer] = []
+        for (l, layer) in stack.forwardLayers.enumerated() { forward.append(try PackedLayer(layer, name: "\(name).\(l)", pack: pack)) }
+        for (l, layer) in stack.backwardLayers.enumerated() { backward.append(try PackedLayer(layer, name: "\(name).\(l).reverse", pack: pack)) }
+        self.forward = forward
+        self.backward = backward
     }
 }

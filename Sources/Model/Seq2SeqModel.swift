@@ -255,7 +255,9 @@ public final class Seq2SeqModel {
     /// `chunkSteps` (inference): the reading steps are run at most this many at a time, each chunk
     /// starting from the state the previous one ended in, so the memory the encoder holds does not
     /// grow with the source length (training keeps every step for backward: one chunk).
-    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator, chunkSteps: Int = .max) {
+    /// `packed` (inference): the encoder's prepared products (``DecoderWeights``' int8 encoder).
+    func encode(_ batch: Batch, dropout applyDropout: Bool, rng: inout SeededGenerator, chunkSteps: Int = .max,
+                packed: StackProducts? = nil) {
         let (b, s) = (batch.batchSize, batch.sourceLength)
         let (e, h, layers) = (config.embedding, config.hidden, config.layers)
         precondition(chunkSteps >= 1)
@@ -286,7 +288,7 @@ public final class Seq2SeqModel {
                 }
             }
             _ = encoder.forward(input: encoderInput, steps: steps, batch: b, mask: UnsafePointer(sourceMask.pointer + start * b),
-                                initial: initial, applyDropout: applyDropout, dropTop: false, rng: &rng)
+                                initial: initial, applyDropout: applyDropout, dropTop: false, rng: &rng, packed: packed)
             start += steps
         } while start < s
     }

@@ -26,7 +26,7 @@ import Testing
         #expect(a.map(\.name) == b.map(\.name))
         #expect(a.map(\.rows) == b.map(\.rows))
         #expect(a.map(\.scales) == b.map(\.scales))
-        #expect(a.map(\.name) == ["decoder.layers.0.joint", "output"])
+        #expect(a.map(\.name) == ["encoder.layers.0.joint", "decoder.layers.0.joint", "output"])
     }
 
     /// A copy made from other weights, a corrupt copy and a float checkpoint in its place are each
