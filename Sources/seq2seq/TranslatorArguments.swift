@@ -12,9 +12,7 @@ struct TranslatorArguments: ParsableArguments {
     @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
     var nBest: Int = 1
     @Option(help: "BLAS threads.") var threads: Int = 1
-    @Flag(inversion: .prefixedNo,
-          help: "Restrict each batch's output layer to its source words' lexical shortlist plus the frequent target words, when the model folder has a shortlist.bin (`seq2seq shortlist`); --no-shortlist scores the whole target vocabulary.")
-    var shortlist = true
+    @OptionGroup var shortlist: ShortlistArguments
 
     /// The range checks of every option here; throws a `ValidationError` naming the option.
     func check() throws {
@@ -31,6 +29,14 @@ struct TranslatorArguments: ParsableArguments {
         var options = search.searchOptions
         options.nBest = nBest
         return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords,
-                              useShortlist: shortlist)
+                              useShortlist: shortlist.enabled)
     }
+}
+
+/// `--shortlist` / `--no-shortlist`, shared by `translate`, `serve` (through ``TranslatorArguments``)
+/// and `evaluate`.
+struct ShortlistArguments: ParsableArguments {
+    @Flag(name: .customLong("shortlist"), inversion: .prefixedNo,
+          help: "Restrict each batch's output layer to its source words' lexical shortlist plus the frequent target words, when the model folder has a shortlist.bin (`seq2seq shortlist`); --no-shortlist scores the whole target vocabulary.")
+    var enabled = true
 }
