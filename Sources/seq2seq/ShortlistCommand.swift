@@ -28,6 +28,8 @@ struct ShortlistCommand: ParsableCommand {
     @Option(help: "Target words kept per source word, by p(t|s).") var topK: Int = ShortlistDefaults.topK
     @Option(help: "The most frequent target words, always scored.") var frequent: Int = ShortlistDefaults.frequent
     @Option(help: "IBM Model 1 EM iterations.") var iterations: Int = ShortlistDefaults.iterations
+    @Option(help: ArgumentHelp("After building, print the mean number of output ids a sentence of FILE is decoded over, alone and in batches of 64 as `evaluate` makes them (length-sorted).", valueName: "file"))
+    var reportOn: String?
 
     func validate() throws {
         guard (1...100_000).contains(topK) else { throw ValidationError("--top-k must be between 1 and 100000") }
@@ -38,6 +40,8 @@ struct ShortlistCommand: ParsableCommand {
     func run() throws {
         let start = Date()
         let folder = try SavedModel(opening: model)
+        // Read before anything is built, so a bad file is refused before the folder changes.
+        let reportLines = try reportOn.map(readAllLines)
         let shardSet = try ShardSet(directory: shards)
         let preparer = try PairPreparer(
             sourceVocabulary: folder.sourceVocabulary, targetVocabulary: folder.targetVocabulary, maxLength: nil,
@@ -69,6 +73,19 @@ struct ShortlistCommand: ParsableCommand {
         printError("IBM Model 1: \(table.entryCount) co-occurring word pairs, \(iterations) EM iterations in \(seconds(read, done))")
         printError("wrote \(folder.shortlistPath): top \(topK) per source word (\(shortlist.entryCount) entries), "
             + "\(shortlist.frequent.count) always-scored ids (\(frequent) frequent + </s>, <unk>), \(bytes.count) bytes")
+        if let reportOn, let reportLines {
+            let segmenter = try folder.sourceSegmenter()
+            let ids = reportLines.map { folder.sourceVocabulary.ids(segmenter.tokens($0)) }
+            let order = reportLines.indices.sorted { (reportLines[$0].utf8.count, $0) < (reportLines[$1].utf8.count, $1) }
+            let single = ids.map { Double(shortlist.outputIDs(for: [$0]).count) }
+            let batches = stride(from: 0, to: order.count, by: 64).map { first in
+                Double(shortlist.outputIDs(for: order[first..<min(first + 64, order.count)].map { ids[$0] }).count)
+            }
+            func mean(_ x: [Double]) -> String { x.isEmpty ? "-" : String(format: "%.1f", x.reduce(0, +) / Double(x.count)) }
+            try StandardOutput.shared.writeLine("\(reportOn): \(reportLines.count) lines; output ids per sentence: mean \(mean(single)), "
+                + "min \(Int(single.min() ?? 0)), max \(Int(single.max() ?? 0)); per batch of 64: mean \(mean(batches)) "
+                + "of \(folder.config.model.targetVocabularySize)")
+        }
     }
 }
 
