@@ -5,7 +5,8 @@
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
-//                 -> Translation -> ModelFolder, Decoding (imports nothing of ours)
+//                 -> Translation -> ModelFolder, Decoding (imports nothing of ours), Lexicon
+//   ModelFolder -> Lexicon (IBM Model 1 lexical table, shortlists, shortlist.bin) -> Basics
 //                 -> Serving (`serve`: HTTP, batching queue; Hummingbird) -> Translation, Decoding
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
@@ -71,7 +72,10 @@ let package = Package(
         .target(name: "Metrics", dependencies: []),
         // The read side of a model folder (config.json, vocabularies, checked weights), shared by
         // Training (which also writes folders) and Translation (which must not depend on Training).
-        .target(name: "ModelFolder", dependencies: ["Model", "Text"]),
+        .target(name: "ModelFolder", dependencies: ["Model", "Text", "Lexicon"]),
+        // The lexical shortlist: IBM Model 1 on id pairs, the per-source-word target lists, their
+        // file format. Ids in, ids out: no text, no files, no model.
+        .target(name: "Lexicon", dependencies: ["Basics"]),
         // One Codable record of log.jsonl, written by Training and read by Plotting.
         .target(name: "RunLog", dependencies: []),
         // The one module that imports MPI: the world communicator with Swift errors, and the
@@ -82,7 +86,7 @@ let package = Package(
         // scores it with Metrics; neither imports Training, so there is no cycle.
         .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels",
                                                  "Translation", "Decoding", "Metrics"]),
-        .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding"]),
+        .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding", "Lexicon"]),
         .target(name: "Samples", dependencies: ["Basics"]),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
         // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
@@ -107,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab", "Lexicon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -119,10 +123,11 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "TestSupport"]),
+        .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "Lexicon", "TestSupport"]),
+        .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "Basics", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Lexicon", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
         // Starts the server through Serving's own service group on port 0 and talks to it with

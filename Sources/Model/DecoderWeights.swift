@@ -103,6 +103,16 @@ public final class DecoderWeights {
         #endif
     }
 
+    /// int8: the output layer's rows `ids` (a shortlist) as their own product [U×H], equal to those
+    /// columns of the full product bit for bit; nil in float32.
+    public func output(selecting ids: [Int32]) -> (any WeightProduct)? {
+        #if SCALAR_DOUBLE
+        return nil
+        #else
+        return (output as? QuantizedWeights)?.selecting(rows: ids)
+        #endif
+    }
+
     /// W = the blocks side by side [N×ΣK_i] with an optional bias [N], in `precision`.
     static func product(_ blocks: [(weights: UnsafePointer<Scalar>, columns: Int)], rows n: Int, bias: UnsafePointer<Scalar>?,
                         precision: Precision) -> any WeightProduct {

@@ -32,6 +32,10 @@ public final class InferenceSession {
     private var sourceLengths: [Int] = []
     /// The attention caches hold the alignments of the current rows' last step (cleared by reorder).
     private var alignmentsCurrent = false
+    /// The output layer restricted to a subset of ids (``restrictOutput(to:)``); nil: all V ids.
+    private var restricted: RestrictedOutput?
+    /// Scratch: [rows, U] the restricted logits, then their log-softmax.
+    private let restrictedScores = FloatBuffer()
 
     /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
     public init(model: Seq2SeqModel, packed: DecoderWeights? = nil) {
@@ -81,6 +85,26 @@ public final class InferenceSession {
         }
     }
 
+    /// The target ids the output layer scores from now on (until the next call): `ids` ascending,
+    /// without repeats, each below V; nil scores the whole vocabulary again. A restricted `step`
+    /// computes the logits of these ids only (their rows of W and b gathered here, once), takes the
+    /// log-softmax over them alone and writes −∞ for every other id: a lexical shortlist's
+    /// vocabulary restriction, the same for every row of the batch.
+    public func restrictOutput(to ids: [Int32]?) {
+        guard let ids else {
+            restricted = nil
+            return
+        }
+        let v = model.config.targetVocabularySize
+        precondition(!ids.isEmpty, "restrictOutput: no ids")
+        precondition(ids.first! >= 0 && Int(ids.last!) < v && zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 },
+                     "restrictOutput: ids must be ascending, unique and below V = \(v)")
+        restricted = RestrictedOutput(model.output, ids: ids, weights: packed)
+    }
+
+    /// The ids `step` scores (ascending); nil: the whole target vocabulary.
+    public var outputIDs: [Int32]? { restricted?.ids }
+
     /// For each live row, feeds previousTokens[r] (first step: <s>) and writes the log-softmax over
     /// the target vocabulary into logProbs[r·V ..< (r+1)·V]. logProbs.count ≥ rowCount·V.
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
@@ -115,6 +139,10 @@ public final class InferenceSession {
             }
         }
         let out = logProbs.baseAddress!
+        if let restricted {
+            restrictedStep(restricted, top: top, rows: rows, into: out)
+            return
+        }
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {
                 packed.output.multiply(top, lda: h, rows: rows, into: out, ldc: v)
@@ -126,6 +154,29 @@ public final class InferenceSession {
             // Rows are independent: split them across the threads BLAS uses.
             Parallel.forEachPart(rows * v, granularity: v) { range in
                 Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / v, width: v)
+            }
+        }
+    }
+
+    /// The output layer and log-softmax over the restricted ids U only: [rows, U] scores, written
+    /// into `out` [rows, V] at their ids, −∞ everywhere else.
+    private func restrictedStep(_ restricted: RestrictedOutput, top: UnsafePointer<Scalar>, rows: Int,
+                                into out: UnsafeMutablePointer<Scalar>) {
+        let u = restricted.ids.count, v = model.config.targetVocabularySize
+        let scores = restrictedScores.reserve(rows * u)
+        timed(profiler, "decode: output layer") {
+            restricted.logits(input: top, rows: rows, into: scores)
+        }
+        timed(profiler, "decode: log-softmax") {
+            Parallel.forEachPart(rows * u, granularity: u) { range in
+                Softmax.logSoftmaxRows(scores + range.lowerBound, rows: range.count / u, width: u)
+            }
+            restricted.ids.withUnsafeBufferPointer { ids in
+                for r in 0..<rows {
+                    let row = out + r * v, from = scores + r * u
+                    row.update(repeating: -.infinity, count: v)
+                    for j in 0..<u { row[Int(ids[j])] = from[j] }
+                }
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Lexicon
 import Model
 import Text
 
@@ -13,6 +14,8 @@ import Text
 ///   one (a copy of the `.model` file), checked the same way.
 /// - `last.safetensors`, `best.safetensors`: weights (``CheckpointFile``).
 /// - `log.jsonl`: the training log (read by the Plotting module).
+/// - `shortlist.bin`: the lexical shortlist `seq2seq shortlist` builds (Lexicon's ``Shortlist``),
+///   optional; read by ``loadShortlist()``.
 ///
 /// Opening checks the config (format, version, types, ``ModelConfig/validate()``) and that the
 /// vocabularies match its sizes; loading weights checks them against the config before the
@@ -42,6 +45,7 @@ public final class SavedModel {
     public var lastCheckpointPath: String { path + "/last.safetensors" }
     public var bestCheckpointPath: String { path + "/best.safetensors" }
     public var logPath: String { path + "/log.jsonl" }
+    public var shortlistPath: String { path + "/" + Shortlist.fileName }
 
     /// A folder described in memory (the writer's side, before or after writing it). Throws a
     /// ``ModelFolderError`` naming `config.json` when the network config is invalid.
@@ -176,6 +180,30 @@ public final class SavedModel {
         } catch {
             throw ModelFolderError(path: path, message: "model.\(error)")
         }
+    }
+
+    /// The folder's shortlist, nil when it has none. Throws a ``ModelFolderError`` naming
+    /// `shortlist.bin` when it cannot be read, is corrupt (``Shortlist/init(decoding:)``'s checks)
+    /// or was built for other vocabularies than this folder's.
+    public func loadShortlist() throws -> Shortlist? {
+        let file = shortlistPath
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ModelFolderError(path: file, message: "cannot be read")
+        }
+        let shortlist: Shortlist
+        do {
+            shortlist = try Shortlist(decoding: [UInt8](data))
+        } catch {
+            throw ModelFolderError(path: file, message: "\(error); rebuild it with `seq2seq shortlist`")
+        }
+        let (vs, vt) = (config.model.sourceVocabularySize, config.model.targetVocabularySize)
+        guard shortlist.sourceVocabularySize == vs && shortlist.targetVocabularySize == vt else {
+            throw ModelFolderError(
+                path: file,
+                message: "built for vocabularies of \(shortlist.sourceVocabularySize)/\(shortlist.targetVocabularySize) tokens (source/target), this model's hold \(vs)/\(vt); rebuild it with `seq2seq shortlist`")
+        }
+        return shortlist
     }
 
     /// Whether `last.safetensors` exists.

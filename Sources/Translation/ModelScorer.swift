@@ -9,10 +9,13 @@ public final class ModelScorer: StepScorer {
 
     /// Encodes `sources` (ids without </s>); row i of the scorer is sentence i. `packed`, a
     /// snapshot of the model's weights shared between searches, speeds up steps with few rows.
-    public init(model: Seq2SeqModel, packed: DecoderWeights? = nil, sources: [[Int32]]) {
+    /// `outputIDs` (ascending, below V), when given, restricts every step's output layer and
+    /// log-softmax to these ids (``InferenceSession/restrictOutput(to:)``); the others score −∞.
+    public init(model: Seq2SeqModel, packed: DecoderWeights? = nil, sources: [[Int32]], outputIDs: [Int32]? = nil) {
         session = InferenceSession(model: model, packed: packed)
         vocabularySize = model.config.targetVocabularySize
         session.encode(sources)
+        session.restrictOutput(to: outputIDs)
     }
 
     public var rowCount: Int { session.rowCount }

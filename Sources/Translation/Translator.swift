@@ -1,6 +1,7 @@
 import Foundation
 import Basics
 import Decoding
+import Lexicon
 import Model
 import ModelFolder
 import Text
@@ -61,22 +62,28 @@ public final class Translator {
     private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
     public let unknownWords: UnknownWordPolicy
+    /// The lexical shortlist decoding is restricted by (nil: every step scores all V ids): each
+    /// batch's output layer runs over the union of its source words' lists and the frequent list.
+    public let shortlist: Shortlist?
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
     /// built) and prepares the decoder in `precision` (int8: from the folder's stored int8 copy of
-    /// that checkpoint when `seq2seq quantize` made one, else quantized here). Throws a `ModelFolderError` naming the
-    /// weights file, the tokenizer's error, or a ``TranslationError`` when `unknownWords` is
-    /// `.replace` and the model has no attention.
+    /// that checkpoint when `seq2seq quantize` made one, else quantized here). Throws a
+    /// `ModelFolderError` naming the weights file, the tokenizer's error, or a ``TranslationError``
+    /// when `unknownWords` is `.replace` and the model has no attention. With `useShortlist`, the
+    /// folder's `shortlist.bin` restricts decoding when there is one (``SavedModel/loadShortlist()``;
+    /// a corrupt or mismatched file is its `ModelFolderError`).
     public convenience init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
                             searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid,
-                            precision: Precision = .float32) throws {
+                            precision: Precision = .float32, useShortlist: Bool = false) throws {
+        let shortlist = useShortlist ? try directory.loadShortlist() : nil
         let model = try directory.loadModel(checkpoint)
         // int8: the stored copy of `seq2seq quantize` when there is one (the same bits as quantizing here).
         let int8Path = try directory.int8CopyPath(checkpoint)
         let stored = precision == .int8 && FileManager.default.fileExists(atPath: int8Path)
             ? try Int8Copy.read(int8Path, model: model) : nil
         try self.init(directory: directory, model: model, searchOptions: searchOptions,
-                      unknownWords: unknownWords, precision: precision, decoderWeights: stored)
+                      unknownWords: unknownWords, precision: precision, decoderWeights: stored, shortlist: shortlist)
     }
 
     /// Translates with `model` as its weights are now (training's validation BLEU decodes the
@@ -84,10 +91,16 @@ public final class Translator {
     /// translator. `model` must be built from `directory`'s config; `decoderWeights`, when given,
     /// must be prepared from it in `precision`. Throws the tokenizer's error, or
     /// a ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
+    /// `shortlist`, when given, must be built for the folder's vocabularies (as `loadShortlist`
+    /// checks).
     public init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
                 unknownWords: UnknownWordPolicy = .forbid, precision: Precision = .float32,
-                decoderWeights: DecoderWeights? = nil) throws {
+                decoderWeights: DecoderWeights? = nil, shortlist: Shortlist? = nil) throws {
         precondition(model.config == directory.config.model, "Translator: the model is not the folder's")
+        precondition(shortlist.map { $0.sourceVocabularySize == model.config.sourceVocabularySize
+                                     && $0.targetVocabularySize == model.config.targetVocabularySize } ?? true,
+                     "Translator: the shortlist is not built for the folder's vocabularies")
+        self.shortlist = shortlist
         if unknownWords == .replace && model.config.attention == .none {
             throw TranslationError("\(directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
         }
@@ -118,13 +131,16 @@ public final class Translator {
 
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
     /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
+    /// With a ``shortlist``, the batch is decoded over the union of its lines' lists.
     public func translate(_ lines: [String]) -> [[Translation]] {
         let tokenized = lines.map { sourceSegmenter.tokens($0) }
         let sources = tokenized.map { directory.sourceVocabulary.ids($0) }
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }
         if live.isEmpty { return results }
-        let scorer = ModelScorer(model: model, packed: packed, sources: live.map { sources[$0] })
+        let liveSources = live.map { sources[$0] }
+        let scorer = ModelScorer(model: model, packed: packed, sources: liveSources,
+                                 outputIDs: shortlist?.outputIDs(for: liveSources))
         let lengths = live.map { sources[$0].count }
         let hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
         for (k, index) in live.enumerated() {

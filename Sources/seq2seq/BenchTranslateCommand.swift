@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Decoding
 import Foundation
 import Kernels
@@ -35,6 +36,8 @@ struct BenchTranslate: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
     var packed = true
     @OptionGroup var decoder: DecoderArguments
+    @Option(help: "Restrict each batch's output layer to S target ids (</s> and S−1 others drawn at random, seeded), as a lexical shortlist does; the restriction's gathering and packing is timed too.")
+    var shortlistSize: Int?
     @Flag(help: "Also report time per phase (encoder, recurrent layers, output layer, log-softmax, search).") var profile = false
 
     func run() throws {
@@ -69,6 +72,20 @@ struct BenchTranslate: ParsableCommand {
         let beam = self.beam ?? 5, sentences = self.sentences ?? 40
         guard beam >= 1 && beam <= 1000 else { throw ValidationError("--beam must be between 1 and 1000") }
         guard sentences >= 1 else { throw ValidationError("--sentences must be at least 1") }
+        if let shortlistSize, !(1...config.targetVocabularySize).contains(shortlistSize) {
+            throw ValidationError("--shortlist-size must be between 1 and the target vocabulary size \(config.targetVocabularySize)")
+        }
+        var shortlistRNG = SeededGenerator(seed: 11)
+        /// S ascending ids: </s> and S−1 others (a partial Fisher–Yates shuffle of the rest).
+        func randomShortlist() -> [Int32]? {
+            guard let size = shortlistSize else { return nil }
+            var pool = (0..<Int32(config.targetVocabularySize)).filter { $0 != TokenID.end }
+            for i in 0..<(size - 1) {
+                let j = i + Int(shortlistRNG.next() % UInt64(pool.count - i))
+                pool.swapAt(i, j)
+            }
+            return (pool.prefix(size - 1) + [TokenID.end]).sorted()
+        }
         for kind in kindList {
             guard kind == "greedy" || kind == "beam" else { throw ValidationError("--kinds: unknown kind '\(kind)'") }
             var options = SearchOptions()
@@ -80,14 +97,16 @@ struct BenchTranslate: ParsableCommand {
                 let count = batchSize == 1 ? sentences : batchSize * 3
                 let inputs = randomSources(count)
                 // Warm-up (workspaces, page faults), then timed.
-                _ = decode(model, weights, Array(inputs.prefix(batchSize)), options, nil)
+                _ = decode(model, weights, Array(inputs.prefix(batchSize)), options, nil, randomShortlist())
+                // Drawn before the clock starts: one set per batch.
+                let shortlists = stride(from: 0, to: inputs.count, by: batchSize).map { _ in randomShortlist() }
                 var outputTokens = 0
                 let profiler = profile ? PhaseProfiler() : nil
                 let start = Date()
                 var i = 0
                 while i < inputs.count {
                     let chunk = Array(inputs[i..<min(i + batchSize, inputs.count)])
-                    outputTokens += decode(model, weights, chunk, options, profiler).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
+                    outputTokens += decode(model, weights, chunk, options, profiler, shortlists[i / batchSize]).reduce(0) { $0 + ($1.first?.tokens.count ?? 0) + 1 }
                     i += batchSize
                 }
                 let seconds = Date().timeIntervalSince(start)
@@ -95,12 +114,12 @@ struct BenchTranslate: ParsableCommand {
                 if format == .json {
                     try StandardOutput.shared.writeLine("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
-                        + "\"max_length\":\(2 * length),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed),"
+                        + "\"max_length\":\(2 * length),\"shortlist_size\":\(shortlistSize.map(String.init) ?? "null"),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed),"
                         + "\"precision\":\"\(decoder.precision.rawValue)\"}")
                 } else {
                     try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize)\(decoder.precision == .int8 ? " int8" : ""): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
-                        + "max \(2 * length))")
+                        + "max \(2 * length)" + (shortlistSize.map { ", shortlist \($0) ids" } ?? "") + ")")
                 }
                 if let profiler { try printPhases(profiler, total: seconds) }
             }
@@ -115,8 +134,8 @@ struct BenchTranslate: ParsableCommand {
     }
 
     private func decode(_ model: Seq2SeqModel, _ weights: DecoderWeights?, _ sources: [[Int32]],
-                        _ options: SearchOptions, _ profiler: PhaseProfiler?) -> [[Hypothesis]] {
-        let encode = { ModelScorer(model: model, packed: weights, sources: sources) }
+                        _ options: SearchOptions, _ profiler: PhaseProfiler?, _ outputIDs: [Int32]?) -> [[Hypothesis]] {
+        let encode = { ModelScorer(model: model, packed: weights, sources: sources, outputIDs: outputIDs) }
         let scorer = profiler?.measure("decode: encoder", encode) ?? encode()
         scorer.profiler = profiler
         let lengths = sources.map(\.count)

@@ -27,6 +27,7 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Reference file(s), line i with line i of --source.") var reference: [String]
     @Option(help: "Which weights: best or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
+    @OptionGroup var shortlist: ShortlistArguments
     @Option(help: "Sentences decoded together.") var batchSize: Int = 64
     @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
     @Option(help: "Also write the translations to FILE.") var output: String?
@@ -58,7 +59,7 @@ struct Evaluate: ParsableCommand {
         let directory = try SavedModel(opening: model)
         let translator = try Translator(directory: directory, checkpoint: checkpoint,
                                         searchOptions: search.searchOptions, unknownWords: search.unknownWords,
-                                        precision: decoder.precision)
+                                        precision: decoder.precision, useShortlist: shortlist.enabled)
         let start = Date()
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)

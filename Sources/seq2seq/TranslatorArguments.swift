@@ -14,6 +14,7 @@ struct TranslatorArguments: ParsableArguments {
     var nBest: Int = 1
     @Option(help: "BLAS threads.") var threads: Int = 1
     @OptionGroup var decoder: DecoderArguments
+    @OptionGroup var shortlist: ShortlistArguments
 
     /// The range checks of every option here; throws a `ValidationError` naming the option.
     func check() throws {
@@ -30,14 +31,22 @@ struct TranslatorArguments: ParsableArguments {
         var options = search.searchOptions
         options.nBest = nBest
         return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords,
-                              precision: decoder.precision)
+                              precision: decoder.precision, useShortlist: shortlist.enabled)
     }
 }
 
 /// How the decoder computes, shared by `translate`, `serve`, `evaluate` and `bench translate`.
 struct DecoderArguments: ParsableArguments {
-    @Option(help: "Decoder arithmetic: float32, or int8 (int8 weights with per-row scales, activations quantized per row, int32 sums; the encoder stays float32).")
+    @Option(help: "Arithmetic of the recurrent layers, attention and output layer: float32, or int8 (int8 weights with per-row scales, activations quantized per row, int32 sums; embeddings stay float32).")
     var precision: Precision = .float32
 }
 
 extension Precision: ExpressibleByArgument {}
+
+/// `--shortlist` / `--no-shortlist`, shared by `translate`, `serve` (through ``TranslatorArguments``)
+/// and `evaluate`.
+struct ShortlistArguments: ParsableArguments {
+    @Flag(name: .customLong("shortlist"), inversion: .prefixedNo,
+          help: "Restrict each batch's output layer to its source words' lexical shortlist plus the frequent target words, when the model folder has a shortlist.bin (`seq2seq shortlist`); --no-shortlist scores the whole target vocabulary.")
+    var enabled = true
+}

@@ -1,0 +1,89 @@
+import Basics
+import Foundation
+import Kernels
+@testable import Model
+import Testing
+
+/// `InferenceSession.restrictOutput`: the output layer and log-softmax over a subset of ids.
+@Suite struct RestrictedOutputTests {
+    /// A model with attention and a 40-word target vocabulary, random weights.
+    static func model() -> Seq2SeqModel {
+        let config = ModelConfig(sourceVocabularySize: 30, targetVocabularySize: 40, embedding: 6, hidden: 8, layers: 2,
+                                 dropout: 0, reverseSource: true, attention: .general)
+        let model = Seq2SeqModel(config: config, seed: 3)
+        var rng = SeededGenerator(seed: 9)
+        for i in 0..<model.parameters.count { model.parameters.values[i] = rng.nextFloat(in: -0.8, 0.8) }
+        return model
+    }
+
+    static let sources: [[Int32]] = [[4, 5, 6, 7, 9], [12, 4], [29, 28, 27]]
+
+    /// Runs `steps` steps on `rows` rows (the sources' rows repeated by a reorder, so that a step
+    /// has more rows than `PackedWeights.maximumRows` when asked), restricted to `ids`; returns
+    /// every step's [rows, V] log-probabilities.
+    /// `weights`: "blas" (none), "float32" (packed) or "int8".
+    static func run(_ model: Seq2SeqModel, weights: String, rows: Int, ids: [Int32]?, steps: Int = 3) -> [[Float]] {
+        let prepared = weights == "blas" ? nil : DecoderWeights(model: model, precision: weights == "int8" ? .int8 : .float32)
+        let session = InferenceSession(model: model, packed: prepared)
+        session.encode(sources)
+        session.reorder((0..<rows).map { Int32($0 % sources.count) })
+        session.restrictOutput(to: ids)
+        let v = model.config.targetVocabularySize
+        var out: [[Float]] = []
+        var previous = [Int32](repeating: TokenID.start, count: rows)
+        for t in 0..<steps {
+            var logProbs = [Float](repeating: 0, count: rows * v)
+            logProbs.withUnsafeMutableBufferPointer { session.step(previousTokens: previous, logProbs: $0) }
+            out.append(logProbs)
+            previous = (0..<rows).map { Int32(4 + (t * 7 + $0) % 30) }
+        }
+        return out
+    }
+
+    /// Few rows take the packed path, 30 rows the BLAS path (float32) or int8 again; all must hold.
+    @Test(arguments: ["blas", "float32", "int8"], [3, 30])
+    func wholeVocabularyIsBitIdenticalToNoRestriction(weights: String, rows: Int) {
+        let model = Self.model()
+        let all = (0..<Int32(model.config.targetVocabularySize)).map { $0 }
+        let full = Self.run(model, weights: weights, rows: rows, ids: nil)
+        let restricted = Self.run(model, weights: weights, rows: rows, ids: all)
+        for (a, b) in zip(full, restricted) {
+            #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        }
+    }
+
+    /// Each row's log-probabilities over the set are the full log-softmax restricted to the set and
+    /// renormalised; ids outside read −∞.
+    @Test(arguments: ["blas", "float32", "int8"], [3, 30])
+    func subsetIsTheRenormalisedFullDistribution(weights: String, rows: Int) {
+        let model = Self.model()
+        let v = model.config.targetVocabularySize
+        let ids: [Int32] = [1, 3, 5, 6, 11, 17, 18, 30, 39]
+        let full = Self.run(model, weights: weights, rows: rows, ids: nil)
+        let restricted = Self.run(model, weights: weights, rows: rows, ids: ids)
+        for (step, (a, b)) in zip(full, restricted).enumerated() {
+            for r in 0..<rows {
+                let row = Array(a[(r * v)..<((r + 1) * v)])
+                let mass = ids.reduce(0.0) { $0 + exp(Double(row[Int($1)])) }
+                for id in 0..<v {
+                    let got = b[r * v + id]
+                    if ids.contains(Int32(id)) {
+                        let expected = Double(row[id]) - log(mass)
+                        #expect(abs(Double(got) - expected) < 1e-6, "step \(step) row \(r) id \(id): \(got) vs \(expected)")
+                    } else {
+                        #expect(got == -.infinity, "step \(step) row \(r) id \(id) outside the set: \(got)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func nilRestoresTheWholeVocabulary() {
+        let model = Self.model()
+        let session = InferenceSession(model: model)
+        session.restrictOutput(to: [3, 4])
+        #expect(session.outputIDs == [3, 4])
+        session.restrictOutput(to: nil)
+        #expect(session.outputIDs == nil)
+    }
+}
