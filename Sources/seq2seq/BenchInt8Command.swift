@@ -25,6 +25,8 @@ struct BenchInt8: ParsableCommand {
 
     @Option(help: "Threads for the products (and the second peak column).") var threads: Int = 2
     @Option(help: "Comma-separated row counts m.") var rows: String = "1,5,64,320"
+    @Option(help: "Comma-separated shapes: output-small (8000×256), lstm-gates (1024×768), attention (256×512), output-medium (16000×512).")
+    var shapes: String = "output-small,lstm-gates,attention,output-medium"
     @Option(help: "Comma-separated int8 kernels to time: best, reference, avx2, avx512vnni (unavailable ones are skipped).")
     var kernels: String = "best"
     @Option(help: "Timed repeats per cell (the fastest counts; small products repeat more).") var repeats: Int = 5
@@ -36,6 +38,9 @@ struct BenchInt8: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
         guard !rowCounts.isEmpty, rowCounts.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
             throw ValidationError("--rows must be comma-separated counts between 1 and 4096, got \(rows)")
+        }
+        for key in shapes.split(separator: ",") where !Int8Benchmark.shapes.contains(where: { $0.key == key }) {
+            throw ValidationError("--shapes: unknown shape '\(key)' (\(Int8Benchmark.shapes.map(\.key).joined(separator: ", ")))")
         }
         for name in kernels.split(separator: ",") where name != "best" && Int8Kernel(rawValue: String(name)) == nil {
             throw ValidationError("--kernels: unknown kernel '\(name)' (best, reference, avx2, avx512vnni)")
@@ -89,7 +94,8 @@ struct BenchInt8: ParsableCommand {
                 + "N×K".leftPadded(11) + columns.map { $0.leftPadded(20) }.joined())
         }
         var rng = SeededGenerator(seed: 16)
-        for shape in Int8Benchmark.shapes {
+        let keys = Set(shapes.split(separator: ",").map(String.init))
+        for shape in Int8Benchmark.shapes where keys.contains(shape.key) {
             let (n, k) = (shape.n, shape.k)
             let w = (0..<n * k).map { _ in rng.nextFloat(in: -0.1, 0.1) }, bias = (0..<n).map { _ in rng.nextFloat(in: -1, 1) }
             let (packed, quantized) = w.withUnsafeBufferPointer { w in
