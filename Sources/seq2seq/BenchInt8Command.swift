@@ -62,17 +62,17 @@ struct BenchInt8: ParsableCommand {
         if format == .text {
             try out.writeLine("bench int8 on \(cpu); int8 kernel by dispatch: \(Int8Kernel.best.rawValue)")
             try out.writeLine("(a) peak, GOPS (1 multiply-add = 2 ops)".padding(toLength: 50, withPad: " ", startingAt: 0)
-                + "1 thread".leftPadded(12) + "\(threads) threads".leftPadded(12))
+                + "1 thread".leftPadded(12) + (threads > 1 ? "\(threads) threads".leftPadded(12) : ""))
         }
         for loop in Int8Benchmark.PeakLoop.allCases {
             guard loop.isAvailable else {
                 if format == .text { try out.writeLine("\(loop.rawValue): not on this CPU") }
                 continue
             }
-            let one = Int8Benchmark.peak(loop, threads: 1), all = Int8Benchmark.peak(loop, threads: threads)
+            let one = Int8Benchmark.peak(loop, threads: 1), all = threads > 1 ? Int8Benchmark.peak(loop, threads: threads) : one
             if format == .text {
                 try out.writeLine(loop.rawValue.padding(toLength: 50, withPad: " ", startingAt: 0)
-                    + fmt(one).leftPadded(12) + fmt(all).leftPadded(12))
+                    + fmt(one).leftPadded(12) + (threads > 1 ? fmt(all).leftPadded(12) : ""))
             } else {
                 json.append("{\"peak\":\"\(loop)\",\"threads\":1,\"gops\":\(fmt(one))}")
                 json.append("{\"peak\":\"\(loop)\",\"threads\":\(threads),\"gops\":\(fmt(all))}")
