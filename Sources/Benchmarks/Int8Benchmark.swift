@@ -64,6 +64,8 @@ public enum Int8Benchmark {
     /// One product shape of decoding: W [N×K] (N out, K in).
     public struct Shape: Sendable {
         public var name: String
+        /// The `bench int8 --shapes` key.
+        public var key: String
         public var n: Int, k: Int
     }
 
@@ -71,10 +73,10 @@ public enum Int8Benchmark {
     /// 256), an LSTM's gates with input feeding ([x | h̃ | h] 768 in, 4H = 1024 out), attention's
     /// W_c ([c | h] 512 → H 256) and the medium output layer (V 16000, H 512).
     public static let shapes: [Shape] = [
-        Shape(name: "output small", n: 8000, k: 256),
-        Shape(name: "LSTM gates", n: 1024, k: 768),
-        Shape(name: "attention W_c", n: 256, k: 512),
-        Shape(name: "output medium", n: 16000, k: 512),
+        Shape(name: "output small", key: "output-small", n: 8000, k: 256),
+        Shape(name: "LSTM gates", key: "lstm-gates", n: 1024, k: 768),
+        Shape(name: "attention W_c", key: "attention", n: 256, k: 512),
+        Shape(name: "output medium", key: "output-medium", n: 16000, k: 512),
     ]
 
     /// Row counts m: greedy batch 1, beam 5 batch 1, batch 64 greedy, beam 5 × batch 64.

@@ -41,9 +41,9 @@ public enum Int8Kernel: String, CaseIterable, Sendable {
 /// Non-finite values are quantized as 0 and left out of the maximum.
 ///
 /// The kernels (C target CInt8: reference, AVX2 after intgemm/FBGEMM, AVX512-VNNI after FBGEMM)
-/// read W as panels of 16 output rows × groups of 4 k; a pass over a panel serves 4 rows of A
-/// (AVX2) or 8 (VNNI), and the panel stays in L1 while every block of rows passes, so W is read
-/// from memory once per call. Each output depends only on its own row of A and row of W, so the
+/// read W as panels of 16 output rows × groups of 4 k; a pass over a panel serves 4 rows of A (all
+/// of them up to 6: beam 5) on AVX2 or 8 on VNNI, and blocks of panels stay in L2 while every block
+/// of rows passes, so W is read from memory once per call. Each output depends only on its own row of A and row of W, so the
 /// result does not depend on m, on how rows are grouped, on the thread count (threads split
 /// panels) nor on the kernel: bit for bit.
 public final class QuantizedWeights {
