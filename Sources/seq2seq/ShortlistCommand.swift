@@ -57,7 +57,7 @@ struct ShortlistCommand: ParsableCommand {
             }
         }
         guard corpus.count > 0 else {
-            throw ValidationError("\(shards): no pair left after tokenization; nothing to build a shortlist from")
+            throw CLIError("\(shards): no pair left after tokenization; nothing to build a shortlist from")
         }
         let read = Date()
         let table = LexicalTable(corpus: corpus, sourceVocabularySize: folder.config.model.sourceVocabularySize,
