@@ -91,7 +91,7 @@ struct ShortlistCommand: ParsableCommand {
 
 /// The shortlist's default sizes and iterations (chosen on Multi30k val; README "Shortlist").
 enum ShortlistDefaults {
-    static let topK = 10
+    static let topK = 50
     static let frequent = 100
     static let iterations = 5
 }
