@@ -75,10 +75,19 @@ public struct Shortlist: Sendable, Equatable {
             .sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
         let always = Set(seen.prefix(frequent).map { Int32($0) } + [TokenID.end, TokenID.unknown])
             .filter { Int($0) < table.targetVocabularySize }
-        let lists = (0..<table.sourceVocabularySize).map { table.best(topK, source: $0).sorted() }
-        // Built from a table's own ids: every check holds.
-        try! self.init(sourceVocabularySize: table.sourceVocabularySize, targetVocabularySize: table.targetVocabularySize,
-                       topK: topK, frequent: always.sorted(), lists: lists)
+        // A table's own ids, each list sorted and duplicate-free: every check of the other
+        // initialisers holds by construction.
+        var offsets = [0], targets: [Int32] = []
+        for s in 0..<table.sourceVocabularySize {
+            targets += table.best(topK, source: s).sorted()
+            offsets.append(targets.count)
+        }
+        sourceVocabularySize = table.sourceVocabularySize
+        targetVocabularySize = table.targetVocabularySize
+        self.topK = topK
+        self.frequent = always.sorted()
+        self.offsets = offsets
+        self.targets = targets
     }
 
     /// Source id s's list (ascending target ids); empty for an id outside the vocabulary.

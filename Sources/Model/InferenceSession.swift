@@ -106,7 +106,8 @@ public final class InferenceSession {
     public var outputIDs: [Int32]? { restricted?.ids }
 
     /// For each live row, feeds previousTokens[r] (first step: <s>) and writes the log-softmax over
-    /// the target vocabulary into logProbs[r·V ..< (r+1)·V]. logProbs.count ≥ rowCount·V.
+    /// the target vocabulary into logProbs[r·V ..< (r+1)·V] (over ``outputIDs`` only when the output
+    /// is restricted, −∞ at every other id). logProbs.count ≥ rowCount·V.
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")

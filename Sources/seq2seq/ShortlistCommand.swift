@@ -57,7 +57,7 @@ struct ShortlistCommand: ParsableCommand {
             }
         }
         guard corpus.count > 0 else {
-            throw ValidationError("\(shards): no pair left after tokenization; nothing to build a shortlist from")
+            throw CLIError("\(shards): no pair left after tokenization; nothing to build a shortlist from")
         }
         let read = Date()
         let table = LexicalTable(corpus: corpus, sourceVocabularySize: folder.config.model.sourceVocabularySize,
@@ -91,7 +91,7 @@ struct ShortlistCommand: ParsableCommand {
 
 /// The shortlist's default sizes and iterations (chosen on Multi30k val; README "Shortlist").
 enum ShortlistDefaults {
-    static let topK = 10
+    static let topK = 50
     static let frequent = 100
     static let iterations = 5
 }
