@@ -7,12 +7,12 @@
 #   bash scripts/int8-benchmark.sh
 # Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
 # THREADS (default 2, both sides), S1 and S64 (shortlist ids per batch at batch 1 and 64, default
-# 330 and 1400: what the Multi30k De→En shortlist gives, `seq2seq shortlist --report-on`),
+# 234 and 2221: what the Multi30k De→En shortlist gives on val, `seq2seq shortlist --report-on`),
 # EXTRA (more bench flags for both sides' shape, e.g. "--preset medium" for ours only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${PEER:-$HOME/torch-env/bin/python}; ROUNDS=${ROUNDS:-3}; THREADS=${THREADS:-2}
-S1=${S1:-330}; S64=${S64:-1400}
+S1=${S1:-234}; S64=${S64:-2221}
 swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
 peer=../shared/peers/torch_seq2seq.py

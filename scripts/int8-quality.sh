@@ -24,7 +24,7 @@ for precision in float32 int8; do
     hyp="$out/$precision$shortlist.$tgt"
     report=$($S evaluate --model "$model" --source "$DATA/$SET.$src" --reference "$DATA/$SET.$tgt" --beam 5 \
              --lowercase --threads "$THREADS" --precision "$precision" $shortlist --output "$hyp")
-    bleu=$(echo "$report" | sed -n 's/^BLEU[^=]*= *\([0-9.]*\).*/\1/p' | head -1)
+    bleu=$($S bleu "$DATA/$SET.$tgt" -i "$hyp" --lowercase --width 2 --score-only)
     speed=$(echo "$report" | sed -n 's/.*: \([0-9.]*\) sentences\/s.*/\1/p')
     [ -z "$base" ] && { base=$bleu; baseHyp=$hyp; }
     changed=$(paste -d '\t' "$baseHyp" "$hyp" | awk -F'\t' '$1 != $2 { n++ } END { printf "%d of %d (%.1f %%)", n, NR, 100 * n / NR }')
