@@ -24,6 +24,7 @@ extension BeamSearch {
         var tokens = [Int32](repeating: options.bos, count: sentences)
         var parents: [Int32] = []
         parents.reserveCapacity(sentences)
+        let candidates = scorer.candidateIDs
 
         var step = 0
         while true {
@@ -43,9 +44,17 @@ extension BeamSearch {
                 plan.mask(row)
                 row[eosIndex] = eosLogProb  // mask() hides eos for beam selection; greedy ranks it too
                 var best = -Float.infinity, bestIndex = -1
-                for i in 0 ..< v where row[i] > best {
-                    best = row[i]
-                    bestIndex = i
+                if let candidates {
+                    // A shortlist's ids, ascending: the same first maximum (every other id is −∞).
+                    for id in candidates where row[Int(id)] > best {
+                        best = row[Int(id)]
+                        bestIndex = Int(id)
+                    }
+                } else {
+                    for i in 0 ..< v where row[i] > best {
+                        best = row[i]
+                        bestIndex = i
+                    }
                 }
                 if bestIndex < 0 {
                     finishAsIs(sentence: s, rows: r ..< r + 1, logProb: rowLogProb, node: rowNode,

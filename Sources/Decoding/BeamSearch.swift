@@ -75,8 +75,10 @@ public enum BeamSearch {
         rowNode.reserveCapacity(rowCapacity); nextNode.reserveCapacity(rowCapacity)
         tokens.reserveCapacity(rowCapacity); nextTokens.reserveCapacity(rowCapacity)
         parents.reserveCapacity(rowCapacity)
-        var candidates: [Candidate] = []
-        candidates.reserveCapacity(k * (k + 1))
+        var ranked: [Candidate] = []
+        ranked.reserveCapacity(k * (k + 1))
+        // A shortlist's ids: only those are scanned (every other id reads −∞).
+        let candidates = scorer.candidateIDs
         let topValues = UnsafeMutablePointer<Float>.allocate(capacity: k)
         let topIndices = UnsafeMutablePointer<Int32>.allocate(capacity: k)
         defer { topValues.deallocate(); topIndices.deallocate() }
@@ -102,26 +104,28 @@ public enum BeamSearch {
                     }
                     continue
                 }
-                candidates.removeAll(keepingCapacity: true)
+                ranked.removeAll(keepingCapacity: true)
                 for b in 0 ..< rows {
                     let r = rowBase &+ b
                     let row = base + r &* v
                     let eosLogProb = row[eosIndex]
                     if eosLogProb > -.infinity {
-                        candidates.append(Candidate(logProb: rowLogProb[r] + Double(eosLogProb), token: eos,
+                        ranked.append(Candidate(logProb: rowLogProb[r] + Double(eosLogProb), token: eos,
                                                     beam: Int32(b)))
                     }
                     plan.mask(row)
-                    let found = selectTop(k, of: row, count: v, values: topValues, indices: topIndices)
+                    let found = candidates.map { ids in
+                        ids.withUnsafeBufferPointer { selectTop(k, of: row, ids: $0, values: topValues, indices: topIndices) }
+                    } ?? selectTop(k, of: row, count: v, values: topValues, indices: topIndices)
                     for j in 0 ..< found {
-                        candidates.append(Candidate(logProb: rowLogProb[r] + Double(topValues[j]),
+                        ranked.append(Candidate(logProb: rowLogProb[r] + Double(topValues[j]),
                                                     token: topIndices[j], beam: Int32(b)))
                     }
                 }
-                sortCandidates(&candidates)
+                sortCandidates(&ranked)
                 var kept = 0
-                for rank in candidates.indices {
-                    let c = candidates[rank]
+                for rank in ranked.indices {
+                    let c = ranked[rank]
                     if c.token == eos {
                         // Only eos among the K best counts: a wider net would let a beam of K finish
                         // more than K hypotheses per step.

@@ -149,6 +149,30 @@ struct SearchPlan {
     }
 }
 
+/// ``selectTop(_:of:count:values:indices:)`` over the ids `ids` of `row` only (ascending, so equal
+/// values still come in increasing index order): the same result when every other entry is −∞.
+func selectTop(_ k: Int, of row: UnsafePointer<Float>, ids: UnsafeBufferPointer<Int32>,
+               values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
+    var filled = 0
+    var threshold = -Float.infinity
+    for id in ids {
+        let x = row[Int(id)]
+        if x > threshold {
+            var position = filled < k ? filled : k &- 1
+            while position > 0 && values[position &- 1] < x {
+                values[position] = values[position &- 1]
+                indices[position] = indices[position &- 1]
+                position &-= 1
+            }
+            values[position] = x
+            indices[position] = id
+            if filled < k { filled &+= 1 }
+            if filled == k { threshold = values[k &- 1] }
+        }
+    }
+    return filled
+}
+
 /// Partial selection: the `k` largest finite values of `row[0..<n]`, largest first, equal values
 /// in increasing index order, into `values`/`indices` (room for k each). Returns how many were
 /// found (fewer than k when the row has fewer finite entries; -inf and NaN are never selected).

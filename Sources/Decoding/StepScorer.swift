@@ -27,8 +27,14 @@ public protocol StepScorer: AnyObject {
     /// attended to most when scoring this step's continuations, or nil when the scorer has no
     /// attention (the default). The search records it for the token it appends to that row.
     func alignedSourcePosition(row: Int) -> Int32?
+    /// The only ids whose log-probability `step` may make finite during this search, ascending
+    /// (a lexical shortlist), or nil for all V (the default). Every other id must read −∞; the
+    /// search then scans these ids alone when it selects, which changes no result. Constant over a
+    /// search.
+    var candidateIDs: [Int32]? { get }
 }
 
 extension StepScorer {
     public func alignedSourcePosition(row: Int) -> Int32? { nil }
+    public var candidateIDs: [Int32]? { nil }
 }

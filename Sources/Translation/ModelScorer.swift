@@ -20,6 +20,9 @@ public final class ModelScorer: StepScorer {
 
     public var rowCount: Int { session.rowCount }
 
+    /// The restricted output's ids (a shortlist), or nil.
+    public var candidateIDs: [Int32]? { session.outputIDs }
+
     /// Per-phase timing of steps and reorders (bench only); nil normally.
     public var profiler: PhaseProfiler? {
         get { session.profiler }

@@ -294,4 +294,29 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
         #expect(BeamSearch.search(StubScorer(vocabularySize: 6, sentences: 0, table: Self.twoStep),
                                   sourceLengths: [], options: SearchOptions()).isEmpty)
     }
+
+    /// A scorer that names its candidate ids (a shortlist; −∞ everywhere else) gets exactly the
+    /// hypotheses of the same scores without the list: the search only scans fewer ids. Ties
+    /// included (the table's values are rounded to few levels).
+    @Test(arguments: [1, 3, 5])
+    func candidateIDsChangeNoResult(beam: Int) {
+        let v = 40
+        let ids: [Int32] = [eos, 5, 6, 9, 13, 14, 21, 30, 39]
+        let base = randomTable(v: v, seed: 17, eosBias: 0.5)
+        let table: (Int, [Int32]) -> [Float] = { sentence, prefix in
+            let row = base(sentence, prefix)
+            return (0..<v).map { ids.contains(Int32($0)) ? (row[$0] * 4).rounded() / 4 : -.infinity }
+        }
+        let options = SearchOptions(beamSize: beam, lengthPenalty: 0.6, maxLengthRatio: 2, maxLengthOffset: 1, nBest: beam,
+                                    bos: bos, eos: eos)
+        let lengths = [3, 1, 4, 2]
+        let plain = StubScorer(vocabularySize: v, sentences: lengths.count, table: table)
+        let listed = StubScorer(vocabularySize: v, sentences: lengths.count, table: table)
+        listed.candidateIDs = ids
+        let a = BeamSearch.search(plain, sourceLengths: lengths, options: options)
+        let b = BeamSearch.search(listed, sourceLengths: lengths, options: options)
+        #expect(a == b)
+        #expect(!a.flatMap { $0 }.isEmpty)
+        #expect(plain.violations.isEmpty && listed.violations.isEmpty)
+    }
 }

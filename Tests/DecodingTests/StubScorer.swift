@@ -21,6 +21,9 @@ final class StubScorer: StepScorer {
     /// Every token fed after bos, over the whole search.
     private(set) var fedTokens: [Int32] = []
 
+    /// Reported as the scorer's `candidateIDs` (the table must give −∞ to every other id).
+    var candidateIDs: [Int32]?
+
     init(vocabularySize: Int, sentences: Int, table: @escaping (Int, [Int32]) -> [Float]) {
         self.vocabularySize = vocabularySize
         self.rows = (0..<sentences).map { (sentence: $0, fed: []) }
