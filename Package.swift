@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
-//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS
+//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CInt8 (int8 kernels, run-time dispatch)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
@@ -12,7 +12,7 @@
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples, Lab and the CLI.
-//                 -> Benchmarks (bench train/gemm workloads) -> Model, Kernels
+//                 -> Benchmarks (bench train/gemm/int8 workloads) -> Model, Kernels, CPeak (peak loops)
 //                 -> Distributed (MPI world communicator, fixed-order gradient sum) -> CMPI (Open MPI)
 //   Training reaches MPI only through its TrainingGroup protocol, which the CLI fills with
 //   Distributed's communicator under `mpirun`.
