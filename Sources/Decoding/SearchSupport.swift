@@ -153,24 +153,7 @@ struct SearchPlan {
 /// values still come in increasing index order): the same result when every other entry is −∞.
 func selectTop(_ k: Int, of row: UnsafePointer<Float>, ids: UnsafeBufferPointer<Int32>,
                values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
-    var filled = 0
-    var threshold = -Float.infinity
-    for id in ids {
-        let x = row[Int(id)]
-        if x > threshold {
-            var position = filled < k ? filled : k &- 1
-            while position > 0 && values[position &- 1] < x {
-                values[position] = values[position &- 1]
-                indices[position] = indices[position &- 1]
-                position &-= 1
-            }
-            values[position] = x
-            indices[position] = id
-            if filled < k { filled &+= 1 }
-            if filled == k { threshold = values[k &- 1] }
-        }
-    }
-    return filled
+    selectTop(k, count: ids.count, value: { row[Int(ids[$0])] }, id: { ids[$0] }, values: values, indices: indices)
 }
 
 /// Partial selection: the `k` largest finite values of `row[0..<n]`, largest first, equal values
@@ -180,11 +163,18 @@ func selectTop(_ k: Int, of row: UnsafePointer<Float>, ids: UnsafeBufferPointer<
 /// compare against its last slot, so a V = 16 000 row costs about V compares (no sort of V).
 func selectTop(_ k: Int, of row: UnsafePointer<Float>, count n: Int,
                values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
+    selectTop(k, count: n, value: { row[$0] }, id: { Int32(truncatingIfNeeded: $0) }, values: values, indices: indices)
+}
+
+/// The one selection loop: candidate i (in 0..<n, scanned in order) has `value(i)` and id `id(i)`.
+@inline(__always)
+private func selectTop(_ k: Int, count n: Int, value: (Int) -> Float, id: (Int) -> Int32,
+                       values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
     var filled = 0
     var threshold = -Float.infinity
     var i = 0
     while i < n {
-        let x = row[i]
+        let x = value(i)
         if x > threshold {
             var position = filled < k ? filled : k &- 1
             while position > 0 && values[position &- 1] < x {
@@ -193,7 +183,7 @@ func selectTop(_ k: Int, of row: UnsafePointer<Float>, count n: Int,
                 position &-= 1
             }
             values[position] = x
-            indices[position] = Int32(truncatingIfNeeded: i)
+            indices[position] = id(i)
             if filled < k { filled &+= 1 }
             if filled == k { threshold = values[k &- 1] }
         }
