@@ -27,7 +27,7 @@ struct Quantize: ParsableCommand {
         let source = try directory.checkpointPath(checkpoint)
         let path = Int8Copy.path(for: source)
         try Int8Copy.write(weights, of: network, checkpointName: (source as NSString).lastPathComponent, to: path)
-        let bytes = weights.storedInt8Form().reduce(0) { $0 + $1.n * $1.k }
+        let bytes = weights.products.reduce(0) { $0 + $1.product.n * $1.product.k }
         try StandardOutput.shared.writeLine("wrote \(path): \(weights.products.count) int8 matrices, "
             + "\(bytes) weights (\(String(format: "%.1f", Double(bytes) / 1_048_576)) MiB; float32 \(String(format: "%.1f", Double(4 * bytes) / 1_048_576)) MiB)")
     }
