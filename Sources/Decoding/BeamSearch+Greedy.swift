@@ -24,7 +24,7 @@ extension BeamSearch {
         var tokens = [Int32](repeating: options.bos, count: sentences)
         var parents: [Int32] = []
         parents.reserveCapacity(sentences)
-        let candidates = scorer.candidateIDs
+        let candidates = plan.candidates
 
         var step = 0
         while true {
@@ -35,7 +35,7 @@ extension BeamSearch {
             for r in active.indices {
                 let s = active[r]
                 let row = base + r &* v
-                let eosLogProb = row[eosIndex]
+                let eosLogProb = plan.eosLogProb(row, eos: eosIndex)
                 if step >= plan.maxLengths[s] {
                     let total = rowLogProb[r] + Double(eosLogProb)
                     finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r])
@@ -43,9 +43,11 @@ extension BeamSearch {
                 }
                 plan.mask(row)
                 row[eosIndex] = eosLogProb  // mask() hides eos for beam selection; greedy ranks it too
+                // (scanned below only when it is a candidate)
                 var best = -Float.infinity, bestIndex = -1
                 if let candidates {
-                    // A shortlist's ids, ascending: the same first maximum (every other id is −∞).
+                    // A shortlist's ids, ascending: the first maximum a scan of V would find if every
+                    // other entry were −∞ (they are unspecified, so never read).
                     for id in candidates where row[Int(id)] > best {
                         best = row[Int(id)]
                         bestIndex = Int(id)

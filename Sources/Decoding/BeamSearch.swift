@@ -77,8 +77,8 @@ public enum BeamSearch {
         parents.reserveCapacity(rowCapacity)
         var ranked: [Candidate] = []
         ranked.reserveCapacity(k * (k + 1))
-        // A shortlist's ids: only those are scanned (every other id reads −∞).
-        let candidates = scorer.candidateIDs
+        // A shortlist's ids: only those are read (every other entry is unspecified).
+        let candidates = plan.candidates
         let topValues = UnsafeMutablePointer<Float>.allocate(capacity: k)
         let topIndices = UnsafeMutablePointer<Int32>.allocate(capacity: k)
         defer { topValues.deallocate(); topIndices.deallocate() }
@@ -98,7 +98,7 @@ public enum BeamSearch {
                 defer { rowBase &+= rows }
                 if step >= plan.maxLengths[s] {
                     for r in rowBase ..< rowBase + rows {
-                        let total = rowLogProb[r] + Double(base[r &* v &+ eosIndex])
+                        let total = rowLogProb[r] + Double(plan.eosLogProb(base + r &* v, eos: eosIndex))
                         finished.insert(sentence: s, score: total / finishedPenalty, logProb: total,
                                         node: rowNode[r])
                     }
@@ -108,7 +108,7 @@ public enum BeamSearch {
                 for b in 0 ..< rows {
                     let r = rowBase &+ b
                     let row = base + r &* v
-                    let eosLogProb = row[eosIndex]
+                    let eosLogProb = plan.eosLogProb(row, eos: eosIndex)
                     if eosLogProb > -.infinity {
                         ranked.append(Candidate(logProb: rowLogProb[r] + Double(eosLogProb), token: eos,
                                                     beam: Int32(b)))

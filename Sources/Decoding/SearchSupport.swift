@@ -116,6 +116,10 @@ struct SearchPlan {
     let penalties: [Double]
     /// Ids masked to -inf before selection: `forbidden` plus eos (eos is scored on its own).
     let masked: [Int]
+    /// The scorer's `candidateIDs` (nil: all V), and whether eos is among them: a shortlist that
+    /// leaves eos out never scores it, so its entry is not read.
+    let candidates: [Int32]?
+    let scoresEOS: Bool
 
     init(_ scorer: StepScorer, sourceLengths: [Int], options: SearchOptions) {
         do { try options.validate() } catch { preconditionFailure("\(error)") }
@@ -131,6 +135,14 @@ struct SearchPlan {
         var ids = options.forbidden.map(Int.init).filter { (0..<v).contains($0) }
         ids.append(Int(options.eos))
         masked = Array(Set(ids)).sorted()
+        candidates = scorer.candidateIDs
+        scoresEOS = candidates.map { $0.contains(options.eos) } ?? true
+    }
+
+    /// Row's eos log-probability: its entry, or −∞ when a shortlist leaves eos out (the entry is
+    /// then unspecified).
+    func eosLogProb(_ row: UnsafePointer<Float>, eos: Int) -> Float {
+        scoresEOS ? row[eos] : -.infinity
     }
 
     /// Best score a live hypothesis with `logProb` and `tokens` output tokens can still reach, given
@@ -150,7 +162,8 @@ struct SearchPlan {
 }
 
 /// ``selectTop(_:of:count:values:indices:)`` over the ids `ids` of `row` only (ascending, so equal
-/// values still come in increasing index order): the same result when every other entry is −∞.
+/// values still come in increasing index order): the result of a scan of the whole row whose every
+/// other entry is −∞, whatever those entries hold.
 func selectTop(_ k: Int, of row: UnsafePointer<Float>, ids: UnsafeBufferPointer<Int32>,
                values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
     selectTop(k, count: ids.count, value: { row[Int(ids[$0])] }, id: { ids[$0] }, values: values, indices: indices)

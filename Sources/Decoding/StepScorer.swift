@@ -15,7 +15,8 @@ public protocol StepScorer: AnyObject {
     /// Feeds `previousTokens[r]` to row r (the first step of a search feeds bos) and writes the
     /// log-probabilities of the next token, [rowCount, V] row-major, into
     /// `logProbs[r*V ..< (r+1)*V]`. `previousTokens.count == rowCount` and
-    /// `logProbs.count >= rowCount*V`. Values must be log-probabilities (≤ 0, e.g. a log-softmax):
+    /// `logProbs.count >= rowCount*V` (with `candidateIDs`, only those entries are written and
+    /// read). Values must be log-probabilities (≤ 0, e.g. a log-softmax):
     /// early stopping relies on scores never increasing as a hypothesis grows. The search may
     /// overwrite the buffer after the call (it masks forbidden ids in place).
     func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>)
@@ -27,10 +28,11 @@ public protocol StepScorer: AnyObject {
     /// attended to most when scoring this step's continuations, or nil when the scorer has no
     /// attention (the default). The search records it for the token it appends to that row.
     func alignedSourcePosition(row: Int) -> Int32?
-    /// The only ids whose log-probability `step` may make finite during this search, ascending
-    /// (a lexical shortlist), or nil for all V (the default). Every other id must read −∞; the
-    /// search then scans these ids alone when it selects, which changes no result. Constant over a
-    /// search.
+    /// The only ids `step` scores during this search, ascending (a lexical shortlist), or nil for
+    /// all V (the default). `step` then writes these ids' entries of each row alone and every other
+    /// entry is unspecified (it may hold anything): the search reads these ids only and treats
+    /// every other id, eos included, as probability zero, which is the result a row with −∞
+    /// everywhere else would give. Constant over a search.
     var candidateIDs: [Int32]? { get }
 }
 

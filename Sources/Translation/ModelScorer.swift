@@ -10,7 +10,8 @@ public final class ModelScorer: StepScorer {
     /// Encodes `sources` (ids without </s>); row i of the scorer is sentence i. `packed`, a
     /// snapshot of the model's weights shared between searches, speeds up steps with few rows.
     /// `outputIDs` (ascending, below V), when given, restricts every step's output layer and
-    /// log-softmax to these ids (``InferenceSession/restrictOutput(to:)``); the others score −∞.
+    /// log-softmax to these ids (``InferenceSession/restrictOutput(to:)``); the others are never
+    /// scored (the search treats them as probability zero).
     public init(model: Seq2SeqModel, packed: DecoderWeights? = nil, sources: [[Int32]], outputIDs: [Int32]? = nil) {
         session = InferenceSession(model: model, packed: packed)
         vocabularySize = model.config.targetVocabularySize

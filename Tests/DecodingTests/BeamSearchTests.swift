@@ -319,4 +319,41 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
         #expect(!a.flatMap { $0 }.isEmpty)
         #expect(plain.violations.isEmpty && listed.violations.isEmpty)
     }
+
+    /// With candidate ids the entries of every other id are unspecified: filling them with
+    /// values that would win (0, the highest log-probability) or poison comparisons (NaN) changes
+    /// nothing, and eos left out of the list scores −∞ even when it is forced at the maximum
+    /// length (its entry there is not read).
+    @Test(arguments: [1, 3, 5])
+    func entriesOutsideTheCandidatesAreNeverRead(beam: Int) {
+        let v = 40
+        let ids: [Int32] = [eos, 5, 6, 9, 13, 14, 21, 30, 39]
+        let base = randomTable(v: v, seed: 23, eosBias: 0.5)
+        func table(outside: Float, list: [Int32]) -> (Int, [Int32]) -> [Float] {
+            { sentence, prefix in
+                let row = base(sentence, prefix)
+                return (0..<v).map { list.contains(Int32($0)) ? (row[$0] * 4).rounded() / 4 : outside }
+            }
+        }
+        let options = SearchOptions(beamSize: beam, lengthPenalty: 0.6, maxLengthRatio: 2, maxLengthOffset: 1, nBest: beam,
+                                    bos: bos, eos: eos)
+        let lengths = [3, 1, 4, 2]
+        func run(outside: Float, list: [Int32], listed: Bool) -> [[Hypothesis]] {
+            let scorer = StubScorer(vocabularySize: v, sentences: lengths.count, table: table(outside: outside, list: list))
+            if listed { scorer.candidateIDs = list }
+            let result = BeamSearch.search(scorer, sourceLengths: lengths, options: options)
+            #expect(scorer.violations.isEmpty)
+            return result
+        }
+        let reference = run(outside: -.infinity, list: ids, listed: false)
+        #expect(run(outside: 0, list: ids, listed: true) == reference)
+        #expect(run(outside: .nan, list: ids, listed: true) == reference)
+        // Without eos among the candidates nothing ever ends with a finite score: every hypothesis
+        // is the one forced to end at the maximum length, at −∞, the same as with eos at −∞.
+        let noEOS = ids.filter { $0 != eos }
+        let unfinished = run(outside: -.infinity, list: noEOS, listed: false)
+        let listedNoEOS = run(outside: 0, list: noEOS, listed: true)
+        #expect(listedNoEOS == unfinished)
+        #expect(listedNoEOS.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.logProb == -.infinity } })
+    }
 }

@@ -21,7 +21,8 @@ final class StubScorer: StepScorer {
     /// Every token fed after bos, over the whole search.
     private(set) var fedTokens: [Int32] = []
 
-    /// Reported as the scorer's `candidateIDs` (the table must give −∞ to every other id).
+    /// Reported as the scorer's `candidateIDs`; the table's values at other ids are what the
+    /// search finds there (a search must never read them).
     var candidateIDs: [Int32]?
 
     init(vocabularySize: Int, sentences: Int, table: @escaping (Int, [Int32]) -> [Float]) {
