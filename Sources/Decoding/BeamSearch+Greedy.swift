@@ -10,7 +10,8 @@ extension BeamSearch {
         let plan = SearchPlan(scorer, sourceLengths: sourceLengths, options: single)
         let sentences = sourceLengths.count
         if sentences == 0 { return [] }
-        let v = plan.vocabularySize, eosIndex = Int(options.eos)
+        // Rows are `width` wide: V, or U with a shortlist (compact: column j is candidates[j]).
+        let v = plan.width
         let logProbs = UnsafeMutableBufferPointer<Float>.allocate(capacity: sentences * v)
         defer { logProbs.deallocate() }
         let base = logProbs.baseAddress!
@@ -24,7 +25,6 @@ extension BeamSearch {
         var tokens = [Int32](repeating: options.bos, count: sentences)
         var parents: [Int32] = []
         parents.reserveCapacity(sentences)
-        let candidates = plan.candidates
 
         var step = 0
         while true {
@@ -35,36 +35,29 @@ extension BeamSearch {
             for r in active.indices {
                 let s = active[r]
                 let row = base + r &* v
-                let eosLogProb = plan.eosLogProb(row, eos: eosIndex)
+                let eosLogProb = plan.eosLogProb(row)
                 if step >= plan.maxLengths[s] {
                     let total = rowLogProb[r] + Double(eosLogProb)
                     finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r])
                     continue
                 }
                 plan.mask(row)
-                row[eosIndex] = eosLogProb  // mask() hides eos for beam selection; greedy ranks it too
-                // (scanned below only when it is a candidate)
-                var best = -Float.infinity, bestIndex = -1
-                if let candidates {
-                    // A shortlist's ids, ascending: the first maximum a scan of V would find if every
-                    // other entry were −∞ (they are unspecified, so never read).
-                    for id in candidates where row[Int(id)] > best {
-                        best = row[Int(id)]
-                        bestIndex = Int(id)
-                    }
-                } else {
-                    for i in 0 ..< v where row[i] > best {
-                        best = row[i]
-                        bestIndex = i
-                    }
+                // mask() hides eos for beam selection; greedy ranks it too.
+                if let column = plan.eosColumn { row[column] = eosLogProb }
+                // The first maximum over the columns; a shortlist's columns are its ascending ids, so
+                // it is the first maximum a scan of V would find with −∞ at every other id.
+                var best = -Float.infinity, bestColumn = -1
+                for j in 0 ..< v where row[j] > best {
+                    best = row[j]
+                    bestColumn = j
                 }
-                if bestIndex < 0 {
+                if bestColumn < 0 {
                     finishAsIs(sentence: s, rows: r ..< r + 1, logProb: rowLogProb, node: rowNode,
                                penalty: plan.penalties[step], into: &finished)
                     continue
                 }
                 let total = rowLogProb[r] + Double(best)
-                if bestIndex == eosIndex {
+                if bestColumn == plan.eosColumn {
                     finished.insert(sentence: s, score: total / finishedPenalty, logProb: total, node: rowNode[r])
                     continue
                 }
@@ -72,8 +65,9 @@ extension BeamSearch {
                 parents.append(Int32(r))
                 active[kept] = s
                 rowLogProb[kept] = total
-                rowNode[kept] = arena.append(token: Int32(bestIndex), parent: rowNode[r], source: scorer.alignedSourcePosition(row: r))
-                tokens[kept] = Int32(bestIndex)
+                let token = plan.id(column: bestColumn)
+                rowNode[kept] = arena.append(token: token, parent: rowNode[r], source: scorer.alignedSourcePosition(row: r))
+                tokens[kept] = token
                 kept &+= 1
             }
             step += 1

@@ -52,8 +52,9 @@ public enum BeamSearch {
         let plan = SearchPlan(scorer, sourceLengths: sourceLengths, options: options)
         let sentences = sourceLengths.count
         if sentences == 0 { return [] }
-        let k = options.beamSize, v = plan.vocabularySize
-        let eos = options.eos, eosIndex = Int(options.eos)
+        // Rows are `width` wide: V, or U with a shortlist (compact: column j is candidates[j]).
+        let k = options.beamSize, v = plan.width
+        let eos = options.eos
         let logProbs = UnsafeMutableBufferPointer<Float>.allocate(capacity: sentences * k * v)
         defer { logProbs.deallocate() }
         let base = logProbs.baseAddress!
@@ -77,7 +78,6 @@ public enum BeamSearch {
         parents.reserveCapacity(rowCapacity)
         var ranked: [Candidate] = []
         ranked.reserveCapacity(k * (k + 1))
-        // A shortlist's ids: only those are read (every other entry is unspecified).
         let candidates = plan.candidates
         let topValues = UnsafeMutablePointer<Float>.allocate(capacity: k)
         let topIndices = UnsafeMutablePointer<Int32>.allocate(capacity: k)
@@ -98,7 +98,7 @@ public enum BeamSearch {
                 defer { rowBase &+= rows }
                 if step >= plan.maxLengths[s] {
                     for r in rowBase ..< rowBase + rows {
-                        let total = rowLogProb[r] + Double(plan.eosLogProb(base + r &* v, eos: eosIndex))
+                        let total = rowLogProb[r] + Double(plan.eosLogProb(base + r &* v))
                         finished.insert(sentence: s, score: total / finishedPenalty, logProb: total,
                                         node: rowNode[r])
                     }
@@ -108,7 +108,7 @@ public enum BeamSearch {
                 for b in 0 ..< rows {
                     let r = rowBase &+ b
                     let row = base + r &* v
-                    let eosLogProb = plan.eosLogProb(row, eos: eosIndex)
+                    let eosLogProb = plan.eosLogProb(row)
                     if eosLogProb > -.infinity {
                         ranked.append(Candidate(logProb: rowLogProb[r] + Double(eosLogProb), token: eos,
                                                     beam: Int32(b)))

@@ -114,12 +114,15 @@ struct SearchPlan {
     let maxLengths: [Int]
     /// lp(n) for n in 0...max(maxLengths)+1.
     let penalties: [Double]
-    /// Ids masked to -inf before selection: `forbidden` plus eos (eos is scored on its own).
-    let masked: [Int]
-    /// The scorer's `candidateIDs` (nil: all V), and whether eos is among them: a shortlist that
-    /// leaves eos out never scores it, so its entry is not read.
+    /// The scorer's `candidateIDs` (nil: all V ids).
     let candidates: [Int32]?
-    let scoresEOS: Bool
+    /// Entries per row of the scorer's output: U = candidates.count, or V. Column j holds id j,
+    /// or candidates[j].
+    let width: Int
+    /// The column of eos, nil when a shortlist leaves eos out (it is then never scored).
+    let eosColumn: Int?
+    /// Columns masked to -inf before selection: `forbidden` plus eos (eos is scored on its own).
+    let masked: [Int]
 
     init(_ scorer: StepScorer, sourceLengths: [Int], options: SearchOptions) {
         do { try options.validate() } catch { preconditionFailure("\(error)") }
@@ -132,17 +135,31 @@ struct SearchPlan {
         maxLengths = sourceLengths.map { options.maxLength(sourceLength: $0) }
         let longest = (maxLengths.max() ?? 0) + 1
         penalties = (0...longest).map { lengthPenalty(length: $0, alpha: options.lengthPenalty) }
-        var ids = options.forbidden.map(Int.init).filter { (0..<v).contains($0) }
-        ids.append(Int(options.eos))
-        masked = Array(Set(ids)).sorted()
-        candidates = scorer.candidateIDs
-        scoresEOS = candidates.map { $0.contains(options.eos) } ?? true
+        let candidates = scorer.candidateIDs
+        self.candidates = candidates
+        width = candidates?.count ?? v
+        // The column of an id: itself, or its position among the (ascending) candidates.
+        func column(_ id: Int32) -> Int? {
+            guard let candidates else { return (0..<Int32(clamping: v)).contains(id) ? Int(id) : nil }
+            var lo = 0, hi = candidates.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if candidates[mid] < id { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < candidates.count && candidates[lo] == id ? lo : nil
+        }
+        eosColumn = column(options.eos)
+        masked = Array(Set((options.forbidden + [options.eos]).compactMap(column))).sorted()
     }
 
-    /// Row's eos log-probability: its entry, or −∞ when a shortlist leaves eos out (the entry is
-    /// then unspecified).
-    func eosLogProb(_ row: UnsafePointer<Float>, eos: Int) -> Float {
-        scoresEOS ? row[eos] : -.infinity
+    /// A row's eos log-probability: its entry, or −∞ when a shortlist leaves eos out.
+    func eosLogProb(_ row: UnsafePointer<Float>) -> Float {
+        eosColumn.map { row[$0] } ?? -.infinity
+    }
+
+    /// The id of column j.
+    func id(column j: Int) -> Int32 {
+        candidates.map { $0[j] } ?? Int32(truncatingIfNeeded: j)
     }
 
     /// Best score a live hypothesis with `logProb` and `tokens` output tokens can still reach, given
@@ -155,18 +172,18 @@ struct SearchPlan {
         return logProb <= 0 ? logProb / max(shortest, longest) : logProb / min(shortest, longest)
     }
 
-    /// Sets the masked ids of one row to -inf so selection never picks them.
+    /// Sets the masked columns of one row to -inf so selection never picks them.
     func mask(_ row: UnsafeMutablePointer<Float>) {
         for id in masked { row[id] = -.infinity }
     }
 }
 
-/// ``selectTop(_:of:count:values:indices:)`` over the ids `ids` of `row` only (ascending, so equal
-/// values still come in increasing index order): the result of a scan of the whole row whose every
-/// other entry is −∞, whatever those entries hold.
+/// ``selectTop(_:of:count:values:indices:)`` over a compact row: `row[j]` is the value of id
+/// `ids[j]` (ascending, so equal values still come in increasing id order), and `indices` receives
+/// ids, not columns: the result of a scan of a V-wide row that is −∞ at every other id.
 func selectTop(_ k: Int, of row: UnsafePointer<Float>, ids: UnsafeBufferPointer<Int32>,
                values: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) -> Int {
-    selectTop(k, count: ids.count, value: { row[Int(ids[$0])] }, id: { ids[$0] }, values: values, indices: indices)
+    selectTop(k, count: ids.count, value: { row[$0] }, id: { ids[$0] }, values: values, indices: indices)
 }
 
 /// Partial selection: the `k` largest finite values of `row[0..<n]`, largest first, equal values

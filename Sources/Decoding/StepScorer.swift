@@ -8,15 +8,17 @@
 ///
 /// On entry to a search, row i is sentence i (`rowCount` = number of sentences, each encoded once).
 public protocol StepScorer: AnyObject {
-    /// V: the size of the output vocabulary; every step writes V values per row.
+    /// V: the size of the output vocabulary; every step writes V values per row (U with
+    /// `candidateIDs`).
     var vocabularySize: Int { get }
     /// Current number of rows; changes only through `reorder`.
     var rowCount: Int { get }
     /// Feeds `previousTokens[r]` to row r (the first step of a search feeds bos) and writes the
-    /// log-probabilities of the next token, [rowCount, V] row-major, into
-    /// `logProbs[r*V ..< (r+1)*V]`. `previousTokens.count == rowCount` and
-    /// `logProbs.count >= rowCount*V` (with `candidateIDs`, only those entries are written and
-    /// read). Values must be log-probabilities (≤ 0, e.g. a log-softmax):
+    /// log-probabilities of the next token, [rowCount, W] row-major, into
+    /// `logProbs[r*W ..< (r+1)*W]`, where W = V and column j is id j, or, with `candidateIDs`,
+    /// W = U = candidateIDs.count and column j is id candidateIDs[j] (compact rows: the other
+    /// ids are not scored at all). `previousTokens.count == rowCount` and
+    /// `logProbs.count >= rowCount*W`. Values must be log-probabilities (≤ 0, e.g. a log-softmax):
     /// early stopping relies on scores never increasing as a hypothesis grows. The search may
     /// overwrite the buffer after the call (it masks forbidden ids in place).
     func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>)
@@ -28,11 +30,10 @@ public protocol StepScorer: AnyObject {
     /// attended to most when scoring this step's continuations, or nil when the scorer has no
     /// attention (the default). The search records it for the token it appends to that row.
     func alignedSourcePosition(row: Int) -> Int32?
-    /// The only ids `step` scores during this search, ascending (a lexical shortlist), or nil for
-    /// all V (the default). `step` then writes these ids' entries of each row alone and every other
-    /// entry is unspecified (it may hold anything): the search reads these ids only and treats
-    /// every other id, eos included, as probability zero, which is the result a row with −∞
-    /// everywhere else would give. Constant over a search.
+    /// The only ids `step` scores during this search, ascending and non-empty (a lexical
+    /// shortlist), or nil for all V (the default). `step` then writes compact rows of U entries
+    /// (see `step`), and the search treats every other id, eos included, as probability zero: the
+    /// result of a V-wide row that is −∞ at every other id. Constant over a search.
     var candidateIDs: [Int32]? { get }
 }
 

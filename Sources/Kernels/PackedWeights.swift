@@ -71,7 +71,7 @@ public final class PackedWeights {
             run(a, lda: lda, rows: m, c: c, ldc: ldc, panels: 0..<panelCount)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
+        WorkerPool.shared.run(parts: parts) { part in
             let lo = panelCount * part / parts, hi = panelCount * (part + 1) / parts
             run(a, lda: lda, rows: m, c: c, ldc: ldc, panels: lo..<hi)
         }

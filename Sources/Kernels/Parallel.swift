@@ -21,7 +21,7 @@ public enum Parallel {
         }
         // Part boundaries are multiples of `granularity` (rows, or reduction chunks).
         let units = (count + granularity - 1) / granularity
-        DispatchQueue.concurrentPerform(iterations: parts) { p in
+        WorkerPool.shared.run(parts: parts) { p in
             let lo = min(count, units * p / parts * granularity)
             let hi = min(count, units * (p + 1) / parts * granularity)
             if lo < hi { body(lo..<hi) }

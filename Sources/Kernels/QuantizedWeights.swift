@@ -249,7 +249,7 @@ public final class QuantizedWeights {
                         cint8_multiply(code, weights, activations, out, ldc, 0, panelCount)
                         return
                     }
-                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    WorkerPool.shared.run(parts: parts) { part in
                         cint8_multiply(code, weights, activations, out, ldc, panelCount * part / parts,
                                        panelCount * (part + 1) / parts)
                     }

@@ -34,8 +34,6 @@ public final class InferenceSession {
     private var alignmentsCurrent = false
     /// The output layer restricted to a subset of ids (``restrictOutput(to:)``); nil: all V ids.
     private var restricted: RestrictedOutput?
-    /// Scratch: [rows, U] the restricted logits, then their log-softmax.
-    private let restrictedScores = FloatBuffer()
 
     /// `packed` must be a snapshot of `model`'s current weights (see ``DecoderWeights``).
     public init(model: Seq2SeqModel, packed: DecoderWeights? = nil) {
@@ -88,9 +86,9 @@ public final class InferenceSession {
     /// The target ids the output layer scores from now on (until the next call): `ids` ascending,
     /// without repeats, each below V; nil scores the whole vocabulary again. A restricted `step`
     /// computes the logits of these ids only (their rows of W and b gathered here, once), takes the
-    /// log-softmax over them alone and writes those entries only (every other id's entry is left
-    /// as it was: a search reads the ids alone, see `StepScorer.candidateIDs`): a lexical
-    /// shortlist's vocabulary restriction, the same for every row of the batch.
+    /// log-softmax over them alone and writes compact rows of U = ids.count values (column j is id
+    /// ids[j]; see ``step(previousTokens:logProbs:)``): a lexical shortlist's vocabulary
+    /// restriction, the same for every row of the batch.
     public func restrictOutput(to ids: [Int32]?) {
         guard let ids else {
             restricted = nil
@@ -107,12 +105,14 @@ public final class InferenceSession {
     public var outputIDs: [Int32]? { restricted?.ids }
 
     /// For each live row, feeds previousTokens[r] (first step: <s>) and writes the log-softmax over
-    /// the target vocabulary into logProbs[r·V ..< (r+1)·V] (over ``outputIDs`` only when the output
-    /// is restricted, and then only their entries are written). logProbs.count ≥ rowCount·V.
+    /// the target vocabulary into logProbs[r·V ..< (r+1)·V]; when the output is restricted, the
+    /// log-softmax over ``outputIDs`` (U ids) into logProbs[r·U ..< (r+1)·U] instead, column j
+    /// being id outputIDs[j]. logProbs.count ≥ rowCount·V (rowCount·U when restricted).
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
-        precondition(logProbs.count >= rows * v, "step: logProbs holds \(logProbs.count) floats, needs rows·V = \(rows)·\(v)")
+        let width = restricted?.ids.count ?? v
+        precondition(logProbs.count >= rows * width, "step: logProbs holds \(logProbs.count) floats, needs \(rows)·\(width)")
         guard rows > 0 else { return }
         let x0 = input.reserve(rows * e)
         previousTokens.withUnsafeBufferPointer {
@@ -160,25 +160,16 @@ public final class InferenceSession {
         }
     }
 
-    /// The output layer and log-softmax over the restricted ids U only: [rows, U] scores, written
-    /// into `out` [rows, V] at their ids; no other entry is touched (filling V − U entries per row
-    /// with −∞ took about a tenth of a batch-64 int8 step).
+    /// The output layer and log-softmax over the restricted ids U only, [rows, U] into `out`.
     private func restrictedStep(_ restricted: RestrictedOutput, top: UnsafePointer<Scalar>, rows: Int,
                                 into out: UnsafeMutablePointer<Scalar>) {
-        let u = restricted.ids.count, v = model.config.targetVocabularySize
-        let scores = restrictedScores.reserve(rows * u)
+        let u = restricted.ids.count
         timed(profiler, "decode: output layer") {
-            restricted.logits(input: top, rows: rows, into: scores)
+            restricted.logits(input: top, rows: rows, into: out)
         }
         timed(profiler, "decode: log-softmax") {
             Parallel.forEachPart(rows * u, granularity: u) { range in
-                Softmax.logSoftmaxRows(scores + range.lowerBound, rows: range.count / u, width: u)
-            }
-            restricted.ids.withUnsafeBufferPointer { ids in
-                for r in 0..<rows {
-                    let row = out + r * v, from = scores + r * u
-                    for j in 0..<u { row[Int(ids[j])] = from[j] }
-                }
+                Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / u, width: u)
             }
         }
     }

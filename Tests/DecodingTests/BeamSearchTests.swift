@@ -320,12 +320,13 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
         #expect(plain.violations.isEmpty && listed.violations.isEmpty)
     }
 
-    /// With candidate ids the entries of every other id are unspecified: filling them with
-    /// values that would win (0, the highest log-probability) or poison comparisons (NaN) changes
-    /// nothing, and eos left out of the list scores −∞ even when it is forced at the maximum
-    /// length (its entry there is not read).
+    /// With candidate ids a step writes compact rows (column j is ids[j]): the values the table has
+    /// at every other id are never seen, so even values that would win there (0, the highest
+    /// log-probability) or poison comparisons (NaN) change nothing; forbidden ids inside and outside
+    /// the list are honoured; and eos left out of the list scores −∞ even when it is forced at the
+    /// maximum length.
     @Test(arguments: [1, 3, 5])
-    func entriesOutsideTheCandidatesAreNeverRead(beam: Int) {
+    func compactRowsEqualFullRowsWithMinusInfinityOutside(beam: Int) {
         let v = 40
         let ids: [Int32] = [eos, 5, 6, 9, 13, 14, 21, 30, 39]
         let base = randomTable(v: v, seed: 23, eosBias: 0.5)
@@ -336,7 +337,7 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
             }
         }
         let options = SearchOptions(beamSize: beam, lengthPenalty: 0.6, maxLengthRatio: 2, maxLengthOffset: 1, nBest: beam,
-                                    bos: bos, eos: eos)
+                                    bos: bos, eos: eos, forbidden: [unk, 9, 7])
         let lengths = [3, 1, 4, 2]
         func run(outside: Float, list: [Int32], listed: Bool) -> [[Hypothesis]] {
             let scorer = StubScorer(vocabularySize: v, sentences: lengths.count, table: table(outside: outside, list: list))
@@ -348,6 +349,7 @@ func expectSame(_ a: [[Hypothesis]], _ b: [[Hypothesis]], sourceLocation: Source
         let reference = run(outside: -.infinity, list: ids, listed: false)
         #expect(run(outside: 0, list: ids, listed: true) == reference)
         #expect(run(outside: .nan, list: ids, listed: true) == reference)
+        #expect(!reference.flatMap { $0 }.flatMap(\.tokens).contains(9))
         // Without eos among the candidates nothing ever ends with a finite score: every hypothesis
         // is the one forced to end at the maximum length, at −∞, the same as with eos at −∞.
         let noEOS = ids.filter { $0 != eos }

@@ -21,8 +21,8 @@ final class StubScorer: StepScorer {
     /// Every token fed after bos, over the whole search.
     private(set) var fedTokens: [Int32] = []
 
-    /// Reported as the scorer's `candidateIDs`; the table's values at other ids are what the
-    /// search finds there (a search must never read them).
+    /// Reported as the scorer's `candidateIDs`; `step` then writes compact rows, the table's values
+    /// at these ids only.
     var candidateIDs: [Int32]?
 
     init(vocabularySize: Int, sentences: Int, table: @escaping (Int, [Int32]) -> [Float]) {
@@ -32,11 +32,11 @@ final class StubScorer: StepScorer {
     }
 
     func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
-        let v = vocabularySize
+        let v = vocabularySize, width = candidateIDs?.count ?? v
         if previousTokens.count != rows.count {
             violations.append("step got \(previousTokens.count) tokens for \(rows.count) rows")
         }
-        if logProbs.count < rows.count * v { violations.append("logProbs too small: \(logProbs.count)") }
+        if logProbs.count < rows.count * width { violations.append("logProbs too small: \(logProbs.count)") }
         rowsPerStep.append(rows.count)
         for r in rows.indices {
             let token = previousTokens[r]
@@ -49,7 +49,11 @@ final class StubScorer: StepScorer {
             rows[r].fed.append(token)
             let scores = table(rows[r].sentence, Array(rows[r].fed.dropFirst()))
             precondition(scores.count == v, "table row of \(scores.count) values for V = \(v)")
-            for i in 0..<v { logProbs[r * v + i] = scores[i] }
+            if let candidateIDs {
+                for (j, id) in candidateIDs.enumerated() { logProbs[r * width + j] = scores[Int(id)] }
+            } else {
+                for i in 0..<v { logProbs[r * v + i] = scores[i] }
+            }
         }
     }
 
