@@ -23,8 +23,12 @@ int cint8_kernel_available(int kernel) {
     }
 }
 
-void cint8_quantize_rows(const float *a, long lda, long m, long k, long k4,
-                         int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
+__attribute__((target("avx2"))) static void quantize_rows_avx2(const float *a, long lda, long m, long k, long k4,
+                                                               int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales);
+
+// The scalar definition; `quantize_rows_avx2` gives the same bytes and scales.
+static void quantize_rows_scalar(const float *a, long lda, long m, long k, long k4,
+                                 int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
     for (long r = 0; r < m; r++) {
         const float *row = a + r * lda;
         float largest = 0;
@@ -64,6 +68,17 @@ void cint8_quantize_rows(const float *a, long lda, long m, long k, long k4,
     }
 }
 
+void cint8_quantize_rows(const float *a, long lda, long m, long k, long k4,
+                         int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
+    if (cint8_kernel_available(CINT8_AVX2)) quantize_rows_avx2(a, lda, m, k, k4, q, magnitude, shifted, scales);
+    else quantize_rows_scalar(a, lda, m, k, k4, q, magnitude, shifted, scales);
+}
+
+void cint8_quantize_rows_scalar(const float *a, long lda, long m, long k, long k4,
+                                int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
+    quantize_rows_scalar(a, lda, m, k, k4, q, magnitude, shifted, scales);
+}
+
 static inline float dequantize(int32_t sum, float sa, float sw, float b) {
     const float s = sa * sw;
     const float v = (float)sum * s;
@@ -100,6 +115,75 @@ static void reference(const cint8_weights *w, const cint8_activations *a, float 
 // MARK: AVX2
 
 #define AVX2 __attribute__((target("avx2")))
+
+// The scalar quantizer's arithmetic 32 values at a time: the maximum of |a| ignoring NaN (maxps
+// returns its second operand when the first is NaN), x = a·(127/max) rounded once, NaN to 0,
+// clamped to ±127, then vcvtps2dq (round to nearest even under the default MXCSR, the scalar
+// 1.5·2^23 trick's result for |x| ≤ 127); the int32s are packed to bytes and put back in order.
+static AVX2 void quantize_rows_avx2(const float *a, long lda, long m, long k, long k4,
+                                    int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
+    const __m256 absMask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 high = _mm256_set1_ps(127.0f), low = _mm256_set1_ps(-127.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i bias = _mm256_set1_epi8((char)0x80);
+    for (long r = 0; r < m; r++) {
+        const float *row = a + r * lda;
+        __m256 lanes = _mm256_setzero_ps();
+        long j = 0;
+        for (; j + 8 <= k; j += 8) lanes = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(row + j), absMask), lanes);
+        float part[8];
+        _mm256_storeu_ps(part, lanes);
+        float largest = 0;
+        for (int i = 0; i < 8; i++) if (part[i] > largest) largest = part[i];
+        for (; j < k; j++) {
+            float v = fabsf(row[j]);
+            if (v > largest) largest = v;
+        }
+        int8_t *qr = q + r * k4;
+        uint8_t *mr = magnitude + r * k4, *sr = shifted + r * k4;
+        if (!(largest > 0) || !(largest <= 3.4e38f)) {
+            memset(qr, 0, (size_t)k4);
+            memset(mr, 0, (size_t)k4);
+            memset(sr, 128, (size_t)k4);
+            scales[r] = 0;
+            continue;
+        }
+        scales[r] = largest / 127.0f;
+        const float inverse = 127.0f / largest;
+        const __m256 scale = _mm256_set1_ps(inverse);
+        j = 0;
+        for (; j + 32 <= k; j += 32) {
+            __m256i v[4];
+            for (int i = 0; i < 4; i++) {
+                __m256 x = _mm256_mul_ps(_mm256_loadu_ps(row + j + 8 * i), scale);
+                x = _mm256_and_ps(x, _mm256_cmp_ps(x, x, _CMP_ORD_Q));
+                x = _mm256_max_ps(_mm256_min_ps(x, high), low);
+                v[i] = _mm256_cvtps_epi32(x);
+            }
+            const __m256i words = _mm256_packs_epi32(v[0], v[1]), words2 = _mm256_packs_epi32(v[2], v[3]);
+            const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words, words2), order);
+            _mm256_storeu_si256((__m256i *)(qr + j), bytes);
+            _mm256_storeu_si256((__m256i *)(mr + j), _mm256_abs_epi8(bytes));
+            _mm256_storeu_si256((__m256i *)(sr + j), _mm256_xor_si256(bytes, bias));
+        }
+        for (; j < k; j++) {
+            float x = row[j] * inverse;
+            x = x > 127.0f ? 127.0f : x;
+            x = x < -127.0f ? -127.0f : x;
+            if (x != x) x = 0;
+            x = (x + 12582912.0f) - 12582912.0f;
+            int v = (int)x;
+            qr[j] = (int8_t)v;
+            mr[j] = (uint8_t)(v < 0 ? -v : v);
+            sr[j] = (uint8_t)(v + 128);
+        }
+        for (j = k; j < k4; j++) {
+            qr[j] = 0;
+            mr[j] = 0;
+            sr[j] = 128;
+        }
+    }
+}
 
 // Writes 8 outputs of one row: bias + (s_a·s_w)·(float)sum, clipped at N.
 static inline __attribute__((always_inline)) AVX2 void store8(__m256i sum, float sa, const cint8_weights *w,

@@ -54,9 +54,14 @@ typedef struct {
     long m;
 } cint8_activations;
 
-/// Quantizes rows a[r·lda + 0..<k] (r < m) into the buffers (each [m][k4]) and scales [m].
+/// Quantizes rows a[r·lda + 0..<k] (r < m) into the buffers (each [m][k4]) and scales [m]
+/// (AVX2 when the CPU has it; the same bytes as the scalar version).
 void cint8_quantize_rows(const float *a, long lda, long m, long k, long k4,
                          int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales);
+
+/// The scalar definition of `cint8_quantize_rows` (for tests).
+void cint8_quantize_rows_scalar(const float *a, long lda, long m, long k, long k4,
+                                int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales);
 
 /// C[r][n] = bias[n] + (s_a[r]·s_w[n])·(float)Σ_k q[r][k]·w[n][k] for every row r of `a` and every
 /// n in panels [panel_begin, panel_end) (clipped at N); c has leading dimension ldc. Every kernel
