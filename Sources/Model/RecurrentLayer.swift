@@ -228,8 +228,15 @@ final class RecurrentLayer {
             }
         }
         timed(profiler, "cell pointwise forward") {
-            cell.forward(gates: gates, recurrent: recurrent, previousHidden: previousHidden, previousCell: previousCell,
-                         hidden: hidden, cell: c, cache: cache, rows: rows, width: self.hidden, mask: mask)
+            // Rows are independent: split them across the threads BLAS uses (same bits either way).
+            let h = self.hidden, cacheWidth = cell.cacheWidth
+            Parallel.forEachPart(rows, work: rows * gw) { part in
+                let r = part.lowerBound
+                cell.forward(gates: gates + r * gw, recurrent: recurrent.map { $0 + r * gw },
+                             previousHidden: previousHidden + r * h, previousCell: previousCell.map { $0 + r * h },
+                             hidden: hidden + r * h, cell: c.map { $0 + r * h }, cache: cache.map { $0 + r * cacheWidth * h },
+                             rows: part.count, width: h, mask: mask.map { $0 + r })
+            }
         }
     }
 }
