@@ -132,7 +132,8 @@ final class GlobalAttention {
             u = p
         }
         timed(profiler, "attention: scores and contexts") {
-            for i in 0..<count {
+            // Rows are independent: split them across the threads BLAS uses (same bits either way).
+            Parallel.forEachPart(count, work: count * s * h) { part in for i in part {
                 let sentence = Int(state.rowSentence[i % r]), n = state.lengths[sentence]
                 let a = state.alignments.pointer + (first + i) * s
                 let query = UnsafePointer(joined + i * 2 * h + h)
@@ -149,7 +150,7 @@ final class GlobalAttention {
                 let context = joined + i * 2 * h
                 context.update(repeating: 0, count: h)
                 for position in 0..<n { Vector.axpy(a[position], m + (position * b + sentence) * h, context, count: h) }
-            }
+            } }
         }
         let out = state.output.pointer + first * h
         timed(profiler, "attention: output projection") {
@@ -158,7 +159,9 @@ final class GlobalAttention {
             } else {
                 BLAS.gemm(transB: true, m: count, n: h, k: 2 * h, a: joined, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
             }
-            for j in 0..<(count * h) { out[j] = Activation.tanh(out[j]) }
+            Parallel.forEachPart(count * h, granularity: h) { part in
+                for j in part { out[j] = Activation.tanh(out[j]) }
+            }
         }
         return UnsafePointer(out)
     }
