@@ -26,6 +26,44 @@ int cint8_kernel_available(int kernel) {
 __attribute__((target("avx2"))) static void quantize_rows_avx2(const float *a, long lda, long m, long k, long k4,
                                                                int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales);
 
+// A row whose largest |a| is `largest`: its scale s_a = largest/127 into *scale, returning 127/largest;
+// or, for a zero row (or one with no finite maximum), which contributes nothing (C row = bias),
+// zero bytes, s_a = 0 and a return of 0.
+static inline float row_scale(float largest, long k4, int8_t *qr, uint8_t *mr, uint8_t *sr, float *scale) {
+    if (!(largest > 0) || !(largest <= 3.4e38f)) {
+        memset(qr, 0, (size_t)k4);
+        memset(mr, 0, (size_t)k4);
+        memset(sr, 128, (size_t)k4);
+        *scale = 0;
+        return 0;
+    }
+    *scale = largest / 127.0f;
+    return 127.0f / largest;
+}
+
+// The definition, element by element: q = rne(clamp(a·inverse, ±127)) (NaN → 0) for j in
+// from..<k, then zero padding (q 0, |q| 0, q+128 = 128) up to k4.
+static inline void quantize_span(const float *row, float inverse, long from, long k, long k4,
+                                 int8_t *qr, uint8_t *mr, uint8_t *sr) {
+    for (long j = from; j < k; j++) {
+        float x = row[j] * inverse;
+        x = x > 127.0f ? 127.0f : x;
+        x = x < -127.0f ? -127.0f : x;
+        if (x != x) x = 0;
+        // Round to nearest even: adding and subtracting 1.5·2^23 leaves the integer part (|x| ≤ 127).
+        x = (x + 12582912.0f) - 12582912.0f;
+        int v = (int)x;
+        qr[j] = (int8_t)v;
+        mr[j] = (uint8_t)(v < 0 ? -v : v);
+        sr[j] = (uint8_t)(v + 128);
+    }
+    for (long j = k > from ? k : from; j < k4; j++) {
+        qr[j] = 0;
+        mr[j] = 0;
+        sr[j] = 128;
+    }
+}
+
 // The scalar definition; `quantize_rows_avx2` gives the same bytes and scales.
 static void quantize_rows_scalar(const float *a, long lda, long m, long k, long k4,
                                  int8_t *q, uint8_t *magnitude, uint8_t *shifted, float *scales) {
@@ -38,33 +76,8 @@ static void quantize_rows_scalar(const float *a, long lda, long m, long k, long 
         }
         int8_t *qr = q + r * k4;
         uint8_t *mr = magnitude + r * k4, *sr = shifted + r * k4;
-        if (!(largest > 0) || !(largest <= 3.4e38f)) {
-            // A zero row (or one with no finite maximum) contributes nothing: C row = bias.
-            memset(qr, 0, (size_t)k4);
-            memset(mr, 0, (size_t)k4);
-            memset(sr, 128, (size_t)k4);
-            scales[r] = 0;
-            continue;
-        }
-        scales[r] = largest / 127.0f;
-        const float inverse = 127.0f / largest;
-        for (long j = 0; j < k; j++) {
-            float x = row[j] * inverse;
-            x = x > 127.0f ? 127.0f : x;
-            x = x < -127.0f ? -127.0f : x;
-            if (x != x) x = 0;
-            // Round to nearest even: adding and subtracting 1.5·2^23 leaves the integer part (|x| ≤ 127).
-            x = (x + 12582912.0f) - 12582912.0f;
-            int v = (int)x;
-            qr[j] = (int8_t)v;
-            mr[j] = (uint8_t)(v < 0 ? -v : v);
-            sr[j] = (uint8_t)(v + 128);
-        }
-        for (long j = k; j < k4; j++) {
-            qr[j] = 0;
-            mr[j] = 0;
-            sr[j] = 128;
-        }
+        const float inverse = row_scale(largest, k4, qr, mr, sr, scales + r);
+        if (inverse > 0) quantize_span(row, inverse, 0, k, k4, qr, mr, sr);
     }
 }
 
@@ -141,15 +154,8 @@ static AVX2 void quantize_rows_avx2(const float *a, long lda, long m, long k, lo
         }
         int8_t *qr = q + r * k4;
         uint8_t *mr = magnitude + r * k4, *sr = shifted + r * k4;
-        if (!(largest > 0) || !(largest <= 3.4e38f)) {
-            memset(qr, 0, (size_t)k4);
-            memset(mr, 0, (size_t)k4);
-            memset(sr, 128, (size_t)k4);
-            scales[r] = 0;
-            continue;
-        }
-        scales[r] = largest / 127.0f;
-        const float inverse = 127.0f / largest;
+        const float inverse = row_scale(largest, k4, qr, mr, sr, scales + r);
+        if (!(inverse > 0)) continue;
         const __m256 scale = _mm256_set1_ps(inverse);
         j = 0;
         for (; j + 32 <= k; j += 32) {
@@ -166,22 +172,7 @@ static AVX2 void quantize_rows_avx2(const float *a, long lda, long m, long k, lo
             _mm256_storeu_si256((__m256i *)(mr + j), _mm256_abs_epi8(bytes));
             _mm256_storeu_si256((__m256i *)(sr + j), _mm256_xor_si256(bytes, bias));
         }
-        for (; j < k; j++) {
-            float x = row[j] * inverse;
-            x = x > 127.0f ? 127.0f : x;
-            x = x < -127.0f ? -127.0f : x;
-            if (x != x) x = 0;
-            x = (x + 12582912.0f) - 12582912.0f;
-            int v = (int)x;
-            qr[j] = (int8_t)v;
-            mr[j] = (uint8_t)(v < 0 ? -v : v);
-            sr[j] = (uint8_t)(v + 128);
-        }
-        for (j = k; j < k4; j++) {
-            qr[j] = 0;
-            mr[j] = 0;
-            sr[j] = 128;
-        }
+        quantize_span(row, inverse, j, k, k4, qr, mr, sr);
     }
 }
 
