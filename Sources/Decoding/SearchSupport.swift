@@ -136,6 +136,11 @@ struct SearchPlan {
         let longest = (maxLengths.max() ?? 0) + 1
         penalties = (0...longest).map { lengthPenalty(length: $0, alpha: options.lengthPenalty) }
         let candidates = scorer.candidateIDs
+        if let candidates {
+            precondition(!candidates.isEmpty && candidates[0] >= 0 && Int(candidates[candidates.count - 1]) < v
+                         && zip(candidates, candidates.dropFirst()).allSatisfy { $0 < $1 },
+                         "candidateIDs must be non-empty, ascending, unique and below V = \(v)")
+        }
         self.candidates = candidates
         width = candidates?.count ?? v
         // The column of an id: itself, or its position among the (ascending) candidates.

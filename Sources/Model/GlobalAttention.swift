@@ -133,9 +133,11 @@ final class GlobalAttention {
         }
         timed(profiler, "attention: scores and contexts") {
             // Rows are independent: split them across the threads BLAS uses (same bits either way).
+            // Read once here: the parts share no reference counting or exclusivity checks.
+            let rowSentence = state.rowSentence, lengths = state.lengths, alignments = state.alignments.pointer
             Parallel.forEachPart(count, work: count * s * h) { part in for i in part {
-                let sentence = Int(state.rowSentence[i % r]), n = state.lengths[sentence]
-                let a = state.alignments.pointer + (first + i) * s
+                let sentence = Int(rowSentence[i % r]), n = lengths[sentence]
+                let a = alignments + (first + i) * s
                 let query = UnsafePointer(joined + i * 2 * h + h)
                 for position in 0..<n {
                     let key = k + (position * b + sentence) * h
