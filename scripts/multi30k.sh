@@ -4,7 +4,9 @@
 #   bash scripts/multi30k.sh en de            # En→De into models/multi30k-en-de
 # Environment: DATA (default ../shared/corpora/multi30k), EPOCHS, HIDDEN, EMBEDDING, LAYERS, DROPOUT,
 # BATCH, LR, SEED, THREADS, MINUTES (stop training after this much training time), EXTRA (more train flags),
-# LOWERCASE (default 1; 0 keeps case, for cased output and cased BLEU, e.g. German nouns).
+# LOWERCASE (default 1; 0 keeps case, for cased output and cased BLEU, e.g. German nouns),
+# VOCAB_SOURCE and VOCAB_TARGET (vocabularies built elsewhere, e.g. of BPE pieces by
+# scripts/multi30k-subword.sh; default: word vocabularies built here).
 # Training and checkpoint choice use train and val only; test2016 is translated once, at the end.
 # Re-running resumes an interrupted training run.
 set -euo pipefail
@@ -20,9 +22,11 @@ swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
 mkdir -p vocab corpora models
 if [ ! -f "models/$name/last.safetensors" ]; then
-  # Word-level vocabularies (min count 2), lowercased unless LOWERCASE=0: the target metric is case-insensitive BLEU.
-  $S vocab --input "$DATA/train.$src" --output "vocab/$name.$src.vocab" --min-count 2 "${casing[@]}" --lang "$src"
-  $S vocab --input "$DATA/train.$tgt" --output "vocab/$name.$tgt.vocab" --min-count 2 "${casing[@]}" --lang "$tgt"
+  if [ -z "${VOCAB_SOURCE:-}" ]; then
+    # Word-level vocabularies (min count 2), lowercased unless LOWERCASE=0: the target metric is case-insensitive BLEU.
+    $S vocab --input "$DATA/train.$src" --output "vocab/$name.$src.vocab" --min-count 2 "${casing[@]}" --lang "$src"
+    $S vocab --input "$DATA/train.$tgt" --output "vocab/$name.$tgt.vocab" --min-count 2 "${casing[@]}" --lang "$tgt"
+  fi
   # --overwrite: a re-run after a start that never reached a checkpoint rebuilds the corpus.
   $S shard --source "$DATA/train.$src" --target "$DATA/train.$tgt" --output "corpora/$name" \
       --source-lang "$src" --target-lang "$tgt" --overwrite
@@ -30,7 +34,8 @@ if [ ! -f "models/$name/last.safetensors" ]; then
 else
   resume=(--resume)
 fi
-$S train --shards "corpora/$name" --source-vocab "vocab/$name.$src.vocab" --target-vocab "vocab/$name.$tgt.vocab" \
+$S train --shards "corpora/$name" --source-vocab "${VOCAB_SOURCE:-vocab/$name.$src.vocab}" \
+    --target-vocab "${VOCAB_TARGET:-vocab/$name.$tgt.vocab}" \
     --valid-source "$DATA/val.$src" --valid-target "$DATA/val.$tgt" --output "models/$name" \
     --layers "$LAYERS" --hidden "$HIDDEN" --embedding "$EMBEDDING" --dropout "$DROPOUT" --batch-size "$BATCH" \
     --optimizer adam --lr "$LR" --epochs "$EPOCHS" --seed "$SEED" --threads "$THREADS" \
