@@ -210,6 +210,22 @@ public final class QuantizedWeights {
         return sub
     }
 
+    /// The columns `from..<K` of W as their own product [N×(K−from)], without the bias, with the
+    /// same int8 values and row scales s_w (so the decoder's first layer can take the embedding's
+    /// columns from a table and multiply only the rest). Its activations are quantized per row of
+    /// the rest alone. The product equals that of weights rebuilt from those values, bit for bit.
+    public func trailingColumns(from first: Int) -> (any WeightProduct)? {
+        guard first > 0 && first < k else { return nil }
+        let width = k - first
+        let sub = QuantizedWeights(n: n, k: width, hasBias: false, kernel: kernel)
+        for row in 0..<n {
+            (sub.rows + row * width).update(from: rows + row * k + first, count: width)
+            sub.rowScales[row] = rowScales[row]
+        }
+        sub.pack()
+        return sub
+    }
+
     /// `C[m×N] = bias + A[m×K]·Wᵀ` in int8 (overwrites C). A rows have leading dimension `lda` ≥ K,
     /// C rows `ldc` ≥ N. Panels are split across `threads` threads when the product is large; the
     /// bits do not depend on it.

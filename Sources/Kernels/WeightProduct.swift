@@ -12,6 +12,9 @@ public protocol WeightProduct: AnyObject {
     /// the other rows nor on the thread count.
     func multiply(_ a: UnsafePointer<Scalar>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Scalar>, ldc: Int,
                   threads: Int)
+    /// The columns `from..<K` of W as their own product, without the bias (0 < from < K); nil
+    /// when this form does not split (float32's `PackedWeights`) or `from` is out of range.
+    func trailingColumns(from: Int) -> (any WeightProduct)?
 }
 
 extension WeightProduct {
@@ -21,4 +24,6 @@ extension WeightProduct {
     }
 }
 
-extension PackedWeights: WeightProduct {}
+extension PackedWeights: WeightProduct {
+    public func trailingColumns(from: Int) -> (any WeightProduct)? { nil }
+}

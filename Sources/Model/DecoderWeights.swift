@@ -67,6 +67,11 @@ public final class DecoderWeights {
         for (l, layer) in model.decoder.forwardLayers.enumerated() {
             layers.append(try PackedLayer(layer, name: "decoder.layers.\(l)", pack: pack))
         }
+        if precision == .int8, let first = layers.first {
+            layers[0].embedded = Self.embeddingGates(model.decoder.forwardLayers[0], packed: first,
+                                                     embeddings: model.targetEmbedding.values,
+                                                     vocabulary: model.config.targetVocabularySize, width: model.config.embedding)
+        }
         self.layers = layers
         encoder = precision == .int8 ? try StackProducts(model.encoder, name: "encoder.layers", pack: pack) : nil
         attention = try model.attention.map { try PackedAttention($0, name: "attention", pack: pack) }
@@ -111,6 +116,31 @@ public final class DecoderWeights {
         #else
         return (output as? QuantizedWeights)?.selecting(rows: ids)
         #endif
+    }
+
+    /// The first decoder layer's ``EmbeddingGates``: table [V, G·H] = E·W_eᵀ + b through BLAS
+    /// (E [V, E] the target embeddings, W_e the first E columns of Wx) and the rest of its int8
+    /// products; nil when the products do not split.
+    static func embeddingGates(_ layer: RecurrentLayer, packed: PackedLayer, embeddings: UnsafePointer<Scalar>,
+                               vocabulary v: Int, width e: Int) -> EmbeddingGates? {
+        let rest: (any WeightProduct)?
+        if let joint = packed.joint {
+            guard let split = joint.trailingColumns(from: e) else { return nil }
+            rest = split
+        } else if let input = packed.input {
+            if layer.inputSize == e {
+                rest = nil
+            } else {
+                guard let split = input.trailingColumns(from: e) else { return nil }
+                rest = split
+            }
+        } else {
+            return nil
+        }
+        let gw = layer.gateWidth, table = FloatBuffer(), t = table.reserve(v * gw)
+        for r in 0..<v { (t + r * gw).update(from: layer.bias, count: gw) }
+        BLAS.gemm(transB: true, m: v, n: gw, k: e, a: embeddings, lda: e, b: layer.wx, ldb: layer.inputSize, beta: 1, c: t, ldc: gw)
+        return EmbeddingGates(table: table, columns: e, rest: rest)
     }
 
     /// W = the blocks side by side [N×ΣK_i] with an optional bias [N], in `precision`.

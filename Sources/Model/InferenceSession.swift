@@ -114,22 +114,32 @@ public final class InferenceSession {
         let width = restricted?.ids.count ?? v
         precondition(logProbs.count >= rows * width, "step: logProbs holds \(logProbs.count) floats, needs \(rows)·\(width)")
         guard rows > 0 else { return }
-        let x0 = input.reserve(rows * e)
-        previousTokens.withUnsafeBufferPointer {
-            Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
-        }
         let usePacked = packed.map { rows <= $0.maximumRows } ?? false
-        var input = UnsafePointer(x0)
-        if model.config.feedsAttention {
+        var input: UnsafePointer<Scalar>
+        let embedded = usePacked && packed?.layers.first?.embedded != nil
+        if embedded {
+            // int8: the first layer looks its gates' embedding part up by token (``EmbeddingGates``)
+            // and reads only the input columns after it: h̃_{t−1} with input feeding, nothing without.
+            input = UnsafePointer(feed.pointer)
+        } else {
+            let x0 = self.input.reserve(rows * e)
+            previousTokens.withUnsafeBufferPointer {
+                Embedding.forward(table: model.targetEmbedding.values, width: e, ids: $0, into: x0)
+            }
+            input = UnsafePointer(x0)
+        }
+        if !embedded && model.config.feedsAttention {
             // Input feeding: [e_t; h̃_{t−1}].
             let width = e + h, x = joinedInput.reserve(rows * width)
             for r in 0..<rows {
-                (x + r * width).update(from: x0 + r * e, count: e)
+                (x + r * width).update(from: input + r * e, count: e)
                 (x + r * width + e).update(from: feed.pointer + r * h, count: h)
             }
             input = UnsafePointer(x)
         }
-        var top = timed(profiler, "decode: recurrent layers") { layers(input: input, rows: rows, packed: usePacked) }
+        var top = timed(profiler, "decode: recurrent layers") {
+            previousTokens.withUnsafeBufferPointer { layers(input: input, rows: rows, packed: usePacked, tokens: $0) }
+        }
         if let attention = model.attention {
             top = timed(profiler, "decode: attention") {
                 attention.begin(attentionState, steps: 1, rowSentence: rowSentence)
@@ -175,9 +185,11 @@ public final class InferenceSession {
     }
 
     /// The decoder layers on [rows, E] embeddings; returns the top layer's output, [rows, H].
-    private func layers(input x0: UnsafePointer<Scalar>, rows: Int, packed usePacked: Bool) -> UnsafePointer<Scalar> {
+    /// `tokens`: the rows' previous ids, for a first layer that looks its embedding part up.
+    private func layers(input x0: UnsafePointer<Scalar>, rows: Int, packed usePacked: Bool,
+                        tokens: UnsafeBufferPointer<Int32>) -> UnsafePointer<Scalar> {
         model.decoder.step(input: x0, rows: rows, hidden: hidden, cell: cell, workspace: workspace,
-                           packed: usePacked ? packed?.layers : nil, residualSums: residualSums)
+                           packed: usePacked ? packed?.layers : nil, residualSums: residualSums, tokens: tokens)
     }
 
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount

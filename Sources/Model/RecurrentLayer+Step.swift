@@ -1,5 +1,25 @@
 import Kernels
 
+/// A decoder first layer's gate pre-activations of the embedding alone, looked up instead of
+/// multiplied (int8 decoding): `table` [V, G·H] = E·W_eᵀ + b in float32 from the model's float32
+/// weights (W_e the first E columns of Wx; b the fused bias, or b_ih for cells that keep the
+/// recurrent product apart), and `rest`, the int8 product of Wx's other columns and, for fused
+/// cells, Wh ([h̃ | h] with input feeding, [h] without; no bias). nil `rest`: Wx has no other columns
+/// and the cell keeps the recurrent product apart. A step then reads 4·G·H bytes per row of the
+/// table instead of G·H·E int8 weights, and the embedding's share is exact.
+final class EmbeddingGates {
+    let table: FloatBuffer
+    /// E, the embedding columns the table replaces.
+    let columns: Int
+    let rest: (any WeightProduct)?
+
+    init(table: FloatBuffer, columns: Int, rest: (any WeightProduct)?) {
+        self.table = table
+        self.columns = columns
+        self.rest = rest
+    }
+}
+
 /// Scratch space of one-step decoding, reused from step to step: gates [R, G·H], the recurrent
 /// product [R, G·H] (cells that keep it apart), the cell's cache [R, cacheWidth·H] and the joined
 /// input [R, In + H] of the packed path.
@@ -14,6 +34,8 @@ struct PackedLayer {
     let joint: (any WeightProduct)?
     let input: (any WeightProduct)?
     let recurrent: (any WeightProduct)?
+    /// The decoder's first layer in int8: the embedding's part as a table (see ``EmbeddingGates``).
+    var embedded: EmbeddingGates?
 
     /// `pack` makes one product in the decoder's precision; `name` prefixes the products' names
     /// (`.joint`, or `.input` and `.recurrent`).
@@ -36,9 +58,13 @@ extension RecurrentLayer {
     /// one pass (or x·Wxᵀ + b_ih into `gates` and h·Whᵀ + b_hh into `recurrent` for cells that keep
     /// the recurrent product apart). `x` [R, In], `previousHidden` [R, H]; `scratch` holds [x | h].
     func products(_ packed: PackedLayer, input x: UnsafePointer<Scalar>, rows: Int, previousHidden: UnsafePointer<Scalar>,
-                  gates g: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?, scratch: FloatBuffer) {
+                  gates g: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?, scratch: FloatBuffer,
+                  tokens: UnsafeBufferPointer<Int32>? = nil) {
         let gw = gateWidth, h = hidden
-        if let joint = packed.joint {
+        if let embedded = packed.embedded, let tokens {
+            embeddedProducts(embedded, packed: packed, input: x, tokens: tokens, rows: rows, previousHidden: previousHidden,
+                             gates: g, recurrent: recurrent, scratch: scratch)
+        } else if let joint = packed.joint {
             let width = inputSize + h
             let xh = scratch.reserve(rows * width)
             for r in 0..<rows {
@@ -54,18 +80,57 @@ extension RecurrentLayer {
         }
     }
 
+    /// ``products`` with the embedding's part looked up: gates = table[token] + rest([x | h])
+    /// (fused cells) or table[token] + rest(x) and the recurrent product apart. `x` [R, In − E]:
+    /// the input columns after the embedding (h̃ with input feeding; not read when In = E).
+    private func embeddedProducts(_ embedded: EmbeddingGates, packed: PackedLayer, input x: UnsafePointer<Scalar>,
+                                  tokens: UnsafeBufferPointer<Int32>, rows: Int, previousHidden: UnsafePointer<Scalar>,
+                                  gates g: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
+                                  scratch: FloatBuffer) {
+        let gw = gateWidth, h = hidden, width = inputSize - embedded.columns
+        if packed.joint != nil, let rest = embedded.rest {
+            if width == 0 {
+                rest.multiply(previousHidden, lda: h, rows: rows, into: g, ldc: gw)
+            } else {
+                let xh = scratch.reserve(rows * (width + h))
+                for r in 0..<rows {
+                    (xh + r * (width + h)).update(from: x + r * width, count: width)
+                    (xh + r * (width + h) + width).update(from: previousHidden + r * h, count: h)
+                }
+                rest.multiply(xh, lda: width + h, rows: rows, into: g, ldc: gw)
+            }
+        } else if let packedRecurrent = packed.recurrent, let recurrent {
+            if let rest = embedded.rest {
+                rest.multiply(x, lda: width, rows: rows, into: g, ldc: gw)
+            } else {
+                g.update(repeating: 0, count: rows * gw)
+            }
+            packedRecurrent.multiply(previousHidden, lda: h, rows: rows, into: recurrent, ldc: gw)
+        } else {
+            preconditionFailure("EmbeddingGates without the products of a \(cellType) layer")
+        }
+        let table = embedded.table.pointer
+        for (r, token) in tokens.enumerated() {
+            Vector.axpy(1, table + Int(token) * gw, g + r * gw, count: gw)
+        }
+    }
+
     /// One decoding step for `rows` rows through the same ``advance`` that training's time loop
     /// runs: the state (`hidden`, and `cell` for cells with a memory, [R, H] each) is replaced by the
     /// next one, in place; `x` [R, In] is this step's input. With `packed` (at most
     /// ``DecoderWeights/maximumRows`` rows) the products come from the prepared weights instead of BLAS.
+    /// With `tokens` (rows ids) and `packed` carrying ``EmbeddingGates``, `x` holds only the input
+    /// columns after the embedding, [R, In − E], and the embedding's part comes from the table.
     func step(input x: UnsafePointer<Scalar>, rows: Int, hidden: UnsafeMutablePointer<Scalar>,
-              cell c: UnsafeMutablePointer<Scalar>?, workspace: StepWorkspace, packed: PackedLayer?) {
+              cell c: UnsafeMutablePointer<Scalar>?, workspace: StepWorkspace, packed: PackedLayer?,
+              tokens: UnsafeBufferPointer<Int32>? = nil) {
         let gw = gateWidth, h = self.hidden
         let g = workspace.gates.reserve(rows * gw)
         let recurrent: UnsafeMutablePointer<Scalar>? = cell.separateRecurrentProduct ? workspace.recurrent.reserve(rows * gw) : nil
         let cache: UnsafeMutablePointer<Scalar>? = cell.cacheWidth > 0 ? workspace.cache.reserve(rows * cell.cacheWidth * h) : nil
         if let packed {
-            products(packed, input: x, rows: rows, previousHidden: hidden, gates: g, recurrent: recurrent, scratch: workspace.joined)
+            products(packed, input: x, rows: rows, previousHidden: hidden, gates: g, recurrent: recurrent, scratch: workspace.joined,
+                     tokens: tokens)
         } else {
             for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }
             BLAS.gemm(transB: true, m: rows, n: gw, k: inputSize, a: x, lda: inputSize,

@@ -6,13 +6,16 @@ extension RecurrentStack {
     /// place, through ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:)``, the step
     /// code training runs; residual layers add their input to their output. `x` [R, In]. Returns
     /// the top layer's output, [R, H] (valid until the next step).
+    /// With `tokens` and a first packed layer carrying ``EmbeddingGates``, `x` is only the first
+    /// layer's input columns after the embedding (see ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:tokens:)``).
     func step(input x0: UnsafePointer<Scalar>, rows: Int, hidden: [FloatBuffer], cell: [FloatBuffer],
-              workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer]) -> UnsafePointer<Scalar> {
+              workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer],
+              tokens: UnsafeBufferPointer<Int32>? = nil) -> UnsafePointer<Scalar> {
         precondition(!bidirectional, "decoding steps a unidirectional stack")
         var x = x0
         for (l, layer) in forwardLayers.enumerated() {
             layer.step(input: x, rows: rows, hidden: hidden[l].pointer, cell: layer.hasMemory ? cell[l].pointer : nil,
-                       workspace: workspace, packed: packed?[l])
+                       workspace: workspace, packed: packed?[l], tokens: l == 0 ? tokens : nil)
             if isResidual(l) {
                 let sum = residualSums[l].reserve(rows * self.hidden)
                 let layerOutput = hidden[l].pointer

@@ -41,6 +41,40 @@ import Testing
         }
     }
 
+    /// int8's first decoder layer looks the embedding's part of its gates up: the table is
+    /// E·W_eᵀ + b (fused bias, or b_ih), and the int8 rest covers exactly the other columns, with
+    /// the joint product's int8 values and row scales (LSTM with and without input feeding; GRU
+    /// with input feeding, and without, where Wx has no other columns).
+    @Test(arguments: ["lstm general attention", "lstm", "bidirectional gru mlp attention dropout", "gru general attention no input feed"])
+    func embeddingPartIsATableAndTheRestInt8(_ name: String) throws {
+        let config = try #require(namedConfigs.first { $0.name == name }?.config)
+        let m = model(config, seed: 11)
+        let weights = DecoderWeights(model: m, precision: .int8)
+        let first = weights.layers[0], layer = m.decoder.forwardLayers[0]
+        let embedded = try #require(first.embedded)
+        let (e, gw, v) = (config.embedding, layer.gateWidth, config.targetVocabularySize)
+        #expect(embedded.columns == e)
+        for id in 0..<v {
+            for g in 0..<gw {
+                var sum = Double(layer.bias[g])
+                for j in 0..<e { sum += Double(m.targetEmbedding.values[id * e + j]) * Double(layer.wx[g * layer.inputSize + j]) }
+                #expect(abs(Double(embedded.table.pointer[id * gw + g]) - sum) < 1e-5, "id \(id) gate \(g)")
+            }
+        }
+        let full = try #require((first.joint ?? first.input) as? QuantizedWeights)
+        if layer.inputSize == e && first.joint == nil {
+            #expect(embedded.rest == nil)
+        } else {
+            let rest = try #require(embedded.rest as? QuantizedWeights)
+            #expect(rest.k == full.k - e && rest.n == full.n && !rest.hasBias && rest.scales == full.scales)
+            let fullRows = full.quantizedRows
+            var expected: [Int8] = []
+            for row in 0..<full.n { expected += fullRows[(row * full.k + e)..<((row + 1) * full.k)] }
+            #expect(rest.quantizedRows == expected)
+        }
+        #expect(DecoderWeights(model: m).layers[0].embedded == nil, "float32 keeps the embedding in its product")
+    }
+
     /// 30 rows (more than the float32 packed path's 24, so float32 would switch to BLAS): row r's
     /// int8 log-probabilities equal, bit for bit, those of its sentence decoded alone.
     @Test(arguments: ["lstm general attention", "gru general attention no input feed", "lstm mlp attention", "lstm",
@@ -66,7 +100,8 @@ import Testing
     /// int8 against float32 on the same weights: each step's log-probabilities differ by little
     /// (per-row 8-bit scales keep a product's relative error near 1/127 of the largest term) and
     /// each row's most probable next token is the same.
-    @Test(arguments: ["lstm general attention", "lstm dot attention", "gru general attention no input feed"])
+    @Test(arguments: ["lstm general attention", "lstm dot attention", "gru general attention no input feed", "lstm",
+                      "bidirectional gru mlp attention dropout"])
     func int8TracksFloat32(_ name: String) {
         let config = namedConfigs.first { $0.name == name }!.config
         let m = model(config, seed: 9)
