@@ -210,20 +210,28 @@ public final class QuantizedWeights {
         return sub
     }
 
-    /// The columns `from..<K` of W as their own product [N×(K−from)], without the bias, with the
-    /// same int8 values and row scales s_w (so the decoder's first layer can take the embedding's
-    /// columns from a table and multiply only the rest). Its activations are quantized per row of
-    /// the rest alone. The product equals that of weights rebuilt from those values, bit for bit.
-    public func trailingColumns(from first: Int) -> (any WeightProduct)? {
-        guard first > 0 && first < k else { return nil }
-        let width = k - first
-        let sub = QuantizedWeights(n: n, k: width, hasBias: false, kernel: kernel)
+    /// The columns `range` of W as their own product [N×range.count], with the same int8 values
+    /// and row scales s_w, and the bias when `bias` (else none): the decoder's first layer without
+    /// its embedding columns (looked up instead). Its activations are quantized per row of its own
+    /// columns, so the parts' products do not add up to the whole's bits. The product equals that
+    /// of weights rebuilt from those values (``init(quantized:scales:bias:n:k:kernel:)``), bit for
+    /// bit. Precondition: `range` is a non-empty part of 0..<K.
+    public func columns(_ range: Range<Int>, bias: Bool) -> QuantizedWeights {
+        precondition(!range.isEmpty && range.lowerBound >= 0 && range.upperBound <= k,
+                     "QuantizedWeights.columns: \(range) is not a non-empty part of 0..<\(k)")
+        let width = range.count
+        let sub = QuantizedWeights(n: n, k: width, hasBias: bias && hasBias, kernel: kernel)
         for row in 0..<n {
-            (sub.rows + row * width).update(from: rows + row * k + first, count: width)
+            (sub.rows + row * width).update(from: rows + row * k + range.lowerBound, count: width)
             sub.rowScales[row] = rowScales[row]
+            if bias { sub.rowBias[row] = rowBias[row] }
         }
         sub.pack()
         return sub
+    }
+
+    public func product(columns range: Range<Int>, bias: Bool) -> (any WeightProduct)? {
+        range.isEmpty || range.lowerBound < 0 || range.upperBound > k ? nil : columns(range, bias: bias)
     }
 
     /// `C[m×N] = bias + A[m×K]·Wᵀ` in int8 (overwrites C). A rows have leading dimension `lda` ≥ K,

@@ -12,9 +12,10 @@ public protocol WeightProduct: AnyObject {
     /// the other rows nor on the thread count.
     func multiply(_ a: UnsafePointer<Scalar>, lda: Int, rows m: Int, into c: UnsafeMutablePointer<Scalar>, ldc: Int,
                   threads: Int)
-    /// The columns `from..<K` of W as their own product, without the bias (0 < from < K); nil
-    /// when this form does not split (float32's `PackedWeights`) or `from` is out of range.
-    func trailingColumns(from: Int) -> (any WeightProduct)?
+    /// The columns `range` of W as their own product (with the bias when `bias`), for callers that
+    /// multiply parts of [x | h] apart; nil when this form does not split (float32's
+    /// `PackedWeights`, whose callers use BLAS instead) or `range` is empty or outside 0..<K.
+    func product(columns range: Range<Int>, bias: Bool) -> (any WeightProduct)?
 }
 
 extension WeightProduct {
@@ -25,5 +26,5 @@ extension WeightProduct {
 }
 
 extension PackedWeights: WeightProduct {
-    public func trailingColumns(from: Int) -> (any WeightProduct)? { nil }
+    public func product(columns range: Range<Int>, bias: Bool) -> (any WeightProduct)? { nil }
 }

@@ -125,13 +125,13 @@ public final class DecoderWeights {
                                vocabulary v: Int, width e: Int) -> EmbeddingGates? {
         let rest: (any WeightProduct)?
         if let joint = packed.joint {
-            guard let split = joint.trailingColumns(from: e) else { return nil }
+            guard let split = joint.product(columns: e..<joint.k, bias: false) else { return nil }
             rest = split
         } else if let input = packed.input {
             if layer.inputSize == e {
                 rest = nil
             } else {
-                guard let split = input.trailingColumns(from: e) else { return nil }
+                guard let split = input.product(columns: e..<input.k, bias: false) else { return nil }
                 rest = split
             }
         } else {

@@ -226,6 +226,31 @@ private let awkward: [(m: Int, k: Int, n: Int)] = {
         }
     }
 
+    /// `columns` (the decoder's first layer without its embedding columns) keeps the slice's int8
+    /// values and the full rows' scales, the bias only where asked, and its product is that of
+    /// weights rebuilt from exactly those values (panels and VNNI compensation of the slice), bit
+    /// for bit; `product(columns:)` refuses empty and outside ranges.
+    @Test func columnsAreTheSliceWithTheFullRowsScales() throws {
+        let o = Operands(m: 7, k: 37, n: 33, seed: 6)
+        let full = o.quantized(.best)
+        let fullRows = full.quantizedRows
+        for (range, useBias) in [(0..<13, true), (13..<37, false), (0..<37, true), (36..<37, false)] {
+            let part = full.columns(range, bias: useBias)
+            #expect(part.n == o.n && part.k == range.count && part.hasBias == useBias)
+            var slice: [Int8] = []
+            for row in 0..<o.n { slice += fullRows[(row * o.k + range.lowerBound)..<(row * o.k + range.upperBound)] }
+            #expect(part.quantizedRows == slice && part.scales == full.scales)
+            #expect(part.bias == (useBias ? full.bias : [Float](repeating: 0, count: o.n)))
+            let rebuilt = try QuantizedWeights(quantized: slice, scales: full.scales, bias: useBias ? full.bias : nil,
+                                               n: o.n, k: range.count)
+            var a: [Float] = []
+            for r in 0..<o.m { a += o.a[(r * o.k + range.lowerBound)..<(r * o.k + range.upperBound)] }
+            #expect(bits(product(part, a, rows: 0..<o.m)) == bits(product(rebuilt, a, rows: 0..<o.m)))
+        }
+        #expect(full.product(columns: 5..<5, bias: false) == nil && full.product(columns: 30..<38, bias: false) == nil)
+        #expect(full.product(columns: 30..<37, bias: false)?.k == 7)
+    }
+
     /// The stored form (int8 rows, scales, bias) rebuilds weights with the same product, bit for bit.
     @Test func storedFormRoundTrips() throws {
         let o = Operands(m: 5, k: 31, n: 17, seed: 8)
