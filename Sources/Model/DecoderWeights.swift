@@ -118,11 +118,24 @@ public final class DecoderWeights {
         #endif
     }
 
+    /// The largest ``EmbeddingGates`` table int8 decoding builds, in bytes (64 MiB: V·G·H·4, e.g.
+    /// V = 16,000 with 4×256 LSTM gates); a larger vocabulary keeps the embedding columns in the
+    /// int8 product, as float32 does.
+    public static let embeddingTableLimit = 64 << 20
+
+    /// Whether int8 decoding looks the first layer's embedding part up for V target ids and gate
+    /// width G·H (see ``embeddingTableLimit``).
+    public static func usesEmbeddingTable(vocabulary v: Int, gateWidth: Int) -> Bool {
+        let bytes = v.multipliedReportingOverflow(by: gateWidth * MemoryLayout<Scalar>.size)
+        return !bytes.overflow && bytes.partialValue <= embeddingTableLimit
+    }
+
     /// The first decoder layer's ``EmbeddingGates``: table [V, G·H] = E·W_eᵀ + b through BLAS
     /// (E [V, E] the target embeddings, W_e the first E columns of Wx) and the rest of its int8
-    /// products; nil when the products do not split.
+    /// products; nil when the products do not split or the table would pass ``embeddingTableLimit``.
     static func embeddingGates(_ layer: RecurrentLayer, packed: PackedLayer, embeddings: UnsafePointer<Scalar>,
                                vocabulary v: Int, width e: Int) -> EmbeddingGates? {
+        guard usesEmbeddingTable(vocabulary: v, gateWidth: layer.gateWidth) else { return nil }
         let rest: (any WeightProduct)?
         if let joint = packed.joint {
             guard let split = joint.product(columns: e..<joint.k, bias: false) else { return nil }

@@ -75,6 +75,15 @@ import Testing
         #expect(DecoderWeights(model: m).layers[0].embedded == nil, "float32 keeps the embedding in its product")
     }
 
+    /// The table is built up to 64 MiB (V·G·H floats) and not past it.
+    @Test func embeddingTableHasAMemoryLimit() {
+        #expect(DecoderWeights.usesEmbeddingTable(vocabulary: 16_000, gateWidth: 1024))
+        #expect(DecoderWeights.usesEmbeddingTable(vocabulary: 16_384, gateWidth: 1024))
+        #expect(!DecoderWeights.usesEmbeddingTable(vocabulary: 16_385, gateWidth: 1024))
+        #expect(!DecoderWeights.usesEmbeddingTable(vocabulary: 32_000, gateWidth: 2048))
+        #expect(!DecoderWeights.usesEmbeddingTable(vocabulary: Int.max / 2, gateWidth: 1024))
+    }
+
     /// 30 rows (more than the float32 packed path's 24, so float32 would switch to BLAS): row r's
     /// int8 log-probabilities equal, bit for bit, those of its sentence decoded alone.
     @Test(arguments: ["lstm general attention", "gru general attention no input feed", "lstm mlp attention", "lstm",
