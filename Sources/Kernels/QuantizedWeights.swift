@@ -230,6 +230,7 @@ public final class QuantizedWeights {
         return sub
     }
 
+    /// ``columns(_:bias:)`` behind ``WeightProduct``; nil for an empty range or one outside 0..<K.
     public func product(columns range: Range<Int>, bias: Bool) -> (any WeightProduct)? {
         range.isEmpty || range.lowerBound < 0 || range.upperBound > k ? nil : columns(range, bias: bias)
     }
