@@ -37,8 +37,10 @@ public final class DecoderWeights {
                                _ bias: UnsafePointer<Scalar>?) throws -> any WeightProduct
 
     /// Prepares `model`'s current decoder weights in `precision` (int8: quantized here).
-    public convenience init(model: Seq2SeqModel, precision: Precision = .float32) {
-        self.init(model: model, precision: precision) { _, blocks, rows, bias in
+    /// `embeddingTableLimit` (bytes): the largest ``EmbeddingGates`` table to build in int8
+    /// (tests pass 0 to keep the embedding columns in the int8 product).
+    public convenience init(model: Seq2SeqModel, precision: Precision = .float32, embeddingTableLimit: Int = DecoderWeights.embeddingTableLimit) {
+        self.init(model: model, precision: precision, embeddingTableLimit: embeddingTableLimit) { _, blocks, rows, bias in
             Self.product(blocks, rows: rows, bias: bias, precision: precision)
         }
     }
@@ -59,7 +61,8 @@ public final class DecoderWeights {
         }
     }
 
-    private init(model: Seq2SeqModel, precision: Precision, pack: Packer) rethrows {
+    private init(model: Seq2SeqModel, precision: Precision, embeddingTableLimit: Int = DecoderWeights.embeddingTableLimit,
+                 pack: Packer) rethrows {
         self.precision = precision
         maximumRows = precision == .float32 ? PackedWeights.maximumRows : Int.max
         let h = model.config.hidden
@@ -70,7 +73,8 @@ public final class DecoderWeights {
         if precision == .int8, let first = layers.first {
             layers[0].embedded = Self.embeddingGates(model.decoder.forwardLayers[0], packed: first,
                                                      embeddings: model.targetEmbedding.values,
-                                                     vocabulary: model.config.targetVocabularySize, width: model.config.embedding)
+                                                     vocabulary: model.config.targetVocabularySize, width: model.config.embedding,
+                                                     limit: embeddingTableLimit)
         }
         self.layers = layers
         encoder = precision == .int8 ? try StackProducts(model.encoder, name: "encoder.layers", pack: pack) : nil
@@ -125,17 +129,17 @@ public final class DecoderWeights {
 
     /// Whether int8 decoding looks the first layer's embedding part up for V target ids and gate
     /// width G·H (see ``embeddingTableLimit``).
-    public static func usesEmbeddingTable(vocabulary v: Int, gateWidth: Int) -> Bool {
+    public static func usesEmbeddingTable(vocabulary v: Int, gateWidth: Int, limit: Int = embeddingTableLimit) -> Bool {
         let bytes = v.multipliedReportingOverflow(by: gateWidth * MemoryLayout<Scalar>.size)
-        return !bytes.overflow && bytes.partialValue <= embeddingTableLimit
+        return !bytes.overflow && bytes.partialValue <= limit
     }
 
     /// The first decoder layer's ``EmbeddingGates``: table [V, G·H] = E·W_eᵀ + b through BLAS
     /// (E [V, E] the target embeddings, W_e the first E columns of Wx) and the rest of its int8
-    /// products; nil when the products do not split or the table would pass ``embeddingTableLimit``.
+    /// products; nil when the products do not split or the table would pass `limit` bytes.
     static func embeddingGates(_ layer: RecurrentLayer, packed: PackedLayer, embeddings: UnsafePointer<Scalar>,
-                               vocabulary v: Int, width e: Int) -> EmbeddingGates? {
-        guard usesEmbeddingTable(vocabulary: v, gateWidth: layer.gateWidth) else { return nil }
+                               vocabulary v: Int, width e: Int, limit: Int) -> EmbeddingGates? {
+        guard usesEmbeddingTable(vocabulary: v, gateWidth: layer.gateWidth, limit: limit) else { return nil }
         let rest: (any WeightProduct)?
         if let joint = packed.joint {
             guard let split = joint.product(columns: e..<joint.k, bias: false) else { return nil }

@@ -75,6 +75,31 @@ import Testing
         #expect(DecoderWeights(model: m).layers[0].embedded == nil, "float32 keeps the embedding in its product")
     }
 
+    /// Past the table's limit int8 keeps the embedding columns in its product (the path a large
+    /// vocabulary takes): no table, rows still independent of their companions, close to float32,
+    /// and close to, but not the bits of, int8 with the table.
+    @Test(arguments: ["lstm general attention", "gru general attention no input feed"])
+    func withoutTheTableTheEmbeddingStaysInTheInt8Product(_ name: String) throws {
+        let config = try #require(namedConfigs.first { $0.name == name }?.config)
+        let m = model(config, seed: 13)
+        let v = config.targetVocabularySize
+        let plain = DecoderWeights(model: m, precision: .int8, embeddingTableLimit: 0)
+        #expect(plain.layers[0].embedded == nil)
+        let steps: [[Int32]] = [[2, 2, 2], [4, 5, 6], [7, 4, 5]]
+        let without = logProbs(InferenceSession(model: m, packed: plain), sources: tinySources, tokens: steps, v: v)
+        let with = logProbs(InferenceSession(model: m, packed: DecoderWeights(model: m, precision: .int8)),
+                            sources: tinySources, tokens: steps, v: v)
+        let float = logProbs(InferenceSession(model: m, packed: DecoderWeights(model: m)), sources: tinySources, tokens: steps, v: v)
+        for t in steps.indices {
+            for i in float[t].indices {
+                #expect(abs(without[t][i] - float[t][i]) < 0.05 && abs(with[t][i] - float[t][i]) < 0.05)
+            }
+            let alone = logProbs(InferenceSession(model: m, packed: plain), sources: [tinySources[1]], tokens: steps.map { [$0[1]] }, v: v)
+            #expect(Array(without[t][v..<(2 * v)]) == alone[t])
+        }
+        #expect(steps.indices.contains { without[$0] != with[$0] }, "the table changed nothing")
+    }
+
     /// The table is built up to 64 MiB (V·G·H floats) and not past it.
     @Test func embeddingTableHasAMemoryLimit() {
         #expect(DecoderWeights.usesEmbeddingTable(vocabulary: 16_000, gateWidth: 1024))
