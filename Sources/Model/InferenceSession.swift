@@ -111,6 +111,7 @@ public final class InferenceSession {
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
+        precondition(previousTokens.allSatisfy { $0 >= 0 && Int($0) < v }, "step: a previous token outside 0..<\(v)")
         let width = restricted?.ids.count ?? v
         precondition(logProbs.count >= rows * width, "step: logProbs holds \(logProbs.count) floats, needs \(rows)·\(width)")
         guard rows > 0 else { return }
@@ -184,7 +185,8 @@ public final class InferenceSession {
         }
     }
 
-    /// The decoder layers on [rows, E] embeddings; returns the top layer's output, [rows, H].
+    /// The decoder layers on the first layer's input, [rows, In] (with ``EmbeddingGates`` only its
+    /// columns after E; the embedding's part comes from `tokens`); returns the top layer's output, [rows, H].
     /// `tokens`: the rows' previous ids, for a first layer that looks its embedding part up.
     private func layers(input x0: UnsafePointer<Scalar>, rows: Int, packed usePacked: Bool,
                         tokens: UnsafeBufferPointer<Int32>) -> UnsafePointer<Scalar> {

@@ -3,7 +3,7 @@ import Kernels
 extension RecurrentStack {
     /// One decoding step through every layer (unidirectional stacks): layer l's state
     /// (`hidden[l]`, and `cell[l]` for cells with a memory, [R, H]) is replaced by the next one in
-    /// place, through ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:)``, the step
+    /// place, through ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:tokens:)``, the step
     /// code training runs; residual layers add their input to their output. `x` [R, In]. Returns
     /// the top layer's output, [R, H] (valid until the next step).
     /// With `tokens` and a first packed layer carrying ``EmbeddingGates``, `x` is only the first
