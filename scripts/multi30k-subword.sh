@@ -7,8 +7,9 @@
 #   MERGES=8000 bash scripts/multi30k-subword.sh en de        # another merge count (choose on val)
 #   BPE_DROPOUT=0.1 bash scripts/multi30k-subword.sh en de    # BPE-dropout while training
 # Environment as scripts/multi30k-attention.sh (MINUTES, EPOCHS, THREADS, EXTRA, ATTENTION, ...), plus
-# MERGES (default 10000) and BPE_DROPOUT (default none). Only train and val are read before the
-# final translation of test2016.
+# MERGES (default 10000) and BPE_DROPOUT (default none). Only train and VALID are read before the
+# final translation of TEST. Another corpus with the same layout, e.g. Tatoeba:
+#   DATA=../shared/corpora/tatoeba_fra_eng VALID=valid TEST=test bash scripts/multi30k-subword.sh fr en
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-en}; tgt=${2:-de}
@@ -18,14 +19,18 @@ swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
 tag=bpe${BPE_DROPOUT:+-dropout}
 [ "$MERGES" != 10000 ] && tag=$tag-$MERGES
-export NAME=${NAME:-multi30k-$tag-$src-$tgt}
-codes=vocab/multi30k-joint-$MERGES.bpe
+corpus=$(basename "$DATA")
+export NAME=${NAME:-$corpus-$tag-$src-$tgt}
+# Joint codes serve both directions of a language pair: named by the corpus and the sorted pair.
+# Learned on the sorted pair's files in that order, so both directions get the same codes.
+read -r first second < <(printf '%s\n' "$src" "$tgt" | sort | tr '\n' ' ')
+codes=vocab/$corpus-$first-$second-joint-$MERGES.bpe
 mkdir -p vocab
 if [ ! -f "$codes" ]; then
   tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-  $S tokenize --lang "$src" --lowercase --input "$DATA/train.$src" > "$tmp/train.$src"
-  $S tokenize --lang "$tgt" --lowercase --input "$DATA/train.$tgt" > "$tmp/train.$tgt"
-  $S bpe learn --input "$tmp/train.$src" "$tmp/train.$tgt" --merges "$MERGES" --output "$codes"
+  $S tokenize --lang "$first" --lowercase --input "$DATA/train.$first" > "$tmp/train.$first"
+  $S tokenize --lang "$second" --lowercase --input "$DATA/train.$second" > "$tmp/train.$second"
+  $S bpe learn --input "$tmp/train.$first" "$tmp/train.$second" --merges "$MERGES" --output "$codes"
 fi
 if [ ! -f "vocab/$NAME.$tgt.vocab" ]; then
   $S vocab --input "$DATA/train.$src" --output "vocab/$NAME.$src.vocab" --lowercase --lang "$src" --bpe-codes "$codes"
