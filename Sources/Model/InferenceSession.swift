@@ -131,12 +131,7 @@ public final class InferenceSession {
         }
         if !embedded && model.config.feedsAttention {
             // Input feeding: [e_t; h̃_{t−1}].
-            let width = e + h, x = joinedInput.reserve(rows * width)
-            for r in 0..<rows {
-                (x + r * width).update(from: input + r * e, count: e)
-                (x + r * width + e).update(from: feed.pointer + r * h, count: h)
-            }
-            input = UnsafePointer(x)
+            input = RecurrentLayer.joinRows(input, width: e, feed.pointer, width: h, rows: rows, into: joinedInput)
         }
         var top = timed(profiler, "decode: recurrent layers") {
             previousTokens.withUnsafeBufferPointer { layers(input: input, rows: rows, packed: usePacked, tokens: $0) }

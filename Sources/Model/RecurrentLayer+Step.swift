@@ -65,19 +65,25 @@ extension RecurrentLayer {
             embeddedProducts(embedded, packed: packed, input: x, tokens: tokens, rows: rows, previousHidden: previousHidden,
                              gates: g, recurrent: recurrent, scratch: scratch)
         } else if let joint = packed.joint {
-            let width = inputSize + h
-            let xh = scratch.reserve(rows * width)
-            for r in 0..<rows {
-                (xh + r * width).update(from: x + r * inputSize, count: inputSize)
-                (xh + r * width + inputSize).update(from: previousHidden + r * h, count: h)
-            }
-            joint.multiply(xh, lda: width, rows: rows, into: g, ldc: gw)
+            let xh = Self.joinRows(x, width: inputSize, previousHidden, width: h, rows: rows, into: scratch)
+            joint.multiply(xh, lda: inputSize + h, rows: rows, into: g, ldc: gw)
         } else if let input = packed.input, let packedRecurrent = packed.recurrent, let recurrent {
             input.multiply(x, lda: inputSize, rows: rows, into: g, ldc: gw)
             packedRecurrent.multiply(previousHidden, lda: h, rows: rows, into: recurrent, ldc: gw)
         } else {
             preconditionFailure("PackedLayer was packed for another cell than \(cellType)")
         }
+    }
+
+    /// Rows [a_r | b_r] into `scratch`, [R, A + B], from a [R, A] and b [R, B].
+    static func joinRows(_ a: UnsafePointer<Scalar>, width wa: Int, _ b: UnsafePointer<Scalar>, width wb: Int, rows: Int,
+                         into scratch: FloatBuffer) -> UnsafePointer<Scalar> {
+        let out = scratch.reserve(rows * (wa + wb))
+        for r in 0..<rows {
+            (out + r * (wa + wb)).update(from: a + r * wa, count: wa)
+            (out + r * (wa + wb) + wa).update(from: b + r * wb, count: wb)
+        }
+        return UnsafePointer(out)
     }
 
     /// ``products`` with the embedding's part looked up: gates = table[token] + rest([x | h])
@@ -92,11 +98,7 @@ extension RecurrentLayer {
             if width == 0 {
                 rest.multiply(previousHidden, lda: h, rows: rows, into: g, ldc: gw)
             } else {
-                let xh = scratch.reserve(rows * (width + h))
-                for r in 0..<rows {
-                    (xh + r * (width + h)).update(from: x + r * width, count: width)
-                    (xh + r * (width + h) + width).update(from: previousHidden + r * h, count: h)
-                }
+                let xh = Self.joinRows(x, width: width, previousHidden, width: h, rows: rows, into: scratch)
                 rest.multiply(xh, lda: width + h, rows: rows, into: g, ldc: gw)
             }
         } else if let packedRecurrent = packed.recurrent, let recurrent {
