@@ -11,15 +11,27 @@ public final class TextSegmenter {
     public let encoder: BPEEncoder?
     /// nil unless the side uses SentencePiece.
     public let sentencePiece: SentencePieceModel?
+    /// The encoder `tokens(_:dropout:)` uses: `encoder` itself, or, when a dropout vocabulary is
+    /// given, the same codes checking pieces against it (subword-nmt's `apply-bpe --dropout
+    /// --vocabulary`).
+    private let dropoutEncoder: BPEEncoder?
 
     /// - Parameters:
     ///   - options: the vocabulary's tokenizer options.
     ///   - codes: the BPE codes the vocabulary was built with (nil when it records none).
     ///   - codesPath: names the codes in errors.
+    ///   - dropoutVocabulary: the side's vocabulary tokens (non-final pieces spelled with
+    ///     `SubwordJoiner.tokenizerSeparator`). When given, a piece that BPE-dropout leaves and the
+    ///     vocabulary lacks is split again by undoing the merges that made it, down to known
+    ///     pieces or single characters, as `subword-nmt apply-bpe --dropout P --vocabulary V`
+    ///     does. Without it, such a piece (a partial merge that plain segmentation never
+    ///     produces, so `vocab --bpe-codes` never counted it) becomes `<unk>` in training.
+    ///     Plain segmentation (`tokens(_:)`) is unaffected.
     /// - Throws: `TextError.malformedSubwords` naming `codesPath` when the codes are not the ones
     ///   `options` records, or codes are given for options that record none; the tokenizer's errors.
     public init(options: TokenizerOptions, codes: BPECodes?, codesPath: String = "BPE codes",
-                sentencePiece: SentencePieceModel? = nil, sentencePiecePath: String = "SentencePiece model") throws {
+                sentencePiece: SentencePieceModel? = nil, sentencePiecePath: String = "SentencePiece model",
+                dropoutVocabulary: Set<String>? = nil) throws {
         tokenizer = try Tokenizer(options: options)
         switch (options.sentencePiece, sentencePiece) {
         case (nil, nil): self.sentencePiece = nil
@@ -52,6 +64,12 @@ public final class TextSegmenter {
             throw TextError.malformedSubwords(file: codesPath, line: 1,
                 hint: "the vocabulary was built without BPE codes, but codes (checksum \(codes.checksum)) were given")
         }
+        if let encoder, let dropoutVocabulary {
+            dropoutEncoder = try BPEEncoder(codes: encoder.codes, separator: SubwordJoiner.tokenizerSeparator,
+                                            vocabulary: dropoutVocabulary)
+        } else {
+            dropoutEncoder = encoder
+        }
     }
 
     /// The model tokens of one line: tokens, split into pieces when the side uses BPE.
@@ -61,12 +79,13 @@ public final class TextSegmenter {
         return encoder.map { $0.segment(tokens) } ?? tokens
     }
 
-    /// As `tokens(_:)`, with BPE-dropout (Provilkov et al. 2020) drawn from `dropout`; whole
-    /// tokens when the side uses no BPE.
+    /// As `tokens(_:)`, with BPE-dropout (Provilkov et al. 2020) drawn from `dropout`, pieces
+    /// checked against the dropout vocabulary when one was given; whole tokens when the side uses
+    /// no BPE.
     public func tokens(_ line: String, dropout: inout BPEDropout?) -> [String] {
         if let sentencePiece { return sentencePiece.pieces(line) }
         let tokens = tokenizer.tokenize(line)
-        return encoder.map { $0.segment(tokens, dropout: &dropout) } ?? tokens
+        return dropoutEncoder.map { $0.segment(tokens, dropout: &dropout) } ?? tokens
     }
 
     /// Text from model tokens: pieces joined back into tokens, then detokenized.

@@ -40,7 +40,8 @@ public final class PairPreparer {
     ///   - sourceCodes, targetCodes: the BPE codes of a side whose vocabulary records some
     ///     (checked: `TextError` naming `codesPath`s otherwise).
     ///   - dropout: BPE-dropout probability in [0, 1) for training pairs; `seed` and `epoch` fix
-    ///     its draws.
+    ///     its draws. A dropout piece outside a side's vocabulary is split into pieces inside it
+    ///     (see `TextSegmenter`), so dropout adds no `<unk>` beyond characters the vocabulary lacks.
     public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?,
                 sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
                 codesPaths: (source: String, target: String) = ("source BPE codes", "target BPE codes"),
@@ -48,10 +49,13 @@ public final class PairPreparer {
                 dropout: Double = 0, seed: UInt64 = 0, epoch: Int = 0) throws {
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
+        // BPE-dropout pieces the vocabulary lacks are split into known ones (TextSegmenter).
         sourceSegmenter = try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: codesPaths.source,
-                                            sentencePiece: sourceSentencePiece)
+                                            sentencePiece: sourceSentencePiece,
+                                            dropoutVocabulary: dropout > 0 ? Set(sourceVocabulary.tokens) : nil)
         targetSegmenter = try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: codesPaths.target,
-                                            sentencePiece: targetSentencePiece)
+                                            sentencePiece: targetSentencePiece,
+                                            dropoutVocabulary: dropout > 0 ? Set(targetVocabulary.tokens) : nil)
         self.maxLength = maxLength
         self.dropout = dropout
         dropoutSeed = seed

@@ -25,8 +25,11 @@ struct Vocab: ParsableCommand {
 
             With --bpe-codes CODES (from `seq2seq bpe learn` or `subword-nmt learn-bpe`) the tokens \
             are split into BPE pieces before counting, non-final pieces marked with ￭￭ (two joiner \
-            marks, which tokenizer output cannot contain, so joining them back is lossless). The \
-            codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
+            marks, which tokenizer output cannot contain, so joining them back is lossless). Every \
+            character of the text is kept as a piece in both forms (`c` and `c￭￭`, count 0 when \
+            that form was never counted, whatever --min-count), so that BPE-dropout in training \
+            (`train --bpe-dropout`) can split any piece the vocabulary lacks into known ones \
+            instead of `<unk>`. The codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
             given the same codes and copies them into the model folder.
 
             With --spm-model MODEL (a SentencePiece .model, from spm_train or another toolkit), each \
@@ -72,7 +75,11 @@ struct Vocab: ParsableCommand {
         let tokenize = try tokenizeFunction(options, codes: codes, sentencePiece: pieces)
         var builder = VocabularyBuilder(options: options)
         for path in input {
-            try forEachLineTokens(path: path, tokenize) { builder.add(tokens: $0) }
+            try forEachLineTokens(path: path, tokenize) { tokens in
+                if codes == nil { builder.add(tokens: tokens) } else {
+                    builder.add(pieces: tokens, separator: SubwordJoiner.tokenizerSeparator)
+                }
+            }
         }
         let vocabulary = builder.build(minCount: minCount, maxSize: maxSize)
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path

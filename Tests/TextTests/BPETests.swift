@@ -157,6 +157,47 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     #expect(SubwordJoiner.join(first) == words)
 }
 
+/// BPE-dropout leaves partial merges that plain segmentation never makes, so a vocabulary counted
+/// on plain segmentation lacks them (they became `<unk>` in training). With the vocabulary given,
+/// such a piece is split by undoing its merges, as `subword-nmt apply-bpe --dropout --vocabulary`,
+/// down to pieces it holds: with every character kept in both forms, none is left outside (even
+/// with pieces seen once dropped by min-count 2).
+@Test func dropoutPiecesOutsideTheVocabularyAreSplitIntoKnownOnes() throws {
+    let train = try BPEFixtures.lines("multi30k.train.tok")
+    let codes = BPEFixtures.learner(train).learn(merges: 300)
+    let options = TokenizerOptions(pretokenized: true, bpeCodes: codes.checksum)
+    let plain = try TextSegmenter(options: options, codes: codes)
+    var builder = VocabularyBuilder(options: options)
+    for line in train { builder.add(pieces: plain.tokens(line), separator: SubwordJoiner.tokenizerSeparator) }
+    let known = Set(builder.build(minCount: 2).tokens)
+    let checked = try TextSegmenter(options: options, codes: codes, dropoutVocabulary: known)
+    func dropoutPieces(_ segmenter: TextSegmenter) -> [String] {
+        var draws: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 3))
+        return train.flatMap { segmenter.tokens($0, dropout: &draws) }
+    }
+    #expect(dropoutPieces(plain).filter { !known.contains($0) }.count > 10,
+            "the test needs dropout pieces the plain vocabulary lacks")
+    let pieces = dropoutPieces(checked)
+    let outside = pieces.filter { !known.contains($0) }
+    #expect(outside.isEmpty, "outside the vocabulary: \(Set(outside).sorted().prefix(10))")
+    let words = train.flatMap { $0.split(separator: " ").map(String.init) }
+    #expect(SubwordJoiner.join(pieces, separator: SubwordJoiner.tokenizerSeparator) == words)
+    // Still dropout (finer than plain), and plain segmentation does not change.
+    #expect(pieces.count > train.reduce(0) { $0 + plain.tokens($1).count })
+    #expect(train.map { checked.tokens($0) } == train.map { plain.tokens($0) })
+}
+
+@Test func subwordVocabulariesKeepEveryCharacterInBothForms() throws {
+    var builder = VocabularyBuilder(options: TokenizerOptions())
+    let j = SubwordJoiner.tokenizerSeparator
+    builder.add(pieces: ["ab\(j)", "c", "ab"], separator: j)
+    builder.add(pieces: ["ab"], separator: j)
+    let vocabulary = builder.build(minCount: 2)
+    // "ab" is counted twice, "c" once (kept below min-count as a character), "ab￭￭" once (dropped).
+    #expect(Array(vocabulary.tokens.dropFirst(4)) == ["ab", "c", "a", "a\(j)", "b", "b\(j)", "c\(j)"])
+    #expect(Array(vocabulary.counts.dropFirst(4)) == [2, 1, 0, 0, 0, 0, 0])
+}
+
 @Test func vocabularyHeadersRecordTheCodesChecksumAndOlderHeadersStillRead() throws {
     var options = TokenizerOptions(language: "de")
     options.bpeCodes = BPECodes(merges: [("a", "b")]).checksum

@@ -1,3 +1,4 @@
+import Basics
 import Corpus
 import Foundation
 import ModelFolder
@@ -67,6 +68,27 @@ import Translation
         #expect(epoch0 != pairs.enumerated().map { c.prepare($1, index: $0) })
         #expect(epoch0 != pairs.map { plain.prepare($0) })
         #expect(pairs.enumerated().map { plain.prepare($1, index: $0) } == pairs.map { plain.prepare($0) })
+    }
+
+    /// Training with BPE-dropout adds no `<unk>`: a dropout piece the vocabulary (counted on plain
+    /// segmentation, with every character in both forms) lacks is split into pieces it holds.
+    @Test func bpeDropoutAddsNoUnknownIDs() throws {
+        let fixture = try TrainingFixture(bpeMerges: 60)
+        defer { fixture.cleanUp() }
+        let pairs = zip(fixture.corpus.train.source, fixture.corpus.train.target).map { SentencePair(source: $0, target: $1) }
+        func unknowns(_ prepared: [PreparedPair?]) -> Int {
+            prepared.compactMap { $0 }.reduce(0) { $0 + ($1.source + $1.target).filter { $0 == TokenID.unknown }.count }
+        }
+        let plain = try PairPreparer(sourceVocabulary: fixture.source, targetVocabulary: fixture.target, maxLength: nil,
+                                     sourceCodes: fixture.codes, targetCodes: fixture.codes)
+        #expect(unknowns(pairs.map { plain.prepare($0) }) == 0)
+        for epoch in 0..<3 {
+            let preparer = try PairPreparer(sourceVocabulary: fixture.source, targetVocabulary: fixture.target, maxLength: nil,
+                                            sourceCodes: fixture.codes, targetCodes: fixture.codes, dropout: 0.3, seed: 5, epoch: epoch)
+            let prepared = pairs.enumerated().map { preparer.prepare($1, index: $0) }
+            #expect(prepared != pairs.map { plain.prepare($0) })
+            #expect(unknowns(prepared) == 0, "epoch \(epoch)")
+        }
     }
 
     /// Interrupted after 5 steps and resumed, a BPE-dropout run ends with the same weights as an

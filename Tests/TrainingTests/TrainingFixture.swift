@@ -55,13 +55,21 @@ struct TrainingFixture {
                                  tokenCount: { tokenizer.tokenize($0).count })
         shards = try ShardSet(directory: root.appendingPathComponent("shards").path)
         var sourceBuilder = VocabularyBuilder(options: options), targetBuilder = VocabularyBuilder(options: options)
-        for line in corpus.train.source { sourceBuilder.add(tokens: segmenter.tokens(line)) }
-        for line in corpus.train.target { targetBuilder.add(tokens: segmenter.tokens(line)) }
+        Self.count(corpus.train.source, segmenter, subwords: codes != nil, into: &sourceBuilder)
+        Self.count(corpus.train.target, segmenter, subwords: codes != nil, into: &targetBuilder)
         source = sourceBuilder.build()
         target = targetBuilder.build()
     }
 
     func path(_ name: String) -> String { root.appendingPathComponent(name).path }
+
+    /// As `seq2seq vocab` counts: BPE pieces keep every character in both forms.
+    static func count(_ lines: [String], _ segmenter: TextSegmenter, subwords: Bool, into builder: inout VocabularyBuilder) {
+        for line in lines {
+            if subwords { builder.add(pieces: segmenter.tokens(line), separator: SubwordJoiner.tokenizerSeparator) }
+            else { builder.add(tokens: segmenter.tokens(line)) }
+        }
+    }
 
     static func write(_ lines: [String], _ url: URL) throws {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
