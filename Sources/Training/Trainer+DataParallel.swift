@@ -57,15 +57,25 @@ extension Trainer {
         epochs: while !finished {
             let epochStartsAtItsBeginning = partPositions.allSatisfy { $0 == nil } && state.pairsInEpoch == 0
             let streams = try partShards.indices.map { k in
-                // One preparer per stream: each lives on its stream's reader thread only.
+                // One preparer per stream: each lives on its stream's reader thread only. Its
+                // BPE-dropout draws depend on the part as `dropoutSeed(step:part:)`'s do (part 0
+                // draws what a single-part run draws), the epoch and the pair's index in the part.
+                let part = firstPart + k
                 let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
-                                                maxLength: options.maxLength)
+                                                maxLength: options.maxLength, sourceCodes: directory.saved.sourceCodes,
+                                                targetCodes: directory.saved.targetCodes,
+                                                codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
+                                                sourceSentencePiece: directory.saved.sourceSentencePiece,
+                                                targetSentencePiece: directory.saved.targetSentencePiece,
+                                                dropout: options.bpeDropout ?? 0,
+                                                seed: part == 0 ? options.seed : SplitMix64.derive(options.seed, UInt64(part)),
+                                                epoch: state.epoch)
                 return try BatchStream<PreparedPair>(
                     shards: partShards[k],
                     options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
                                              windowSize: options.windowSize, seed: options.seed),
                     epoch: state.epoch, resumeFrom: partPositions[k],
-                    prepare: { preparer.prepare($0) }, length: { $0.length })
+                    prepareAt: { preparer.prepare($0, index: $1) }, length: { $0.length })
             }
             var ended = [Bool](repeating: false, count: accumulate)
 

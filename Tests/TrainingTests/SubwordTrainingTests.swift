@@ -120,6 +120,48 @@ import Translation
         #expect(Array(plain.model.parameters.values) != Array(straight.model.parameters.values))
     }
 
+    /// `--accumulate` (and so MPI ranks, which run the same per-part code) trains on BPE pieces,
+    /// with BPE-dropout in effect, and an interrupted run resumes to the same weights.
+    @Test func accumulatingRunsSegmentWithTheCodesAndBPEDropout() throws {
+        let fixture = try TrainingFixture(bpeMerges: 60)
+        defer { fixture.cleanUp() }
+        func options(_ steps: Int, dropout: Double? = 0.2) -> TrainingOptions {
+            var o = fixture.options(maxSteps: steps)
+            o.accumulate = 2
+            o.bpeDropout = dropout
+            return o
+        }
+        func run(_ name: String, _ o: TrainingOptions, resume: Bool = false) throws -> Trainer {
+            let trainer = try Trainer(directory: fixture.makeDirectory(name, o), shards: fixture.shards,
+                                      validation: fixture.validation(), resume: resume, progress: quiet)
+            _ = try trainer.run()
+            return trainer
+        }
+        let total = 7
+        let straight = try run("straight", options(total))
+        _ = try run("resumed", options(3))
+        let resumed = try run("resumed", options(total), resume: true)
+        #expect(straight.state.step == total && resumed.state.step == total)
+        #expect(Array(resumed.model.parameters.values) == Array(straight.model.parameters.values))
+        let plain = try run("plain", options(total, dropout: nil))
+        #expect(Array(plain.model.parameters.values) != Array(straight.model.parameters.values))
+        #expect(try SavedModel(opening: fixture.path("plain")).sourceCodes == fixture.codes)
+    }
+
+    /// `--accumulate` on SentencePiece vocabularies: the parts are encoded with the model, as a
+    /// single-part run's batches are (before, the parts' preparers were built without it).
+    @Test func accumulatingRunsEncodeWithTheSentencePieceModel() throws {
+        let fixture = try TrainingFixture(sentencePiece: true)
+        defer { fixture.cleanUp() }
+        var o = fixture.options(maxSteps: 2)
+        o.accumulate = 2
+        let trainer = try Trainer(directory: fixture.makeDirectory("m", o), shards: fixture.shards,
+                                  validation: fixture.validation(), resume: false, progress: quiet)
+        _ = try trainer.run()
+        #expect(trainer.state.step == 2)
+        #expect(try SavedModel(opening: fixture.path("m")).sourceSentencePiece?.checksum == fixture.sentencePiece?.checksum)
+    }
+
     @Test func modelFolderKeepsTheSentencePieceModelAndTranslationUsesIt() throws {
         let fixture = try TrainingFixture(sentencePiece: true)
         defer { fixture.cleanUp() }
