@@ -31,6 +31,8 @@ public final class BPEEncoder {
     /// Merged spelling → the pair that makes it, for undoing merges (`--vocabulary`).
     private var reverse: [[UInt8]: ([UInt8], [UInt8])] = [:]
     private let vocabulary: Set<[UInt8]>
+    /// `knownPieces` was given: the split also handles final pieces no `X </w>` merge undoes.
+    private let splitsEveryFinal: Bool
     private let glossaries: [ICURegex]
     private let glossaryWhole: [ICURegex]
     private let glossaryAny: ICURegex?
@@ -47,13 +49,20 @@ public final class BPEEncoder {
     ///   - merges: use only the first `merges` codes (subword-nmt's `--merges`); nil for all.
     ///   - vocabulary: the accepted pieces (see `BPEVocabularyFile`); nil or empty for none.
     ///   - glossaries: regular expressions of words never split.
+    ///   - knownPieces: for the model pipeline's BPE-dropout (`TextSegmenter`), not subword-nmt's
+    ///     output: pieces checked like `vocabulary`'s, compared as UTF-8 bytes (a `Set<String>`
+    ///     would merge canonically equivalent spellings). A final piece that no merge with `</w>`
+    ///     made, or whose undoing leaves a bare `</w>` (codes 0.1), is split by the merge that made
+    ///     its spelling instead, so with every character in both forms every piece reaches known
+    ///     ones; subword-nmt keeps such a piece whole.
     /// - Throws: `TextError.invalidOptions` for a glossary that is not a valid regular expression.
     public init(codes: BPECodes, merges: Int? = nil, separator: String = "@@",
-                vocabulary: Set<String>? = nil, glossaries: [String] = []) throws {
+                vocabulary: Set<String>? = nil, glossaries: [String] = [], knownPieces: [String]? = nil) throws {
         self.codes = codes
         self.separator = separator
         separatorBytes = Array(separator.utf8)
-        self.vocabulary = Set((vocabulary ?? []).map { Array($0.utf8) })
+        self.vocabulary = Set((vocabulary ?? []).map { Array($0.utf8) } + (knownPieces ?? []).map { Array($0.utf8) })
+        splitsEveryFinal = knownPieces != nil
         for pattern in glossaries { _ = try ICURegex(pattern) }  // errors name the pattern as given
         self.glossaries = try glossaries.map { try ICURegex("(\($0))") }
         glossaryWhole = try glossaries.map { try ICURegex("^\($0)$") }
@@ -296,9 +305,15 @@ public final class BPEEncoder {
     private func splitRecursively(_ segment: [UInt8], final: Bool, into out: inout [[UInt8]]) {
         var left: [UInt8], right: [UInt8]
         if final {
-            guard let pair = reverse[segment + BPEEncoder.endOfWord] else { out.append(segment); return }
-            left = pair.0
-            right = BPEEncoder.droppingLastScalars(pair.1, 4)
+            if let pair = reverse[segment + BPEEncoder.endOfWord], !(splitsEveryFinal && pair.1 == BPEEncoder.endOfWord) {
+                left = pair.0
+                right = BPEEncoder.droppingLastScalars(pair.1, 4)
+            } else if splitsEveryFinal, let pair = reverse[segment] {
+                (left, right) = pair
+            } else {
+                out.append(segment)
+                return
+            }
         } else {
             guard let pair = reverse[segment] else { out.append(segment); return }
             (left, right) = pair

@@ -21,17 +21,20 @@ public final class TextSegmenter {
     ///   - codes: the BPE codes the vocabulary was built with (nil when it records none).
     ///   - codesPath: names the codes in errors.
     ///   - dropoutVocabulary: the side's vocabulary tokens (non-final pieces spelled with
-    ///     `SubwordJoiner.tokenizerSeparator`). When given, a piece that BPE-dropout leaves and the
-    ///     vocabulary lacks is split again by undoing the merges that made it, down to known
-    ///     pieces or single characters, as `subword-nmt apply-bpe --dropout P --vocabulary V`
-    ///     does. Without it, such a piece (a partial merge that plain segmentation never
-    ///     produces, so `vocab --bpe-codes` never counted it) becomes `<unk>` in training.
-    ///     Plain segmentation (`tokens(_:)`) is unaffected.
+    ///     `SubwordJoiner.tokenizerSeparator`; the reserved names are left out). When given, a
+    ///     piece that `tokens(_:dropout:)` makes and the vocabulary lacks is split again by undoing
+    ///     the merges that made it, down to known pieces, as `subword-nmt apply-bpe --dropout P
+    ///     --vocabulary V` does (`BPEEncoder`'s `knownPieces`). Such pieces are mostly partial
+    ///     merges that plain segmentation never makes, so `vocab --bpe-codes` never counted them,
+    ///     and pieces `--min-count` or `--max-size` dropped; without the check they are `<unk>`
+    ///     in training. A vocabulary from `vocab --bpe-codes` holds every character in both
+    ///     forms, so every piece ends in known ones. Plain segmentation (`tokens(_:)`,
+    ///     validation and translation) is unaffected and keeps such pieces (`<unk>`).
     /// - Throws: `TextError.malformedSubwords` naming `codesPath` when the codes are not the ones
     ///   `options` records, or codes are given for options that record none; the tokenizer's errors.
     public init(options: TokenizerOptions, codes: BPECodes?, codesPath: String = "BPE codes",
                 sentencePiece: SentencePieceModel? = nil, sentencePiecePath: String = "SentencePiece model",
-                dropoutVocabulary: Set<String>? = nil) throws {
+                dropoutVocabulary: [String]? = nil) throws {
         tokenizer = try Tokenizer(options: options)
         switch (options.sentencePiece, sentencePiece) {
         case (nil, nil): self.sentencePiece = nil
@@ -66,7 +69,7 @@ public final class TextSegmenter {
         }
         if let encoder, let dropoutVocabulary {
             dropoutEncoder = try BPEEncoder(codes: encoder.codes, separator: SubwordJoiner.tokenizerSeparator,
-                                            vocabulary: dropoutVocabulary)
+                                            knownPieces: dropoutVocabulary)
         } else {
             dropoutEncoder = encoder
         }

@@ -6,8 +6,8 @@ public struct VocabularyBuilder {
     private var counts: [ByteKey: Int] = [:]
     /// Character pieces kept whatever their count (`add(pieces:separator:)`).
     private var characterForms: Set<ByteKey> = []
-    /// Characters whose two piece forms are already in `characterForms`.
-    private var charactersSeen: Set<Unicode.Scalar> = []
+    /// Per separator, the characters whose two piece forms are already in `characterForms`.
+    private var charactersSeen: [String: Set<Unicode.Scalar>] = [:]
     /// Tokens added so far, specials included.
     public private(set) var runningTokens = 0
 
@@ -22,41 +22,59 @@ public struct VocabularyBuilder {
     }
 
     /// Counts subword pieces (non-final ones end in `separator`) like `add(tokens:)`, and keeps
-    /// every character they contain as a piece of its own in both forms, word-final (`c`) and
-    /// non-final (`c` + `separator`), whatever its count (0 when that form was never counted).
+    /// every character they contain (Unicode scalars, BPE's symbols) as a piece of its own in
+    /// both forms, word-final (`c`) and non-final (`c` + `separator`), whatever its count (0 when
+    /// that form was never counted).
     ///
     /// Plain segmentation rarely leaves a character alone, but BPE-dropout (Provilkov et al.
-    /// 2020) and unseen words do; with every character in the vocabulary, as BPE vocabularies
-    /// usually hold (subword-nmt's merges start from characters; SentencePiece keeps them all),
-    /// a piece the vocabulary lacks can always be split into known ones
+    /// 2020) does; with every character in the vocabulary (subword-nmt's merges start from
+    /// characters), a piece the vocabulary lacks can always be split into known ones
     /// (`TextSegmenter`'s dropout vocabulary) instead of becoming `<unk>`.
     public mutating func add(pieces: [String], separator: String) {
         add(tokens: pieces)
+        let mark = Array(separator.utf8)
+        var seen = charactersSeen[separator, default: []]
         for piece in pieces {
-            let bare = piece.hasSuffix(separator) ? piece.dropLast(separator.count) : Substring(piece)
-            for scalar in bare.unicodeScalars where charactersSeen.insert(scalar).inserted {
+            let bytes = Array(piece.utf8)
+            let bare = bytes.count >= mark.count && !mark.isEmpty && bytes.suffix(mark.count).elementsEqual(mark)
+                ? bytes.dropLast(mark.count) : bytes[...]
+            for scalar in String(decoding: bare, as: UTF8.self).unicodeScalars where seen.insert(scalar).inserted {
                 let character = String(scalar)
                 characterForms.insert(ByteKey(character))
                 characterForms.insert(ByteKey(character + separator))
             }
         }
+        charactersSeen[separator] = seen
     }
 
-    /// The reserved entries at ids 0–3, then every token seen at least `minCount` times (and the
-    /// character pieces of `add(pieces:separator:)`, whatever their count), by count
-    /// descending and then UTF-8 bytes ascending, cut to `maxSize` entries in all (reserved
-    /// included; `maxSize` < 4 is a programmer error). A token spelled like a reserved name
-    /// (`<unk>` in pretokenized text) is counted and kept as an ordinary word with its own id.
+    /// Character pieces `add(pieces:separator:)` keeps, in both forms.
+    public var characterFormCount: Int { characterForms.count }
+
+    /// The reserved entries at ids 0–3, then every token seen at least `minCount` times and the
+    /// character pieces of `add(pieces:separator:)` whatever their count, by count descending
+    /// and then UTF-8 bytes ascending, cut to `maxSize` entries in all (reserved included;
+    /// `maxSize` < 4 is a programmer error). The cut takes ordinary tokens first: character
+    /// pieces go only when they alone outnumber the room (then the rarest go). A token spelled
+    /// like a reserved name (`<unk>` in pretokenized text) is counted and kept as an ordinary word
+    /// with its own id.
     public func build(minCount: Int = 1, maxSize: Int? = nil) -> Vocabulary {
         let reserved = TokenID.reservedCount
         precondition(maxSize.map { $0 >= reserved } ?? true, "maxSize \(maxSize!) leaves no room for the 4 reserved ids")
-        var kept = counts.filter { $0.value >= max(minCount, 1) && !characterForms.contains($0.key) }
-            .map { (token: $0.key.string, count: $0.value) }
-        kept += characterForms.map { (token: $0.string, count: counts[$0] ?? 0) }
-        kept.sort { a, b in
+        typealias Entry = (token: String, count: Int)
+        func ordered(_ a: Entry, _ b: Entry) -> Bool {
             a.count != b.count ? a.count > b.count : a.token.utf8.lexicographicallyPrecedes(b.token.utf8)
         }
-        if let maxSize, kept.count > maxSize - reserved { kept.removeSubrange((maxSize - reserved)...) }
+        var words: [Entry] = counts.filter { $0.value >= max(minCount, 1) && !characterForms.contains($0.key) }
+            .map { (token: $0.key.string, count: $0.value) }
+        var characters: [Entry] = characterForms.map { (token: $0.string, count: counts[$0] ?? 0) }
+        words.sort(by: ordered)
+        characters.sort(by: ordered)
+        if let maxSize {
+            let room = maxSize - reserved
+            if characters.count > room { characters.removeSubrange(room...) }
+            if words.count > room - characters.count { words.removeSubrange((room - characters.count)...) }
+        }
+        let kept = (words + characters).sorted(by: ordered)
         return Vocabulary(tokens: TokenID.reservedNames + kept.map(\.token),
                           counts: Array(repeating: 0, count: reserved) + kept.map(\.count), options: options)
     }

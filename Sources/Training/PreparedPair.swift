@@ -40,8 +40,10 @@ public final class PairPreparer {
     ///   - sourceCodes, targetCodes: the BPE codes of a side whose vocabulary records some
     ///     (checked: `TextError` naming `codesPath`s otherwise).
     ///   - dropout: BPE-dropout probability in [0, 1) for training pairs; `seed` and `epoch` fix
-    ///     its draws. A dropout piece outside a side's vocabulary is split into pieces inside it
-    ///     (see `TextSegmenter`), so dropout adds no `<unk>` beyond characters the vocabulary lacks.
+    ///     its draws. A dropout piece outside a side's vocabulary (a partial merge, or a piece
+    ///     min-count dropped) is split into pieces inside it (see `TextSegmenter`), so with a
+    ///     vocabulary from `vocab --bpe-codes` dropout training sees no `<unk>` (validation, with
+    ///     plain BPE, still maps dropped pieces to `<unk>`).
     public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?,
                 sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
                 codesPaths: (source: String, target: String) = ("source BPE codes", "target BPE codes"),
@@ -52,10 +54,10 @@ public final class PairPreparer {
         // BPE-dropout pieces the vocabulary lacks are split into known ones (TextSegmenter).
         sourceSegmenter = try TextSegmenter(options: sourceVocabulary.options, codes: sourceCodes, codesPath: codesPaths.source,
                                             sentencePiece: sourceSentencePiece,
-                                            dropoutVocabulary: dropout > 0 ? Set(sourceVocabulary.tokens) : nil)
+                                            dropoutVocabulary: dropout > 0 ? Array(sourceVocabulary.tokens.dropFirst(TokenID.reservedCount)) : nil)
         targetSegmenter = try TextSegmenter(options: targetVocabulary.options, codes: targetCodes, codesPath: codesPaths.target,
                                             sentencePiece: targetSentencePiece,
-                                            dropoutVocabulary: dropout > 0 ? Set(targetVocabulary.tokens) : nil)
+                                            dropoutVocabulary: dropout > 0 ? Array(targetVocabulary.tokens.dropFirst(TokenID.reservedCount)) : nil)
         self.maxLength = maxLength
         self.dropout = dropout
         dropoutSeed = seed

@@ -27,7 +27,8 @@ struct Vocab: ParsableCommand {
             are split into BPE pieces before counting, non-final pieces marked with ￭￭ (two joiner \
             marks, which tokenizer output cannot contain, so joining them back is lossless). Every \
             character of the text is kept as a piece in both forms (`c` and `c￭￭`, count 0 when \
-            that form was never counted, whatever --min-count), so that BPE-dropout in training \
+            that form was never counted, whatever --min-count; --max-size cuts other pieces \
+            first), so that BPE-dropout in training \
             (`train --bpe-dropout`) can split any piece the vocabulary lacks into known ones \
             instead of `<unk>`. The codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
             given the same codes and copies them into the model folder.
@@ -91,6 +92,10 @@ struct Vocab: ParsableCommand {
         printError("vocab: types seen \(coverage.typesSeen), kept \(coverage.typesKept), "
                    + "dropped \(coverage.typesDropped) (min-count \(minCount)"
                    + (maxSize.map { ", max-size \($0)" } ?? "") + ")")
+        if codes != nil {
+            printError("vocab: every character kept as a piece in both forms: \(builder.characterFormCount) entries"
+                       + " (count 0 where plain segmentation never leaves the character alone)")
+        }
         printError("vocab: running tokens \(coverage.runningTokens), covered "
                    + percent(coverage.runningTokensCovered, of: coverage.runningTokens))
         if let report {

@@ -169,17 +169,22 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     let plain = try TextSegmenter(options: options, codes: codes)
     var builder = VocabularyBuilder(options: options)
     for line in train { builder.add(pieces: plain.tokens(line), separator: SubwordJoiner.tokenizerSeparator) }
-    let known = Set(builder.build(minCount: 2).tokens)
-    let checked = try TextSegmenter(options: options, codes: codes, dropoutVocabulary: known)
-    func dropoutPieces(_ segmenter: TextSegmenter) -> [String] {
+    let vocabulary = builder.build(minCount: 2)
+    let known = Set(vocabulary.tokens)
+    let checked = try TextSegmenter(options: options, codes: codes, dropoutVocabulary: Array(vocabulary.tokens.dropFirst(4)))
+    func dropoutPieces(_ segmenter: TextSegmenter) -> (pieces: [String], draws: BPEDropout?) {
         var draws: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 3))
-        return train.flatMap { segmenter.tokens($0, dropout: &draws) }
+        return (train.flatMap { segmenter.tokens($0, dropout: &draws) }, draws)
     }
-    #expect(dropoutPieces(plain).filter { !known.contains($0) }.count > 10,
+    let unchecked = dropoutPieces(plain)
+    #expect(unchecked.pieces.filter { !known.contains($0) }.count > 10,
             "the test needs dropout pieces the plain vocabulary lacks")
-    let pieces = dropoutPieces(checked)
+    let (pieces, draws) = dropoutPieces(checked)
     let outside = pieces.filter { !known.contains($0) }
     #expect(outside.isEmpty, "outside the vocabulary: \(Set(outside).sorted().prefix(10))")
+    #expect(!vocabulary.ids(pieces).contains(TokenID.unknown))
+    // The check draws nothing: the generator ends where the unchecked segmentation's ends.
+    #expect(draws == unchecked.draws)
     let words = train.flatMap { $0.split(separator: " ").map(String.init) }
     #expect(SubwordJoiner.join(pieces, separator: SubwordJoiner.tokenizerSeparator) == words)
     // Still dropout (finer than plain), and plain segmentation does not change.
@@ -191,11 +196,39 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     var builder = VocabularyBuilder(options: TokenizerOptions())
     let j = SubwordJoiner.tokenizerSeparator
     builder.add(pieces: ["ab\(j)", "c", "ab"], separator: j)
-    builder.add(pieces: ["ab"], separator: j)
+    builder.add(pieces: ["ab", "日\(j)", "ä"], separator: j)
+    #expect(builder.characterFormCount == 10)
     let vocabulary = builder.build(minCount: 2)
-    // "ab" is counted twice, "c" once (kept below min-count as a character), "ab￭￭" once (dropped).
-    #expect(Array(vocabulary.tokens.dropFirst(4)) == ["ab", "c", "a", "a\(j)", "b", "b\(j)", "c\(j)"])
-    #expect(Array(vocabulary.counts.dropFirst(4)) == [2, 1, 0, 0, 0, 0, 0])
+    // "ab" is counted twice; "c", "日￭￭" and "ä" once (kept below min-count as characters);
+    // "ab￭￭" once (dropped); the other forms never (count 0).
+    #expect(Array(vocabulary.tokens.dropFirst(4))
+            == ["ab", "c", "ä", "日\(j)", "a", "a\(j)", "b", "b\(j)", "c\(j)", "ä\(j)", "日"])
+    #expect(Array(vocabulary.counts.dropFirst(4)) == [2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    let coverage = builder.coverage(of: vocabulary)
+    #expect(coverage.typesSeen == 5 && coverage.typesKept == 4 && coverage.runningTokensCovered == 5)
+    // --max-size cuts ordinary pieces first: with room for the 10 character pieces only, "ab" goes.
+    let cut = builder.build(minCount: 1, maxSize: 14)
+    #expect(!cut.contains("ab") && cut.count == 14 && cut.contains("日") && cut.contains("a\(j)"))
+    // With less room than that, the rarest character pieces go.
+    #expect(Array(builder.build(maxSize: 7).tokens.dropFirst(4)) == ["c", "ä", "日\(j)"])
+}
+
+/// Codes 0.1 end words with a separate `</w>` symbol: a final piece made by `X </w>`, or by no
+/// merge with `</w>` at all, is still split into known pieces when the encoder checks
+/// `knownPieces` (subword-nmt would keep it whole, or leave an empty piece).
+@Test func knownPiecesSplitFinalPiecesOfVersion01Codes() throws {
+    let j = SubwordJoiner.tokenizerSeparator
+    let low = BPECodes(version: .v0_1, merges: [("l", "o"), ("lo", "w"), ("low", "</w>")])
+    let lowEncoder = try BPEEncoder(codes: low, separator: j, knownPieces: ["lo\(j)", "w", "x"])
+    #expect(lowEncoder.segment(["low", "x"]) == ["lo\(j)", "w", "x"])
+    let xab = BPECodes(version: .v0_1, merges: [("a", "b"), ("x", "ab"), ("xab", "</w>")])
+    let xabEncoder = try BPEEncoder(codes: xab, separator: j, knownPieces: ["x\(j)", "a\(j)", "b"])
+    #expect(xabEncoder.segment(["xab"]) == ["x\(j)", "a\(j)", "b"])
+    // Codes 0.2 are split as subword-nmt splits them.
+    let v2 = BPECodes(merges: [("l", "o"), ("lo", "w</w>")])
+    let known = ["lo\(j)", "l\(j)", "o\(j)", "w"]
+    #expect(try BPEEncoder(codes: v2, separator: j, knownPieces: known).segment(["low"])
+            == BPEEncoder(codes: v2, separator: j, vocabulary: Set(known)).segment(["low"]))
 }
 
 @Test func vocabularyHeadersRecordTheCodesChecksumAndOlderHeadersStillRead() throws {

@@ -82,6 +82,10 @@ import Translation
         let plain = try PairPreparer(sourceVocabulary: fixture.source, targetVocabulary: fixture.target, maxLength: nil,
                                      sourceCodes: fixture.codes, targetCodes: fixture.codes)
         #expect(unknowns(pairs.map { plain.prepare($0) }) == 0)
+        // The control: the same kind of draws without the check give <unk>.
+        let unchecked = try TextSegmenter(options: fixture.source.options, codes: fixture.codes)
+        var draws: BPEDropout? = BPEDropout(probability: 0.3, generator: SplitMix64(seed: 5))
+        #expect(pairs.flatMap { fixture.source.ids(unchecked.tokens($0.source, dropout: &draws)) }.contains(TokenID.unknown))
         for epoch in 0..<3 {
             let preparer = try PairPreparer(sourceVocabulary: fixture.source, targetVocabulary: fixture.target, maxLength: nil,
                                             sourceCodes: fixture.codes, targetCodes: fixture.codes, dropout: 0.3, seed: 5, epoch: epoch)
