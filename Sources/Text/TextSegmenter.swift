@@ -27,8 +27,9 @@ public final class TextSegmenter {
     ///     --vocabulary V` does (`BPEEncoder`'s `knownPieces`). Such pieces are mostly partial
     ///     merges that plain segmentation never makes, so `vocab --bpe-codes` never counted them,
     ///     and pieces `--min-count` or `--max-size` dropped; without the check they are `<unk>`
-    ///     in training. A vocabulary from `vocab --bpe-codes` holds every character in both
-    ///     forms, so every piece ends in known ones. Plain segmentation (`tokens(_:)`,
+    ///     in training. A vocabulary that `vocab --bpe-codes` counted on the training text holds
+    ///     both forms of every character seen at least --min-count times (unless --max-size cut
+    ///     them), so every piece ends in known ones but such rare characters. Plain segmentation (`tokens(_:)`,
     ///     validation and translation) is unaffected and keeps such pieces (`<unk>`).
     /// - Throws: `TextError.malformedSubwords` naming `codesPath` when the codes are not the ones
     ///   `options` records, or codes are given for options that record none; the tokenizer's errors.

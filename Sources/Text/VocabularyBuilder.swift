@@ -4,10 +4,8 @@ import Basics
 public struct VocabularyBuilder {
     public let options: TokenizerOptions
     private var counts: [ByteKey: Int] = [:]
-    /// Character pieces kept whatever their count (`add(pieces:separator:)`).
-    private var characterForms: Set<ByteKey> = []
-    /// Per separator, the characters whose two piece forms are already in `characterForms`.
-    private var charactersSeen: [String: Set<Unicode.Scalar>] = [:]
+    /// Per separator of `add(pieces:separator:)`: how often each character occurs in the pieces.
+    private var characterCounts: [String: [Unicode.Scalar: Int]] = [:]
     /// Tokens added so far, specials included.
     public private(set) var runningTokens = 0
 
@@ -21,42 +19,49 @@ public struct VocabularyBuilder {
         for token in tokens { counts[ByteKey(token), default: 0] += 1 }
     }
 
-    /// Counts subword pieces (non-final ones end in `separator`) like `add(tokens:)`, and keeps
-    /// every character they contain (Unicode scalars, BPE's symbols) as a piece of its own in
-    /// both forms, word-final (`c`) and non-final (`c` + `separator`), whatever its count (0 when
-    /// that form was never counted).
+    /// Counts subword pieces (non-final ones end in `separator`) like `add(tokens:)`, and how
+    /// often each character (Unicode scalar, BPE's symbol) occurs in them: `build` keeps every
+    /// character seen at least `minCount` times as a piece of its own in both forms, word-final
+    /// (`c`) and non-final (`c` + `separator`), whatever the count of that form (0 when plain
+    /// segmentation never leaves the character alone).
     ///
     /// Plain segmentation rarely leaves a character alone, but BPE-dropout (Provilkov et al.
-    /// 2020) does; with every character in the vocabulary (subword-nmt's merges start from
-    /// characters), a piece the vocabulary lacks can always be split into known ones
-    /// (`TextSegmenter`'s dropout vocabulary) instead of becoming `<unk>`.
+    /// 2020) does; with the characters in the vocabulary (subword-nmt's merges start from
+    /// characters), a piece the vocabulary lacks can be split into known ones (`TextSegmenter`'s
+    /// dropout vocabulary) instead of becoming `<unk>`.
     public mutating func add(pieces: [String], separator: String) {
         add(tokens: pieces)
         let mark = Array(separator.utf8)
-        var seen = charactersSeen[separator, default: []]
+        var seen = characterCounts[separator, default: [:]]
         for piece in pieces {
             let bytes = Array(piece.utf8)
             let bare = bytes.count >= mark.count && !mark.isEmpty && bytes.suffix(mark.count).elementsEqual(mark)
                 ? bytes.dropLast(mark.count) : bytes[...]
-            for scalar in String(decoding: bare, as: UTF8.self).unicodeScalars where seen.insert(scalar).inserted {
-                let character = String(scalar)
-                characterForms.insert(ByteKey(character))
-                characterForms.insert(ByteKey(character + separator))
-            }
+            for scalar in String(decoding: bare, as: UTF8.self).unicodeScalars { seen[scalar, default: 0] += 1 }
         }
-        charactersSeen[separator] = seen
+        characterCounts[separator] = seen
     }
 
-    /// Character pieces `add(pieces:separator:)` keeps, in both forms.
-    public var characterFormCount: Int { characterForms.count }
+    /// The character pieces `build(minCount:)` keeps: both forms of every character that
+    /// `add(pieces:separator:)` saw at least `minCount` times.
+    public func characterPieces(minCount: Int = 1) -> Set<String> {
+        var pieces: Set<String> = []
+        for (separator, counts) in characterCounts {
+            for (scalar, count) in counts where count >= max(minCount, 1) {
+                pieces.insert(String(scalar))
+                pieces.insert(String(scalar) + separator)
+            }
+        }
+        return pieces
+    }
 
     /// The reserved entries at ids 0–3, then every token seen at least `minCount` times and the
-    /// character pieces of `add(pieces:separator:)` whatever their count, by count descending
-    /// and then UTF-8 bytes ascending, cut to `maxSize` entries in all (reserved included;
-    /// `maxSize` < 4 is a programmer error). The cut takes ordinary tokens first: character
-    /// pieces go only when they alone outnumber the room (then the rarest go). A token spelled
-    /// like a reserved name (`<unk>` in pretokenized text) is counted and kept as an ordinary word
-    /// with its own id.
+    /// character pieces of `add(pieces:separator:)` (`characterPieces(minCount:)`) whatever their
+    /// own count, by count descending and then UTF-8 bytes ascending, cut to `maxSize` entries in
+    /// all (reserved included; `maxSize` < 4 is a programmer error). The cut takes ordinary
+    /// tokens first: character pieces go only when they alone outnumber the room (then the
+    /// rarest go). A token spelled like a reserved name (`<unk>` in pretokenized text) is counted
+    /// and kept as an ordinary word with its own id.
     public func build(minCount: Int = 1, maxSize: Int? = nil) -> Vocabulary {
         let reserved = TokenID.reservedCount
         precondition(maxSize.map { $0 >= reserved } ?? true, "maxSize \(maxSize!) leaves no room for the 4 reserved ids")
@@ -64,6 +69,7 @@ public struct VocabularyBuilder {
         func ordered(_ a: Entry, _ b: Entry) -> Bool {
             a.count != b.count ? a.count > b.count : a.token.utf8.lexicographicallyPrecedes(b.token.utf8)
         }
+        let characterForms = Set(characterPieces(minCount: minCount).map(ByteKey.init))
         var words: [Entry] = counts.filter { $0.value >= max(minCount, 1) && !characterForms.contains($0.key) }
             .map { (token: $0.key.string, count: $0.value) }
         var characters: [Entry] = characterForms.map { (token: $0.string, count: counts[$0] ?? 0) }

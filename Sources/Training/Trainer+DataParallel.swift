@@ -59,7 +59,8 @@ extension Trainer {
             let streams = try partShards.indices.map { k in
                 // One preparer per stream: each lives on its stream's reader thread only. Its
                 // BPE-dropout draws depend on the part as `dropoutSeed(step:part:)`'s do (part 0
-                // draws what a single-part run draws), the epoch and the pair's index in the part.
+                // uses the single-part seed), the epoch and the pair's index in the part's stream,
+                // so N ranks segment as one process with --accumulate N, and resume exactly.
                 let part = firstPart + k
                 let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
                                                 maxLength: options.maxLength, sourceCodes: directory.saved.sourceCodes,

@@ -120,8 +120,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         return overflow ? nil : parts
     }
     /// BPE-dropout (Provilkov et al. 2020): each epoch the training pairs are segmented afresh,
-    /// each merge skipped with this probability, drawn from (seed, epoch, pair index) so a resumed
-    /// run segments exactly as before; nil (or 0) for plain BPE. Needs a side with BPE codes.
+    /// each merge skipped with this probability, drawn from (seed, epoch, pair index; with data
+    /// parts also the part, the index counted in its stream) so a resumed run segments exactly as
+    /// before; nil (or 0) for plain BPE. Needs a side with BPE codes.
     public var bpeDropout: Double?
 
     public init() {}

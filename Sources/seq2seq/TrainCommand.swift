@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Corpus
 import Distributed
 import Foundation
@@ -238,6 +239,18 @@ struct Train: ParsableCommand {
             if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
                 throw CLIError("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")
             }
+            if (options.bpeDropout ?? 0) > 0 {
+                for (path, vocabulary, sideCodes) in [(sourceVocab, source, codes.source), (targetVocab, target, codes.target)]
+                where sideCodes != nil {
+                    let missing = Self.charactersLackingAPiece(vocabulary)
+                    if let example = missing.first {
+                        printError("train: warning: \(path) lacks the word-final or non-final piece of \(missing.count) "
+                                   + "character(s) its pieces contain (e.g. \(example)); BPE-dropout pieces split down to "
+                                   + "them are <unk>. `seq2seq vocab --bpe-codes` (2026-12-02 and later) keeps both forms "
+                                   + "of every character seen at least --min-count times")
+                    }
+                }
+            }
             let config = ModelFolderConfig(
                 toolVersion: seq2seqVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
@@ -361,6 +374,19 @@ struct Train: ParsableCommand {
         default:
             throw CLIError("give both --valid-source and --valid-target, or neither")
         }
+    }
+
+    /// The characters (in bytes order) of `vocabulary`'s pieces whose word-final (`c`) or
+    /// non-final (`c￭￭`) piece the vocabulary lacks: BPE-dropout splits down to those.
+    static func charactersLackingAPiece(_ vocabulary: Vocabulary) -> [String] {
+        let separator = SubwordJoiner.tokenizerSeparator
+        var characters: Set<String> = []
+        for token in vocabulary.tokens.dropFirst(TokenID.reservedCount) {
+            let bare = token.hasSuffix(separator) ? String(token.dropLast(separator.count)) : token
+            for scalar in bare.unicodeScalars { characters.insert(String(scalar)) }
+        }
+        return characters.filter { !vocabulary.contains($0) || !vocabulary.contains($0 + separator) }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
     }
 
     /// The `--bpe-codes` files for each side, matched by the checksum each vocabulary records.

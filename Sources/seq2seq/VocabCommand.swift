@@ -26,9 +26,9 @@ struct Vocab: ParsableCommand {
             With --bpe-codes CODES (from `seq2seq bpe learn` or `subword-nmt learn-bpe`) the tokens \
             are split into BPE pieces before counting, non-final pieces marked with ￭￭ (two joiner \
             marks, which tokenizer output cannot contain, so joining them back is lossless). Every \
-            character of the text is kept as a piece in both forms (`c` and `c￭￭`, count 0 when \
-            that form was never counted, whatever --min-count; --max-size cuts other pieces \
-            first), so that BPE-dropout in training \
+            character seen at least --min-count times is kept as a piece in both forms (`c` and \
+            `c￭￭`, count 0 when that form was never counted; --max-size cuts other pieces first), \
+            so that BPE-dropout in training \
             (`train --bpe-dropout`) can split any piece the vocabulary lacks into known ones \
             instead of `<unk>`. The codes' checksum goes into the header (bpe=…); `train --bpe-codes` then checks that it is \
             given the same codes and copies them into the model folder.
@@ -93,8 +93,14 @@ struct Vocab: ParsableCommand {
                    + "dropped \(coverage.typesDropped) (min-count \(minCount)"
                    + (maxSize.map { ", max-size \($0)" } ?? "") + ")")
         if codes != nil {
-            printError("vocab: every character kept as a piece in both forms: \(builder.characterFormCount) entries"
-                       + " (count 0 where plain segmentation never leaves the character alone)")
+            let characters = builder.characterPieces(minCount: minCount)
+            let kept = characters.filter { vocabulary.contains($0) }.count
+            printError("vocab: character pieces (both forms of each character seen at least --min-count times): "
+                       + (kept == characters.count ? "\(kept)" : "\(kept) of \(characters.count) (--max-size cut the rarest)"))
+            if kept * 4 > vocabulary.count {
+                printError("vocab: warning: character pieces take \(percent(kept, of: vocabulary.count)) of the entries; "
+                           + "raise --min-count to keep fewer rare characters")
+            }
         }
         printError("vocab: running tokens \(coverage.runningTokens), covered "
                    + percent(coverage.runningTokensCovered, of: coverage.runningTokens))

@@ -160,8 +160,8 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
 /// BPE-dropout leaves partial merges that plain segmentation never makes, so a vocabulary counted
 /// on plain segmentation lacks them (they became `<unk>` in training). With the vocabulary given,
 /// such a piece is split by undoing its merges, as `subword-nmt apply-bpe --dropout --vocabulary`,
-/// down to pieces it holds: with every character kept in both forms, none is left outside (even
-/// with pieces seen once dropped by min-count 2).
+/// down to pieces it holds: with the characters kept in both forms, only characters rarer than
+/// min-count are left outside (min-count 2 also drops pieces seen once, which are split too).
 @Test func dropoutPiecesOutsideTheVocabularyAreSplitIntoKnownOnes() throws {
     let train = try BPEFixtures.lines("multi30k.train.tok")
     let codes = BPEFixtures.learner(train).learn(merges: 300)
@@ -170,19 +170,22 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     var builder = VocabularyBuilder(options: options)
     for line in train { builder.add(pieces: plain.tokens(line), separator: SubwordJoiner.tokenizerSeparator) }
     let vocabulary = builder.build(minCount: 2)
-    let known = Set(vocabulary.tokens)
+    #expect(train.flatMap { plain.tokens($0) }.contains { !vocabulary.contains($0) },
+            "the test needs plain pieces that min-count 2 dropped")
     let checked = try TextSegmenter(options: options, codes: codes, dropoutVocabulary: Array(vocabulary.tokens.dropFirst(4)))
     func dropoutPieces(_ segmenter: TextSegmenter) -> (pieces: [String], draws: BPEDropout?) {
         var draws: BPEDropout? = BPEDropout(probability: 0.1, generator: SplitMix64(seed: 3))
         return (train.flatMap { segmenter.tokens($0, dropout: &draws) }, draws)
     }
     let unchecked = dropoutPieces(plain)
-    #expect(unchecked.pieces.filter { !known.contains($0) }.count > 10,
+    #expect(unchecked.pieces.filter { !vocabulary.contains($0) }.count > 10,
             "the test needs dropout pieces the plain vocabulary lacks")
     let (pieces, draws) = dropoutPieces(checked)
-    let outside = pieces.filter { !known.contains($0) }
-    #expect(outside.isEmpty, "outside the vocabulary: \(Set(outside).sorted().prefix(10))")
-    #expect(!vocabulary.ids(pieces).contains(TokenID.unknown))
+    // Only characters seen once (under min-count 2, so not kept) stay outside.
+    let rare = builder.characterPieces(minCount: 1).subtracting(builder.characterPieces(minCount: 2))
+    let outside = pieces.filter { !vocabulary.contains($0) }
+    #expect(outside.allSatisfy { rare.contains($0) }, "outside the vocabulary: \(Set(outside).sorted().prefix(10))")
+    #expect(!vocabulary.ids(pieces.filter { !rare.contains($0) }).contains(TokenID.unknown))
     // The check draws nothing: the generator ends where the unchecked segmentation's ends.
     #expect(draws == unchecked.draws)
     let words = train.flatMap { $0.split(separator: " ").map(String.init) }
@@ -197,19 +200,23 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     let j = SubwordJoiner.tokenizerSeparator
     builder.add(pieces: ["ab\(j)", "c", "ab"], separator: j)
     builder.add(pieces: ["ab", "日\(j)", "ä"], separator: j)
-    #expect(builder.characterFormCount == 10)
-    let vocabulary = builder.build(minCount: 2)
-    // "ab" is counted twice; "c", "日￭￭" and "ä" once (kept below min-count as characters);
-    // "ab￭￭" once (dropped); the other forms never (count 0).
+    #expect(builder.characterPieces(minCount: 1).count == 10)
+    let vocabulary = builder.build(minCount: 1)
+    // Counted pieces by count, then the character forms never counted (count 0).
     #expect(Array(vocabulary.tokens.dropFirst(4))
-            == ["ab", "c", "ä", "日\(j)", "a", "a\(j)", "b", "b\(j)", "c\(j)", "ä\(j)", "日"])
-    #expect(Array(vocabulary.counts.dropFirst(4)) == [2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+            == ["ab", "ab\(j)", "c", "ä", "日\(j)", "a", "a\(j)", "b", "b\(j)", "c\(j)", "ä\(j)", "日"])
+    #expect(Array(vocabulary.counts.dropFirst(4)) == [2, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
     let coverage = builder.coverage(of: vocabulary)
-    #expect(coverage.typesSeen == 5 && coverage.typesKept == 4 && coverage.runningTokensCovered == 5)
-    // --max-size cuts ordinary pieces first: with room for the 10 character pieces only, "ab" goes.
+    #expect(coverage.typesSeen == 5 && coverage.typesKept == 5 && coverage.runningTokensCovered == 6)
+    // Min-count 2 keeps the characters seen twice or more (a and b, 3 times each) in both forms;
+    // "c", "ä", "日￭￭" and "ab￭￭", seen once, go.
+    let common = builder.build(minCount: 2)
+    #expect(Array(common.tokens.dropFirst(4)) == ["ab", "a", "a\(j)", "b", "b\(j)"])
+    #expect(builder.coverage(of: common).runningTokensCovered == 2)
+    // --max-size cuts ordinary pieces first: with room for the 10 character pieces only, "ab" and
+    // "ab￭￭" go; with less room than that, the rarest character pieces go.
     let cut = builder.build(minCount: 1, maxSize: 14)
-    #expect(!cut.contains("ab") && cut.count == 14 && cut.contains("日") && cut.contains("a\(j)"))
-    // With less room than that, the rarest character pieces go.
+    #expect(Set(cut.tokens.dropFirst(4)) == builder.characterPieces(minCount: 1))
     #expect(Array(builder.build(maxSize: 7).tokens.dropFirst(4)) == ["c", "ä", "日\(j)"])
 }
 
@@ -219,11 +226,19 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
 @Test func knownPiecesSplitFinalPiecesOfVersion01Codes() throws {
     let j = SubwordJoiner.tokenizerSeparator
     let low = BPECodes(version: .v0_1, merges: [("l", "o"), ("lo", "w"), ("low", "</w>")])
-    let lowEncoder = try BPEEncoder(codes: low, separator: j, knownPieces: ["lo\(j)", "w", "x"])
+    let lowEncoder = try BPEEncoder(codes: low, separator: j, knownPieces: ["lo\(j)", "w"])
     #expect(lowEncoder.segment(["low", "x"]) == ["lo\(j)", "w", "x"])
-    let xab = BPECodes(version: .v0_1, merges: [("a", "b"), ("x", "ab"), ("xab", "</w>")])
-    let xabEncoder = try BPEEncoder(codes: xab, separator: j, knownPieces: ["x\(j)", "a\(j)", "b"])
-    #expect(xabEncoder.segment(["xab"]) == ["x\(j)", "a\(j)", "b"])
+    // subword-nmt's check undoes `low </w>` into `low` and an empty piece: `low` loses its
+    // word end and would be glued to the next word.
+    #expect(try BPEEncoder(codes: low, separator: j, vocabulary: ["lo\(j)", "w"]).segment(["low", "x"])
+            == ["lo\(j)", "w\(j)", "x"])
+    // A final piece that no merge with </w> made: split by the merge that made its spelling,
+    // at the top (xab) and inside the recursion (ab).
+    for merges in [[("a", "b"), ("x", "ab")], [("a", "b"), ("x", "ab"), ("xab", "</w>")]] {
+        let encoder = try BPEEncoder(codes: BPECodes(version: .v0_1, merges: merges), separator: j,
+                                     knownPieces: ["x\(j)", "a\(j)", "b"])
+        #expect(encoder.segment(["xab"]) == ["x\(j)", "a\(j)", "b"], "\(merges)")
+    }
     // Codes 0.2 are split as subword-nmt splits them.
     let v2 = BPECodes(merges: [("l", "o"), ("lo", "w</w>")])
     let known = ["lo\(j)", "l\(j)", "o\(j)", "w"]
