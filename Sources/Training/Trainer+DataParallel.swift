@@ -29,7 +29,7 @@ extension Trainer {
     }
 
     func runParts() throws -> TrainingSummary {
-        let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
+        let targetVocabulary = directory.targetVocabulary
         let accumulate = options.accumulateSteps
         let firstPart = (group?.rank ?? 0) * accumulate
         let parameters = model.parameters
@@ -62,15 +62,8 @@ extension Trainer {
                 // uses the single-part seed), the epoch and the pair's index in the part's stream,
                 // so N ranks segment as one process with --accumulate N, and resume exactly.
                 let part = firstPart + k
-                let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
-                                                maxLength: options.maxLength, sourceCodes: directory.saved.sourceCodes,
-                                                targetCodes: directory.saved.targetCodes,
-                                                codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
-                                                sourceSentencePiece: directory.saved.sourceSentencePiece,
-                                                targetSentencePiece: directory.saved.targetSentencePiece,
-                                                dropout: options.bpeDropout ?? 0,
-                                                seed: part == 0 ? options.seed : SplitMix64.derive(options.seed, UInt64(part)),
-                                                epoch: state.epoch)
+                let preparer = try pairPreparer(
+                    dropoutSeed: part == 0 ? options.seed : SplitMix64.derive(options.seed, UInt64(part)))
                 return try BatchStream<PreparedPair>(
                     shards: partShards[k],
                     options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,

@@ -172,7 +172,7 @@ public final class Trainer {
                                    lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
         }
         if options.dataParts != 1 { return try runParts() }
-        let sourceVocabulary = directory.sourceVocabulary, targetVocabulary = directory.targetVocabulary
+        let targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength
         var lastValid: Double?
         let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
@@ -198,13 +198,7 @@ public final class Trainer {
         epochs: while !finished {
             let epochStartsAtItsBeginning = state.position == nil && state.pairsInEpoch == 0
             // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
-            let preparer = try PairPreparer(sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary,
-                                            maxLength: maxLength, sourceCodes: directory.saved.sourceCodes,
-                                            targetCodes: directory.saved.targetCodes,
-                                            codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
-                                            sourceSentencePiece: directory.saved.sourceSentencePiece,
-                                            targetSentencePiece: directory.saved.targetSentencePiece,
-                                            dropout: options.bpeDropout ?? 0, seed: options.seed, epoch: state.epoch)
+            let preparer = try pairPreparer(dropoutSeed: options.seed)
             let stream = try BatchStream<PreparedPair>(
                 shards: shards,
                 options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
@@ -335,6 +329,18 @@ public final class Trainer {
         if state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }
         try saveCheckpoint()
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
+    }
+
+    /// A preparer for this epoch's training pairs: the folder's BPE codes or SentencePiece models,
+    /// `--max-length`, and BPE-dropout drawn from `dropoutSeed` (see `PairPreparer`).
+    func pairPreparer(dropoutSeed: UInt64) throws -> PairPreparer {
+        try PairPreparer(sourceVocabulary: directory.sourceVocabulary, targetVocabulary: directory.targetVocabulary,
+                         maxLength: options.maxLength, sourceCodes: directory.saved.sourceCodes,
+                         targetCodes: directory.saved.targetCodes,
+                         codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
+                         sourceSentencePiece: directory.saved.sourceSentencePiece,
+                         targetSentencePiece: directory.saved.targetSentencePiece,
+                         dropout: options.bpeDropout ?? 0, seed: dropoutSeed, epoch: state.epoch)
     }
 
     /// Batches per epoch (estimated) times the epochs, capped by `--max-steps`.
