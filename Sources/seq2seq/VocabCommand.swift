@@ -99,7 +99,7 @@ struct Vocab: ParsableCommand {
                        + (kept == characters.count ? "\(kept)" : "\(kept) of \(characters.count) (--max-size cut the rarest)"))
             if kept * 4 > vocabulary.count {
                 printError("vocab: warning: character pieces take \(percent(kept, of: vocabulary.count)) of the entries; "
-                           + "raise --min-count to keep fewer rare characters")
+                           + "give a larger --max-size, or a higher --min-count to keep fewer rare characters")
             }
         }
         printError("vocab: running tokens \(coverage.runningTokens), covered "
