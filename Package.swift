@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
-//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CInt8 (int8 kernels, run-time dispatch)
+//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CDNNL (GEMM backends), CGemm (reference GEMM, cpuid), CInt8 (int8 kernels)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
@@ -39,6 +39,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN's C API (dnnl_sgemm, its ISA dispatcher) and libgomp's thread count. Debian 12 ships
+        // no pkg-config file for it; the module map links dnnl and gomp.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // Open MPI's C API; the shim hands over the handles mpi.h defines as macros (MPI_COMM_WORLD…).
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         // SentencePiece's API is C++: this target's shim (shim.cpp) exposes a small C API over it
@@ -52,6 +55,10 @@ let package = Package(
         // Measurement loops for `bench int8`: independent int8 and float32 multiply-add chains in
         // inline assembly (the machine's peak), same target-attribute rule as CInt8.
         .target(name: "CPeak", dependencies: [], cSettings: [.unsafeFlags(["-O2"])]),
+        // The reference GEMM (the same bits on every x86-64 CPU: fixed summation order, no FMA) and
+        // cpuid. Same rule as CInt8: per-function target attributes, chosen with
+        // __builtin_cpu_supports; -O2 in debug builds too (the pinned tests train through it).
+        .target(name: "CGemm", dependencies: [], cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
@@ -59,7 +66,7 @@ let package = Package(
         .target(name: "Basics", dependencies: []),
         // AVX2+FMA code generation for the hand-written kernels (PackedWeights' SIMD8 FMAs would
         // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
-        .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CInt8"],
+        .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CDNNL", "CGemm", "CInt8"],
                 swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
         .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),

@@ -3,9 +3,9 @@ import Kernels
 import Glibc
 #endif
 
-/// An sgemm implementation that `seq2seq bench gemm` can time on the model's shapes: the linked
-/// OpenBLAS, or BLIS / oneDNN loaded at run time from their Debian packages (`libblis4-pthread`,
-/// `libdnnl2`), so the project never depends on them to build or run.
+/// An sgemm implementation that `seq2seq bench gemm` can time on the model's shapes: one of the
+/// project's GEMM backends, the linked OpenBLAS called directly, or BLIS loaded at run time from its
+/// Debian package (`libblis4-pthread`), so the project never depends on it to build or run.
 ///
 /// Every candidate has `BLAS.gemm`'s row-major contract with alpha 1:
 /// `C[m×n] = op(A)·op(B) + beta·C`.
@@ -30,6 +30,7 @@ public struct GemmLibrary {
             throw LoadError(description: "openblas: no symbol cblas_sgemm in this process")
         }
         let sgemm = unsafeBitCast(address, to: CBLASSgemm.self)
+        GemmBackend.current = .openblas  // so that the thread budget goes to OpenBLAS
         BLAS.setThreads(threads)
         // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
         return GemmLibrary(name: "openblas") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
@@ -63,20 +64,17 @@ public struct GemmLibrary {
         }
     }
 
-    /// oneDNN's row-major `dnnl_sgemm` from `path`; its OpenMP runtime gets `threads`.
-    public static func dnnl(path: String = "/usr/lib/x86_64-linux-gnu/libdnnl.so.2", threads: Int) throws -> GemmLibrary {
-        let handle = try open(path)
-        typealias SetThreads = @convention(c) (Int32) -> Void
-        typealias Sgemm = @convention(c) (CChar, CChar, Int64, Int64, Int64, Float, UnsafePointer<Float>, Int64,
-                                          UnsafePointer<Float>, Int64, Float, UnsafeMutablePointer<Float>, Int64) -> Int32
-        let setThreads: SetThreads = try symbol(handle, "omp_set_num_threads", path)
-        let sgemm: Sgemm = try symbol(handle, "dnnl_sgemm", path)
-        setThreads(Int32(threads))
-        let (n, t) = (CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "T")))
-        return GemmLibrary(name: "dnnl") { ta, tb, m, nn, k, a, lda, b, ldb, beta, c, ldc in
-            let status = sgemm(ta ? t : n, tb ? t : n, Int64(m), Int64(nn), Int64(k), 1, a, Int64(lda), b, Int64(ldb),
-                               beta, c, Int64(ldc))
-            precondition(status == 0, "dnnl_sgemm failed with status \(status)")
+    /// One of the project's own GEMM backends (oneDNN, OpenBLAS or the reference) through
+    /// `BLAS.gemm`, as training and decoding call it; selects `backend` and the thread budget.
+    public static func backend(_ backend: GemmBackend, threads: Int) -> GemmLibrary {
+        GemmBackend.current = backend
+        BLAS.setThreads(threads)
+        return GemmLibrary(name: backend.rawValue) { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+            if GemmBackend.current != backend {
+                GemmBackend.current = backend
+                BLAS.setThreads(threads)
+            }
+            BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
     }
 

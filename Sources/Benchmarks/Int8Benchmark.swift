@@ -12,6 +12,8 @@ public enum Int8Benchmark {
     public enum PeakLoop: String, CaseIterable, Sendable {
         /// 12 chains of `vfmadd231ps ymm`: 8 float32 multiply-adds each.
         case float32FMA = "float32 FMA (vfmadd231ps ymm)"
+        /// 12 chains of `vfmadd231ps zmm`: 16 float32 multiply-adds each.
+        case float32FMA512 = "float32 FMA (vfmadd231ps zmm)"
         /// 6 chains of `vpmaddubsw` + `vpmaddwd` + `vpaddd` ymm: 32 int8 multiply-adds each.
         case int8AVX2 = "int8 AVX2 (vpmaddubsw+vpmaddwd+vpaddd ymm)"
         /// 12 chains of `vpdpbusd zmm`: 64 int8 multiply-adds each.
@@ -22,6 +24,7 @@ public enum Int8Benchmark {
             switch self {
             case .float32FMA, .int8AVX2: cpeak_has_avx2_fma() != 0
             case .int8VNNI: cpeak_has_avx512vnni() != 0
+            case .float32FMA512: cpeak_has_avx512f() != 0
             }
         }
 
@@ -30,8 +33,15 @@ public enum Int8Benchmark {
             case .float32FMA: cpeak_fma32(iterations)
             case .int8AVX2: cpeak_int8_avx2(iterations)
             case .int8VNNI: cpeak_int8_vnni(iterations)
+            case .float32FMA512: cpeak_fma32_avx512(iterations)
             }
         }
+    }
+
+    /// The float32 FMA peak of `threads` threads in GFLOP/s: the best of the ymm and (where the CPU
+    /// has AVX-512) zmm loops; 0 on a CPU without FMA. What `doctor` and `bench gemm` compare with.
+    public static func float32Peak(threads: Int) -> Double {
+        [PeakLoop.float32FMA, .float32FMA512].filter(\.isAvailable).map { peak($0, threads: threads) }.max() ?? 0
     }
 
     /// Giga-operations per second (1 multiply-add = 2 ops) of `threads` threads each running

@@ -42,6 +42,39 @@ __attribute__((target("avx2,fma"))) long cpeak_fma32(long iterations) {
     return iterations * 12 * 8;
 }
 
+int cpeak_has_avx512f(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") ? 1 : 0;
+}
+
+#define ZMM_CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
+    "xmm10", "xmm11", "xmm14", "xmm15", "cc"
+
+__attribute__((target("avx512f"))) long cpeak_fma32_avx512(long iterations) {
+    long n = iterations;
+    if (n <= 0) return 0;
+    __asm__ volatile(
+        "vxorps %%zmm0, %%zmm0, %%zmm0\n\t" "vxorps %%zmm1, %%zmm1, %%zmm1\n\t"
+        "vxorps %%zmm2, %%zmm2, %%zmm2\n\t" "vxorps %%zmm3, %%zmm3, %%zmm3\n\t"
+        "vxorps %%zmm4, %%zmm4, %%zmm4\n\t" "vxorps %%zmm5, %%zmm5, %%zmm5\n\t"
+        "vxorps %%zmm6, %%zmm6, %%zmm6\n\t" "vxorps %%zmm7, %%zmm7, %%zmm7\n\t"
+        "vxorps %%zmm8, %%zmm8, %%zmm8\n\t" "vxorps %%zmm9, %%zmm9, %%zmm9\n\t"
+        "vxorps %%zmm10, %%zmm10, %%zmm10\n\t" "vxorps %%zmm11, %%zmm11, %%zmm11\n\t"
+        "vxorps %%zmm14, %%zmm14, %%zmm14\n\t" "vxorps %%zmm15, %%zmm15, %%zmm15\n\t"
+        "1:\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm0\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm1\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm2\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm3\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm4\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm5\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm6\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm7\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm8\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm9\n\t"
+        "vfmadd231ps %%zmm14, %%zmm15, %%zmm10\n\t" "vfmadd231ps %%zmm14, %%zmm15, %%zmm11\n\t"
+        "dec %0\n\t"
+        "jnz 1b\n\t"
+        "vzeroupper\n\t"
+        : "+r"(n) : : ZMM_CLOBBERS);
+    return iterations * 12 * 16;
+}
+
 __attribute__((target("avx2"))) long cpeak_int8_avx2(long iterations) {
     long n = iterations;
     if (n <= 0) return 0;

@@ -1,6 +1,7 @@
 import CBLAS
 
-/// Row-major single-precision GEMM on OpenBLAS, plus thread control.
+/// Row-major single-precision GEMM on the chosen ``GemmBackend`` (oneDNN, OpenBLAS or the
+/// reference), plus the one thread budget.
 ///
 /// `gemm` computes `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is [m×k] and `op(B)` is
 /// [k×n]. With `transA`, A is stored [k×m] (leading dimension ≥ m); with `transB`, B is stored [n×k].
@@ -15,20 +16,37 @@ import CBLAS
 #endif
 
 public enum BLAS {
-    /// Sets OpenBLAS's thread count. On this 2-core machine use 1 whenever another thread is busy:
-    /// oversubscribed BLAS threads collapse throughput (PLATFORM.md §3).
+    /// Sets the process's one thread budget: `count` threads in all, never more runnable at once.
+    /// The GEMM backend in use gets `count` (oneDNN's OpenMP threads or OpenBLAS's), the backend not
+    /// in use gets 1 (so it keeps no spinning pool), and our own `WorkerPool` parts (`Parallel`,
+    /// packed and int8 products) are cut into `count` parts. A GEMM and a pool job never run at the
+    /// same time (both are called from the one thread that drives a step), so at most `count`
+    /// threads compute at once. On a 2-core machine oversubscribed BLAS threads collapse throughput
+    /// (PLATFORM.md §3).
     ///
-    /// Determinism (measured with OpenBLAS 0.3.21 pthread, `seq2seq bench train` weight checksums):
-    /// runs with the same thread count give bit-identical weights (sgemm splits the output, not the
-    /// sum), but 1 and 2 threads give different bits, because the blocking changes the summation
-    /// order. Keep the thread count fixed across a run and its resumption.
+    /// Determinism (measured with `seq2seq bench train` weight checksums): runs with the same
+    /// backend and thread count give bit-identical weights (the fast backends split the output, not
+    /// the sum), but 1 and 2 threads give different bits with oneDNN and OpenBLAS, because the
+    /// blocking changes the summation order. The reference backend gives the same bits at any
+    /// thread count. Keep the thread count fixed across a run and its resumption.
     public static func setThreads(_ count: Int) {
-        openblas_set_num_threads(Int32(max(1, count)))
-        Parallel.threads = max(1, count)
+        let count = max(1, count)
+        budget = count
+        #if !SCALAR_DOUBLE
+        let backend = GemmBackend.current
+        openblas_set_num_threads(Int32(backend == .openblas ? count : 1))
+        OneDNN.setThreads(backend == .onednn ? count : 1)
+        #else
+        openblas_set_num_threads(Int32(count))
+        #endif
+        Parallel.threads = count
     }
 
-    /// The thread count OpenBLAS currently uses.
-    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The thread budget of the last `setThreads` (1 until then).
+    public private(set) nonisolated(unsafe) static var budget = 1
+
+    /// The thread count the current backend uses.
+    public static var threads: Int { budget }
 
     /// The kernel family OpenBLAS chose at run time ("Haswell", "Zen", "SkylakeX", ...; the
     /// `OPENBLAS_CORETYPE` environment variable overrides it). Bit-level results depend on it, so
@@ -50,6 +68,22 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
+        #if !SCALAR_DOUBLE
+        switch GemmBackend.current {
+        case .reference:
+            ReferenceGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Parallel.threads)
+            return
+        case .onednn:
+            if m > smallRowLimit || transA || k == 0 {
+                OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                return
+            }
+        case .openblas:
+            break
+        }
+        #endif
         if !transA && m <= smallRowLimit && k > 0 {
             // A few rows (decoding at batch 1, small beams): OpenBLAS's sgemm packs all of B
             // (8 MB for an 8000×256 output layer) on every call, which costs more than the

@@ -8,16 +8,18 @@ import Model
 struct BenchGemm: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gemm",
-        abstract: "Time sgemm libraries (OpenBLAS, BLIS, oneDNN) on the GEMM shapes of a training step.",
+        abstract: "Time the GEMM backends (oneDNN, OpenBLAS, reference; BLIS if installed) on the GEMM shapes of a training step.",
         discussion: """
-            OpenBLAS is the linked one; BLIS (Debian libblis4-pthread) and oneDNN (libdnnl2) are \
-            loaded at run time if installed. For each shape of `bench train --preset P`, prints the \
-            best-of-repeats GFLOP/s per library, then the whole step's GEMM time (each shape times \
-            its count per step) and its GFLOP/s. Every library is checked against OpenBLAS first.
+            onednn, openblas and reference are the backends of `--gemm` (through the same call \
+            training makes); blis (Debian libblis4-pthread) is loaded at run time if installed. For \
+            each shape of `bench train --preset P`, prints the best-of-repeats GFLOP/s per library, \
+            then the whole step's GEMM time (each shape times its count per step), its GFLOP/s and \
+            its fraction of the measured float32 FMA peak at the same thread count. Every library \
+            is checked against OpenBLAS first.
             """)
 
     @Option(help: "small or medium (the bench train presets).") var preset: String = "medium"
-    @Option(help: "Comma-separated: openblas, blis, dnnl (default: openblas and whichever of the others is installed).")
+    @Option(help: "Comma-separated: onednn, openblas, reference, blis (default: the three backends, and blis if installed).")
     var libraries: String?
     @Option(help: "Threads per library.") var threads: Int = 2
     @Option(help: "Timed repeats per shape (the fastest counts).") var repeats: Int = 5
@@ -34,60 +36,26 @@ struct BenchGemm: ParsableCommand {
         let shapes = TrainBenchmark.preset(preset)!.gemmShapes
         func load(_ name: Substring) throws -> GemmLibrary {
             switch name {
-            case "openblas": return try GemmLibrary.openBLAS(threads: threads)
+            case "onednn", "dnnl": return GemmLibrary.backend(.onednn, threads: threads)
+            case "openblas": return GemmLibrary.backend(.openblas, threads: threads)
+            case "reference": return GemmLibrary.backend(.reference, threads: threads)
             case "blis": return try GemmLibrary.blis(threads: threads)
-            case "dnnl": return try GemmLibrary.dnnl(threads: threads)
-            default: throw CLIError("--libraries: unknown library '\(name)' (openblas, blis, dnnl)")
+            default: throw CLIError("--libraries: unknown library '\(name)' (onednn, openblas, reference, blis)")
             }
         }
         var libraries: [GemmLibrary] = []
         if let names = self.libraries {
             libraries = try names.split(separator: ",").map(load)
         } else {
-            for name in ["openblas", "blis", "dnnl"] as [Substring] {
-                do { libraries.append(try load(name)) } catch {
-                    printError("bench gemm: skipping \(name): \(error) (Debian: libblis4-pthread, libdnnl2)")
-                }
-            }
+            libraries = try ["onednn", "openblas", "reference"].map(load)
+            if let blis = try? load("blis") { libraries.append(blis) }
         }
-        // Operands sized for the largest shape, filled once with values in [-1, 1).
-        let size = shapes.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max()!
-        var rng = SeededGenerator(seed: 3)
-        let a = (0..<size).map { _ in rng.nextFloat(in: -1, 1) }, b = (0..<size).map { _ in rng.nextFloat(in: -1, 1) }
-        var c = [Float](repeating: 0, count: size), expected = c
-        let reference = try GemmLibrary.openBLAS(threads: threads)
-        var stepSeconds = [Double](repeating: 0, count: libraries.count)
+        let bench = GemmStepBench(shapes: shapes)
+        let figures = try bench.run(libraries, reference: try GemmLibrary.openBLAS(threads: threads), repeats: repeats)
+        let stepSeconds = figures.map(\.stepSeconds)
         var rows: [String] = []
-        for shape in shapes {
-            let lda = shape.transA ? shape.m : shape.k, ldb = shape.transB ? shape.k : shape.n
-            func multiply(_ library: GemmLibrary, _ out: inout [Float]) {
-                a.withUnsafeBufferPointer { a in
-                    b.withUnsafeBufferPointer { b in
-                        out.withUnsafeMutableBufferPointer { o in
-                            library.call(shape.transA, shape.transB, shape.m, shape.n, shape.k, a.baseAddress!, lda,
-                                         b.baseAddress!, ldb, 0, o.baseAddress!, shape.n)
-                        }
-                    }
-                }
-            }
-            multiply(reference, &expected)
-            var gflops: [Double] = []
-            for (i, library) in libraries.enumerated() {
-                multiply(library, &c)
-                let worst = zip(c.prefix(shape.m * shape.n), expected.prefix(shape.m * shape.n)).map { abs($0 - $1) }.max()!
-                guard worst <= 1e-4 * Float(shape.k) else {
-                    throw CLIError("\(library.name): wrong result on \(shape.name) (max difference \(worst))")
-                }
-                var best = Double.infinity
-                let reps = max(repeats, min(50, Int(2e9 / shape.flops)))  // small shapes: more repeats
-                for _ in 0..<reps {
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    multiply(library, &c)
-                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-                }
-                stepSeconds[i] += best * Double(shape.count)
-                gflops.append(shape.flops / best / 1e9)
-            }
+        for (index, shape) in shapes.enumerated() {
+            let gflops = figures.map { $0.shapeGFLOPs[index] }
             if format == "json" {
                 let per = zip(libraries, gflops).map { "\"\($0.name)\":\(fmt($1))" }.joined(separator: ",")
                 rows.append("{\"shape\":\"\(shape.name)\",\"m\":\(shape.m),\"n\":\(shape.n),\"k\":\(shape.k),"
@@ -98,13 +66,20 @@ struct BenchGemm: ParsableCommand {
                     + gflops.map { fmt($0).leftPadded(10) }.joined())
             }
         }
-        let stepFlops = shapes.reduce(0) { $0 + $1.flops * Double($1.count) }
+        let stepFlops = bench.stepFlops
+        let peak = Int8Benchmark.float32Peak(threads: threads)
+        let cpu = CPUInfo.current
         if format == "json" {
-            let step = zip(libraries, stepSeconds).map { "\"\($0.name)\":{\"ms\":\(fmt($1 * 1e3)),\"gflops\":\(fmt(stepFlops / $1 / 1e9))}" }
-            try StandardOutput.shared.writeLine("{\"preset\":\"\(preset)\",\"threads\":\(threads),\"shapes\":[\(rows.joined(separator: ","))],\"step\":{\(step.joined(separator: ","))}}")
+            let step = zip(libraries, stepSeconds).map {
+                "\"\($0.name)\":{\"ms\":\(fmt($1 * 1e3)),\"gflops\":\(fmt(stepFlops / $1 / 1e9)),\"fraction_of_peak\":\(String(format: "%.3f", stepFlops / $1 / 1e9 / peak))}"
+            }
+            try StandardOutput.shared.writeLine("{\"preset\":\"\(preset)\",\"threads\":\(threads),\"cpu\":\"\(cpu.modelName)\",\"cpu_isa\":\"\(cpu.vectorISA)\","
+                + "\"gemm_auto\":\"\(GemmBackend.automatic.backend.rawValue)\",\"onednn_isa\":\"\(GemmBackend.onednn.instructionSet)\","
+                + "\"openblas_core\":\"\(BLAS.coreName)\",\"fma_peak_gflops\":\(fmt(peak)),"
+                + "\"shapes\":[\(rows.joined(separator: ","))],\"step\":{\(step.joined(separator: ","))}}")
             return
         }
-        try StandardOutput.shared.writeLine("bench gemm \(preset), \(threads) thread(s), GFLOP/s (best of \(repeats)+ runs per shape)")
+        try StandardOutput.shared.writeLine("bench gemm \(preset), \(threads) thread(s), GFLOP/s (best of \(repeats)+ runs per shape); CPU \(cpu.modelName) (\(cpu.vectorISA)), oneDNN \(GemmBackend.onednn.instructionSet), OpenBLAS core \(BLAS.coreName)")
         try StandardOutput.shared.writeLine("shape (op, m×n×k, per step)".padding(toLength: 62, withPad: " ", startingAt: 0)
             + libraries.map { $0.name.leftPadded(10) }.joined())
         for row in rows { try StandardOutput.shared.writeLine(row) }
@@ -112,6 +87,8 @@ struct BenchGemm: ParsableCommand {
             + stepSeconds.map { fmt($0 * 1e3).leftPadded(10) }.joined())
         try StandardOutput.shared.writeLine("whole step's GEMMs, GFLOP/s".padding(toLength: 62, withPad: " ", startingAt: 0)
             + stepSeconds.map { fmt(stepFlops / $0 / 1e9).leftPadded(10) }.joined())
+        try StandardOutput.shared.writeLine("whole step's GEMMs, % of the FMA peak (\(fmt(peak)) GFLOP/s)".padding(toLength: 62, withPad: " ", startingAt: 0)
+            + stepSeconds.map { fmt(100 * stepFlops / $0 / 1e9 / peak).leftPadded(10) }.joined())
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.1f", x) }

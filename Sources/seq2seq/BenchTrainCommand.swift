@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Kernels
 import Model
 
 /// `seq2seq bench train`: times training steps on synthetic data (see `TrainBenchmark`).
@@ -32,7 +33,8 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Target length T.") var targetLength: Int?
     @Option(help: "Timed steps.") var steps: Int = 20
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 3
-    @Option(help: "BLAS threads (use 1 if anything else runs on a 2-core machine).") var threads: Int = 2
+    @Option(help: "Threads in all (use 1 if anything else runs on a 2-core machine).") var threads: Int = 2
+    @OptionGroup var gemmArguments: GemmArguments
     @Option(help: "text or json.") var format: String = "text"
     @Flag(help: "Also report time per phase (GEMM kinds, LSTM pointwise, softmax, optimizer).") var profile = false
 
@@ -41,6 +43,7 @@ struct BenchTrain: ParsableCommand {
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1, --warmup at least 0") }
         try checkThreads(threads)
+        try gemmArguments.check()
         for (name, value) in [("--batch-size", batchSize), ("--source-length", sourceLength), ("--target-length", targetLength)] {
             if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
         }
@@ -67,6 +70,7 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         let bench = benchmark()
+        let backend = try gemmArguments.apply(threads: threads)
         let r = bench.run(steps: steps, warmup: warmup, threads: threads, profile: profile)
         let m = bench.model
         let sorted = r.stepSeconds.sorted()
@@ -77,7 +81,9 @@ struct BenchTrain: ParsableCommand {
                 ("layers", "\(m.layers)"), ("cell", "\"\(m.cell.rawValue)\""), ("bidirectional", "\(m.bidirectional)"),
                 ("residual", "\(m.residual)"), ("attention", "\"\(m.attention.rawValue)\""), ("input_feed", "\(m.feedsAttention)"),
                 ("batch", "\(bench.batchSize)"), ("source_length", "\(bench.sourceLength)"),
-                ("target_length", "\(bench.targetLength)"), ("threads", "\(threads)"), ("steps", "\(steps)"),
+                ("target_length", "\(bench.targetLength)"), ("threads", "\(threads)"),
+                ("gemm", "\"\(backend.rawValue)\""), ("gemm_isa", "\"\(backend.instructionSet)\""),
+                ("cpu", "\"\(CPUInfo.current.modelName)\""), ("cpu_isa", "\"\(CPUInfo.current.vectorISA)\""), ("steps", "\(steps)"),
                 ("warmup", "\(warmup)"), ("step_ms_median", fmt(r.medianStepSeconds * 1e3)),
                 ("step_ms_min", fmt(sorted.first! * 1e3)), ("step_ms_max", fmt(sorted.last! * 1e3)),
                 ("target_tokens_per_s", fmt(r.targetTokensPerSecond)), ("tokens_per_s", fmt(r.tokensPerSecond)),
@@ -92,7 +98,7 @@ struct BenchTrain: ParsableCommand {
             try StandardOutput.shared.writeLine("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
             return
         }
-        try StandardOutput.shared.writeLine("bench train \(preset) \(m.architectureDescription): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) BLAS thread(s), \(steps) steps after \(warmup) warm-up")
+        try StandardOutput.shared.writeLine("bench train \(preset) \(m.architectureDescription): V \(m.sourceVocabularySize)/\(m.targetVocabularySize) E\(m.embedding) H\(m.hidden) L\(m.layers) B\(bench.batchSize) S\(bench.sourceLength) T\(bench.targetLength), \(threads) thread(s), GEMM \(backend.rawValue) (\(backend.instructionSet)), \(steps) steps after \(warmup) warm-up")
         try StandardOutput.shared.writeLine("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
         try StandardOutput.shared.writeLine("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
         try StandardOutput.shared.writeLine("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")

@@ -31,7 +31,8 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "Comma-separated kinds: greedy, beam.") var kinds: String = "greedy,beam"
     @Option(help: "Beam size for the beam kind (default 5).") var beam: Int?
     @Option(help: "Sentences decoded at batch 1 (default 40; batched runs decode 3 batches).") var sentences: Int?
-    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(help: "Threads in all (GEMM backend and our own kernels).") var threads: Int = 2
+    @OptionGroup var gemmArguments: GemmArguments
     @Option(help: "text or json (one JSON object per measurement, key sentences_per_s).") var format: Format = .text
     @Flag(inversion: .prefixedNo, help: "Decode steps with few rows on the packed decoder weights (as translate does); --no-packed: BLAS only.")
     var packed = true
@@ -42,7 +43,7 @@ struct BenchTranslate: ParsableCommand {
 
     func run() throws {
         try checkThreads(threads)
-        BLAS.setThreads(threads)
+        try gemmArguments.apply(threads: threads)
         let medium = preset == .medium
         let config = ModelConfig(
             sourceVocabularySize: sourceVocab ?? (medium ? 16000 : 8000),

@@ -27,7 +27,8 @@ struct Demo: ParsableCommand {
     @Option(help: "Hidden size.") var hidden: Int = 192
     @Option(help: "Embedding size.") var embedding: Int = 64
     @Option(help: "Random seed.") var seed: UInt64 = 1
-    @Option(help: "BLAS threads.") var threads: Int = 2
+    @Option(help: "Threads in all (GEMM backend and our own kernels).") var threads: Int = 2
+    @OptionGroup var gemmArguments: GemmArguments
     @Flag(help: "Train without reversing the source (to see what reversal buys).") var noReverseSource = false
 
     func run() throws {
@@ -36,7 +37,7 @@ struct Demo: ParsableCommand {
 
     private func demo() throws {
         try checkThreads(threads)
-        BLAS.setThreads(threads)
+        try gemmArguments.apply(threads: threads)
         let started = Date()
         let corporaDir = root + "/corpora/demo", vocabDir = root + "/vocab", modelDir = root + "/models/demo"
         for dir in [corporaDir, vocabDir] {

@@ -31,7 +31,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Sentences decoded together.") var batchSize: Int = 64
     @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
     @Option(help: "Also write the translations to FILE.") var output: String?
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Threads in all (GEMM backend and our own kernels).") var threads: Int = 1
+    @OptionGroup var gemmArguments: GemmArguments
     @OptionGroup var decoder: DecoderArguments
 
     func run() throws {
@@ -44,7 +45,7 @@ struct Evaluate: ParsableCommand {
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
         guard batchSize <= maximumBatchSize else { throw CLIError("--batch-size must be at most \(maximumBatchSize)") }
         try checkThreads(threads)
-        BLAS.setThreads(threads)
+        try gemmArguments.apply(threads: threads)
         let sources = try readAllLines(source)
         // As `bleu` refuses an empty system: a score over no sentence would be a made-up 0.
         guard !sources.isEmpty else { throw CLIError("\(source): no lines to translate") }

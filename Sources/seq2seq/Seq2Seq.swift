@@ -12,7 +12,7 @@ struct Seq2Seq: ParsableCommand {
         version: seq2seqVersion,
         subcommands: [
             Demo.self, Tokenize.self, Detokenize.self, BPE.self, Vocab.self, Shard.self,
-            Train.self, Average.self, ShortlistCommand.self, Quantize.self, Translate.self, Serve.self, Evaluate.self, Bleu.self, Plot.self, Bench.self, LabCommand.self,
+            Train.self, Average.self, ShortlistCommand.self, Quantize.self, Translate.self, Serve.self, Evaluate.self, Bleu.self, Plot.self, Bench.self, Doctor.self, LabCommand.self,
         ]
     )
 

@@ -103,7 +103,8 @@ struct Train: ParsableCommand {
     var selectBy: SelectionMetric?
     @Option(help: "Also keep the weights of the last K checkpoints as checkpoint-STEP.safetensors, for `seq2seq average`.")
     var keepCheckpoints: Int?
-    @Option(help: "BLAS threads (the reader thread runs beside them).") var threads: Int = 2
+    @Option(help: "Threads in all: the GEMM backend's and our own kernels' (the reader thread runs beside them).") var threads: Int = 2
+    @OptionGroup var gemmArguments: GemmArguments
     @Option(help: "Under mpirun: stop the job when this rank has waited this many seconds for the others in one exchange (a rank that hangs without dying); 0 never.")
     var mpiTimeout: Double = 300
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
@@ -141,7 +142,7 @@ struct Train: ParsableCommand {
 
     private func train(world: Communicator?, setup: RankSetup) throws {
         try checkThreads(threads)
-        BLAS.setThreads(threads)
+        try gemmArguments.apply(threads: threads, warn: true)
         // Rank 0 alone writes the model folder; the other ranks only read what they need.
         let writes = (world?.rank ?? 0) == 0
         // One run per model folder: a second `train` on the same --output (new or --resume) is

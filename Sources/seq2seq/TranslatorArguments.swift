@@ -12,7 +12,8 @@ struct TranslatorArguments: ParsableArguments {
     @OptionGroup var search: SearchArguments
     @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
     var nBest: Int = 1
-    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Threads in all (GEMM backend and our own kernels).") var threads: Int = 1
+    @OptionGroup var gemmArguments: GemmArguments
     @OptionGroup var decoder: DecoderArguments
     @OptionGroup var shortlist: ShortlistArguments
 
@@ -21,12 +22,13 @@ struct TranslatorArguments: ParsableArguments {
         try search.check()
         guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
         try checkThreads(threads)
+        try gemmArguments.check()
     }
 
     /// Sets the BLAS thread count and loads the chosen weights with the search options (n-best
     /// included). Throws the model folder's error, which names the file.
     func makeTranslator() throws -> Translator {
-        BLAS.setThreads(threads)
+        try gemmArguments.apply(threads: threads, warn: true)
         let directory = try SavedModel(opening: model)
         var options = search.searchOptions
         options.nBest = nBest

@@ -12,9 +12,10 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas"),
         .target(name: "Basics", path: "Sources/Basics", swiftSettings: [.define("SCALAR_DOUBLE")]),
-        // QuantizedWeights is float32-only (int8 kernels from the C target CInt8, not built here).
+        // QuantizedWeights and the GEMM backends are float32-only (CInt8, CGemm and oneDNN are not built
+        // here): the double build multiplies with OpenBLAS's dgemm.
         .target(name: "Kernels", dependencies: ["Basics", "CBLAS"], path: "Sources/Kernels",
-                exclude: ["QuantizedWeights.swift"], swiftSettings: double),
+                exclude: ["QuantizedWeights.swift", "GemmBackend.swift", "CPUInfo.swift"], swiftSettings: double),
         .target(name: "Model", dependencies: ["Basics", "Kernels"], path: "Sources/Model", swiftSettings: double),
         .testTarget(name: "DoubleGradientTests", dependencies: ["Model", "Kernels"], path: "Tests/DoubleGradientTests",
                     // Links to the main suite's attention fixtures, read from the source tree by

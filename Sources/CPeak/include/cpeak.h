@@ -12,6 +12,10 @@ extern "C" {
 int cpeak_has_avx2_fma(void);
 /// 1 when the CPU has AVX512F and AVX512-VNNI, else 0.
 int cpeak_has_avx512vnni(void);
+/// 1 when the CPU has AVX512F, else 0.
+int cpeak_has_avx512f(void);
+/// float32 on AVX-512: 12 chains of vfmadd231ps zmm (16 multiply-adds each) per trip.
+long cpeak_fma32_avx512(long iterations);
 /// float32: 12 chains of vfmadd231ps ymm (8 multiply-adds each) per trip.
 long cpeak_fma32(long iterations);
 /// int8 on AVX2: 6 chains of vpmaddubsw + vpmaddwd + vpaddd ymm (32 multiply-adds each) per trip.

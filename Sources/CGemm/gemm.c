@@ -1,0 +1,177 @@
+// The reference GEMM (see include/cgemm.h for the arithmetic it defines) and cpuid.
+#include "cgemm.h"
+#include <cpuid.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+enum { PANEL = 16, ROWS = 6 };
+
+/// op(A)[i][p]
+static inline __attribute__((always_inline)) float a_at(int trans_a, const float *a, long lda, long i, long p) {
+    return trans_a ? a[p * lda + i] : a[i * lda + p];
+}
+
+/// panel[p][l] = op(B)[p][j0 + l] for l < width, 0 past it.
+static inline __attribute__((always_inline)) void pack(int trans_b, const float *b, long ldb, long k, long j0,
+                                                        long width, float *panel) {
+    for (long p = 0; p < k; p++) {
+        float *row = panel + p * PANEL;
+        for (long l = 0; l < PANEL; l++) {
+            row[l] = l < width ? (trans_b ? b[(j0 + l) * ldb + p] : b[p * ldb + j0 + l]) : 0.0f;
+        }
+    }
+}
+
+/// 16 floats as one value: one zmm with AVX-512, two ymm with AVX2, four xmm in baseline x86-64.
+/// Lane-wise `*` and `+` are separate instructions (contraction is off in this file).
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+/// R rows of A (starting at i0) times one packed panel, into C's columns j0..<j0+width.
+/// `TRANS_A` is a constant at every call, so the load of A folds to one addressing form.
+static inline __attribute__((always_inline)) void rows_times_panel(
+    const int R, const int TRANS_A, const float *a, long lda, long i0, long k, const float *panel,
+    float alpha, float beta, float *c, long ldc, long j0, long width) {
+    v16 acc[ROWS];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < ROWS; r++) acc[r] = (v16){0};
+    for (long p = 0; p < k; p++) {
+        const v16 w = *(const v16 *)(panel + p * PANEL);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < ROWS; r++) {
+            if (r < R) {
+                const float x = a_at(TRANS_A, a, lda, i0 + r, p);
+                acc[r] = acc[r] + x * w;
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *out = c + (i0 + r) * ldc + j0;
+        float lanes[PANEL];
+        memcpy(lanes, &acc[r], sizeof lanes);
+        for (long l = 0; l < width; l++) {
+            float s = lanes[l];
+            if (alpha != 1.0f) s = alpha * s;
+            if (beta == 0.0f) out[l] = s;
+            else if (beta == 1.0f) out[l] = s + out[l];
+            else out[l] = s + beta * out[l];
+        }
+    }
+}
+
+#define ROWS_CALL(R, T) rows_times_panel(R, T, a, lda, i, k, panel, alpha, beta, c, ldc, j0, width)
+
+/// All rows of A against one packed panel, in blocks of ROWS rows.
+static inline __attribute__((always_inline)) void rows_against_panel(
+    const int TRANS_A, long m, long k, const float *a, long lda, const float *panel,
+    float alpha, float beta, float *c, long ldc, long j0, long width) {
+    long i = 0;
+    for (; i + ROWS <= m; i += ROWS) ROWS_CALL(ROWS, TRANS_A);
+    switch (m - i) {
+    case 1: ROWS_CALL(1, TRANS_A); break;
+    case 2: ROWS_CALL(2, TRANS_A); break;
+    case 3: ROWS_CALL(3, TRANS_A); break;
+    case 4: ROWS_CALL(4, TRANS_A); break;
+    case 5: ROWS_CALL(5, TRANS_A); break;
+    default: break;
+    }
+}
+
+static inline __attribute__((always_inline)) void reference_body(
+    int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+    const float *b, long ldb, float beta, float *c, long ldc, long column_begin, long column_end,
+    float *panel) {
+    (void)n;
+    for (long j0 = column_begin; j0 < column_end; j0 += PANEL) {
+        const long width = column_end - j0 < PANEL ? column_end - j0 : PANEL;
+        pack(trans_b, b, ldb, k, j0, width, panel);
+        if (trans_a) rows_against_panel(1, m, k, a, lda, panel, alpha, beta, c, ldc, j0, width);
+        else rows_against_panel(0, m, k, a, lda, panel, alpha, beta, c, ldc, j0, width);
+    }
+}
+
+#define REFERENCE_ARGS int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda, \
+    const float *b, long ldb, float beta, float *c, long ldc, long column_begin, long column_end, float *panel
+#define REFERENCE_CALL trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, column_begin, column_end, panel
+
+static void reference_scalar(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
+__attribute__((target("avx2"))) static void reference_avx2(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
+__attribute__((target("avx512f"))) static void reference_avx512(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
+
+int cgemm_path_available(int path) {
+    __builtin_cpu_init();
+    switch (path) {
+    case CGEMM_PATH_SCALAR: return 1;
+    case CGEMM_PATH_AVX2: return __builtin_cpu_supports("avx2") ? 1 : 0;
+    case CGEMM_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    default: return 0;
+    }
+}
+
+long cgemm_reference_workspace(long k) { return (k > 0 ? k : 1) * PANEL; }
+
+void cgemm_reference(int path, int trans_a, int trans_b, long m, long n, long k, float alpha,
+                     const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+                     long column_begin, long column_end, float *panel) {
+    switch (path) {
+    case CGEMM_PATH_AVX512: reference_avx512(REFERENCE_CALL); break;
+    case CGEMM_PATH_AVX2: reference_avx2(REFERENCE_CALL); break;
+    default: reference_scalar(REFERENCE_CALL); break;
+    }
+}
+
+void cgemm_cpu_read(cgemm_cpu *cpu) {
+    memset(cpu, 0, sizeof *cpu);
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return;
+    const unsigned maximum = eax;
+    memcpy(cpu->vendor, &ebx, 4);
+    memcpy(cpu->vendor + 4, &edx, 4);
+    memcpy(cpu->vendor + 8, &ecx, 4);
+    __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+    const unsigned base_family = (eax >> 8) & 0xf, base_model = (eax >> 4) & 0xf;
+    cpu->family = (int)(base_family == 0xf ? base_family + ((eax >> 20) & 0xff) : base_family);
+    cpu->model = (int)(base_family == 0x6 || base_family == 0xf ? (((eax >> 16) & 0xf) << 4) | base_model : base_model);
+    cpu->stepping = (int)(eax & 0xf);
+    const int osxsave = (ecx >> 27) & 1;
+    unsigned long long xcr0 = 0;
+    if (osxsave) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+    const int ymm = (xcr0 & 0x6) == 0x6, zmm = ymm && (xcr0 & 0xe0) == 0xe0, tiles = (xcr0 & 0x60000) == 0x60000;
+    cpu->avx = ymm && ((ecx >> 28) & 1);
+    cpu->fma = ymm && ((ecx >> 12) & 1);
+    if (maximum >= 7) {
+        __get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx);
+        cpu->avx2 = ymm && ((ebx >> 5) & 1);
+        cpu->avx512f = zmm && ((ebx >> 16) & 1);
+        cpu->avx512dq = zmm && ((ebx >> 17) & 1);
+        cpu->avx512bw = zmm && ((ebx >> 30) & 1);
+        cpu->avx512vl = zmm && ((ebx >> 31) & 1);
+        cpu->avx512vnni = zmm && ((ecx >> 11) & 1);
+        cpu->avx512fp16 = zmm && ((edx >> 23) & 1);
+        cpu->amx_bf16 = tiles && ((edx >> 22) & 1);
+        cpu->amx_tile = tiles && ((edx >> 24) & 1);
+        cpu->amx_int8 = tiles && ((edx >> 25) & 1);
+        __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx);
+        cpu->avxvnni = ymm && ((eax >> 4) & 1);
+        cpu->avx512bf16 = zmm && ((eax >> 5) & 1);
+    }
+    __get_cpuid(0x80000000, &eax, &ebx, &ecx, &edx);
+    if (eax >= 0x80000004) {
+        unsigned words[12];
+        for (unsigned leaf = 0; leaf < 3; leaf++)
+            __get_cpuid(0x80000002 + leaf, &words[leaf * 4], &words[leaf * 4 + 1], &words[leaf * 4 + 2], &words[leaf * 4 + 3]);
+        char raw[49];
+        memcpy(raw, words, 48);
+        raw[48] = 0;
+        const char *start = raw;
+        while (*start == ' ') start++;
+        size_t length = strlen(start);
+        while (length > 0 && start[length - 1] == ' ') length--;
+        memcpy(cpu->brand, start, length);
+        cpu->brand[length] = 0;
+    }
+}

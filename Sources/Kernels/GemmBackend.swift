@@ -1,0 +1,193 @@
+import CBLAS
+import CDNNL
+import CGemm
+
+/// The library behind every float32 matrix product of training and decoding (`BLAS.gemm`).
+///
+/// - ``onednn``: oneDNN's `dnnl_sgemm` (Debian libdnnl2). Its kernels are generated at run time for
+///   the instruction set the CPU has (AVX2, AVX-512, …), so a CPU that OpenBLAS 0.3.21's model table
+///   does not know still gets native code. Runs on oneDNN's OpenMP threads.
+/// - ``openblas``: OpenBLAS's `cblas_sgemm` (its kernels come from a table of CPU models: on a CPU
+///   it does not know, e.g. Intel family 6 model 207, it silently runs SSE3 "Prescott" kernels).
+/// - ``reference``: CGemm's blocked loops, the same bits on every x86-64 CPU (fixed summation order,
+///   no FMA; see `cgemm.h`), vectorized per instruction set without changing a bit. Slower; pins
+///   results in tests and makes two machines' runs comparable.
+///
+/// The fast backends differ from the reference (and from each other) in the last bits: their
+/// blocking changes the summation order. Each is deterministic for a fixed thread count.
+public enum GemmBackend: String, CaseIterable, Sendable {
+    case onednn, openblas, reference
+
+    /// The backend every product uses. Set once at start-up (``select(_:)``), before any thread
+    /// multiplies; changing it mid-run changes the bits.
+    public nonisolated(unsafe) static var current: GemmBackend = automatic.backend
+
+    /// What `auto` picks on this CPU, and why, from cpuid alone (never from a timing race, so the
+    /// same machine always picks the same backend): oneDNN on any CPU with AVX2 and FMA (its
+    /// generated kernels reach 80–86 % of the FMA peak on AVX-512 and AVX2 CPUs alike, measured in
+    /// PLATFORM.md §6), OpenBLAS on older CPUs, where oneDNN's generated code has no advantage.
+    public static var automatic: (backend: GemmBackend, reason: String) {
+        let cpu = CPUInfo.current
+        if cpu.avx2 && cpu.fma {
+            let isa = cpu.avx512f ? "AVX-512" : "AVX2+FMA"
+            return (.onednn, "the CPU has \(isa): oneDNN generates \(isa) kernels at run time")
+        }
+        return (.openblas, "the CPU has no AVX2+FMA: oneDNN has no advantage there")
+    }
+
+    /// A `--gemm` / `SEQ2SEQ_GEMM` value: `auto` or a backend's name.
+    public enum Choice: Equatable, Sendable {
+        case auto
+        case backend(GemmBackend)
+
+        /// Parses `auto`, `onednn`, `openblas` or `reference`; nil for anything else.
+        public init?(_ text: String) {
+            if text == "auto" { self = .auto } else if let backend = GemmBackend(rawValue: text) { self = .backend(backend) } else { return nil }
+        }
+
+        /// The backend this choice means on this CPU.
+        public var resolved: GemmBackend {
+            switch self {
+            case .auto: return GemmBackend.automatic.backend
+            case .backend(let backend): return backend
+            }
+        }
+    }
+
+    /// The names `--gemm` accepts, for help and error texts.
+    public static let choiceNames = "auto, onednn, openblas or reference"
+
+    /// Makes `choice` the process's backend (see ``current``).
+    public static func select(_ choice: Choice) {
+        current = choice.resolved
+    }
+
+    /// A one-line warning when `backend` is known to be slow on this CPU (OpenBLAS below the CPU's
+    /// instruction set, or the reference backend), else nil. Printed by `train` and `translate`.
+    public static func slownessWarning(for backend: GemmBackend) -> String? {
+        switch backend {
+        case .reference:
+            return "warning: --gemm reference is the bit-pinned backend, several times slower than --gemm auto"
+        case .openblas:
+            let cpu = CPUInfo.current
+            let core = BLAS.coreName
+            if let below = OpenBLASCore.shortfall(core: core, cpu: cpu) {
+                return "warning: OpenBLAS runs its \(core) kernels on this CPU (\(below)); --gemm auto picks \(automatic.backend.rawValue)"
+            }
+            return nil
+        case .onednn:
+            return nil
+        }
+    }
+
+    /// The library's version, as it reports it.
+    public var version: String {
+        switch self {
+        case .onednn:
+            guard let v = dnnl_version()?.pointee else { return "unknown" }
+            return "\(v.major).\(v.minor).\(v.patch)"
+        case .openblas:
+            guard let config = openblas_get_config() else { return "unknown" }
+            return String(cString: config)
+        case .reference:
+            return "seq2seq CGemm (\(ReferenceGemm.pathName))"
+        }
+    }
+
+    /// The instruction set the backend's kernels use on this CPU ("AVX-512", "AVX2", "SSE3", …).
+    public var instructionSet: String {
+        switch self {
+        case .onednn:
+            switch dnnl_get_effective_cpu_isa() {
+            case dnnl_cpu_isa_avx512_core_amx: return "AVX-512+AMX"
+            case dnnl_cpu_isa_avx512_core_bf16: return "AVX-512 (BF16)"
+            case dnnl_cpu_isa_avx512_core_vnni: return "AVX-512 (VNNI)"
+            case dnnl_cpu_isa_avx512_core: return "AVX-512"
+            case dnnl_cpu_isa_avx2_vnni: return "AVX2 (VNNI)"
+            case dnnl_cpu_isa_avx2: return "AVX2"
+            case dnnl_cpu_isa_avx: return "AVX"
+            case dnnl_cpu_isa_sse41: return "SSE4.1"
+            default: return "unknown"
+            }
+        case .openblas:
+            return OpenBLASCore.instructionSet(of: BLAS.coreName) ?? "unknown (core \(BLAS.coreName))"
+        case .reference:
+            return ReferenceGemm.pathName
+        }
+    }
+}
+
+/// What OpenBLAS's core names mean in instruction sets, to tell when its table fell short of the CPU.
+enum OpenBLASCore {
+    /// The widest instruction set a core's sgemm kernels use (nil for a name not listed here).
+    static func instructionSet(of core: String) -> String? {
+        switch core.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return "AVX-512"
+        case "haswell", "zen", "excavator", "steamroller": return "AVX2"
+        case "sandybridge", "bulldozer", "piledriver": return "AVX"
+        case "nehalem", "barcelona", "core2", "penryn", "dunnington", "atom", "nano": return "SSE"
+        case "prescott", "katmai", "coppermine", "northwood", "opteron", "opteron_sse3", "banias": return "SSE3"
+        default: return nil
+        }
+    }
+
+    /// A phrase saying how far below the CPU OpenBLAS's core is, or nil when it uses what the CPU has.
+    static func shortfall(core: String, cpu: CPUInfo) -> String? {
+        guard let isa = instructionSet(of: core) else { return nil }
+        let best = cpu.avx512f ? "AVX-512" : cpu.avx2 ? "AVX2" : cpu.avx ? "AVX" : "SSE"
+        let rank = ["SSE3": 0, "SSE": 0, "AVX": 1, "AVX2": 2, "AVX-512": 3]
+        guard let have = rank[isa], let could = rank[best], have < could else { return nil }
+        return "\(isa) kernels on a CPU with \(best)"
+    }
+}
+
+/// The reference GEMM's entry from Swift: the widest vector path this CPU has (all give the same bits).
+enum ReferenceGemm {
+    static let path: Int32 = {
+        if cgemm_path_available(Int32(CGEMM_PATH_AVX512)) != 0 { return Int32(CGEMM_PATH_AVX512) }
+        if cgemm_path_available(Int32(CGEMM_PATH_AVX2)) != 0 { return Int32(CGEMM_PATH_AVX2) }
+        return Int32(CGEMM_PATH_SCALAR)
+    }()
+
+    static var pathName: String {
+        switch Int(path) {
+        case Int(CGEMM_PATH_AVX512): return "AVX-512"
+        case Int(CGEMM_PATH_AVX2): return "AVX2"
+        default: return "scalar"
+        }
+    }
+
+    /// `C = alpha·op(A)·op(B) + beta·C` with the arithmetic of `cgemm.h`; the columns are split
+    /// into `threads` parts (a split never changes a column's sum, so nor the bits).
+    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        let panels = (n + 15) / 16
+        let parts = m * n * k >= 1 << 18 ? max(1, min(threads, panels)) : 1
+        let space = cgemm_reference_workspace(k)
+        WorkerPool.shared.run(parts: parts) { part in
+            let lo = min(n, panels * part / parts * 16), hi = min(n, panels * (part + 1) / parts * 16)
+            guard lo < hi else { return }
+            let workspace = UnsafeMutablePointer<Float>.allocate(capacity: space)
+            defer { workspace.deallocate() }
+            cgemm_reference(path, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                            lo, hi, workspace)
+        }
+    }
+}
+
+/// oneDNN's sgemm and its OpenMP thread count.
+enum OneDNN {
+    /// `dnnl_sgemm` (row-major, as `BLAS.gemm`). oneDNN returns a status instead of calling XERBLA;
+    /// the arguments come from our own shapes, so a failure is a programming error.
+    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
+                                b, Int64(ldb), beta, c, Int64(ldc))
+        precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
+    }
+
+    static func setThreads(_ count: Int) { omp_set_num_threads(Int32(count)) }
+    static var threads: Int { Int(omp_get_max_threads()) }
+}
