@@ -33,7 +33,7 @@ public enum BLAS {
         let count = max(1, count)
         budget = count
         #if !SCALAR_DOUBLE
-        let backend = GemmBackend.current
+        let backend = GemmBackend.inUse
         openblas_set_num_threads(Int32(backend == .openblas ? count : 1))
         OneDNN.setThreads(backend == .onednn ? count : 1)
         #else
@@ -69,7 +69,7 @@ public enum BLAS {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
         #if !SCALAR_DOUBLE
-        switch GemmBackend.current {
+        switch GemmBackend.inUse {
         case .reference:
             ReferenceGemm.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Parallel.threads)

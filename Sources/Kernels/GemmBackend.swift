@@ -18,9 +18,22 @@ import CGemm
 public enum GemmBackend: String, CaseIterable, Sendable {
     case onednn, openblas, reference
 
-    /// The backend every product uses. Set once at start-up (``select(_:)``), before any thread
+    /// The process's backend. Set once at start-up (``select(_:)``), before any thread
     /// multiplies; changing it mid-run changes the bits.
     public nonisolated(unsafe) static var current: GemmBackend = automatic.backend
+
+    /// A backend for the products of one scope only (``withBackend(_:_:)``), e.g. one test among
+    /// tests that run at the same time; nil outside such a scope.
+    @TaskLocal public static var scoped: GemmBackend?
+
+    /// The backend the next product on this thread (or task) uses: ``scoped``, else ``current``.
+    public static var inUse: GemmBackend { scoped ?? current }
+
+    /// Runs `body` with every product it makes, on this thread, through `backend`, whatever the
+    /// process's backend is; other threads and tasks keep theirs.
+    public static func withBackend<T>(_ backend: GemmBackend, _ body: () throws -> T) rethrows -> T {
+        try $scoped.withValue(backend, operation: body)
+    }
 
     /// What `auto` picks on this CPU, and why, from cpuid alone (never from a timing race, so the
     /// same machine always picks the same backend): oneDNN on any CPU with AVX2 and FMA (its
@@ -141,27 +154,47 @@ enum OpenBLASCore {
     }
 }
 
-/// The reference GEMM's entry from Swift: the widest vector path this CPU has (all give the same bits).
-enum ReferenceGemm {
-    static let path: Int32 = {
-        if cgemm_path_available(Int32(CGEMM_PATH_AVX512)) != 0 { return Int32(CGEMM_PATH_AVX512) }
-        if cgemm_path_available(Int32(CGEMM_PATH_AVX2)) != 0 { return Int32(CGEMM_PATH_AVX2) }
-        return Int32(CGEMM_PATH_SCALAR)
-    }()
+/// The vector code the reference backend runs: all three give the same bits (see `cgemm.h`).
+public enum ReferencePath: String, CaseIterable, Sendable {
+    case scalar, avx2, avx512
+
+    var code: Int32 {
+        switch self {
+        case .scalar: Int32(CGEMM_PATH_SCALAR)
+        case .avx2: Int32(CGEMM_PATH_AVX2)
+        case .avx512: Int32(CGEMM_PATH_AVX512)
+        }
+    }
+
+    /// Whether this CPU can run it.
+    public var isAvailable: Bool { cgemm_path_available(code) != 0 }
+
+    /// The widest this CPU has.
+    public static let best: ReferencePath = [.avx512, .avx2].first { $0.isAvailable } ?? .scalar
+}
+
+/// The reference GEMM's entry from Swift.
+public enum ReferenceGemm {
+    /// The path the reference backend runs (default: the widest this CPU has). Tests set the others
+    /// to show that they give the same bits; setting one this CPU lacks is a programming error.
+    public nonisolated(unsafe) static var path: ReferencePath = .best {
+        didSet { precondition(path.isAvailable, "reference GEMM path \(path) is not available on this CPU") }
+    }
 
     static var pathName: String {
-        switch Int(path) {
-        case Int(CGEMM_PATH_AVX512): return "AVX-512"
-        case Int(CGEMM_PATH_AVX2): return "AVX2"
-        default: return "scalar"
+        switch path {
+        case .avx512: return "AVX-512"
+        case .avx2: return "AVX2"
+        case .scalar: return "scalar"
         }
     }
 
     /// `C = alpha·op(A)·op(B) + beta·C` with the arithmetic of `cgemm.h`; the columns are split
     /// into `threads` parts (a split never changes a column's sum, so nor the bits).
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+    public static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                            a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int) {
+        let path = self.path
         let panels = (n + 15) / 16
         let parts = m * n * k >= 1 << 18 ? max(1, min(threads, panels)) : 1
         let space = cgemm_reference_workspace(k)
@@ -170,7 +203,7 @@ enum ReferenceGemm {
             guard lo < hi else { return }
             let workspace = UnsafeMutablePointer<Float>.allocate(capacity: space)
             defer { workspace.deallocate() }
-            cgemm_reference(path, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+            cgemm_reference(path.code, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
                             lo, hi, workspace)
         }
     }

@@ -8,8 +8,16 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 
 @Suite struct GemmTests {
     /// Awkward shapes, every transpose combination, alpha/beta ≠ trivial.
-    @Test(arguments: [(1, 1, 1), (3, 7, 17), (17, 3, 7), (7, 17, 1), (1, 17, 3), (33, 65, 17)],
-          [(false, false), (true, false), (false, true), (true, true)])
+    /// Every backend, awkward shapes, every transpose combination, alpha/beta ≠ trivial.
+    @Test(arguments: GemmBackend.allCases)
+    func everyBackendMatchesTheDoubleLoop(_ backend: GemmBackend) {
+        for shape in [(1, 1, 1), (3, 7, 17), (17, 3, 7), (7, 17, 1), (1, 17, 3), (33, 65, 17), (40, 90, 300)] {
+            for transposes in [(false, false), (true, false), (false, true), (true, true)] {
+                GemmBackend.withBackend(backend) { gemmMatchesReference(shape: shape, transposes: transposes) }
+            }
+        }
+    }
+
     func gemmMatchesReference(shape: (Int, Int, Int), transposes: (Bool, Bool)) {
         let (m, n, k) = shape
         let (ta, tb) = transposes
@@ -33,8 +41,56 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(c == [6, 8])
     }
 
-    /// Two threads must give the same bits run after run (the training determinism rests on it).
-    @Test func twoThreadsAreReproducible() {
+    /// The reference backend computes exactly what `cgemm.h` defines, on every vector path this CPU
+    /// has: the float32 sum over k in increasing order with every product and sum rounded (no FMA),
+    /// then alpha and beta; compared bit for bit with that loop written out in Swift (which never
+    /// contracts a·b+c), at 1 and 2 threads.
+    @Test func referenceBackendGivesTheDefinedBitsOnEveryPath() {
+        let before = (ReferenceGemm.path, Parallel.threads)
+        defer { (ReferenceGemm.path, Parallel.threads) = before }
+        var rng = SeededGenerator(seed: 5)
+        for (m, n, k) in [(1, 1, 1), (5, 33, 9), (13, 17, 70), (64, 100, 64), (7, 300, 200)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                for (alpha, beta) in [(Float(1), Float(0)), (1, 1), (0.7, 0.3)] {
+                    let lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, ldc = n + 1
+                    let a = randomArray((ta ? k : m) * lda, &rng), b = randomArray((tb ? n : k) * ldb, &rng)
+                    let c0 = randomArray(m * ldc, &rng)
+                    var expected = c0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum: Float = 0
+                            for p in 0..<k {
+                                let product = (ta ? a[p * lda + i] : a[i * lda + p]) * (tb ? b[j * ldb + p] : b[p * ldb + j])
+                                sum = sum + product
+                            }
+                            if alpha != 1 { sum = alpha * sum }
+                            let old = c0[i * ldc + j]
+                            expected[i * ldc + j] = beta == 0 ? sum : beta == 1 ? sum + old : sum + beta * old
+                        }
+                    }
+                    for path in ReferencePath.allCases where path.isAvailable {
+                        for threads in [1, 2] {
+                            ReferenceGemm.path = path
+                            var c = c0
+                            ReferenceGemm.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                                               b: b, ldb: ldb, beta: beta, c: &c, ldc: ldc, threads: threads)
+                            #expect(c.map(\.bitPattern) == expected.map(\.bitPattern),
+                                    "\(path) \(threads) thread(s) m\(m) n\(n) k\(k) \(ta) \(tb) alpha \(alpha) beta \(beta)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Two threads must give the same bits run after run, on every backend (the training
+    /// determinism rests on it).
+    @Test(arguments: GemmBackend.allCases)
+    func twoThreadsAreReproducible(_ backend: GemmBackend) {
+        GemmBackend.withBackend(backend) { twoThreadsAreReproducible() }
+    }
+
+    func twoThreadsAreReproducible() {
         let before = BLAS.threads
         BLAS.setThreads(2)
         var rng = SeededGenerator(seed: 77)
