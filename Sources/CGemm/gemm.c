@@ -98,6 +98,124 @@ static void reference_scalar(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
 __attribute__((target("avx2"))) static void reference_avx2(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
 __attribute__((target("avx512f"))) static void reference_avx512(REFERENCE_ARGS) { reference_body(REFERENCE_CALL); }
 
+// MARK: the packed few-row product (FMA chains)
+
+/// Stores 16 lanes into a C row at column `column`, clipped at n.
+static inline __attribute__((always_inline)) void store16(float *row, long column, long n, v16 value) {
+    if (column + PANEL <= n) {
+        memcpy(row + column, &value, sizeof value);
+    } else {
+        float lanes[PANEL];
+        memcpy(lanes, &value, sizeof lanes);
+        for (long l = 0; column + l < n; l++) row[column + l] = lanes[l];
+    }
+}
+
+static inline __attribute__((always_inline)) v16 splat16(float x) {
+    v16 v;
+#pragma clang loop unroll(full)
+    for (int l = 0; l < PANEL; l++) v[l] = x;
+    return v;
+}
+
+static inline __attribute__((always_inline)) v16 load16(const float *p) {
+    v16 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// R rows (R constant at each call) times one panel.
+static inline __attribute__((always_inline)) void packed_rows_panel(
+    const int R, const float *panels, long k, long n, const float *bias, const float *const *rows,
+    float *c, long ldc, long p) {
+    const float *w = panels + p * k * PANEL;
+    const v16 b = load16(bias + p * PANEL);
+    v16 acc[ROWS];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < ROWS; r++) acc[r] = b;
+    for (long j = 0; j < k; j++) {
+        const v16 wj = load16(w + j * PANEL);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < ROWS; r++) {
+            if (r < R) {
+                const v16 x = splat16(rows[r][j]);
+                acc[r] = __builtin_elementwise_fma(x, wj, acc[r]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++) store16(c + r * ldc, p * PANEL, n, acc[r]);
+}
+
+/// One row times four panels at once: four independent chains hide the FMA latency.
+static inline __attribute__((always_inline)) void packed_row_panels4(
+    const float *panels, long k, long n, const float *bias, const float *row, float *c, long p) {
+    const long stride = k * PANEL;
+    const float *w = panels + p * stride;
+    v16 a0 = load16(bias + p * PANEL), a1 = load16(bias + (p + 1) * PANEL);
+    v16 a2 = load16(bias + (p + 2) * PANEL), a3 = load16(bias + (p + 3) * PANEL);
+    for (long j = 0; j < k; j++) {
+        const v16 x = splat16(row[j]);
+        a0 = __builtin_elementwise_fma(x, load16(w + j * PANEL), a0);
+        a1 = __builtin_elementwise_fma(x, load16(w + stride + j * PANEL), a1);
+        a2 = __builtin_elementwise_fma(x, load16(w + 2 * stride + j * PANEL), a2);
+        a3 = __builtin_elementwise_fma(x, load16(w + 3 * stride + j * PANEL), a3);
+    }
+    store16(c, p * PANEL, n, a0);
+    store16(c, (p + 1) * PANEL, n, a1);
+    store16(c, (p + 2) * PANEL, n, a2);
+    store16(c, (p + 3) * PANEL, n, a3);
+}
+
+static inline __attribute__((always_inline)) void packed_body(
+    const float *panels, long k, long n, const float *bias, const float *const *rows, long m,
+    float *c, long ldc, long panel_begin, long panel_end) {
+    for (long first = 0; first < m; first += ROWS) {
+        const long count = m - first < ROWS ? m - first : ROWS;
+        const float *const *r = rows + first;
+        float *out = c + first * ldc;
+        long p = panel_begin;
+        switch (count) {
+        case 1:
+            for (; p + 4 <= panel_end; p += 4) packed_row_panels4(panels, k, n, bias, r[0], out, p);
+            for (; p < panel_end; p++) packed_rows_panel(1, panels, k, n, bias, r, out, ldc, p);
+            break;
+        case 2: for (; p < panel_end; p++) packed_rows_panel(2, panels, k, n, bias, r, out, ldc, p); break;
+        case 3: for (; p < panel_end; p++) packed_rows_panel(3, panels, k, n, bias, r, out, ldc, p); break;
+        case 4: for (; p < panel_end; p++) packed_rows_panel(4, panels, k, n, bias, r, out, ldc, p); break;
+        case 5: for (; p < panel_end; p++) packed_rows_panel(5, panels, k, n, bias, r, out, ldc, p); break;
+        default: for (; p < panel_end; p++) packed_rows_panel(6, panels, k, n, bias, r, out, ldc, p); break;
+        }
+    }
+}
+
+#define PACKED_ARGS const float *panels, long k, long n, const float *bias, const float *const *rows, long m, \
+    float *c, long ldc, long panel_begin, long panel_end
+#define PACKED_CALL panels, k, n, bias, rows, m, c, ldc, panel_begin, panel_end
+
+static void packed_scalar(PACKED_ARGS) { packed_body(PACKED_CALL); }
+__attribute__((target("avx2,fma"))) static void packed_avx2(PACKED_ARGS) { packed_body(PACKED_CALL); }
+__attribute__((target("avx512f"))) static void packed_avx512(PACKED_ARGS) { packed_body(PACKED_CALL); }
+
+int cgemm_packed_path_available(int path) {
+    __builtin_cpu_init();
+    switch (path) {
+    case CGEMM_PATH_SCALAR: return 1;
+    case CGEMM_PATH_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+    case CGEMM_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    default: return 0;
+    }
+}
+
+void cgemm_packed(int path, PACKED_ARGS) {
+    switch (path) {
+    case CGEMM_PATH_AVX512: packed_avx512(PACKED_CALL); break;
+    case CGEMM_PATH_AVX2: packed_avx2(PACKED_CALL); break;
+    default: packed_scalar(PACKED_CALL); break;
+    }
+}
+
+// MARK: dispatch and cpuid
+
 int cgemm_path_available(int path) {
     __builtin_cpu_init();
     switch (path) {

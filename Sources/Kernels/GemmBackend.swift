@@ -154,8 +154,9 @@ enum OpenBLASCore {
     }
 }
 
-/// The vector code the reference backend runs: all three give the same bits (see `cgemm.h`).
-public enum ReferencePath: String, CaseIterable, Sendable {
+/// The vector code CGemm's kernels run (the reference GEMM, the packed few-row product): each
+/// kernel gives the same bits on all three (see `cgemm.h`).
+public enum VectorPath: String, CaseIterable, Sendable {
     case scalar, avx2, avx512
 
     var code: Int32 {
@@ -170,14 +171,14 @@ public enum ReferencePath: String, CaseIterable, Sendable {
     public var isAvailable: Bool { cgemm_path_available(code) != 0 }
 
     /// The widest this CPU has.
-    public static let best: ReferencePath = [.avx512, .avx2].first { $0.isAvailable } ?? .scalar
+    public static let best: VectorPath = [.avx512, .avx2].first { $0.isAvailable } ?? .scalar
 }
 
 /// The reference GEMM's entry from Swift.
 public enum ReferenceGemm {
     /// The path the reference backend runs (default: the widest this CPU has). Tests set the others
     /// to show that they give the same bits; setting one this CPU lacks is a programming error.
-    public nonisolated(unsafe) static var path: ReferencePath = .best {
+    public nonisolated(unsafe) static var path: VectorPath = .best {
         didSet { precondition(path.isAvailable, "reference GEMM path \(path) is not available on this CPU") }
     }
 

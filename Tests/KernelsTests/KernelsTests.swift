@@ -68,7 +68,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
                             expected[i * ldc + j] = beta == 0 ? sum : beta == 1 ? sum + old : sum + beta * old
                         }
                     }
-                    for path in ReferencePath.allCases where path.isAvailable {
+                    for path in VectorPath.allCases where path.isAvailable {
                         for threads in [1, 2] {
                             ReferenceGemm.path = path
                             var c = c0
@@ -317,6 +317,34 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             outputs.append(c.map(\.bitPattern))
         }
         #expect(outputs[0] == outputs[1])
+    }
+
+    /// Every kernel path this CPU has (AVX-512, AVX2+FMA, scalar fmaf) gives the bits of the FMA
+    /// chain written out in Swift (bias, then `addingProduct` over k in increasing order), for row
+    /// counts that exercise the 1-row four-panel kernel and the 6-row kernel, and N past a panel.
+    @Test func everyPathGivesTheFMAChainBits() {
+        let before = PackedWeights.path
+        defer { PackedWeights.path = before }
+        var rng = SeededGenerator(seed: 21)
+        let (n, k) = (83, 45)
+        let w = randomArray(n * k, &rng), bias = randomArray(n, &rng), a = randomArray(13 * k, &rng)
+        let packed = w.withUnsafeBufferPointer { PackedWeights(blocks: [($0.baseAddress!, k)], rows: n, bias: bias) }
+        for m in [1, 4, 6, 13] {
+            var expected = [Float](repeating: 0, count: m * n)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = bias[j]
+                    for p in 0..<k { sum = sum.addingProduct(a[i * k + p], w[j * k + p]) }
+                    expected[i * n + j] = sum
+                }
+            }
+            for path in VectorPath.allCases where PackedWeights.isAvailable(path) {
+                PackedWeights.path = path
+                var c = [Float](repeating: 0, count: m * n)
+                packed.multiply(a, lda: k, rows: m, into: &c, ldc: n, threads: 1)
+                #expect(c.map(\.bitPattern) == expected.map(\.bitPattern), "path \(path), \(m) rows")
+            }
+        }
     }
 
     /// A row's result does not depend on the rows multiplied with it (1-row and 6-row kernels,

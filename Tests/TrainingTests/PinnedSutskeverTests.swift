@@ -60,7 +60,7 @@ import Translation
     @Test func trainingAndBeamSearchKeepTheirBits() {
         let before = ReferenceGemm.path
         defer { ReferenceGemm.path = before }
-        for path in ReferencePath.allCases where path.isAvailable {
+        for path in VectorPath.allCases where path.isAvailable {
             ReferenceGemm.path = path
             let record = GemmBackend.withBackend(.reference) { Self.record() }
             #expect(record.text == Self.referenceRecord, "record through the reference backend (\(path) path):\n\(record.text)")

@@ -33,6 +33,20 @@ void cgemm_reference(int path, int trans_a, int trans_b, long m, long n, long k,
                      const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
                      long column_begin, long column_end, float *workspace);
 
+/// The packed few-row product of decoding (Swift's `PackedWeights`):
+///   C[m×N] = bias + A[m×K]·Wᵀ, W packed as panels of 16 output columns, panel p = [K][16]
+///   contiguous (zero-padded past N), `bias` [panels·16] zero-padded.
+/// Every output is one float32 FMA chain: bias, then + a[i][k]·w[k][j] for k in increasing order,
+/// each step one fused multiply-add (vfmadd on AVX2/AVX-512, C's fmaf in the scalar path: the same
+/// correctly rounded operation), so a result depends neither on the path nor on how many rows or
+/// which panels are computed with it. Panels [panel_begin, panel_end) only (threads split panels).
+/// `rows` holds m row pointers of A. `path` must be available (the AVX2 path also needs FMA).
+void cgemm_packed(int path, const float *panels, long k, long n, const float *bias,
+                  const float *const *rows, long m, float *c, long ldc, long panel_begin, long panel_end);
+
+/// 1 when this CPU can run `path` of cgemm_packed (AVX2 also needs FMA), else 0.
+int cgemm_packed_path_available(int path);
+
 /// What cpuid (and xgetbv, for the operating system's register support) says of this CPU.
 typedef struct {
     char vendor[13];
