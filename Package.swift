@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see README "Modules"):
-//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CDNNL (GEMM backends), CGemm (reference GEMM, cpuid), CInt8 (int8 kernels)
+//   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CDNNL (GEMM backends), CGemm (reference GEMM, packed
+//                                                  product, cpuid), CVector (tanh, sigmoid, softmax rows), CInt8 (int8 kernels)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
@@ -49,32 +50,31 @@ let package = Package(
         .target(name: "CSentencePiece", dependencies: [], linkerSettings: [.linkedLibrary("sentencepiece")]),
         // The int8 decoding kernels (reference, AVX2, AVX512-VNNI) in C with intrinsics. No global
         // ISA flag: each fast function has its own target attribute and runs only after
-        // __builtin_cpu_supports says so. -O2 in debug builds too (the tests run the kernels on
-        // hundreds of rows); -ffp-contract=off keeps the float epilogue the same bits in every kernel.
-        .target(name: "CInt8", dependencies: [], cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        // __builtin_cpu_supports says so. `#pragma clang fp contract(off)` in the file keeps the
+        // float epilogue the same bits in every kernel. No unsafe flags in any target, so other
+        // packages can depend on this one.
+        .target(name: "CInt8", dependencies: []),
         // Measurement loops for `bench int8`: independent int8 and float32 multiply-add chains in
         // inline assembly (the machine's peak), same target-attribute rule as CInt8.
-        .target(name: "CPeak", dependencies: [], cSettings: [.unsafeFlags(["-O2"])]),
-        // The reference GEMM (the same bits on every x86-64 CPU: fixed summation order, no FMA) and
-        // cpuid. Same rule as CInt8: per-function target attributes, chosen with
-        // __builtin_cpu_supports; -O2 in debug builds too (the pinned tests train through it).
-        .target(name: "CGemm", dependencies: [], cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        .target(name: "CPeak", dependencies: []),
+        // The reference GEMM (the same bits on every x86-64 CPU: fixed summation order, no FMA), the
+        // packed few-row FMA product, and cpuid. Same rule as CInt8: per-function target
+        // attributes, chosen with __builtin_cpu_supports; contraction off by pragma in the file.
+        .target(name: "CGemm", dependencies: []),
+        // tanh, sigmoid and the softmax rows, the same rule: one C source compiled per instruction
+        // set (AVX-512, AVX2, baseline), chosen at run time, the same bits on every path.
+        .target(name: "CVector", dependencies: []),
 
         // MARK: Library modules, one concern each
         // The bottom module: the one seeded generator, the one atomic file writer, the reserved
         // token ids. No C library, no Foundation, so every other module can import it.
         .target(name: "Basics", dependencies: []),
-        // AVX2+FMA code generation for the hand-written kernels (PackedWeights' SIMD8 FMAs would
-        // otherwise become libm fmaf calls); the binary therefore needs an x86-64 CPU with AVX2.
-        .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CDNNL", "CGemm", "CInt8"],
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        // No ISA flag: the loops that need AVX2/AVX-512 (GEMM, packed and int8 products) are C
+        // kernels chosen at run time, so one binary runs on every x86-64 CPU, each at its best.
+        .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CDNNL", "CGemm", "CInt8", "CVector"]),
         .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
-        // Model inlines Kernels' @inlinable loops (softmax, LSTM pointwise, optimizers): the same
-        // AVX2+FMA code generation. Swift never contracts a·b+c into an FMA on its own, so results
-        // are bit-identical to a baseline x86-64 build (same `bench train` weight checksum).
-        .target(name: "Model", dependencies: ["Basics", "Kernels"],
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"])]),
+        .target(name: "Model", dependencies: ["Basics", "Kernels"]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
         // The read side of a model folder (config.json, vocabularies, checked weights), shared by

@@ -6,3 +6,9 @@
 
 void omp_set_num_threads(int count);
 int omp_get_max_threads(void);
+int omp_get_thread_num(void);
+int omp_get_num_threads(void);
+// libgomp's entry for `#pragma omp parallel num_threads(n)`: runs fn(data) on every thread of a
+// team of n (the caller is thread 0). Our own parallel parts run through it when oneDNN computes,
+// so that they share oneDNN's threads instead of competing with them for the cores.
+void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);

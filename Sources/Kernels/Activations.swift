@@ -1,4 +1,7 @@
 import Glibc
+#if !SCALAR_DOUBLE
+import CVector
+#endif
 
 /// Fast tanh and sigmoid: Eigen's rational approximation (odd degree-13 numerator over even
 /// degree-6 denominator), max abs error ≈ 3e-7 against libm, about 15× faster than `tanhf` because
@@ -97,17 +100,39 @@ public enum Activation {
     @inlinable @inline(__always)
     public static func sigmoidDerivative(output y: Scalar) -> Scalar { y * (1 - y) }
 
-    /// In-place tanh over a buffer.
-    @inlinable
+    /// In-place tanh over a buffer: CVector's kernel for this CPU (the same bits as `tanh(_:)` on
+    /// each element, on every path).
     public static func tanh(_ values: UnsafeMutableBufferPointer<Scalar>) {
         guard let p = values.baseAddress else { return }
+        #if SCALAR_DOUBLE
         for i in 0..<values.count { p[i] = tanh(p[i]) }
+        #else
+        cvector_tanh(VectorKernels.path.code, p, values.count)
+        #endif
     }
 
-    /// In-place sigmoid over a buffer.
-    @inlinable
+    /// In-place sigmoid over a buffer: CVector's kernel for this CPU (the same bits as
+    /// `sigmoid(_:)` on each element, on every path).
     public static func sigmoid(_ values: UnsafeMutableBufferPointer<Scalar>) {
         guard let p = values.baseAddress else { return }
+        #if SCALAR_DOUBLE
         for i in 0..<values.count { p[i] = sigmoid(p[i]) }
+        #else
+        cvector_sigmoid(VectorKernels.path.code, p, values.count)
+        #endif
     }
 }
+
+#if !SCALAR_DOUBLE
+/// The instruction set CVector's kernels (buffer tanh and sigmoid, softmax rows) run.
+public enum VectorKernels {
+    /// Default: the widest this CPU has. Tests set the others to show they give the same bits;
+    /// one this CPU lacks is refused.
+    public nonisolated(unsafe) static var path: VectorPath = [.avx512, .avx2].first(where: isAvailable) ?? .scalar {
+        didSet { precondition(isAvailable(path), "vector kernel path \(path) is not available on this CPU") }
+    }
+
+    /// Whether this CPU can run `path`.
+    public static func isAvailable(_ path: VectorPath) -> Bool { cvector_path_available(path.code) != 0 }
+}
+#endif

@@ -19,7 +19,8 @@ public enum BLAS {
     /// Sets the process's one thread budget: `count` threads in all, never more runnable at once.
     /// The GEMM backend in use gets `count` (oneDNN's OpenMP threads or OpenBLAS's), the backend not
     /// in use gets 1 (so it keeps no spinning pool), and our own `WorkerPool` parts (`Parallel`,
-    /// packed and int8 products) are cut into `count` parts. A GEMM and a pool job never run at the
+    /// packed and int8 products) are cut into `count` parts, which run on oneDNN's OpenMP team
+    /// when oneDNN is the backend (one set of threads) and on the pool's own workers otherwise. A GEMM and a pool job never run at the
     /// same time (both are called from the one thread that drives a step), so at most `count`
     /// threads compute at once. On a 2-core machine oversubscribed BLAS threads collapse throughput
     /// (PLATFORM.md §3).
@@ -36,6 +37,7 @@ public enum BLAS {
         let backend = GemmBackend.inUse
         openblas_set_num_threads(Int32(backend == .openblas ? count : 1))
         OneDNN.setThreads(backend == .onednn ? count : 1)
+        WorkerPool.sharedRunsOnOpenMP = backend == .onednn
         #else
         openblas_set_num_threads(Int32(count))
         #endif

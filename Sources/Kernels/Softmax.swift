@@ -1,11 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if !SCALAR_DOUBLE
+import CVector
+#endif
 
 /// Row-wise softmax and log-softmax over a row-major [rows, V] matrix, in place.
-/// Max-subtracted so that large logits never overflow exp. Each row is done in separate passes
-/// (max, exp, sum, scale) because Swift vectorizes a plain elementwise loop but never a scalar
-/// reduction; the reductions use explicit SIMD8 lanes.
+/// Max-subtracted so that large logits never overflow exp. The float32 build runs CVector's row
+/// kernels (AVX-512, AVX2 or baseline, chosen at run time, the same bits; sums over 16 lanes in
+/// a fixed order); the gradient-check build runs the Swift passes below (SIMD8 lane sums).
 public enum Softmax {
     /// log for the element type (logf for Float, as always; log for the Double build).
     @inlinable @inline(__always)
@@ -19,10 +22,10 @@ public enum Softmax {
 
     /// Turns each row of logits into probabilities; `logSumExp[r]` receives max + log Σ exp(x − max),
     /// so that log p(j) = x_j − logSumExp[r] for the caller.
-    @inlinable
     public static func softmaxRows(
         _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, logSumExp: UnsafeMutablePointer<Scalar>
     ) {
+        #if SCALAR_DOUBLE
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
@@ -31,6 +34,15 @@ public enum Softmax {
             for j in 0..<width { row[j] *= inv }
             logSumExp[r] = m + logOf(sum)
         }
+        #else
+        withUnsafeTemporaryAllocation(of: Scalar.self, capacity: rows) { inverse in
+            cvector_exp_rows(VectorKernels.path.code, x, rows, width, nil, logSumExp, inverse.baseAddress!)
+            for r in 0..<rows {
+                let row = x + r &* width, inv = inverse[r]
+                for j in 0..<width { row[j] *= inv }
+            }
+        }
+        #endif
     }
 
     /// The first half of `softmaxRows`: each row becomes exp(x − max) (not yet divided by its
@@ -38,11 +50,11 @@ public enum Softmax {
     /// caller can fuse the division into its next pass over the rows (the probabilities are then
     /// exactly those of `softmaxRows`). Each row is first replaced by x + bias [width] in the
     /// max pass (the logits of a GEMM that did not add the bias itself).
-    @inlinable
     public static func expRows(
         _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, adding bias: UnsafePointer<Scalar>,
         logSumExp: UnsafeMutablePointer<Scalar>, inverseSum: UnsafeMutablePointer<Scalar>
     ) {
+        #if SCALAR_DOUBLE
         for r in 0..<rows {
             let row = x + r &* width
             let m = addAndMax(row, bias, width)
@@ -50,11 +62,14 @@ public enum Softmax {
             inverseSum[r] = 1 / sum
             logSumExp[r] = m + logOf(sum)
         }
+        #else
+        cvector_exp_rows(VectorKernels.path.code, x, rows, width, bias, logSumExp, inverseSum)
+        #endif
     }
 
     /// log-softmax of each row in place: x_j − max − log Σ exp(x − max).
-    @inlinable
     public static func logSoftmaxRows(_ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int) {
+        #if SCALAR_DOUBLE
         for r in 0..<rows {
             let row = x + r &* width
             let m = rowMax(row, width)
@@ -62,6 +77,9 @@ public enum Softmax {
             let shift = m + logOf(sum)
             for j in 0..<width { row[j] -= shift }
         }
+        #else
+        cvector_log_softmax_rows(VectorKernels.path.code, x, rows, width)
+        #endif
     }
 
     @inlinable @inline(__always)

@@ -25,6 +25,10 @@ public final class WorkerPool: @unchecked Sendable {
     /// park when idle) and keep it alive until the process ends.
     public init() {}
 
+    /// True while oneDNN is the GEMM backend (`BLAS.setThreads` decides): then `shared`'s jobs run
+    /// on the OpenMP team oneDNN computes on, not on this pool's workers (one set of threads).
+    public nonisolated(unsafe) static var sharedRunsOnOpenMP = false
+
     /// How long an idle worker spins before it parks.
     public static let spinNanoseconds: UInt64 = 200_000
 
@@ -53,6 +57,12 @@ public final class WorkerPool: @unchecked Sendable {
             if parts == 1 { body(0) }
             return
         }
+        #if !SCALAR_DOUBLE
+        if self === WorkerPool.shared && WorkerPool.sharedRunsOnOpenMP {
+            OpenMPTeam.run(parts: parts, threads: BLAS.budget, body)
+            return
+        }
+        #endif
         guard parts < 1 << 16, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             DispatchQueue.concurrentPerform(iterations: parts, execute: body)
             return

@@ -31,9 +31,12 @@ enum GRUCell: RecurrentCell {
                 continue
             }
             let r = g, z = g + width, n = g + 2 &* width
-            for j in 0..<(2 &* width) { r[j] = Activation.sigmoid(r[j] + u[j]) }
+            // Sums first, then the buffer forms (CVector's kernels for this CPU): the same bits.
+            for j in 0..<(2 &* width) { r[j] = r[j] + u[j] }
+            Activation.sigmoid(UnsafeMutableBufferPointer(start: r, count: 2 &* width))
             let un = u + 2 &* width
-            for j in 0..<width { n[j] = Activation.tanh(n[j] + r[j] * un[j]) }
+            for j in 0..<width { n[j] = n[j] + r[j] * un[j] }
+            Activation.tanh(UnsafeMutableBufferPointer(start: n, count: width))
             for j in 0..<width { hn[j] = (1 - z[j]) * n[j] + z[j] * hp[j] }
         }
     }

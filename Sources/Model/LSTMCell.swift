@@ -43,11 +43,13 @@ enum LSTMCell: RecurrentCell {
             }
             // Contiguous passes per gate kind vectorize; one interleaved loop did not (~5× slower).
             let gi = g, gf = g + width, gg = g + 2 &* width, go = g + 3 &* width
-            for j in 0..<(2 &* width) { gi[j] = Activation.sigmoid(gi[j]) }
-            for j in 0..<width { gg[j] = Activation.tanh(gg[j]) }
-            for j in 0..<width { go[j] = Activation.sigmoid(go[j]) }
+            // The buffer forms run CVector's kernels for this CPU (AVX-512, AVX2 or baseline).
+            Activation.sigmoid(UnsafeMutableBufferPointer(start: gi, count: 2 &* width))
+            Activation.tanh(UnsafeMutableBufferPointer(start: gg, count: width))
+            Activation.sigmoid(UnsafeMutableBufferPointer(start: go, count: width))
             for j in 0..<width { cn[j] = gf[j] * cp[j] + gi[j] * gg[j] }
-            for j in 0..<width { tc[j] = Activation.tanh(cn[j]) }
+            tc.update(from: cn, count: width)
+            Activation.tanh(UnsafeMutableBufferPointer(start: tc, count: width))
             for j in 0..<width { hn[j] = go[j] * tc[j] }
         }
     }

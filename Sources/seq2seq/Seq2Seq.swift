@@ -32,11 +32,6 @@ struct Seq2Seq: ParsableCommand {
             let null = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
             if null >= 0 && null != descriptor { dup2(null, descriptor); close(null) }
         }
-        // The Kernels module is compiled for AVX2+FMA (Package.swift): refuse politely elsewhere.
-        if let flags = cpuFlags(), !(flags.contains("avx2") && flags.contains("fma")) {
-            printError("seq2seq: error: this CPU lacks AVX2/FMA, which this build of seq2seq needs")
-            Foundation.exit(1)
-        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -98,13 +93,6 @@ struct Seq2Seq: ParsableCommand {
             command = next
         }
         return path
-    }
-
-    /// The first "flags" line of /proc/cpuinfo as a set, or nil where there is none.
-    static func cpuFlags() -> Set<Substring>? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        return Set(line.split(separator: " "))
     }
 }
 

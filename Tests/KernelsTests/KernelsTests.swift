@@ -112,6 +112,24 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 }
 
 @Suite struct ActivationTests {
+    /// The buffer forms (CVector's kernels) give, on every instruction-set path this CPU has, the
+    /// bits of the element functions written in Swift, across the clamp bounds and lengths that are
+    /// not a multiple of any vector width.
+    @Test func bufferFormsGiveTheElementBitsOnEveryPath() {
+        let before = VectorKernels.path
+        defer { VectorKernels.path = before }
+        var rng = SeededGenerator(seed: 8)
+        let values = (0..<1037).map { _ in rng.nextFloat(in: -12, 12) } + [0, -0, 7.9053111, -7.9053111, 9, -9, 1e-30]
+        for path in VectorPath.allCases where VectorKernels.isAvailable(path) {
+            VectorKernels.path = path
+            var t = values, s = values
+            t.withUnsafeMutableBufferPointer { Activation.tanh($0) }
+            s.withUnsafeMutableBufferPointer { Activation.sigmoid($0) }
+            #expect(t.map(\.bitPattern) == values.map { Activation.tanh($0).bitPattern }, "tanh, \(path)")
+            #expect(s.map(\.bitPattern) == values.map { Activation.sigmoid($0).bitPattern }, "sigmoid, \(path)")
+        }
+    }
+
     @Test func tanhAndSigmoidMatchLibm() {
         var worstTanh = 0.0, worstSigmoid = 0.0
         var x: Float = -20
@@ -165,6 +183,34 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 }
 
 @Suite struct SoftmaxTests {
+    /// The row kernels give the same bits on every instruction-set path this CPU has; expRows'
+    /// exp(x − max) matches `Activation.exp` element by element, and its probabilities sum to 1.
+    @Test func rowKernelsGiveTheSameBitsOnEveryPath() {
+        let before = VectorKernels.path
+        defer { VectorKernels.path = before }
+        var rng = SeededGenerator(seed: 4)
+        let (rows, width) = (3, 1003)
+        let logits = (0..<(rows * width)).map { _ in rng.nextFloat(in: -30, 30) }
+        let bias = (0..<width).map { _ in rng.nextFloat(in: -1, 1) }
+        var results: [[UInt32]] = []
+        for path in VectorPath.allCases where VectorKernels.isAvailable(path) {
+            VectorKernels.path = path
+            var e = logits, l = logits
+            var lse = [Float](repeating: 0, count: rows), inv = lse
+            Softmax.expRows(&e, rows: rows, width: width, adding: bias, logSumExp: &lse, inverseSum: &inv)
+            Softmax.logSoftmaxRows(&l, rows: rows, width: width)
+            for r in 0..<rows {
+                let row = (0..<width).map { logits[r * width + $0] + bias[$0] }
+                let m = row.max()!
+                #expect((0..<width).allSatisfy { e[r * width + $0].bitPattern == Activation.exp(row[$0] - m).bitPattern })
+                let total = (0..<width).reduce(0.0) { $0 + Double(e[r * width + $1] * inv[r]) }
+                #expect(abs(total - 1) < 1e-5)
+            }
+            results.append((e + lse + inv + l).map(\.bitPattern))
+        }
+        #expect(Set(results).count == 1)
+    }
+
     @Test(arguments: [1, 3, 17, 300, 513])
     func logSoftmaxMatchesDouble(width: Int) {
         var rng = SeededGenerator(seed: UInt64(width))

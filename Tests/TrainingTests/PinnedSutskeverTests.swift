@@ -24,44 +24,45 @@ import Translation
 @Suite struct PinnedSutskeverTests {
     /// Recorded through the reference backend; valid on every x86-64 CPU.
     static let referenceRecord = """
-        step 0 loss 405565f8b6540000 tokens 23 norm 3e8db7d5 gradients a7ade4ce047524e6
-        step 1 loss 406039b221318000 tokens 35 norm 3e5fc02b gradients 89bcf3a66e1c87de
-        step 2 loss 40509ce0b8c60000 tokens 18 norm 3eab8abf gradients 9820e83b41e264f2
-        step 3 loss 40544c84aeba0000 tokens 23 norm 3ec81e90 gradients e2049625512a14cd
-        step 4 loss 405e7b46d13c0000 tokens 35 norm 3eb89991 gradients 41817549b850913e
-        step 5 loss 404e077382780000 tokens 18 norm 3f2780c6 gradients 92db363c3c4907dd
-        step 19 loss 405a0459d7a20000 tokens 35 norm 3f0fe9de gradients a1bb69e8492f0758
-        step 39 loss 404c9bb673780000 tokens 23 norm 3f0486bb gradients 79342613edc5f7d5
-        step 59 loss 403f3bc81d000000 tokens 18 norm 3f265b9f gradients f69aa65c326a7439
-        step 79 loss 4053ecae26800000 tokens 35 norm 3f24ac76 gradients c0ed5b72d4c631d1
-        weights 2419f5099f9e44a1
-        packed 0 0 [10, 40, 35, 23] c01ff6cc30000000 c01786b7eaf73fae
-        packed 0 1 [10, 40, 35] c01ed629f0000000 c0182d70b83ffa06
-        packed 0 2 [10, 40, 35, 9] c02071a708000000 c01834cb02590ea3
-        packed 1 0 [37, 34, 22] c015376140000000 c010a27ceb19e504
-        packed 1 1 [37, 34] c0141f4e30000000 c010eea67492374a
-        packed 1 2 [37, 34, 34] c01642eec8000000 c011744374893112
-        packed 2 0 [10, 40, 35, 23] c01f541450000000 c0170ef447d6c817
-        packed 2 1 [10, 40, 35] c01dcb4e10000000 c0175c357987f751
-        packed 2 2 [10, 40, 35, 8] c01fcbb040000000 c01766fd39d4582e
-        blas 0 0 [10, 40, 35, 23] c01ff6cc30000000 c01786b7eaf73fae
-        blas 0 1 [10, 40, 35] c01ed629e0000000 c0182d70abb47f33
-        blas 0 2 [10, 40, 35, 9] c02071a710000000 c01834cb0e1fcd90
-        blas 1 0 [37, 34, 22] c015376100000000 c010a27cb8ebf9b8
-        blas 1 1 [37, 34] c0141f4e00000000 c010eea64c2e4701
-        blas 1 2 [37, 34, 34] c01642ee70000000 c01174432f8a0d89
-        blas 2 0 [10, 40, 35, 23] c01f541430000000 c0170ef430494a3e
-        blas 2 1 [10, 40, 35] c01dcb4e10000000 c0175c357987f751
-        blas 2 2 [10, 40, 35, 8] c01fcbb020000000 c01766fd2246da55
+        step 0 loss 405565f8b7540000 tokens 23 norm 3e8db7d5 gradients aa2717e146eb464b
+        step 1 loss 406039b220394000 tokens 35 norm 3e5fc02b gradients 5f3417b3dd3a605f
+        step 2 loss 40509ce0b8ae0000 tokens 18 norm 3eab8abf gradients d35df424f5f7fb71
+        step 3 loss 40544c84b0300000 tokens 23 norm 3ec81e91 gradients 2deb39742b8330d7
+        step 4 loss 405e7b46c5a00000 tokens 35 norm 3eb89992 gradients 114b469a0326918c
+        step 5 loss 404e077386480000 tokens 18 norm 3f2780c8 gradients a81638ca0a9dae38
+        step 19 loss 405a0459db7a0000 tokens 35 norm 3f0fe9d9 gradients c464ac2cfc8c4ae
+        step 39 loss 404c9bb73d180000 tokens 23 norm 3f0486c0 gradients 521ce2200081122b
+        step 59 loss 403f3bc551000000 tokens 18 norm 3f265b9d gradients 624b8f5e2bc66be1
+        step 79 loss 4053ecd67f000000 tokens 35 norm 3f24b71d gradients 9fe994513aad4532
+        weights 464e80488e3c517f
+        packed 0 0 [10, 40, 35, 23] c01ff6f6c0000000 c01786d73ea922bf
+        packed 0 1 [10, 40, 35] c01ed5e740000000 c0182d3c6ee70c04
+        packed 0 2 [10, 40, 35, 9] c020719550000000 c01834b0ed2830e1
+        packed 1 0 [37, 34, 22] c01536a980000000 c010a1ecd9435441
+        packed 1 1 [37, 34] c0141e6a10000000 c010ede67eef8fa5
+        packed 1 2 [37, 34, 34] c016432a20000000 c0117471fbdd3f2b
+        packed 2 0 [10, 40, 35, 23] c01f5426c0000000 c0170f01d9dcca98
+        packed 2 1 [10, 40, 35] c01dcaf9d0000000 c0175bf36b15378e
+        packed 2 2 [10, 40, 35, 8] c01fcc07a0000000 c017673d892af791
+        blas 0 0 [10, 40, 35, 23] c01ff6f6d0000000 c01786d74a6fe1ac
+        blas 0 1 [10, 40, 35] c01ed5e760000000 c0182d3c87fe01aa
+        blas 0 2 [10, 40, 35, 9] c020719568000000 c01834b1107c6da6
+        blas 1 0 [37, 34, 22] c01536a980000000 c010a1ecd9435441
+        blas 1 1 [37, 34] c0141e6a20000000 c010ede68c663513
+        blas 1 2 [37, 34, 34] c016432a28000000 c01174720222fc95
+        blas 2 0 [10, 40, 35, 23] c01f5426d0000000 c0170f01e5a38985
+        blas 2 1 [10, 40, 35] c01dcaf9c0000000 c0175bf35e89bcbb
+        blas 2 2 [10, 40, 35, 8] c01fcc07a0000000 c017673d892af791
         """
 
-    /// On every vector path of the reference GEMM this CPU has (an AVX2-only CPU runs the avx2
-    /// path, an older one the scalar path): the same record.
+    /// On every instruction-set path this CPU has, for all of our kernels at once (the reference
+    /// GEMM, the packed product, tanh/sigmoid/softmax; an AVX2-only CPU runs the avx2 paths, an
+    /// older one the scalar paths): the same record.
     @Test func trainingAndBeamSearchKeepTheirBits() {
-        let before = ReferenceGemm.path
-        defer { ReferenceGemm.path = before }
-        for path in VectorPath.allCases where path.isAvailable {
-            ReferenceGemm.path = path
+        let before = (ReferenceGemm.path, PackedWeights.path, VectorKernels.path)
+        defer { (ReferenceGemm.path, PackedWeights.path, VectorKernels.path) = before }
+        for path in VectorPath.allCases where path.isAvailable && PackedWeights.isAvailable(path) && VectorKernels.isAvailable(path) {
+            (ReferenceGemm.path, PackedWeights.path, VectorKernels.path) = (path, path, path)
             let record = GemmBackend.withBackend(.reference) { Self.record() }
             #expect(record.text == Self.referenceRecord, "record through the reference backend (\(path) path):\n\(record.text)")
         }

@@ -1,0 +1,36 @@
+// CVector: the elementwise and row kernels of training and decoding (tanh, sigmoid, the softmax
+// rows), compiled once per instruction set (AVX-512, AVX2, baseline x86-64) from one C source and
+// chosen at run time, so one binary runs every CPU at its best. No FMA contraction (pragma in the
+// file) and the same operations in the same order on every path: a result's bits do not depend on
+// the CPU. The approximations are those of Swift's `Activation` (Kernels): Eigen's rational tanh,
+// σ(x) = 0.5 + 0.5·tanh(x/2), Cephes' expf with 2^n from the exponent bits.
+#ifndef CVECTOR_H
+#define CVECTOR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CVECTOR_PATH_SCALAR = 0, CVECTOR_PATH_AVX2 = 1, CVECTOR_PATH_AVX512 = 2 };
+
+/// 1 when this CPU can run `path`, else 0.
+int cvector_path_available(int path);
+
+/// x[i] = tanh(x[i]) for i < n (|error| ≤ ~3e-7).
+void cvector_tanh(int path, float *x, long n);
+/// x[i] = σ(x[i]) for i < n.
+void cvector_sigmoid(int path, float *x, long n);
+
+/// For each of `rows` rows of x [rows × width]: x += bias [width] (when bias is not NULL), m = the
+/// row's max, x = exp(x − m), s = Σ x (16 lane sums over j in increasing order, then lanes 0…15,
+/// then the tail in order), inverse_sum[r] = 1/s, log_sum_exp[r] = m + logf(s).
+void cvector_exp_rows(int path, float *x, long rows, long width, const float *bias,
+                      float *log_sum_exp, float *inverse_sum);
+
+/// log-softmax of each row in place: x − (m + logf(Σ exp(x − m))), with the sum of cvector_exp_rows.
+void cvector_log_softmax_rows(int path, float *x, long rows, long width);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

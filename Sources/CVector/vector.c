@@ -1,0 +1,156 @@
+// CVector's kernels (see include/cvector.h). Each public function dispatches to one of three
+// compilations of the same inline body: target("avx512f"), target("avx2") or the baseline.
+#include "cvector.h"
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#pragma clang fp contract(off)
+
+enum { LANES = 16 };
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+static inline __attribute__((always_inline)) float tanh1(float value) {
+    const float bound = 7.90531110763549805f;
+    const float x = value > bound ? bound : (value < -bound ? -bound : value);
+    const float x2 = x * x;
+    float p = -2.76076847742355e-16f;
+    p = p * x2 + 2.00018790482477e-13f;
+    p = p * x2 + -8.60467152213735e-11f;
+    p = p * x2 + 5.12229709037114e-08f;
+    p = p * x2 + 1.48572235717979e-05f;
+    p = p * x2 + 6.37261928875436e-04f;
+    p = p * x2 + 4.89352455891786e-03f;
+    p = p * x;
+    float q = 1.19825839466702e-06f;
+    q = q * x2 + 1.18534705686654e-04f;
+    q = q * x2 + 2.26843463243900e-03f;
+    q = q * x2 + 4.89352518554385e-03f;
+    return p / q;
+}
+
+static inline __attribute__((always_inline)) float sigmoid1(float x) { return 0.5f + 0.5f * tanh1(0.5f * x); }
+
+static inline __attribute__((always_inline)) float exp1(float value) {
+    const float x = value > 88.3762626647949f ? 88.3762626647949f : (value < -87.3365447504f ? -87.3365447504f : value);
+    const float magic = 12582912.0f;  // 1.5·2^23: adding it rounds to an integer
+    const float shifted = x * 1.44269504088896341f + magic;
+    const float n = shifted - magic;
+    const float r = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float e = p * r * r + r + 1.0f;
+    uint32_t sbits, mbits;
+    memcpy(&sbits, &shifted, 4);
+    memcpy(&mbits, &magic, 4);
+    const uint32_t power = (sbits - mbits + 127u) << 23;
+    float scale;
+    memcpy(&scale, &power, 4);
+    return e * scale;
+}
+
+static inline __attribute__((always_inline)) void tanh_body(float *x, long n) {
+    for (long i = 0; i < n; i++) x[i] = tanh1(x[i]);
+}
+static inline __attribute__((always_inline)) void sigmoid_body(float *x, long n) {
+    for (long i = 0; i < n; i++) x[i] = sigmoid1(x[i]);
+}
+
+/// Σ row[j] in the documented order: 16 lane sums, lanes 0…15, then the tail.
+static inline __attribute__((always_inline)) float row_sum(const float *row, long width) {
+    v16 lanes = {0};
+    long j = 0;
+    for (; j + LANES <= width; j += LANES) {
+        v16 v;
+        memcpy(&v, row + j, sizeof v);
+        lanes = lanes + v;
+    }
+    float s = 0.0f;
+    for (int l = 0; l < LANES; l++) s = s + lanes[l];
+    for (; j < width; j++) s = s + row[j];
+    return s;
+}
+
+static inline __attribute__((always_inline)) float row_max(const float *row, long width) {
+    float m = -INFINITY;
+    for (long j = 0; j < width; j++) m = row[j] > m ? row[j] : m;
+    return m;
+}
+
+static inline __attribute__((always_inline)) void exp_rows_body(float *x, long rows, long width, const float *bias,
+                                                                 float *log_sum_exp, float *inverse_sum) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        if (bias)
+            for (long j = 0; j < width; j++) row[j] = row[j] + bias[j];
+        const float m = row_max(row, width);
+        for (long j = 0; j < width; j++) row[j] = exp1(row[j] - m);
+        const float s = row_sum(row, width);
+        inverse_sum[r] = 1.0f / s;
+        log_sum_exp[r] = m + logf(s);
+    }
+}
+
+static inline __attribute__((always_inline)) void log_softmax_body(float *x, long rows, long width, float *scratch) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        const float m = row_max(row, width);
+        float s = 0.0f;
+        // exp(x − m) into the scratch in blocks, summed in the order of row_sum over the whole row.
+        v16 lanes = {0};
+        long j = 0;
+        for (; j + LANES <= width; j += LANES) {
+            for (int l = 0; l < LANES; l++) scratch[l] = exp1(row[j + l] - m);
+            v16 v;
+            memcpy(&v, scratch, sizeof v);
+            lanes = lanes + v;
+        }
+        for (int l = 0; l < LANES; l++) s = s + lanes[l];
+        for (; j < width; j++) s = s + exp1(row[j] - m);
+        const float shift = m + logf(s);
+        for (long k = 0; k < width; k++) row[k] = row[k] - shift;
+    }
+}
+
+#define DISPATCH(name, params, args)                                                       \
+    static void name##_scalar params { name##_body args; }                                 \
+    __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }   \
+    __attribute__((target("avx512f"))) static void name##_avx512 params { name##_body args; }
+
+DISPATCH(tanh, (float *x, long n), (x, n))
+DISPATCH(sigmoid, (float *x, long n), (x, n))
+DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *lse, float *inv),
+         (x, rows, width, bias, lse, inv))
+DISPATCH(log_softmax, (float *x, long rows, long width, float *scratch), (x, rows, width, scratch))
+
+int cvector_path_available(int path) {
+    __builtin_cpu_init();
+    switch (path) {
+    case CVECTOR_PATH_SCALAR: return 1;
+    case CVECTOR_PATH_AVX2: return __builtin_cpu_supports("avx2") ? 1 : 0;
+    case CVECTOR_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
+    default: return 0;
+    }
+}
+
+#define CHOOSE(name, path, ...)                                  \
+    switch (path) {                                              \
+    case CVECTOR_PATH_AVX512: name##_avx512(__VA_ARGS__); break; \
+    case CVECTOR_PATH_AVX2: name##_avx2(__VA_ARGS__); break;     \
+    default: name##_scalar(__VA_ARGS__); break;                  \
+    }
+
+void cvector_tanh(int path, float *x, long n) { CHOOSE(tanh, path, x, n) }
+void cvector_sigmoid(int path, float *x, long n) { CHOOSE(sigmoid, path, x, n) }
+void cvector_exp_rows(int path, float *x, long rows, long width, const float *bias, float *log_sum_exp,
+                      float *inverse_sum) {
+    CHOOSE(exp_rows, path, x, rows, width, bias, log_sum_exp, inverse_sum)
+}
+void cvector_log_softmax_rows(int path, float *x, long rows, long width) {
+    float scratch[LANES];
+    CHOOSE(log_softmax, path, x, rows, width, scratch)
+}

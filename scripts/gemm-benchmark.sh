@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Issue 30's training figures in one sitting: `seq2seq bench train` on the six variants (small,
+# medium, small --bidirectional, small --cell gru, small/medium --attention general), alternating
+# pair by pair with the PyTorch peer (`torch_seq2seq.py --mode train`), target tokens/s and the
+# ratio of each pair. Release build, 2 threads both sides, nothing set in the environment: our side
+# runs --gemm auto unless GEMM says otherwise. Run it on a quiet machine; it prints the CPU.
+#   bash scripts/gemm-benchmark.sh
+# Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
+# THREADS (default 2), GEMM (our --gemm, default auto), VARIANTS (default all six, e.g.
+# "small medium"), STEPS (timed steps per run, default 10 ours / 10 theirs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PEER=${PEER:-$HOME/torch-env/bin/python}; ROUNDS=${ROUNDS:-3}; THREADS=${THREADS:-2}; GEMM=${GEMM:-auto}
+STEPS=${STEPS:-10}
+VARIANTS=${VARIANTS:-"small medium small-bi small-gru small-attn medium-attn"}
+swift build -c release --product seq2seq >&2
+S=.build/release/seq2seq
+peer=../shared/peers/torch_seq2seq.py
+flags() {  # variant -> preset and flags shared by both sides
+  case $1 in
+    small) echo "small" ;;
+    medium) echo "medium" ;;
+    small-bi) echo "small --bidirectional" ;;
+    small-gru) echo "small --cell gru" ;;
+    small-attn) echo "small --attention general" ;;
+    medium-attn) echo "medium --attention general" ;;
+    *) echo "unknown variant $1" >&2; exit 2 ;;
+  esac
+}
+echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(grep -o 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')load $(cut -d' ' -f1-3 /proc/loadavg), --gemm $GEMM"
+for round in $(seq "$ROUNDS"); do
+  for v in $VARIANTS; do
+    read -r preset rest <<<"$(flags "$v")"
+    # shellcheck disable=SC2086
+    ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" --format json \
+      | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
+    # shellcheck disable=SC2086
+    theirs=$("$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \
+      | grep '^RESULT' | sed -n 's/.*"tgt_tok_per_s": *\([0-9.]*\).*/\1/p')
+    awk -v r="$round" -v v="$v" -v o="$ours" -v t="$theirs" \
+      'BEGIN { printf "round %s  %-12s ours %9.1f  pytorch %9.1f  ratio %.2f\n", r, v, o, t, o / t }'
+  done
+done
