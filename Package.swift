@@ -100,7 +100,7 @@ let package = Package(
         // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like
         // ours; the alias renames theirs to SwiftMetrics inside those products.
         .target(name: "Serving", dependencies: [
-            "Translation", "Decoding",
+            "Translation", "Decoding", "Kernels",
             .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
@@ -140,7 +140,7 @@ let package = Package(
         // Starts the server through Serving's own service group on port 0 and talks to it with
         // URLSession: HummingbirdTesting would add async-http-client and BoringSSL to every build.
         .testTarget(name: "ServingTests", dependencies: [
-            "Serving", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
+            "Serving", "Kernels", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),

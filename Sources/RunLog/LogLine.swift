@@ -26,6 +26,10 @@ import Foundation
 ///   token p (0-based, source order) of ‖∂L/∂h‖ for the first encoder layer's state right after
 ///   reading that token (L the sentence's summed NLL in nats).
 ///
+/// - `start`, when a run starts or resumes: `step`, and what computes it: `gemm` (the GEMM backend:
+///   onednn, openblas or reference), `gemm_isa` (the instruction set its kernels use), `cpu` (the
+///   CPU's model name), `cpu_isa` (its widest float32 vector set), `threads` (the thread budget).
+///
 /// Keys are written sorted and a non-finite number as `null`, as the trainer always has, so logs
 /// of every version read alike; unknown keys and events are ignored by readers.
 public struct LogLine: Codable, Equatable, Sendable {
@@ -51,12 +55,20 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var exchangeMilliseconds: Double?
     /// `gradient_flow` lines: mean ‖∂L/∂h_t‖ by source position (a non-finite mean is `null`, NaN here).
     public var gradientByPosition: [Double]?
+    /// `start` lines: the GEMM backend, its instruction set, the CPU's model name and widest vector
+    /// instruction set, and the thread budget.
+    public var gemm: String?
+    public var gemmInstructionSet: String?
+    public var cpu: String?
+    public var cpuInstructionSet: String?
+    public var threads: Int?
 
     public init(event: String, step: Int? = nil, epoch: Double? = nil, loss: Double? = nil, perplexity: Double? = nil,
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
                 clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
                 smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil,
-                exchangeMilliseconds: Double? = nil, gradientByPosition: [Double]? = nil) {
+                exchangeMilliseconds: Double? = nil, gradientByPosition: [Double]? = nil, gemm: String? = nil,
+                gemmInstructionSet: String? = nil, cpu: String? = nil, cpuInstructionSet: String? = nil, threads: Int? = nil) {
         self.event = event
         self.step = step
         self.epoch = epoch
@@ -73,12 +85,18 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.bestStep = bestStep
         self.exchangeMilliseconds = exchangeMilliseconds
         self.gradientByPosition = gradientByPosition
+        self.gemm = gemm
+        self.gemmInstructionSet = gemmInstructionSet
+        self.cpu = cpu
+        self.cpuInstructionSet = cpuInstructionSet
+        self.threads = threads
     }
 
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
         case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", gradientByPosition = "grad_by_position"
+        case gemm, gemmInstructionSet = "gemm_isa", cpu, cpuInstructionSet = "cpu_isa", threads
     }
 
     /// Reads a line; throws `DecodingError` when it is not an object with a string `event`, or a
@@ -115,6 +133,11 @@ public struct LogLine: Codable, Equatable, Sendable {
         if c.contains(.gradientByPosition) {
             gradientByPosition = try c.decode([Double?].self, forKey: .gradientByPosition).map { $0 ?? .nan }
         }
+        gemm = try c.decodeIfPresent(String.self, forKey: .gemm)
+        gemmInstructionSet = try c.decodeIfPresent(String.self, forKey: .gemmInstructionSet)
+        cpu = try c.decodeIfPresent(String.self, forKey: .cpu)
+        cpuInstructionSet = try c.decodeIfPresent(String.self, forKey: .cpuInstructionSet)
+        threads = try whole(.threads)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -141,6 +164,11 @@ public struct LogLine: Codable, Equatable, Sendable {
         if let gradientByPosition {
             try c.encode(gradientByPosition.map { $0.isFinite ? $0 : nil }, forKey: .gradientByPosition)
         }
+        try c.encodeIfPresent(gemm, forKey: .gemm)
+        try c.encodeIfPresent(gemmInstructionSet, forKey: .gemmInstructionSet)
+        try c.encodeIfPresent(cpu, forKey: .cpu)
+        try c.encodeIfPresent(cpuInstructionSet, forKey: .cpuInstructionSet)
+        try c.encodeIfPresent(threads, forKey: .threads)
     }
 
     /// The line as written to `log.jsonl`: compact JSON, keys sorted, ending in a newline.

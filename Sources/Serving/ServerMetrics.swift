@@ -1,3 +1,4 @@
+import Kernels
 import Prometheus
 
 /// The figures `GET /metrics` reports, in Prometheus' text format (swift-prometheus registry).
@@ -7,7 +8,10 @@ import Prometheus
 /// - `seq2seq_sentences_total`: sentences translated;
 /// - `seq2seq_request_duration_seconds{route}`: latency of the translation routes, arrival to answer;
 /// - `seq2seq_queue_depth`: sentences waiting for the decoder;
-/// - `seq2seq_batch_sentences`: sentences per decoding search (how well requests are batched).
+/// - `seq2seq_batch_sentences`: sentences per decoding search (how well requests are batched);
+/// - `seq2seq_compute_info{gemm,gemm_isa,cpu,cpu_isa,threads}`: always 1; its labels name the GEMM
+///   backend in use, the instruction set of its kernels, the CPU's model name and widest vector
+///   instruction set, and the thread budget.
 public final class ServerMetrics: Sendable {
     /// The registry every figure lives in; `text()` renders it.
     public let registry = PrometheusCollectorRegistry()
@@ -24,6 +28,11 @@ public final class ServerMetrics: Sendable {
         batchSentences = registry.makeValueHistogram(
             name: "seq2seq_batch_sentences", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
             help: "Sentences decoded together in one search.")
+        let backend = GemmBackend.inUse, cpu = CPUInfo.current
+        registry.makeGauge(name: "seq2seq_compute_info",
+                           labels: [("gemm", backend.rawValue), ("gemm_isa", backend.instructionSet), ("cpu", cpu.modelName),
+                                    ("cpu_isa", cpu.vectorISA), ("threads", String(BLAS.budget))],
+                           help: "What computes the translations (always 1): GEMM backend, its instruction set, CPU, threads.").set(Int64(1))
     }
 
     /// Counts one answered request; `path` is the request path, `code` its HTTP status.

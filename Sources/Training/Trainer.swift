@@ -171,6 +171,13 @@ public final class Trainer {
             return TrainingSummary(state: state, interrupted: false,
                                    lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
         }
+        if writes {
+            // What computes this run (the GEMM backend and the CPU), once per start or resume.
+            let backend = GemmBackend.inUse, cpu = CPUInfo.current
+            try directory.appendLog(LogLine(event: "start", step: state.step, gemm: backend.rawValue,
+                                            gemmInstructionSet: backend.instructionSet, cpu: cpu.modelName,
+                                            cpuInstructionSet: cpu.vectorISA, threads: BLAS.budget))
+        }
         if options.dataParts != 1 { return try runParts() }
         let targetVocabulary = directory.targetVocabulary
         let maxLength = options.maxLength

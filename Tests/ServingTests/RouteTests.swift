@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Serving
 import Testing
 import Translation
@@ -44,6 +45,9 @@ import Translation
             #expect(text.contains(#"seq2seq_request_duration_seconds_bucket{route="/translate",le="+Inf"} 1"#), "\(text)")
             #expect(text.contains("seq2seq_queue_depth 0"), "\(text)")
             #expect(text.contains("# TYPE seq2seq_batch_sentences histogram"), "\(text)")
+            // The backend and instruction set that compute, named as `doctor` names them.
+            let backend = GemmBackend.inUse
+            #expect(text.contains(#"seq2seq_compute_info{gemm="\#(backend.rawValue)",gemm_isa="\#(backend.instructionSet)""#), "\(text)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Model
 import ModelFolder
 import RunLog
@@ -90,6 +91,29 @@ import Training
             let a = try Data(contentsOf: URL(fileURLWithPath: fixture.path("a/" + file)))
             let b = try Data(contentsOf: URL(fileURLWithPath: fixture.path("b/" + file)))
             #expect(!a.isEmpty && a == b, "\(file) differs between identical runs")
+        }
+    }
+
+    /// Every start and resume writes a `start` line naming the GEMM backend in use, its
+    /// instruction set, the CPU and the thread budget, at the step it starts from.
+    @Test(arguments: [GemmBackend.reference, .onednn])
+    func logNamesTheBackendAndCPUOfEachStart(_ backend: GemmBackend) throws {
+        let fixture = try TrainingFixture()
+        defer { fixture.cleanUp() }
+        try GemmBackend.withBackend(backend) {
+            _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 2)),
+                            shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+            _ = try Trainer(directory: fixture.makeDirectory("m", fixture.options(maxSteps: 4)), shards: fixture.shards,
+                            validation: nil, resume: true, progress: quiet).run()
+        }
+        let starts = try String(contentsOfFile: fixture.path("m/log.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONDecoder().decode(LogLine.self, from: Data($0.utf8)) }.filter { $0.event == "start" }
+        #expect(starts.count == 2)
+        #expect(starts.first?.step == 0)
+        for start in starts {
+            #expect(start.gemm == backend.rawValue && start.gemmInstructionSet == backend.instructionSet)
+            #expect(start.cpu == CPUInfo.current.modelName && start.cpuInstructionSet == CPUInfo.current.vectorISA)
+            #expect((start.threads ?? 0) >= 1)
         }
     }
 
