@@ -7,11 +7,12 @@
 #   bash scripts/gemm-benchmark.sh
 # Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
 # THREADS (default 2), GEMM (our --gemm, default auto), VARIANTS (default all six, e.g.
-# "small medium"), STEPS (timed steps per run, default 10 ours / 10 theirs).
+# "small medium"), STEPS (timed steps per run, default 10 both sides), OURS (more flags for our side,
+# e.g. "--max-isa avx2" to measure what an AVX2-only CPU gets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${PEER:-$HOME/torch-env/bin/python}; ROUNDS=${ROUNDS:-3}; THREADS=${THREADS:-2}; GEMM=${GEMM:-auto}
-STEPS=${STEPS:-10}
+STEPS=${STEPS:-10}; OURS=${OURS:-}
 VARIANTS=${VARIANTS:-"small medium small-bi small-gru small-attn medium-attn"}
 swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
@@ -27,12 +28,12 @@ flags() {  # variant -> preset and flags shared by both sides
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
-echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(grep -o 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')load $(cut -d' ' -f1-3 /proc/loadavg), --gemm $GEMM"
+echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(grep -o 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')load $(cut -d' ' -f1-3 /proc/loadavg), --gemm $GEMM $OURS"
 for round in $(seq "$ROUNDS"); do
   for v in $VARIANTS; do
     read -r preset rest <<<"$(flags "$v")"
     # shellcheck disable=SC2086
-    ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" --format json \
+    ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json \
       | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
     # shellcheck disable=SC2086
     theirs=$("$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \

@@ -39,9 +39,10 @@ public enum Int8Benchmark {
     }
 
     /// The float32 FMA peak of `threads` threads in GFLOP/s: the best of the ymm and (where the CPU
-    /// has AVX-512) zmm loops; 0 on a CPU without FMA. What `doctor` and `bench gemm` compare with.
-    public static func float32Peak(threads: Int) -> Double {
-        [PeakLoop.float32FMA, .float32FMA512].filter(\.isAvailable).map { peak($0, threads: threads) }.max() ?? 0
+    /// has AVX-512 and `allowAVX512`) zmm loops; 0 on a CPU without FMA. What `doctor` and `bench gemm` compare with.
+    public static func float32Peak(threads: Int, allowAVX512: Bool = true) -> Double {
+        let loops: [PeakLoop] = allowAVX512 ? [.float32FMA, .float32FMA512] : [.float32FMA]
+        return loops.filter(\.isAvailable).map { peak($0, threads: threads) }.max() ?? 0
     }
 
     /// Giga-operations per second (1 multiply-add = 2 ops) of `threads` threads each running

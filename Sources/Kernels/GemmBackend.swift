@@ -75,6 +75,30 @@ public enum GemmBackend: String, CaseIterable, Sendable {
         current = choice.resolved
     }
 
+    /// oneDNN refused `limitInstructionSet` (it must come before oneDNN's first product).
+    public struct LimitError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Caps every run-time choice of instruction set at `path`: oneDNN's generated kernels
+    /// (`dnnl_set_max_cpu_isa`), the reference GEMM, the packed product and the vector kernels. For
+    /// measuring what a CPU without AVX-512 gets on one that has it. Call before any product.
+    /// - Throws: `LimitError` when oneDNN refuses (a product already ran).
+    public static func limitInstructionSet(to path: VectorPath) throws {
+        let isa: dnnl_cpu_isa_t = path == .avx512 ? dnnl_cpu_isa_all : path == .avx2 ? dnnl_cpu_isa_avx2 : dnnl_cpu_isa_sse41
+        let status = dnnl_set_max_cpu_isa(isa)
+        guard status == dnnl_success else {
+            throw LimitError(description: "oneDNN refused the instruction-set limit \(path.rawValue) (status \(status.rawValue))")
+        }
+        func capped(_ current: VectorPath) -> VectorPath {
+            let order: [VectorPath] = [.scalar, .avx2, .avx512]
+            return order.firstIndex(of: current)! <= order.firstIndex(of: path)! ? current : path
+        }
+        ReferenceGemm.path = capped(ReferenceGemm.path)
+        PackedWeights.path = capped(PackedWeights.path)
+        VectorKernels.path = capped(VectorKernels.path)
+    }
+
     /// A one-line warning when `backend` is known to be slow on this CPU (OpenBLAS below the CPU's
     /// instruction set, or the reference backend), else nil. Printed by `train` and `translate`.
     public static func slownessWarning(for backend: GemmBackend) -> String? {

@@ -24,6 +24,8 @@ struct BenchGemm: ParsableCommand {
     @Option(help: "Threads per library.") var threads: Int = 2
     @Option(help: "Timed repeats per shape (the fastest counts).") var repeats: Int = 5
     @Option(help: "text or json.") var format: String = "text"
+    @Option(help: ArgumentHelp("Cap oneDNN, the reference GEMM and the peak loop at avx2 or scalar (what an older CPU gets).", valueName: "isa"))
+    var maxISA: VectorPath?
 
     func validate() throws {
         guard TrainBenchmark.preset(preset) != nil else { throw ValidationError("--preset must be small or medium, got \(preset)") }
@@ -33,6 +35,7 @@ struct BenchGemm: ParsableCommand {
     }
 
     func run() throws {
+        if let maxISA { try GemmBackend.limitInstructionSet(to: maxISA) }
         let shapes = TrainBenchmark.preset(preset)!.gemmShapes
         func load(_ name: Substring) throws -> GemmLibrary {
             switch name {
@@ -67,7 +70,7 @@ struct BenchGemm: ParsableCommand {
             }
         }
         let stepFlops = bench.stepFlops
-        let peak = Int8Benchmark.float32Peak(threads: threads)
+        let peak = Int8Benchmark.float32Peak(threads: threads, allowAVX512: maxISA == nil || maxISA == .avx512)
         let cpu = CPUInfo.current
         if format == "json" {
             let step = zip(libraries, stepSeconds).map {

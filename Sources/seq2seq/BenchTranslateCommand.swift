@@ -43,7 +43,7 @@ struct BenchTranslate: ParsableCommand {
 
     func run() throws {
         try checkThreads(threads)
-        try gemmArguments.apply(threads: threads)
+        let backend = try gemmArguments.apply(threads: threads)
         let medium = preset == .medium
         let config = ModelConfig(
             sourceVocabularySize: sourceVocab ?? (medium ? 16000 : 8000),
@@ -116,11 +116,12 @@ struct BenchTranslate: ParsableCommand {
                     try StandardOutput.shared.writeLine("{\"kind\":\"\(kind)\",\"beam\":\(options.beamSize),\"batch\":\(batchSize),\"sentences\":\(count),"
                         + "\"sentences_per_s\":\(perSecond),\"mean_output_tokens\":\(Double(outputTokens) / Double(count)),"
                         + "\"max_length\":\(2 * length),\"shortlist_size\":\(shortlistSize.map(String.init) ?? "null"),\"preset\":\"\(preset.rawValue)\",\"threads\":\(threads),\"packed\":\(packed),"
-                        + "\"precision\":\"\(decoder.precision.rawValue)\"}")
+                        + "\"precision\":\"\(decoder.precision.rawValue)\",\"gemm\":\"\(backend.rawValue)\",\"gemm_isa\":\"\(backend.instructionSet)\","
+                        + "\"cpu\":\"\(CPUInfo.current.modelName)\",\"cpu_isa\":\"\(CPUInfo.current.vectorISA)\"}")
                 } else {
                     try StandardOutput.shared.writeLine("\(kind) beam \(options.beamSize) batch \(batchSize)\(decoder.precision == .int8 ? " int8" : ""): \(String(format: "%.1f", perSecond)) sentences/s"
                         + " (\(count) sentences, mean output \(String(format: "%.1f", Double(outputTokens) / Double(count))) tokens incl. </s>, "
-                        + "max \(2 * length)" + (shortlistSize.map { ", shortlist \($0) ids" } ?? "") + ")")
+                        + "max \(2 * length)" + (shortlistSize.map { ", shortlist \($0) ids" } ?? "") + "; GEMM \(backend.rawValue))")
                 }
                 if let profiler { try printPhases(profiler, total: seconds) }
             }
