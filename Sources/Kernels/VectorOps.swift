@@ -36,6 +36,26 @@ public enum Vector {
     }
 
     /// x = 0 over a large buffer, split across `Parallel.threads`.
+    /// bᵀ: `output` [columns × rows] = transpose of `a` [rows × columns] (row-major, packed), in
+    /// 16×16 tiles so that both sides stay in cache. A copy: the bits are a's.
+    public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>) {
+        let tile = 16
+        var i0 = 0
+        while i0 < rows {
+            let i1 = min(rows, i0 &+ tile)
+            var j0 = 0
+            while j0 < columns {
+                let j1 = min(columns, j0 &+ tile)
+                for i in i0..<i1 {
+                    let row = a + i &* columns
+                    for j in j0..<j1 { output[j &* rows &+ i] = row[j] }
+                }
+                j0 = j1
+            }
+            i0 = i1
+        }
+    }
+
     public static func zero(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
         Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }
