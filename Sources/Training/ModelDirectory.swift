@@ -344,8 +344,16 @@ public final class ModelDirectory {
 
     /// Appends one line to `log.jsonl`. Throws ``TrainingError/file(path:message:)`` naming the log
     /// when it cannot be written (a full disk), rather than trapping as `FileHandle.write(_:)` does.
+    /// A line written just before the next `appendLog` line (the run's `start` line: a run that is
+    /// refused before it writes anything leaves no log behind).
+    public var pendingLogLine: LogLine?
+
     public func appendLog(_ line: LogLine) throws {
-        let data = line.jsonLine()
+        var data = line.jsonLine()
+        if let pending = pendingLogLine {
+            data = pending.jsonLine() + data
+            pendingLogLine = nil
+        }
         do {
             if let handle = FileHandle(forWritingAtPath: logPath) {
                 defer { try? handle.close() }

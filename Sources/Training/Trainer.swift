@@ -172,11 +172,12 @@ public final class Trainer {
                                    lastValidPerplexity: state.epochValidPerplexities.last, alreadyFinished: true)
         }
         if writes {
-            // What computes this run (the GEMM backend and the CPU), once per start or resume.
+            // What computes this run (the GEMM backend and the CPU), once per start or resume,
+            // written with the run's first log line.
             let backend = GemmBackend.inUse, cpu = CPUInfo.current
-            try directory.appendLog(LogLine(event: "start", step: state.step, gemm: backend.rawValue,
-                                            gemmInstructionSet: backend.instructionSet, cpu: cpu.modelName,
-                                            cpuInstructionSet: cpu.vectorISA, threads: BLAS.budget))
+            directory.pendingLogLine = LogLine(event: "start", step: state.step, gemm: backend.rawValue,
+                                               gemmInstructionSet: backend.instructionSet, cpu: cpu.modelName,
+                                               cpuInstructionSet: cpu.vectorISA, threads: BLAS.budget)
         }
         if options.dataParts != 1 { return try runParts() }
         let targetVocabulary = directory.targetVocabulary
