@@ -28,7 +28,8 @@ extension TrainBenchmark {
                 shapes.append(GemmShape(name: "\(side) backward dWx, In \(input)", transA: true, transB: false,
                                         m: 4 * h, n: input, k: steps * b, count: layers))
             }
-            shapes.append(GemmShape(name: "\(side) recurrence (per step)", transA: false, transB: true,
+            // Training copies Whᵀ once per sequence and runs the recurrence as h·(Whᵀ): NN.
+            shapes.append(GemmShape(name: "\(side) recurrence (per step)", transA: false, transB: false,
                                     m: b, n: 4 * h, k: h, count: steps * l))
             shapes.append(GemmShape(name: "\(side) backward dH (per step)", transA: false, transB: false,
                                     m: b, n: h, k: 4 * h, count: steps * l))
