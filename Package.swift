@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Basics", "CBLAS", "CDNNL", "CGemm", "CInt8", "CVector"]),
         .target(name: "Text", dependencies: ["Basics", "CICU", "CSentencePiece"]),
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
-        .target(name: "Model", dependencies: ["Basics", "Kernels"]),
+        .target(name: "Model", dependencies: ["Basics", "Kernels", "CVector"]),
         .target(name: "Decoding", dependencies: []),
         .target(name: "Metrics", dependencies: []),
         // The read side of a model folder (config.json, vocabularies, checked weights), shared by

@@ -116,6 +116,21 @@ static inline __attribute__((always_inline)) void log_softmax_body(float *x, lon
     }
 }
 
+static inline __attribute__((always_inline)) void lstm_backward_body(
+    float *restrict gi, float *restrict gf, float *restrict gg, float *restrict go, const float *restrict tc,
+    const float *restrict cp, const float *restrict dh, float *restrict dc, long width) {
+    for (long j = 0; j < width; j++) {
+        const float i = gi[j], f = gf[j], u = gg[j], o = go[j], tau = tc[j];
+        const float dhv = dh[j];
+        const float dcv = dc[j] + dhv * o * (1.0f - tau * tau);
+        gi[j] = dcv * u * i * (1.0f - i);
+        gf[j] = dcv * cp[j] * f * (1.0f - f);
+        gg[j] = dcv * i * (1.0f - u * u);
+        go[j] = dhv * tau * o * (1.0f - o);
+        dc[j] = dcv * f;
+    }
+}
+
 #define DISPATCH(name, params, args)                                                       \
     static void name##_scalar params { name##_body args; }                                 \
     __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }   \
@@ -125,6 +140,8 @@ DISPATCH(tanh, (float *x, long n), (x, n))
 DISPATCH(sigmoid, (float *x, long n), (x, n))
 DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *lse, float *inv),
          (x, rows, width, bias, lse, inv))
+DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float *tc, const float *cp, const float *dh,
+                         float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
 DISPATCH(log_softmax, (float *x, long rows, long width, float *scratch), (x, rows, width, scratch))
 
 int cvector_path_available(int path) {
@@ -153,4 +170,8 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
 void cvector_log_softmax_rows(int path, float *x, long rows, long width) {
     float scratch[LANES];
     CHOOSE(log_softmax, path, x, rows, width, scratch)
+}
+void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go, const float *tanh_cell,
+                           const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width) {
+    CHOOSE(lstm_backward, path, gi, gf, gg, go, tanh_cell, previous_cell, hidden_gradient, cell_gradient, width)
 }

@@ -183,7 +183,8 @@ enum OpenBLASCore {
 public enum VectorPath: String, CaseIterable, Sendable {
     case scalar, avx2, avx512
 
-    @usableFromInline var code: Int32 {
+    /// The C kernels' constant for this path (CGEMM_PATH_*, equal to CVECTOR_PATH_*).
+    public var code: Int32 {
         switch self {
         case .scalar: Int32(CGEMM_PATH_SCALAR)
         case .avx2: Int32(CGEMM_PATH_AVX2)

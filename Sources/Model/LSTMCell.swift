@@ -1,4 +1,7 @@
 import Kernels
+#if !SCALAR_DOUBLE
+import CVector
+#endif
 
 /// The LSTM cell (Hochreiter & Schmidhuber 1997, no peepholes).
 ///
@@ -74,28 +77,9 @@ enum LSTMCell: RecurrentCell {
             dhp.update(repeating: 0, count: width)
             let cp = previousCell + r &* width, tc = tanhCell + r &* width
             let gi = g, gf = g + width, gg = g + 2 &* width, go = g + 3 &* width
-            // Eight lanes at a time with explicit SIMD (the compiler does not vectorize a loop
-            // storing through five pointers it cannot prove distinct); the same operations in the
-            // same order as the scalar tail, so the bits are the same.
-            typealias V8 = SIMD8<Scalar>
-            @inline(__always) func load(_ p: UnsafePointer<Scalar>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
-            @inline(__always) func store(_ v: V8, _ p: UnsafeMutablePointer<Scalar>) {
-                UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self)
-            }
-            let one = V8(repeating: 1)
-            var j = 0
-            while j &+ 8 <= width {
-                let i = load(gi + j), f = load(gf + j), u = load(gg + j), o = load(go + j), tau = load(tc + j)
-                let dhv = load(dhr + j)
-                let dcv = load(dcr + j) + dhv * o * (one - tau * tau)
-                store(dcv * u * i * (one - i), gi + j)
-                store(dcv * load(cp + j) * f * (one - f), gf + j)
-                store(dcv * i * (one - u * u), gg + j)
-                store(dhv * tau * o * (one - o), go + j)
-                store(dcv * f, dcr + j)
-                j &+= 8
-            }
-            while j < width {
+            #if SCALAR_DOUBLE
+            // The gradient-check build: the arithmetic CVector's kernel runs, in Swift.
+            for j in 0..<width {
                 let i = gi[j], f = gf[j], u = gg[j], o = go[j], tau = tc[j]
                 let dhv = dhr[j]
                 let dcv = dcr[j] + dhv * o * (1 - tau * tau)
@@ -104,8 +88,11 @@ enum LSTMCell: RecurrentCell {
                 gg[j] = dcv * i * (1 - u * u)
                 go[j] = dhv * tau * o * (1 - o)
                 dcr[j] = dcv * f
-                j &+= 1
             }
+            #else
+            // CVector's kernel for this CPU (AVX-512, AVX2 or baseline; the same bits).
+            cvector_lstm_backward(VectorKernels.path.code, gi, gf, gg, go, tc, cp, dhr, dcr, width)
+            #endif
         }
     }
 }

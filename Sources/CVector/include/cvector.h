@@ -30,6 +30,14 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
 /// log-softmax of each row in place: x − (m + logf(Σ exp(x − m))), with the sum of cvector_exp_rows.
 void cvector_log_softmax_rows(int path, float *x, long rows, long width);
 
+/// The LSTM cell's pointwise backward over one row of `width` units, in place (Swift's
+/// `LSTMCell.backward` defines it): with i, f, g, o the gate activations (in gi, gf, gg, go),
+/// τ = tanh c_t, c_{t−1} in `previous_cell`, dh and dc (carried) the incoming gradients:
+///   dc' = dc + dh·o·(1 − τ²); gi = dc'·g·i·(1 − i); gf = dc'·c_{t−1}·f·(1 − f);
+///   gg = dc'·i·(1 − g²); go = dh·τ·o·(1 − o); dc = dc'·f (each product left to right).
+void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go, const float *tanh_cell,
+                           const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width);
+
 #ifdef __cplusplus
 }
 #endif
