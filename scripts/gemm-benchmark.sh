@@ -8,11 +8,12 @@
 # Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
 # THREADS (default 2), GEMM (our --gemm, default auto), VARIANTS (default all six, e.g.
 # "small medium"), STEPS (timed steps per run, default 10 both sides), OURS (more flags for our side,
-# e.g. "--max-isa avx2" to measure what an AVX2-only CPU gets).
+# e.g. "--max-isa avx2" to measure what an AVX2-only CPU gets), PEER_ENV (variables for the peer
+# only, e.g. "ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2" with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${PEER:-$HOME/torch-env/bin/python}; ROUNDS=${ROUNDS:-3}; THREADS=${THREADS:-2}; GEMM=${GEMM:-auto}
-STEPS=${STEPS:-10}; OURS=${OURS:-}
+STEPS=${STEPS:-10}; OURS=${OURS:-}; PEER_ENV=${PEER_ENV:-}
 VARIANTS=${VARIANTS:-"small medium small-bi small-gru small-attn medium-attn"}
 swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
@@ -28,7 +29,7 @@ flags() {  # variant -> preset and flags shared by both sides
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
-echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(grep -o 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')load $(cut -d' ' -f1-3 /proc/loadavg), --gemm $GEMM $OURS"
+echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lscpu | sed -n 's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'), $(grep -o 'avx512f\|avx2' /proc/cpuinfo | sort -u | tr '\n' ' ')load $(cut -d' ' -f1-3 /proc/loadavg), --gemm $GEMM $OURS${PEER_ENV:+, peer: $PEER_ENV}"
 for round in $(seq "$ROUNDS"); do
   for v in $VARIANTS; do
     read -r preset rest <<<"$(flags "$v")"
@@ -36,7 +37,7 @@ for round in $(seq "$ROUNDS"); do
     ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json \
       | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
     # shellcheck disable=SC2086
-    theirs=$("$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \
+    theirs=$(env $PEER_ENV "$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \
       | grep '^RESULT' | sed -n 's/.*"tgt_tok_per_s": *\([0-9.]*\).*/\1/p')
     awk -v r="$round" -v v="$v" -v o="$ours" -v t="$theirs" \
       'BEGIN { printf "round %s  %-12s ours %9.1f  pytorch %9.1f  ratio %.2f\n", r, v, o, t, o / t }'
