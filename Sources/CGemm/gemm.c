@@ -4,6 +4,9 @@
 #include <string.h>
 
 #pragma clang fp contract(off)
+#ifdef __FAST_MATH__
+#error "the kernels' bits rest on IEEE float32 arithmetic without reassociation or contraction"
+#endif
 
 enum { PANEL = 16, ROWS = 6 };
 

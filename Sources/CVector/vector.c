@@ -6,6 +6,9 @@
 #include <string.h>
 
 #pragma clang fp contract(off)
+#ifdef __FAST_MATH__
+#error "the kernels' bits rest on IEEE float32 arithmetic without reassociation or contraction"
+#endif
 
 enum { LANES = 16 };
 typedef float v16 __attribute__((vector_size(64), aligned(4)));

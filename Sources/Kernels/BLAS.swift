@@ -59,8 +59,8 @@ public enum BLAS {
     }
 
     /// `C = alpha·op(A)·op(B) + beta·C` (row-major). See the type's comment for the layouts.
-    /// Products with at most this many rows in A skip sgemm (which packs all of B on every call)
-    /// for one sgemv per row.
+    /// With OpenBLAS, products with at most this many rows in A skip sgemm (which packs all of B on
+    /// every call) for one sgemv per row.
     public nonisolated(unsafe) static var smallRowLimit = 8
 
     public static func gemm(
@@ -70,6 +70,14 @@ public enum BLAS {
     ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
         if m == 0 || n == 0 { return }
+        if k == 0 {
+            // An empty sum: C = beta·C (C not read when beta = 0), on every backend alike.
+            for i in 0..<m {
+                let row = c + i * ldc
+                if beta == 0 { row.update(repeating: 0, count: n) } else if beta != 1 { for j in 0..<n { row[j] *= beta } }
+            }
+            return
+        }
         #if !SCALAR_DOUBLE
         switch GemmBackend.inUse {
         case .reference:
@@ -77,11 +85,10 @@ public enum BLAS {
                                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: Parallel.threads)
             return
         case .onednn:
-            if m > smallRowLimit || transA || k == 0 {
-                OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-                return
-            }
+            // Every shape: oneDNN has its own few-row (gemv) kernels, generated for this CPU.
+            OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
         case .openblas:
             break
         }

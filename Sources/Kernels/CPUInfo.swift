@@ -54,6 +54,7 @@ public struct CPUInfo: Sendable, Equatable {
          ("AMX-INT8", amxInt8)]
     }
 
-    /// The widest float32 vector instruction set: "AVX-512", "AVX2" or "SSE2" (what logs name).
+    /// The widest float32 vector instruction set: "AVX-512", "AVX2" (with FMA), "AVX" or "SSE2"
+    /// (what logs name).
     public var vectorISA: String { avx512f ? "AVX-512" : (avx2 && fma) ? "AVX2" : avx ? "AVX" : "SSE2" }
 }

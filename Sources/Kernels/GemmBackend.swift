@@ -37,8 +37,9 @@ public enum GemmBackend: String, CaseIterable, Sendable {
 
     /// What `auto` picks on this CPU, and why, from cpuid alone (never from a timing race, so the
     /// same machine always picks the same backend): oneDNN on any CPU with AVX2 and FMA (its
-    /// generated kernels reach 80–86 % of the FMA peak on AVX-512 and AVX2 CPUs alike, measured in
-    /// PLATFORM.md §6), OpenBLAS on older CPUs, where oneDNN's generated code has no advantage.
+    /// generated kernels reach 80–87 % of the FMA peak on AVX-512 and AVX2 CPUs alike: the shared
+    /// PLATFORM.md §6 on an Intel Xeon, README "GEMM backends" on a Zen 4), OpenBLAS on older CPUs,
+    /// where oneDNN's generated code has no advantage.
     public static var automatic: (backend: GemmBackend, reason: String) {
         let cpu = CPUInfo.current
         if cpu.avx2 && cpu.fma {
@@ -242,6 +243,9 @@ enum OneDNN {
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        // libgomp keeps the thread count per calling thread: a thread other than the one that set
+        // the budget (serve's decoding thread, the lab's workers) would otherwise get all cores.
+        if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
         let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
                                 b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
@@ -254,7 +258,8 @@ enum OneDNN {
 /// Runs a `WorkerPool` job on libgomp's team, the threads oneDNN's sgemm runs on. While oneDNN
 /// computes, its OpenMP threads spin between products (libgomp's default wait policy); our own
 /// workers would then compete with them for the cores (measured: `bench train --preset small`
-/// softmax 13.2 ms/step with our pool, 7.6 with the OpenMP threads made passive). Sharing one team
+/// softmax 13.2 ms/step with our pool beside them, 7.6 with the OpenMP threads made passive, 6.6
+/// on the shared team). Sharing one team
 /// keeps the process at `--threads` busy threads.
 enum OpenMPTeam {
     private struct Job {

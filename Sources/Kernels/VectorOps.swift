@@ -35,9 +35,8 @@ public enum Vector {
         }
     }
 
-    /// x = 0 over a large buffer, split across `Parallel.threads`.
-    /// bᵀ: `output` [columns × rows] = transpose of `a` [rows × columns] (row-major, packed), in
-    /// 16×16 tiles so that both sides stay in cache. A copy: the bits are a's.
+    /// `output` [columns × rows] = aᵀ, the transpose of `a` [rows × columns] (row-major, packed),
+    /// in 16×16 tiles so that both sides stay in cache. A copy: the bits are a's.
     public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>) {
         let tile = 16
         var i0 = 0
@@ -56,6 +55,7 @@ public enum Vector {
         }
     }
 
+    /// x = 0 over a large buffer, split across `Parallel.threads`.
     public static func zero(_ x: UnsafeMutablePointer<Scalar>, count: Int) {
         Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }

@@ -342,12 +342,13 @@ public final class ModelDirectory {
         return seconds
     }
 
-    /// Appends one line to `log.jsonl`. Throws ``TrainingError/file(path:message:)`` naming the log
-    /// when it cannot be written (a full disk), rather than trapping as `FileHandle.write(_:)` does.
     /// A line written just before the next `appendLog` line (the run's `start` line: a run that is
     /// refused before it writes anything leaves no log behind).
     public var pendingLogLine: LogLine?
 
+    /// Appends one line to `log.jsonl` (after ``pendingLogLine``, if one is waiting). Throws
+    /// ``TrainingError/file(path:message:)`` naming the log when it cannot be written (a full disk),
+    /// rather than trapping as `FileHandle.write(_:)` does.
     public func appendLog(_ line: LogLine) throws {
         var data = line.jsonLine()
         if let pending = pendingLogLine {

@@ -70,7 +70,9 @@ struct BenchGemm: ParsableCommand {
             }
         }
         let stepFlops = bench.stepFlops
-        let peak = Int8Benchmark.float32Peak(threads: threads, allowAVX512: maxISA == nil || maxISA == .avx512)
+        // 0 on a CPU without FMA: the fractions then print as 0 (a nan would make the JSON invalid).
+        let measuredPeak = Int8Benchmark.float32Peak(threads: threads, allowAVX512: maxISA == nil || maxISA == .avx512)
+        let peak = measuredPeak > 0 ? measuredPeak : .infinity
         let cpu = CPUInfo.current
         if format == "json" {
             let step = zip(libraries, stepSeconds).map {

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import Kernels
 
-/// `--gemm auto|onednn|openblas|reference`, shared by `train`, `translate`, `evaluate`, `serve`,
-/// `demo` and the `bench` commands. Without the option, `SEQ2SEQ_GEMM` in the environment decides;
+/// `--gemm auto|onednn|openblas|reference` and `--max-isa`, shared by `train`, `translate`,
+/// `evaluate`, `serve`, `demo`, `bench train` and `bench translate`. Without the option, `SEQ2SEQ_GEMM` in the environment decides;
 /// without either, `auto` (oneDNN on CPUs with AVX2+FMA, OpenBLAS below; see `GemmBackend.automatic`).
 struct GemmArguments: ParsableArguments {
     @Option(help: ArgumentHelp(
@@ -11,7 +11,7 @@ struct GemmArguments: ParsableArguments {
         valueName: "backend"))
     var gemm: String?
     @Option(help: ArgumentHelp(
-        "Cap oneDNN's and our own kernels' instruction set at avx2 or scalar (to measure what an older CPU gets; default: the CPU's best).",
+        "Cap oneDNN's and our float32 kernels' instruction set at avx2 or scalar, to measure what an older CPU gets (default: the CPU's best; the int8 kernels are not capped).",
         valueName: "isa"))
     var maxISA: VectorPath?
 

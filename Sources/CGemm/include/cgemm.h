@@ -5,8 +5,10 @@
 // with every product and every sum rounded to float32 (no FMA contraction), summed over k in
 // increasing order, then `alpha·S` only when alpha ≠ 1 and `+ beta·C` only when beta ≠ 0
 // (`+ C` when beta = 1; C is not read when beta = 0). Column j's result does not depend on any other
-// column, so the vector paths (16 columns per AVX-512 register, 2×8 per AVX2 pair, 1 in scalar C)
-// give the same bits, and so does any split of the columns across threads.
+// column, so the vector paths (16 columns in one AVX-512 register, two AVX2 registers, or four
+// SSE2 registers on the baseline path) give the same bits, and so does any split of the columns
+// across threads. Contraction is off by pragma in the source; a build with -ffast-math or
+// -ffp-contract=fast would override it, and the file refuses to compile under -ffast-math.
 //
 // No file is compiled with global ISA flags: each vector path carries its own target attribute and
 // runs only when __builtin_cpu_supports says the CPU has it (as CInt8 does).
