@@ -23,6 +23,11 @@ public final class DecoderWeights {
     let output: any WeightProduct
     /// W_c (and W_q) of the attention, if any.
     let attention: PackedAttention?
+    /// float32 only: per decoder layer Wxᵀ and Whᵀ, for steps of more than ``maximumRows`` rows
+    /// (see ``TransposedLayer``); nil in int8.
+    let transposedLayers: [TransposedLayer]?
+    /// float32 only: W_Uᵀ [H, V], the output layer for steps of more than ``maximumRows`` rows.
+    let transposedOutput: UnsafeMutablePointer<Scalar>?
     /// int8 only: the encoder's layers, [x_t | h_{t−1}]·[Wx | Wh]ᵀ + b per step (nil in float32,
     /// whose encoder runs one BLAS input projection over all steps and a recurrent GEMM per step).
     let encoder: StackProducts?
@@ -77,6 +82,15 @@ public final class DecoderWeights {
                                                      limit: embeddingTableLimit)
         }
         self.layers = layers
+        if precision == .float32 {
+            transposedLayers = model.decoder.forwardLayers.map(TransposedLayer.init)
+            let v = model.config.targetVocabularySize
+            let output = UnsafeMutablePointer<Scalar>.allocate(capacity: h * v)
+            Vector.transpose(model.output.weight, rows: v, columns: h, into: output)
+            transposedOutput = output
+        } else {
+            (transposedLayers, transposedOutput) = (nil, nil)
+        }
         encoder = precision == .int8 ? try StackProducts(model.encoder, name: "encoder.layers", pack: pack) : nil
         attention = try model.attention.map { try PackedAttention($0, name: "attention", pack: pack) }
         output = try pack("output", [(UnsafePointer(model.output.weight), h)], model.config.targetVocabularySize, model.output.bias)
@@ -98,6 +112,8 @@ public final class DecoderWeights {
         products.append(("output", output))
         self.products = products
     }
+
+    deinit { transposedOutput?.deallocate() }
 
     /// The stored form of int8 weights, per product in ``products`` order: its name, N, K, the
     /// quantized rows [N×K] and the scales [N]. Precondition: `precision` is int8.

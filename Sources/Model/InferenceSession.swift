@@ -154,6 +154,10 @@ public final class InferenceSession {
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {
                 packed.output.multiply(top, lda: h, rows: rows, into: out, ldc: v)
+            } else if let transposed = packed?.transposedOutput {
+                // Many rows: h·(W_Uᵀ) in the NN form on the snapshot's copy, then the bias.
+                BLAS.gemm(m: rows, n: v, k: h, a: top, lda: h, b: transposed, ldb: v, beta: 0, c: out, ldc: v)
+                Vector.addRowVector(model.output.bias, to: out, rows: rows, width: v)
             } else {
                 model.output.logits(input: top, rows: rows, into: out)
             }
@@ -186,7 +190,8 @@ public final class InferenceSession {
     private func layers(input x0: UnsafePointer<Scalar>, rows: Int, packed usePacked: Bool,
                         tokens: UnsafeBufferPointer<Int32>) -> UnsafePointer<Scalar> {
         model.decoder.step(input: x0, rows: rows, hidden: hidden, cell: cell, workspace: workspace,
-                           packed: usePacked ? packed?.layers : nil, residualSums: residualSums, tokens: tokens)
+                           packed: usePacked ? packed?.layers : nil, residualSums: residualSums, tokens: tokens,
+                           transposed: usePacked ? nil : packed?.transposedLayers)
     }
 
     /// New row i takes the state of old row rows[i] (rows may repeat or drop rows); rowCount

@@ -10,12 +10,12 @@ extension RecurrentStack {
     /// layer's input columns after the embedding (see ``RecurrentLayer/step(input:rows:hidden:cell:workspace:packed:tokens:)``).
     func step(input x0: UnsafePointer<Scalar>, rows: Int, hidden: [FloatBuffer], cell: [FloatBuffer],
               workspace: StepWorkspace, packed: [PackedLayer]?, residualSums: [FloatBuffer],
-              tokens: UnsafeBufferPointer<Int32>? = nil) -> UnsafePointer<Scalar> {
+              tokens: UnsafeBufferPointer<Int32>? = nil, transposed: [TransposedLayer]? = nil) -> UnsafePointer<Scalar> {
         precondition(!bidirectional, "decoding steps a unidirectional stack")
         var x = x0
         for (l, layer) in forwardLayers.enumerated() {
             layer.step(input: x, rows: rows, hidden: hidden[l].pointer, cell: layer.hasMemory ? cell[l].pointer : nil,
-                       workspace: workspace, packed: packed?[l], tokens: l == 0 ? tokens : nil)
+                       workspace: workspace, packed: packed?[l], tokens: l == 0 ? tokens : nil, transposed: transposed?[l])
             if isResidual(l) {
                 let sum = residualSums[l].reserve(rows * self.hidden)
                 let layerOutput = hidden[l].pointer

@@ -16,6 +16,9 @@ final class RestrictedOutput {
     let hidden: Int
     /// float32: [U, H] and [U], the gathered rows of W and b (nil in int8).
     private let weight: FloatBuffer?, bias: FloatBuffer?
+    /// float32 with prepared weights: W_Uᵀ [H, U], for steps of many rows in the NN form, as the
+    /// full layer runs them on ``DecoderWeights``' transposed copy (so U = V stays bit-identical).
+    private let transposedWeight: FloatBuffer?
     /// W_U prepared as the session's weights are (packed float32 or int8); nil when the session
     /// never packs. Used for steps of at most `maximumRows` rows.
     private let product: (any WeightProduct)?
@@ -27,7 +30,7 @@ final class RestrictedOutput {
         hidden = h
         maximumRows = weights?.maximumRows ?? 0
         if let weights, weights.precision == .int8 {
-            (weight, bias) = (nil, nil)
+            (weight, bias, transposedWeight) = (nil, nil, nil)
             product = weights.output(selecting: ids)
             return
         }
@@ -37,6 +40,13 @@ final class RestrictedOutput {
             Vector.gatherRows(layer.bias, rows: $0, width: 1, into: bias.pointer)
         }
         (self.weight, self.bias) = (weight, bias)
+        if weights != nil {
+            let transposed = FloatBuffer(capacity: h * u)
+            Vector.transpose(weight.pointer, rows: u, columns: h, into: transposed.pointer)
+            transposedWeight = transposed
+        } else {
+            transposedWeight = nil
+        }
         product = weights != nil ? PackedWeights(blocks: [(UnsafePointer(weight.pointer), h)], rows: u, bias: bias.pointer) : nil
     }
 
@@ -45,6 +55,9 @@ final class RestrictedOutput {
         let u = ids.count
         if let product, rows <= maximumRows {
             product.multiply(input, lda: hidden, rows: rows, into: out, ldc: u)
+        } else if let transposedWeight, let bias {
+            BLAS.gemm(m: rows, n: u, k: hidden, a: input, lda: hidden, b: transposedWeight.pointer, ldb: u, beta: 0, c: out, ldc: u)
+            Vector.addRowVector(bias.pointer, to: out, rows: rows, width: u)
         } else if let weight, let bias {
             BLAS.gemm(transB: true, m: rows, n: u, k: hidden, a: input, lda: hidden,
                       b: weight.pointer, ldb: hidden, beta: 0, c: out, ldc: u)
