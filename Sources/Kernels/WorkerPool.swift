@@ -29,6 +29,18 @@ public final class WorkerPool: @unchecked Sendable {
     /// on the OpenMP team oneDNN computes on, not on this pool's workers (one set of threads).
     public nonisolated(unsafe) static var sharedRunsOnOpenMP = false
 
+    /// Set by ``withOwnThreads(_:)``: the jobs of this thread (or task) run on this pool's own
+    /// workers even while oneDNN computes.
+    @TaskLocal public static var ownThreadsOnly = false
+
+    /// Runs `body` with `shared`'s jobs on its own workers: for work that makes no oneDNN product
+    /// (int8 decoding), where oneDNN's OpenMP threads sleep and a job on them starts more slowly
+    /// than on the spinning workers (`bench translate --precision int8`, Zen 4: 218 against
+    /// 260 sentences/s at batch 1). Which threads run a part never changes its result.
+    public static func withOwnThreads<T>(_ body: () throws -> T) rethrows -> T {
+        try $ownThreadsOnly.withValue(true, operation: body)
+    }
+
     /// How long an idle worker spins before it parks.
     public static let spinNanoseconds: UInt64 = 200_000
 
@@ -58,7 +70,7 @@ public final class WorkerPool: @unchecked Sendable {
             return
         }
         #if !SCALAR_DOUBLE
-        if self === WorkerPool.shared && WorkerPool.sharedRunsOnOpenMP {
+        if self === WorkerPool.shared && WorkerPool.sharedRunsOnOpenMP && !WorkerPool.ownThreadsOnly {
             OpenMPTeam.run(parts: parts, threads: BLAS.budget, body)
             return
         }

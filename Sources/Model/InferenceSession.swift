@@ -56,6 +56,8 @@ public final class InferenceSession {
     /// Encodes sentences (ids without </s>), rows = sources.count; row i = sentence i. An empty
     /// sentence starts from the zero state.
     public func encode(_ sources: [[Int32]]) {
+        // int8 makes no oneDNN product: its parallel parts run on the pool's own workers.
+        if packed?.precision == .int8 && !WorkerPool.ownThreadsOnly { return WorkerPool.withOwnThreads { encode(sources) } }
         let h = model.config.hidden
         rowCount = sources.count
         guard !sources.isEmpty else { return }
@@ -109,6 +111,9 @@ public final class InferenceSession {
     /// log-softmax over ``outputIDs`` (U ids) into logProbs[r·U ..< (r+1)·U] instead, column j
     /// being id outputIDs[j]. logProbs.count ≥ rowCount·V (rowCount·U when restricted).
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
+        if packed?.precision == .int8 && !WorkerPool.ownThreadsOnly {
+            return WorkerPool.withOwnThreads { step(previousTokens: previousTokens, logProbs: logProbs) }
+        }
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
         precondition(previousTokens.allSatisfy { $0 >= 0 && Int($0) < v }, "step: a previous token outside 0..<\(v)")
