@@ -8,7 +8,8 @@ import Model
 import Text
 import Training
 
-/// Set by SIGINT/SIGTERM; the trainer checkpoints and returns at the next step.
+/// Set by SIGINT/SIGTERM to the signal's number; the trainer checkpoints and returns at the next
+/// step, and the process exits 128 + that number (130, 143), as a shell reports a signal.
 nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
 
 struct Train: ParsableCommand {
@@ -327,8 +328,8 @@ struct Train: ParsableCommand {
         } else {
             // The first signal asks for a checkpoint at the next step; a second one ends the process at
             // once (files are written under temporary names, so none is left half-written).
-            signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = 1 }
-            signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = 1 }
+            signal(SIGINT) { _ in if stopRequested != 0 { _exit(130) }; stopRequested = SIGINT }
+            signal(SIGTERM) { _ in if stopRequested != 0 { _exit(143) }; stopRequested = SIGTERM }
         }
         // A blocked signal mask survives exec, and some launchers (Foundation's Process among them)
         // start children with SIGINT blocked; unblock so Ctrl-C still reaches the handler.
@@ -356,7 +357,7 @@ struct Train: ParsableCommand {
             + (s.bestValidBLEU.map { String(format: "best validation BLEU %.2f; ", $0) } ?? "")
             + (s.stoppedEarly == true ? "stopped early; " : "")
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
-        if summary.interrupted { throw ExitCode(130) }
+        if summary.interrupted { throw ExitCode(128 + (stopRequested != 0 ? stopRequested : SIGINT)) }
     }
 
     /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.

@@ -10,7 +10,7 @@ struct TranslatorArguments: ParsableArguments {
     @Option(help: "Model folder made by `seq2seq train`.") var model: String
     @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
-    @Option(help: "Write the K best translations per line: `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N from 0.")
+    @Option(help: "The K best translations per sentence: `translate` writes them as lines `N ||| TEXT ||| F0= LOGPROB ||| SCORE` (N from 0); for `serve` it is the default of a request that names no n_best.")
     var nBest: Int = 1
     @Option(help: "Threads in all (GEMM backend and our own kernels).") var threads: Int = 1
     @OptionGroup var gemmArguments: GemmArguments

@@ -252,9 +252,11 @@ struct PipelineCLITests {
                 == safetensorsContent(resumed + "/last.safetensors").data)
     }
 
-    /// Ctrl-C (SIGINT) saves a checkpoint at the current step and exits 130; --resume goes on from
-    /// it. While the run goes on, no second train may write the same folder.
-    @Test func interruptSavesACheckpointThatResumeContinues() throws {
+    /// Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and exits 128 + the signal
+    /// (130, 143: the probe's finding 14 saw 130 for SIGTERM); --resume goes on from it. While the
+    /// run goes on, no second train may write the same folder.
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func interruptSavesACheckpointThatResumeContinues(stopSignal: Int32, expectedStatus: Int32) throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("pipeline-cli-interrupt")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -283,17 +285,17 @@ struct PipelineCLITests {
             let fresh = try runSeq2seq(p.trainArguments(output: output) + ["--overwrite"])
             expectOneLineError(fresh, mentions: [output, "another seq2seq train"])
         }
-        kill(process.processIdentifier, SIGINT)
-        // Never hang the suite: a run that ignores SIGINT is killed and the test fails.
+        kill(process.processIdentifier, stopSignal)
+        // Never hang the suite: a run that ignores the signal is killed and the test fails.
         let stopDeadline = Date().addingTimeInterval(30)
         while process.isRunning && Date() < stopDeadline { usleep(10_000) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            Issue.record("train did not stop within 30 s of SIGINT")
+            Issue.record("train did not stop within 30 s of signal \(stopSignal)")
         }
         process.waitUntilExit()
         let stderr = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
-        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(process.terminationStatus == expectedStatus, "\(stderr)")
         let line = try #require(stderr.split(separator: "\n").first { $0.hasPrefix("interrupted at step ") }, "\(stderr)")
         let step = try #require(Int(line.dropFirst("interrupted at step ".count).prefix { $0.isNumber }))
         #expect(line.hasSuffix("checkpoint saved, continue with --resume"))

@@ -88,6 +88,14 @@ import TestSupport
     #expect(tiny.stderrText.contains("--max-size 3"))
 }
 
+/// `serve --help` describes `--n-best` as what a request gets, not only as translate's line format
+/// (the probe's finding 16: it printed translate's `|||` format alone).
+@Test func serveHelpDescribesNBestForRequests() throws {
+    let result = try runSeq2seq(["serve", "--help"])
+    let text = result.stdoutText.replacingOccurrences(of: "\n", with: " ").split(separator: " ").joined(separator: " ")
+    #expect(text.contains("for `serve` it is the default of a request"), "\(result.stdoutText)")
+}
+
 @Test func helpExplainsJoiners() throws {
     let result = try runSeq2seq(["tokenize", "--help"])
     #expect(result.stdoutText.contains("￭"))
