@@ -136,8 +136,12 @@ public final class SavedModel {
     public init(opening path: String) throws {
         self.path = path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFolderError(path: path, message: "no such model folder")
+        }
+        guard isDirectory.boolValue else {
+            // A vocabulary, a weights file or a corpus given where the folder belongs.
+            throw ModelFolderError(path: path, message: "is a file, not a model folder (give the folder `seq2seq train --output` made)")
         }
         let configPath = path + "/config.json"
         guard let data = FileManager.default.contents(atPath: configPath) else {

@@ -640,6 +640,18 @@ struct PipelineCLITests {
         #expect(!FileManager.default.fileExists(atPath: missing))
     }
 
+    /// A file where the model folder belongs (e.g. a vocabulary) is named as a file, not as missing
+    /// (the newcomer's finding 5: `--model vocab/de.vocab` said "no such model folder").
+    @Test func fileGivenAsModelFolderIsNamedAsAFile() throws {
+        let dir = makeTemporaryDirectory("pipeline-cli-file-model")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("de.vocab").path
+        try Data("<pad>\t0\n".utf8).write(to: URL(fileURLWithPath: file))
+        let result = try runSeq2seq(["translate", "--model", file], stdin: Data("one\n".utf8))
+        expectOneLineError(result, mentions: [file, "is a file, not a model folder"])
+        #expect(!result.stderrText.contains("no such model folder"))
+    }
+
     @Test(arguments: [
         (["--beam", "0"], "--beam must be at least 1"),
         (["--batch-size", "0"], "--batch-size must be at least 1"),
