@@ -6,6 +6,8 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
     case isDirectory(path: String)
     case writeFailed(path: String, reason: String)
     case invalidUTF8(path: String, line: Int)
+    /// Text was expected and the input starts with gzip's or zstd's magic bytes (`format`).
+    case compressedInput(path: String, format: String)
     case lineCountMismatch(sourcePath: String, sourceLines: Int, targetPath: String, targetLines: Int)
     case malformedTSV(path: String, line: Int, tabs: Int)
     case decompressionFailed(path: String, reason: String)
@@ -37,6 +39,8 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
             return "\(path): write failed: \(reason)"
         case let .invalidUTF8(path, line):
             return "\(path):\(line): invalid UTF-8 (convert the file to UTF-8, e.g. with iconv)"
+        case let .compressedInput(path, format):
+            return "\(path): \(format)-compressed input where text was expected: pass it with --input FILE named .\(format == "gzip" ? "gz" : "zst"), or decompress it"
         case let .lineCountMismatch(sourcePath, sourceLines, targetPath, targetLines):
             return "line counts differ: \(sourcePath) has \(sourceLines) lines, \(targetPath) has \(targetLines) lines; nothing was written"
         case let .malformedTSV(path, line, tabs):

@@ -104,6 +104,9 @@ public final class LineReader {
         if lineNumber == 1 && bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF {
             bytes = UnsafeBufferPointer(rebasing: bytes[3...])
         }
+        if lineNumber == 1, let format = Self.compressionMagic(bytes) {
+            throw CorpusError.compressedInput(path: path, format: format)
+        }
         if !replacingInvalid && !isValidUTF8(bytes) {
             throw CorpusError.invalidUTF8(path: path, line: lineNumber)
         }
@@ -145,4 +148,14 @@ func isValidUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
     while i < count && base[i] < 0x80 { i &+= 1 }
     if i == count { return true }
     return String(validating: UnsafeBufferPointer(rebasing: bytes[i...]), as: UTF8.self) != nil
+}
+
+extension LineReader {
+    /// "gzip" or "zstd" when `bytes` start with that format's magic number (1F 8B; 28 B5 2F FD),
+    /// else nil: neither begins valid UTF-8 text (0x8B and 0xB5 cannot follow those bytes).
+    static func compressionMagic(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B { return "gzip" }
+        if bytes.count >= 4 && bytes[0] == 0x28 && bytes[1] == 0xB5 && bytes[2] == 0x2F && bytes[3] == 0xFD { return "zstd" }
+        return nil
+    }
 }

@@ -96,6 +96,22 @@ import TestSupport
     #expect(text.contains("for `serve` it is the default of a request"), "\(result.stdoutText)")
 }
 
+/// gzip or zstd bytes where text is expected (here on stdin) are named as compressed input, not
+/// as invalid UTF-8 (the newcomer's finding 4), on every command that reads text lines.
+@Test(arguments: [
+    ("gzip", [31, 139, 8, 0, 0, 0, 0, 0, 2, 3, 203, 207, 75, 85, 40, 41, 207, 231, 2, 0, 67, 60, 203, 153, 8, 0, 0, 0] as [UInt8]),
+    ("zstd", [40, 181, 47, 253, 4, 88, 65, 0, 0, 111, 110, 101, 32, 116, 119, 111, 10, 31, 162, 32, 180] as [UInt8]),
+])
+func compressedStdinIsNamedAsCompressed(format: String, bytes: [UInt8]) throws {
+    for command in [["tokenize", "--lang", "en"], ["detokenize"]] {
+        let result = try runSeq2seq(command, stdin: Data(bytes))
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("\(format)-compressed input where text was expected"), "\(command): \(result.stderrText)")
+        #expect(!result.stderrText.contains("invalid UTF-8"))
+        #expect(result.stderrText.split(separator: "\n").count == 1, "\(result.stderrText)")
+    }
+}
+
 @Test func helpExplainsJoiners() throws {
     let result = try runSeq2seq(["tokenize", "--help"])
     #expect(result.stdoutText.contains("￭"))
