@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "CPeak", dependencies: []),
         // The reference GEMM (the same bits on every x86-64 CPU: fixed summation order, no FMA), the
         // packed few-row FMA product, and cpuid. Same rule as CInt8: per-function target
-        // attributes, chosen with __builtin_cpu_supports; contraction off by pragma in the file.
+        // attributes, chosen by Kernels' VectorPath (cpuid); contraction off by pragma in the file.
         .target(name: "CGemm", dependencies: []),
         // tanh, sigmoid and the softmax rows, the same rule: one C source compiled per instruction
         // set (AVX-512, AVX2, baseline), chosen at run time, the same bits on every path.

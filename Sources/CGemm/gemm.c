@@ -199,16 +199,6 @@ static void packed_scalar(PACKED_ARGS) { packed_body(PACKED_CALL); }
 __attribute__((target("avx2,fma"))) static void packed_avx2(PACKED_ARGS) { packed_body(PACKED_CALL); }
 __attribute__((target("avx512f"))) static void packed_avx512(PACKED_ARGS) { packed_body(PACKED_CALL); }
 
-int cgemm_packed_path_available(int path) {
-    __builtin_cpu_init();
-    switch (path) {
-    case CGEMM_PATH_SCALAR: return 1;
-    case CGEMM_PATH_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-    case CGEMM_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
-    default: return 0;
-    }
-}
-
 void cgemm_packed(int path, PACKED_ARGS) {
     switch (path) {
     case CGEMM_PATH_AVX512: packed_avx512(PACKED_CALL); break;
@@ -218,16 +208,6 @@ void cgemm_packed(int path, PACKED_ARGS) {
 }
 
 // MARK: dispatch and cpuid
-
-int cgemm_path_available(int path) {
-    __builtin_cpu_init();
-    switch (path) {
-    case CGEMM_PATH_SCALAR: return 1;
-    case CGEMM_PATH_AVX2: return __builtin_cpu_supports("avx2") ? 1 : 0;
-    case CGEMM_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
-    default: return 0;
-    }
-}
 
 long cgemm_reference_workspace(long k) { return (k > 0 ? k : 1) * PANEL; }
 

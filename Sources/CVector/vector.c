@@ -147,16 +147,6 @@ DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float
                          float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
 DISPATCH(log_softmax, (float *x, long rows, long width, float *scratch), (x, rows, width, scratch))
 
-int cvector_path_available(int path) {
-    __builtin_cpu_init();
-    switch (path) {
-    case CVECTOR_PATH_SCALAR: return 1;
-    case CVECTOR_PATH_AVX2: return __builtin_cpu_supports("avx2") ? 1 : 0;
-    case CVECTOR_PATH_AVX512: return __builtin_cpu_supports("avx512f") ? 1 : 0;
-    default: return 0;
-    }
-}
-
 #define CHOOSE(name, path, ...)                                  \
     switch (path) {                                              \
     case CVECTOR_PATH_AVX512: name##_avx512(__VA_ARGS__); break; \

@@ -128,11 +128,8 @@ public enum Activation {
 public enum VectorKernels {
     /// Default: the widest this CPU has. Tests set the others to show they give the same bits;
     /// one this CPU lacks is refused.
-    public nonisolated(unsafe) static var path: VectorPath = [.avx512, .avx2].first(where: isAvailable) ?? .scalar {
-        didSet { precondition(isAvailable(path), "vector kernel path \(path) is not available on this CPU") }
+    public nonisolated(unsafe) static var path: VectorPath = .best {
+        didSet { precondition(path.isAvailable, "vector kernel path \(path) is not available on this CPU") }
     }
-
-    /// Whether this CPU can run `path`.
-    public static func isAvailable(_ path: VectorPath) -> Bool { cvector_path_available(path.code) != 0 }
 }
 #endif

@@ -193,8 +193,16 @@ public enum VectorPath: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether this CPU can run it.
-    public var isAvailable: Bool { cgemm_path_available(code) != 0 }
+    /// Whether this CPU (and its operating system) can run it, from cpuid: every kernel's AVX2
+    /// path may use FMA too, so avx2 means AVX2 and FMA. The one check every C kernel's path is
+    /// chosen by (the reference GEMM, the packed product, the vector kernels).
+    public var isAvailable: Bool {
+        switch self {
+        case .scalar: true
+        case .avx2: CPUInfo.current.avx2 && CPUInfo.current.fma
+        case .avx512: CPUInfo.current.avx512f
+        }
+    }
 
     /// The widest this CPU has.
     public static let best: VectorPath = [.avx512, .avx2].first { $0.isAvailable } ?? .scalar

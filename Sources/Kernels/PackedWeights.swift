@@ -104,13 +104,10 @@ public final class PackedWeights {
     }
 
     #if !SCALAR_DOUBLE
-    /// The kernel every product runs (default: the widest this CPU has; the AVX2 one also needs
-    /// FMA). Tests set the others to show they give the same bits; one this CPU lacks is refused.
-    public nonisolated(unsafe) static var path: VectorPath = [.avx512, .avx2].first(where: isAvailable) ?? .scalar {
-        didSet { precondition(isAvailable(path), "packed product path \(path) is not available on this CPU") }
+    /// The kernel every product runs (default: the widest this CPU has). Tests set the others to
+    /// show they give the same bits; one this CPU lacks is refused.
+    public nonisolated(unsafe) static var path: VectorPath = .best {
+        didSet { precondition(path.isAvailable, "packed product path \(path) is not available on this CPU") }
     }
-
-    /// Whether this CPU can run `path` of the packed product.
-    public static func isAvailable(_ path: VectorPath) -> Bool { cgemm_packed_path_available(path.code) != 0 }
     #endif
 }

@@ -120,7 +120,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         defer { VectorKernels.path = before }
         var rng = SeededGenerator(seed: 8)
         let values = (0..<1037).map { _ in rng.nextFloat(in: -12, 12) } + [0, -0, 7.9053111, -7.9053111, 9, -9, 1e-30]
-        for path in VectorPath.allCases where VectorKernels.isAvailable(path) {
+        for path in VectorPath.allCases where path.isAvailable {
             VectorKernels.path = path
             var t = values, s = values
             t.withUnsafeMutableBufferPointer { Activation.tanh($0) }
@@ -193,7 +193,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         let logits = (0..<(rows * width)).map { _ in rng.nextFloat(in: -30, 30) }
         let bias = (0..<width).map { _ in rng.nextFloat(in: -1, 1) }
         var results: [[UInt32]] = []
-        for path in VectorPath.allCases where VectorKernels.isAvailable(path) {
+        for path in VectorPath.allCases where path.isAvailable {
             VectorKernels.path = path
             var e = logits, l = logits
             var lse = [Float](repeating: 0, count: rows), inv = lse
@@ -384,7 +384,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
                     expected[i * n + j] = sum
                 }
             }
-            for path in VectorPath.allCases where PackedWeights.isAvailable(path) {
+            for path in VectorPath.allCases where path.isAvailable {
                 PackedWeights.path = path
                 var c = [Float](repeating: 0, count: m * n)
                 packed.multiply(a, lda: k, rows: m, into: &c, ldc: n, threads: 1)

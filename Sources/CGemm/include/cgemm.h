@@ -11,7 +11,8 @@
 // -ffp-contract=fast would override it, and the file refuses to compile under -ffast-math.
 //
 // No file is compiled with global ISA flags: each vector path carries its own target attribute and
-// runs only when __builtin_cpu_supports says the CPU has it (as CInt8 does).
+// runs only when the caller says the CPU has it (Kernels' `VectorPath`, from cpuid: the one check
+// behind every path of CGemm and CVector).
 #ifndef CGEMM_H
 #define CGEMM_H
 
@@ -20,9 +21,6 @@ extern "C" {
 #endif
 
 enum { CGEMM_PATH_SCALAR = 0, CGEMM_PATH_AVX2 = 1, CGEMM_PATH_AVX512 = 2 };
-
-/// 1 when this CPU (and its operating system) can run `path`, else 0.
-int cgemm_path_available(int path);
 
 /// Floats of workspace `cgemm_reference` needs for reduction length k (one packed panel).
 long cgemm_reference_workspace(long k);
@@ -45,9 +43,6 @@ void cgemm_reference(int path, int trans_a, int trans_b, long m, long n, long k,
 /// `rows` holds m row pointers of A. `path` must be available (the AVX2 path also needs FMA).
 void cgemm_packed(int path, const float *panels, long k, long n, const float *bias,
                   const float *const *rows, long m, float *c, long ldc, long panel_begin, long panel_end);
-
-/// 1 when this CPU can run `path` of cgemm_packed (AVX2 also needs FMA), else 0.
-int cgemm_packed_path_available(int path);
 
 /// What cpuid (and xgetbv, for the operating system's register support) says of this CPU.
 typedef struct {

@@ -13,9 +13,6 @@ extern "C" {
 
 enum { CVECTOR_PATH_SCALAR = 0, CVECTOR_PATH_AVX2 = 1, CVECTOR_PATH_AVX512 = 2 };
 
-/// 1 when this CPU can run `path`, else 0.
-int cvector_path_available(int path);
-
 /// x[i] = tanh(x[i]) for i < n (|error| ≤ ~3e-7).
 void cvector_tanh(int path, float *x, long n);
 /// x[i] = σ(x[i]) for i < n.
