@@ -218,6 +218,16 @@ final class BufferedInput {
         return view
     }
 
+    /// Whether `nextLine` can return without another read: a whole line is buffered, the data has
+    /// ended, or more than `maximumLineBytes` are buffered (then `nextLine` throws at once).
+    func hasLineOrEnd(maximumLineBytes: Int) -> Bool {
+        endOfData || end &- start > maximumLineBytes || memchr(storage + start, 10, end &- start) != nil
+    }
+
+    /// One `read` of the source after what is buffered (call it only when the source will not
+    /// block, e.g. after `poll`). Returns false at the end of the source.
+    func readOnce() throws -> Bool { try refill() }
+
     /// A line longer than `maximumLineBytes` (no "\n" within that many bytes, e.g. /dev/zero).
     struct LineTooLong: Error {}
 

@@ -113,12 +113,41 @@ public final class LineReader {
         return bytes
     }
 
+    /// Waits at most `milliseconds` until the next line can be returned without blocking. Returns
+    /// true when `next()` will not wait for input (a whole line is buffered, or the input has
+    /// ended), false when the time ran out first or a signal interrupted the wait (`poll` gives
+    /// EINTR), so a caller holding unfinished work can finish it instead of blocking on a stalled
+    /// pipe. Regular files are always ready.
+    /// - Throws: `CorpusError.readFailed` naming the input when reading fails.
+    public func waitForLine(milliseconds: Int) throws -> Bool {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let deadline = Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000 + max(0, milliseconds)
+        while !input.hasLineOrEnd(maximumLineBytes: LineReader.maximumLineBytes) {
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let remaining = deadline - (Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000)
+            if remaining <= 0 { return false }
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let got = poll(&ready, 1, Int32(min(remaining, Int(Int32.max))))
+            if got < 0 {
+                if errno == EINTR { return false }
+                throw CorpusError.readFailed(path: path, reason: errnoText())
+            }
+            if got == 0 { return false }
+            _ = try input.readOnce()
+        }
+        return true
+    }
+
     /// The next line as a String, or nil at the end. Throws `invalidUTF8` naming file and line;
     /// with `replacingInvalid`, ill-formed sequences become U+FFFD instead.
     public func next(replacingInvalid: Bool = false) throws -> String? {
         guard let bytes = try nextBytes(replacingInvalid: replacingInvalid) else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// Whether `bytes` are well-formed UTF-8 (the check `nextBytes` applies).
+    public static func isWellFormedUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool { isValidUTF8(bytes) }
 
     /// Counts the remaining lines, validating each as UTF-8 without keeping it.
     public func countRemainingLines() throws -> Int {

@@ -24,13 +24,20 @@ struct Seq2Seq: ParsableCommand {
     /// output is never lost); a failed write makes the exit status 1. Help and version text go
     /// through the same checked writer.
     static func main() {
-        // A closed pipe must come back from write(2) as EPIPE (one error line), not kill the process.
+        // A closed pipe must come back from write(2) as EPIPE (a quiet exit, see StandardOutput),
+        // not kill the process mid-write.
         signal(SIGPIPE, SIG_IGN)
-        // A standard descriptor the caller closed (`2>&-`) is opened on /dev/null, so that no file
-        // this run opens can take its number and receive progress or error lines.
+        // Over a file-size limit (`ulimit -f`) a write must fail with EFBIG, so that the usual
+        // clean-up runs (temporary files removed, one error line), instead of SIGXFSZ killing the
+        // process and leaving `.tmp` files behind.
+        signal(SIGXFSZ, SIG_IGN)
+        // A standard descriptor the caller closed (`>&-`, `2>&-`) is opened on /dev/null, so that no
+        // file this run opens can take its number and receive progress or error lines. Output meant
+        // for a closed stdout is an error (StandardOutput.markClosedByCaller), not silently dropped.
         for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
             let null = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
             if null >= 0 && null != descriptor { dup2(null, descriptor); close(null) }
+            if descriptor == 1 { StandardOutput.shared.markClosedByCaller() }
         }
         let command: ParsableCommand
         do {
@@ -57,6 +64,8 @@ struct Seq2Seq: ParsableCommand {
             try body()
         } catch let code as ExitCode {
             status = code.rawValue
+        } catch let error as StandardOutputError where error.readerLeft {
+            status = StandardOutputError.readerLeftStatus
         } catch where exitCode(for: error) == .success {
             // --help and --version (thrown by parsing, or by the `help` subcommand's run).
             do {
@@ -74,6 +83,8 @@ struct Seq2Seq: ParsableCommand {
         }
         do {
             try StandardOutput.shared.flush()
+        } catch let error as StandardOutputError where error.readerLeft {
+            if status == 0 { status = StandardOutputError.readerLeftStatus }
         } catch {
             printError("seq2seq: error: \(error)")
             if status == 0 { status = 1 }

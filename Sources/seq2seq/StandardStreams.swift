@@ -5,9 +5,11 @@ import Foundation
 // Standard output: one buffered writer (`StandardOutput.shared`) for every command. Bytes collect in
 // memory and go out in `write(2)` calls when the buffer passes 64 KiB, when a command flushes (translate
 // flushes after every batch) and at exit (`Seq2Seq.main`). Every write is checked: a full disk (ENOSPC,
-// `> /dev/full`), a closed pipe (EPIPE; SIGPIPE is ignored so it arrives as an error) or any other
-// failure becomes one line `seq2seq: error: stdout: <reason>` and exit status 1, never lost output
-// with status 0.
+// `> /dev/full`), a standard output the caller closed (`>&-`) or any other failure becomes one line
+// `seq2seq: error: stdout: <reason>` and exit status 1, never lost output with status 0. A reader
+// that left (`| head`: EPIPE; SIGPIPE is ignored so it arrives as an error) is the one quiet case:
+// the command stops at once with no message and status 141 (128 + SIGPIPE), which is what `cat`
+// and the other standard tools end with there.
 //
 // Standard error: `printError` writes one line and never traps; if standard error itself cannot be
 // written, the line is dropped (there is nowhere left to say so) and the exit status, already non-zero
@@ -27,6 +29,13 @@ final class StandardOutput {
     private let threshold = 1 << 16
     /// On a terminal every call goes out at once, as C's line-buffered stdout would do.
     private let isTerminal: Bool
+
+    /// Set when the caller started us with this descriptor closed (it now points at /dev/null).
+    private var closedByCaller = false
+
+    /// Records that the caller closed the descriptor (`>&-`): any output then fails with
+    /// "stdout: closed by the caller" instead of vanishing into /dev/null.
+    func markClosedByCaller() { closedByCaller = true }
 
     private init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
@@ -65,6 +74,9 @@ final class StandardOutput {
     func flush() throws {
         var written = 0
         defer { pending.removeAll(keepingCapacity: true) }
+        if closedByCaller && !pending.isEmpty {
+            throw StandardOutputError(reason: "closed by the caller (Bad file descriptor)", code: EBADF)
+        }
         while written < pending.count {
             let n = pending.withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress! + written, $0.count - written) }
             if n < 0 {
@@ -75,18 +87,24 @@ final class StandardOutput {
                     _ = poll(&ready, 1, -1)
                     continue
                 }
-                throw StandardOutputError(reason: String(cString: strerror(errno)))
+                throw StandardOutputError(reason: String(cString: strerror(errno)), code: errno)
             }
             written += n
         }
     }
 }
 
-/// Standard output could not be written (disk full, pipe closed, …).
+/// Standard output could not be written (disk full, closed by the caller, the reader left, …).
 struct StandardOutputError: Error, CustomStringConvertible {
     /// `strerror` of the failed `write(2)`.
     let reason: String
+    /// `errno` of the failed `write(2)`.
+    let code: Int32
     var description: String { "stdout: \(reason)" }
+    /// The reader of a pipe went away (EPIPE): a quiet exit, not an error line.
+    var readerLeft: Bool { code == EPIPE }
+    /// The exit status after the reader left: 128 + SIGPIPE, what a tool killed by SIGPIPE ends with.
+    static let readerLeftStatus: Int32 = 128 + SIGPIPE
 }
 
 /// Writes `line` and a newline to standard error in one `write(2)` call (retried on EINTR and short

@@ -9,7 +9,8 @@ private let receivedStopSignal = Atomic<Int32>(0)
 /// 1 while the main thread waits for input with every finished line already written.
 private let waitingForInput = Atomic<Int32>(0)
 
-/// SIGINT/SIGTERM for `translate`: stop reading, keep every finished line, exit 130/143.
+/// SIGINT/SIGTERM for `translate`: stop reading, translate and write the lines already read, exit
+/// 130/143; a second signal exits at once (every line written so far is whole).
 ///
 /// The handler only records the signal, and the command checks `exitStatus` between batches. While
 /// the command waits for input (a terminal, a slow pipe) it may never come back to check, so there
@@ -25,8 +26,9 @@ enum StopSignals {
         _ = receivedStopSignal.load(ordering: .relaxed) + waitingForInput.load(ordering: .relaxed)
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { signal in
-            receivedStopSignal.store(signal, ordering: .sequentiallyConsistent)
-            if waitingForInput.load(ordering: .sequentiallyConsistent) != 0 { _exit(128 + signal) }
+            let earlier = receivedStopSignal.exchange(signal, ordering: .sequentiallyConsistent)
+            // A second signal stops at once (the first is finishing the lines already read).
+            if earlier != 0 || waitingForInput.load(ordering: .sequentiallyConsistent) != 0 { _exit(128 + signal) }
         }
         sigemptyset(&action.sa_mask)
         action.sa_flags = SA_RESTART

@@ -111,6 +111,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Log the encoder's mean ‖∂L/∂h_t‖ by source position every --log-every steps (`gradient_flow` lines of log.jsonl, drawn by `seq2seq plot`); changes no training numerics.")
     var logGradientFlow = false
+    @Flag(help: "Start even when more than half of the tokens of the corpus's first pairs are <unk> under the vocabularies (normally refused: swapped or wrong vocabularies, swapped TSV columns).")
+    var allowUnk = false
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
 
@@ -259,6 +261,7 @@ struct Train: ParsableCommand {
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
+            try checkCorpus(shardSet, source: source, target: target, codes: codes, pieces: pieces, report: writes)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
             validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
@@ -375,6 +378,38 @@ struct Train: ParsableCommand {
             return nil
         default:
             throw CLIError("give both --valid-source and --valid-target, or neither")
+        }
+    }
+
+    /// Prints the `<unk>` rate of each side on the corpus's first pairs (when `report`), warns above
+    /// `CorpusCheck.warningUnknownRate` and when the pairs look sorted by length, and refuses above
+    /// `CorpusCheck.refusalUnknownRate` unless `--allow-unk`.
+    /// - Throws: `CLIError` naming the side, its vocabulary and the shard folder; shard read errors.
+    private func checkCorpus(_ shards: ShardSet, source: Vocabulary, target: Vocabulary,
+                             codes: (source: BPECodes?, target: BPECodes?),
+                             pieces: (source: SentencePieceModel?, target: SentencePieceModel?), report: Bool) throws {
+        let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
+                                        sourceCodes: codes.source, targetCodes: codes.target,
+                                        sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
+        let check = try CorpusCheck(shards: shards, preparer: preparer)
+        let (side, rate) = check.worstSide
+        let vocabulary = side == "source" ? sourceVocab ?? "" : targetVocab ?? ""
+        if rate > CorpusCheck.refusalUnknownRate && !allowUnk {
+            throw CLIError(String(format: "%@: %.0f %% of the %@ tokens in the first %d pairs of %@ are <unk>: "
+                                  + "is it the %@ vocabulary, built from this side of the corpus? (--allow-unk to train anyway)",
+                                  vocabulary, 100 * rate, side, check.pairsSampled, shards.directory, side))
+        }
+        guard report else { return }
+        printError("train: " + check.summary)
+        if rate > CorpusCheck.warningUnknownRate {
+            printError(String(format: "train: warning: %.0f %% of the %@ tokens are <unk> under %@; "
+                              + "the model will learn little (a vocabulary from this side of the training corpus?)",
+                              100 * rate, side, vocabulary))
+        }
+        if check.looksSortedByLength {
+            printError("train: warning: the first \(check.pairsSampled) pairs of \(shards.directory) are ordered by length, "
+                       + "and train shuffles only within windows; repack with `seq2seq shard --shuffle SEED` "
+                       + "so that the first steps see sentences of every length")
         }
     }
 

@@ -50,6 +50,23 @@ struct SearchArguments: ParsableArguments {
 }
 
 extension UnknownWordPolicy: ExpressibleByArgument {}
+
+/// What `translate` does with an input line that is not valid UTF-8 (`--on-invalid`).
+enum InvalidInputPolicy: String, ExpressibleByArgument, CaseIterable {
+    /// Stop with `FILE:LINE: invalid UTF-8`, after writing the translations of every line before it.
+    case error
+    /// Write an empty line in its place (so output lines still match input lines) and warn.
+    case skip
+    /// Decode it with U+FFFD in place of each ill-formed sequence, and translate that.
+    case replace
+}
+
+/// Seconds on the monotonic clock (for time bounds, not for records).
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}
 extension CheckpointChoice: ExpressibleByArgument {}
 
 struct Translate: ParsableCommand {
@@ -63,8 +80,10 @@ struct Translate: ParsableCommand {
         line. A source of any length is translated whole: the encoder reads long sources in chunks, so \
         memory stays bounded (a bidirectional encoder reads each sentence whole).
 
-        Ctrl-C (SIGINT) or SIGTERM stops reading, writes every line already translated (whole lines, a \
-        prefix of the full output) and exits with status 130 or 143.
+        Piped input that stalls (0.2 s without a new line, or 2 s since the oldest line waiting) has \
+        what was read so far translated and written, so a slow producer sees its answers. Ctrl-C \
+        (SIGINT) or SIGTERM stops reading, translates and writes every line already read (whole lines, \
+        a prefix of the full output) and exits with status 130 or 143; a second signal exits at once.
 
         --n-best K writes K lines per input line, best first, in the Moses/Marian n-best format: \
         `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N the input line number counted from 0, LOGPROB the \
@@ -84,6 +103,14 @@ struct Translate: ParsableCommand {
     var alignment = false
     @Option(help: "Sentences decoded together when input is piped (default 64; not with --flush).") var batchSize: Int?
     @Flag(help: "Translate and write each line as soon as it is read.") var flush = false
+    @Option(help: "A line that is not UTF-8: error (stop, naming the line, after writing every line before it), skip (write an empty line and warn) or replace (U+FFFD for each ill-formed sequence).")
+    var onInvalid: InvalidInputPolicy = .error
+
+    /// Piped input that stalls this long (milliseconds) has what was read so far translated and written.
+    static let stallMilliseconds = 200
+    /// A line read is written at most about this long (milliseconds, plus its translation) after it
+    /// arrived, however slowly the following lines come.
+    static let waitMilliseconds = 2000
 
     func run() throws {
         try translation.check()
@@ -111,7 +138,10 @@ struct Translate: ParsableCommand {
         var lineNumber = 0  // of the next line written, from 0 (Moses/Marian n-best numbering)
 
         func write(_ translations: [Translation]) throws {
-            if nBest == 1 {
+            if translations.isEmpty && nBest > 1 {
+                // A line skipped by --on-invalid skip: one empty translation, as for an empty line.
+                try out.writeLine("\(lineNumber) ||| \(alignment ? " ||| " : "")||| F0= 0.0000 ||| 0.0000")
+            } else if nBest == 1 {
                 let best = translations.first
                 try out.writeLine((best?.text ?? "") + (alignment ? " ||| " + (best?.alignmentPairs ?? "") : ""))
             } else {
@@ -124,39 +154,84 @@ struct Translate: ParsableCommand {
         }
 
         /// The next input line, read with every finished line already written: a stop signal that
-        /// arrives while waiting for input exits at once (nothing finished is pending).
-        func nextLine() throws -> String? {
+        /// arrives while waiting for input exits at once (nothing finished is pending). A line that
+        /// is not UTF-8 is handled by `--on-invalid`: an error naming the line (thrown), U+FFFD in
+        /// place of each ill-formed sequence, or skipped (nil line: written as an empty line, with a
+        /// warning naming the line).
+        func nextLine(waiting: Bool = true) throws -> String?? {
             try out.flush()
-            return try StopSignals.whileWaitingForInput { try lines.next() }
+            let read = { () throws -> String?? in
+                guard let bytes = try lines.nextBytes(replacingInvalid: true) else { return .none }
+                if !LineReader.isWellFormedUTF8(bytes) {
+                    switch onInvalid {
+                    case .error: throw CorpusError.invalidUTF8(path: lines.path, line: lines.lineNumber)
+                    case .skip:
+                        printError("translate: warning: \(lines.path):\(lines.lineNumber): invalid UTF-8; written as an empty line (--on-invalid skip)")
+                        return .some(nil)
+                    case .replace: break  // String(decoding:) puts U+FFFD in place of each ill-formed sequence
+                    }
+                }
+                return .some(String(decoding: bytes, as: UTF8.self))
+            }
+            return waiting ? try StopSignals.whileWaitingForInput(read) : try read()
         }
 
         if interactive {
-            while let line = try nextLine() { try write(translator.translate([line])[0]) }
+            while let line = try nextLine() {
+                if let line { try write(translator.translate([line])[0]) } else { try write([]) }
+            }
         } else {
             // Bounded memory: read a chunk, translate it in length-sorted batches, and after each
-            // batch write the lines that are finished and have no unfinished line before them.
+            // batch write the lines that are finished and have no unfinished line before them. A
+            // chunk is translated when it is full, at the end of input, when input stalls
+            // (`stallMilliseconds` without a new line, or its first line read `waitMilliseconds`
+            // ago), before an input error is reported, and after a stop signal: every line read is
+            // written.
             let chunkSize = batchSize * 16
-            var chunk: [String] = []
+            var chunk: [String?] = []
+            var chunkStarted = 0.0
             func translateChunk() throws {
-                let order = chunk.indices.sorted { (chunk[$0].utf8.count, $0) < (chunk[$1].utf8.count, $1) }
-                var results = [[Translation]?](repeating: nil, count: chunk.count)
+                let order = chunk.indices.sorted { (chunk[$0]?.utf8.count ?? 0, $0) < (chunk[$1]?.utf8.count ?? 0, $1) }
+                    .filter { chunk[$0] != nil }
+                var results = chunk.map { $0 == nil ? [Translation]() : nil }
                 var written = 0
-                var start = 0
-                while start < order.count {
-                    let batch = Array(order[start..<min(start + batchSize, order.count)])
-                    let translated = translator.translate(batch.map { chunk[$0] })
-                    for (k, index) in batch.enumerated() { results[index] = translated[k] }
-                    start += batchSize
+                func writeFinished() throws {
                     while written < results.count, let translations = results[written] {
                         try write(translations)
                         written += 1
                     }
                     try out.flush()
-                    if let status = StopSignals.exitStatus { throw ExitCode(status) }
+                }
+                try writeFinished()
+                var start = 0
+                while start < order.count {
+                    let batch = Array(order[start..<min(start + batchSize, order.count)])
+                    let translated = translator.translate(batch.map { chunk[$0]! })
+                    for (k, index) in batch.enumerated() { results[index] = translated[k] }
+                    start += batchSize
+                    try writeFinished()
                 }
                 chunk.removeAll(keepingCapacity: true)
             }
-            while let line = try nextLine() {
+            while true {
+                if !chunk.isEmpty {
+                    let waited = Int((monotonicSeconds() - chunkStarted) * 1000)
+                    let ready = try lines.waitForLine(milliseconds: min(Self.stallMilliseconds, max(0, Self.waitMilliseconds - waited)))
+                    if StopSignals.exitStatus != nil || !ready {
+                        try translateChunk()
+                        continue
+                    }
+                }
+                let line: String??
+                do {
+                    line = try nextLine(waiting: chunk.isEmpty)
+                } catch {
+                    // Lines before a fault are always written.
+                    if !chunk.isEmpty { try translateChunk() }
+                    throw error
+                }
+                guard let line else { break }
+                if chunk.isEmpty { chunkStarted = monotonicSeconds() }
                 chunk.append(line)
                 if chunk.count == chunkSize { try translateChunk() }
             }

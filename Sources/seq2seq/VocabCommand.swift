@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Basics
 import Text
 
 struct Vocab: ParsableCommand {
@@ -83,6 +84,14 @@ struct Vocab: ParsableCommand {
             }
         }
         let vocabulary = builder.build(minCount: minCount, maxSize: maxSize)
+        // A vocabulary of the 4 specials only would make every word <unk>: refuse to write one.
+        if vocabulary.count <= TokenID.reservedCount {
+            let coverage = builder.coverage(of: vocabulary)
+            let files = input.joined(separator: ", ")
+            throw CLIError(coverage.typesSeen == 0
+                ? "\(files): no words in the input; a vocabulary of the 4 specials only would make every word <unk>"
+                : "\(files): none of the \(coverage.typesSeen) word types occurs --min-count \(minCount) times; nothing to write")
+        }
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try vocabulary.write(to: output)

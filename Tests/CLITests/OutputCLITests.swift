@@ -124,9 +124,9 @@ struct OutputCLITests {
         }
     }
 
-    /// A reader that has gone away (`| head -1`): EPIPE is one error line and status 1, not a silent
-    /// death by SIGPIPE.
-    @Test func aClosedPipeIsOneErrorLine() throws {
+    /// A reader that has gone away (`| head -1`): a quiet exit with status 141 (128 + SIGPIPE), as
+    /// `cat` ends there: no error line, and not a death by the signal itself.
+    @Test func aReaderThatLeftIsAQuietExit() throws {
         let (dir, ref, hyp) = try Self.bleuFiles()
         defer { try? FileManager.default.removeItem(at: dir) }
         let errFile = dir.appendingPathComponent("err")
@@ -140,8 +140,57 @@ struct OutputCLITests {
         try output.fileHandleForReading.close()  // no reader left before the child writes
         try process.run()
         process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 141)
+        #expect(try String(contentsOf: errFile, encoding: .utf8) == "")
+    }
+
+    /// Started with standard output closed (`>&-`): a command that has output to write says so in
+    /// one line and exits 1, instead of writing into /dev/null and exiting 0.
+    @Test func aClosedStandardOutputIsAnError() throws {
+        let (dir, ref, hyp) = try Self.bleuFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = "exec \"$0\" bleu \"$1\" -i \"$2\" >&- 2>\"$3\""
+        let errFile = dir.appendingPathComponent("err").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, seq2seqBinary().path, ref, hyp, errFile]
+        try process.run()
+        process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 1)
-        #expect(try String(contentsOf: errFile, encoding: .utf8) == "seq2seq: error: stdout: Broken pipe\n")
+        #expect(try String(contentsOfFile: errFile, encoding: .utf8)
+                == "seq2seq: error: stdout: closed by the caller (Bad file descriptor)\n")
+    }
+
+    /// Under a file-size limit (`ulimit -f`) a write fails with EFBIG instead of SIGXFSZ killing the
+    /// process: one error line, status 1, and no temporary file left beside the output.
+    @Test(arguments: ["vocab", "shard", "tokenize"])
+    func aFileSizeLimitIsOneErrorLineAndLeavesNoTemporaryFile(_ command: String) throws {
+        let dir = makeTemporaryDirectory("output-fsize")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // About 150 KB of distinct words: every command writes far more than the 4 KiB limit.
+        let lines = (0..<6000).map { "w\($0) x\($0 * 7) y\($0 % 97) ." }
+        let source = dir.appendingPathComponent("in.en"), target = dir.appendingPathComponent("in.fr")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: source)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: target)
+        let out = dir.appendingPathComponent("out").path
+        let arguments: [String]
+        switch command {
+        case "vocab": arguments = ["vocab", "--input", source.path, "--output", out]
+        case "shard": arguments = ["shard", "--source", source.path, "--target", target.path, "--output", out]
+        default: arguments = ["tokenize", "--input", source.path, "--output", out]
+        }
+        let errFile = dir.appendingPathComponent("err").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 4; exec \"$0\" \"$@\" 2>\"\(errFile)\"", seq2seqBinary().path] + arguments
+        try process.run()
+        process.waitUntilExit()
+        let stderr = try String(contentsOfFile: errFile, encoding: .utf8)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(command): \(stderr)")
+        #expect(stderr.hasPrefix("seq2seq: error: ") && stderr.filter { $0 == "\n" }.count == 1, "\(stderr)")
+        #expect(stderr.contains("File too large"), "\(stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        #expect(left == ["err", "in.en", "in.fr"], "\(command) left \(left)")
     }
 
     /// Hypotheses and references may be pipes (`-i <(command)`, /dev/stdin), not only regular files.

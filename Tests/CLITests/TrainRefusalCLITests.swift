@@ -133,6 +133,48 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// Every path and its bytes under `root`, hidden files included.
+    func tree(_ root: URL) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey])
+        while let url = walker?.nextObject() as? URL {
+            let relative = String(url.path.dropFirst(root.path.count))
+            let isFolder = try url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory == true
+            files[relative] = isFolder ? Data("folder".utf8) : try Data(contentsOf: url)
+        }
+        return files
+    }
+
+    /// A refused start leaves the tree byte for byte as it was: no `.NAME.lock` beside the folder
+    /// (the lock is taken before the checks and removed on every way out).
+    @Test(arguments: ["not a model folder", "missing vocabulary", "missing shards", "finished run"])
+    func aRefusedStartLeavesTheTreeByteIdentical(_ refusal: String) throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal-tree")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let docs = dir.appendingPathComponent("docs")
+        try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: false)
+        try Data("notes\n".utf8).write(to: docs.appendingPathComponent("notes.md"))
+        var arguments = p.trainArguments(output: dir.appendingPathComponent("model").path)
+        switch refusal {
+        case "not a model folder": arguments = replacing("--output", with: docs.path, in: arguments)
+        case "missing vocabulary": arguments = replacing("--source-vocab", with: dir.appendingPathComponent("en.vocab").path, in: arguments)
+        case "missing shards": arguments = replacing("--shards", with: dir.appendingPathComponent("shards").path, in: arguments)
+        default:
+            let model = dir.appendingPathComponent("finished").path
+            try FileManager.default.copyItem(atPath: p.model, toPath: model)
+            arguments = ["train", "--shards", p.shards, "--output", model, "--resume", "--threads", "1"]
+        }
+        let before = try tree(dir)
+        let result = try runSeq2seq(arguments)
+        if refusal == "finished run" {
+            #expect(result.status == 0, "\(result.stderrText)")
+        } else {
+            expectOneLineError(result, mentions: [])
+        }
+        #expect(try tree(dir) == before, "\(Set(try tree(dir).keys).symmetricDifference(before.keys))")
+    }
+
     /// A run killed before its folder was renamed into place leaves `.NAME.partial-PID`; the next
     /// train into that name removes it once that process is gone.
     @Test func aKilledRunsStagingFolderIsRemovedByTheNextRun() throws {

@@ -53,6 +53,54 @@ struct TranslateInputCLITests {
         expectOneLineError(directory, mentions: ["\(dir.path): is a directory"])
     }
 
+    /// Invalid UTF-8 on line 3 of piped input: the translations of lines 1–2 are written before the
+    /// one error line (they were lost in the batch before); `--on-invalid skip` writes an empty line
+    /// in its place and warns, `--on-invalid replace` translates it with U+FFFD.
+    @Test func invalidUTF8KeepsTheLinesBeforeItAndOnInvalidChoosesWhatHappens() throws {
+        let p = try pipeline()
+        let good = ["one two", "three", "four five"]
+        let bad = Data((good[0] + "\n" + good[1] + "\n").utf8) + Data([0x66, 0xFF, 0x0A]) + Data((good[2] + "\n").utf8)
+        let expected = try runSeq2seq(["translate", "--model", p.model], stdin: Data(good.map { $0 + "\n" }.joined().utf8))
+        let lines = expected.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+
+        let stopped = try runSeq2seq(["translate", "--model", p.model], stdin: bad)
+        #expect(stopped.status == 1)
+        #expect(stopped.stdoutText == lines[0] + "\n" + lines[1] + "\n")
+        #expect(stopped.stderrText == "seq2seq: error: stdin:3: invalid UTF-8\n", "\(stopped.stderrText)")
+
+        let skipped = try runSeq2seq(["translate", "--model", p.model, "--on-invalid", "skip"], stdin: bad)
+        #expect(skipped.status == 0, "\(skipped.stderrText)")
+        #expect(skipped.stdoutText == [lines[0], lines[1], "", lines[2]].joined(separator: "\n") + "\n")
+        #expect(skipped.stderrText.hasPrefix("translate: warning: stdin:3: invalid UTF-8"), "\(skipped.stderrText)")
+
+        let replaced = try runSeq2seq(["translate", "--model", p.model, "--on-invalid", "replace"], stdin: bad)
+        let asText = try runSeq2seq(["translate", "--model", p.model],
+                                    stdin: Data((good[0] + "\n" + good[1] + "\nf\u{FFFD}\n" + good[2] + "\n").utf8))
+        #expect(replaced.status == 0, "\(replaced.stderrText)")
+        #expect(replaced.stdout == asText.stdout)
+        expectOneLineError(try runSeq2seq(["translate", "--model", p.model, "--on-invalid", "drop"], stdin: bad),
+                           mentions: ["--on-invalid"])
+    }
+
+    /// Lines arriving slowly on an open pipe (no --flush) are answered once input stalls, not after
+    /// a whole chunk has arrived; SIGTERM then translates and writes every line already read before
+    /// exiting 143.
+    @Test func slowPipedInputIsAnsweredAndASignalWritesEveryLineRead() throws {
+        let p = try pipeline()
+        let sources = DigitCorpus.pairs(12, seed: 21).source
+        let whole = try runSeq2seq(["translate", "--model", p.model], stdin: Data(sources.map { $0 + "\n" }.joined().utf8))
+        let run = try LiveRun(["translate", "--model", p.model])
+        run.input.fileHandleForWriting.write(Data((sources[0] + "\n").utf8))
+        #expect(run.waitForLines(1, seconds: 30), "a stalled pipe's line was not answered")
+        run.input.fileHandleForWriting.write(Data(sources[1...].map { $0 + "\n" }.joined().utf8))
+        usleep(100_000)  // read, but not yet stalled for 200 ms
+        kill(run.process.processIdentifier, SIGTERM)
+        let status = run.finish()
+        try? run.input.fileHandleForWriting.close()
+        #expect(status == 143 && run.process.terminationReason == .exit)
+        #expect(run.stdout == whole.stdout, "\(run.lineCount) of \(sources.count) lines written")
+    }
+
     /// With --flush, each line's translation arrives before the next line is written: the reader
     /// never waits for more input than the current line.
     @Test func flushAnswersEachLineBeforeTheNextArrives() throws {
