@@ -18,9 +18,14 @@ public struct ShardOptions: Sendable {
     /// it an existing non-empty output folder is refused; with it, only a folder that holds
     /// nothing but a shard corpus (`manifest.json` and `shard-NNNNN.zst` files) is replaced.
     public var overwrite: Bool
+    /// When set, the pairs are stored in a seeded uniform random order (`PairShuffler`) instead of
+    /// the input order; the same seed and input give the same shards.
+    public var shuffleSeed: UInt64?
 
     public init(pairsPerShard: Int = 100_000, maxLength: Int? = nil, compressionLevel: Int = 3,
-                languages: Manifest.Languages? = nil, command: String = "", overwrite: Bool = false) {
+                languages: Manifest.Languages? = nil, command: String = "", overwrite: Bool = false,
+                shuffleSeed: UInt64? = nil) {
+        self.shuffleSeed = shuffleSeed
         self.pairsPerShard = pairsPerShard
         self.maxLength = maxLength
         self.compressionLevel = compressionLevel
@@ -322,6 +327,10 @@ public final class ShardWriter {
         currentPairs = 0
     }
 
+    /// The hidden staging folder, for scratch files that must vanish with it (removed before
+    /// `finish` renames it, or with it by `abandon`).
+    func scratchFolder() throws -> String { try stagingFolder() }
+
     private func stagingFolder() throws -> String {
         guard let staging else {
             throw CorpusError.writeFailed(path: directory, reason: "the shard writer was already finished or abandoned")
@@ -429,19 +438,42 @@ public enum ShardPacker {
         do {
             let sources = try LineReader(path: sourcePath)
             let targets = try LineReader(path: targetPath)
-            while let source = try sources.next() {
-                guard let target = try targets.next() else {
-                    // The file changed since it was counted.
-                    throw CorpusError.lineCountMismatch(sourcePath: sourcePath, sourceLines: sources.lineNumber,
-                                                        targetPath: targetPath, targetLines: targets.lineNumber)
+            try store(into: writer, inputBytes: fileBytes(sourcePath) + fileBytes(targetPath)) { add in
+                while let source = try sources.next() {
+                    guard let target = try targets.next() else {
+                        // The file changed since it was counted.
+                        throw CorpusError.lineCountMismatch(sourcePath: sourcePath, sourceLines: sources.lineNumber,
+                                                            targetPath: targetPath, targetLines: targets.lineNumber)
+                    }
+                    try add(source, target)
                 }
-                try writer.add(source: source, target: target)
             }
             return try writer.finish()
         } catch {
             writer.abandon()
             throw error
         }
+    }
+
+    /// Passes every pair that `produce` reads to `writer`, in input order, or (with
+    /// `ShardOptions.shuffleSeed`) through a `PairShuffler` whose bucket files live inside the
+    /// writer's staging folder, so a failure leaves nothing behind.
+    static func store(into writer: ShardWriter, inputBytes: Int,
+                      _ produce: (_ add: (String, String) throws -> Void) throws -> Void) throws {
+        guard let seed = writer.options.shuffleSeed else {
+            try produce { _ = try writer.add(source: $0, target: $1) }
+            return
+        }
+        let shuffler = try PairShuffler(seed: seed, inputBytes: inputBytes, folder: try writer.scratchFolder() + "/.shuffle")
+        defer { shuffler.removeFiles() }
+        try produce { try shuffler.add(source: $0, target: $1) }
+        try shuffler.drain { _ = try writer.add(source: $0, target: $1) }
+    }
+
+    /// Size in bytes of the file at `path` (0 when it cannot be read; only a bucket-count hint).
+    static func fileBytes(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 
     /// The inputs are read twice (checked, then packed): a pipe or FIFO would be empty the second
@@ -464,9 +496,11 @@ public enum ShardPacker {
         let writer = try ShardWriter(directory: output, options: options, tokenCount: tokenCount)
         do {
             let lines = try LineReader(path: tsvPath)
-            while let line = try lines.next() {
-                let pair = try splitTSV(line, path: tsvPath, line: lines.lineNumber)
-                try writer.add(source: pair.source, target: pair.target)
+            try store(into: writer, inputBytes: fileBytes(tsvPath)) { add in
+                while let line = try lines.next() {
+                    let pair = try splitTSV(line, path: tsvPath, line: lines.lineNumber)
+                    try add(pair.source, pair.target)
+                }
             }
             return try writer.finish()
         } catch {

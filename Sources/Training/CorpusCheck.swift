@@ -15,11 +15,9 @@ public struct CorpusCheck: Sendable, Equatable {
     public let sourceUnknownRate: Double
     /// The same for the target side.
     public let targetUnknownRate: Double
-    /// Of the adjacent sampled pairs whose source token counts differ, the fraction where the
-    /// count grows: about 0.5 for a shuffled corpus, near 1 (or 0) for one sorted by length.
-    public let lengthIncreaseFraction: Double
-    /// How many adjacent pairs differed in length (the fraction above is noise below ~50).
-    public let lengthChanges: Int
+    /// Spearman's rank correlation in [-1, 1] between a sampled pair's position and its source
+    /// length in tokens: about 0 for a shuffled corpus, near 1 (or -1) for one sorted by length.
+    public let lengthOrderCorrelation: Double
 
     /// Above this `<unk>` rate on either side `train` warns.
     public static let warningUnknownRate = 0.10
@@ -32,8 +30,7 @@ public struct CorpusCheck: Sendable, Equatable {
     public init(shards: ShardSet, preparer: PairPreparer, sampleSize: Int = 2000) throws {
         var sampled = 0
         var sourceTokens = 0, sourceUnknown = 0, targetTokens = 0, targetUnknown = 0
-        var increases = 0, changes = 0
-        var previousLength: Int?
+        var lengths: [Int] = []
         var shard = 0
         while sampled < sampleSize && shard < shards.shardCount {
             let reader = try ShardReader(shards: shards, index: shard)
@@ -43,11 +40,7 @@ public struct CorpusCheck: Sendable, Equatable {
                 sourceUnknown += source.lazy.filter { $0 == TokenID.unknown }.count
                 targetTokens += target.count
                 targetUnknown += target.lazy.filter { $0 == TokenID.unknown }.count
-                if let previousLength, previousLength != source.count {
-                    changes += 1
-                    if source.count > previousLength { increases += 1 }
-                }
-                previousLength = source.count
+                lengths.append(source.count)
                 sampled += 1
             }
             shard += 1
@@ -55,14 +48,40 @@ public struct CorpusCheck: Sendable, Equatable {
         pairsSampled = sampled
         sourceUnknownRate = sourceTokens == 0 ? 0 : Double(sourceUnknown) / Double(sourceTokens)
         targetUnknownRate = targetTokens == 0 ? 0 : Double(targetUnknown) / Double(targetTokens)
-        lengthChanges = changes
-        lengthIncreaseFraction = changes == 0 ? 0.5 : Double(increases) / Double(changes)
+        lengthOrderCorrelation = Self.spearman(lengths)
     }
 
-    /// Whether the sample looks sorted by length (ascending or descending): at least 50 changes of
-    /// length, at least 90 % of them in one direction.
+    /// Spearman's ρ between positions 0..<n and `values` (ties get their mean rank): the Pearson
+    /// correlation of the two rank vectors; 0 when either is constant or n < 2.
+    static func spearman(_ values: [Int]) -> Double {
+        let n = values.count
+        guard n >= 2 else { return 0 }
+        let order = values.indices.sorted { (values[$0], $0) < (values[$1], $1) }
+        var ranks = [Double](repeating: 0, count: n)
+        var i = 0
+        while i < n {
+            var j = i
+            while j + 1 < n && values[order[j + 1]] == values[order[i]] { j += 1 }
+            let mean = Double(i + j) / 2
+            for k in i...j { ranks[order[k]] = mean }
+            i = j + 1
+        }
+        let mean = Double(n - 1) / 2
+        var covariance = 0.0, positionVariance = 0.0, rankVariance = 0.0
+        for (position, rank) in ranks.enumerated() {
+            let dp = Double(position) - mean, dr = rank - mean
+            covariance += dp * dr
+            positionVariance += dp * dp
+            rankVariance += dr * dr
+        }
+        guard rankVariance > 0 else { return 0 }
+        return covariance / (positionVariance * rankVariance).squareRoot()
+    }
+
+    /// Whether the sample looks sorted by length (ascending or descending): at least 100 pairs and
+    /// |ρ| ≥ 0.8 (a shuffled sample of that size stays below 0.3 all but never).
     public var looksSortedByLength: Bool {
-        lengthChanges >= 50 && (lengthIncreaseFraction >= 0.9 || lengthIncreaseFraction <= 0.1)
+        pairsSampled >= 100 && abs(lengthOrderCorrelation) >= 0.8
     }
 
     /// The side ("source"/"target") and rate of the worse `<unk>` rate.

@@ -15,8 +15,95 @@ public struct ProgressFigures: Sendable {
     /// Mean milliseconds per step spent exchanging gradients and counts between MPI ranks over the
     /// last interval; nil in a single process.
     public var exchangeMilliseconds: Double?
+    /// The per-token loss smoothed over steps (`RunMeter.smoothedLoss`), shown on the live bar
+    /// instead of the interval mean, which jumps when an interval restarts.
+    public var smoothedLoss: Double?
 
     public var perplexity: Double { exp(loss) }
+}
+
+/// Time and loss figures of a run in progress, one owner for both training loops: the ETA from the
+/// mean step time after a warm-up window plus the validations still to come at their measured cost,
+/// a smoothed loss for the live bar, and when a log line is due (every `logEvery` steps, and at
+/// least every `logEverySeconds`, so a slow run without a terminal still shows progress).
+public struct RunMeter: Sendable {
+    /// Steps not timed at the start of a run or resume (allocations, oneDNN's kernel generation,
+    /// cold caches): the first ETA was 5× too long when they were counted.
+    public static let warmupSteps = 5
+    /// Timed steps after the warm-up before `train` prints its estimate of the run.
+    public static let estimateSteps = 20
+    /// Weight of the newest step in the smoothed loss (an exponential moving average over about 50 steps).
+    static let smoothing = 0.02
+
+    public let logEvery: Int
+    public let logEverySeconds: Double
+    private var stepsSeen = 0
+    private var timedSteps = 0
+    private var timedSeconds = 0.0
+    private var timedTokens = 0
+    private var validations = 0
+    private var validationSeconds = 0.0
+    private var lastLog: Double
+    public private(set) var smoothedLoss: Double?
+
+    public init(logEvery: Int, logEverySeconds: Double, now: Double = monotonicSeconds()) {
+        self.logEvery = logEvery
+        self.logEverySeconds = logEverySeconds
+        lastLog = now
+    }
+
+    /// Records one applied step: its wall time (data, forward, backward, update; not validation
+    /// or checkpoints), its source+target tokens, and its summed loss over `lossTokens` target tokens.
+    public mutating func recordStep(seconds: Double, tokens: Int, lossSum: Double, lossTokens: Int) {
+        stepsSeen += 1
+        if stepsSeen > Self.warmupSteps {
+            timedSteps += 1
+            timedSeconds += seconds
+            timedTokens += tokens
+        }
+        if lossTokens > 0 && lossSum.isFinite {
+            let loss = lossSum / Double(lossTokens)
+            smoothedLoss = smoothedLoss.map { $0 + Self.smoothing * (loss - $0) } ?? loss
+        }
+    }
+
+    /// Records one validation pass and its wall time.
+    public mutating func recordValidation(seconds: Double) {
+        validations += 1
+        validationSeconds += seconds
+    }
+
+    /// Mean seconds per step after the warm-up; nil until one such step is timed.
+    public var secondsPerStep: Double? { timedSteps == 0 ? nil : timedSeconds / Double(timedSteps) }
+    /// Source+target tokens per second after the warm-up.
+    public var tokensPerSecond: Double? { timedSeconds > 0 ? Double(timedTokens) / timedSeconds : nil }
+    /// Mean seconds per validation pass; nil before the first.
+    public var secondsPerValidation: Double? { validations == 0 ? nil : validationSeconds / Double(validations) }
+    /// Whether exactly `estimateSteps` steps have been timed (the moment to print the estimate).
+    public var estimateIsDue: Bool { timedSteps == Self.estimateSteps }
+
+    /// Seconds still to go: `remainingSteps` at the mean step time and `remainingValidations` at the
+    /// mean validation time; nil during the warm-up.
+    public func eta(remainingSteps: Int, remainingValidations: Int) -> Double? {
+        guard let perStep = secondsPerStep else { return nil }
+        return Double(max(0, remainingSteps)) * perStep + Double(max(0, remainingValidations)) * (secondsPerValidation ?? 0)
+    }
+
+    /// Whether a log line is due at `step`: every `logEvery` steps, or `logEverySeconds` after the
+    /// last one. Call `logged(now:)` when one is written.
+    public func logDue(step: Int, now: Double = monotonicSeconds()) -> Bool {
+        step % logEvery == 0 || now - lastLog >= logEverySeconds
+    }
+
+    /// Records that a log line was written now.
+    public mutating func logged(now: Double = monotonicSeconds()) { lastLog = now }
+}
+
+/// Seconds on the monotonic clock (for durations, never for records).
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }
 
 /// Shows training progress on stderr: a live one-line bar on a terminal, plain log lines
@@ -44,7 +131,9 @@ public final class ProgressReporter {
             let done = f.totalSteps > 0 ? min(1, Double(f.step) / Double(f.totalSteps)) : 0
             let filled = Int(done * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            write("\r\u{1B}[2K" + "epoch \(f.epoch)/\(f.epochs) [\(bar)] step \(f.step) " + figures(f))
+            var shown = f
+            if let smoothed = f.smoothedLoss { shown.loss = smoothed }
+            write("\r\u{1B}[2K" + "epoch \(f.epoch)/\(f.epochs) [\(bar)] step \(f.step) " + figures(shown))
             barVisible = true
         } else if force || f.step % logEvery == 0 {
             write("epoch \(f.epoch)/\(f.epochs) step \(f.step)/\(f.totalSteps) " + figures(f) + "\n")

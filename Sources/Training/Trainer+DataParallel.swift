@@ -44,13 +44,17 @@ extension Trainer {
         let totalSteps = totalStepsEstimate
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
-        var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0, intervalSmoothedLoss = 0.0
-        let smoothing = options.effectiveLabelSmoothing > 0
-        var intervalClipped = 0, intervalSteps = 0, intervalExchange = 0.0
+        var interval = LogInterval()
+        meter = RunMeter(logEvery: options.logEvery, logEverySeconds: logEverySeconds)
+        runStartStep = state.step
+        var stepMark = monotonicSeconds()
         var consecutiveBad = 0
 
         if writes && state.step == 0 && state.epoch == 0, let validation {
+            let started = monotonicSeconds()
             let ppl = evaluate(validation)
+            meter.recordValidation(seconds: monotonicSeconds() - started)
+            stepMark = monotonicSeconds()
             progress.message("step 0: validation perplexity \(fmt(ppl, 2)) (untrained; ln V = \(fmt(log(Double(targetVocabulary.count)), 2)))")
         }
 
@@ -162,40 +166,19 @@ extension Trainer {
                     continue
                 }
                 consecutiveBad = 0
-                if options.clipNorm > 0 && norm > options.clipNorm { state.clippedSteps += 1; intervalClipped += 1 }
+                let clipped = options.clipNorm > 0 && norm > options.clipNorm
+                if clipped { state.clippedSteps += 1 }
                 optimizer.step(parameters, learningRate: lr,
                                gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
                 state.step += 1
-
-                intervalTokens += Int(global[Figure.targetTokens.rawValue] + global[Figure.sourceTokens.rawValue])
-                intervalLoss += lossSum
-                intervalSmoothedLoss += global[Figure.smoothedLossSum.rawValue]
-                intervalLossTokens += Int(global[Figure.lossTokens.rawValue])
-                intervalSteps += 1
-                intervalExchange += exchangeSeconds
-                let elapsed = Date().timeIntervalSince(intervalStart)
-                let figures = ProgressFigures(
-                    epoch: state.epoch + 1, epochs: options.epochs, step: state.step, totalSteps: totalSteps,
-                    loss: intervalLoss / Double(max(1, intervalLossTokens)),
-                    tokensPerSecond: Double(intervalTokens) / max(elapsed, 1e-9),
-                    gradientNorm: Double(norm), learningRate: Double(lr),
-                    clippedFraction: Double(intervalClipped) / Double(max(1, intervalSteps)),
-                    etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)),
-                    exchangeMilliseconds: group == nil ? nil : 1000 * intervalExchange / Double(max(1, intervalSteps)))
-                progress.update(figures)
-                if state.step % options.logEvery == 0 {
-                    if writes {
-                        try directory.appendLog(LogLine(
-                            event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
-                            perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
-                            gradientNorm: Double(norm), learningRate: Double(lr), clippedFraction: figures.clippedFraction,
-                            smoothedLoss: smoothing ? intervalSmoothedLoss / Double(max(1, intervalLossTokens)) : nil,
-                            exchangeMilliseconds: figures.exchangeMilliseconds))
-                    }
-                    intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
-                    intervalSmoothedLoss = 0
-                    intervalClipped = 0; intervalSteps = 0; intervalExchange = 0
-                }
+                _ = try report(AppliedStep(
+                    tokens: Int(global[Figure.targetTokens.rawValue] + global[Figure.sourceTokens.rawValue]),
+                    lossSum: lossSum, lossTokens: Int(global[Figure.lossTokens.rawValue]),
+                    smoothedLossSum: global[Figure.smoothedLossSum.rawValue], clipped: clipped,
+                    gradientNorm: Double(norm), learningRate: lr, epochProgress: epochProgress,
+                    exchangeSeconds: group == nil ? nil : exchangeSeconds,
+                    seconds: monotonicSeconds() - stepMark), interval: &interval, totalSteps: totalSteps)
+                if dryRun && meter.estimateIsDue { return try finishDryRun(totalSteps: totalSteps) }
 
                 if let every = options.validEvery, state.step % every == 0, let validation {
                     lastValid = try validate(validation, label: "step \(state.step)", watched: true)
@@ -210,6 +193,7 @@ extension Trainer {
                     timeUp = true
                     break epochs
                 }
+                stepMark = monotonicSeconds()
             }
             if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
                 throw TrainingError.file(
@@ -230,7 +214,9 @@ extension Trainer {
                 lastValid = ppl
             }
             try saveCheckpoint()
+            stepMark = monotonicSeconds()
         }
+        if dryRun { return try finishDryRun(totalSteps: totalSteps) }
         if lastValid == nil, let validation {
             lastValid = try validate(validation, label: "step \(state.step)", watched: false)
         }

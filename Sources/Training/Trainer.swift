@@ -34,8 +34,19 @@ public final class Trainer {
     let progress: ProgressReporter
     /// The MPI ranks training together; nil in a single process.
     let group: TrainingGroup?
-    /// Whether this process writes the model folder (the only process, or MPI rank 0).
-    public var writes: Bool { (group?.rank ?? 0) == 0 }
+    /// Whether this process writes the model folder (the only process, or MPI rank 0, unless a
+    /// dry run).
+    public var writes: Bool { !dryRun && (group?.rank ?? 0) == 0 }
+    /// `train --dry-run`: train the warm-up and estimate steps, time one validation, print the
+    /// estimate of the whole run and return, writing nothing.
+    public var dryRun = false
+    /// `train --log-every-seconds`: a `train` log line at least this often (seconds), besides every
+    /// `--log-every` steps. A property of the run, not of the model (not in `config.json`).
+    public var logEverySeconds = 30.0
+    /// Step and validation times, smoothed loss, log timing (see `RunMeter`).
+    var meter = RunMeter(logEvery: 1, logEverySeconds: 30)
+    /// The step this run (or resume) started at.
+    var runStartStep = 0
     /// This process's parts of the corpus (``TrainingOptions/accumulateSteps`` of them), the
     /// first being part `rank·K` of ``TrainingOptions/dataParts``.
     let partShards: [ShardSet]
@@ -142,7 +153,7 @@ public final class Trainer {
     }
 
     /// Batches per epoch if none is cut short by the token budget (no overflow for any batch size).
-    private var stepsPerEpochEstimate: Int {
+    var stepsPerEpochEstimate: Int {
         let (perStep, overflow) = options.batchSize.multipliedReportingOverflow(by: options.dataParts ?? Int.max)
         if overflow { return 1 }
         return max(1, shards.pairCount / perStep + (shards.pairCount % perStep == 0 ? 0 : 1))
@@ -188,10 +199,10 @@ public final class Trainer {
         let totalSteps = options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
         let runStart = Date()
         let secondsBefore = state.trainingSeconds
-        var intervalStart = Date(), intervalTokens = 0, intervalLoss = 0.0, intervalLossTokens = 0
-        var intervalSmoothedLoss = 0.0
-        let smoothing = options.effectiveLabelSmoothing > 0
-        var intervalClipped = 0, intervalSteps = 0
+        var interval = LogInterval()
+        meter = RunMeter(logEvery: options.logEvery, logEverySeconds: logEverySeconds)
+        runStartStep = state.step
+        var stepMark = monotonicSeconds()
         // Per source position: summed norms and the number of sentences that have the position.
         var flowSums: [Double] = [], flowCounts: [Int] = []
         model.recordsGradientFlow = logsGradientFlow
@@ -199,7 +210,10 @@ public final class Trainer {
         var lastNorm = 0.0
 
         if state.step == 0 && state.epoch == 0, let validation {
+            let started = monotonicSeconds()
             let ppl = evaluate(validation)
+            meter.recordValidation(seconds: monotonicSeconds() - started)
+            stepMark = monotonicSeconds()
             progress.message("step 0: validation perplexity \(fmt(ppl, 2)) (untrained; ln V = \(fmt(log(Double(targetVocabulary.count)), 2)))")
         }
 
@@ -252,36 +266,21 @@ public final class Trainer {
                     continue
                 }
                 consecutiveBad = 0
-                if options.clipNorm > 0 && norm > options.clipNorm { state.clippedSteps += 1; intervalClipped += 1 }
+                let clipped = options.clipNorm > 0 && norm > options.clipNorm
+                if clipped { state.clippedSteps += 1 }
                 optimizer.step(model.parameters, learningRate: lr,
                                gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
                 state.step += 1
                 lastNorm = Double(norm)
 
-                intervalTokens += batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) })
-                intervalLoss += lossSum
-                intervalSmoothedLoss += model.lastSmoothedLossSum
-                intervalLossTokens += tokens
-                intervalSteps += 1
-                let elapsed = Date().timeIntervalSince(intervalStart)
-                let figures = ProgressFigures(
-                    epoch: state.epoch + 1, epochs: options.epochs, step: state.step, totalSteps: totalSteps,
-                    loss: intervalLoss / Double(max(1, intervalLossTokens)),
-                    tokensPerSecond: Double(intervalTokens) / max(elapsed, 1e-9),
-                    gradientNorm: lastNorm, learningRate: Double(lr),
-                    clippedFraction: Double(intervalClipped) / Double(max(1, intervalSteps)),
-                    etaSeconds: Double(totalSteps - state.step) * elapsed / Double(max(1, intervalSteps)))
-                progress.update(figures)
-                if state.step % options.logEvery == 0 {
-                    try directory.appendLog(LogLine(
-                        event: "train", step: state.step, epoch: epochProgress, loss: figures.loss,
-                        perplexity: figures.perplexity, tokensPerSecond: figures.tokensPerSecond,
-                        gradientNorm: lastNorm, learningRate: Double(lr), clippedFraction: figures.clippedFraction,
-                        smoothedLoss: smoothing ? intervalSmoothedLoss / Double(max(1, intervalLossTokens)) : nil))
-                    intervalStart = Date(); intervalTokens = 0; intervalLoss = 0; intervalLossTokens = 0
-                    intervalSmoothedLoss = 0
-                    intervalClipped = 0; intervalSteps = 0
-                    if logsGradientFlow && !flowSums.isEmpty {
+                let logged = try report(AppliedStep(
+                    tokens: batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) }),
+                    lossSum: lossSum, lossTokens: tokens, smoothedLossSum: model.lastSmoothedLossSum, clipped: clipped,
+                    gradientNorm: lastNorm, learningRate: lr, epochProgress: epochProgress, exchangeSeconds: nil,
+                    seconds: monotonicSeconds() - stepMark), interval: &interval, totalSteps: totalSteps)
+                if dryRun && meter.estimateIsDue { return try finishDryRun(totalSteps: totalSteps) }
+                if logged {
+                    if logsGradientFlow && !flowSums.isEmpty && writes {
                         try directory.appendLog(LogLine(event: "gradient_flow", step: state.step, epoch: epochProgress,
                                                         gradientByPosition: zip(flowSums, flowCounts).map { $0 / Double($1) }))
                         flowSums = []; flowCounts = []
@@ -307,6 +306,7 @@ public final class Trainer {
                     progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
                     return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
                 }
+                stepMark = monotonicSeconds()
             }
             if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
                 throw TrainingError.file(
@@ -328,7 +328,9 @@ public final class Trainer {
                 lastValid = ppl
             }
             try saveCheckpoint()
+            stepMark = monotonicSeconds()
         }
+        if dryRun { return try finishDryRun(totalSteps: totalSteps) }
         // Reached maxSteps mid-epoch (or the last epoch ended): final validation and checkpoint.
         state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
         if lastValid == nil, let validation {
@@ -358,6 +360,20 @@ public final class Trainer {
         return options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
     }
 
+    /// Ends a dry run: times one validation pass (with `--valid-bleu`'s decoding) if the run has
+    /// validation and none was timed yet, prints the estimate of the whole run when the warm-up
+    /// was not reached before, and returns without writing anything.
+    func finishDryRun(totalSteps: Int) throws -> TrainingSummary {
+        if let validation, meter.secondsPerValidation == nil {
+            let started = monotonicSeconds()
+            _ = evaluate(validation)
+            if options.scoresValidationBLEU { _ = try validationBLEU(validation) }
+            meter.recordValidation(seconds: monotonicSeconds() - started)
+        }
+        progress.message((meter.estimateIsDue ? "" : "(fewer steps than the warm-up: rough) ") + estimate(totalSteps: totalSteps))
+        return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: nil)
+    }
+
     /// Teacher-forced perplexity on the validation set (no dropout).
     public func evaluate(_ validation: ValidationSet) -> Double {
         var loss = 0.0, tokens = 0
@@ -380,8 +396,10 @@ public final class Trainer {
     /// learning rate, early stopping) is the same on every rank; rank 0 alone writes
     /// `best.safetensors` and the log lines.
     func validate(_ validation: ValidationSet, label: String, watched: Bool) throws -> Double {
+        let started = monotonicSeconds()
         let ppl = try agreed(evaluate(validation))
         let bleu: Double? = options.scoresValidationBLEU ? try agreed(validationBLEU(validation)) : nil
+        meter.recordValidation(seconds: monotonicSeconds() - started)
         let lr = learningRate(atEpochProgress: Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount)))
         // Both bests are kept (reported); the selection metric's decides best.safetensors.
         let lowerPerplexity = ppl.isFinite && (state.bestValidPerplexity.map { ppl < $0 } ?? true)

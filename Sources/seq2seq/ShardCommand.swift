@@ -8,7 +8,7 @@ struct Shard: ParsableCommand {
         commandName: "shard",
         abstract: "Pack parallel text into zstd-compressed shards; verify or export a shard folder.",
         discussion: """
-        Pack: seq2seq shard --source FILE --target FILE --output corpora/NAME, or --tsv FILE (one source<TAB>target pair per line) instead of --source/--target. Inputs may be plain, .gz or .zst. Both inputs are checked first (UTF-8, equal line counts) and nothing is written if they fail. The output folder must not exist or be empty; an earlier shard folder is replaced only with --overwrite, and no other folder (a model folder above all) is ever written into. The corpus is built in a hidden folder beside the output and renamed into place when complete, so a failed run leaves no output folder (and an earlier corpus as it was). Input in which no pair is left to store is refused. Pairs with an empty side, or with more than --max-length tokens on either side, are skipped and counted. Tokens for --max-length are runs of characters between spaces (not the ICU tokenizer).
+        Pack: seq2seq shard --source FILE --target FILE --output corpora/NAME, or --tsv FILE (one source<TAB>target pair per line) instead of --source/--target. Inputs may be plain, .gz or .zst. Both inputs are checked first (UTF-8, equal line counts) and nothing is written if they fail. The output folder must not exist or be empty; an earlier shard folder is replaced only with --overwrite, and no other folder (a model folder above all) is ever written into. The corpus is built in a hidden folder beside the output and renamed into place when complete, so a failed run leaves no output folder (and an earlier corpus as it was). Input in which no pair is left to store is refused. Pairs with an empty side, or with more than --max-length tokens on either side, are skipped and counted. Tokens for --max-length are runs of characters between spaces (not the ICU tokenizer). With --shuffle SEED the pairs are stored in a seeded random order (the same seed and input give the same shards); without it, in input order.
 
         Verify: seq2seq shard --verify corpora/NAME (exit status 1 if any shard is missing, truncated or altered, if a shard's pair count or sizes differ from the manifest, if the manifest's totals disagree with its shard list, or if a shard file on disk is not listed; one line per problem, naming the file).
 
@@ -36,6 +36,8 @@ struct Shard: ParsableCommand {
     var sourceLang: String?
     @Option(help: "Target language code, recorded in the manifest.")
     var targetLang: String?
+    @Option(help: "Store the pairs in a seeded uniform random order (memory bounded: pairs are scattered to bucket files, each bucket shuffled); use it for corpora sorted by length or by source, since train shuffles only within windows.")
+    var shuffle: UInt64?
     @Flag(help: "Replace an earlier shard folder at --output (never a model folder or any other folder).")
     var overwrite = false
     @Option(help: "Check every shard of this folder against its manifest.")
@@ -54,7 +56,8 @@ struct Shard: ParsableCommand {
         if !packing {
             // Options that only shape packing would be accepted and ignored by --verify and --export.
             let given = [("--pairs-per-shard", pairsPerShard != nil), ("--max-length", maxLength != nil),
-                         ("--level", level != nil), ("--source-lang", sourceLang != nil), ("--target-lang", targetLang != nil)]
+                         ("--level", level != nil), ("--source-lang", sourceLang != nil), ("--target-lang", targetLang != nil),
+                         ("--shuffle", shuffle != nil)]
                 .filter(\.1).map(\.0)
             if !given.isEmpty {
                 throw ValidationError("\(given.joined(separator: ", ")) only \(given.count == 1 ? "applies" : "apply") when packing (--output)")
@@ -101,7 +104,7 @@ struct Shard: ParsableCommand {
         let options = ShardOptions(
             pairsPerShard: pairsPerShard ?? 100_000, maxLength: maxLength, compressionLevel: level ?? 3,
             languages: sourceLang.flatMap { s in targetLang.map { Manifest.Languages(source: s, target: $0) } },
-            command: Shard.commandLineText(), overwrite: overwrite)
+            command: Shard.commandLineText(), overwrite: overwrite, shuffleSeed: shuffle)
         let summary: PackSummary
         if let tsv {
             summary = try ShardPacker.pack(tsvPath: tsv, output: output!, options: options, tokenCount: Shard.spaceTokenCount)

@@ -37,8 +37,8 @@ struct Train: ParsableCommand {
         """)
 
     @Option(help: "Shard folder made by `seq2seq shard`.") var shards: String
-    @Option(help: "Source vocabulary made by `seq2seq vocab`.") var sourceVocab: String?
-    @Option(help: "Target vocabulary made by `seq2seq vocab`.") var targetVocab: String?
+    @Option(help: "Source vocabulary made by `seq2seq vocab` (required for a new model; --resume uses the folder's).") var sourceVocab: String?
+    @Option(help: "Target vocabulary made by `seq2seq vocab` (required for a new model; --resume uses the folder's).") var targetVocab: String?
     @Option(help: "Validation source sentences (raw text, plain/.gz/.zst).") var validSource: String?
     @Option(help: "Validation target sentences, line i with line i of --valid-source.") var validTarget: String?
     @Option(help: "Model folder to write, e.g. models/NAME.") var output: String
@@ -49,43 +49,47 @@ struct Train: ParsableCommand {
     @Option(help: "BPE-dropout (Provilkov et al. 2020): segment the training pairs afresh each epoch, skipping each merge with this probability (0 ≤ p < 1; deterministic from --seed, so --resume is exact).")
     var bpeDropout: Double?
 
-    @Option(help: "Recurrent cell: lstm, gru (PyTorch's equations), rnn-tanh (Elman) or irnn (ReLU, identity-initialised).")
+    @Option(help: "Recurrent cell: lstm (default), gru (PyTorch's equations), rnn-tanh (Elman) or irnn (ReLU, identity-initialised).")
     var cell: CellType?
     @Flag(help: "Bidirectional encoder: H/2 units per direction, outputs and final states concatenated (the source is then read in its natural order unless --reverse-source).")
     var bidirectional = false
     @Flag(help: "Residual connections between stacked layers, from the second layer on.") var residual = false
     @Flag(help: "Read the source reversed even with --bidirectional.") var reverseSource = false
-    @Option(help: "Decoder attention over the encoder's outputs: none (Sutskever et al. 2014), dot or general (Luong et al. 2015), mlp (Bahdanau et al. 2015).")
+    @Option(help: "Decoder attention over the encoder's outputs: none (default; Sutskever et al. 2014), dot or general (Luong et al. 2015), mlp (Bahdanau et al. 2015).")
     var attention: AttentionType?
     @Flag(help: "With --attention: do not feed the attentional state h̃ to the next step's first layer (input feeding, Luong et al. 2015 §3.3, is on by default).")
     var noInputFeed = false
-    @Option(help: "Recurrent layers in encoder and decoder.") var layers: Int?
-    @Option(help: "Hidden size H.") var hidden: Int?
-    @Option(help: "Embedding size E.") var embedding: Int?
-    @Option(help: "Dropout between layers and before the output layer (Zaremba et al. 2014).") var dropout: Float?
+    @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
+    @Option(help: "Hidden size H (default \(Self.defaults.hidden)).") var hidden: Int?
+    @Option(help: "Embedding size E (default \(Self.defaults.embedding)).") var embedding: Int?
+    @Option(help: "Dropout between layers and before the output layer (Zaremba et al. 2014; default \(Self.defaults.dropout)).") var dropout: Float?
     @Flag(help: "Read the source in its natural order (default: reversed, as in Sutskever et al. 2014).")
     var noReverseSource = false
-    @Option(help: "Sentences per batch.") var batchSize: Int?
+    @Option(help: "Sentences per batch (default \(Self.defaults.batchSize)).") var batchSize: Int?
     @Option(help: "Sum the gradients of K batches, each from its own part of the shards, before one update (an effective batch of K×--batch-size; needs at least K shards).")
     var accumulate: Int?
     @Option(help: "Cut batches by this many padded tokens instead of by sentence count.") var tokenBudget: Int?
-    @Option(help: "Pairs shuffled and length-sorted together before batching.") var window: Int?
-    @Option(help: "Epochs to train (may be raised on --resume).") var epochs: Int?
+    @Option(help: "Pairs shuffled and length-sorted together before batching (default \(Self.defaults.windowSize), or 100 × --batch-size if larger).") var window: Int?
+    @Option(help: "Epochs to train (default \(Self.defaults.epochs); may be raised on --resume).") var epochs: Int?
     @Option(help: "Stop after this many steps in total (may be raised on --resume).") var maxSteps: Int?
     @Option(help: "Stop after this many minutes of training (summed over resumes; may be raised on --resume).")
     var maxMinutes: Double?
-    @Option(help: "Random seed: the same seed and data give the same model, bit for bit.") var seed: UInt64?
-    @Option(help: "sgd (lr 0.7, halved every half epoch after epoch 5, as in the paper) or adam (lr 1e-3).")
+    @Option(help: "Random seed: the same seed and data give the same model, bit for bit (default \(Self.defaults.seed)).") var seed: UInt64?
+    @Option(help: "sgd (default; lr 0.7, halved every half epoch after epoch 5, as in the paper) or adam (lr 1e-3).")
     var optimizer: OptimizerKind?
     @Option(help: "Learning rate (default: 0.7 for sgd, 0.001 for adam).") var lr: Float?
-    @Option(help: "Learning-rate multiplier applied every half epoch after --decay-start.") var lrDecay: Float?
+    @Option(help: "Learning-rate multiplier applied every half epoch after --decay-start (default \(Self.defaults.learningRateDecay)).") var lrDecay: Float?
     @Option(help: "Epoch after which the learning rate decays (default: 5 for sgd, never for adam).")
     var decayStart: Double?
-    @Option(help: "Clip the gradient to this global L2 norm (Pascanu et al. 2013); 0 disables.") var clip: Float?
-    @Option(help: "Also validate and checkpoint every N steps.") var validEvery: Int?
-    @Option(help: "Checkpoint every N steps.") var saveEvery: Int?
-    @Option(help: "Log line every N steps when stderr is not a terminal.") var logEvery: Int?
-    @Option(help: "Leave out training pairs with more tokens than this on either side.") var maxLength: Int?
+    @Option(help: "Clip the gradient to this global L2 norm (Pascanu et al. 2013; default \(Self.defaults.clipNorm)); 0 disables.") var clip: Float?
+    @Option(help: "Also validate and checkpoint every N steps (default: at each epoch's end only).") var validEvery: Int?
+    @Option(help: "Checkpoint every N steps (default \(Self.defaults.saveEvery ?? 0)).") var saveEvery: Int?
+    @Option(help: "A log line (log.jsonl, and stderr when it is not a terminal) every N steps (default \(Self.defaults.logEvery)).") var logEvery: Int?
+    @Option(help: "Also a log line at least every this many seconds, so a slow run shows progress (0 turns it off).")
+    var logEverySeconds: Double = 30
+    @Flag(help: "Check everything, train \(RunMeter.warmupSteps)+\(RunMeter.estimateSteps) steps and time one validation, print the steps per epoch, parameters, tok/s and the estimated time per epoch and for the whole run, and stop; writes nothing.")
+    var dryRun = false
+    @Option(help: "Leave out training pairs with more tokens than this on either side (default \(Self.defaults.maxLength)).") var maxLength: Int?
     @Option(help: "Label smoothing ε in [0, 1) of the training loss (Szegedy et al. 2016; PyTorch's CrossEntropyLoss(label_smoothing=ε)); 0 = none. Logged perplexity stays the plain NLL's.")
     var labelSmoothing: Float?
     @Option(help: "Learning-rate schedule: halving (default: constant, then --lr-decay every half epoch after --decay-start) or plateau (PyTorch's ReduceLROnPlateau on the --select-by metric; needs a validation set).")
@@ -116,7 +120,13 @@ struct Train: ParsableCommand {
     @Flag(help: "Replace a trained model in --output instead of refusing (never a folder that is not a model).")
     var overwrite = false
 
+    /// The defaults every option falls back to (shown in `--help`).
+    static let defaults = TrainingOptions()
+
     func validate() throws {
+        guard logEverySeconds >= 0 && logEverySeconds.isFinite else {
+            throw ValidationError("--log-every-seconds must be a number of seconds >= 0 (0: every --log-every steps only)")
+        }
         guard mpiTimeout >= 0 && mpiTimeout.isFinite else {
             throw ValidationError("--mpi-timeout must be a number of seconds >= 0, got \(mpiTimeout)")
         }
@@ -266,7 +276,7 @@ struct Train: ParsableCommand {
             // model behind.
             validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
                                            batchSize: options.batchSize)
-            if !writes {
+            if !writes || dryRun {
                 directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target,
                                                          sourceCodes: codes.source, targetCodes: codes.target,
                                                          sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
@@ -313,6 +323,8 @@ struct Train: ParsableCommand {
             try checkRanksAgree(world: world, setup: setup, directory: directory, shardSet: shardSet, trainer: trainer)
         }
         trainer.logsGradientFlow = logGradientFlow
+        trainer.logEverySeconds = logEverySeconds == 0 ? .infinity : logEverySeconds
+        trainer.dryRun = dryRun
         if trainer.isFinished {
             // Running a finished run again changes nothing: no config, validation, checkpoint or log line.
             let s = trainer.state
@@ -354,6 +366,10 @@ struct Train: ParsableCommand {
                 + "\(parts) parts of the \(shardSet.shardCount) shards, one batch of up to \(training.batchSize) sentences from each per update")
         }
         let summary = try trainer.run()
+        if dryRun {
+            progress.message("dry run: nothing written (drop --dry-run to train)")
+            return
+        }
         let s = summary.state
         progress.message("done: \(s.step) steps, \(s.epoch) epochs, \(formatDuration(s.trainingSeconds)); "
             + "best validation perplexity \(s.bestValidPerplexity.map { String(format: "%.3f", $0) } ?? "n/a"); "
@@ -540,7 +556,7 @@ struct Train: ParsableCommand {
         o.cell = cell
         if bidirectional { o.bidirectional = true }
         if residual { o.residual = true }
-        if noInputFeed && (attention ?? .none) == .none { throw CLIError("--no-input-feed needs --attention dot, general or mlp") }
+        if noInputFeed && (attention ?? AttentionType.none) == AttentionType.none { throw CLIError("--no-input-feed needs --attention dot, general or mlp") }
         o.attention = attention
         if noInputFeed { o.inputFeed = false }
         if let batchSize {

@@ -61,12 +61,6 @@ enum InvalidInputPolicy: String, ExpressibleByArgument, CaseIterable {
     case replace
 }
 
-/// Seconds on the monotonic clock (for time bounds, not for records).
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-}
 extension CheckpointChoice: ExpressibleByArgument {}
 
 struct Translate: ParsableCommand {

@@ -133,6 +133,69 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// Swapped vocabularies make most tokens `<unk>`: refused in one line naming the vocabulary
+    /// (nothing written); `--allow-unk` starts anyway, with the rate printed and a warning.
+    @Test func swappedVocabulariesAreRefusedUnlessAllowUnk() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-unk")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let swapped = replacing("--target-vocab", with: p.sourceVocab,
+                                in: replacing("--source-vocab", with: p.targetVocab, in: p.trainArguments(output: output, maxSteps: 2)))
+        let refused = try runSeq2seq(swapped)
+        expectOneLineError(refused, mentions: ["are <unk>", "--allow-unk"])
+        #expect(refused.stderrText.contains(p.targetVocab) || refused.stderrText.contains(p.sourceVocab))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
+        let allowed = try runSeq2seq(swapped + ["--allow-unk"])
+        #expect(allowed.status == 0, "\(allowed.stderrText)")
+        #expect(allowed.stderrText.contains("train: <unk> in the first 40 pairs: source "), "\(allowed.stderrText)")
+        #expect(allowed.stderrText.contains("train: warning: "), "\(allowed.stderrText)")
+        // The right vocabularies: the rates are printed, no warning.
+        let plain = try runSeq2seq(p.trainArguments(output: dir.appendingPathComponent("ok").path, maxSteps: 2))
+        #expect(plain.stderrText.contains("train: <unk> in the first 40 pairs: source 0.0 %, target 0.0 %"), "\(plain.stderrText)")
+        #expect(!plain.stderrText.contains("warning"), "\(plain.stderrText)")
+    }
+
+    /// A vocabulary of the 4 specials only (from an empty file) is an error, not a file.
+    @Test func vocabOfAnEmptyInputIsAnError() throws {
+        let dir = makeTemporaryDirectory("vocab-empty")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let empty = dir.appendingPathComponent("empty.txt")
+        try Data("\n\n".utf8).write(to: empty)
+        let output = dir.appendingPathComponent("v.vocab").path
+        expectOneLineError(try runSeq2seq(["vocab", "--input", empty.path, "--output", output]),
+                           mentions: [empty.path, "no words"])
+        let once = dir.appendingPathComponent("once.txt")
+        try Data("a b c\n".utf8).write(to: once)
+        expectOneLineError(try runSeq2seq(["vocab", "--input", once.path, "--output", output, "--min-count", "2"]),
+                           mentions: [once.path, "--min-count 2"])
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    /// A corpus sorted by length gets a warning at train start that names `shard --shuffle`; the
+    /// same corpus shuffled by `shard --shuffle` does not.
+    @Test func aLengthSortedCorpusIsWarnedAboutAndShuffleFixesIt() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-sorted")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let pairs = DigitCorpus.pairs(300, seed: 31)
+        let order = pairs.source.indices.sorted { (pairs.source[$0].count, $0) < (pairs.source[$1].count, $1) }
+        let source = dir.appendingPathComponent("s.en"), target = dir.appendingPathComponent("s.fr")
+        try Data(order.map { pairs.source[$0] + "\n" }.joined().utf8).write(to: source)
+        try Data(order.map { pairs.target[$0] + "\n" }.joined().utf8).write(to: target)
+        for shuffled in [false, true] {
+            let shards = dir.appendingPathComponent(shuffled ? "shuffled" : "sorted").path
+            let shard = try runSeq2seq(["shard", "--source", source.path, "--target", target.path, "--output", shards]
+                                       + (shuffled ? ["--shuffle", "5"] : []))
+            #expect(shard.status == 0, "\(shard.stderrText)")
+            let run = try runSeq2seq(replacing("--shards", with: shards,
+                                               in: p.trainArguments(output: dir.appendingPathComponent("m-\(shuffled)").path, maxSteps: 1)))
+            #expect(run.status == 0, "\(run.stderrText)")
+            #expect(run.stderrText.contains("ordered by length") != shuffled, "\(run.stderrText)")
+            #expect(!shuffled || !run.stderrText.contains("shard --shuffle"))
+        }
+    }
+
     /// Every path and its bytes under `root`, hidden files included.
     func tree(_ root: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
