@@ -1,6 +1,8 @@
 /// A byte-string → byte-string map for BPE's per-word cache, looked up without allocating: keys
-/// and values live in one byte arena, slots are open-addressed by an FNV-1a hash. Grows without
-/// bound, like subword-nmt's cache (one entry per distinct word).
+/// and values live in one byte arena, slots are open-addressed by an FNV-1a hash. One entry per
+/// distinct word, like subword-nmt's cache, but bounded: once the arena passes `maximumArenaBytes`
+/// the cache starts empty again (a cache changes no output), so memory stays bounded on input
+/// with millions of distinct "words" (a 10 MB line of random tokens, say).
 struct WordCache {
     private struct Entry {
         var hash: UInt64
@@ -43,8 +45,18 @@ struct WordCache {
         }
     }
 
+    /// Bytes of keys and values above which the cache is emptied (32 MiB: about a million words).
+    var maximumArenaBytes = 32 << 20
+    /// Bytes of keys and values held now.
+    var arenaBytes: Int { arena.count }
+
     /// Caches `value` for `key` (which must not be cached yet).
     mutating func insert(key: UnsafeBufferPointer<UInt8>, value: [UInt8]) {
+        if arena.count + key.count + value.count > maximumArenaBytes {
+            slots = Array(repeating: -1, count: 1 << 12)
+            entries = []
+            arena = []
+        }
         if (entries.count + 1) * 2 > slots.count { grow() }
         let h = WordCache.hash(key)
         let entry = Entry(hash: h, keyStart: arena.count, keyCount: key.count,

@@ -235,6 +235,10 @@ enum BleuCommandError: Error, CustomStringConvertible {
 
 /// Whole-file line reading through Corpus's `LineReader`, then as sacreBLEU treats lines.
 enum LineFile {
+    /// The longest segment (line) `bleu` scores: 1 MiB, about 150,000 words; far above any
+    /// sentence, and it bounds the n-gram counts' memory (about 60 MB).
+    static let maximumSegmentBytes = 1 << 20
+
     /// Every line of `path` (plain, .gz or .zst), right-stripped.
     static func read(path: String) throws -> [String] {
         try read(LineReader(path: path), universalNewlines: false)
@@ -245,6 +249,11 @@ enum LineFile {
     static func read(_ reader: LineReader, universalNewlines: Bool) throws -> [String] {
         var result: [String] = []
         while let line = try reader.next() {
+            // Counting a segment's n-grams takes about 60 bytes per byte of text: bound it.
+            if line.utf8.count > maximumSegmentBytes {
+                throw CLIError("\(reader.path):\(reader.lineNumber): a segment of \(line.utf8.count) bytes; "
+                               + "bleu scores segments of at most \(maximumSegmentBytes >> 20) MiB (is this one sentence per line?)")
+            }
             if universalNewlines && line.utf8.contains(0x0D) {
                 for piece in line.utf8.split(separator: 0x0D, omittingEmptySubsequences: false) {
                     result.append(rstrip(String(Substring(piece))))

@@ -193,6 +193,19 @@ struct OutputCLITests {
         #expect(left == ["err", "in.en", "in.fr"], "\(command) left \(left)")
     }
 
+    /// A segment over 1 MiB (a file that is not one sentence per line) is one error line naming
+    /// the file and line, instead of gigabytes of n-gram counts.
+    @Test func bleuRefusesASegmentOverOneMebibyte() throws {
+        let (dir, ref, _) = try Self.bleuFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let huge = dir.appendingPathComponent("huge.txt")
+        try Data(("a\n" + String(repeating: "w ", count: (1 << 19) + 1) + "\n").utf8).write(to: huge)
+        for metric in ["bleu", "chrf"] {
+            expectOneLineError(try runSeq2seq(["bleu", ref, "-i", huge.path, "-m", metric]),
+                               mentions: ["\(huge.path):2: a segment of", "at most 1 MiB"])
+        }
+    }
+
     /// Hypotheses and references may be pipes (`-i <(command)`, /dev/stdin), not only regular files.
     @Test func bleuReadsFilesThatArePipes() throws {
         let (dir, ref, hyp) = try Self.bleuFiles()

@@ -2,7 +2,7 @@ import Basics
 import Foundation
 import Testing
 import TestSupport
-import Text
+@testable import Text
 
 // BPE behaviour that the subword-nmt fixtures do not cover: file errors, the joiner round trip,
 // undoing, dropout.
@@ -267,4 +267,25 @@ func joinerMarksSurviveSubwords(_ setting: (language: String, separator: String)
     let separator = SubwordJoiner.tokenizerSeparator
     #expect(SubwordJoiner.join(["e\u{301}" + separator, "te"], separator: separator) == ["e\u{301}te"])
     #expect(SubwordJoiner.join([separator + "\u{301}", "x"], separator: separator) == [separator + "\u{301}", "x"])
+}
+
+/// The BPE word cache keeps memory bounded on input with millions of distinct words (a 10 MB line
+/// of random tokens): past its arena limit it starts empty again, and lookups stay correct.
+@Suite struct WordCacheBoundTests {
+    @Test func theCacheStaysUnderItsLimitAndAnswersCorrectly() {
+        var cache = WordCache()
+        cache.maximumArenaBytes = 4096
+        var peak = 0
+        for i in 0..<10_000 {
+            let key = Array("word\(i)".utf8), value = Array("w@@ ord\(i)".utf8)
+            key.withUnsafeBufferPointer { k in
+                var out: [UInt8] = []
+                #expect(!cache.appendValue(for: k, to: &out))
+                cache.insert(key: k, value: value)
+                #expect(cache.appendValue(for: k, to: &out) && out == value)
+            }
+            peak = max(peak, cache.arenaBytes)
+        }
+        #expect(peak <= 4096)
+    }
 }
