@@ -45,6 +45,23 @@ public final class BPEEncoder {
 
     private static let endOfWord: [UInt8] = Array("</w>".utf8)
 
+    /// Bytes of cached words and their pieces above which the word cache starts empty again
+    /// (default 32 MiB, about a million words; a cache changes no output), so memory stays bounded
+    /// on input with millions of distinct tokens.
+    public var cacheLimitBytes: Int {
+        get { wordCache.maximumArenaBytes }
+        set { wordCache.maximumArenaBytes = newValue }
+    }
+    /// Caches `pieces` for `word` (glossary path), emptying the cache first once it holds a
+    /// million words, for the same bound as `wordCache`.
+    private func remember(_ word: UnsafeBufferPointer<UInt8>, as pieces: [[UInt8]]) {
+        if cache.count >= 1 << 20 { cache.removeAll() }
+        cache[Array(word)] = pieces
+    }
+
+    /// Bytes held by the word cache now (at most `cacheLimitBytes`).
+    public var cacheBytes: Int { wordCache.arenaBytes }
+
     /// - Parameters:
     ///   - merges: use only the first `merges` codes (subword-nmt's `--merges`); nil for all.
     ///   - vocabulary: the accepted pieces (see `BPEVocabularyFile`); nil or empty for none.
@@ -219,7 +236,7 @@ public final class BPEEncoder {
         if dropout == nil && !glossaries.isEmpty, let known = cache[Array(word)] { return known }
         if let glossaryAny, glossaryAny.matchesAtStart(String(decoding: word, as: UTF8.self)) {
             let whole = [Array(word)]
-            if dropout == nil && !glossaries.isEmpty { cache[Array(word)] = whole }
+            if dropout == nil && !glossaries.isEmpty { remember(word, as: whole) }
             return whole
         }
         // Scalar boundaries (the input is valid UTF-8).
@@ -283,7 +300,7 @@ public final class BPEEncoder {
         if let last = symbols.last, last.start == last.end { symbols.removeLast() }
         var pieces = symbols.map { Array(word[Int($0.start)..<Int($0.end)]) }
         if !vocabulary.isEmpty { pieces = checkVocabulary(pieces) }
-        if dropout == nil && !glossaries.isEmpty { cache[Array(word)] = pieces }
+        if dropout == nil && !glossaries.isEmpty { remember(word, as: pieces) }
         return pieces
     }
 

@@ -163,7 +163,7 @@ struct OutputCLITests {
 
     /// Under a file-size limit (`ulimit -f`) a write fails with EFBIG instead of SIGXFSZ killing the
     /// process: one error line, status 1, and no temporary file left beside the output.
-    @Test(arguments: ["vocab", "shard", "tokenize"])
+    @Test(arguments: ["vocab", "shard", "bpe learn"])
     func aFileSizeLimitIsOneErrorLineAndLeavesNoTemporaryFile(_ command: String) throws {
         let dir = makeTemporaryDirectory("output-fsize")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -177,7 +177,7 @@ struct OutputCLITests {
         switch command {
         case "vocab": arguments = ["vocab", "--input", source.path, "--output", out]
         case "shard": arguments = ["shard", "--source", source.path, "--target", target.path, "--output", out]
-        default: arguments = ["tokenize", "--input", source.path, "--output", out]
+        default: arguments = ["bpe", "learn", "--input", source.path, "--merges", "2000", "--output", out]
         }
         let errFile = dir.appendingPathComponent("err").path
         let process = Process()

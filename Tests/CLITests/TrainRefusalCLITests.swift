@@ -235,7 +235,8 @@ struct TrainRefusalCLITests {
         } else {
             expectOneLineError(result, mentions: [])
         }
-        #expect(try tree(dir) == before, "\(Set(try tree(dir).keys).symmetricDifference(before.keys))")
+        let after = try tree(dir)
+        #expect(after == before, "\(Set(after.keys).symmetricDifference(before.keys))")
     }
 
     /// A run killed before its folder was renamed into place leaves `.NAME.partial-PID`; the next
