@@ -36,7 +36,9 @@ let package = Package(
         // MARK: C bindings (module maps and static-inline shims only, no logic)
         // ICU renames every symbol with a version suffix (ubrk_open -> ubrk_open_72); the shim's
         // static inline wrappers expand that macro in C so Swift code never names a version.
-        .systemLibrary(name: "CICU", pkgConfig: "icu-uc icu-i18n", providers: [.apt(["libicu-dev"])]),
+        // ICU behind plain C types (see Sources/CICU/include/cicu.h); Debian's libicu-dev.
+        .target(name: "CICU", dependencies: [],
+                linkerSettings: [.linkedLibrary("icui18n"), .linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),

@@ -23,33 +23,37 @@ public final class ServerMetrics: Sendable {
     static let routes: Set<String> = ["/", "/health", "/metrics", "/translate", "/translator/translate", "/translator/health"]
 
     public init() {
-        sentences = registry.makeCounter(name: "seq2seq_sentences_total", help: "Sentences translated.")
-        queueDepth = registry.makeGauge(name: "seq2seq_queue_depth", help: "Sentences waiting for the decoder.")
+        sentences = registry.makeCounter(descriptor: Self.name("sentences", unit: "total", help: "Sentences translated."))
+        queueDepth = registry.makeGauge(descriptor: Self.name("queue_depth", help: "Sentences waiting for the decoder."))
         batchSentences = registry.makeValueHistogram(
-            name: "seq2seq_batch_sentences", buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
-            help: "Sentences decoded together in one search.")
+            descriptor: Self.name("batch_sentences", help: "Sentences decoded together in one search."),
+            buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         let backend = GemmBackend.inUse, cpu = CPUInfo.current
-        registry.makeGauge(name: "seq2seq_compute_info",
+        registry.makeGauge(descriptor: Self.name("compute_info", help: "What computes the translations (always 1): GEMM backend, its instruction set, CPU, threads."),
                            labels: [("gemm", backend.rawValue), ("gemm_isa", backend.instructionSet), ("cpu", cpu.modelName),
-                                    ("cpu_isa", cpu.vectorISA), ("threads", String(BLAS.budget))],
-                           help: "What computes the translations (always 1): GEMM backend, its instruction set, CPU, threads.").set(Int64(1))
+                                    ("cpu_isa", cpu.vectorISA), ("threads", String(BLAS.budget))]).set(Int64(1))
+    }
+
+    /// `seq2seq_NAME[_UNIT]` with its help text (swift-prometheus' descriptor; an empty unit is left out).
+    static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "seq2seq", metricName: name, unitName: unit, helpText: help)
     }
 
     /// Counts one answered request; `path` is the request path, `code` its HTTP status.
     func countRequest(path: String, code: Int) {
         let route = Self.routes.contains(path) ? path : "unknown"
-        registry.makeCounter(name: "seq2seq_requests_total", labels: [("route", route), ("code", String(code))],
-                             help: "HTTP requests answered, by route and status.").increment()
+        registry.makeCounter(descriptor: Self.name("requests", unit: "total", help: "HTTP requests answered, by route and status."),
+                             labels: [("route", route), ("code", String(code))]).increment()
     }
 
     /// Records the latency of one translation request (`route` is one of the translation routes).
     func recordLatency(route: String, _ duration: Duration) {
         registry.makeDurationHistogram(
-            name: "seq2seq_request_duration_seconds", labels: [("route", route)],
+            descriptor: Self.name("request_duration", unit: "seconds", help: "Translation request latency, arrival to answer."),
+            labels: [("route", route)],
             buckets: [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
                       .milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(500),
-                      .seconds(1), .seconds(2), .seconds(5), .seconds(10)],
-            help: "Translation request latency, arrival to answer.").record(duration)
+                      .seconds(1), .seconds(2), .seconds(5), .seconds(10)]).record(duration)
     }
 
     /// Every figure in Prometheus' text exposition format (version 0.0.4).

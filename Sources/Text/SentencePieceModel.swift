@@ -1,4 +1,4 @@
-@_implementationOnly import CSentencePiece
+import CSentencePiece
 
 /// A SentencePiece model (Kudo & Richardson 2018) loaded with the real library (Debian's
 /// libsentencepiece, behind the C shim `CSentencePiece`): `.model` files from `spm_train` or

@@ -1,9 +1,6 @@
-// Implementation-only: Foundation on Linux carries its own ICU 76 headers (_FoundationICU) whose
-// `enum UErrorCode` differs from the system ICU 72 one, so any module that imports Foundation and
-// (even transitively, as `internal import` still does) loads CICU fails to compile. Hiding CICU
-// from Text's clients avoids that; no CICU type appears in any stored property or public API,
-// which is what keeps `@_implementationOnly` safe without library evolution.
-@_implementationOnly import CICU
+// ICU through CICU, whose header uses plain C types only (see Sources/CICU/include/cicu.h): a
+// module that imports Foundation (with its own ICU headers) can import it too.
+import CICU
 
 /// ICU-based word tokenizer with lossless joiner marks.
 ///
@@ -49,17 +46,17 @@ public final class Tokenizer {
     public init(options: TokenizerOptions) throws {
         try options.validate()
         self.options = options
-        var status = U_ZERO_ERROR
+        var status: Int32 = 0
         switch options.normalization {
         case .nfc: normalizer = cicu_nfc(&status)
         case .nfkc: normalizer = cicu_nfkc(&status)
         case .none: normalizer = nil
         }
-        guard status.rawValue <= 0 else {
+        guard status <= 0 else {
             throw TextError.icu(operation: "normalizer", name: String(cString: cicu_u_errorName(status)))
         }
-        let opened = options.language.withCString { cicu_ubrk_open(UBRK_WORD, $0, nil, 0, &status) }
-        guard status.rawValue <= 0, let opened else {
+        let opened = options.language.withCString { cicu_ubrk_open($0, nil, 0, &status) }
+        guard status <= 0, let opened else {
             throw TextError.icu(operation: "ubrk_open", name: String(cString: cicu_u_errorName(status)))
         }
         breaker = opened
@@ -152,9 +149,9 @@ public final class Tokenizer {
         }
         let breaker = breaker
         w.units.withUnsafeBufferPointer { text in
-            var status = U_ZERO_ERROR
+            var status: Int32 = 0
             cicu_ubrk_setText(breaker, text.baseAddress, Int32(text.count), &status)
-            guard status.rawValue <= 0 else { return }
+            guard status <= 0 else { return }
             var cutter = PieceCutter(text: text, options: options, clitics: clitics)
             var start = Int(cicu_ubrk_first(breaker))
             while true {
@@ -181,21 +178,21 @@ private struct Workspace {
     /// `scratch`, growing on overflow, then swaps the two. On an ICU failure (not expected for
     /// valid UTF-16) the text is left unchanged.
     mutating func transformUnits(_ f: (UnsafePointer<UInt16>, Int32, UnsafeMutablePointer<UInt16>, Int32,
-                                       UnsafeMutablePointer<UErrorCode>) -> Int32) {
+                                       UnsafeMutablePointer<Int32>) -> Int32) {
         guard !units.isEmpty else { return }
         var capacity = units.count &* 2 &+ 16
         while true {
             if scratch.count < capacity {
                 scratch.append(contentsOf: repeatElement(0, count: capacity &- scratch.count))
             }
-            var status = U_ZERO_ERROR
+            var status: Int32 = 0
             let length = units.withUnsafeBufferPointer { src in
                 scratch.withUnsafeMutableBufferPointer { dst in
                     f(src.baseAddress!, Int32(src.count), dst.baseAddress!, Int32(dst.count), &status)
                 }
             }
-            if status == U_BUFFER_OVERFLOW_ERROR { capacity = Int(length) &+ 16; continue }
-            guard status.rawValue <= 0 else { return }
+            if status == CICU_BUFFER_OVERFLOW_ERROR { capacity = Int(length) &+ 16; continue }
+            guard status <= 0 else { return }
             scratch.removeSubrange(Int(length)...)
             swap(&units, &scratch)
             return
@@ -205,11 +202,11 @@ private struct Workspace {
     /// Most lines are already normalized; ICU's check is much cheaper than a copy.
     mutating func normalize(_ normalizer: OpaquePointer) {
         guard !units.isEmpty else { return }
-        var status = U_ZERO_ERROR
+        var status: Int32 = 0
         let done = units.withUnsafeBufferPointer {
             cicu_unorm2_isNormalized(normalizer, $0.baseAddress, Int32($0.count), &status)
         }
-        if done != 0 && status.rawValue <= 0 { return }
+        if done != 0 && status <= 0 { return }
         transformUnits { cicu_unorm2_normalize(normalizer, $0, $1, $2, $3, $4) }
     }
 
@@ -250,7 +247,7 @@ func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, into units: inout [UInt16],
     guard bytes.count > 0 else { return true }
     // UTF-16 never needs more units than UTF-8 has bytes.
     if scratch.count < bytes.count { scratch = [UInt16](repeating: 0, count: bytes.count) }
-    var status = U_ZERO_ERROR
+    var status: Int32 = 0
     var length: Int32 = 0
     var substitutions: Int32 = 0
     scratch.withUnsafeMutableBufferPointer { dst in
@@ -259,7 +256,7 @@ func decodeUTF8(_ bytes: UnsafeBufferPointer<UInt8>, into units: inout [UInt16],
                                           Int32(src.count), replacingInvalid ? 0xFFFD : -1, &substitutions, &status)
         }
     }
-    guard status.rawValue <= 0 else { return false }
+    guard status <= 0 else { return false }
     units.append(contentsOf: scratch[0..<Int(length)])
     return true
 }
@@ -270,7 +267,7 @@ func appendUTF8(_ units: [UInt16], to output: inout [UInt8]) {
     let base = output.count
     output.append(contentsOf: repeatElement(0, count: units.count &* 3))
     var length: Int32 = 0
-    var status = U_ZERO_ERROR
+    var status: Int32 = 0
     output.withUnsafeMutableBufferPointer { out in
         units.withUnsafeBufferPointer { src in
             UnsafeMutableBufferPointer(rebasing: out[base...]).withMemoryRebound(to: CChar.self) { dst in
@@ -286,10 +283,10 @@ func appendUTF8(_ units: [UInt16], to output: inout [UInt8]) {
 
 /// ICU's White_Space property (includes the no-break spaces; callers exclude those).
 @inline(__always) func isUnicodeWhiteSpace(_ scalar: UInt32) -> Bool {
-    cicu_u_isUWhiteSpace(UChar32(bitPattern: scalar)) != 0
+    cicu_u_isUWhiteSpace(Int32(bitPattern: scalar)) != 0
 }
 
 /// General category Nd (decimal digit) in any script.
 @inline(__always) func isDecimalDigit(_ scalar: UInt32) -> Bool {
-    cicu_u_charType(UChar32(bitPattern: scalar)) == Int8(U_DECIMAL_DIGIT_NUMBER.rawValue)
+    cicu_is_decimal_digit(Int32(bitPattern: scalar)) != 0
 }

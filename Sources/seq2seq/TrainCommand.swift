@@ -173,6 +173,8 @@ struct Train: ParsableCommand {
         let directory: ModelDirectory
         var validation: ValidationSet?
         var configChanged = false
+        // What the corpus check found, printed once every other check has passed.
+        var corpusNotes: [String] = []
         // Set when this run made the folder: if it then fails before its first checkpoint, the
         // folder is removed again, so a failed start leaves nothing behind.
         var createdHere = false
@@ -271,7 +273,7 @@ struct Train: ParsableCommand {
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
             try config.model.validate()
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
-            try checkCorpus(shardSet, source: source, target: target, codes: codes, pieces: pieces, report: writes)
+            corpusNotes = try checkCorpus(shardSet, source: source, target: target, codes: codes, pieces: pieces)
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
             validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
@@ -301,7 +303,7 @@ struct Train: ParsableCommand {
         }
         do {
             try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged,
-                      world: world, setup: setup)
+                      world: world, setup: setup, notes: corpusNotes)
         } catch {
             if createdHere && !directory.hasCheckpoint {
                 try? FileManager.default.removeItem(atPath: output)
@@ -311,7 +313,7 @@ struct Train: ParsableCommand {
     }
 
     private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
-                       configChanged: Bool, world: Communicator?, setup: RankSetup) throws {
+                       configChanged: Bool, world: Communicator?, setup: RankSetup, notes: [String]) throws {
         let training = directory.config.training
         let progress = ProgressReporter(logEvery: training.logEvery)
         progress.isSilent = (world?.rank ?? 0) != 0
@@ -357,6 +359,7 @@ struct Train: ParsableCommand {
         if trainer.state.step > 0 {
             progress.message("resuming \(output) at epoch \(trainer.state.epoch + 1), step \(trainer.state.step)")
         }
+        for note in notes { progress.message(note) }
         progress.message("model: \(directory.config.model.architectureDescription), "
             + "E=\(directory.config.model.embedding), vocab \(directory.sourceVocabulary.count)/\(directory.targetVocabulary.count), "
             + String(format: "%.2fM parameters, ", Double(trainer.model.parameters.count) / 1e6) + "\(shardSet.pairCount) training pairs"
@@ -397,13 +400,13 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Prints the `<unk>` rate of each side on the corpus's first pairs (when `report`), warns above
-    /// `CorpusCheck.warningUnknownRate` and when the pairs look sorted by length, and refuses above
-    /// `CorpusCheck.refusalUnknownRate` unless `--allow-unk`.
-    /// - Throws: `CLIError` naming the side, its vocabulary and the shard folder; shard read errors.
+    /// The `<unk>` rate of each side on the corpus's first pairs, as lines to print once every
+    /// other check has passed, with a warning above `CorpusCheck.warningUnknownRate` and when the
+    /// pairs look sorted by length. Refuses above `CorpusCheck.refusalUnknownRate` unless `--allow-unk`.
+    /// - Throws: `CLIError` naming the side's vocabulary and the shard folder; shard read errors.
     private func checkCorpus(_ shards: ShardSet, source: Vocabulary, target: Vocabulary,
                              codes: (source: BPECodes?, target: BPECodes?),
-                             pieces: (source: SentencePieceModel?, target: SentencePieceModel?), report: Bool) throws {
+                             pieces: (source: SentencePieceModel?, target: SentencePieceModel?)) throws -> [String] {
         let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
                                         sourceCodes: codes.source, targetCodes: codes.target,
                                         sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
@@ -415,18 +418,18 @@ struct Train: ParsableCommand {
                                   + "is it the %@ vocabulary, built from this side of the corpus? (--allow-unk to train anyway)",
                                   vocabulary, 100 * rate, side, check.pairsSampled, shards.directory, side))
         }
-        guard report else { return }
-        printError("train: " + check.summary)
+        var notes = ["train: " + check.summary]
         if rate > CorpusCheck.warningUnknownRate {
-            printError(String(format: "train: warning: %.0f %% of the %@ tokens are <unk> under %@; "
-                              + "the model will learn little (a vocabulary from this side of the training corpus?)",
-                              100 * rate, side, vocabulary))
+            notes.append(String(format: "train: warning: %.0f %% of the %@ tokens are <unk> under %@; "
+                                + "the model will learn little (a vocabulary from this side of the training corpus?)",
+                                100 * rate, side, vocabulary))
         }
         if check.looksSortedByLength {
-            printError("train: warning: the first \(check.pairsSampled) pairs of \(shards.directory) are ordered by length, "
-                       + "and train shuffles only within windows; repack with `seq2seq shard --shuffle SEED` "
-                       + "so that the first steps see sentences of every length")
+            notes.append("train: warning: the first \(check.pairsSampled) pairs of \(shards.directory) are ordered by length, "
+                         + "and train shuffles only within windows; repack with `seq2seq shard --shuffle SEED` "
+                         + "so that the first steps see sentences of every length")
         }
+        return notes
     }
 
     /// The characters (in bytes order) of `vocabulary`'s pieces whose word-final (`c`) or

@@ -62,8 +62,8 @@ private final class MPIRun {
     init(_ words: [String], in directory: URL, label: String) throws {
         let stdoutURL = directory.appendingPathComponent("\(label).stdout")
         stderrURL = directory.appendingPathComponent("\(label).stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: mpirun!)
         process.arguments = ["--quiet", "--oversubscribe"] + words
         var environment = ProcessInfo.processInfo.environment

@@ -42,7 +42,7 @@ import TestSupport
         while kill(gone, 0) == 0 || errno != ESRCH { gone -= 1 }
         for name in [".corpus.partial-\(gone)", ".corpus.old-\(gone)", ".corpus.partial-1"] {
             try FileManager.default.createDirectory(atPath: dir.path(name), withIntermediateDirectories: false)
-            FileManager.default.createFile(atPath: dir.path(name + "/shard-00000.zst"), contents: Data([1, 2, 3]))
+            _ = FileManager.default.createFile(atPath: dir.path(name + "/shard-00000.zst"), contents: Data([1, 2, 3]))
         }
         func left() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(".corpus") }.sorted()

@@ -105,7 +105,7 @@ import TestSupport
         var content = Array("S2SSHARD".utf8) + [1, 0, 0, 0]
         content += [0xFF, 0xFF, 0xFF, 0x7F] + Array(repeating: UInt8(65), count: 16)
         let path = dir.path("bad.zst")
-        FileManager.default.createFile(atPath: path, contents: Data(zstdRaw(content)))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(zstdRaw(content)))
         let reader = try ShardReader(path: path, expected: nil)
         #expect {
             _ = try reader.nextRecord()
