@@ -196,6 +196,48 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// Without a terminal and with a `--log-every` far beyond the run, a log line still comes at
+    /// least every `--log-every-seconds` (here every step, at 1 µs), in log.jsonl and on stderr.
+    @Test func aSlowRunLogsAtLeastEveryNSeconds() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-log-seconds")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let arguments = replacing("--log-every", with: "1000", in: p.trainArguments(output: output, maxSteps: 6))
+        let timed = try runSeq2seq(arguments + ["--log-every-seconds", "0.000001"])
+        #expect(timed.status == 0, "\(timed.stderrText)")
+        let log = try String(contentsOfFile: output + "/log.jsonl", encoding: .utf8)
+        #expect(log.components(separatedBy: "\"event\":\"train\"").count - 1 == 6, "\(log)")
+        #expect(timed.stderrText.components(separatedBy: " ppl ").count - 1 == 6, "\(timed.stderrText)")
+        // Off (0): only every --log-every steps, so none in 6 steps.
+        let quiet = dir.appendingPathComponent("quiet").path
+        let off = try runSeq2seq(replacing("--output", with: quiet, in: arguments) + ["--log-every-seconds", "0"])
+        #expect(off.status == 0, "\(off.stderrText)")
+        #expect(!(try String(contentsOfFile: quiet + "/log.jsonl", encoding: .utf8)).contains("\"event\":\"train\""))
+    }
+
+    /// `train --dry-run` prints the parameters and the estimate of the whole run and writes nothing;
+    /// `--help` shows the defaults and says the vocabularies are required for a new model.
+    @Test func aDryRunEstimatesTheRunAndWritesNothing() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-dry-run")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let arguments = p.trainArguments(output: dir.appendingPathComponent("model").path, maxSteps: 200) + ["--epochs", "100"]
+        let before = try tree(dir)
+        let run = try runSeq2seq(arguments + ["--dry-run"])
+        #expect(run.status == 0, "\(run.stderrText)")
+        #expect(run.stderrText.contains("M parameters"), "\(run.stderrText)")
+        #expect(run.stderrText.contains("estimate after 5+20 steps: "), "\(run.stderrText)")
+        #expect(run.stderrText.contains("steps per epoch ≈ "), "\(run.stderrText)")
+        #expect(run.stderrText.contains("200 steps in the run ≈ "), "\(run.stderrText)")
+        #expect(try tree(dir) == before)
+        let help = try runSeq2seq(["train", "--help"]).stdoutText.replacingOccurrences(of: "\n", with: " ")
+            .replacingOccurrences(of: "  +", with: " ", options: .regularExpression)
+        for text in ["(default 256)", "(default 2)", "(default 64)", "(default 10;", "required for a new model", "--dry-run"] {
+            #expect(help.contains(text), "train --help lacks \(text)")
+        }
+    }
+
     /// Every path and its bytes under `root`, hidden files included.
     func tree(_ root: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
