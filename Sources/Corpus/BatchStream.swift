@@ -30,11 +30,11 @@ public struct BatchingOptions: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = BatchingOptions()
-        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
+        batchSize = try container.decode(Int.self, forKey: .batchSize, default: defaults.batchSize)
         tokenBudget = try container.decodeIfPresent(Int.self, forKey: .tokenBudget)
-        windowSize = try container.decodeIfPresent(Int.self, forKey: .windowSize) ?? defaults.windowSize
-        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
-        prefetchWindows = try container.decodeIfPresent(Int.self, forKey: .prefetchWindows) ?? defaults.prefetchWindows
+        windowSize = try container.decode(Int.self, forKey: .windowSize, default: defaults.windowSize)
+        seed = try container.decode(UInt64.self, forKey: .seed, default: defaults.seed)
+        prefetchWindows = try container.decode(Int.self, forKey: .prefetchWindows, default: defaults.prefetchWindows)
     }
 
     func validate() throws {

@@ -1,3 +1,4 @@
+import Basics
 /// Unicode normalization applied before segmentation.
 public enum Normalization: String, Codable, Sendable, CaseIterable {
     /// Canonical composition: "e\u{301}" becomes "é"; compatibility characters are kept.
@@ -61,7 +62,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
                   language: try c.decode(String.self, forKey: .language),
                   splitNumbers: try c.decode(Bool.self, forKey: .splitNumbers),
                   joiners: try c.decode(Bool.self, forKey: .joiners),
-                  pretokenized: try c.decodeIfPresent(Bool.self, forKey: .pretokenized) ?? false,
+                  pretokenized: try c.decode(Bool.self, forKey: .pretokenized, default: false),
                   bpeCodes: try c.decodeIfPresent(String.self, forKey: .bpeCodes),
                   sentencePiece: try c.decodeIfPresent(String.self, forKey: .sentencePiece))
     }

@@ -98,7 +98,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         clippedSteps = try c.decode(Int.self, forKey: .clippedSteps)
         skippedBatches = try c.decode(Int.self, forKey: .skippedBatches)
         epochValidPerplexities = try c.decode([Double].self, forKey: .epochValidPerplexities)
-        trainingSeconds = try c.decodeIfPresent(Double.self, forKey: .trainingSeconds) ?? 0
+        trainingSeconds = try c.decode(Double.self, forKey: .trainingSeconds, default: 0)
         bestValidBLEU = try c.decodeIfPresent(Double.self, forKey: .bestValidBLEU)
         plateau = try c.decodeIfPresent(PlateauState.self, forKey: .plateau)
         validationsWithoutImprovement = try c.decodeIfPresent(Int.self, forKey: .validationsWithoutImprovement)

@@ -50,17 +50,30 @@ public func runSeq2seq(_ arguments: [String], stdin: Data? = nil,
     process.standardError = error
     try process.run()
     // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-    var out = Data(), err = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { out = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    group.enter()
-    DispatchQueue.global().async { err = error.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    let out = DrainedPipe(output), err = DrainedPipe(error)
     if let stdin { input.fileHandleForWriting.write(stdin) }
     try input.fileHandleForWriting.close()
-    group.wait()
+    let stdout = out.wait(), stderr = err.wait()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: out, stderr: err)
+    return ProcessResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+}
+
+/// A pipe read to its end on another thread; `wait()` returns the bytes.
+private final class DrainedPipe: @unchecked Sendable {
+    private var data = Data()  // written by the reading thread before `done` is signalled
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ pipe: Pipe) {
+        DispatchQueue.global().async {
+            self.data = pipe.fileHandleForReading.readDataToEndOfFile()
+            self.done.signal()
+        }
+    }
+
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }
 
 /// `bytes` as a gzip file (RFC 1952) of stored (uncompressed) deflate blocks: a valid .gz that
