@@ -266,7 +266,7 @@ writes_files() {
 # report KIND LABEL CMD STATUS: one FAIL line with the first stderr lines
 report() {
   local kind=$1 label=$2 cmd=$3 st=$4 errs
-  errs=$(head -c 2000 "$P/err" 2>/dev/null | head -3 | cut -c1-300 | tr '\n' '\r' | sed 's/\r$//; s/\r/ ⏎ /g')
+  errs=$(head -c 2000 "$P/err" 2>/dev/null | tr -d '\000' | head -3 | cut -c1-300 | tr '\n' '\r' | sed 's/\r$//; s/\r/ ⏎ /g')
   printf 'FAIL [%s] %s: %s  => %s | stderr: %s\n' "$kind" "$label" "$cmd" "$st" "${errs:-(empty)}"
 }
 
@@ -335,11 +335,11 @@ judge() {
   [[ $st != "exit 0" ]] && failed=1
   if [[ -n $code && $code != 0 && $allowed == 0 ]] && (( code < 128 )); then
     local lines n first
-    lines=$(grep -v -E '^[a-z][a-z ]*: warning: ' "$P/err" 2>/dev/null)
+    lines=$(grep -a -v -E '^[a-z][a-z ]*: warning: ' "$P/err" 2>/dev/null | tr -d '\000')
     if [[ ${1:-} == train ]]; then            # progress lines before the error are allowed for train
       lines=$(printf '%s\n' "$lines" | awk '/^seq2seq: error: /{keep=1} keep')
     fi
-    n=$(printf '%s' "$lines" | grep -c '')
+    n=$(printf '%s' "$lines" | grep -a -c '')
     first=$(printf '%s\n' "$lines" | head -1)
     if [[ $n != 1 || $first != "seq2seq: error: "* ]]; then
       MULTI=$((MULTI + 1)); bad=1
@@ -351,7 +351,7 @@ judge() {
   fi
   # a quiet exit on a closed pipe, after a signal: at most one line
   if [[ $allowed == 1 ]]; then
-    local n; n=$(grep -v -E '^[a-z][a-z ]*: warning: ' "$P/err" 2>/dev/null | grep -c '')
+    local n; n=$(grep -a -v -E '^[a-z][a-z ]*: warning: ' "$P/err" 2>/dev/null | grep -a -c '')
     if [[ ${MODE:-} == head && $n != 0 ]] || (( n > 1 )); then
       MULTI=$((MULTI + 1)); bad=1; report refusal "$label" "$cmd" "$st, but $n line(s) on stderr"
     fi
@@ -381,14 +381,14 @@ judge() {
     any) ;;
     *) [[ $code == "$expect" ]] || why="expected exit status $expect" ;;
   esac
-  if [[ -z $why && -n ${PAT:-} ]] && ! grep -q -E -- "$PAT" "$P/err" 2>/dev/null; then
+  if [[ -z $why && -n ${PAT:-} ]] && ! grep -a -q -E -- "$PAT" "$P/err" 2>/dev/null; then
     why="stderr does not match /$PAT/"
   fi
   if [[ -n $why && $bad == 0 ]]; then
     UNEXPECTED=$((UNEXPECTED + 1)); bad=1; report unexpected "$label" "$cmd" "$st; $why"
   fi
   [[ -n ${PROBE_VERBOSE:-} ]] && printf 'probe: %s: %s => %s | %s\n' "$label" "$cmd" "$st" \
-    "$(grep -v '^[a-z][a-z ]*: \(wrote\|types\|running\)' "$P/err" 2>/dev/null | head -2 | cut -c1-200 | tr '\n' ' ')" >&2
+    "$(grep -a -v '^[a-z][a-z ]*: \(wrote\|types\|running\)' "$P/err" 2>/dev/null | tr -d '\000' | head -2 | cut -c1-200 | tr '\n' ' ')" >&2
   [[ ${KIND:-} == fuzz ]] && tally "$st"
   [[ $bad == 1 ]] && save_fuzz_inputs "$(printf '%s' "$label" | tr -c 'A-Za-z0-9_-' _)" "$@"
 
@@ -421,11 +421,15 @@ t() {
   KIND=table run_case "$1" "table #$TABLE ($2)" "${@:3}"
 }
 
-# num OPTION "VALUE=EXPECT ..." ARGS...: one table case per value of a numeric option
+# num OPTION "VALUE=EXPECT ..." ARGS...: one table case per value of a numeric option, given as
+# OPTION=VALUE (so that -1 reaches the tool's own check instead of being taken for an option).
+# BADNUM: values every count or size must refuse; BIG: 2^32, which parses, so the tool must either
+# cope or refuse it (a crash on allocating it is a trap).
 BADNUM="-1=refuse 99999999999999999999=refuse nan=refuse inf=refuse abc=refuse"
+BIG="4294967296=any"
 num() {
   local opt=$1 spec=$2 ve; shift 2
-  for ve in $spec; do t "${ve#*=}" "$1 $opt ${ve%=*}" "$@" "$opt" "${ve%=*}"; done
+  for ve in $spec; do t "${ve##*=}" "$1 $opt=${ve%=*}" "$@" "$opt=${ve%=*}"; done
 }
 
 # signal_case SIGNAL STATUS: translate reading a slow pipe gets SIGNAL after ~1.5 s; it must exit with
@@ -445,7 +449,7 @@ signal_case() {
   wait "$job" 2>/dev/null
   MODE=$MODE judge "$want" "$label" "$cmd" "" ""  translate --model model
   # the lines written must be whole and a prefix of the full translation
-  local lines; lines=$(grep -c '' "$P/out")
+  local lines; lines=$(grep -a -c '' "$P/out")
   if [[ -s $P/out && $(tail -c 1 "$P/out" | od -An -c | tr -d ' ') != '\n' ]] ||
      ! cmp -s "$P/out" <(head -n "$lines" valid.hyp); then
     UNEXPECTED=$((UNEXPECTED + 1))
@@ -516,7 +520,7 @@ table() {
   OUTS=newdir t any "bpe learn: --output in a missing folder" bpe learn --input train.en --output newdir/o.codes
   MODE=fsize t refuse "bpe learn: ulimit -f 4" bpe learn --input big.en --output o.codes --merges 2000
   t any    "bpe learn: --merges 0" bpe learn --input train.en --output o.codes --merges 0
-  num --merges "$BADNUM" bpe learn --input train.en --output o.codes
+  num --merges "$BADNUM $BIG" bpe learn --input train.en --output o.codes
   num --min-frequency "0=any $BADNUM" bpe learn --input train.en --output o.codes
   MODE=closed t ok "bpe learn: stdout closed" bpe learn --input train.en --output o.codes
 
@@ -578,7 +582,7 @@ table() {
   MODE=fsize t refuse "vocab: ulimit -f 4" vocab --input big.en --output o.vocab
   t any    "vocab: --min-count 0" vocab --input train.en --output o.vocab --min-count 0
   num --min-count "$BADNUM" vocab --input train.en --output o.vocab
-  num --max-size "0=refuse 3=refuse 4=any $BADNUM" vocab --input train.en --output o.vocab
+  num --max-size "0=refuse 3=refuse 4=any $BADNUM $BIG" vocab --input train.en --output o.vocab
   t refuse "vocab: --min-count above every count" vocab --input train.en --output o.vocab --min-count 100000
   t refuse "vocab: --normalize bogus" vocab --input train.en --output o.vocab --normalize bogus
   t refuse "vocab: missing --bpe-codes" vocab --input train.en --output o.vocab --bpe-codes nope.codes
@@ -614,8 +618,8 @@ table() {
   t refuse "shard: --output under a file" shard --source train.en --target train.fr --output afile/s
   t refuse "shard: --output under /proc" shard --source train.en --target train.fr --output /proc/s
   MODE=fsize t refuse "shard: ulimit -f 4" shard --source big.en --target big.fr "${S[@]}"
-  num --pairs-per-shard "0=refuse $BADNUM" shard --source train.en --target train.fr "${S[@]}"
-  num --level "0=refuse 23=refuse $BADNUM" shard --source train.en --target train.fr "${S[@]}"
+  num --pairs-per-shard "0=refuse $BADNUM $BIG" shard --source train.en --target train.fr "${S[@]}"
+  num --level "0=refuse 23=refuse $BADNUM 4294967296=refuse" shard --source train.en --target train.fr "${S[@]}"
   num --max-length "0=refuse $BADNUM" shard --source train.en --target train.fr "${S[@]}"
   num --shuffle "$BADNUM" shard --source train.en --target train.fr "${S[@]}"
   MODE=closed t ok "shard: stdout closed" shard --source train.en --target train.fr "${S[@]}"
@@ -692,8 +696,8 @@ table() {
   t refuse "train: --resume and --overwrite together" train --shards shards --output scratch-model --resume --overwrite
   MODE=fsize t refuse "train: ulimit -f 4 (checkpoint too large)" train "${T[@]}"
   t ok     "train: --dry-run writes nothing" train "${T[@]}" --dry-run
-  for c in --hidden --embedding --layers; do num "$c" "0=refuse $BADNUM" train "${T[@]}"; done
-  num --batch-size "0=refuse $BADNUM" train "${T[@]}"
+  for c in --hidden --embedding --layers; do num "$c" "0=refuse $BADNUM $BIG" train "${T[@]}"; done
+  num --batch-size "0=refuse $BADNUM $BIG" train "${T[@]}"
   num --max-steps "0=any $BADNUM" train "${T[@]}"
   num --epochs "0=any $BADNUM" train "${T[@]}"
   num --lr "0=any -1=refuse nan=refuse inf=refuse abc=refuse" train "${T[@]}"
@@ -701,8 +705,8 @@ table() {
   num --clip "-1=refuse nan=refuse inf=any" train "${T[@]}"
   num --label-smoothing "1=refuse -0.1=refuse nan=refuse" train "${T[@]}"
   num --bpe-dropout "1=refuse -0.1=refuse nan=refuse" train "${T[@]}"
-  num --threads "0=refuse -1=refuse 99999999999999999999=refuse abc=refuse" train "${T[@]}"
-  num --window "0=refuse -1=refuse" train "${T[@]}"
+  num --threads "0=refuse -1=refuse 99999999999999999999=refuse abc=refuse $BIG" train "${T[@]}"
+  num --window "0=refuse -1=refuse $BIG" train "${T[@]}"
   num --accumulate "0=refuse -1=refuse" train "${T[@]}"
   num --token-budget "0=refuse -1=refuse" train "${T[@]}"
   num --save-every "0=refuse -1=refuse" train "${T[@]}"
@@ -721,7 +725,7 @@ table() {
   t refuse "average: a file as --model" average "${A[@]}" --model en.vocab
   t refuse "average: a model without checkpoints" average "${A[@]}" --model model
   t refuse "average: --last more than kept" average "${A[@]}" --last 5
-  num --last "0=refuse $BADNUM" average "${A[@]}"
+  num --last "0=refuse $BADNUM $BIG" average "${A[@]}"
   PAT=checkpoint-15 t refuse "average: a truncated checkpoint" average "${A[@]}" --model ck_cut
   t refuse "average: --output is an existing model" average "${A[@]}" --output model
   t refuse "average: --output is the --model folder" average "${A[@]}" --output ck
@@ -737,8 +741,8 @@ table() {
   t refuse "shortlist: missing --shards" shortlist --model scratch-ck --shards nope
   t refuse "shortlist: a file as --shards" shortlist --model scratch-ck --shards train.en
   t refuse "shortlist: truncated shard" shortlist --model scratch-ck --shards s_trunc
-  num --top-k "0=refuse $BADNUM" shortlist --model scratch-ck --shards shards
-  num --frequent "-1=refuse abc=refuse" shortlist --model scratch-ck --shards shards
+  num --top-k "0=refuse $BADNUM $BIG" shortlist --model scratch-ck --shards shards
+  num --frequent "-1=refuse abc=refuse $BIG" shortlist --model scratch-ck --shards shards
   num --iterations "0=any -1=refuse abc=refuse 99999999999999999999=refuse" shortlist --model scratch-ck --shards shards
   t refuse "shortlist: missing --report-on" shortlist --model scratch-ck --shards shards --report-on nope.txt
   PAT='bad\.en:3' t refuse "shortlist: invalid UTF-8 in --report-on" shortlist --model scratch-ck --shards shards --report-on bad.en
@@ -793,11 +797,11 @@ table() {
   t ok     "translate: CRLF input" "${R[@]}" --input crlf.en
   t ok     "translate: 2 MB line" "${R[@]}" --input long.en
   t any    "translate: NUL byte in a line" "${R[@]}" --input nul.en
-  IN=valid.en num --n-best "0=refuse 6=any $BADNUM" "${R[@]}"
-  IN=valid.en num --beam "0=refuse $BADNUM" "${R[@]}"
-  IN=valid.en num --batch-size "0=refuse $BADNUM" "${R[@]}"
-  IN=valid.en num --threads "0=refuse -1=refuse abc=refuse" "${R[@]}"
-  IN=valid.en num --max-length "0=any $BADNUM" "${R[@]}"
+  IN=valid.en num --n-best "0=refuse 6=any $BADNUM $BIG" "${R[@]}"
+  IN=valid.en num --beam "0=refuse $BADNUM $BIG" "${R[@]}"
+  IN=valid.en num --batch-size "0=refuse $BADNUM $BIG" "${R[@]}"
+  IN=valid.en num --threads "0=refuse -1=refuse abc=refuse $BIG" "${R[@]}"
+  IN=valid.en num --max-length "0=any $BADNUM $BIG" "${R[@]}"
   IN=valid.en num --max-length-ratio "0=any -1=refuse nan=refuse inf=refuse 1e300=any" "${R[@]}"
   IN=valid.en num --length-penalty "0=ok -1=refuse nan=refuse inf=refuse" "${R[@]}"
   IN=valid.en t refuse "translate: unknown option" "${R[@]}" --bogus
@@ -849,7 +853,7 @@ table() {
   t refuse "bleu: -f bogus" bleu valid.fr -i valid.hyp -f bogus
   t refuse "bleu: -sl with two metrics" bleu valid.fr -i valid.hyp -sl -m bleu chrf
   num -w "-1=refuse 99999999999999999999=refuse abc=refuse 1000=any" bleu valid.fr -i valid.hyp
-  num -cc "0=refuse -1=refuse abc=refuse" bleu valid.fr -i valid.hyp -m chrf
+  num -cc "0=refuse -1=refuse abc=refuse $BIG" bleu valid.fr -i valid.hyp -m chrf
   num -cw "-1=refuse abc=refuse" bleu valid.fr -i valid.hyp -m chrf
   num --chrf-beta "0=any -1=refuse nan=refuse" bleu valid.fr -i valid.hyp -m chrf
   num -sv "-1=refuse nan=refuse" bleu valid.fr -i valid.hyp -s floor
@@ -872,7 +876,7 @@ table() {
   t ok     "doctor: --no-timings" doctor --no-timings
   t refuse "doctor: --format bogus" doctor --no-timings --format bogus
   t refuse "doctor: --preset bogus" doctor --no-timings --preset bogus
-  num --threads "0=refuse -1=refuse abc=refuse" doctor --no-timings
+  num --threads "0=refuse -1=refuse abc=refuse $BIG" doctor --no-timings
   MODE=closed t 1 "doctor: stdout closed" doctor --no-timings
   MODE=full t 1 "doctor: stdout is /dev/full" doctor --no-timings
   t refuse "bench: unknown benchmark" bench nosuch

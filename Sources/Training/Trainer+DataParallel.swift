@@ -5,7 +5,9 @@ import Kernels
 import Model
 import RunLog
 
-/// Training over several data parts: `--accumulate K` in one process, N MPI ranks, or both.
+/// The training loop, for one process (one part), `--accumulate K` in one process, N MPI ranks,
+/// or both: they differ only in how many batches make one step's gradient and whether ranks sum
+/// theirs.
 ///
 /// The corpus is read as P = N·K disjoint parts, whole shards each (part p holds the shards whose
 /// manifest index is p mod P; fewer shards than parts is refused), each with its own shuffled,
@@ -49,6 +51,10 @@ extension Trainer {
         runStartStep = state.step
         var stepMark = monotonicSeconds()
         var consecutiveBad = 0
+        // --log-gradient-flow: per source position, summed norms and the number of sentences that
+        // have the position, over this process's batches since the last log line.
+        var flowSums: [Double] = [], flowCounts: [Int] = []
+        model.recordsGradientFlow = logsGradientFlow
 
         if writes && state.step == 0 && state.epoch == 0, let validation {
             let started = monotonicSeconds()
@@ -87,6 +93,15 @@ extension Trainer {
                     positions[k] = streams[k].position
                     let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
                     let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step, part: firstPart + k))
+                    if logsGradientFlow {
+                        for sentence in model.sourceGradientNorms() {
+                            if sentence.count > flowSums.count {
+                                flowSums += repeatElement(0, count: sentence.count - flowSums.count)
+                                flowCounts += repeatElement(0, count: sentence.count - flowCounts.count)
+                            }
+                            for (p, value) in sentence.enumerated() { flowSums[p] += value; flowCounts[p] += 1 }
+                        }
+                    }
                     local[Figure.sentences.rawValue] += Double(batch.batchSize)
                     local[Figure.targetTokens.rawValue] += Double(batch.targetTokenCount)
                     local[Figure.sourceTokens.rawValue] += Double(batch.sourceLengths.reduce(0) { $0 + Int($1) })
@@ -171,7 +186,7 @@ extension Trainer {
                 optimizer.step(parameters, learningRate: lr,
                                gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
                 state.step += 1
-                _ = try report(AppliedStep(
+                let logged = try report(AppliedStep(
                     tokens: Int(global[Figure.targetTokens.rawValue] + global[Figure.sourceTokens.rawValue]),
                     lossSum: lossSum, lossTokens: Int(global[Figure.lossTokens.rawValue]),
                     smoothedLossSum: global[Figure.smoothedLossSum.rawValue], clipped: clipped,
@@ -179,6 +194,14 @@ extension Trainer {
                     exchangeSeconds: group == nil ? nil : exchangeSeconds,
                     seconds: monotonicSeconds() - stepMark), interval: &interval, totalSteps: totalSteps)
                 if dryRun && meter.estimateIsDue { return try finishDryRun(totalSteps: totalSteps) }
+                if logged && logsGradientFlow && !flowSums.isEmpty {
+                    // Under MPI, rank 0's own sentences (the ranks' norms are not exchanged).
+                    if writes {
+                        try directory.appendLog(LogLine(event: "gradient_flow", step: state.step, epoch: epochProgress,
+                                                        gradientByPosition: zip(flowSums, flowCounts).map { $0 / Double($1) }))
+                    }
+                    flowSums = []; flowCounts = []
+                }
 
                 if let every = options.validEvery, state.step % every == 0, let validation {
                     lastValid = try validate(validation, label: "step \(state.step)", watched: true)

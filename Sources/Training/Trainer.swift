@@ -133,7 +133,9 @@ public final class Trainer {
                 message: "the checkpoint is mid-epoch in a run that read the corpus as \(recordedParts) part(s) (MPI ranks × --accumulate), "
                     + "this run reads \(parts); resume with the same mpirun -np")
         }
-        let recorded = state.partPositions
+        // One part (one process, no --accumulate) records its position as `position`, as the
+        // single-batch runs before data parts existed did, so their checkpoints resume as before.
+        let recorded = state.partPositions ?? (parts == 1 ? [state.position] : nil)
         partPositions = (0..<options.accumulateSteps).map { recorded?[first + $0] }
         // A run that starts with the plateau schedule starts it at the initial rate; a resumed
         // one continues the checkpoint's.
@@ -190,155 +192,7 @@ public final class Trainer {
                                                gemmInstructionSet: backend.instructionSet, cpu: cpu.modelName,
                                                cpuInstructionSet: cpu.vectorISA, threads: BLAS.budget)
         }
-        if options.dataParts != 1 { return try runParts() }
-        let targetVocabulary = directory.targetVocabulary
-        let maxLength = options.maxLength
-        var lastValid: Double?
-        let (allEpochSteps, overflow) = stepsPerEpochEstimate.multipliedReportingOverflow(by: options.epochs)
-        let epochSteps = overflow ? Int.max : allEpochSteps
-        let totalSteps = options.maxSteps.map { min($0, epochSteps) } ?? epochSteps
-        let runStart = Date()
-        let secondsBefore = state.trainingSeconds
-        var interval = LogInterval()
-        meter = RunMeter(logEvery: options.logEvery, logEverySeconds: logEverySeconds)
-        runStartStep = state.step
-        var stepMark = monotonicSeconds()
-        // Per source position: summed norms and the number of sentences that have the position.
-        var flowSums: [Double] = [], flowCounts: [Int] = []
-        model.recordsGradientFlow = logsGradientFlow
-        var consecutiveBad = 0
-        var lastNorm = 0.0
-
-        if state.step == 0 && state.epoch == 0, let validation {
-            let started = monotonicSeconds()
-            let ppl = evaluate(validation)
-            meter.recordValidation(seconds: monotonicSeconds() - started)
-            stepMark = monotonicSeconds()
-            progress.message("step 0: validation perplexity \(fmt(ppl, 2)) (untrained; ln V = \(fmt(log(Double(targetVocabulary.count)), 2)))")
-        }
-
-        epochs: while !finished {
-            let epochStartsAtItsBeginning = state.position == nil && state.pairsInEpoch == 0
-            // The preparer lives on the stream's reader thread only (ICU iterators are not shared).
-            let preparer = try pairPreparer(dropoutSeed: options.seed)
-            let stream = try BatchStream<PreparedPair>(
-                shards: shards,
-                options: BatchingOptions(batchSize: options.batchSize, tokenBudget: options.tokenBudget,
-                                         windowSize: options.windowSize, seed: options.seed),
-                epoch: state.epoch, resumeFrom: state.position,
-                prepareAt: { preparer.prepare($0, index: $1) }, length: { $0.length })
-
-            while let items = try stream.next() {
-                // Also here, so a stop request is answered after a skipped batch too.
-                if shouldStop() {
-                    try saveCheckpoint(numbered: false)
-                    progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
-                    return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
-                }
-                let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
-                let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
-                let lr = learningRate(atEpochProgress: epochProgress)
-
-                // The gradients are zero here: initially, after an optimizer step and after a skip.
-                let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step))
-                let norm = scaleGradients(model.parameters, by: 1 / Float(batch.batchSize))
-                if logsGradientFlow {
-                    for sentence in model.sourceGradientNorms() {
-                        if sentence.count > flowSums.count {
-                            flowSums += repeatElement(0, count: sentence.count - flowSums.count)
-                            flowCounts += repeatElement(0, count: sentence.count - flowCounts.count)
-                        }
-                        for (p, value) in sentence.enumerated() { flowSums[p] += value; flowCounts[p] += 1 }
-                    }
-                }
-                state.pairsInEpoch += items.count
-                state.position = stream.position
-
-                if !lossSum.isFinite || !norm.isFinite {
-                    consecutiveBad += 1
-                    state.skippedBatches += 1
-                    model.parameters.zeroGradients()
-                    progress.message("step \(state.step): non-finite loss or gradient (loss \(lossSum), norm \(norm)); batch skipped")
-                    try directory.appendLog(LogLine(event: "skipped_batch", step: state.step))
-                    if consecutiveBad >= options.maxBadBatches {
-                        throw TrainingError.tooManyBadBatches(count: consecutiveBad, step: state.step)
-                    }
-                    continue
-                }
-                consecutiveBad = 0
-                let clipped = options.clipNorm > 0 && norm > options.clipNorm
-                if clipped { state.clippedSteps += 1 }
-                optimizer.step(model.parameters, learningRate: lr,
-                               gradientScale: options.clipNorm > 0 ? clipFactor(norm: norm, maxNorm: options.clipNorm) : 1)
-                state.step += 1
-                lastNorm = Double(norm)
-
-                let logged = try report(AppliedStep(
-                    tokens: batch.targetTokenCount + Int(batch.sourceLengths.reduce(0) { $0 + Int($1) }),
-                    lossSum: lossSum, lossTokens: tokens, smoothedLossSum: model.lastSmoothedLossSum, clipped: clipped,
-                    gradientNorm: lastNorm, learningRate: lr, epochProgress: epochProgress, exchangeSeconds: nil,
-                    seconds: monotonicSeconds() - stepMark), interval: &interval, totalSteps: totalSteps)
-                if dryRun && meter.estimateIsDue { return try finishDryRun(totalSteps: totalSteps) }
-                if logged {
-                    if logsGradientFlow && !flowSums.isEmpty && writes {
-                        try directory.appendLog(LogLine(event: "gradient_flow", step: state.step, epoch: epochProgress,
-                                                        gradientByPosition: zip(flowSums, flowCounts).map { $0 / Double($1) }))
-                        flowSums = []; flowCounts = []
-                    }
-                }
-
-                state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
-                if let every = options.validEvery, state.step % every == 0, let validation {
-                    lastValid = try validate(validation, label: "step \(state.step)", watched: true)
-                    try saveCheckpoint()
-                    if state.stoppedEarly == true { break epochs }
-                } else if let every = options.saveEvery, state.step % every == 0 {
-                    try saveCheckpoint()
-                }
-                if options.maxSteps.map({ state.step >= $0 }) ?? false { break epochs }
-                if options.maxMinutes.map({ state.trainingSeconds >= $0 * 60 }) ?? false {
-                    progress.message("time limit of \(options.maxMinutes!) minutes reached at step \(state.step)")
-                    timeUp = true
-                    break epochs
-                }
-                if shouldStop() {
-                    try saveCheckpoint(numbered: false)
-                    progress.message("interrupted at step \(state.step); checkpoint saved, continue with --resume")
-                    return TrainingSummary(state: state, interrupted: true, lastValidPerplexity: lastValid)
-                }
-                stepMark = monotonicSeconds()
-            }
-            if epochStartsAtItsBeginning && state.pairsInEpoch == 0 {
-                throw TrainingError.file(
-                    path: shards.directory,
-                    message: "no training pair is usable: each of the \(shards.pairCount) pairs has a side that tokenizes "
-                        + "to nothing or more than --max-length \(maxLength) tokens")
-            }
-            // End of epoch: validate, keep the best, checkpoint at the start of the next epoch.
-            state.epoch += 1
-            state.pairsInEpoch = 0
-            state.position = nil
-            state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
-            if let validation {
-                // An epoch that ends on a --valid-every step was just validated with these weights:
-                // the schedule and early stopping count that validation once.
-                let validatedAlready = options.validEvery.map { state.step % $0 == 0 } ?? false
-                let ppl = try validate(validation, label: "epoch \(state.epoch)", watched: !validatedAlready)
-                state.epochValidPerplexities.append(ppl)
-                lastValid = ppl
-            }
-            try saveCheckpoint()
-            stepMark = monotonicSeconds()
-        }
-        if dryRun { return try finishDryRun(totalSteps: totalSteps) }
-        // Reached maxSteps mid-epoch (or the last epoch ended): final validation and checkpoint.
-        state.trainingSeconds = secondsBefore + Date().timeIntervalSince(runStart)
-        if lastValid == nil, let validation {
-            lastValid = try validate(validation, label: "step \(state.step)", watched: false)
-        }
-        if state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }
-        try saveCheckpoint()
-        return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
+        return try runParts()
     }
 
     /// A preparer for this epoch's training pairs: the folder's BPE codes or SentencePiece models,
@@ -454,7 +308,7 @@ public final class Trainer {
     /// interruption (`numbered` false), so an interrupted and resumed run keeps the same numbered
     /// files as an uninterrupted one. Under MPI every rank records its part positions; rank 0 writes.
     func saveCheckpoint(numbered: Bool = true) throws {
-        if options.dataParts != 1 { try recordPartPositions() }
+        if options.dataParts != 1 { try recordPartPositions() } else { state.position = partPositions[0] }
         guard writes else { return }
         // Skipped batches never reach the weights, so this only fires on a real bug.
         let values = model.parameters.values

@@ -33,12 +33,15 @@ import Training
     }
 
     /// `--log-gradient-flow` writes `gradient_flow` lines (one value per source position of the
-    /// longest sentence seen) and ends with the same weights, bit for bit, as a run without it.
-    @Test func loggingTheGradientFlowKeepsTheWeightsAndWritesOneLinePerLogInterval() throws {
+    /// longest sentence seen) and ends with the same weights, bit for bit, as a run without it; the
+    /// same under `--accumulate 2` (one training loop for both).
+    @Test(arguments: [1, 2])
+    func loggingTheGradientFlowKeepsTheWeightsAndWritesOneLinePerLogInterval(accumulate: Int) throws {
         let fixture = try TrainingFixture()
         defer { fixture.cleanUp() }
         var options = fixture.options(maxSteps: 6)
         options.logEvery = 2
+        if accumulate > 1 { options.accumulate = accumulate }
         var weights: [[Float]] = []
         for (name, flow) in [("plain", false), ("flow", true)] {
             let trainer = try Trainer(directory: fixture.makeDirectory(name, options), shards: fixture.shards,
