@@ -192,7 +192,7 @@ public final class Trainer {
                                                gemmInstructionSet: backend.instructionSet, cpu: cpu.modelName,
                                                cpuInstructionSet: cpu.vectorISA, threads: BLAS.budget)
         }
-        return try runParts()
+        return try runLoop()
     }
 
     /// A preparer for this epoch's training pairs: the folder's BPE codes or SentencePiece models,

@@ -30,7 +30,7 @@ extension Trainer {
         case sentences, targetTokens, sourceTokens, lossSum, lossTokens, smoothedLossSum, stop, seconds
     }
 
-    func runParts() throws -> TrainingSummary {
+    func runLoop() throws -> TrainingSummary {
         let targetVocabulary = directory.targetVocabulary
         let accumulate = options.accumulateSteps
         let firstPart = (group?.rank ?? 0) * accumulate
