@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
-// Module graph (dependencies point downwards only; see README "Modules"):
+// Module graph (dependencies point downwards only; see docs/reference/modules.md):
 //   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CDNNL (GEMM backends), CGemm (reference GEMM, packed
 //                                                  product, cpuid), CVector (tanh, sigmoid, softmax rows), CInt8 (int8 kernels)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)

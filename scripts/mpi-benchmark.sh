@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The MPI measurement of the README ("Data-parallel training over MPI"): on Multi30k De→En with the
+# The MPI measurement in docs/results/speed.md ("Data-parallel training over MPI"): on Multi30k De→En with the
 # recipe's model, 1 rank × 2 BLAS threads against 2 ranks × 1 thread (the same 64-sentence update,
 # and 64 sentences per rank), tokens/s and the gradient exchange per step from each run's log.jsonl;
 # then `bench allreduce` on the small, Multi30k and medium gradient sizes.

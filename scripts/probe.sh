@@ -4,10 +4,10 @@
 #   bash scripts/probe.sh [N]        N fuzz iterations (default 2000)
 #
 # Environment: SEQ2SEQ (the binary; default .build/release/seq2seq), PROBE_TIMEOUT (seconds a run may
-# take before it counts as a hang; default 20), PROBE_CORE (the core runs are pinned to with taskset;
-# default 1), PROBE_VMEM_KB (address-space limit of every run, so a tool that trusts a size read from
+# take before it counts as a hang; default 20), PROBE_CORE (the core every run, table and fuzz, is
+# pinned to with taskset; default 1), PROBE_VMEM_KB (address-space limit of every run, so a tool that trusts a size read from
 # a file fails instead of exhausting the machine; default 4 GiB), PROBE_SAVE (a folder: the inputs of
-# every failing fuzz run are copied there, to reproduce them).
+# every failing fuzz run are copied there, to reproduce them), PROBE_VERBOSE (print every run).
 #
 # Every run is checked against three rules:
 #   1. no trap: the process exits (is not killed by a signal) with a status < 128; 130/143 only when
@@ -95,7 +95,8 @@ print $o ($hung ? "hang" : ($st & 127) ? "signal " . ($st & 127) : "exit " . ($s
 close $o;
 '
 
-# The mutator: mutate.pl OP FILE ARGS... (the random choices are made by bash, seeded by RANDOM=1).
+# The mutator: perl -e "$MUTATOR" OP FILE ARGS... edits FILE in place (the random choices are made
+# by bash, seeded by RANDOM=1, and passed as ARGS).
 #   flip OFF:XOR...   xor bytes          trunc OFF          cut the file at OFF
 #   dup FROM LEN AT   copy a range to AT insert AT HEX      insert bytes
 #   insnum AT TEXT    insert a number    repnum K TEXT      replace the K-th digit run (in a
@@ -207,6 +208,7 @@ setup() {
   rm m_novocab/source.vocab
   : > m_emptycfg/config.json
   rm m_nobest/best.safetensors
+  cp -r m_nobest scratch-nobest                                           # quantize writes into it
   cp garbage.bin m_garbage/best.safetensors
   cp model/target.vocab m_swapvocab/source.vocab; cp model/source.vocab m_swapvocab/target.vocab
   sed -i 's/"hidden" : 16/"hidden" : 99999999999/' m_cfgbig/config.json
@@ -237,12 +239,12 @@ setup() {
 show_cmd() {
   local s="seq2seq" a
   for a in "$@"; do s+=" $(printf '%q' "$a")"; done
+  [[ -n ${IN:-} && $IN != /dev/null ]] && s+=" < $IN"
+  [[ -n ${PIPE_IN:-} ]] && s="cat $PIPE_IN | $s"
   case ${MODE:-} in
     closed) s+=" >&-" ;;  full) s+=" > /dev/full" ;;  head) s+=" | head -1" ;;
     fsize) s="(ulimit -f 4; $s)" ;;
   esac
-  [[ -n ${IN:-} && $IN != /dev/null ]] && s+=" < $IN"
-  [[ -n ${PIPE_IN:-} ]] && s="cat $PIPE_IN | $s"
   [[ -n ${STDIN_DESC:-} ]] && s="$STDIN_DESC | $s"
   printf '%s' "$s"
 }
@@ -539,7 +541,7 @@ table() {
   t any    "bpe apply: empty --separator" bpe apply --codes codes.bpe --input train.en --separator ""
   t any    "bpe apply: --merges 0" bpe apply --codes codes.bpe --input train.en --merges 0
   num --merges "$BADNUM" bpe apply --codes codes.bpe --input train.en
-  num --vocabulary-threshold "$BADNUM" bpe apply --codes codes.bpe --input train.en --vocabulary bpe.vocab
+  num --vocabulary-threshold "-1=any 99999999999999999999=refuse nan=refuse inf=refuse abc=refuse" bpe apply --codes codes.bpe --input train.en --vocabulary bpe.vocab
   t refuse "bpe apply: --vocabulary-threshold without --vocabulary" bpe apply --codes codes.bpe --input train.en --vocabulary-threshold 2
   IN=many.en MODE=closed t 1 "bpe apply: stdout closed" bpe apply --codes codes.bpe
   IN=many.en MODE=full t 1 "bpe apply: stdout is /dev/full" bpe apply --codes codes.bpe
@@ -750,7 +752,7 @@ table() {
   t refuse "quantize: missing --model" quantize --model nope
   t refuse "quantize: a file as --model" quantize --model en.vocab
   t refuse "quantize: truncated best.safetensors" quantize --model m_trunc
-  t refuse "quantize: no best.safetensors" quantize --model m_nobest
+  t ok     "quantize: no best.safetensors (falls back to last, as SavedModel.checkpointPath says)" quantize --model scratch-nobest
   t refuse "quantize: --checkpoint bogus" quantize --model scratch-ck --checkpoint bogus
 
   # -- translate
@@ -763,7 +765,7 @@ table() {
   IN=valid.en t refuse "translate: a byte flipped in config.json" translate --model m_cfgflip
   IN=valid.en t refuse "translate: source.vocab deleted" translate --model m_novocab
   IN=valid.en t refuse "translate: empty config.json" translate --model m_emptycfg
-  IN=valid.en t refuse "translate: no best.safetensors" translate --model m_nobest
+  IN=valid.en t ok     "translate: no best.safetensors (falls back to last)" translate --model m_nobest
   IN=valid.en t refuse "translate: garbage best.safetensors" translate --model m_garbage
   IN=valid.en t refuse "translate: vocabularies swapped in the folder" translate --model m_swapvocab
   IN=valid.en t refuse "translate: hidden 99999999999 in config.json" translate --model m_cfgbig
@@ -857,6 +859,8 @@ table() {
   num -cw "-1=refuse abc=refuse" bleu valid.fr -i valid.hyp -m chrf
   num --chrf-beta "0=any -1=refuse nan=refuse" bleu valid.fr -i valid.hyp -m chrf
   num -sv "-1=refuse nan=refuse" bleu valid.fr -i valid.hyp -s floor
+  num -sv "-1=refuse nan=refuse inf=refuse" bleu valid.fr -i valid.hyp -s add-k
+  t refuse "bleu: -sv with -s exp" bleu valid.fr -i valid.hyp -sv 0.5
   IN=valid.hyp MODE=closed t 1 "bleu: stdout closed" bleu valid.fr
   IN=valid.hyp MODE=full t 1 "bleu: stdout is /dev/full" bleu valid.fr
   IN=valid.hyp MODE=head t pipe "bleu -sl: reader closes the pipe" bleu valid.fr -sl
@@ -936,8 +940,8 @@ mutate() {
   esac
 }
 
-# fuzz targets: each makes a mutated copy of one valid input in $F and runs the matching command.
-# fz KIND_NAME: fuzz_NAME functions below set ARGS (and IN) for run_case.
+# Fuzz targets: each fuzz_NAME makes a mutated copy of one valid input in $F and sets ARGS (the
+# matching command) and, when it reads stdin, IN or PIPE_IN; OUTS for outputs other than --output.
 fuzz_tokenize()   { cp train.en "$F/in.en"; mutate "$F/in.en"; ARGS=(tokenize --input "$F/in.en"); }
 fuzz_detokenize() { cp tok.fr "$F/in.fr"; mutate "$F/in.fr"; IN=$F/in.fr; ARGS=(detokenize); }
 fuzz_bpe_apply()  { cp train.en "$F/in.en"; mutate "$F/in.en"; ARGS=(bpe apply --codes codes.bpe --input "$F/in.en"); }

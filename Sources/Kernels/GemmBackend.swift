@@ -38,7 +38,7 @@ public enum GemmBackend: String, CaseIterable, Sendable {
     /// What `auto` picks on this CPU, and why, from cpuid alone (never from a timing race, so the
     /// same machine always picks the same backend): oneDNN on any CPU with AVX2 and FMA (its
     /// generated kernels reach 80–87 % of the FMA peak on AVX-512 and AVX2 CPUs alike: the shared
-    /// PLATFORM.md §6 on an Intel Xeon, README "GEMM backends" on a Zen 4), OpenBLAS on older CPUs,
+    /// PLATFORM.md §6 on an Intel Xeon, docs/results/speed.md on a Zen 4), OpenBLAS on older CPUs,
     /// where oneDNN's generated code has no advantage.
     public static var automatic: (backend: GemmBackend, reason: String) {
         let cpu = CPUInfo.current

@@ -20,7 +20,7 @@ import Model
 /// own gradient and its own curvature from Becker & LeCun's diagonal Gauss–Newton pass, and
 /// θ ← θ − η·Σ_t g_t/(|c_t| + μ) (``SequenceRegressor/timeWeightedNewtonDirection(damping:)``); other
 /// objectives fall back to the secant. Untuned: in a check on short latch and two-sequence
-/// problems it solved far fewer than the secant variant (see the README's Lab section).
+/// problems it solved far fewer than the secant variant (see docs/guides/lab.md).
 public struct PseudoNewton: LabLearner {
     /// η.
     public var learningRate: Double = 0.5

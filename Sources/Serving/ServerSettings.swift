@@ -1,5 +1,5 @@
 /// What `seq2seq serve` listens on, how it batches, and what it refuses. Every limit is answered
-/// with an HTTP status and a JSON error line instead of work: see `README.md`, "Serving".
+/// with an HTTP status and a JSON error line instead of work: see docs/guides/serving.md.
 public struct ServerSettings: Sendable, Equatable {
     /// Interface to bind (an IPv4 or IPv6 address, or a host name).
     public var host: String = "127.0.0.1"

@@ -17,7 +17,7 @@ struct LabCommand: ParsableCommand {
             network of sign units (cell "sign") by discrete error propagation on latch and parity. Writes \
             DIR/plan.json, DIR/trials.jsonl (one JSON line per trial; a rerun resumes), SVG charts of \
             success rate against T and of evaluations to success, DIR/summary.md (the same as tables), \
-            and the Jacobian diagnostics (DIR/diagnostics.json, DIR/jacobian-*.svg). The README's "Lab" section describes \
+            and the Jacobian diagnostics (DIR/diagnostics.json, DIR/jacobian-*.svg). docs/guides/lab.md describes \
             the tasks, learners and budgets.
             """)
 

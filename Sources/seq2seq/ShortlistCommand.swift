@@ -89,7 +89,7 @@ struct ShortlistCommand: ParsableCommand {
     }
 }
 
-/// The shortlist's default sizes and iterations (chosen on Multi30k val; README "Shortlist").
+/// The shortlist's default sizes and iterations (chosen on Multi30k val; docs/guides/shortlist.md).
 enum ShortlistDefaults {
     static let topK = 50
     static let frequent = 100
