@@ -41,7 +41,6 @@ for tool in perl taskset gzip zstd awk find; do
   command -v "$tool" >/dev/null || { echo "probe: needs $tool" >&2; exit 2; }
 done
 [[ -x $BIN ]] || { echo "probe: no binary at $BIN (build it, or set SEQ2SEQ)" >&2; exit 2; }
-BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 taskset -c "$CORE" true 2>/dev/null || CORE=0          # a one-core machine has no core 1
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/seq2seq-probe.XXXXXX")  # the work folder: fixtures, runs, scratch
@@ -51,6 +50,10 @@ mkdir -p "$P" "$F" "$W/tempdir"
 cleanup() { chmod -R u+w "$W" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# run a snapshot of the binary, so that a rebuild in the tree during the run changes nothing
+BIN_INFO="$BIN, built $(date -u -r "$BIN" '+%F %T UTC')"
+cp "$BIN" "$P/seq2seq" || exit 2
+BIN=$P/seq2seq
 cd "$W" || exit 2
 export TMPDIR=$W/tempdir                               # temporary files of the tool stay inside $W
 ulimit -c 0
@@ -1013,7 +1016,7 @@ fuzz() {
 
 # ---------------------------------------------------------------------------------------------------
 setup
-echo "probe: work folder $W, binary $BIN, fuzz runs on core $CORE" >&2
+echo "probe: work folder $W, binary $BIN_INFO, runs on core $CORE" >&2
 table
 echo "probe: $TABLE table cases done" >&2
 fuzz

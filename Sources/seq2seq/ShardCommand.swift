@@ -10,7 +10,7 @@ struct Shard: ParsableCommand {
         discussion: """
         Pack: seq2seq shard --source FILE --target FILE --output corpora/NAME, or --tsv FILE (one source<TAB>target pair per line) instead of --source/--target. Inputs may be plain, .gz or .zst. Both inputs are checked first (UTF-8, equal line counts) and nothing is written if they fail. The output folder must not exist or be empty; an earlier shard folder is replaced only with --overwrite, and no other folder (a model folder above all) is ever written into. The corpus is built in a hidden folder beside the output and renamed into place when complete, so a failed run leaves no output folder (and an earlier corpus as it was). Input in which no pair is left to store is refused. Pairs with an empty side, or with more than --max-length tokens on either side, are skipped and counted. Tokens for --max-length are runs of characters between spaces (not the ICU tokenizer). With --shuffle SEED the pairs are stored in a seeded random order (the same seed and input give the same shards); without it, in input order.
 
-        Verify: seq2seq shard --verify corpora/NAME (exit status 1 if any shard is missing, truncated or altered, if a shard's pair count or sizes differ from the manifest, if the manifest's totals disagree with its shard list, or if a shard file on disk is not listed; one line per problem, naming the file).
+        Verify: seq2seq shard --verify corpora/NAME (exit status 1 if any shard is missing, truncated or altered, if a shard's pair count or sizes differ from the manifest, if the manifest's totals disagree with its shard list, or if a shard file on disk is not listed; one line `shard: FILE: problem` per problem, then the error line).
 
         Export: seq2seq shard --export corpora/NAME --source OUT --target OUT (the stored pairs, in stored order).
 
@@ -88,10 +88,10 @@ struct Shard: ParsableCommand {
         if let verify {
             let set = try ShardSet(directory: verify)
             let problems = set.verify()
-            for problem in problems { Shard.note(problem) }
+            // One line per problem, then the one error line every refusal ends with.
+            for problem in problems { Shard.note("shard: " + problem) }
             if !problems.isEmpty {
-                Shard.note("\(verify): \(problems.count) of \(set.shardCount) shards failed verification")
-                throw ExitCode.failure
+                throw CLIError("\(verify): \(problems.count) of \(set.shardCount) shards failed verification")
             }
             Shard.note("\(verify): \(set.shardCount) shards, \(set.pairCount) pairs verified")
             return

@@ -78,6 +78,10 @@ private func runShard(_ arguments: [String]) throws -> (status: Int32, stderrTex
         #expect(verify.status != 0)
         #expect(verify.stderrText.contains("shard-00001.zst"))
         #expect(!verify.stderrText.contains("shard-00000.zst"))
+        // Problem lines first, then one error line (the shape of every refusal).
+        let lines = verify.stderrText.split(separator: "\n")
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix("shard: ") }, "\(verify.stderrText)")
+        #expect(lines.last?.hasPrefix("seq2seq: error: \(corpus): 1 of ") == true, "\(verify.stderrText)")
     }
 
     @Test func mismatchedInputsFailWithoutWriting() throws {
