@@ -14,4 +14,9 @@ if grep -E "^$PWD/(Sources|Tests)/[^:]+:[0-9]+:[0-9]+: warning:" .build/test-bui
   exit 1
 fi
 swift test --skip-build "$@"
-swift test --package-path Tests/DoubleCheck
+swift build --package-path Tests/DoubleCheck --build-tests 2>&1 | tee .build/double-build.log
+if grep -E "^$PWD/Tests/DoubleCheck/[^:]+:[0-9]+:[0-9]+: warning:" .build/double-build.log; then
+  echo "test: the warnings above are in our code (double-precision build); fix them" >&2
+  exit 1
+fi
+swift test --package-path Tests/DoubleCheck --skip-build

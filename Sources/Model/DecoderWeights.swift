@@ -56,6 +56,7 @@ public final class DecoderWeights {
     public convenience init(model: Seq2SeqModel, int8 stored: (_ name: String, _ n: Int, _ k: Int) throws -> (rows: [Int8], scales: [Float])) throws {
         try self.init(model: model, precision: .int8) { name, blocks, n, bias in
             #if SCALAR_DOUBLE
+            _ = try stored(name, n, blocks.reduce(0) { $0 + $1.columns })  // (keeps the closure throwing, as in the Float build)
             preconditionFailure("int8 decoding runs on Float weights; the SCALAR_DOUBLE build checks gradients only")
             #else
             let k = blocks.reduce(0) { $0 + $1.columns }
