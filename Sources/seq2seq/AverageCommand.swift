@@ -30,6 +30,7 @@ struct Average: ParsableCommand {
     }
 
     func run() throws {
+        try StandardOutput.shared.requireOpen()  // the report of what was written goes there
         let result = try CheckpointAverage.average(model: model, last: last, output: output)
         try StandardOutput.shared.writeLine("wrote \(result.output): the mean of \(result.steps.count) checkpoints "
             + "(steps \(result.steps.map(String.init).joined(separator: ", ")))")

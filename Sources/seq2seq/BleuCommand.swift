@@ -92,6 +92,9 @@ struct Bleu: ParsableCommand {
             help: "Decimals of the printed score (sacreBLEU's command default is 1).")
     var width: Int = 1
 
+    /// The largest chrF character or word n-gram order accepted (sacreBLEU's defaults are 6 and 0/2).
+    static let maximumOrder = 100
+
     func validate() throws {
         if references.isEmpty { throw ValidationError("give at least one reference file") }
         if metrics.isEmpty { throw ValidationError("--metrics needs at least one of bleu, chrf") }
@@ -131,6 +134,13 @@ struct Bleu: ParsableCommand {
         let charOrder = chrfCharOrder ?? 6, wordOrder = chrfWordOrder ?? 0
         if charOrder < 0 || wordOrder < 0 || charOrder + wordOrder == 0 {
             throw ValidationError("--chrf-char-order and --chrf-word-order must be 0 or more, and not both 0")
+        }
+        // n-gram tables are kept per order: an order in the billions would ask for gigabytes.
+        if charOrder > Self.maximumOrder || wordOrder > Self.maximumOrder {
+            throw ValidationError("--chrf-char-order and --chrf-word-order must be at most \(Self.maximumOrder); got \(charOrder) and \(wordOrder)")
+        }
+        if let smoothValue, !(smoothValue.isFinite && smoothValue >= 0) {
+            throw ValidationError("--smooth-value must be a finite number >= 0; got \(smoothValue)")
         }
         if let chrfBeta, chrfBeta < 1 { throw ValidationError("--chrf-beta must be at least 1; got \(chrfBeta)") }
         if width < 0 || width > 20 { throw ValidationError("--width must be between 0 and 20; got \(width)") }

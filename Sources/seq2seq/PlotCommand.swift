@@ -28,6 +28,7 @@ struct Plot: ParsableCommand {
     var output: String?
 
     func run() throws {
+        try StandardOutput.shared.requireOpen()  // the report of what was written goes there
         try plot()
     }
 

@@ -37,6 +37,13 @@ final class StandardOutput {
     /// "stdout: closed by the caller" instead of vanishing into /dev/null.
     func markClosedByCaller() { closedByCaller = true }
 
+    /// For commands that write files and then report them on standard output (`plot`, `average`):
+    /// fails before any file is written when the caller closed standard output.
+    /// - Throws: `StandardOutputError` "closed by the caller".
+    func requireOpen() throws {
+        if closedByCaller { throw StandardOutputError(reason: "closed by the caller (Bad file descriptor)", code: EBADF) }
+    }
+
     private init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
         isTerminal = isatty(fileDescriptor) != 0
@@ -107,10 +114,27 @@ struct StandardOutputError: Error, CustomStringConvertible {
     static let readerLeftStatus: Int32 = 128 + SIGPIPE
 }
 
+/// `text` with every control character but the tab written as an escape (`\x1B`, `\u0085`):
+/// error lines quote bytes from the user's files, and a terminal must show them, not act on them
+/// (an ESC sequence that clears the screen, a NUL, a newline that would split the one line).
+func terminalSafe(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
+    var result = ""
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if !isControl(v) { result.unicodeScalars.append(scalar); continue }
+        result += v < 0x80 ? String(format: "\\x%02X", v) : String(format: "\\u%04X", v)
+    }
+    return result
+}
+
+/// C0 controls (but the tab), DEL and the C1 controls.
+private func isControl(_ v: UInt32) -> Bool { (v < 0x20 && v != 0x09) || v == 0x7F || (0x80...0x9F).contains(v) }
+
 /// Writes `line` and a newline to standard error in one `write(2)` call (retried on EINTR and short
 /// writes). Never traps: when standard error cannot be written the line is dropped.
 func printError(_ line: String) {
-    var bytes = Array(line.utf8)
+    var bytes = Array(terminalSafe(line).utf8)
     bytes.append(0x0A)
     var written = 0
     while written < bytes.count {

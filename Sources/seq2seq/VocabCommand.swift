@@ -92,6 +92,16 @@ struct Vocab: ParsableCommand {
                 ? "\(files): no words in the input; a vocabulary of the 4 specials only would make every word <unk>"
                 : "\(files): none of the \(coverage.typesSeen) word types occurs --min-count \(minCount) times; nothing to write")
         }
+        // --report is read before the vocabulary is written, so a bad report file leaves nothing.
+        var reportLine: String?
+        if let report {
+            var total = 0, unknown = 0
+            try forEachLineTokens(path: report, tokenize) { tokens in
+                total += tokens.count
+                for token in tokens where !vocabulary.contains(token) { unknown += 1 }
+            }
+            reportLine = "vocab: \(report): \(total) tokens, \(unknown) out of vocabulary, OOV rate " + percent(unknown, of: total)
+        }
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try vocabulary.write(to: output)
@@ -113,15 +123,7 @@ struct Vocab: ParsableCommand {
         }
         printError("vocab: running tokens \(coverage.runningTokens), covered "
                    + percent(coverage.runningTokensCovered, of: coverage.runningTokens))
-        if let report {
-            var total = 0, unknown = 0
-            try forEachLineTokens(path: report, tokenize) { tokens in
-                total += tokens.count
-                for token in tokens where !vocabulary.contains(token) { unknown += 1 }
-            }
-            printError("vocab: \(report): \(total) tokens, \(unknown) out of vocabulary, OOV rate "
-                       + percent(unknown, of: total))
-        }
+        if let reportLine { printError(reportLine) }
     }
 
     private func tokenizeFunction(_ options: TokenizerOptions, codes: BPECodes?,

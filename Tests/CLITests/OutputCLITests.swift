@@ -206,6 +206,48 @@ struct OutputCLITests {
         }
     }
 
+    /// Found by the probe: a chrF order in the billions trapped on a 34 GB allocation, and
+    /// nonsense smoothing values were scored; each is now one error line.
+    @Test(arguments: [["-m", "chrf", "-cc=4294967296"], ["-m", "chrf", "-cw=101"], ["-s", "floor", "-sv=-1"],
+                      ["-s", "add-k", "-sv=nan"], ["-s", "add-k", "-sv=inf"]])
+    func bleuRefusesOrdersAndSmoothingValuesOutOfRange(_ options: [String]) throws {
+        let (dir, ref, hyp) = try Self.bleuFiles()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        expectOneLineError(try runSeq2seq(["bleu", ref, "-i", hyp] + options), mentions: [])
+    }
+
+    /// An error line quotes the user's bytes, but a terminal must not act on them: control
+    /// characters (ESC, NUL, …) are written as escapes, and the line stays one line.
+    @Test func errorLinesEscapeControlCharacters() throws {
+        let dir = makeTemporaryDirectory("output-escape")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let codes = dir.appendingPathComponent("codes.bpe")
+        try Data("#version: 0.2\na\u{1B}[2Jb\u{0}c d e\n".utf8).write(to: codes)
+        let run = try runSeq2seq(["bpe", "apply", "--codes", codes.path], stdin: Data("x\n".utf8))
+        expectOneLineError(run, mentions: ["\\x1B[2J"])
+        #expect(!run.stderrText.contains("\u{1B}") && !run.stderrText.contains("\u{0}"))
+    }
+
+    /// `vocab --report` with a bad report file, and `plot`/`average` with standard output closed,
+    /// fail before writing their outputs (the probe found the files written, then the error).
+    @Test func aFailingVocabReportOrAClosedStdoutLeavesNoOutputFile() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("output-before-write")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let vocab = dir.appendingPathComponent("o.vocab").path
+        expectOneLineError(try runSeq2seq(["vocab", "--input", p.trainSource, "--output", vocab,
+                                           "--report", dir.appendingPathComponent("nope.txt").path]), mentions: ["nope.txt"])
+        #expect(!FileManager.default.fileExists(atPath: vocab))
+        let svg = dir.appendingPathComponent("o.svg").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "exec \"$0\" plot --model \"$1\" --output \"$2\" >&- 2>/dev/null", seq2seqBinary().path, p.model, svg]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1)
+        #expect(!FileManager.default.fileExists(atPath: svg))
+    }
+
     /// Hypotheses and references may be pipes (`-i <(command)`, /dev/stdin), not only regular files.
     @Test func bleuReadsFilesThatArePipes() throws {
         let (dir, ref, hyp) = try Self.bleuFiles()
