@@ -14,7 +14,8 @@
 #      the probe sent SIGINT/SIGTERM, 141 only when the probe closed the reading end of a pipe early;
 #      a run that takes longer than PROBE_TIMEOUT is a hang.
 #   2. a refusal (non-zero exit) prints exactly one line on stderr, starting with "seq2seq: error: "
-#      (before it, "<command>: warning:" lines; for train, also progress lines), and nothing on
+#      (before it, "<command>: warning:" lines; for train, also progress lines; for shard --verify,
+#      its "shard: FILE: problem" lines), and nothing on
 #      stdout when the command writes files.
 #   3. nothing half-written: no *.tmp*, *.partial* or *.lock is left in the work folder, and a failed
 #      command did not create the --output it was asked to write.
@@ -343,6 +344,9 @@ judge() {
     lines=$(grep -a -v -E '^[a-z][a-z ]*: warning: ' "$P/err" 2>/dev/null | tr -d '\000')
     if [[ ${1:-} == train ]]; then            # progress lines before the error are allowed for train
       lines=$(printf '%s\n' "$lines" | awk '/^seq2seq: error: /{keep=1} keep')
+    fi
+    if [[ ${1:-} == shard && " $* " == *" --verify "* ]]; then   # verify lists its problems first
+      lines=$(printf '%s\n' "$lines" | grep -a -v '^shard: ')
     fi
     n=$(printf '%s' "$lines" | grep -a -c '')
     first=$(printf '%s\n' "$lines" | head -1)
@@ -877,7 +881,7 @@ table() {
   t refuse "plot: --output under a file" plot --model model --output afile/o.svg
   t refuse "plot: --output under /proc" plot --model model --output /proc/o.svg
   t refuse "plot: --output is a folder" plot --model model --output adir
-  MODE=closed t ok "plot: stdout closed" plot --model model --output o.svg
+  MODE=closed t 1 "plot: stdout closed (refused before writing)" plot --model model --output o.svg
 
   # -- doctor, bench (cheap cases only)
   t ok     "doctor: --no-timings" doctor --no-timings
