@@ -156,160 +156,34 @@ struct Train: ParsableCommand {
     private func train(world: Communicator?, setup: RankSetup) throws {
         try checkThreads(threads)
         try gemmArguments.apply(threads: threads, warn: true)
+        // Every check before the first step is Training's (the same for a library caller); this
+        // command only says what it was asked.
+        var request = TrainingRequest(shards: shards, output: output, toolVersion: seq2seqVersion,
+                                      newRunOptions: { try self.trainingOptions() })
+        request.sourceVocabulary = sourceVocab
+        request.targetVocabulary = targetVocab
+        request.validSource = validSource
+        request.validTarget = validTarget
+        request.bpeCodes = bpeCodes
+        request.sentencePieceModels = spmModel
+        request.resume = resume
+        request.overwrite = overwrite
+        request.allowUnknown = allowUnk
+        request.dryRun = dryRun
+        request.epochs = epochs
+        request.maxSteps = maxSteps
+        request.maxMinutes = maxMinutes
+        request.checkResume = { try self.checkResumeAgrees(with: $0) }
         // Rank 0 alone writes the model folder; the other ranks only read what they need.
-        let writes = (world?.rank ?? 0) == 0
-        // One run per model folder: a second `train` on the same --output (new or --resume) is
-        // refused while this one runs. (Without a parent folder there is nothing to race for yet.)
-        let parent = URL(fileURLWithPath: output).standardizedFileURL.deletingLastPathComponent().path
-        let lock = writes && FileManager.default.fileExists(atPath: parent) ? try RunLock(modelFolder: output) : nil
-        defer { withExtendedLifetime(lock) {} }
-        let shardSet = try ShardSet(directory: shards)
-        guard shardSet.pairCount > 0 else {
-            throw CLIError("\(shards): the shard folder holds no pairs; nothing to train on")
-        }
-        // Before anything is written: every shard is there, whole and unaltered (CRC-32 of its
-        // compressed bytes, no decompression), so a bad corpus fails now, not mid-epoch.
-        try shardSet.checkChecksums()
-        let directory: ModelDirectory
-        var validation: ValidationSet?
-        var configChanged = false
-        // What the corpus check found, printed once every other check has passed.
-        var corpusNotes: [String] = []
-        // Set when this run made the folder: if it then fails before its first checkpoint, the
-        // folder is removed again, so a failed start leaves nothing behind.
-        var createdHere = false
-        // The other ranks do not inspect the folder: rank 0 may be making it meanwhile.
-        let existing = writes || resume ? ModelFolderKind.inspect(output) : .absent
-        if resume && overwrite {
-            throw CLIError("--resume continues the model in \(output) and --overwrite replaces it: give one of them")
-        }
-        if resume {
-            switch existing {
-            case .absent:
-                throw CLIError("\(output): no model folder to resume; run without --resume to start one")
-            case .other(let reason):
-                throw CLIError("\(output): \(reason); --resume needs a model folder made by `seq2seq train`")
-            case .untrainedModel, .trainedModel:
-                break
-            }
-            if !FileManager.default.fileExists(atPath: output + "/last.safetensors")
-                && FileManager.default.fileExists(atPath: output + "/best.safetensors") {
-                throw CLIError("\(output) holds best.safetensors but no last.safetensors (the optimizer state): there is no run to resume; train into a new folder")
-            }
-            var opened = try ModelDirectory(opening: output)
-            try checkResumeAgrees(with: opened.config)
-            let recordedRanks = opened.config.training.processCount
-            if recordedRanks != (world?.size ?? 1) {
-                throw CLIError("\(output) was trained by \(recordedRanks) MPI rank(s); resume it with "
-                               + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
-                               + ", not \(world?.size ?? 1)")
-            }
-            for path in bpeCodes {
-                let codes = try BPECodes(contentsOf: path)
-                guard codes == opened.saved.sourceCodes || codes == opened.saved.targetCodes else {
-                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --bpe-codes \(path) (not the codes the model was trained with)")
-                }
-            }
-            for path in spmModel {
-                let model = try SentencePieceModel(contentsOf: path)
-                guard model.checksum == opened.saved.sourceSentencePiece?.checksum
-                        || model.checksum == opened.saved.targetSentencePiece?.checksum else {
-                    throw CLIError("\(output) was trained with other settings; --resume continues the recorded run: --spm-model \(path) (not the model it was trained with)")
-                }
-            }
-            // Read the validation set before writing anything, so a bad file changes nothing. (Every
-            // rank validates, taking rank 0's figure; rank 0 alone writes.)
-            validation = try validationSet(source: opened.sourceVocabulary, target: opened.targetVocabulary,
-                                           codes: (opened.saved.sourceCodes, opened.saved.targetCodes),
-                                           sentencePiece: (opened.saved.sourceSentencePiece, opened.saved.targetSentencePiece),
-                                           batchSize: opened.config.training.batchSize)
-            // Only the length of the run may change on resume; everything else is the recorded config.
-            var config = opened.config
-            if let epochs { config.training.epochs = epochs }
-            if let maxSteps { config.training.maxSteps = maxSteps }
-            if let maxMinutes { config.training.maxMinutes = maxMinutes }
-            if config != opened.config {
-                // Written below, once the checkpoint has loaded and only if there is training to do.
-                opened = opened.replacingConfig(config)
-                configChanged = true
-            }
-            directory = opened
-        } else {
-            switch existing {
-            case .other(let reason):
-                throw CLIError("\(output): \(reason); choose another --output")
-            case .trainedModel where !overwrite:
-                throw CLIError("\(output) already holds a model; pass --resume to continue it or --overwrite to replace it")
-            case .absent, .untrainedModel, .trainedModel:
-                break
-            }
-            guard let sourceVocab, let targetVocab else {
-                throw CLIError("--source-vocab and --target-vocab are required for a new model")
-            }
-            let source = try Vocabulary(contentsOf: sourceVocab)
-            let target = try Vocabulary(contentsOf: targetVocab)
-            let codes = try matchCodes(source: (sourceVocab, source), target: (targetVocab, target))
-            let pieces = try matchSentencePiece(source: (sourceVocab, source), target: (targetVocab, target))
-            var options = try trainingOptions()
-            if let world, world.size > 1 { options.ranks = world.size }
-            if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
-                throw CLIError("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")
-            }
-            if (options.bpeDropout ?? 0) > 0 {
-                for (path, vocabulary, sideCodes) in [(sourceVocab, source, codes.source), (targetVocab, target, codes.target)]
-                where sideCodes != nil {
-                    let missing = Self.charactersLackingAPiece(vocabulary)
-                    if let example = missing.first {
-                        printError("train: warning: \(path) lacks the word-final or non-final piece of \(missing.count) "
-                                   + "character(s) its pieces contain (e.g. \(example)); BPE-dropout pieces split down to "
-                                   + "them are <unk>. `seq2seq vocab --bpe-codes` (2026-12-02 and later) keeps both forms "
-                                   + "of every character seen at least --min-count times")
-                    }
-                }
-            }
-            let config = ModelFolderConfig(
-                toolVersion: seq2seqVersion,
-                model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
-                training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
-            try config.model.validate()
-            try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
-            corpusNotes = try checkCorpus(shardSet, source: source, target: target, codes: codes, pieces: pieces)
-            // Read the validation set before creating the folder, so a bad file leaves no half-made
-            // model behind.
-            validation = try validationSet(source: source, target: target, codes: codes, sentencePiece: pieces,
-                                           batchSize: options.batchSize)
-            if !writes || dryRun {
-                directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target,
-                                                         sourceCodes: codes.source, targetCodes: codes.target,
-                                                         sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
-            } else if existing == .absent {
-                directory = try ModelDirectory.createStaged(at: output, config: config,
-                                                            sourceVocabulary: source, targetVocabulary: target,
-                                                            sourceCodes: codes.source, targetCodes: codes.target,
-                                                            sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
-                createdHere = true
-            } else {
-                // Replacing a model (--overwrite) or the leftovers of a start that never reached a
-                // checkpoint. The checkpoint goes first: whatever fails after it leaves an untrained
-                // folder, which a plain retry accepts.
-                for file in ["last.safetensors", "best.safetensors", "log.jsonl"] {
-                    try? FileManager.default.removeItem(atPath: output + "/" + file)
-                }
-                directory = try ModelDirectory(creating: output, config: config,
-                                               sourceVocabulary: source, targetVocabulary: target,
-                                               sourceCodes: codes.source, targetCodes: codes.target,
-                                               sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
-            }
-        }
+        let prepared = try TrainingSetup.prepare(request, ranks: world?.size ?? 1, writes: (world?.rank ?? 0) == 0)
         do {
-            try train(directory: directory, shardSet: shardSet, validation: validation, configChanged: configChanged,
-                      world: world, setup: setup, notes: corpusNotes)
+            try train(directory: prepared.directory, shardSet: prepared.shards, validation: prepared.validation,
+                      configChanged: prepared.configChanged, world: world, setup: setup, notes: prepared.notes)
         } catch {
-            if createdHere && !directory.hasCheckpoint {
-                try? FileManager.default.removeItem(atPath: output)
-            }
+            prepared.discardIfUntrained()
             throw error
         }
+        withExtendedLifetime(prepared) {}  // holds the folder's lock until training ends
     }
 
     private func train(directory: ModelDirectory, shardSet: ShardSet, validation: ValidationSet?,
@@ -380,115 +254,6 @@ struct Train: ParsableCommand {
             + (s.stoppedEarly == true ? "stopped early; " : "")
             + "clipped \(s.clippedSteps) steps, skipped \(s.skippedBatches) batches; model in \(output)")
         if summary.interrupted { throw ExitCode(128 + (stopRequested != 0 ? stopRequested : SIGINT)) }
-    }
-
-    /// The validation pair of text files tokenized with the model's vocabularies, or nil when none is given.
-    private func validationSet(source: Vocabulary, target: Vocabulary, codes: (source: BPECodes?, target: BPECodes?),
-                               sentencePiece: (source: SentencePieceModel?, target: SentencePieceModel?),
-                               batchSize: Int) throws -> ValidationSet? {
-        switch (validSource, validTarget) {
-        case let (sourcePath?, targetPath?):
-            let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
-                                            sourceCodes: codes.source, targetCodes: codes.target,
-                                            sourceSentencePiece: sentencePiece.source, targetSentencePiece: sentencePiece.target)
-            return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer,
-                                     batchSize: batchSize)
-        case (nil, nil):
-            return nil
-        default:
-            throw CLIError("give both --valid-source and --valid-target, or neither")
-        }
-    }
-
-    /// The `<unk>` rate of each side on the corpus's first pairs, as lines to print once every
-    /// other check has passed, with a warning above `CorpusCheck.warningUnknownRate` and when the
-    /// pairs look sorted by length. Refuses above `CorpusCheck.refusalUnknownRate` unless `--allow-unk`.
-    /// - Throws: `CLIError` naming the side's vocabulary and the shard folder; shard read errors.
-    private func checkCorpus(_ shards: ShardSet, source: Vocabulary, target: Vocabulary,
-                             codes: (source: BPECodes?, target: BPECodes?),
-                             pieces: (source: SentencePieceModel?, target: SentencePieceModel?)) throws -> [String] {
-        let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
-                                        sourceCodes: codes.source, targetCodes: codes.target,
-                                        sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
-        let check = try CorpusCheck(shards: shards, preparer: preparer)
-        let (side, rate) = check.worstSide
-        let vocabulary = side == "source" ? sourceVocab ?? "" : targetVocab ?? ""
-        if rate > CorpusCheck.refusalUnknownRate && !allowUnk {
-            throw CLIError(String(format: "%@: %.0f %% of the %@ tokens in the first %d pairs of %@ are <unk>: "
-                                  + "is it the %@ vocabulary, built from this side of the corpus? (--allow-unk to train anyway)",
-                                  vocabulary, 100 * rate, side, check.pairsSampled, shards.directory, side))
-        }
-        var notes = ["train: " + check.summary]
-        if rate > CorpusCheck.warningUnknownRate {
-            notes.append(String(format: "train: warning: %.0f %% of the %@ tokens are <unk> under %@; "
-                                + "the model will learn little (a vocabulary from this side of the training corpus?)",
-                                100 * rate, side, vocabulary))
-        }
-        if check.looksSortedByLength {
-            notes.append("train: warning: the first \(check.pairsSampled) pairs of \(shards.directory) are ordered by length, "
-                         + "and train shuffles only within windows; repack with `seq2seq shard --shuffle SEED` "
-                         + "so that the first steps see sentences of every length")
-        }
-        return notes
-    }
-
-    /// The characters (in bytes order) of `vocabulary`'s pieces whose word-final (`c`) or
-    /// non-final (`c￭￭`) piece the vocabulary lacks: BPE-dropout splits down to those.
-    static func charactersLackingAPiece(_ vocabulary: Vocabulary) -> [String] {
-        let separator = SubwordJoiner.tokenizerSeparator
-        var characters: Set<String> = []
-        for token in vocabulary.tokens.dropFirst(TokenID.reservedCount) {
-            let bare = token.hasSuffix(separator) ? String(token.dropLast(separator.count)) : token
-            for scalar in bare.unicodeScalars { characters.insert(String(scalar)) }
-        }
-        return characters.filter { !vocabulary.contains($0) || !vocabulary.contains($0 + separator) }
-            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    /// The `--bpe-codes` files for each side, matched by the checksum each vocabulary records.
-    /// Throws a one-line error when a vocabulary records codes that were not given, or a codes file
-    /// matches neither vocabulary ("the vocabulary does not match the codes").
-    func matchCodes(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
-        -> (source: BPECodes?, target: BPECodes?) {
-        guard bpeCodes.count <= 2 else { throw CLIError("--bpe-codes takes one file (joint codes) or two (one per side)") }
-        let given = try bpeCodes.map { (path: $0, codes: try BPECodes(contentsOf: $0)) }
-        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> BPECodes? {
-            guard let recorded = side.vocabulary.options.bpeCodes else { return nil }
-            guard let match = given.first(where: { $0.codes.checksum == recorded }) else {
-                let tried = given.map { "\($0.path) is \($0.codes.checksum)" }.joined(separator: ", ")
-                throw CLIError("\(side.path): built with BPE codes \(recorded); give those codes with --bpe-codes"
-                               + (tried.isEmpty ? "" : " (\(tried))"))
-            }
-            return match.codes
-        }
-        let codes = (source: try pick(source), target: try pick(target))
-        for item in given where item.codes.checksum != source.vocabulary.options.bpeCodes
-            && item.codes.checksum != target.vocabulary.options.bpeCodes {
-            throw CLIError("\(item.path): these BPE codes (checksum \(item.codes.checksum)) match neither vocabulary; "
-                           + "build the vocabularies with `vocab --bpe-codes \(item.path)`")
-        }
-        return codes
-    }
-
-    /// The `--spm-model` files for each side, matched by the checksum each vocabulary records.
-    func matchSentencePiece(source: (path: String, vocabulary: Vocabulary), target: (path: String, vocabulary: Vocabulary)) throws
-        -> (source: SentencePieceModel?, target: SentencePieceModel?) {
-        guard spmModel.count <= 2 else { throw CLIError("--spm-model takes one file (shared) or two (one per side)") }
-        let given = try spmModel.map { (path: $0, model: try SentencePieceModel(contentsOf: $0)) }
-        func pick(_ side: (path: String, vocabulary: Vocabulary)) throws -> SentencePieceModel? {
-            guard let recorded = side.vocabulary.options.sentencePiece else { return nil }
-            guard let match = given.first(where: { $0.model.checksum == recorded }) else {
-                throw CLIError("\(side.path): built with a SentencePiece model (checksum \(recorded)); give it with --spm-model")
-            }
-            return match.model
-        }
-        let models = (source: try pick(source), target: try pick(target))
-        for item in given where item.model.checksum != source.vocabulary.options.sentencePiece
-            && item.model.checksum != target.vocabulary.options.sentencePiece {
-            throw CLIError("\(item.path): this SentencePiece model (checksum \(item.model.checksum)) matches neither vocabulary; "
-                           + "build the vocabularies with `vocab --spm-model \(item.path)`")
-        }
-        return models
     }
 
     /// On `--resume` the recorded run decides everything but its length: an architecture or

@@ -238,6 +238,28 @@ struct TrainRefusalCLITests {
         }
     }
 
+    /// Under a file-size limit the first checkpoint fails with EFBIG (SIGXFSZ is ignored): one
+    /// error line after the progress lines, and no model folder, temporary file or lock left.
+    @Test func trainUnderAFileSizeLimitFailsCleanly() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-fsize")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let errFile = dir.appendingPathComponent("err").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 8; exec \"$0\" \"$@\" 2>\"\(errFile)\"", seq2seqBinary().path]
+            + p.trainArguments(output: output, maxSteps: 3)
+        try process.run()
+        process.waitUntilExit()
+        let stderr = try String(contentsOfFile: errFile, encoding: .utf8)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(stderr)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("seq2seq: error: ") }.count == 1 && lines.last?.contains("File too large") == true,
+                "\(stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["err"])
+    }
+
     /// Every path and its bytes under `root`, hidden files included.
     func tree(_ root: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
