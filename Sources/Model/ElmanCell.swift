@@ -72,15 +72,11 @@ enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
-                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
-                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
-                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
-                         mask: UnsafePointer<Scalar>?) {
-        for row in 0..<rows {
-            let g = gates + row &* width, dh = hiddenGradient + row &* width, dhp = previousHiddenGradient + row &* width
-            if let mask, mask[row] == 0 {
+    static func backward(_ s: CellGradientStep) {
+        let width = s.width
+        for row in 0..<s.rows {
+            let g = s.gates + row &* width, dh = s.hiddenGradient + row &* width, dhp = s.previousHiddenGradient + row &* width
+            if let mask = s.mask, mask[row] == 0 {
                 dhp.update(from: dh, count: width)
                 g.update(repeating: 0, count: width)
                 continue

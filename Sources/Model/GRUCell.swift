@@ -42,23 +42,18 @@ enum GRUCell: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
-                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
-                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
-                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
-                         mask: UnsafePointer<Scalar>?) {
-        let recurrent = recurrent!
-        for row in 0..<rows {
-            let g = gates + row &* 3 &* width, u = recurrent + row &* 3 &* width
-            let dh = hiddenGradient + row &* width, dhp = previousHiddenGradient + row &* width
-            if let mask, mask[row] == 0 {
+    static func backward(_ s: CellGradientStep) {
+        let recurrent = s.recurrent!, width = s.width
+        for row in 0..<s.rows {
+            let g = s.gates + row &* 3 &* width, u = recurrent + row &* 3 &* width
+            let dh = s.hiddenGradient + row &* width, dhp = s.previousHiddenGradient + row &* width
+            if let mask = s.mask, mask[row] == 0 {
                 dhp.update(from: dh, count: width)
                 g.update(repeating: 0, count: 3 &* width)
                 u.update(repeating: 0, count: 3 &* width)
                 continue
             }
-            let hp = previousHidden + row &* width
+            let hp = s.previousHidden + row &* width
             let r = g, z = g + width, n = g + 2 &* width
             let ur = u, uz = u + width, un = u + 2 &* width
             for j in 0..<width {

@@ -31,7 +31,12 @@ final class GlobalAttention {
     let wa, gradWa, wq, gradWq, bq, gradBq, wk, gradWk, v, gradV: UnsafeMutablePointer<Scalar>?
     var profiler: PhaseProfiler?
 
+    /// The store its weight and gradient pointers point into: held, so that they stay valid as
+    /// long as the layer lives (a test that dropped the store read freed memory).
+    private let parameterStore: ParameterStore
+
     init(score: AttentionType, hidden: Int, store: ParameterStore, prefix: String) {
+        parameterStore = store
         precondition(score != .none, "GlobalAttention needs a score function")
         self.score = score
         self.hidden = hidden

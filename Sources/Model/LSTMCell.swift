@@ -58,18 +58,13 @@ enum LSTMCell: RecurrentCell {
     }
 
     @inline(__always)
-    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
-                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
-                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
-                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
-                         mask: UnsafePointer<Scalar>?) {
-        let previousCell = previousCell!, tanhCell = cache!, cellGradient = cellGradient!
-        for r in 0..<rows {
-            let dhr = hiddenGradient + r &* width, dcr = cellGradient + r &* width
-            let dhp = previousHiddenGradient + r &* width
-            let g = gates + r &* 4 &* width
-            if let mask, mask[r] == 0 {
+    static func backward(_ s: CellGradientStep) {
+        let previousCell = s.previousCell!, tanhCell = s.cache!, cellGradient = s.cellGradient!, width = s.width
+        for r in 0..<s.rows {
+            let dhr = s.hiddenGradient + r &* width, dcr = cellGradient + r &* width
+            let dhp = s.previousHiddenGradient + r &* width
+            let g = s.gates + r &* 4 &* width
+            if let mask = s.mask, mask[r] == 0 {
                 dhp.update(from: dhr, count: width)   // the state was passed through: so is its gradient
                 g.update(repeating: 0, count: 4 &* width)
                 continue

@@ -33,7 +33,12 @@ final class OutputLayer {
     private var logitMeans: [Double] = []
     var profiler: PhaseProfiler?
 
+    /// The store its weight and gradient pointers point into: held, so that they stay valid as
+    /// long as the layer lives (a test that dropped the store read freed memory).
+    private let parameterStore: ParameterStore
+
     init(vocabulary: Int, hidden: Int, store: ParameterStore) {
+        parameterStore = store
         self.vocabulary = vocabulary
         self.hidden = hidden
         let w = store.view("output.weight"), b = store.view("output.bias")

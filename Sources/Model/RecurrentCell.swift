@@ -42,12 +42,34 @@ protocol RecurrentCell {
     /// added); `cellGradient` dL/dc_t in, dL/dc_{t−1} out; `previousHiddenGradient` receives the
     /// part of dL/dh_{t−1} that does not go through Wh (the layer adds (recurrent or gate
     /// gradient)·Wh afterwards).
-    static func backward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
-                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
-                         hidden: UnsafePointer<Scalar>, cache: UnsafePointer<Scalar>?,
-                         hiddenGradient: UnsafePointer<Scalar>, cellGradient: UnsafeMutablePointer<Scalar>?,
-                         previousHiddenGradient: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
-                         mask: UnsafePointer<Scalar>?)
+    static func backward(_ step: CellGradientStep)
+}
+
+/// The buffers of one time step's backward pass, the same for every cell (`RecurrentCell.backward`):
+/// R rows (the batch), width H, G gates.
+struct CellGradientStep {
+    /// The step's gate activations from forward [R×G·H], overwritten with the gradients of their
+    /// pre-activations.
+    var gates: UnsafeMutablePointer<Scalar>
+    /// The separate recurrent product (GRU) [R×G·H], overwritten with its gradient; nil otherwise.
+    var recurrent: UnsafeMutablePointer<Scalar>?
+    /// h_{t−1} [R×H] and, for cells with memory (LSTM), c_{t−1} [R×H].
+    var previousHidden: UnsafePointer<Scalar>
+    var previousCell: UnsafePointer<Scalar>?
+    /// h_t [R×H].
+    var hidden: UnsafePointer<Scalar>
+    /// What forward kept for backward [R×cacheWidth·H] (LSTM: tanh c_t); nil when cacheWidth is 0.
+    var cache: UnsafePointer<Scalar>?
+    /// dL/dh_t in [R×H] (the output's gradient already added).
+    var hiddenGradient: UnsafePointer<Scalar>
+    /// dL/dc_t in, dL/dc_{t−1} out [R×H] (cells with memory).
+    var cellGradient: UnsafeMutablePointer<Scalar>?
+    /// Receives the part of dL/dh_{t−1} that does not go through Wh [R×H].
+    var previousHiddenGradient: UnsafeMutablePointer<Scalar>
+    var rows: Int
+    var width: Int
+    /// 1 for a real row, 0 for padding at this step [R]; nil when every row is real.
+    var mask: UnsafePointer<Scalar>?
 }
 
 extension RecurrentCell {

@@ -56,11 +56,12 @@ extension RecurrentLayer {
                 // ‖∂L/∂h_t‖ per row (train --log-gradient-flow), before the step's own backward.
                 for b in 0..<batch { norms[t * batch + b] = Scalar(Vector.sumOfSquares(dh + b * hidden, count: hidden).squareRoot()) }
             }
-            cell.backward(gates: gates + offset, recurrent: recurrent.map { $0 + offset },
-                          previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
-                          hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
-                          hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
-                          rows: batch, width: hidden, mask: mask.map { $0 + t * batch })
+            cell.backward(CellGradientStep(
+                gates: gates + offset, recurrent: recurrent.map { $0 + offset },
+                previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
+                hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
+                hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
+                rows: batch, width: hidden, mask: mask.map { $0 + t * batch }))
         }
         // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
         timed(profiler, "gemm: recurrent backward") {

@@ -65,7 +65,12 @@ final class RecurrentLayer {
     /// so the arithmetic of backward is the same with or without it (`train --log-gradient-flow`).
     var hiddenGradientNorms: FloatBuffer?
 
+    /// The store its weight and gradient pointers point into: held, so that they stay valid as
+    /// long as the layer lives (a test that dropped the store read freed memory).
+    private let parameterStore: ParameterStore
+
     init(cell cellType: CellType, inputSize: Int, hidden: Int, store: ParameterStore, prefix: String) {
+        parameterStore = store
         self.cellType = cellType
         cell = cellType.cell
         self.inputSize = inputSize
