@@ -30,6 +30,9 @@ public struct TrainingRequest {
     public var allowUnknown = false
     /// Write nothing: the folder is described, not made (`train --dry-run`).
     public var dryRun = false
+    /// `--accumulate K` as given (nil: not given). On resume it may change with the number of
+    /// processes, as long as ranks × K stays the recorded number of data parts.
+    public var accumulate: Int?
     /// New lengths for a resumed run.
     public var epochs: Int?
     public var maxSteps: Int?
@@ -139,11 +142,19 @@ public enum TrainingSetup {
             }
             var opened = try ModelDirectory(opening: output)
             try request.checkResume(opened.config)
-            let recordedRanks = opened.config.training.processCount
-            if recordedRanks != ranks {
-                throw refuse("\(output) was trained by \(recordedRanks) MPI rank(s); resume it with "
+            // Elastic resume: the corpus is read as P = ranks × K data parts, and a checkpoint holds
+            // every part's position, so any M ranks × K' with M·K' = P continue the same parts in
+            // the same order (N ranks sum exactly what --accumulate N sums: the same bits).
+            let recordedTraining = opened.config.training
+            let recordedRanks = recordedTraining.processCount, recordedK = recordedTraining.accumulateSteps
+            let parts = recordedRanks * recordedK
+            let accumulate = request.accumulate ?? (ranks == recordedRanks ? recordedK : (parts % ranks == 0 ? parts / ranks : 0))
+            if ranks * accumulate != parts {
+                let split = "\(recordedRanks) MPI rank(s) × --accumulate \(recordedK) = \(parts) data part(s)"
+                throw refuse("\(output) was trained by \(split); resume it with "
                              + (recordedRanks == 1 ? "one process (no mpirun, or mpirun -np 1)" : "mpirun -np \(recordedRanks)")
-                             + ", not \(ranks)")
+                             + (parts > 1 ? " or any N ranks × --accumulate K with N·K = \(parts)" : "")
+                             + ", not \(ranks) × \(accumulate == 0 ? "?" : String(accumulate))")
             }
             for path in request.bpeCodes {
                 let codes = try BPECodes(contentsOf: path)
@@ -169,6 +180,8 @@ public enum TrainingSetup {
             if let epochs = request.epochs { config.training.epochs = epochs }
             if let maxSteps = request.maxSteps { config.training.maxSteps = maxSteps }
             if let maxMinutes = request.maxMinutes { config.training.maxMinutes = maxMinutes }
+            config.training.ranks = ranks > 1 ? ranks : (recordedTraining.ranks == nil ? nil : 1)
+            config.training.accumulate = accumulate > 1 ? accumulate : (recordedTraining.accumulate == nil ? nil : 1)
             if config != opened.config {
                 // Written by the caller once the checkpoint has loaded and only if there is training to do.
                 opened = opened.replacingConfig(config)

@@ -170,6 +170,7 @@ struct Train: ParsableCommand {
         request.overwrite = overwrite
         request.allowUnknown = allowUnk
         request.dryRun = dryRun
+        request.accumulate = accumulate
         request.epochs = epochs
         request.maxSteps = maxSteps
         request.maxMinutes = maxMinutes
@@ -277,7 +278,7 @@ struct Train: ParsableCommand {
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
-        check("--accumulate", accumulate, recorded.accumulateSteps)
+        // --accumulate may change with the number of ranks (elastic resume): Training checks it.
         check("--seed", seed, recorded.seed)
         check("--optimizer", optimizer, recorded.optimizer)
         check("--lr", lr, recorded.initialLearningRate)
@@ -308,7 +309,7 @@ struct Train: ParsableCommand {
         }
         if !differing.isEmpty {
             throw CLIError("\(output) was trained with other settings; --resume continues the recorded run "
-                           + "(only --epochs, --max-steps and --max-minutes may change): \(differing.joined(separator: ", "))")
+                           + "(only --epochs, --max-steps and --max-minutes may change, and --accumulate with the number of ranks): \(differing.joined(separator: ", "))")
         }
     }
 

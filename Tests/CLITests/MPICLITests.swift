@@ -189,6 +189,31 @@ struct MPICLITests {
         #expect((try fixture.file("ranks/last.safetensors")) == (try fixture.file("accumulated/last.safetensors")), "checkpoints differ")
     }
 
+    /// Elastic resume: a checkpoint of 2 ranks continues as one process (which then accumulates
+    /// the 2 parts), and one of `--accumulate 2` continues as 2 ranks; either way the run ends with
+    /// the weights and checkpoint of the uninterrupted one, byte for byte.
+    @Test func aCheckpointResumesWithAnotherSplitOfTheSameDataParts() throws {
+        let fixture = try MPIFixture()
+        defer { fixture.cleanUp() }
+        let straight = try runSeq2seq(fixture.trainArguments("straight", steps: 20) + ["--accumulate", "2"])
+        #expect(straight.status == 0, "\(straight.stderrText)")
+        // 2 ranks, then one process.
+        let ranks = try MPIRun.run(ranks: 2, fixture.trainArguments("ranks-then-one", steps: 10), in: fixture.root, label: "first")
+        #expect(ranks.status == 0, "\(ranks.stderr)")
+        let one = try runSeq2seq(fixture.trainArguments("ranks-then-one", steps: 20) + ["--resume"])
+        #expect(one.status == 0, "\(one.stderrText)")
+        // One process with --accumulate 2, then 2 ranks.
+        let accumulated = try runSeq2seq(fixture.trainArguments("one-then-ranks", steps: 10) + ["--accumulate", "2"])
+        #expect(accumulated.status == 0, "\(accumulated.stderrText)")
+        let two = try MPIRun.run(ranks: 2, fixture.trainArguments("one-then-ranks", steps: 20) + ["--resume"],
+                                 in: fixture.root, label: "second")
+        #expect(two.status == 0, "\(two.stderr)")
+        for folder in ["ranks-then-one", "one-then-ranks"] {
+            #expect((try fixture.file("\(folder)/best.safetensors")) == (try fixture.file("straight/best.safetensors")), "\(folder): weights differ")
+            #expect((try fixture.file("\(folder)/last.safetensors")) == (try fixture.file("straight/last.safetensors")), "\(folder): checkpoints differ")
+        }
+    }
+
     /// With BPE codes and BPE-dropout, 2 ranks still give the weights and checkpoint of one process
     /// with `--accumulate 2`, byte for byte: each part segments with the same draws (part, epoch,
     /// index in the part) in both. Before, such runs stopped: the parts had no codes.
@@ -264,9 +289,9 @@ struct MPICLITests {
         #expect(straightRun.status == 0, "\(straightRun.stderr)")
         #expect((try fixture.file("killed/best.safetensors")) == (try fixture.file("straight/best.safetensors")))
 
-        // Resuming with another number of processes is refused, naming the recorded one.
-        let alone = try runSeq2seq(resume + ["--resume"])
-        expectOneLineError(alone, mentions: [fixture.path("killed"), "resume it with mpirun -np 2"])
+        // Resuming with a split of the corpus other than 2 data parts is refused, naming the recorded one.
+        let alone = try runSeq2seq(resume + ["--resume", "--accumulate", "3"])
+        expectOneLineError(alone, mentions: [fixture.path("killed"), "resume it with mpirun -np 2", "N·K = 2"])
     }
 
     /// A rank that hangs without dying (SIGSTOP): mpirun does not notice, so the other rank's
