@@ -53,6 +53,9 @@ public struct LogLine: Codable, Equatable, Sendable {
     public var bestStep: Int?
     /// Mean milliseconds per step in the MPI gradient exchange (`allreduce_ms`).
     public var exchangeMilliseconds: Double?
+    /// `train` under MPI: the mean megabytes (10⁶ bytes) of gradient each rank sent per step over the
+    /// interval (only the blocks some rank touched; see the training loop).
+    public var exchangeMegabytes: Double?
     /// `gradient_flow` lines: mean ‖∂L/∂h_t‖ by source position (a non-finite mean is `null`, NaN here).
     public var gradientByPosition: [Double]?
     /// `start` lines: the GEMM backend, its instruction set, the CPU's model name and widest vector
@@ -67,7 +70,8 @@ public struct LogLine: Codable, Equatable, Sendable {
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
                 clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
                 smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil,
-                exchangeMilliseconds: Double? = nil, gradientByPosition: [Double]? = nil, gemm: String? = nil,
+                exchangeMilliseconds: Double? = nil, exchangeMegabytes: Double? = nil,
+                gradientByPosition: [Double]? = nil, gemm: String? = nil,
                 gemmInstructionSet: String? = nil, cpu: String? = nil, cpuInstructionSet: String? = nil, threads: Int? = nil) {
         self.event = event
         self.step = step
@@ -84,6 +88,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.validBLEU = validBLEU
         self.bestStep = bestStep
         self.exchangeMilliseconds = exchangeMilliseconds
+        self.exchangeMegabytes = exchangeMegabytes
         self.gradientByPosition = gradientByPosition
         self.gemm = gemm
         self.gemmInstructionSet = gemmInstructionSet
@@ -95,7 +100,7 @@ public struct LogLine: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
-        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", gradientByPosition = "grad_by_position"
+        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", exchangeMegabytes = "exchange_mb", gradientByPosition = "grad_by_position"
         case gemm, gemmInstructionSet = "gemm_isa", cpu, cpuInstructionSet = "cpu_isa", threads
     }
 
@@ -130,6 +135,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         smoothedLoss = try number(.smoothedLoss)
         validBLEU = try number(.validBLEU)
         exchangeMilliseconds = try number(.exchangeMilliseconds)
+        exchangeMegabytes = try number(.exchangeMegabytes)
         if c.contains(.gradientByPosition) {
             gradientByPosition = try c.decode([Double?].self, forKey: .gradientByPosition).map { $0 ?? .nan }
         }
@@ -161,6 +167,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         try number(validBLEU, .validBLEU)
         try c.encodeIfPresent(bestStep, forKey: .bestStep)
         try number(exchangeMilliseconds, .exchangeMilliseconds)
+        try number(exchangeMegabytes, .exchangeMegabytes)
         if let gradientByPosition {
             try c.encode(gradientByPosition.map { $0.isFinite ? $0 : nil }, forKey: .gradientByPosition)
         }

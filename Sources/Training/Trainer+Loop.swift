@@ -151,9 +151,13 @@ extension Trainer {
                 let sentences = Int(global[Figure.sentences.rawValue])
                 if sentences == 0 { break }   // every part has ended: end of the epoch
                 let exchangeStart = Date()
+                var exchangeBytes = 0.0
                 if let group {
+                    // Sparse exchange: first which blocks any rank touched (one byte a block), then
+                    // only those blocks, packed. A block no rank touched is +0 on every rank, which
+                    // is what the sum over ranks would give: the same bits as summing everything.
                     try group.allreduceBitwiseOr(&live)
-                    try group.sumInRankOrder(parameters.gradients)
+                    exchangeBytes = try exchangeLiveBlocks(live, group: group)
                 }
                 let exchangeSeconds = Date().timeIntervalSince(exchangeStart)
                 let g = parameters.gradients.baseAddress!
@@ -191,7 +195,7 @@ extension Trainer {
                     lossSum: lossSum, lossTokens: Int(global[Figure.lossTokens.rawValue]),
                     smoothedLossSum: global[Figure.smoothedLossSum.rawValue], clipped: clipped,
                     gradientNorm: Double(norm), learningRate: lr, epochProgress: epochProgress,
-                    exchangeSeconds: group == nil ? nil : exchangeSeconds,
+                    exchangeSeconds: group == nil ? nil : exchangeSeconds, exchangeBytes: exchangeBytes,
                     seconds: monotonicSeconds() - stepMark), interval: &interval, totalSteps: totalSteps)
                 if dryRun && meter.estimateIsDue { return try finishDryRun(totalSteps: totalSteps) }
                 if logged && logsGradientFlow && !flowSums.isEmpty {
@@ -246,6 +250,38 @@ extension Trainer {
         if writes && state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }
         try saveCheckpoint()
         return TrainingSummary(state: state, interrupted: false, lastValidPerplexity: lastValid)
+    }
+
+    /// Sums the gradient blocks flagged in `live` over the ranks (in rank order), packing them
+    /// into one buffer when some are not live; returns the bytes this rank sent (its share of an
+    /// all-to-all and of an all-gather: 2·(N−1)/N of the packed size).
+    func exchangeLiveBlocks(_ live: [UInt8], group: TrainingGroup) throws -> Double {
+        let parameters = model.parameters
+        let liveCount = live.reduce(0) { $0 + Int($1) }
+        let g = parameters.gradients.baseAddress!
+        var floats = parameters.count
+        if liveCount == live.count {
+            try group.sumInRankOrder(parameters.gradients)
+        } else {
+            floats = 0
+            for block in live.indices where live[block] != 0 { floats += parameters.range(ofBlock: block).count }
+            let packed = exchangeBuffer.reserve(floats)
+            var at = 0
+            for block in live.indices where live[block] != 0 {
+                let range = parameters.range(ofBlock: block)
+                (packed + at).update(from: g + range.lowerBound, count: range.count)
+                at += range.count
+            }
+            try group.sumInRankOrder(UnsafeMutableBufferPointer(start: packed, count: floats))
+            at = 0
+            for block in live.indices where live[block] != 0 {
+                let range = parameters.range(ofBlock: block)
+                (g + range.lowerBound).update(from: packed + at, count: range.count)
+                at += range.count
+            }
+        }
+        let ranks = Double(group.size)
+        return 2 * (ranks - 1) / ranks * Double(floats) * 4 + Double(live.count)
     }
 
     /// The dropout seed of `part`'s batch at `step`: part 0 draws what a single-part run draws.

@@ -12,6 +12,7 @@ struct LogInterval {
     var clipped = 0
     var steps = 0
     var exchangeSeconds = 0.0
+    var exchangeBytes = 0.0
 }
 
 /// One applied step's figures, as both loops hand them to `Trainer.report`.
@@ -29,6 +30,8 @@ struct AppliedStep {
     var epochProgress: Double
     /// Seconds spent exchanging gradients between MPI ranks; nil in a single process.
     var exchangeSeconds: Double?
+    /// Bytes of gradient this rank sent in the exchange (0 in a single process).
+    var exchangeBytes = 0.0
     /// Wall seconds of the step (data, forward, backward, exchange, update).
     var seconds: Double
 }
@@ -59,6 +62,7 @@ extension Trainer {
         interval.clipped += step.clipped ? 1 : 0
         interval.steps += 1
         interval.exchangeSeconds += step.exchangeSeconds ?? 0
+        interval.exchangeBytes += step.exchangeBytes
         let elapsed = Date().timeIntervalSince(interval.start)
         let figures = ProgressFigures(
             epoch: state.epoch + 1, epochs: options.epochs, step: state.step, totalSteps: totalSteps,
@@ -80,7 +84,8 @@ extension Trainer {
                     gradientNorm: step.gradientNorm, learningRate: Double(step.learningRate),
                     clippedFraction: figures.clippedFraction,
                     smoothedLoss: options.effectiveLabelSmoothing > 0 ? interval.smoothedLossSum / Double(max(1, interval.lossTokens)) : nil,
-                    exchangeMilliseconds: figures.exchangeMilliseconds))
+                    exchangeMilliseconds: figures.exchangeMilliseconds,
+                    exchangeMegabytes: step.exchangeSeconds == nil ? nil : interval.exchangeBytes / 1e6 / Double(max(1, interval.steps))))
             }
             interval = LogInterval()
             meter.logged()

@@ -47,6 +47,8 @@ public final class Trainer {
     var meter = RunMeter(logEvery: 1, logEverySeconds: 30)
     /// The step this run (or resume) started at.
     var runStartStep = 0
+    /// The live gradient blocks, packed for the exchange between MPI ranks.
+    let exchangeBuffer = FloatBuffer()
     /// This process's parts of the corpus (``TrainingOptions/accumulateSteps`` of them), the
     /// first being part `rank·K` of ``TrainingOptions/dataParts``.
     let partShards: [ShardSet]
