@@ -18,7 +18,11 @@ prefix=s2s-h bridge=br-s2s net=10.77.0
 
 down() {
   local ns
-  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix" || true); do ip netns del "$ns" 2>/dev/null || true; done
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$prefix" || true); do
+    # Processes left inside (a daemon of a job that failed) would outlive the namespace: end them.
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
   local link
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^v$prefix" || true); do ip link del "$link" 2>/dev/null || true; done
   ip link del "$bridge" 2>/dev/null || true
