@@ -350,6 +350,8 @@ public enum TrainingSetup {
     }
 
     /// The SentencePiece models for each side, matched by the checksum each vocabulary records.
+    /// (The same shape as `matchCodes`, kept apart on purpose: each kind of subword model has its
+    /// own loader, checksum field and messages, which users' scripts match.)
     static func matchSentencePiece(_ paths: [String], source: (path: String, vocabulary: Vocabulary),
                                    target: (path: String, vocabulary: Vocabulary)) throws
         -> (source: SentencePieceModel?, target: SentencePieceModel?) {
