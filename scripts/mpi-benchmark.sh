@@ -4,8 +4,11 @@
 # and 64 sentences per rank), tokens/s and the gradient exchange per step from each run's log.jsonl;
 # then `bench allreduce` on the small, Multi30k and medium gradient sizes.
 #   bash scripts/mpi-benchmark.sh
+#   RATES="1gbit 10gbit" bash scripts/mpi-benchmark.sh    (as root: also over network namespaces)
 # Environment: DATA (default ../shared/corpora/multi30k), STEPS (default 40), HIDDEN (512),
-# EMBEDDING (256). Writes corpora/mpi-bench, vocab/mpi-bench.*, models/mpi-bench-*.
+# EMBEDDING (256), RATES (link rates for the namespace mode, `scripts/mpi-hosts.sh`: 2 ranks, each in
+# its own namespace, TCP only through links shaped to the rate; empty: skipped).
+# Writes corpora/mpi-bench, vocab/mpi-bench.*, models/mpi-bench-*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DATA:-../shared/corpora/multi30k}
@@ -31,8 +34,10 @@ import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1] + "/log.jsonl") if '"train"' in l][1:]  # the first interval warms up
 tps = [l["tokens_per_s"] for l in lines]
 ar = [l["allreduce_ms"] for l in lines if l.get("allreduce_ms") is not None]
+mb = [l["exchange_mb"] for l in lines if l.get("exchange_mb") is not None]
 print(f"{sys.argv[2]:48s} tok/s {min(tps):7.0f}-{max(tps):7.0f}"
-      + (f"   exchange/step {min(ar):6.1f}-{max(ar):6.1f} ms" if ar else ""))
+      + (f"   exchange/step {min(ar):6.1f}-{max(ar):6.1f} ms" if ar else "")
+      + (f", {min(mb):5.1f}-{max(mb):5.1f} MB sent per rank" if mb else ""))
 PY
 }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -42,6 +47,14 @@ mpirun --quiet -np 2 --bind-to none $S train "${common[@]}" --batch-size 32 --th
 report models/mpi-bench-2x1-32 "2 ranks x 1 thread, batch 32 each (64/update)"
 mpirun --quiet -np 2 --bind-to none $S train "${common[@]}" --batch-size 64 --threads 1 --output models/mpi-bench-2x1-64 2>/dev/null
 report models/mpi-bench-2x1-64 "2 ranks x 1 thread, batch 64 each (128/update)"
+for rate in ${RATES:-}; do
+  hosts=$(bash scripts/mpi-hosts.sh up 2 "$rate")
+  # shellcheck disable=SC2046
+  mpirun --quiet $(bash scripts/mpi-hosts.sh mpirun-options) --host "$hosts" -np 2 --bind-to none \
+    $S train "${common[@]}" --batch-size 32 --threads 1 --output "models/mpi-bench-ns-$rate" 2>/dev/null
+  bash scripts/mpi-hosts.sh down
+  report "models/mpi-bench-ns-$rate" "2 namespaces, $rate links, batch 32 each"
+done
 for preset in small multi30k medium; do
   mpirun --quiet -np 2 --bind-to none $S bench allreduce --preset "$preset" --repeat 15
 done
