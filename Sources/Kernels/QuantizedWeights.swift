@@ -1,4 +1,5 @@
 import CInt8
+import Glibc
 import Dispatch
 
 /// The int8 kernels `QuantizedWeights` can run; `best` is the fastest this CPU has, found at run
@@ -242,16 +243,11 @@ public final class QuantizedWeights {
                          threads: Int = Parallel.threads) {
         precondition(lda >= k && ldc >= n && m >= 0, "QuantizedWeights.multiply: bad leading dimensions")
         if m == 0 { return }
-        let q = UnsafeMutablePointer<Int8>.allocate(capacity: m * k4)
-        let magnitude = UnsafeMutablePointer<UInt8>.allocate(capacity: m * k4)
-        let shifted = UnsafeMutablePointer<UInt8>.allocate(capacity: m * k4)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: m)
-        defer {
-            q.deallocate()
-            magnitude.deallocate()
-            shifted.deallocate()
-            scales.deallocate()
-        }
+        // The quantized activations go into this thread's scratch (grown, never shrunk): no
+        // allocation per call once the largest shape has been seen.
+        let scratch = ActivationScratch.current
+        scratch.reserve(rows: m, width: k4)
+        let q = scratch.q, magnitude = scratch.magnitude, shifted = scratch.shifted, scales = scratch.scales
         cint8_quantize_rows(a, lda, m, k, k4, q, magnitude, shifted, scales)
         var weights = cint8_weights(packed: packed, rows: rows, scales: rowScales, bias: rowBias,
                                     compensation: compensation, n: n, k: k, k4: k4)
@@ -322,3 +318,53 @@ public final class QuantizedWeights {
 }
 
 extension QuantizedWeights: WeightProduct {}
+
+
+/// Per-thread buffers for `QuantizedWeights.multiply`'s quantized activations (int8 values,
+/// magnitudes and shifted bytes [M×K4], scales [M]): reused by every call on the thread, grown when a
+/// larger shape arrives, freed when the thread ends.
+final class ActivationScratch {
+    private(set) var q = UnsafeMutablePointer<Int8>.allocate(capacity: 1)
+    private(set) var magnitude = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    private(set) var shifted = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+    private(set) var scales = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var bytes = 1, rows = 1
+
+    deinit {
+        q.deallocate(); magnitude.deallocate(); shifted.deallocate(); scales.deallocate()
+    }
+
+    /// Room for `rows` rows of `width` bytes (and `rows` scales).
+    func reserve(rows m: Int, width: Int) {
+        if m * width > bytes {
+            bytes = m * width
+            q.deallocate(); magnitude.deallocate(); shifted.deallocate()
+            q = .allocate(capacity: bytes)
+            magnitude = .allocate(capacity: bytes)
+            shifted = .allocate(capacity: bytes)
+        }
+        if m > rows {
+            rows = m
+            scales.deallocate()
+            scales = .allocate(capacity: rows)
+        }
+    }
+
+    /// The calling thread's scratch (made on first use; released with the thread).
+    static var current: ActivationScratch {
+        if let stored = pthread_getspecific(key) {
+            return Unmanaged<ActivationScratch>.fromOpaque(stored).takeUnretainedValue()
+        }
+        let made = ActivationScratch()
+        pthread_setspecific(key, Unmanaged.passRetained(made).toOpaque())
+        return made
+    }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { stored in
+            if let stored { Unmanaged<ActivationScratch>.fromOpaque(stored).release() }
+        }
+        return key
+    }()
+}
