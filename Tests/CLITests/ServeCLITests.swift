@@ -28,10 +28,30 @@ struct ServeCLITests {
         let text = String(decoding: line, as: UTF8.self)
         guard let range = text.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
               let port = Int(text[range].split(separator: ":")[1]) else {
-            process.terminate()
+            Self.stop(process)
             throw CLITestError("serve did not print its address: \(text)")
         }
         return (process, errors, port)
+    }
+
+    /// Waits at most `seconds` for the process to end; false (and the process killed) when it did
+    /// not, so a server that hangs fails the test instead of outliving it.
+    static func waitForExit(_ process: Process, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            stop(process)
+            return false
+        }
+        process.waitUntilExit()
+        return true
+    }
+
+    /// Ends a server the test no longer needs: SIGKILL (no test depends on how it ends here), then
+    /// the wait, so no server outlives the suite.
+    static func stop(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     static func post(_ port: Int, _ path: String, _ json: String) async throws -> (Int, Data) {
@@ -53,7 +73,7 @@ struct ServeCLITests {
         let p = try pipeline()
         // Each batch waits 3 s for company: the request is still queued when SIGTERM arrives.
         let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "3000"])
-        defer { if process.isRunning { process.terminate() } }
+        defer { Self.stop(process) }
         let expected = try runSeq2seq(["translate", "--model", p.model, "--beam", "2"], stdin: Data("one two\nthree\n".utf8))
         let request = Task { try await Self.post(port, "/translate", #"{"text": ["one two", "three"]}"#) }
         // SIGTERM once the server holds the request (its two sentences wait in the queue).
@@ -67,7 +87,7 @@ struct ServeCLITests {
         #expect(status == 200)
         let translations = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["translations"] as? [String]
         #expect(translations == expected.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
-        process.waitUntilExit()
+        #expect(Self.waitForExit(process, seconds: 60), "the server did not exit within 60 s of SIGTERM")
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
     }
@@ -81,8 +101,7 @@ struct ServeCLITests {
             kill(process.processIdentifier, signal)
             let deadline = Date().addingTimeInterval(30)
             while process.isRunning && Date() < deadline { usleep(10_000) }
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
+            if process.isRunning { Self.stop(process) }
             #expect(process.terminationReason == .exit && process.terminationStatus == 0,
                     "round \(round): \(process.terminationReason == .exit ? "status" : "signal") \(process.terminationStatus)")
         }
@@ -99,7 +118,7 @@ struct ServeCLITests {
     @Test func aPortInUseIsAOneLineError() throws {
         let p = try pipeline()
         let (first, _, port) = try Self.start(["--model", p.model])
-        defer { first.terminate(); first.waitUntilExit() }
+        defer { Self.stop(first) }
         expectOneLineError(try runSeq2seq(["serve", "--model", p.model, "--port", String(port)]), mentions: ["\(port)"])
     }
 }
