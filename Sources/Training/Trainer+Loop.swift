@@ -41,6 +41,9 @@ extension Trainer {
         sum?.initialize(repeating: 0)
         defer { sum?.deallocate() }
         var live = [UInt8](repeating: 0, count: blockCount)
+        // One part in one process (no sum, no exchange): the step's gradient stays where trainStep
+        // put it, touched blocks marked, and the live bookkeeping below has nothing to do.
+        let tracksLive = sum != nil || group != nil
 
         var lastValid: Double?
         let totalSteps = totalStepsEstimate
@@ -87,7 +90,7 @@ extension Trainer {
                 // This rank's batches, one per part, each gradient from zero, summed in part order.
                 var local = [Double](repeating: 0, count: Figure.allCases.count)
                 var positions = partPositions
-                for i in live.indices { live[i] = 0 }
+                if tracksLive { for i in live.indices { live[i] = 0 } }
                 for k in 0..<accumulate where !ended[k] {
                     guard let items = try streams[k].next() else { ended[k] = true; continue }
                     positions[k] = streams[k].position
@@ -109,7 +112,7 @@ extension Trainer {
                     local[Figure.lossTokens.rawValue] += Double(tokens)
                     local[Figure.smoothedLossSum.rawValue] += model.lastSmoothedLossSum
                     let g = parameters.gradients.baseAddress!
-                    for block in parameters.liveBlocks() {
+                    for block in tracksLive ? parameters.liveBlocks() : [] {
                         live[block] = 1
                         if let sum {
                             let s = sum.baseAddress!
@@ -160,10 +163,13 @@ extension Trainer {
                     exchangeBytes = try exchangeLiveBlocks(live, group: group)
                 }
                 let exchangeSeconds = Date().timeIntervalSince(exchangeStart)
-                let g = parameters.gradients.baseAddress!
-                for block in 0..<blockCount where live[block] != 0 {
-                    let range = parameters.range(ofBlock: block)
-                    parameters.markGradientsTouched(g + range.lowerBound, count: range.count)
+                if tracksLive {
+                    // The sum and the exchange wrote blocks this rank's own steps may not have marked.
+                    let g = parameters.gradients.baseAddress!
+                    for block in 0..<blockCount where live[block] != 0 {
+                        let range = parameters.range(ofBlock: block)
+                        parameters.markGradientsTouched(g + range.lowerBound, count: range.count)
+                    }
                 }
 
                 let epochProgress = Double(state.epoch) + Double(state.pairsInEpoch) / Double(max(1, shards.pairCount))
