@@ -114,9 +114,9 @@ struct StandardOutputError: Error, CustomStringConvertible {
     static let readerLeftStatus: Int32 = 128 + SIGPIPE
 }
 
-/// `text` with every control character but the tab written as an escape (`\x1B`, `\u0085`):
-/// error lines quote bytes from the user's files, and a terminal must show them, not act on them
-/// (an ESC sequence that clears the screen, a NUL, a newline that would split the one line).
+/// `text` with every control character but the tab and newline written as an escape (`\x1B`,
+/// `\u0085`): error lines quote bytes from the user's files, and a terminal must show them, not act
+/// on them (an ESC sequence that clears the screen, a NUL, a carriage return).
 func terminalSafe(_ text: String) -> String {
     guard text.unicodeScalars.contains(where: { isControl($0.value) }) else { return text }
     var result = ""
@@ -128,8 +128,9 @@ func terminalSafe(_ text: String) -> String {
     return result
 }
 
-/// C0 controls (but the tab), DEL and the C1 controls.
-private func isControl(_ v: UInt32) -> Bool { (v < 0x20 && v != 0x09) || v == 0x7F || (0x80...0x9F).contains(v) }
+/// C0 controls (but the tab and the newline: `demo` and reports print several lines on purpose,
+/// and an error is cut to its first line before it is printed), DEL and the C1 controls.
+private func isControl(_ v: UInt32) -> Bool { (v < 0x20 && v != 0x09 && v != 0x0A) || v == 0x7F || (0x80...0x9F).contains(v) }
 
 /// Writes `line` and a newline to standard error in one `write(2)` call (retried on EINTR and short
 /// writes). Never traps: when standard error cannot be written the line is dropped.

@@ -226,6 +226,13 @@ struct OutputCLITests {
         let run = try runSeq2seq(["bpe", "apply", "--codes", codes.path], stdin: Data("x\n".utf8))
         expectOneLineError(run, mentions: ["\\x1B[2J"])
         #expect(!run.stderrText.contains("\u{1B}") && !run.stderrText.contains("\u{0}"))
+        // Reports of several lines (demo's examples) keep their line breaks.
+        let dir2 = makeTemporaryDirectory("output-escape-demo")
+        defer { try? FileManager.default.removeItem(at: dir2) }
+        let demo = try runSeq2seq(["demo", "--root", dir2.path, "--train-size", "200", "--test-size", "20", "--epochs", "1",
+                                   "--hidden", "16", "--embedding", "8", "--threads", "1"])
+        #expect(demo.status == 0, "\(demo.stderrText)")
+        #expect(demo.stderrText.contains("\n      → ") && !demo.stderrText.contains("\\x0A"), "\(demo.stderrText.prefix(600))")
     }
 
     /// `vocab --report` with a bad report file, and `plot`/`average` with standard output closed,
