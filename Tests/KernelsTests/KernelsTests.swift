@@ -6,7 +6,10 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
     (0..<count).map { _ in rng.nextFloat(in: -1, 1) }
 }
 
-@Suite struct GemmTests {
+/// Serialized: `twoThreadsAreReproducible` and `threadsCanBeSet` change the process's one thread
+/// budget, and a product run while another test changed it would be a 1-thread product beside a
+/// 2-thread one (different bits by design: CI once failed so).
+@Suite(.serialized) struct GemmTests {
     /// Awkward shapes, every transpose combination, alpha/beta ≠ trivial.
     /// Every backend, awkward shapes, every transpose combination, alpha/beta ≠ trivial.
     @Test(arguments: GemmBackend.allCases)
