@@ -48,23 +48,52 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
     case replace
 }
 
-/// Text in, text out: reapplies the model's recorded normalization, tokenization, BPE pieces,
-/// vocabulary and (inside the model) source reversal, decodes with beam search, joins pieces and
-/// detokenizes.
-public final class Translator {
-    /// The model folder translated with (read side only).
+/// One model of a ``Translator``: its folder, weights, prepared decoder, source reading and
+/// shortlist. Members of one translator share the target vocabulary; each reads the source with its
+/// own normalization, tokenization, subword model and vocabulary.
+public struct TranslatorMember {
+    /// The model folder (read side only).
     public let directory: SavedModel
     public let model: Seq2SeqModel
     /// The decoder's weights prepared once in the chosen precision (float32: packed for few-row
     /// steps, batch 1 with a beam; int8: every step), shared by every search.
     public let packed: DecoderWeights
-    private let sourceSegmenter: TextSegmenter
+    /// The lexical shortlist of this member's folder, or nil.
+    public let shortlist: Shortlist?
+    let sourceSegmenter: TextSegmenter
+
+    /// Source ids for one raw line as this member reads it (empty for an empty or all-space line).
+    public func sourceIDs(_ line: String) -> [Int32] {
+        directory.sourceVocabulary.ids(sourceSegmenter.tokens(line))
+    }
+}
+
+/// Text in, text out: reapplies the model's recorded normalization, tokenization, BPE pieces,
+/// vocabulary and (inside the model) source reversal, decodes with beam search, joins pieces and
+/// detokenizes.
+///
+/// With several members (an ensemble: ``init(directories:checkpoint:weights:searchOptions:unknownWords:precision:useShortlist:)``),
+/// every member encodes the line as it reads it and each beam step scores the weighted mean of
+/// the members' log-probabilities (``EnsembleScorer``); the output is detokenized and aligned as
+/// the first member does it.
+public final class Translator {
+    /// The models, first the one whose target side, alignments and source lengths are used.
+    public let members: [TranslatorMember]
+    /// The members' weights (normalised to sum to 1).
+    public let weights: [Float]
+    /// The first member's model folder.
+    public var directory: SavedModel { members[0].directory }
+    /// The first member's model.
+    public var model: Seq2SeqModel { members[0].model }
+    /// The first member's prepared decoder weights.
+    public var packed: DecoderWeights { members[0].packed }
     private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
     public let unknownWords: UnknownWordPolicy
     /// The lexical shortlist decoding is restricted by (nil: every step scores all V ids): each
     /// batch's output layer runs over the union of its source words' lists and the frequent list.
-    public let shortlist: Shortlist?
+    /// In an ensemble, the union of every member's lists (nil when one member has none).
+    public var shortlist: Shortlist? { members.count == 1 ? members[0].shortlist : nil }
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
     /// built) and prepares the decoder in `precision` (int8: from the folder's stored int8 copy of
@@ -76,14 +105,53 @@ public final class Translator {
     public convenience init(directory: SavedModel, checkpoint: CheckpointChoice = .best,
                             searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid,
                             precision: Precision = .float32, useShortlist: Bool = false) throws {
-        let shortlist = useShortlist ? try directory.loadShortlist() : nil
-        let model = try directory.loadModel(checkpoint)
-        // int8: the stored copy of `seq2seq quantize` when there is one (the same bits as quantizing here).
-        let int8Path = try directory.int8CopyPath(checkpoint)
-        let stored = precision == .int8 && FileManager.default.fileExists(atPath: int8Path)
-            ? try Int8Copy.read(int8Path, model: model) : nil
-        try self.init(directory: directory, model: model, searchOptions: searchOptions,
-                      unknownWords: unknownWords, precision: precision, decoderWeights: stored, shortlist: shortlist)
+        try self.init(directories: [directory], checkpoint: checkpoint, searchOptions: searchOptions,
+                      unknownWords: unknownWords, precision: precision, useShortlist: useShortlist)
+    }
+
+    /// An ensemble of the folders' chosen weights (one folder: the plain translator), each loaded
+    /// and prepared as ``init(directory:checkpoint:searchOptions:unknownWords:precision:useShortlist:)``
+    /// does. `weights` (one per folder, finite and > 0; default equal) weigh the members'
+    /// log-probabilities. Throws what loading a folder throws, or a ``TranslationError`` when the
+    /// folders' target vocabularies differ (naming the first folder and the one that differs), the
+    /// weights do not fit, or `unknownWords` is `.replace` and the first model has no attention.
+    public convenience init(directories: [SavedModel], checkpoint: CheckpointChoice = .best, weights: [Float]? = nil,
+                            searchOptions: SearchOptions = SearchOptions(), unknownWords: UnknownWordPolicy = .forbid,
+                            precision: Precision = .float32, useShortlist: Bool = false) throws {
+        guard !directories.isEmpty else { throw TranslationError("an ensemble needs at least one model") }
+        try Self.checkCompatible(directories, weights: weights)
+        var members: [TranslatorMember] = []
+        for directory in directories {
+            let shortlist = useShortlist ? try directory.loadShortlist() : nil
+            let model = try directory.loadModel(checkpoint)
+            // int8: the stored copy of `seq2seq quantize` when there is one (the same bits as quantizing here).
+            let int8Path = try directory.int8CopyPath(checkpoint)
+            let stored = precision == .int8 && FileManager.default.fileExists(atPath: int8Path)
+                ? try Int8Copy.read(int8Path, model: model) : nil
+            members.append(TranslatorMember(directory: directory, model: model,
+                                            packed: stored ?? DecoderWeights(model: model, precision: precision),
+                                            shortlist: shortlist, sourceSegmenter: try directory.sourceSegmenter()))
+        }
+        try self.init(members: members, weights: weights, searchOptions: searchOptions, unknownWords: unknownWords)
+    }
+
+    /// Refuses folders that cannot form one ensemble: different target vocabularies (the search
+    /// adds the members' rows id by id), or weights that are not one finite positive number per folder.
+    static func checkCompatible(_ directories: [SavedModel], weights: [Float]?) throws {
+        if let weights {
+            guard weights.count == directories.count else {
+                throw TranslationError("\(weights.count) ensemble weights for \(directories.count) models: give one per --model")
+            }
+            guard weights.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw TranslationError("ensemble weights must be finite and greater than 0")
+            }
+        }
+        let first = directories[0]
+        for other in directories.dropFirst() where other.targetVocabulary.tokens != first.targetVocabulary.tokens {
+            throw TranslationError("\(other.path): its target vocabulary differs from that of \(first.path) "
+                                   + "(\(other.targetVocabulary.count) and \(first.targetVocabulary.count) entries); "
+                                   + "the members of an ensemble must share the target vocabulary")
+        }
     }
 
     /// Translates with `model` as its weights are now (training's validation BLEU decodes the
@@ -93,24 +161,31 @@ public final class Translator {
     /// a ``TranslationError`` when `unknownWords` is `.replace` and the model has no attention.
     /// `shortlist`, when given, must be built for the folder's vocabularies (as `loadShortlist`
     /// checks).
-    public init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
-                unknownWords: UnknownWordPolicy = .forbid, precision: Precision = .float32,
-                decoderWeights: DecoderWeights? = nil, shortlist: Shortlist? = nil) throws {
+    public convenience init(directory: SavedModel, model: Seq2SeqModel, searchOptions: SearchOptions = SearchOptions(),
+                            unknownWords: UnknownWordPolicy = .forbid, precision: Precision = .float32,
+                            decoderWeights: DecoderWeights? = nil, shortlist: Shortlist? = nil) throws {
         precondition(model.config == directory.config.model, "Translator: the model is not the folder's")
         precondition(shortlist.map { $0.sourceVocabularySize == model.config.sourceVocabularySize
                                      && $0.targetVocabularySize == model.config.targetVocabularySize } ?? true,
                      "Translator: the shortlist is not built for the folder's vocabularies")
-        self.shortlist = shortlist
-        if unknownWords == .replace && model.config.attention == .none {
-            throw TranslationError("\(directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
+        precondition(decoderWeights.map { $0.precision == precision } ?? true, "Translator: decoder weights of another precision")
+        let member = TranslatorMember(directory: directory, model: model,
+                                      packed: decoderWeights ?? DecoderWeights(model: model, precision: precision),
+                                      shortlist: shortlist, sourceSegmenter: try directory.sourceSegmenter())
+        try self.init(members: [member], weights: nil, searchOptions: searchOptions, unknownWords: unknownWords)
+    }
+
+    private init(members: [TranslatorMember], weights: [Float]?, searchOptions: SearchOptions,
+                 unknownWords: UnknownWordPolicy) throws {
+        if unknownWords == .replace && members[0].model.config.attention == .none {
+            throw TranslationError("\(members[0].directory.path): replacing <unk> needs a model with attention (train --attention), this one has none")
         }
         self.unknownWords = unknownWords
-        self.directory = directory
-        self.model = model
-        precondition(decoderWeights.map { $0.precision == precision } ?? true, "Translator: decoder weights of another precision")
-        packed = decoderWeights ?? DecoderWeights(model: model, precision: precision)
-        sourceSegmenter = try directory.sourceSegmenter()
-        targetSegmenter = try directory.targetSegmenter()
+        self.members = members
+        let raw = weights ?? [Float](repeating: 1, count: members.count)
+        let total = raw.reduce(0, +)
+        self.weights = raw.map { $0 / total }
+        targetSegmenter = try members[0].directory.targetSegmenter()
         var options = searchOptions
         options.bos = TokenID.start
         options.eos = TokenID.end
@@ -122,25 +197,41 @@ public final class Translator {
         self.searchOptions = options
     }
 
-    /// Source ids for one raw line (empty for an empty or all-space line). Never cut: the encoder
-    /// reads a source of any length in chunks of bounded memory (`InferenceSession.encode`; a
-    /// bidirectional encoder reads each sentence whole).
+    /// Source ids for one raw line as the first member reads it (empty for an empty or all-space
+    /// line). Never cut: the encoder reads a source of any length in chunks of bounded memory
+    /// (`InferenceSession.encode`; a bidirectional encoder reads each sentence whole).
     public func sourceIDs(_ line: String) -> [Int32] {
-        directory.sourceVocabulary.ids(sourceSegmenter.tokens(line))
+        members[0].sourceIDs(line)
+    }
+
+    /// The ids a batch is decoded over: the union of every member's shortlist for its own reading
+    /// of the batch; nil (all V) when a member has no shortlist.
+    private func outputIDs(_ sources: [[[Int32]]]) -> [Int32]? {
+        var union = Set<Int32>()
+        for (member, memberSources) in zip(members, sources) {
+            guard let ids = member.shortlist?.outputIDs(for: memberSources) else { return nil }
+            if members.count == 1 { return ids }
+            union.formUnion(ids)
+        }
+        return union.sorted()
     }
 
     /// Translates lines together (one batched search); result i belongs to line i and holds up to
     /// `searchOptions.nBest` translations, best first. Empty inputs give one empty translation.
     /// With a ``shortlist``, the batch is decoded over the union of its lines' lists.
     public func translate(_ lines: [String]) -> [[Translation]] {
-        let tokenized = lines.map { sourceSegmenter.tokens($0) }
+        let tokenized = lines.map { members[0].sourceSegmenter.tokens($0) }
         let sources = tokenized.map { directory.sourceVocabulary.ids($0) }
         var results = [[Translation]](repeating: [Translation(text: "", score: 0, logProb: 0)], count: lines.count)
         let live = sources.indices.filter { !sources[$0].isEmpty }
         if live.isEmpty { return results }
-        let liveSources = live.map { sources[$0] }
-        let scorer = ModelScorer(model: model, packed: packed, sources: liveSources,
-                                 outputIDs: shortlist?.outputIDs(for: liveSources))
+        // Member i's reading of the live lines (the first member's is the one above).
+        let memberSources = members.indices.map { i in i == 0 ? live.map { sources[$0] } : live.map { members[i].sourceIDs(lines[$0]) } }
+        let ids = outputIDs(memberSources)
+        let scorers = zip(members, memberSources).map { member, memberSources in
+            ModelScorer(model: member.model, packed: member.packed, sources: memberSources, outputIDs: ids)
+        }
+        let scorer: any StepScorer = scorers.count == 1 ? scorers[0] : EnsembleScorer(members: scorers, weights: weights)
         let lengths = live.map { sources[$0].count }
         let hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
         for (k, index) in live.enumerated() {

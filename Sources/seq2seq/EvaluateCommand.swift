@@ -22,7 +22,8 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Translate a test set and print BLEU and chrF (as `seq2seq bleu` does) and sentences/s.")
 
-    @Option(help: "Model folder made by `seq2seq train`.") var model: String
+    @Option(help: "Model folder made by `seq2seq train`; several for an ensemble (as `translate --model`).") var model: [String] = []
+    @Option(help: "The ensemble members' weights, one per --model, comma-separated (default equal).") var weights: EnsembleWeights?
     @Option(help: "Source sentences, one per line.") var source: String
     @Option(parsing: .upToNextOption, help: "Reference file(s), line i with line i of --source.") var reference: [String]
     @Option(help: "Which weights: best or last.") var checkpoint: CheckpointChoice = .best
@@ -42,6 +43,7 @@ struct Evaluate: ParsableCommand {
     private func evaluate() throws {
         guard !reference.isEmpty else { throw CLIError("give at least one --reference file") }
         try search.check()
+        try checkEnsemble(models: model, weights: weights)
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
         guard batchSize <= maximumBatchSize else { throw CLIError("--batch-size must be at most \(maximumBatchSize)") }
         try checkThreads(threads)
@@ -57,8 +59,8 @@ struct Evaluate: ParsableCommand {
             }
             references.append(lines)
         }
-        let directory = try SavedModel(opening: model)
-        let translator = try Translator(directory: directory, checkpoint: checkpoint,
+        let directories = try model.map { try SavedModel(opening: $0) }
+        let translator = try Translator(directories: directories, checkpoint: checkpoint, weights: weights?.values,
                                         searchOptions: search.searchOptions, unknownWords: search.unknownWords,
                                         precision: decoder.precision, useShortlist: shortlist.enabled)
         let start = Date()

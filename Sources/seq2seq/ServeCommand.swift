@@ -56,7 +56,7 @@ struct Serve: ParsableCommand {
         let translator = try translation.makeTranslator()
         let server = try TranslationServer(translator: translator, settings: settings,
                                            defaultBeam: translation.search.beam, defaultNBest: translation.nBest)
-        let model = translation.model
+        let model = translation.modelNames
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -124,7 +124,7 @@ struct Translate: ParsableCommand {
         StopSignals.install()
         let translator = try translation.makeTranslator()
         if alignment && translator.directory.config.model.attention == .none {
-            throw CLIError("\(translation.model): --alignment needs a model with attention (train --attention), this one has none")
+            throw CLIError("\(translation.model[0]): --alignment needs a model with attention (train --attention), this one has none")
         }
         let lines = try openLines(input)
         let out = StandardOutput.shared

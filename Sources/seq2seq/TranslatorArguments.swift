@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Kernels
 import Model
 import ModelFolder
@@ -7,7 +8,10 @@ import Translation
 /// The options that load a model and set up its search, shared by `translate` and `serve` (one
 /// option group, so the two commands take the same spellings, defaults and checks).
 struct TranslatorArguments: ParsableArguments {
-    @Option(help: "Model folder made by `seq2seq train`.") var model: String
+    @Option(help: "Model folder made by `seq2seq train`; give it several times for an ensemble (the members' log-probabilities averaged at each beam step; they must share the target vocabulary, each reads the source its own way). The first model's target side detokenizes and aligns.")
+    var model: [String] = []
+    @Option(help: "The ensemble members' weights, one per --model, comma-separated (e.g. 2,1; normalised to sum to 1; default equal).")
+    var weights: EnsembleWeights?
     @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
     @Option(help: "The K best translations per sentence: `translate` writes them as lines `N ||| TEXT ||| F0= LOGPROB ||| SCORE` (N from 0); for `serve` it is the default of a request that names no n_best.")
@@ -20,6 +24,7 @@ struct TranslatorArguments: ParsableArguments {
     /// The range checks of every option here; throws a `ValidationError` naming the option.
     func check() throws {
         try search.check()
+        try checkEnsemble(models: model, weights: weights)
         guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
         try checkThreads(threads)
         try gemmArguments.check()
@@ -29,11 +34,38 @@ struct TranslatorArguments: ParsableArguments {
     /// included). Throws the model folder's error, which names the file.
     func makeTranslator() throws -> Translator {
         try gemmArguments.apply(threads: threads, warn: true)
-        let directory = try SavedModel(opening: model)
+        let directories = try model.map { try SavedModel(opening: $0) }
         var options = search.searchOptions
         options.nBest = nBest
-        return try Translator(directory: directory, checkpoint: checkpoint, searchOptions: options, unknownWords: search.unknownWords,
-                              precision: decoder.precision, useShortlist: shortlist.enabled)
+        return try Translator(directories: directories, checkpoint: checkpoint, weights: weights?.values, searchOptions: options,
+                              unknownWords: search.unknownWords, precision: decoder.precision, useShortlist: shortlist.enabled)
+    }
+
+    /// The model folders as the user gave them, joined for messages ("a + b").
+    var modelNames: String { model.joined(separator: " + ") }
+}
+
+/// `--weights 2,1`: one finite positive weight per ensemble member.
+struct EnsembleWeights: ExpressibleByArgument {
+    let values: [Float]
+    init?(argument: String) {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        var values: [Float] = []
+        for part in parts {
+            guard let value = Float(part.trimmingCharacters(in: .whitespaces)), value.isFinite, value > 0 else { return nil }
+            values.append(value)
+        }
+        guard !values.isEmpty else { return nil }
+        self.values = values
+    }
+    static var defaultCompletionKind: CompletionKind { .default }
+}
+
+/// Checks `--model` (at least one) and `--weights` (one per model); throws a `ValidationError`.
+func checkEnsemble(models: [String], weights: EnsembleWeights?) throws {
+    guard !models.isEmpty else { throw ValidationError("Missing expected argument '--model <model>'") }
+    if let weights, weights.values.count != models.count {
+        throw ValidationError("--weights has \(weights.values.count) values for \(models.count) --model folders: give one per model")
     }
 }
 

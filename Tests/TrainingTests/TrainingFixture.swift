@@ -87,7 +87,10 @@ struct TrainingFixture {
         return o
     }
 
-    func makeDirectory(_ name: String, _ options: TrainingOptions) throws -> ModelDirectory {
+    /// A new model folder; `swapVocabularies` gives it the target vocabulary as its source one and
+    /// the other way round (a folder whose target side differs).
+    func makeDirectory(_ name: String, _ options: TrainingOptions, swapVocabularies: Bool = false) throws -> ModelDirectory {
+        let (source, target) = swapVocabularies ? (self.target, self.source) : (self.source, self.target)
         let config = ModelFolderConfig(
             toolVersion: "test",
             model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),

@@ -27,6 +27,51 @@ import Translation
         }
     }
 
+    /// An ensemble of one folder given twice translates as the folder alone (the mean of two equal
+    /// rows is the row), n-best lists and scores included; weights that do not fit are refused.
+    @Test func anEnsembleOfTheSameModelTwiceTranslatesAsTheModel() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 40, epochs: 100)
+        options.embedding = 16; options.hidden = 32; options.attention = .general
+        let directory = try fixture.makeDirectory("m", options)
+        _ = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        var search = SearchOptions()
+        search.beamSize = 4; search.nBest = 3
+        let alone = try Translator(directory: directory.saved, checkpoint: .last, searchOptions: search)
+        let pair = try Translator(directories: [directory.saved, directory.saved], checkpoint: .last, weights: [2, 1],
+                                  searchOptions: search)
+        #expect(pair.members.count == 2 && pair.weights == [2 / 3, 1 / 3])
+        let lines = fixture.corpus.train.source + ["", "unknownword one"]
+        let a = alone.translate(lines), b = pair.translate(lines)
+        #expect(a.map { $0.map(\.text) } == b.map { $0.map(\.text) })
+        #expect(a.map { $0.map(\.alignment) } == b.map { $0.map(\.alignment) })
+        for (x, y) in zip(a.joined(), b.joined()) { #expect(abs(x.logProb - y.logProb) < 1e-4) }
+        #expect(throws: TranslationError.self) {
+            _ = try Translator(directories: [directory.saved, directory.saved], checkpoint: .last, weights: [1])
+        }
+        #expect(throws: TranslationError.self) {
+            _ = try Translator(directories: [directory.saved, directory.saved], checkpoint: .last, weights: [1, .nan])
+        }
+    }
+
+    /// Members must share the target vocabulary: a folder with another one is refused, naming both.
+    @Test func membersWithDifferentTargetVocabulariesAreRefused() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        let first = try fixture.makeDirectory("a", fixture.options(maxSteps: 1))
+        _ = try Trainer(directory: first, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        let swapped = try fixture.makeDirectory("b", fixture.options(maxSteps: 1), swapVocabularies: true)
+        _ = try Trainer(directory: swapped, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        do {
+            _ = try Translator(directories: [first.saved, swapped.saved], checkpoint: .last)
+            Issue.record("an ensemble with another target vocabulary was accepted")
+        } catch let error as TranslationError {
+            #expect(error.description.contains(swapped.saved.path) && error.description.contains(first.saved.path))
+            #expect(error.description.contains("target vocabulary"))
+        }
+    }
+
     @Test func emptyLineGivesEmptyTranslation() throws {
         let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
         defer { fixture.cleanUp() }

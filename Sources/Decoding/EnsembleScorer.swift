@@ -1,0 +1,65 @@
+/// An ensemble of scorers seen by the search as one: each step's log-probabilities are the weighted
+/// mean of the members' log-probabilities, Σᵢ wᵢ·log pᵢ(y | ·) with Σᵢ wᵢ = 1 (the log-linear
+/// combination of Marian's and OpenNMT-py's ensembles; fairseq averages probabilities instead). The
+/// mean of log-probabilities is ≤ 0 like each member's, so the search's early stopping still holds;
+/// it is not renormalised (the combined row is a log of a geometric mean, which sums to at most 1).
+///
+/// Members keep their own state (each encodes its own source: members may read differently
+/// tokenized sources) and see the same tokens and the same reorders, so row r is the same
+/// hypothesis in every member. They must agree on V, on the row count and on ``candidateIDs``
+/// (a shortlist is the union of the members' lists, given to every member). The alignment of a row
+/// is the first member's (nil when it has no attention), in that member's source positions.
+public final class EnsembleScorer: StepScorer {
+    /// The members, in the order of ``weights``.
+    public let members: [any StepScorer]
+    /// wᵢ, normalised to sum to 1.
+    public let weights: [Float]
+    public let vocabularySize: Int
+    /// [rows, W] scratch for the members after the first.
+    private var scratch: [Float] = []
+
+    /// `members` (at least one) must have equal `vocabularySize`, `rowCount` and `candidateIDs`;
+    /// `weights` (one per member, each finite and > 0; default equal) are normalised here. Breaking
+    /// either is a programming error (``Translator`` checks what users give before building one).
+    public init(members: [any StepScorer], weights: [Float]? = nil) {
+        precondition(!members.isEmpty, "EnsembleScorer: no member")
+        let weights = weights ?? [Float](repeating: 1, count: members.count)
+        precondition(weights.count == members.count && weights.allSatisfy { $0.isFinite && $0 > 0 },
+                     "EnsembleScorer: one finite positive weight per member")
+        let v = members[0].vocabularySize, rows = members[0].rowCount, ids = members[0].candidateIDs
+        precondition(members.allSatisfy { $0.vocabularySize == v && $0.rowCount == rows && $0.candidateIDs == ids },
+                     "EnsembleScorer: members disagree on V, rows or candidate ids")
+        let total = weights.reduce(0, +)
+        self.members = members
+        self.weights = weights.map { $0 / total }
+        vocabularySize = v
+    }
+
+    public var rowCount: Int { members[0].rowCount }
+    public var candidateIDs: [Int32]? { members[0].candidateIDs }
+
+    /// Writes Σᵢ wᵢ·(member i's row) into `logProbs`, [rowCount, W] (see ``StepScorer/step``).
+    /// An id a member forbids with −∞ stays −∞.
+    public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
+        let count = rowCount * (candidateIDs?.count ?? vocabularySize)
+        members[0].step(previousTokens: previousTokens, logProbs: logProbs)
+        let w0 = weights[0]
+        if w0 != 1 { for j in 0..<count { logProbs[j] *= w0 } }
+        guard members.count > 1 else { return }
+        if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
+        scratch.withUnsafeMutableBufferPointer { buffer in
+            for (member, w) in zip(members.dropFirst(), weights.dropFirst()) {
+                member.step(previousTokens: previousTokens, logProbs: buffer)
+                for j in 0..<count { logProbs[j] += w * buffer[j] }
+            }
+        }
+    }
+
+    public func reorder(_ rows: [Int32]) {
+        for member in members { member.reorder(rows) }
+    }
+
+    public func alignedSourcePosition(row: Int) -> Int32? {
+        members[0].alignedSourcePosition(row: row)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `--model A --model B` (an ensemble) and `--weights` through the built binary, on the pipeline
+/// fixture's digit model.
+@Suite("ensembles through the binary")
+struct EnsembleCLITests {
+    static let input = "one two three\n\nfour five\nsix seven eight nine\nzero one\n"
+
+    /// The same model twice translates as the model alone (n-best lines, scores to 4 decimals,
+    /// included), with a shortlist in both members too; `evaluate` takes the same options.
+    @Test func theSameModelTwiceTranslatesAsTheModelAlone() throws {
+        let p = try pipeline()
+        let (dir, model) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for extra in [[], ["--beam", "4", "--n-best", "3"]] {
+            let alone = try runSeq2seq(["translate", "--model", p.model] + extra, stdin: Data(Self.input.utf8))
+            let pair = try runSeq2seq(["translate", "--model", p.model, "--model", model, "--weights", "3,1"] + extra,
+                                      stdin: Data(Self.input.utf8))
+            #expect(alone.status == 0 && pair.status == 0, "\(alone.stderrText) \(pair.stderrText)")
+            #expect(pair.stdoutText == alone.stdoutText)
+        }
+        let build = try runSeq2seq(["shortlist", "--model", model, "--shards", p.shards, "--top-k", "2", "--frequent", "3"])
+        #expect(build.status == 0, "\(build.stderrText)")
+        let listed = try runSeq2seq(["translate", "--model", model], stdin: Data(Self.input.utf8))
+        let listedPair = try runSeq2seq(["translate", "--model", model, "--model", model], stdin: Data(Self.input.utf8))
+        #expect(listedPair.status == 0 && listedPair.stdoutText == listed.stdoutText)
+        let single = try runSeq2seq(["evaluate", "--model", p.model, "--source", p.testSource, "--reference", p.testReference])
+        let evaluate = try runSeq2seq(["evaluate", "--model", p.model, "--model", p.model, "--source", p.testSource,
+                                       "--reference", p.testReference])
+        #expect(evaluate.status == 0, "\(evaluate.stderrText)")
+        #expect(evaluate.stdoutText.split(separator: "\n").prefix(2) == single.stdoutText.split(separator: "\n").prefix(2))
+    }
+
+    @Test func weightsThatDoNotFitAreOneErrorLine() throws {
+        let p = try pipeline()
+        for (weights, mentions) in [("1", ["--weights", "1 values for 2"]), ("1,-2", ["--weights"]), ("1,nan", ["--weights"]),
+                                    ("1,", ["--weights"])] {
+            let result = try runSeq2seq(["translate", "--model", p.model, "--model", p.model, "--weights", weights],
+                                        stdin: Data("one\n".utf8))
+            expectOneLineError(result, mentions: mentions)
+        }
+        expectOneLineError(try runSeq2seq(["translate"], stdin: Data("one\n".utf8)), mentions: ["--model"])
+        expectOneLineError(try runSeq2seq(["translate", "--model", p.model, "--model", "/nonexistent/m"], stdin: Data("one\n".utf8)),
+                           mentions: ["/nonexistent/m"])
+    }
+}
