@@ -38,6 +38,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// embedding, as [embedding; h̃] (Luong et al. 2015, §3.3). Absent: true (ignored without attention).
     public var inputFeed: Bool
 
+    /// The order the decoder writes the target in: left to right (the default), or right to left
+    /// (trained on reversed target sentences; `translate` reverses its output back), the second
+    /// model of right-to-left n-best rescoring (Liu et al. 2016; Sennrich et al. 2016, WMT).
+    /// Absent: left to right.
+    public var targetOrder: TargetOrder
+
     /// The decoder's first layer reads [embedding; h̃_{t−1}] (E + H wide) rather than the embedding (E).
     public var feedsAttention: Bool { attention != .none && inputFeed }
 
@@ -53,7 +59,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
-                bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none, inputFeed: Bool = true) {
+                bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none, inputFeed: Bool = true,
+                targetOrder: TargetOrder = .leftToRight) {
+        self.targetOrder = targetOrder
         self.attention = attention
         self.inputFeed = inputFeed
         self.cell = cell
@@ -74,7 +82,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
     private enum CellKeys: String, CodingKey { case type }
     private enum EncoderKeys: String, CodingKey { case layers, hidden, bidirectional, residual, reverseSource }
-    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed }
+    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed, targetOrder }
 
     /// Writes the architecture in sections, the one place it is recorded:
     ///
@@ -82,7 +90,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn"},
     ///      "encoder": {"layers": L, "hidden": H, "bidirectional": b, "residual": r, "reverseSource": s},
     ///      "decoder": {"layers": L, "hidden": H, "residual": r, "attention": "none|dot|general|mlp",
-    ///                  "inputFeed": f}}
+    ///                  "inputFeed": f, "targetOrder": "left-to-right|right-to-left"}}
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sourceVocabularySize, forKey: .sourceVocabularySize)
@@ -103,6 +111,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try decoderSection.encode(residual, forKey: .residual)
         try decoderSection.encode(attention, forKey: .attention)
         try decoderSection.encode(inputFeed, forKey: .inputFeed)
+        try decoderSection.encode(targetOrder, forKey: .targetOrder)
     }
 
     /// Decodes a config in sections (see `encode(to:)`) or in the flat form of older files (keys
@@ -159,6 +168,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             reverseSource = try e.flatMap { try value($0, Bool.self, .reverseSource, "true or false") } ?? defaults.reverseSource
             attention = try d.flatMap { try value($0, AttentionType.self, .attention, "one of \(AttentionType.allCases.map(\.rawValue))") } ?? .none
             inputFeed = try d.flatMap { try value($0, Bool.self, .inputFeed, "true or false") } ?? true
+            targetOrder = try d.flatMap { try value($0, TargetOrder.self, .targetOrder, "one of \(TargetOrder.allCases.map(\.rawValue))") } ?? .leftToRight
             if (decoderLayers ?? layers) != layers { throw disagree("layers") }
             if (decoderHidden ?? hidden) != hidden { throw disagree("hidden sizes") }
             if (decoderResidual ?? residual) != residual { throw disagree("residual settings") }
@@ -170,6 +180,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             residual = try value(c, Bool.self, .residual, "true or false") ?? false
             attention = .none
             inputFeed = true
+            targetOrder = .leftToRight
         }
     }
 
@@ -223,6 +234,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 }
 
 /// The decoder's attention over the encoder's outputs (`train --attention`).
+/// The order of the target sentence the decoder writes (``ModelConfig/targetOrder``).
+public enum TargetOrder: String, Codable, CaseIterable, Sendable {
+    case leftToRight = "left-to-right"
+    case rightToLeft = "right-to-left"
+}
+
 public enum AttentionType: String, Codable, CaseIterable, Sendable {
     /// No attention: the decoder sees the source only through the encoder's final states (Sutskever et al. 2014).
     case none

@@ -35,6 +35,8 @@ public final class PairPreparer {
     /// Seeds the dropout draws with the epoch: SplitMix64.derive(seed, epoch, index, tag).
     private let dropoutSeed: UInt64
     private let epoch: Int
+    /// Targets are reversed (a right-to-left model, ``ModelConfig/targetOrder``).
+    public let reverseTarget: Bool
 
     /// - Parameters:
     ///   - sourceCodes, targetCodes: the BPE codes of a side whose vocabulary records some
@@ -44,11 +46,14 @@ public final class PairPreparer {
     ///     min-count dropped) is split into pieces inside it (see `TextSegmenter`), so with a
     ///     vocabulary from `vocab --bpe-codes` dropout training sees no `<unk>` (validation, with
     ///     plain BPE, still maps dropped pieces to `<unk>`).
+    ///   - targetOrder: `.rightToLeft` reverses every prepared target (after segmentation, so
+    ///     subword pieces keep their spelling); ``targetIDs(_:)`` stays in reading order.
     public init(sourceVocabulary: Vocabulary, targetVocabulary: Vocabulary, maxLength: Int?,
                 sourceCodes: BPECodes? = nil, targetCodes: BPECodes? = nil,
                 codesPaths: (source: String, target: String) = ("source BPE codes", "target BPE codes"),
                 sourceSentencePiece: SentencePieceModel? = nil, targetSentencePiece: SentencePieceModel? = nil,
-                dropout: Double = 0, seed: UInt64 = 0, epoch: Int = 0) throws {
+                dropout: Double = 0, seed: UInt64 = 0, epoch: Int = 0, targetOrder: TargetOrder = .leftToRight) throws {
+        reverseTarget = targetOrder == .rightToLeft
         self.sourceVocabulary = sourceVocabulary
         self.targetVocabulary = targetVocabulary
         // BPE-dropout pieces the vocabulary lacks are split into known ones (TextSegmenter).
@@ -95,7 +100,7 @@ public final class PairPreparer {
     private func finish(_ source: [Int32], _ target: [Int32]) -> PreparedPair? {
         if source.isEmpty || target.isEmpty { return nil }
         if let maxLength, source.count > maxLength || target.count > maxLength { return nil }
-        return PreparedPair(source: source, target: target)
+        return PreparedPair(source: source, target: reverseTarget ? target.reversed() : target)
     }
 }
 
@@ -125,7 +130,8 @@ public struct ValidationSet {
         var keptSources: [String] = [], keptTargets: [String] = []
         var skipped = 0, emptySources = 0, emptyTargets = 0
         for (source, target) in zip(sources, targets) {
-            let s = preparer.sourceIDs(source), t = preparer.targetIDs(target)
+            let s = preparer.sourceIDs(source), forward = preparer.targetIDs(target)
+            let t = preparer.reverseTarget ? Array(forward.reversed()) : forward
             if s.isEmpty { emptySources += 1 }
             if t.isEmpty { emptyTargets += 1 }
             if s.isEmpty || t.isEmpty { skipped += 1; continue }

@@ -206,7 +206,8 @@ public final class Trainer {
                          codesPaths: (directory.saved.sourceCodesPath, directory.saved.targetCodesPath),
                          sourceSentencePiece: directory.saved.sourceSentencePiece,
                          targetSentencePiece: directory.saved.targetSentencePiece,
-                         dropout: options.bpeDropout ?? 0, seed: dropoutSeed, epoch: state.epoch)
+                         dropout: options.bpeDropout ?? 0, seed: dropoutSeed, epoch: state.epoch,
+                         targetOrder: model.config.targetOrder)
     }
 
     /// Batches per epoch (estimated) times the epochs, capped by `--max-steps`.

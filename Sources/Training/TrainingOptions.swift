@@ -46,6 +46,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var attention: AttentionType?
     /// Input feeding with attention (nil: on), see `ModelConfig.inputFeed`.
     public var inputFeed: Bool?
+    /// The order the decoder writes targets in (nil: left to right), see `ModelConfig.targetOrder`.
+    public var targetOrder: TargetOrder?
     /// Sentences per batch (an upper bound when `tokenBudget` is set).
     public var batchSize = 64
     /// If set, batches are cut at this many padded source+target tokens instead.
@@ -236,7 +238,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         ModelConfig(sourceVocabularySize: sourceVocabularySize, targetVocabularySize: targetVocabularySize,
                     embedding: embedding, hidden: hidden, layers: layers, dropout: dropout,
                     reverseSource: reverseSource, cell: cell ?? .lstm, bidirectional: bidirectional ?? false,
-                    residual: residual ?? false, attention: attention ?? .none, inputFeed: inputFeed ?? true)
+                    residual: residual ?? false, attention: attention ?? .none, inputFeed: inputFeed ?? true,
+                    targetOrder: targetOrder ?? .leftToRight)
     }
 
     /// Learning rate after `epochProgress` epochs (fractional): constant until the decay start,

@@ -1,6 +1,7 @@
 import Basics
 import Corpus
 import Foundation
+import Model
 import ModelFolder
 import Text
 
@@ -174,7 +175,7 @@ public enum TrainingSetup {
             validation = try validationSet(request, source: opened.sourceVocabulary, target: opened.targetVocabulary,
                                            codes: (opened.saved.sourceCodes, opened.saved.targetCodes),
                                            pieces: (opened.saved.sourceSentencePiece, opened.saved.targetSentencePiece),
-                                           batchSize: opened.config.training.batchSize)
+                                           batchSize: opened.config.training.batchSize, targetOrder: opened.config.model.targetOrder)
             // Only the length of the run may change on resume; everything else is the recorded config.
             var config = opened.config
             if let epochs = request.epochs { config.training.epochs = epochs }
@@ -231,7 +232,7 @@ public enum TrainingSetup {
             // Read the validation set before creating the folder, so a bad file leaves no half-made
             // model behind.
             validation = try validationSet(request, source: source, target: target, codes: codes, pieces: pieces,
-                                           batchSize: options.batchSize)
+                                           batchSize: options.batchSize, targetOrder: config.model.targetOrder)
             if !writes || request.dryRun {
                 directory = try ModelDirectory.unwritten(at: output, config: config, sourceVocabulary: source, targetVocabulary: target,
                                                          sourceCodes: codes.source, targetCodes: codes.target,
@@ -263,12 +264,13 @@ public enum TrainingSetup {
     static func validationSet(_ request: TrainingRequest, source: Vocabulary, target: Vocabulary,
                               codes: (source: BPECodes?, target: BPECodes?),
                               pieces: (source: SentencePieceModel?, target: SentencePieceModel?),
-                              batchSize: Int) throws -> ValidationSet? {
+                              batchSize: Int, targetOrder: TargetOrder) throws -> ValidationSet? {
         switch (request.validSource, request.validTarget) {
         case let (sourcePath?, targetPath?):
             let preparer = try PairPreparer(sourceVocabulary: source, targetVocabulary: target, maxLength: nil,
                                             sourceCodes: codes.source, targetCodes: codes.target,
-                                            sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target)
+                                            sourceSentencePiece: pieces.source, targetSentencePiece: pieces.target,
+                                            targetOrder: targetOrder)
             return try ValidationSet(sourcePath: sourcePath, targetPath: targetPath, preparer: preparer, batchSize: batchSize)
         case (nil, nil):
             return nil

@@ -16,12 +16,16 @@ public struct Translation: Sendable {
     /// Per output token (before detokenization), the source token (of the tokenized input line)
     /// with the highest attention weight when it was produced; nil for a model without attention.
     public var alignment: [Int]?
+    /// With rescoring (``Translator/rescoring``): the rescoring models' mean log-probability of
+    /// this translation (natural log, </s> included); nil otherwise.
+    public var rescoringLogProb: Double?
 
-    public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil) {
+    public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil, rescoringLogProb: Double? = nil) {
         self.text = text
         self.score = score
         self.logProb = logProb
         self.alignment = alignment
+        self.rescoringLogProb = rescoringLogProb
     }
 
     /// The hard alignment as Marian prints it: `s-t` pairs (source token, target token, from 0)
@@ -68,6 +72,23 @@ public struct TranslatorMember {
     }
 }
 
+/// N-best rescoring with second models, usually right-to-left ones (`train --target-order
+/// right-to-left`; Liu et al. 2016, Sennrich et al. 2016): the search keeps its `beam` best
+/// finished hypotheses, each rescoring model scores every one of them by forced decoding (in its
+/// own target order, reading the source its own way), and they are re-ranked by
+///
+///     score = ((1 − λ)·log p(y | x) + λ·log p_R(y | x)) / lp(|y| + 1),
+///
+/// where log p is the search's (ensemble's) log-probability, log p_R the mean of the rescoring
+/// models' log-probabilities, and lp the search's length penalty (GNMT, ((5 + n)/6)^α with the
+/// same α; the length counts </s>). λ = 0 keeps the search's ranking of its `beam` finalists.
+public struct Rescoring {
+    /// The rescoring models (they share the translator's target vocabulary).
+    public let members: [TranslatorMember]
+    /// λ in [0, 1].
+    public let weight: Double
+}
+
 /// Text in, text out: reapplies the model's recorded normalization, tokenization, BPE pieces,
 /// vocabulary and (inside the model) source reversal, decodes with beam search, joins pieces and
 /// detokenizes.
@@ -94,6 +115,8 @@ public final class Translator {
     /// batch's output layer runs over the union of its source words' lists and the frequent list.
     /// In an ensemble, the union of every member's lists (nil when one member has none).
     public var shortlist: Shortlist? { members.count == 1 ? members[0].shortlist : nil }
+    /// N-best rescoring after the search (nil: none).
+    public private(set) var rescoring: Rescoring?
 
     /// Loads the chosen weights of `directory` (checked against its config before the network is
     /// built) and prepares the decoder in `precision` (int8: from the folder's stored int8 copy of
@@ -136,8 +159,9 @@ public final class Translator {
     }
 
     /// Refuses folders that cannot form one ensemble: different target vocabularies (the search
-    /// adds the members' rows id by id), or weights that are not one finite positive number per folder.
-    static func checkCompatible(_ directories: [SavedModel], weights: [Float]?) throws {
+    /// adds the members' rows id by id), different target orders (with `sameOrder`), or weights
+    /// that are not one finite positive number per folder.
+    static func checkCompatible(_ directories: [SavedModel], weights: [Float]?, sameOrder: Bool = true) throws {
         if let weights {
             guard weights.count == directories.count else {
                 throw TranslationError("\(weights.count) ensemble weights for \(directories.count) models: give one per --model")
@@ -152,6 +176,29 @@ public final class Translator {
                                    + "(\(other.targetVocabulary.count) and \(first.targetVocabulary.count) entries); "
                                    + "the members of an ensemble must share the target vocabulary")
         }
+        for other in directories.dropFirst() where sameOrder && other.config.model.targetOrder != first.config.model.targetOrder {
+            throw TranslationError("\(other.path) writes targets \(other.config.model.targetOrder.rawValue) and \(first.path) "
+                                   + "\(first.config.model.targetOrder.rawValue): an ensemble's members must write in one order "
+                                   + "(rescore with the other order: --rescore-with)")
+        }
+    }
+
+    /// Rescores every search's finalists with the chosen weights of `directories` (see
+    /// ``Rescoring``) from now on; `weight` is λ in [0, 1]. Throws what loading a folder throws, or
+    /// a ``TranslationError`` when a folder's target vocabulary is not the translator's or λ is
+    /// outside [0, 1].
+    public func rescore(with directories: [SavedModel], checkpoint: CheckpointChoice = .best, weight: Double) throws {
+        guard weight.isFinite && weight >= 0 && weight <= 1 else {
+            throw TranslationError("the rescoring weight must be in [0, 1], got \(weight)")
+        }
+        try Self.checkCompatible([directory] + directories, weights: nil, sameOrder: false)
+        var loaded: [TranslatorMember] = []
+        for other in directories {
+            let model = try other.loadModel(checkpoint)
+            loaded.append(TranslatorMember(directory: other, model: model, packed: DecoderWeights(model: model, precision: .float32),
+                                           shortlist: nil, sourceSegmenter: try other.sourceSegmenter()))
+        }
+        rescoring = Rescoring(members: loaded, weight: weight)
     }
 
     /// Translates with `model` as its weights are now (training's validation BLEU decodes the
@@ -233,22 +280,61 @@ public final class Translator {
         }
         let scorer: any StepScorer = scorers.count == 1 ? scorers[0] : EnsembleScorer(members: scorers, weights: weights)
         let lengths = live.map { sources[$0].count }
-        let hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: searchOptions)
+        var options = searchOptions
+        if rescoring != nil { options.nBest = options.beamSize }  // every finalist is rescored
+        var hypotheses = BeamSearch.search(scorer, sourceLengths: lengths, options: options)
+        var rescored: [[Double?]] = hypotheses.map { $0.map { _ in nil } }
+        if let rescoring {
+            (hypotheses, rescored) = rescore(hypotheses, lines: live.map { lines[$0] }, with: rescoring)
+        }
+        let rightToLeft = model.config.targetOrder == .rightToLeft
         for (k, index) in live.enumerated() {
-            results[index] = hypotheses[k].map { hypothesis in
-                var tokens = hypothesis.tokens.map { directory.targetVocabulary.token($0) }
-                let alignment = hypothesis.alignment.map { $0.map(Int.init) }
+            results[index] = zip(hypotheses[k], rescored[k]).map { hypothesis, rescoringLogProb in
+                // A right-to-left model wrote the sentence backwards: read it (and its alignment) forwards.
+                let ids = rightToLeft ? Array(hypothesis.tokens.reversed()) : hypothesis.tokens
+                var tokens = ids.map { directory.targetVocabulary.token($0) }
+                let alignment = hypothesis.alignment.map { rightToLeft ? $0.reversed().map(Int.init) : $0.map(Int.init) }
                 if unknownWords == .replace, let alignment {
                     // Luong et al. 2015b: <unk> becomes the source token it attended to most, joiner
                     // marks included, so detokenization glues it as it was glued in the source.
-                    for (j, id) in hypothesis.tokens.enumerated() where id == TokenID.unknown {
+                    for (j, id) in ids.enumerated() where id == TokenID.unknown {
                         tokens[j] = tokenized[index][alignment[j]]
                     }
                 }
                 return Translation(text: targetSegmenter.text(tokens), score: hypothesis.score,
-                                   logProb: hypothesis.logProb, alignment: alignment)
+                                   logProb: hypothesis.logProb, alignment: alignment, rescoringLogProb: rescoringLogProb)
             }
         }
         return results
+    }
+
+    /// Re-ranks each sentence's finalists by ``Rescoring``'s score and keeps `searchOptions.nBest`;
+    /// returns them with their rescoring log-probabilities.
+    private func rescore(_ found: [[Hypothesis]], lines: [String], with rescoring: Rescoring) -> ([[Hypothesis]], [[Double?]]) {
+        let flat = found.enumerated().flatMap { s, list in list.map { (sentence: Int32(s), hypothesis: $0) } }
+        guard !flat.isEmpty else { return (found, found.map { $0.map { _ in nil } }) }
+        var total = [Double](repeating: 0, count: flat.count)
+        for member in rescoring.members {
+            let scorer = ModelScorer(model: member.model, packed: member.packed, sources: lines.map { member.sourceIDs($0) })
+            let reverse = member.model.config.targetOrder != model.config.targetOrder
+            let targets = flat.map { reverse ? Array($0.hypothesis.tokens.reversed()) : $0.hypothesis.tokens }
+            let logProbs = ForcedDecoding.logProbabilities(scorer, sentenceOfRow: flat.map(\.sentence), targets: targets,
+                                                           bos: TokenID.start, eos: TokenID.end)
+            for i in total.indices { total[i] += logProbs[i] }
+        }
+        let λ = rescoring.weight, count = Double(rescoring.members.count)
+        var lists = found.map { _ in [(Hypothesis, Double)]() }
+        for (i, entry) in flat.enumerated() {
+            var h = entry.hypothesis
+            let other = total[i] / count
+            h.score = ((1 - λ) * h.logProb + λ * other) / lengthPenalty(length: h.tokens.count + 1, alpha: searchOptions.lengthPenalty)
+            lists[Int(entry.sentence)].append((h, other))
+        }
+        // Stable: equal scores keep the search's order.
+        let ranked = lists.map { list in
+            list.enumerated().sorted { a, b in a.element.0.score != b.element.0.score ? a.element.0.score > b.element.0.score : a.offset < b.offset }
+                .prefix(searchOptions.nBest).map(\.element)
+        }
+        return (ranked.map { $0.map(\.0) }, ranked.map { $0.map { Optional($0.1) } })
     }
 }

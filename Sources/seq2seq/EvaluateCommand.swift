@@ -28,6 +28,7 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Reference file(s), line i with line i of --source.") var reference: [String]
     @Option(help: "Which weights: best or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
+    @OptionGroup var rescoring: RescoringArguments
     @OptionGroup var shortlist: ShortlistArguments
     @Option(help: "Sentences decoded together.") var batchSize: Int = 64
     @Flag(help: "Lowercase hypotheses and references before scoring (BLEU and chrF, as `bleu -m bleu chrf -lc --chrf-lowercase`).") var lowercase = false
@@ -44,6 +45,7 @@ struct Evaluate: ParsableCommand {
         guard !reference.isEmpty else { throw CLIError("give at least one --reference file") }
         try search.check()
         try checkEnsemble(models: model, weights: weights)
+        try rescoring.check()
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1") }
         guard batchSize <= maximumBatchSize else { throw CLIError("--batch-size must be at most \(maximumBatchSize)") }
         try checkThreads(threads)
@@ -63,6 +65,7 @@ struct Evaluate: ParsableCommand {
         let translator = try Translator(directories: directories, checkpoint: checkpoint, weights: weights?.values,
                                         searchOptions: search.searchOptions, unknownWords: search.unknownWords,
                                         precision: decoder.precision, useShortlist: shortlist.enabled)
+        try rescoring.apply(to: translator, checkpoint: checkpoint)
         let start = Date()
         let hypotheses = translateSorted(sources, translator: translator, batchSize: batchSize)
         let seconds = Date().timeIntervalSince(start)

@@ -59,6 +59,8 @@ struct Train: ParsableCommand {
     var attention: AttentionType?
     @Flag(help: "With --attention: do not feed the attentional state h̃ to the next step's first layer (input feeding, Luong et al. 2015 §3.3, is on by default).")
     var noInputFeed = false
+    @Option(help: "The order the decoder writes the target: left-to-right (default) or right-to-left (trained on reversed targets; translate reverses its output back), the model `translate --rescore-with` takes.")
+    var targetOrder: TargetOrder?
     @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
     @Option(help: "Hidden size H (default \(Self.defaults.hidden)).") var hidden: Int?
     @Option(help: "Embedding size E (default \(Self.defaults.embedding)).") var embedding: Int?
@@ -275,6 +277,7 @@ struct Train: ParsableCommand {
         check("--residual", residual ? true : nil, model.residual)
         check("--attention", attention, model.attention)
         check("--no-input-feed", noInputFeed ? false : nil, model.inputFeed)
+        check("--target-order", targetOrder, model.targetOrder)
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
@@ -328,6 +331,7 @@ struct Train: ParsableCommand {
         if noInputFeed && (attention ?? AttentionType.none) == AttentionType.none { throw CLIError("--no-input-feed needs --attention dot, general or mlp") }
         o.attention = attention
         if noInputFeed { o.inputFeed = false }
+        if let targetOrder, targetOrder != .leftToRight { o.targetOrder = targetOrder }
         if let batchSize {
             o.batchSize = batchSize
             let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
@@ -389,3 +393,5 @@ extension SelectionMetric: ExpressibleByArgument {}
 extension CellType: ExpressibleByArgument {}
 
 extension AttentionType: ExpressibleByArgument {}
+
+extension TargetOrder: ExpressibleByArgument {}

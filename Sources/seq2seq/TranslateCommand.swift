@@ -83,7 +83,12 @@ struct Translate: ParsableCommand {
         `N ||| TEXT ||| F0= LOGPROB ||| SCORE`, N the input line number counted from 0, LOGPROB the \
         sum of the token log-probabilities (natural log, </s> included) and SCORE the length-normalised \
         score the beam ranks by (log P / ((5+|y|)/6)^alpha); an empty input line gives one empty \
-        translation with scores 0.
+        translation with scores 0. With --rescore-with, `F0= LOGPROB F1= RESCORE`, F1 the rescoring \
+        models' mean log-probability, and SCORE ((1 − λ)·F0 + λ·F1) / ((5+|y|)/6)^alpha.
+
+        Several --model folders translate as an ensemble: each beam step scores the weighted mean \
+        (--weights) of the members' log-probabilities; the members share the target vocabulary and \
+        each reads the source its own way.
 
         --alignment (models with attention) appends Marian's hard alignment to each output line, \
         `TEXT ||| S-T S-T ...`: for each target token T (counted from 0, before detokenization) the \
@@ -141,7 +146,8 @@ struct Translate: ParsableCommand {
             } else {
                 for t in translations {
                     let pairs = alignment ? " ||| \(t.alignmentPairs)" : ""
-                    try out.writeLine("\(lineNumber) ||| \(t.text)\(pairs) ||| F0= \(String(format: "%.4f", t.logProb)) ||| \(String(format: "%.4f", t.score))")
+                    let f1 = t.rescoringLogProb.map { " F1= " + String(format: "%.4f", $0) } ?? ""
+                    try out.writeLine("\(lineNumber) ||| \(t.text)\(pairs) ||| F0= \(String(format: "%.4f", t.logProb))\(f1) ||| \(String(format: "%.4f", t.score))")
                 }
             }
             lineNumber += 1

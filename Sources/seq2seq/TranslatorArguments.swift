@@ -12,6 +12,7 @@ struct TranslatorArguments: ParsableArguments {
     var model: [String] = []
     @Option(help: "The ensemble members' weights, one per --model, comma-separated (e.g. 2,1; normalised to sum to 1; default equal).")
     var weights: EnsembleWeights?
+    @OptionGroup var rescoring: RescoringArguments
     @Option(help: "Which weights: best (lowest validation perplexity) or last.") var checkpoint: CheckpointChoice = .best
     @OptionGroup var search: SearchArguments
     @Option(help: "The K best translations per sentence: `translate` writes them as lines `N ||| TEXT ||| F0= LOGPROB ||| SCORE` (N from 0); for `serve` it is the default of a request that names no n_best.")
@@ -25,6 +26,7 @@ struct TranslatorArguments: ParsableArguments {
     func check() throws {
         try search.check()
         try checkEnsemble(models: model, weights: weights)
+        try rescoring.check()
         guard nBest >= 1 && nBest <= search.beam else { throw ValidationError("--n-best must be between 1 and --beam") }
         try checkThreads(threads)
         try gemmArguments.check()
@@ -37,8 +39,10 @@ struct TranslatorArguments: ParsableArguments {
         let directories = try model.map { try SavedModel(opening: $0) }
         var options = search.searchOptions
         options.nBest = nBest
-        return try Translator(directories: directories, checkpoint: checkpoint, weights: weights?.values, searchOptions: options,
-                              unknownWords: search.unknownWords, precision: decoder.precision, useShortlist: shortlist.enabled)
+        let translator = try Translator(directories: directories, checkpoint: checkpoint, weights: weights?.values, searchOptions: options,
+                                        unknownWords: search.unknownWords, precision: decoder.precision, useShortlist: shortlist.enabled)
+        try rescoring.apply(to: translator, checkpoint: checkpoint)
+        return translator
     }
 
     /// The model folders as the user gave them, joined for messages ("a + b").
@@ -83,4 +87,24 @@ struct ShortlistArguments: ParsableArguments {
     @Flag(name: .customLong("shortlist"), inversion: .prefixedNo,
           help: "Restrict each batch's output layer to its source words' lexical shortlist plus the frequent target words, when the model folder has a shortlist.bin (`seq2seq shortlist`); --no-shortlist scores the whole target vocabulary.")
     var enabled = true
+}
+
+/// `--rescore-with` / `--rescore-weight`, shared by `translate`, `serve` and `evaluate`.
+struct RescoringArguments: ParsableArguments {
+    @Option(help: "Rescore each sentence's --beam finalists with this model folder (usually `train --target-order right-to-left`); several: their mean log-probability. Ranked by ((1 − λ)·log p + λ·log p_rescore) / lp(length), lp the search's length penalty.")
+    var rescoreWith: [String] = []
+    @Option(help: "λ of --rescore-with, in [0, 1] (choose it on a validation set; default 0.5).")
+    var rescoreWeight: Double = 0.5
+
+    func check() throws {
+        guard rescoreWeight.isFinite && rescoreWeight >= 0 && rescoreWeight <= 1 else {
+            throw ValidationError("--rescore-weight must be in [0, 1], got \(rescoreWeight)")
+        }
+    }
+
+    /// Loads the rescoring models into `translator` (nothing without --rescore-with).
+    func apply(to translator: Translator, checkpoint: CheckpointChoice) throws {
+        guard !rescoreWith.isEmpty else { return }
+        try translator.rescore(with: rescoreWith.map { try SavedModel(opening: $0) }, checkpoint: checkpoint, weight: rescoreWeight)
+    }
 }

@@ -76,3 +76,36 @@ import Testing
         #expect(out == [inf, -1, inf, -3, inf, -1, inf, -3])
     }
 }
+
+@Suite struct ForcedDecodingTests {
+    /// The forced log-probability of each row is the sum of the table's entries along its tokens
+    /// and eos, for rows that repeat, skip and reorder sentences, of different lengths.
+    @Test func forcedLogProbabilityIsTheSumAlongTheTokens() {
+        let table = randomTable(v: 8, seed: 9)
+        let scorer = StubScorer(vocabularySize: 8, sentences: 3, table: table)
+        let rows: [Int32] = [2, 0, 0, 2, 2]
+        let targets: [[Int32]] = [[4, 5, 6], [], [7], [4, 4, 4, 4, 5], [6, 1]]
+        let got = ForcedDecoding.logProbabilities(scorer, sentenceOfRow: rows, targets: targets, bos: bos, eos: eos)
+        for (r, target) in targets.enumerated() {
+            expectClose(got[r], sequenceLogProb(table, sentence: Int(rows[r]), target), 1e-9)
+        }
+        #expect(scorer.violations.isEmpty, "\(scorer.violations)")
+        // Identity rows are not reordered (the protocol forbids an identity reorder).
+        let plain = StubScorer(vocabularySize: 8, sentences: 2, table: table)
+        let two = ForcedDecoding.logProbabilities(plain, sentenceOfRow: [0, 1], targets: [[4], [5, 6]], bos: bos, eos: eos)
+        expectClose(two[1], sequenceLogProb(table, sentence: 1, [5, 6]), 1e-9)
+        #expect(plain.violations.isEmpty, "\(plain.violations)")
+    }
+
+    /// A beam search's hypothesis log-probability is what forced decoding gives for its tokens.
+    @Test func forcedDecodingAgreesWithTheSearch() {
+        let table = randomTable(v: 9, seed: 10, eosBias: 1)
+        let found = BeamSearch.search(StubScorer(vocabularySize: 9, sentences: 2, table: table), sourceLengths: [3, 3],
+                                      options: fixedLength(5, beam: 3, nBest: 3))
+        let hypotheses = found.enumerated().flatMap { s, list in list.map { (Int32(s), $0) } }
+        let forced = ForcedDecoding.logProbabilities(StubScorer(vocabularySize: 9, sentences: 2, table: table),
+                                                     sentenceOfRow: hypotheses.map(\.0), targets: hypotheses.map(\.1.tokens),
+                                                     bos: bos, eos: eos)
+        for (f, h) in zip(forced, hypotheses) { expectClose(f, h.1.logProb, 1e-6) }
+    }
+}

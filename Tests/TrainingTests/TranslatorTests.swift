@@ -3,8 +3,10 @@ import Basics
 import Kernels
 import Model
 import Testing
-import Training
+@testable import Training
 import Translation
+import Corpus
+import ModelFolder
 
 @Suite(.serialized) struct TranslatorTests {
     /// A few pairs, overfitted, then decoded back through the whole text → text path.
@@ -70,6 +72,69 @@ import Translation
             #expect(error.description.contains(swapped.saved.path) && error.description.contains(first.saved.path))
             #expect(error.description.contains("target vocabulary"))
         }
+    }
+
+    /// `--target-order right-to-left`: the model learns the targets backwards (its prepared pairs
+    /// are reversed) and the translator reads its output forwards again, so overfitted pairs
+    /// translate back exactly, as a left-to-right model's do.
+    @Test func aRightToLeftModelTranslatesOverfittedPairsBackInReadingOrder() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 300, epochs: 1000)
+        options.embedding = 16; options.hidden = 32; options.dropout = 0
+        options.learningRate = 0.02; options.targetOrder = .rightToLeft; options.attention = .dot
+        let directory = try fixture.makeDirectory("r2l", options)
+        #expect(directory.config.model.targetOrder == .rightToLeft)
+        let trainer = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet)
+        let preparer = try trainer.pairPreparer(dropoutSeed: 0)
+        let pair = try #require(preparer.prepare(SentencePair(source: fixture.corpus.train.source[0], target: fixture.corpus.train.target[0])))
+        #expect(pair.target == preparer.targetIDs(fixture.corpus.train.target[0]).reversed())
+        _ = try trainer.run()
+        let reopened = try SavedModel(opening: directory.saved.path)
+        #expect(reopened.config.model.targetOrder == .rightToLeft)
+        for beam in [1, 5] {
+            var search = SearchOptions()
+            search.beamSize = beam
+            let translator = try Translator(directory: reopened, checkpoint: .last, searchOptions: search)
+            let output = translator.translate(fixture.corpus.train.source).map { $0[0].text }
+            #expect(output == fixture.corpus.train.target, "beam \(beam)")
+        }
+    }
+
+    /// Rescoring a model's finalists with the model itself: forced decoding gives back the search's
+    /// log-probabilities (F1 = F0), so any λ keeps the search's n-best; rescoring with a
+    /// right-to-left model reverses the ids it scores (an R2L model that learned the pairs prefers
+    /// the right translations, so the 1-best stays right) and λ outside [0, 1] is refused.
+    @Test func rescoringWithTheModelItselfKeepsTheNBestAndForcedScoresMatchTheSearch() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 300, epochs: 1000)
+        options.embedding = 16; options.hidden = 32; options.dropout = 0; options.learningRate = 0.02; options.attention = .dot
+        let forward = try fixture.makeDirectory("l2r", options)
+        _ = try Trainer(directory: forward, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        options.targetOrder = .rightToLeft
+        let backward = try fixture.makeDirectory("r2l", options)
+        _ = try Trainer(directory: backward, shards: fixture.shards, validation: nil, resume: false, progress: quiet).run()
+        var search = SearchOptions()
+        search.beamSize = 4; search.nBest = 4
+        let plain = try Translator(directory: forward.saved, checkpoint: .last, searchOptions: search)
+        let lines = fixture.corpus.train.source
+        let expected = plain.translate(lines)
+        for weight in [0.0, 0.5, 1.0] {
+            let selfRescored = try Translator(directory: forward.saved, checkpoint: .last, searchOptions: search)
+            try selfRescored.rescore(with: [forward.saved], checkpoint: .last, weight: weight)
+            let got = selfRescored.translate(lines)
+            #expect(got.map { $0.map(\.text) } == expected.map { $0.map(\.text) }, "λ \(weight)")
+            for (g, e) in zip(got.joined(), expected.joined()) {
+                #expect(abs(g.rescoringLogProb! - e.logProb) < 1e-3, "\(g.rescoringLogProb!) vs \(e.logProb)")
+                #expect(abs(g.score - e.score) < 1e-3)
+            }
+        }
+        search.nBest = 1
+        let rescored = try Translator(directory: forward.saved, checkpoint: .last, searchOptions: search)
+        try rescored.rescore(with: [backward.saved], checkpoint: .last, weight: 0.5)
+        #expect(rescored.translate(lines).map { $0[0].text } == fixture.corpus.train.target)
+        #expect(throws: TranslationError.self) { try rescored.rescore(with: [backward.saved], checkpoint: .last, weight: 1.5) }
     }
 
     @Test func emptyLineGivesEmptyTranslation() throws {
