@@ -5,7 +5,8 @@
 # the end, by the final configuration.
 #   bash scripts/multi30k-best.sh de en          # De→En into models/best-de-en
 #   bash scripts/multi30k-best.sh en de          # En→De into models/best-en-de
-# Environment: MEMBERS (default 4), EPOCHS (default 12), THREADS (per member, default 1),
+# Environment: MEMBERS (left-to-right members, default 4), R2L_MEMBERS (right-to-left members for
+# n-best rescoring, default 2), EPOCHS (default 12), THREADS (per member, default 1),
 # PARALLEL (members trained at once, default 2: on 2 cores, two members with 1 thread each),
 # EXTRA (more train flags for every member), STAGE (members | ensemble | all, default all).
 # Re-running resumes: finished members are kept, an interrupted one resumes from its checkpoint.
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-de}; tgt=${2:-en}
 DATA=${DATA:-../shared/corpora/multi30k}
-MEMBERS=${MEMBERS:-4}; EPOCHS=${EPOCHS:-12}; THREADS=${THREADS:-1}; PARALLEL=${PARALLEL:-2}
+MEMBERS=${MEMBERS:-4}; R2L_MEMBERS=${R2L_MEMBERS:-2}; EPOCHS=${EPOCHS:-12}; THREADS=${THREADS:-1}; PARALLEL=${PARALLEL:-2}
 STAGE=${STAGE:-all}
 root=models/best-$src-$tgt
 bash scripts/setup.sh
@@ -30,8 +31,9 @@ if [ ! -f "$root/shards/.done" ]; then
   touch "$root/shards/.done"
 fi
 
-member() { # member N: trains (or resumes, or skips when finished) member N with seed N
-  local n=$1 dir=$root/member-$1 resume=()
+member() { # member NAME SEED [FLAGS...]: trains (or resumes, or skips when finished) one member
+  local dir=$root/$1 n=$2 resume=()
+  shift 2
   [ -f "$dir/.done" ] && return 0
   [ -f "$dir/last.safetensors" ] && resume=(--resume)
   $S train --shards "$root/shards" --source-vocab "$root/$src.vocab" --target-vocab "$root/$tgt.vocab" \
@@ -39,16 +41,61 @@ member() { # member N: trains (or resumes, or skips when finished) member N with
       --layers 2 --hidden 256 --embedding 256 --dropout 0.3 --batch-size 64 --bidirectional \
       --attention general --optimizer adam --lr 0.001 --epochs "$EPOCHS" --seed "$n" --threads "$THREADS" \
       --label-smoothing 0.1 --lr-schedule plateau --valid-bleu --valid-bleu-lowercase --select-by bleu \
-      ${EXTRA:-} "${resume[@]}" > "$dir.out" 2>&1
+      ${EXTRA:-} "$@" "${resume[@]}" > "$dir.out" 2>&1
   touch "$dir/.done"
 }
 
 if [ "$STAGE" = members ] || [ "$STAGE" = all ]; then
   running=0
-  for n in $(seq 1 "$MEMBERS"); do
-    mkdir -p "$root"; member "$n" &
+  jobs=()
+  for n in $(seq 1 "$MEMBERS"); do jobs+=("member-$n $n"); done
+  for n in $(seq 1 "$R2L_MEMBERS"); do jobs+=("r2l-$n $((100 + n)) --target-order right-to-left"); done
+  for job in "${jobs[@]}"; do
+    # shellcheck disable=SC2086
+    member $job &
     running=$((running + 1))
     if [ "$running" -ge "$PARALLEL" ]; then wait -n; running=$((running - 1)); fi
   done
   wait
+fi
+
+if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
+  # Every choice on val; each configuration's val BLEU goes to results.tsv.
+  results=$root/results.tsv
+  : > "$results"
+  score() { # score SPLIT NAME MODEL-FLAGS...: beam-5 lowercased BLEU (2 decimals) of a configuration
+    local split=$1 name=$2; shift 2
+    $S evaluate --source "$DATA/$split.$src" --reference "$DATA/$split.$tgt" --beam 5 --threads "${EVAL_THREADS:-2}" \
+        --output "$root/$split.$name.hyp" "$@" > /dev/null
+    local lc cased
+    lc=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --lowercase --width 2 | sed -E 's/.* = ([0-9.]+) .*/\1/')
+    cased=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --width 2 | sed -E 's/.* = ([0-9.]+) .*/\1/')
+    printf '%s\t%s\t%s\t%s\n' "$split" "$name" "$lc" "$cased" | tee -a "$results" >&2
+    echo "$lc"
+  }
+  l2r=(); for n in $(seq 1 "$MEMBERS"); do l2r+=(--model "$root/member-$n"); done
+  r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n"); done
+  best_single=member-1 best_single_bleu=0
+  for n in $(seq 1 "$MEMBERS"); do
+    b=$(score val "member-$n" --model "$root/member-$n")
+    if awk "BEGIN{exit !($b > $best_single_bleu)}"; then best_single=member-$n best_single_bleu=$b; fi
+  done
+  for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n" > /dev/null; done
+  [ "$MEMBERS" -ge 2 ] && score val ensemble-2 "${l2r[@]:0:4}" > /dev/null
+  score val "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
+  best_weight=0 best_bleu=0
+  if [ "$R2L_MEMBERS" -ge 1 ]; then
+    for w in 0.1 0.2 0.3 0.4 0.5 0.6 0.7; do
+      b=$(score val "ensemble-$MEMBERS+r2l-$w" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$w")
+      if awk "BEGIN{exit !($b > $best_bleu)}"; then best_weight=$w best_bleu=$b; fi
+    done
+  fi
+  echo "chosen on val: best single $best_single ($best_single_bleu), rescoring weight $best_weight ($best_bleu)" >&2
+  # test2016, once per final configuration.
+  echo "== test2016, beam 5: lowercased and cased BLEU" >&2
+  score test2016 "$best_single" --model "$root/$best_single" > /dev/null
+  score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
+  if [ "$R2L_MEMBERS" -ge 1 ]; then
+    score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
+  fi
 fi

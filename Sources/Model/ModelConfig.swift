@@ -43,6 +43,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// model of right-to-left n-best rescoring (Liu et al. 2016; Sennrich et al. 2016, WMT).
     /// Absent: left to right.
     public var targetOrder: TargetOrder
+    /// Tied embeddings (Press & Wolf 2017; Inan et al. 2017): `decoder` makes the output layer's
+    /// weight [V, H] the target embedding [V, E] (E = H), `all` also the source embedding (one
+    /// joint vocabulary, V_source = V_target). The shared tensor is stored once, as
+    /// `target_embedding`. Absent: none.
+    public var tieEmbeddings: TiedEmbeddings
 
     /// The decoder's first layer reads [embedding; h̃_{t−1}] (E + H wide) rather than the embedding (E).
     public var feedsAttention: Bool { attention != .none && inputFeed }
@@ -60,8 +65,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
                 bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none, inputFeed: Bool = true,
-                targetOrder: TargetOrder = .leftToRight) {
+                targetOrder: TargetOrder = .leftToRight, tieEmbeddings: TiedEmbeddings = .none) {
         self.targetOrder = targetOrder
+        self.tieEmbeddings = tieEmbeddings
         self.attention = attention
         self.inputFeed = inputFeed
         self.cell = cell
@@ -82,7 +88,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
     private enum CellKeys: String, CodingKey { case type }
     private enum EncoderKeys: String, CodingKey { case layers, hidden, bidirectional, residual, reverseSource }
-    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed, targetOrder }
+    private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed, targetOrder, tieEmbeddings }
 
     /// Writes the architecture in sections, the one place it is recorded:
     ///
@@ -90,7 +96,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn"},
     ///      "encoder": {"layers": L, "hidden": H, "bidirectional": b, "residual": r, "reverseSource": s},
     ///      "decoder": {"layers": L, "hidden": H, "residual": r, "attention": "none|dot|general|mlp",
-    ///                  "inputFeed": f, "targetOrder": "left-to-right|right-to-left"}}
+    ///                  "inputFeed": f, "targetOrder": "left-to-right|right-to-left",
+    ///                  "tieEmbeddings": "none|decoder|all"}}
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(sourceVocabularySize, forKey: .sourceVocabularySize)
@@ -112,6 +119,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try decoderSection.encode(attention, forKey: .attention)
         try decoderSection.encode(inputFeed, forKey: .inputFeed)
         try decoderSection.encode(targetOrder, forKey: .targetOrder)
+        try decoderSection.encode(tieEmbeddings, forKey: .tieEmbeddings)
     }
 
     /// Decodes a config in sections (see `encode(to:)`) or in the flat form of older files (keys
@@ -169,6 +177,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             attention = try d.flatMap { try value($0, AttentionType.self, .attention, "one of \(AttentionType.allCases.map(\.rawValue))") } ?? .none
             inputFeed = try d.flatMap { try value($0, Bool.self, .inputFeed, "true or false") } ?? true
             targetOrder = try d.flatMap { try value($0, TargetOrder.self, .targetOrder, "one of \(TargetOrder.allCases.map(\.rawValue))") } ?? .leftToRight
+            tieEmbeddings = try d.flatMap { try value($0, TiedEmbeddings.self, .tieEmbeddings, "one of \(TiedEmbeddings.allCases.map(\.rawValue))") } ?? .none
             if (decoderLayers ?? layers) != layers { throw disagree("layers") }
             if (decoderHidden ?? hidden) != hidden { throw disagree("hidden sizes") }
             if (decoderResidual ?? residual) != residual { throw disagree("residual settings") }
@@ -181,6 +190,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             attention = .none
             inputFeed = true
             targetOrder = .leftToRight
+            tieEmbeddings = .none
         }
     }
 
@@ -205,6 +215,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         if residual && layers < 2 {
             throw ModelError("residual connections join stacked layers (from the second on): they need at least 2 layers, got \(layers)")
+        }
+        if tieEmbeddings != .none && embedding != hidden {
+            throw ModelError("tied embeddings need the embedding size equal to the hidden size (the output layer's weight is the target embedding), got \(embedding) and \(hidden)")
+        }
+        if tieEmbeddings == .all && sourceVocabularySize != targetVocabularySize {
+            throw ModelError("tying all embeddings needs one joint vocabulary, got \(sourceVocabularySize) source and \(targetVocabularySize) target entries")
         }
         // Within the bounds above every product and the sum stay below 2^47: no overflow.
         let count = parameterCount
@@ -233,13 +249,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The decoder's attention over the encoder's outputs (`train --attention`).
 /// The order of the target sentence the decoder writes (``ModelConfig/targetOrder``).
 public enum TargetOrder: String, Codable, CaseIterable, Sendable {
     case leftToRight = "left-to-right"
     case rightToLeft = "right-to-left"
 }
 
+/// Which embeddings share one tensor (``ModelConfig/tieEmbeddings``).
+public enum TiedEmbeddings: String, Codable, CaseIterable, Sendable {
+    case none
+    /// The output layer's weight is the target embedding.
+    case decoder
+    /// The source embedding too (a joint vocabulary).
+    case all
+}
+
+/// The decoder's attention over the encoder's outputs (`train --attention`).
 public enum AttentionType: String, Codable, CaseIterable, Sendable {
     /// No attention: the decoder sees the source only through the encoder's final states (Sutskever et al. 2014).
     case none

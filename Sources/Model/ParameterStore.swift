@@ -22,10 +22,17 @@ public final class ParameterStore {
     /// sparse tensor; `live` is `alwaysLive` plus the sparse blocks touched since the last zeroing.
     private let alwaysLive: [Bool]
     private var live: [Bool]
+    /// Names that are other names of a tensor in `tensors` (tied weights: `output.weight` →
+    /// `target_embedding`); ``view(_:)`` resolves them, `tensors` (and so a checkpoint) holds the
+    /// tensor once.
+    public let aliases: [String: String]
 
     /// Lays out the given tensors one after the other; values and gradients start at zero.
-    /// `sparse` names tensors whose gradient writers call `markGradientsTouched`.
-    public init(layout: [(name: String, shape: [Int])], sparse: Set<String> = []) {
+    /// `sparse` names tensors whose gradient writers call `markGradientsTouched`; `aliases` maps
+    /// a second name to a tensor of `layout` (its users then share values and gradients).
+    public init(layout: [(name: String, shape: [Int])], sparse: Set<String> = [], aliases: [String: String] = [:]) {
+        precondition(aliases.values.allSatisfy { target in layout.contains { $0.name == target } }, "an alias of no tensor")
+        self.aliases = aliases
         var offset = 0
         var tensors: [(name: String, offset: Int, shape: [Int])] = []
         for (name, shape) in layout {
@@ -97,9 +104,9 @@ public final class ParameterStore {
     /// Index of the tensor called `name` in `tensors`.
     public func index(of name: String) -> Int? { tensors.firstIndex { $0.name == name } }
 
-    /// Value and gradient pointers of a tensor (precondition: the name exists).
+    /// Value and gradient pointers of a tensor, by its name or an alias (precondition: the name exists).
     public func view(_ name: String) -> (values: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>, count: Int) {
-        guard let i = index(of: name) else { preconditionFailure("no parameter tensor named \(name)") }
+        guard let i = index(of: aliases[name] ?? name) else { preconditionFailure("no parameter tensor named \(name)") }
         let t = tensors[i]
         return (values.baseAddress! + t.offset, gradients.baseAddress! + t.offset, t.shape.reduce(1, *))
     }

@@ -64,7 +64,13 @@ public final class Seq2SeqModel {
         precondition((try? config.validate()) != nil, "invalid ModelConfig: \(config)")
         self.config = config
         let (e, h, l) = (config.embedding, config.hidden, config.layers)
-        let store = ParameterStore(layout: Seq2SeqModel.layout(config), sparse: ["source_embedding", "target_embedding"])
+        // A tied target embedding gets the output layer's dense gradient: no block of it is skipped.
+        let sparse: Set<String> = switch config.tieEmbeddings {
+        case .none: ["source_embedding", "target_embedding"]
+        case .decoder: ["source_embedding"]
+        case .all: []
+        }
+        let store = ParameterStore(layout: Seq2SeqModel.layout(config), sparse: sparse, aliases: Seq2SeqModel.aliases(config))
         parameters = store
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
@@ -86,19 +92,28 @@ public final class Seq2SeqModel {
         }
     }
 
-    /// Tensor names and shapes in store (and checkpoint) order.
+    /// Tensor names and shapes in store (and checkpoint) order; a tied tensor appears once (see
+    /// ``aliases(_:)``).
     public static func layout(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
         let (e, h) = (config.embedding, config.hidden)
-        var layout: [(name: String, shape: [Int])] = [
-            ("source_embedding", [config.sourceVocabularySize, e]),
-            ("target_embedding", [config.targetVocabularySize, e]),
-        ]
+        var layout: [(name: String, shape: [Int])] = config.tieEmbeddings == .all ? [] : [("source_embedding", [config.sourceVocabularySize, e])]
+        layout.append(("target_embedding", [config.targetVocabularySize, e]))
         layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
                                         bidirectional: config.bidirectional, prefix: "encoder")
         layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: config.feedsAttention ? e + h : e,
                                         hidden: h, bidirectional: false, prefix: "decoder")
         layout += GlobalAttention.layout(score: config.attention, hidden: h, prefix: "attention")
-        return layout + OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
+        let output = OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
+        return layout + (config.tieEmbeddings == .none ? output : output.filter { $0.name != "output.weight" })
+    }
+
+    /// The tied names of `config` (``ModelConfig/tieEmbeddings``) and the tensor each one is.
+    public static func aliases(_ config: ModelConfig) -> [String: String] {
+        switch config.tieEmbeddings {
+        case .none: [:]
+        case .decoder: ["output.weight": "target_embedding"]
+        case .all: ["output.weight": "target_embedding", "source_embedding": "target_embedding"]
+        }
     }
 
     /// Whether `trainStep` records the encoder's ‖∂L/∂h_t‖ by source position (see

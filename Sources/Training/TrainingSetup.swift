@@ -226,7 +226,12 @@ public enum TrainingSetup {
                 toolVersion: request.toolVersion,
                 model: options.modelConfig(sourceVocabularySize: source.count, targetVocabularySize: target.count),
                 training: options, sourceTokenizer: source.options, targetTokenizer: target.options)
-            try config.model.validate()
+            if config.model.tieEmbeddings == .all && source.tokens != target.tokens {
+                throw refuse("--tie-embeddings all needs one joint vocabulary: \(sourceVocab) and \(targetVocab) differ (build one vocabulary from both sides, e.g. with joint BPE codes, and give it as both)")
+            }
+            do { try config.model.validate() } catch let error as ModelError where config.model.tieEmbeddings != .none {
+                throw refuse("--tie-embeddings: \(error)")
+            }
             try options.checkMemory(sourceVocabularySize: source.count, targetVocabularySize: target.count)
             notes += try checkCorpus(request, shardSet, source: source, target: target, codes: codes, pieces: pieces)
             // Read the validation set before creating the folder, so a bad file leaves no half-made

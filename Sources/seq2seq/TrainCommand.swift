@@ -61,6 +61,8 @@ struct Train: ParsableCommand {
     var noInputFeed = false
     @Option(help: "The order the decoder writes the target: left-to-right (default) or right-to-left (trained on reversed targets; translate reverses its output back), the model `translate --rescore-with` takes.")
     var targetOrder: TargetOrder?
+    @Option(help: "Tied embeddings (Press & Wolf 2017): none (default), decoder (the output layer's weight is the target embedding; needs --embedding = --hidden) or all (the source embedding too; needs one joint vocabulary, the same file for --source-vocab and --target-vocab, e.g. from a joint BPE).")
+    var tieEmbeddings: TiedEmbeddings?
     @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
     @Option(help: "Hidden size H (default \(Self.defaults.hidden)).") var hidden: Int?
     @Option(help: "Embedding size E (default \(Self.defaults.embedding)).") var embedding: Int?
@@ -278,6 +280,7 @@ struct Train: ParsableCommand {
         check("--attention", attention, model.attention)
         check("--no-input-feed", noInputFeed ? false : nil, model.inputFeed)
         check("--target-order", targetOrder, model.targetOrder)
+        check("--tie-embeddings", tieEmbeddings, model.tieEmbeddings)
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
@@ -332,6 +335,7 @@ struct Train: ParsableCommand {
         o.attention = attention
         if noInputFeed { o.inputFeed = false }
         if let targetOrder, targetOrder != .leftToRight { o.targetOrder = targetOrder }
+        if let tieEmbeddings, tieEmbeddings != .none { o.tieEmbeddings = tieEmbeddings }
         if let batchSize {
             o.batchSize = batchSize
             let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
@@ -395,3 +399,5 @@ extension CellType: ExpressibleByArgument {}
 extension AttentionType: ExpressibleByArgument {}
 
 extension TargetOrder: ExpressibleByArgument {}
+
+extension TiedEmbeddings: ExpressibleByArgument {}

@@ -56,6 +56,27 @@ struct TrainRefusalCLITests {
         #expect(try snapshot(copy) == before)
     }
 
+    /// `--tie-embeddings`: E ≠ H and `all` without one joint vocabulary are refused on one line,
+    /// before anything is written; E = H trains; a resume with another setting is refused.
+    @Test func tiedEmbeddingsNeedEqualSizesAndAJointVocabulary() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        let base = p.trainArguments(output: output, maxSteps: 4)
+        expectOneLineError(try runSeq2seq(base + ["--tie-embeddings", "decoder"]), mentions: ["--tie-embeddings", "8", "16"])
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let equal = replacing("--embedding", with: "16", in: base)
+        expectOneLineError(try runSeq2seq(equal + ["--tie-embeddings", "all"]), mentions: ["joint vocabulary", p.sourceVocab])
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let tied = try runSeq2seq(equal + ["--tie-embeddings", "decoder"])
+        #expect(tied.status == 0, "\(tied.stderrText)")
+        let config = try String(contentsOfFile: output + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"tieEmbeddings\" : \"decoder\"") || config.contains("\"tieEmbeddings\":\"decoder\""), "\(config)")
+        expectOneLineError(try runSeq2seq(["train", "--shards", p.shards, "--output", output, "--resume", "--max-steps", "8",
+                                           "--tie-embeddings", "none", "--threads", "1"]), mentions: ["--tie-embeddings"])
+    }
+
     @Test func resumingAFinishedRunChangesNoFile() throws {
         let p = try pipeline()
         let (dir, copy) = try p.copyOfModel()

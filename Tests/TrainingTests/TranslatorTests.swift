@@ -1,7 +1,8 @@
+import Foundation
 import Basics
 @testable import Decoding
 import Kernels
-import Model
+@testable import Model
 import Testing
 @testable import Training
 import Translation
@@ -135,6 +136,26 @@ import ModelFolder
         try rescored.rescore(with: [backward.saved], checkpoint: .last, weight: 0.5)
         #expect(rescored.translate(lines).map { $0[0].text } == fixture.corpus.train.target)
         #expect(throws: TranslationError.self) { try rescored.rescore(with: [backward.saved], checkpoint: .last, weight: 1.5) }
+    }
+
+    /// `--tie-embeddings decoder`: the checkpoint holds the shared tensor once (no
+    /// `output.weight`), the output layer reads the target embedding's values, and the model
+    /// learns and translates overfitted pairs back like an untied one.
+    @Test func aTiedModelStoresTheSharedTensorOnceAndTranslates() throws {
+        let fixture = try TrainingFixture(pairs: 8, pairsPerShard: 8)
+        defer { fixture.cleanUp() }
+        var options = fixture.options(maxSteps: 300, epochs: 1000)
+        options.embedding = 32; options.hidden = 32; options.dropout = 0
+        options.learningRate = 0.02; options.tieEmbeddings = .decoder
+        let directory = try fixture.makeDirectory("tied", options)
+        let trainer = try Trainer(directory: directory, shards: fixture.shards, validation: nil, resume: false, progress: quiet)
+        #expect(trainer.model.output.weight == trainer.model.targetEmbedding.values)
+        _ = try trainer.run()
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.saved.path + "/last.safetensors")))
+        let names = try SafeTensors.decode(bytes).tensors.map(\.name)
+        #expect(names.contains("target_embedding") && !names.contains("output.weight"))
+        let translator = try Translator(directory: SavedModel(opening: directory.saved.path), checkpoint: .last)
+        #expect(translator.translate(fixture.corpus.train.source).map { $0[0].text } == fixture.corpus.train.target)
     }
 
     @Test func emptyLineGivesEmptyTranslation() throws {

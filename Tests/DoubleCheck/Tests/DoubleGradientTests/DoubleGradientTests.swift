@@ -193,6 +193,19 @@ func attentionalModelGradientsInDouble(name: String, cell: CellType, attention: 
                                       inputFeed: inputFeed))
 }
 
+/// Tied embeddings: the target embedding is also the output layer's weight (and with `all` the
+/// source embedding): its gradient is the sum of every use's, checked against central differences
+/// of the loss with the one shared tensor perturbed.
+@Test(arguments: [("tied decoder", TiedEmbeddings.decoder, AttentionType.none), ("tied decoder general", .decoder, .general),
+                  ("tied all dot", .all, .dot)])
+func tiedEmbeddingGradientsInDouble(name: String, tie: TiedEmbeddings, attention: AttentionType) {
+    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: tie == .all ? 9 : 8, embedding: 4, hidden: 4, layers: 2,
+                             attention: attention, tieEmbeddings: tie)
+    let names = Seq2SeqModel.layout(config).map(\.name)
+    #expect(!names.contains("output.weight") && names.contains("source_embedding") == (tie != .all))
+    checkWholeModel(name, config)
+}
+
 /// The output layer's label-smoothed loss (ε = 0.1) in double precision: d(smoothed loss) with
 /// respect to the weights, the bias and the input against central differences.
 @Test func labelSmoothedOutputGradientsInDouble() {
