@@ -8,22 +8,45 @@
 # Environment: MEMBERS (left-to-right members, default 4), R2L_MEMBERS (right-to-left members for
 # n-best rescoring, default 2), EPOCHS (default 12), THREADS (per member, default 1),
 # PARALLEL (members trained at once, default 2: on 2 cores, two members with 1 thread each),
-# EXTRA (more train flags for every member), STAGE (members | ensemble | all, default all).
+# EXTRA (more train flags for every member), STAGE (members | ensemble | all, default all),
+# ATTENTION (default general), MERGES (joint BPE merges learned on train; default: word
+# vocabularies, min count 2), BPE_DROPOUT (with MERGES), AVERAGE (each member is the mean of its
+# last AVERAGE checkpoints, `seq2seq average`; default 0: its best checkpoint by greedy val BLEU),
+# LP (beam search length penalty, default 0.6).
 # Re-running resumes: finished members are kept, an interrupted one resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-de}; tgt=${2:-en}
 DATA=${DATA:-../shared/corpora/multi30k}
 MEMBERS=${MEMBERS:-4}; R2L_MEMBERS=${R2L_MEMBERS:-2}; EPOCHS=${EPOCHS:-12}; THREADS=${THREADS:-1}; PARALLEL=${PARALLEL:-2}
-STAGE=${STAGE:-all}
+STAGE=${STAGE:-all}; ATTENTION=${ATTENTION:-general}; AVERAGE=${AVERAGE:-0}; LP=${LP:-0.6}
 root=models/best-$src-$tgt
+keep=(); [ "$AVERAGE" -gt 0 ] && keep=(--keep-checkpoints "$AVERAGE")
 bash scripts/setup.sh
 swift build -c release --product seq2seq >&2
 S=.build/release/seq2seq
 mkdir -p "$root"
-if [ ! -f "$root/$src.vocab" ]; then
-  $S vocab --input "$DATA/train.$src" --output "$root/$src.vocab" --min-count 2 --lowercase --lang "$src"
-  $S vocab --input "$DATA/train.$tgt" --output "$root/$tgt.vocab" --min-count 2 --lowercase --lang "$tgt"
+subword=()
+if [ -n "${MERGES:-}" ]; then
+  codes=$root/joint-$MERGES.bpe
+  if [ ! -f "$codes" ]; then
+    tmp=$(mktemp -d)
+    $S tokenize --lang "$src" --lowercase --input "$DATA/train.$src" > "$tmp/train.$src"
+    $S tokenize --lang "$tgt" --lowercase --input "$DATA/train.$tgt" > "$tmp/train.$tgt"
+    $S bpe learn --input "$tmp/train.$src" "$tmp/train.$tgt" --merges "$MERGES" --output "$codes.tmp"
+    mv "$codes.tmp" "$codes"; rm -rf "$tmp"
+  fi
+  subword=(--bpe-codes "$codes")
+  [ -n "${BPE_DROPOUT:-}" ] && subword+=(--bpe-dropout "$BPE_DROPOUT")
+fi
+if [ ! -f "$root/$tgt.vocab" ]; then
+  if [ -n "${MERGES:-}" ]; then
+    $S vocab --input "$DATA/train.$src" --output "$root/$src.vocab" --lowercase --lang "$src" --bpe-codes "$codes"
+    $S vocab --input "$DATA/train.$tgt" --output "$root/$tgt.vocab" --lowercase --lang "$tgt" --bpe-codes "$codes"
+  else
+    $S vocab --input "$DATA/train.$src" --output "$root/$src.vocab" --min-count 2 --lowercase --lang "$src"
+    $S vocab --input "$DATA/train.$tgt" --output "$root/$tgt.vocab" --min-count 2 --lowercase --lang "$tgt"
+  fi
 fi
 if [ ! -f "$root/shards/.done" ]; then
   $S shard --source "$DATA/train.$src" --target "$DATA/train.$tgt" --output "$root/shards" \
@@ -39,9 +62,10 @@ member() { # member NAME SEED [FLAGS...]: trains (or resumes, or skips when fini
   $S train --shards "$root/shards" --source-vocab "$root/$src.vocab" --target-vocab "$root/$tgt.vocab" \
       --valid-source "$DATA/val.$src" --valid-target "$DATA/val.$tgt" --output "$dir" \
       --layers 2 --hidden 256 --embedding 256 --dropout 0.3 --batch-size 64 --bidirectional \
-      --attention general --optimizer adam --lr 0.001 --epochs "$EPOCHS" --seed "$n" --threads "$THREADS" \
+      --attention "$ATTENTION" --optimizer adam --lr 0.001 --epochs "$EPOCHS" --seed "$n" --threads "$THREADS" \
       --label-smoothing 0.1 --lr-schedule plateau --valid-bleu --valid-bleu-lowercase --select-by bleu \
-      ${EXTRA:-} "$@" "${resume[@]}" > "$dir.out" 2>&1
+      "${keep[@]}" "${subword[@]}" ${EXTRA:-} "$@" "${resume[@]}" > "$dir.out" 2>&1
+  if [ "$AVERAGE" -gt 0 ]; then rm -rf "$dir-avg"; $S average --model "$dir" --last "$AVERAGE" --output "$dir-avg" >> "$dir.out" 2>&1; fi
   touch "$dir/.done"
 }
 
@@ -65,7 +89,7 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   : > "$results"
   score() { # score SPLIT NAME MODEL-FLAGS...: beam-5 lowercased BLEU (2 decimals) of a configuration
     local split=$1 name=$2; shift 2
-    $S evaluate --source "$DATA/$split.$src" --reference "$DATA/$split.$tgt" --beam 5 --threads "${EVAL_THREADS:-2}" \
+    $S evaluate --source "$DATA/$split.$src" --reference "$DATA/$split.$tgt" --beam 5 --length-penalty "$LP" --threads "${EVAL_THREADS:-2}" \
         --output "$root/$split.$name.hyp" "$@" > /dev/null
     local lc cased
     lc=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --lowercase --width 2 | sed -E 's/.* = ([0-9.]+) .*/\1/')
@@ -73,14 +97,15 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
     printf '%s\t%s\t%s\t%s\n' "$split" "$name" "$lc" "$cased" | tee -a "$results" >&2
     echo "$lc"
   }
-  l2r=(); for n in $(seq 1 "$MEMBERS"); do l2r+=(--model "$root/member-$n"); done
-  r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n"); done
+  suffix=; [ "$AVERAGE" -gt 0 ] && suffix=-avg
+  l2r=(); for n in $(seq 1 "$MEMBERS"); do l2r+=(--model "$root/member-$n$suffix"); done
+  r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n$suffix"); done
   best_single=member-1 best_single_bleu=0
   for n in $(seq 1 "$MEMBERS"); do
-    b=$(score val "member-$n" --model "$root/member-$n")
+    b=$(score val "member-$n" --model "$root/member-$n$suffix")
     if awk "BEGIN{exit !($b > $best_single_bleu)}"; then best_single=member-$n best_single_bleu=$b; fi
   done
-  for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n" > /dev/null; done
+  for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
   [ "$MEMBERS" -ge 2 ] && score val ensemble-2 "${l2r[@]:0:4}" > /dev/null
   score val "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   best_weight=0 best_bleu=0
@@ -93,7 +118,7 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   echo "chosen on val: best single $best_single ($best_single_bleu), rescoring weight $best_weight ($best_bleu)" >&2
   # test2016, once per final configuration.
   echo "== test2016, beam 5: lowercased and cased BLEU" >&2
-  score test2016 "$best_single" --model "$root/$best_single" > /dev/null
+  score test2016 "$best_single" --model "$root/$best_single$suffix" > /dev/null
   score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   if [ "$R2L_MEMBERS" -ge 1 ]; then
     score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
