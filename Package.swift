@@ -24,6 +24,8 @@ let package = Package(
     name: "seq2seq",
     products: [
         .executable(name: "seq2seq", targets: ["seq2seq"]),
+        // Translation from code: `import Seq2Seq` (Translator, TranslatorOptions, TranslationResult).
+        .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -97,12 +99,15 @@ let package = Package(
                                                  "Translation", "Decoding", "Metrics"]),
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding", "Lexicon"]),
         .target(name: "Samples", dependencies: ["Basics"]),
+        // The library's front door: Translator (load a model folder or an ensemble, translate
+        // strings, batching concurrent callers through TranslationQueue), its options and errors.
+        .target(name: "Seq2Seq", dependencies: ["Translation", "ModelFolder", "Model", "Kernels", "Decoding"]),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
         // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
         // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like
         // ours; the alias renames theirs to SwiftMetrics inside those products.
         .target(name: "Serving", dependencies: [
-            "Translation", "Decoding", "Kernels",
+            "Seq2Seq", "Translation", "Decoding", "Kernels",
             .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
@@ -142,7 +147,7 @@ let package = Package(
         // Starts the server through Serving's own service group on port 0 and talks to it with
         // URLSession: HummingbirdTesting would add async-http-client and BoringSSL to every build.
         .testTarget(name: "ServingTests", dependencies: [
-            "Serving", "Kernels", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
+            "Serving", "Seq2Seq", "Kernels", "Translation", "Decoding", "Training", "ModelFolder", "Corpus", "Text", "Samples", "TestSupport",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "PlottingTests", dependencies: ["Plotting", "RunLog", "TestSupport"]),

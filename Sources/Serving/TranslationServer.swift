@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Seq2Seq
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -40,7 +41,7 @@ public struct TranslationServer: Sendable {
         self.metrics = metrics
         queue = TranslationQueue(translator: translator, batchSize: settings.batchSize,
                                  maxWait: Double(settings.maxWaitMilliseconds) / 1000,
-                                 capacity: settings.queueCapacity, metrics: metrics)
+                                 capacity: settings.queueCapacity, observer: metrics)
     }
 
     /// The Hummingbird application: routes, the error/metrics middleware, and the queue as a
@@ -68,7 +69,7 @@ public struct TranslationServer: Sendable {
             router: router,
             server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "seq2seq"),
-            services: [queue],
+            services: [QueueService(queue: queue)],
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger ?? quiet)
     }
@@ -124,7 +125,7 @@ public struct TranslationServer: Sendable {
             throw ServingError.badRequest("n_best must be between 1 and the beam (\(beam)), got \(nBest)")
         }
         try checkSizes(body.text, field: "text")
-        let results = try await queue.translate(body.text, beam: beam, nBest: nBest)
+        let results = try await queued(body.text, beam: beam, nBest: nBest)
         let withScores = body.nBest != nil || defaultNBest > 1
         let answer = TranslateResponse(
             translations: results.map { $0.first?.text ?? "" },
@@ -134,6 +135,17 @@ public struct TranslationServer: Sendable {
         let response = try Self.json(.ok, answer)
         metrics.recordLatency(route: "/translate", ContinuousClock.now - started)
         return response
+    }
+
+    /// The queue's translations, its refusals as the server's errors (503).
+    func queued(_ lines: [String], beam: Int, nBest: Int) async throws -> [[ScoredTranslation]] {
+        do {
+            return try await queue.translate(lines, beam: beam, nBest: nBest)
+        } catch Seq2SeqError.queueFull {
+            throw ServingError.queueFull
+        } catch Seq2SeqError.shuttingDown {
+            throw ServingError.shuttingDown
+        }
     }
 
     /// `POST /translator/translate` (OpenNMT-py): `[{"src": …, "id": …}]` → `[[{"src", "tgt",
@@ -146,7 +158,7 @@ public struct TranslationServer: Sendable {
         }
         let sources = items.map(\.src)
         try checkSizes(sources, field: "src")
-        let results = try await queue.translate(sources, beam: defaultBeam, nBest: defaultNBest)
+        let results = try await queued(sources, beam: defaultBeam, nBest: defaultNBest)
         let answer: [[OpenNMTResponseItem]] = (0..<defaultNBest).map { rank in
             sources.indices.map { i in
                 // A search returns fewer than n-best hypotheses only for an empty source (one

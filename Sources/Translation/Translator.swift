@@ -7,8 +7,11 @@ import ModelFolder
 import Text
 
 /// One translation of one input line.
-public struct Translation: Sendable {
+public struct Translation: Sendable, Equatable {
     public var text: String
+    /// The target tokens (words or subword pieces, in reading order) before detokenization; the
+    /// alignment and ``tokenLogProbs`` index them.
+    public var tokens: [String]
     /// Length-normalised score used to rank hypotheses (see ``SearchOptions``).
     public var score: Double
     /// Sum of token log-probabilities (natural log), </s> included.
@@ -20,8 +23,10 @@ public struct Translation: Sendable {
     /// this translation (natural log, </s> included); nil otherwise.
     public var rescoringLogProb: Double?
 
-    public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil, rescoringLogProb: Double? = nil) {
+    public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil, rescoringLogProb: Double? = nil,
+                tokens: [String] = []) {
         self.text = text
+        self.tokens = tokens
         self.score = score
         self.logProb = logProb
         self.alignment = alignment
@@ -51,6 +56,11 @@ public enum UnknownWordPolicy: String, Sendable, CaseIterable {
     /// (the highest attention weight; Luong et al. 2015b). Needs a model with attention.
     case replace
 }
+
+/// ``Translator`` under a name that a module with its own `Translator` (the `Seq2Seq` library's
+/// front door) can still spell: `Translation.Translator` would name a member of the struct
+/// ``Translation``.
+public typealias TranslationEngine = Translator
 
 /// One model of a ``Translator``: its folder, weights, prepared decoder, source reading and
 /// shortlist. Members of one translator share the target vocabulary; each reads the source with its
@@ -302,7 +312,8 @@ public final class Translator {
                     }
                 }
                 return Translation(text: targetSegmenter.text(tokens), score: hypothesis.score,
-                                   logProb: hypothesis.logProb, alignment: alignment, rescoringLogProb: rescoringLogProb)
+                                   logProb: hypothesis.logProb, alignment: alignment, rescoringLogProb: rescoringLogProb,
+                                   tokens: tokens)
             }
         }
         return results

@@ -1,5 +1,6 @@
 import Foundation
 import Serving
+import Seq2Seq
 import Testing
 import Translation
 
@@ -70,7 +71,7 @@ import Translation
         try await waitUntil { queue.depth == 1 }
         let stopped = Task { await queue.shutdown() }
         try await waitUntil { queue.isShuttingDown }
-        await #expect(throws: ServingError.shuttingDown) { try await queue.translate(["late"], beam: 5, nBest: 1) }
+        await #expect(throws: Seq2SeqError.shuttingDown) { try await queue.translate(["late"], beam: 5, nBest: 1) }
         gate.open()
         await stopped.value
         #expect(try await inFlight.value.map { $0[0].text } == ["a#0", "b#0", "c#0"])

@@ -5,23 +5,30 @@ import FoundationNetworking
 #endif
 import Samples
 import Serving
+import Seq2Seq
 import ServiceLifecycle
 import TestSupport
 import Text
 import Training
 import Translation
+import ModelFolder
 
 /// A model trained for a few steps on the sample English→French numbers corpus, in a temporary
 /// folder, built once per test run (a few seconds) and shared by the suites that need real decoding.
 enum TinyModel {
-    static let translator: Translator = {
+    static let translator: TranslationEngine = {
+        do { return try TranslationEngine(directory: SavedModel(opening: folder), checkpoint: .last) } catch { fatalError("tiny model: \(error)") }
+    }()
+
+    /// The model folder (trained once per test run).
+    static let folder: String = {
         do { return try build() } catch { fatalError("tiny model: \(error)") }
     }()
 
     /// Sentences the tiny model knows words of.
     static let sentences = SampleCorpus(trainSize: 24, validSize: 4, testSize: 4, seed: 5).train.source
 
-    private static func build() throws -> Translator {
+    private static func build() throws -> String {
         let root = makeTemporaryDirectory("serving-model")
         let corpus = SampleCorpus(trainSize: 24, validSize: 4, testSize: 4, seed: 5)
         let options = TokenizerOptions()
@@ -53,7 +60,7 @@ enum TinyModel {
                                            sourceVocabulary: sourceVocabulary, targetVocabulary: targetVocabulary)
         _ = try Trainer(directory: directory, shards: shards, validation: nil, resume: false,
                         progress: ProgressReporter(logEvery: 1_000_000, isTerminal: false)).run()
-        return try Translator(directory: directory.saved, checkpoint: .last)
+        return directory.saved.path
     }
 }
 

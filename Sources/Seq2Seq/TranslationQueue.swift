@@ -1,30 +1,42 @@
 import Foundation
-import ServiceLifecycle
+import Translation
 
-/// The batching queue between the HTTP handlers and the decoder: requests from many clients wait
+/// What a ``TranslationQueue`` reports as it works (the server's `/metrics`); every call comes
+/// from the queue, under its lock or on its worker thread, so keep them short.
+public protocol TranslationQueueObserver: AnyObject, Sendable {
+    /// Sentences waiting for the decoder now.
+    func queueDepthChanged(_ sentences: Int)
+    /// One search of `sentences` sentences ran.
+    func batchDecoded(sentences: Int)
+    /// A request of `sentences` sentences was answered.
+    func requestAnswered(sentences: Int)
+}
+
+/// The batching queue between callers and the decoder (``Translator``'s concurrent callers, the
+/// HTTP handlers of `serve`): requests from many callers wait
 /// here, and one worker thread (never an event loop or a Swift concurrency thread, so slow decoding
 /// stalls no connection) takes them in arrival order into batches of up to `batchSize` sentences.
 /// A batch starts when it is full or when its oldest sentence has waited `maxWait`. Requests with
 /// different beam or n-best settings in one batch are decoded as separate searches. Each request
 /// gets its own lines' translations back in its own order.
 ///
-/// Run it as a `Service` (the server adds it to its service group): on graceful shutdown it stops
-/// taking work, finishes every request already queued, and returns.
-public final class TranslationQueue: Service, @unchecked Sendable {
+/// ``shutdown()`` stops taking work, finishes every request already queued, and returns (`serve`
+/// runs it as a `Service` that calls it on graceful shutdown).
+public final class TranslationQueue: @unchecked Sendable {
     /// One waiting request.
     private struct Job {
         var lines: [String]
         var beam: Int
         var nBest: Int
         var arrival: Date
-        var continuation: CheckedContinuation<[[ScoredTranslation]], Error>
+        var continuation: CheckedContinuation<[[Translation]], Error>
     }
 
     private let translator: BatchTranslator
     private let batchSize: Int
     private let maxWait: TimeInterval
     private let capacity: Int
-    private let metrics: ServerMetrics?
+    private let observer: TranslationQueueObserver?
     /// Guards every field below; the worker waits on it for work.
     private let condition = NSCondition()
     private var jobs: [Job] = []
@@ -35,36 +47,36 @@ public final class TranslationQueue: Service, @unchecked Sendable {
     private var doneWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// Starts the worker thread at once. `batchSize` B ≥ 1 sentences per search, `maxWait` in
-    /// seconds, `capacity` ≥ 1 sentences waiting at most; `metrics` gets queue depth, batch sizes
+    /// seconds, `capacity` ≥ 1 sentences waiting at most; `observer` gets queue depth, batch sizes
     /// and sentence counts. The translator is used from the worker thread only from now on.
     public init(translator: BatchTranslator, batchSize: Int, maxWait: TimeInterval, capacity: Int,
-                metrics: ServerMetrics? = nil) {
+                observer: TranslationQueueObserver? = nil) {
         self.translator = translator
         self.batchSize = max(1, batchSize)
         self.maxWait = max(0, maxWait)
         self.capacity = max(1, capacity)
-        self.metrics = metrics
+        self.observer = observer
         let thread = Thread { [self] in work() }
         thread.name = "seq2seq-decoder"
         thread.start()
     }
 
     /// Queues `lines` and returns their translations, in their order, when decoded. Lines are not
-    /// checked here (the routes check sizes). Throws `ServingError.queueFull` when the lines would
-    /// not fit in the queue's capacity, `.shuttingDown` once `shutdown()` has begun.
-    public func translate(_ lines: [String], beam: Int, nBest: Int) async throws -> [[ScoredTranslation]] {
+    /// checked here (the caller checks sizes). Throws ``Seq2SeqError/queueFull`` when the lines
+    /// would not fit in the queue's capacity, ``Seq2SeqError/shuttingDown`` once `shutdown()` has begun.
+    public func translate(_ lines: [String], beam: Int, nBest: Int) async throws -> [[Translation]] {
         if lines.isEmpty { return [] }
         return try await withCheckedThrowingContinuation { continuation in
             condition.lock()
             defer { condition.unlock() }
             if stopping {
-                continuation.resume(throwing: ServingError.shuttingDown)
+                continuation.resume(throwing: Seq2SeqError.shuttingDown)
             } else if waitingSentences + lines.count > capacity {
-                continuation.resume(throwing: ServingError.queueFull)
+                continuation.resume(throwing: Seq2SeqError.queueFull)
             } else {
                 jobs.append(Job(lines: lines, beam: beam, nBest: nBest, arrival: Date(), continuation: continuation))
                 waitingSentences += lines.count
-                metrics?.queueDepth.set(Double(waitingSentences))
+                observer?.queueDepthChanged(waitingSentences)
                 condition.signal()
             }
         }
@@ -93,12 +105,6 @@ public final class TranslationQueue: Service, @unchecked Sendable {
             condition.broadcast()
             if workerDone { continuation.resume() } else { doneWaiters.append(continuation) }
         }
-    }
-
-    /// `Service`: waits for graceful shutdown (or cancellation), then drains as `shutdown()` does.
-    public func run() async throws {
-        try? await gracefulShutdown()
-        await shutdown()
     }
 
     // MARK: The worker thread
@@ -137,14 +143,14 @@ public final class TranslationQueue: Service, @unchecked Sendable {
         }
         if head == jobs.count { jobs.removeAll(keepingCapacity: true); head = 0 }
         waitingSentences -= count
-        metrics?.queueDepth.set(Double(waitingSentences))
+        observer?.queueDepthChanged(waitingSentences)
         return taken
     }
 
     /// Decodes the taken requests (one search per beam/n-best setting and per B sentences) and
     /// answers each.
     private func decode(_ batch: [Job]) {
-        var results = batch.map { [[ScoredTranslation]?](repeating: nil, count: $0.lines.count) }
+        var results = batch.map { [[Translation]?](repeating: nil, count: $0.lines.count) }
         // (job, line) pairs grouped by setting, in arrival order within each group.
         var groups: [(beam: Int, nBest: Int, members: [(job: Int, line: Int)])] = []
         for (j, job) in batch.enumerated() {
@@ -160,13 +166,13 @@ public final class TranslationQueue: Service, @unchecked Sendable {
                 let chunk = group.members[start..<min(start + batchSize, group.members.count)]
                 let translated = translator.translate(chunk.map { batch[$0.job].lines[$0.line] },
                                                       beam: group.beam, nBest: group.nBest)
-                metrics?.batchSentences.record(Double(chunk.count))
+                observer?.batchDecoded(sentences: chunk.count)
                 for (k, member) in chunk.enumerated() { results[member.job][member.line] = translated[k] }
                 start += batchSize
             }
         }
         for (j, job) in batch.enumerated() {
-            metrics?.sentences.increment(by: Int64(job.lines.count))
+            observer?.requestAnswered(sentences: job.lines.count)
             job.continuation.resume(returning: results[j].map { $0 ?? [] })
         }
     }

@@ -1,0 +1,176 @@
+import Foundation
+import Kernels
+import Model
+import ModelFolder
+import Decoding
+import Translation
+
+/// One translation of one sentence: detokenized text, target tokens, score, log-probability and,
+/// for a model with attention, the alignment (see ``Translation/Translation``).
+public typealias TranslationResult = Translation
+/// float32 or int8 decoding.
+public typealias Precision = Model.Precision
+/// Which weights of a model folder: best or last.
+public typealias CheckpointChoice = ModelFolder.CheckpointChoice
+
+/// How a ``Translator`` loads its models and searches.
+public struct TranslatorOptions: Sendable, Equatable {
+    /// K, the beam size (1: greedy), 1...1000.
+    public var beam: Int
+    /// Translations returned per sentence, best first, 1...beam.
+    public var nBest: Int
+    /// α of the length penalty ((5 + |y|)/6)^α the search ranks by (GNMT; 0: raw log-probability).
+    public var lengthPenalty: Double
+    /// float32, or int8 decoding (int8 weights with per-row scales; from the folder's stored int8
+    /// copy when `seq2seq quantize` made one).
+    public var precision: Precision
+    /// Threads in all: the GEMM backend's and the library's own kernels. The process has one
+    /// thread budget: the last translator made sets it.
+    public var threads: Int
+    /// Use each model folder's `shortlist.bin` (lexical shortlist) when it has one.
+    public var shortlist: Bool
+    /// Which weights of each folder: `.best` (the validation choice) or `.last`.
+    public var checkpoint: CheckpointChoice
+    /// Ensemble weights, one per model (normalised; nil: equal).
+    public var weights: [Float]?
+    /// Concurrent callers' sentences are decoded together in searches of up to this many.
+    public var batchSize: Int
+    /// How long a sentence may wait for others to join its search, in seconds.
+    public var maxWait: TimeInterval
+
+    public init(beam: Int = 5, nBest: Int = 1, lengthPenalty: Double = 0.6, precision: Precision = .float32,
+                threads: Int = 1, shortlist: Bool = true, checkpoint: CheckpointChoice = .best, weights: [Float]? = nil,
+                batchSize: Int = 32, maxWait: TimeInterval = 0.005) {
+        self.beam = beam
+        self.nBest = nBest
+        self.lengthPenalty = lengthPenalty
+        self.precision = precision
+        self.threads = threads
+        self.shortlist = shortlist
+        self.checkpoint = checkpoint
+        self.weights = weights
+        self.batchSize = batchSize
+        self.maxWait = maxWait
+    }
+}
+
+/// Errors of the `Seq2Seq` library: what went wrong and where, one line each.
+public enum Seq2SeqError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// An option is out of range; the text names it and the accepted values.
+    case invalidOption(String)
+    /// A model folder could not be used; the text names the file.
+    case model(String)
+    /// The queue holds as many sentences as it takes; retry later.
+    case queueFull
+    /// The translator was shut down and takes no new work.
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let message), .model(let message): return message
+        case .queueFull: return "the translation queue is full; retry later"
+        case .shuttingDown: return "the translator is shut down"
+        }
+    }
+}
+
+/// Translation from code: a model folder (or several, an ensemble) in, text out.
+///
+/// ```swift
+/// import Seq2Seq
+/// let translator = try Translator(model: URL(fileURLWithPath: "models/de-en"), options: .init(beam: 5))
+/// let results = try await translator.translate(["Ein Hund läuft."])
+/// print(results[0][0].text)  // n-best lists, best first: text, tokens, score, log-probability, alignment
+/// ```
+///
+/// Thread-safe (`Sendable`): calls from many tasks or threads at once are queued and decoded
+/// together in batches of up to ``TranslatorOptions/batchSize`` sentences on one decoding thread,
+/// each caller getting its own sentences' translations. A cancelled caller's sentences are still
+/// decoded, its result dropped. ``translateSync(_:)`` blocks the calling thread instead.
+///
+/// Normalization, tokenization, subword segmentation, vocabularies and source reversal are the ones
+/// recorded in each model folder (as `seq2seq translate` reapplies them); `seq2seq translate`,
+/// `evaluate` and `serve` run the same engine (``TranslationEngine``) this type wraps.
+public final class Translator: Sendable {
+    /// The models, first the one whose target side and alignments are used.
+    public let models: [URL]
+    public let options: TranslatorOptions
+    private let queue: TranslationQueue
+
+    /// Loads `model` (a folder made by `seq2seq train`). Throws ``Seq2SeqError``: `.invalidOption`
+    /// for an option out of range, `.model` naming the file for a folder that cannot be read.
+    public convenience init(model: URL, options: TranslatorOptions = TranslatorOptions()) throws {
+        try self.init(models: [model], options: options)
+    }
+
+    /// An ensemble of `models` (the members' log-probabilities averaged at each beam step, with
+    /// ``TranslatorOptions/weights``); they must share the target vocabulary.
+    /// Throws ``Seq2SeqError`` as ``init(model:options:)`` does.
+    public init(models: [URL], options: TranslatorOptions = TranslatorOptions()) throws {
+        try Self.check(options, modelCount: models.count)
+        BLAS.setThreads(options.threads)
+        var search = SearchOptions(beamSize: options.beam, lengthPenalty: options.lengthPenalty)
+        search.nBest = options.nBest
+        let engine: TranslationEngine
+        do {
+            let folders = try models.map { try SavedModel(opening: $0.path) }
+            engine = try TranslationEngine(directories: folders, checkpoint: options.checkpoint, weights: options.weights,
+                                           searchOptions: search, precision: options.precision, useShortlist: options.shortlist)
+        } catch let error as TranslationError {
+            throw Seq2SeqError.invalidOption(error.description)
+        } catch {
+            throw Seq2SeqError.model("\(error)")
+        }
+        self.models = models
+        self.options = options
+        queue = TranslationQueue(translator: engine, batchSize: options.batchSize, maxWait: options.maxWait,
+                                 capacity: Int.max / 2)
+    }
+
+    static func check(_ options: TranslatorOptions, modelCount: Int) throws {
+        func bad(_ text: String) -> Seq2SeqError { .invalidOption(text) }
+        guard modelCount >= 1 else { throw bad("give at least one model folder") }
+        guard options.beam >= 1 && options.beam <= 1000 else { throw bad("beam must be in 1...1000, got \(options.beam)") }
+        guard options.nBest >= 1 && options.nBest <= options.beam else { throw bad("nBest must be in 1...beam (\(options.beam)), got \(options.nBest)") }
+        guard options.lengthPenalty.isFinite else { throw bad("lengthPenalty must be a finite number, got \(options.lengthPenalty)") }
+        guard options.threads >= 1 && options.threads <= 1024 else { throw bad("threads must be in 1...1024, got \(options.threads)") }
+        guard options.batchSize >= 1 && options.batchSize <= 4096 else { throw bad("batchSize must be in 1...4096, got \(options.batchSize)") }
+        guard options.maxWait.isFinite && options.maxWait >= 0 else { throw bad("maxWait must be a finite number of seconds ≥ 0, got \(options.maxWait)") }
+        if let weights = options.weights {
+            guard weights.count == modelCount else { throw bad("\(weights.count) weights for \(modelCount) models: give one per model") }
+            guard weights.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw bad("weights must be finite and greater than 0") }
+        }
+    }
+
+    /// Translates `sentences` (raw text, one sentence each); result i holds up to
+    /// ``TranslatorOptions/nBest`` translations of sentence i, best first. An empty sentence
+    /// gives one empty translation with scores 0. Throws ``Seq2SeqError/shuttingDown`` after
+    /// ``shutdown()``.
+    public func translate(_ sentences: [String]) async throws -> [[TranslationResult]] {
+        try await queue.translate(sentences, beam: options.beam, nBest: options.nBest)
+    }
+
+    /// ``translate(_:)`` for callers outside Swift concurrency: blocks the calling thread until
+    /// the sentences are translated (do not call it from an async context).
+    public func translateSync(_ sentences: [String]) throws -> [[TranslationResult]] {
+        let box = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached { [self] in
+            do { box.result = .success(try await translate(sentences)) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// Finishes the queued work and stops the decoding thread; later calls throw
+    /// ``Seq2SeqError/shuttingDown``.
+    public func shutdown() async {
+        await queue.shutdown()
+    }
+}
+
+/// A result handed from the detached task to the blocked thread (the semaphore orders the accesses).
+private final class ResultBox: @unchecked Sendable {
+    var result: Result<[[TranslationResult]], Error>?
+}
