@@ -26,6 +26,8 @@ let package = Package(
         .executable(name: "seq2seq", targets: ["seq2seq"]),
         // Translation from code: `import Seq2Seq` (Translator, TranslatorOptions, TranslationResult).
         .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
+        // The C API (Sources/CSeq2Seq/include/seq2seq.h) as libseq2seq-c.so, for C and the Python module.
+        .library(name: "seq2seq-c", type: .dynamic, targets: ["Seq2SeqC", "CSeq2Seq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -102,6 +104,11 @@ let package = Package(
         // The library's front door: Translator (load a model folder or an ensemble, translate
         // strings, batching concurrent callers through TranslationQueue), its options and errors.
         .target(name: "Seq2Seq", dependencies: ["Translation", "ModelFolder", "Model", "Kernels", "Decoding"]),
+        // @_cdecl entry points of seq2seq.h over Seq2Seq's Translator (the header is for C callers,
+        // not compiled here).
+        .target(name: "Seq2SeqC", dependencies: ["Seq2Seq", "CSeq2Seq"]),
+        // seq2seq.h, the C API's one header (and the defaults of its options struct, in C).
+        .target(name: "CSeq2Seq", dependencies: []),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
         // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
         // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like

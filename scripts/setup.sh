@@ -4,7 +4,8 @@
 # `setup.sh page` also installs Chromium (scripts/check-page.sh only); `setup.sh bench-serve` also
 # installs wrk and curl (scripts/bench-serve.sh only). The test suite needs neither.
 set -euo pipefail
-needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libdnnl-dev libsentencepiece-dev pkg-config libopenmpi-dev openmpi-bin)
+needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libdnnl-dev libsentencepiece-dev pkg-config libopenmpi-dev openmpi-bin
+        gcc python3)  # gcc and python3: the tests build the C example and run the Python module
 case "${1:-}" in
   "") ;;
   page) needed+=(chromium curl python3) ;;

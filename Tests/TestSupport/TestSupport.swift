@@ -40,10 +40,20 @@ public func seq2seqBinary() -> URL {
 /// Runs the built `seq2seq` binary with arguments and optional stdin bytes.
 public func runSeq2seq(_ arguments: [String], stdin: Data? = nil,
                        currentDirectory: URL? = nil) throws -> ProcessResult {
+    try runProcess(seq2seqBinary(), arguments, stdin: stdin, currentDirectory: currentDirectory)
+}
+
+/// Runs `executable` with arguments, optional stdin bytes and extra environment variables (added
+/// to this process's), and returns its status and output.
+public func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = nil, currentDirectory: URL? = nil,
+                       environment: [String: String] = [:]) throws -> ProcessResult {
     let process = Process()
-    process.executableURL = seq2seqBinary()
+    process.executableURL = executable
     process.arguments = arguments
     if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let input = Pipe(), output = Pipe(), error = Pipe()
     process.standardInput = input
     process.standardOutput = output
