@@ -59,7 +59,8 @@ enum ElmanCell<Unit: ElmanUnit>: RecurrentCell {
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
                         hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?,
+                        norm: CellNorm?) {
         for row in 0..<rows {
             let g = gates + row &* width, hn = hidden + row &* width, hp = previousHidden + row &* width
             if let mask, mask[row] == 0 {

@@ -21,7 +21,8 @@ enum GRUCell: RecurrentCell {
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
                         hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?,
+                        norm: CellNorm?) {
         let recurrent = recurrent!
         for row in 0..<rows {
             let g = gates + row &* 3 &* width, u = recurrent + row &* 3 &* width

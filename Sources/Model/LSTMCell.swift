@@ -32,7 +32,8 @@ enum LSTMCell: RecurrentCell {
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
                         hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?) {
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?,
+                        norm: CellNorm?) {
         let previousCell = previousCell!, cell = cell!, tanhCell = cache!
         for r in 0..<rows {
             let g = gates + r &* 4 &* width

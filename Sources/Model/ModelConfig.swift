@@ -23,6 +23,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var reverseSource: Bool
     /// The recurrent cell of the encoder and the decoder (absent from older config files: LSTM).
     public var cell: CellType
+    /// Layer normalization in every recurrent cell (Ba et al. 2016; LSTM and GRU only: see
+    /// ``LayerNormLSTMCell``). Recorded in the `cell` section; absent: false.
+    public var layerNorm: Bool
     /// The encoder reads the source both ways with H/2 units per direction; its outputs and each
     /// layer's final state are the two directions concatenated [forward | backward] (OpenNMT-py's
     /// `brnn`). Absent from older config files: false.
@@ -65,7 +68,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public init(sourceVocabularySize: Int, targetVocabularySize: Int, embedding: Int = 256, hidden: Int = 256,
                 layers: Int = 2, dropout: Float = 0, reverseSource: Bool = true, cell: CellType = .lstm,
                 bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none, inputFeed: Bool = true,
-                targetOrder: TargetOrder = .leftToRight, tieEmbeddings: TiedEmbeddings = .none) {
+                targetOrder: TargetOrder = .leftToRight, tieEmbeddings: TiedEmbeddings = .none, layerNorm: Bool = false) {
+        self.layerNorm = layerNorm
         self.targetOrder = targetOrder
         self.tieEmbeddings = tieEmbeddings
         self.attention = attention
@@ -86,14 +90,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case sourceVocabularySize, targetVocabularySize, embedding, hidden, layers, dropout, reverseSource, cell
         case bidirectional, residual, encoder, decoder
     }
-    private enum CellKeys: String, CodingKey { case type }
+    private enum CellKeys: String, CodingKey { case type, layerNorm }
     private enum EncoderKeys: String, CodingKey { case layers, hidden, bidirectional, residual, reverseSource }
     private enum DecoderKeys: String, CodingKey { case layers, hidden, residual, attention, inputFeed, targetOrder, tieEmbeddings }
 
     /// Writes the architecture in sections, the one place it is recorded:
     ///
     ///     {"sourceVocabularySize": V, "targetVocabularySize": V, "embedding": E, "dropout": p,
-    ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn"},
+    ///      "cell": {"type": "lstm|gru|rnn-tanh|irnn", "layerNorm": n},
     ///      "encoder": {"layers": L, "hidden": H, "bidirectional": b, "residual": r, "reverseSource": s},
     ///      "decoder": {"layers": L, "hidden": H, "residual": r, "attention": "none|dot|general|mlp",
     ///                  "inputFeed": f, "targetOrder": "left-to-right|right-to-left",
@@ -106,6 +110,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try c.encode(dropout, forKey: .dropout)
         var cellSection = c.nestedContainer(keyedBy: CellKeys.self, forKey: .cell)
         try cellSection.encode(cell, forKey: .type)
+        try cellSection.encode(layerNorm, forKey: .layerNorm)
         var encoderSection = c.nestedContainer(keyedBy: EncoderKeys.self, forKey: .encoder)
         try encoderSection.encode(layers, forKey: .layers)
         try encoderSection.encode(hidden, forKey: .hidden)
@@ -159,8 +164,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         dropout = try value(c, Float.self, .dropout, "a number") ?? defaults.dropout
         if let section = try? c.nestedContainer(keyedBy: CellKeys.self, forKey: .cell) {
             cell = try value(section, CellType.self, .type, cellKinds) ?? .lstm
+            layerNorm = try value(section, Bool.self, .layerNorm, "true or false") ?? false
         } else {
             cell = try value(c, CellType.self, .cell, cellKinds) ?? .lstm
+            layerNorm = false
         }
         if c.contains(.encoder) || c.contains(.decoder) {
             // Either section may be missing; its keys then take the other's values or the defaults.
@@ -215,6 +222,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         if residual && layers < 2 {
             throw ModelError("residual connections join stacked layers (from the second on): they need at least 2 layers, got \(layers)")
+        }
+        if layerNorm && !cell.supportsLayerNorm {
+            throw ModelError("layer normalization is defined for lstm and gru cells, not \(cell.rawValue)")
         }
         if tieEmbeddings != .none && embedding != hidden {
             throw ModelError("tied embeddings need the embedding size equal to the hidden size (the output layer's weight is the target embedding), got \(embedding) and \(hidden)")

@@ -27,11 +27,13 @@ protocol RecurrentCell {
     static var cacheWidth: Int { get }
 
     /// One step for `rows` rows. `hidden`/`cell` may alias `previousHidden`/`previousCell`
-    /// (decoding updates the state in place): every element is read before it is written.
+    /// (decoding updates the state in place): every element is read before it is written. `norm`:
+    /// the layer's normalization weights (layer-normalized cells only).
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
                         hidden: UnsafeMutablePointer<Scalar>, cell: UnsafeMutablePointer<Scalar>?,
-                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?)
+                        cache: UnsafeMutablePointer<Scalar>?, rows: Int, width: Int, mask: UnsafePointer<Scalar>?,
+                        norm: CellNorm?)
 
     /// Sets the layer's cell-specific initial values after every parameter has been drawn from
     /// U(−0.08, 0.08) (LSTM: forget bias 1; IRNN: identity recurrence, zero bias, Wx ~ N(0, 0.001²)
@@ -70,6 +72,8 @@ struct CellGradientStep {
     var width: Int
     /// 1 for a real row, 0 for padding at this step [R]; nil when every row is real.
     var mask: UnsafePointer<Scalar>?
+    /// The layer normalization weights and their gradients (layer-normalized cells); nil otherwise.
+    var norm: CellNorm? = nil
 }
 
 extension RecurrentCell {
@@ -89,6 +93,19 @@ public enum CellType: String, Codable, CaseIterable, Sendable {
     /// IRNN (Le, Jaitly & Hinton 2015): h' = relu(x·Wxᵀ + h·Whᵀ + b) with Wh initialised to the
     /// identity, b to 0 and Wx to small values (see `Seq2SeqModel.init`).
     case irnn
+
+    /// The cell's equations; `layerNormalized`: the layer-normalized form (LSTM and GRU only).
+    func cell(layerNormalized: Bool) -> RecurrentCell.Type {
+        guard layerNormalized else { return cell }
+        switch self {
+        case .lstm: return LayerNormLSTMCell.self
+        case .gru: return LayerNormGRUCell.self
+        case .rnnTanh, .irnn: preconditionFailure("layer normalization is defined for LSTM and GRU cells")
+        }
+    }
+
+    /// Whether `--layer-norm` is defined for the cell (LSTM and GRU).
+    public var supportsLayerNorm: Bool { self == .lstm || self == .gru }
 
     var cell: RecurrentCell.Type {
         switch self {

@@ -61,7 +61,7 @@ extension RecurrentLayer {
                 previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
                 hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
                 hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
-                rows: batch, width: hidden, mask: mask.map { $0 + t * batch }))
+                rows: batch, width: hidden, mask: mask.map { $0 + t * batch }, norm: norm))
         }
         // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
         timed(profiler, "gemm: recurrent backward") {

@@ -21,6 +21,8 @@ final class RecurrentLayer {
     /// Wx [G·H, In], Wh [G·H, H]; `bias` is the fused bias or b_ih, `recurrentBias` b_hh (GRU only).
     let wx, wh, bias, gradWx, gradWh, gradBias: UnsafeMutablePointer<Scalar>
     let recurrentBias, gradRecurrentBias: UnsafeMutablePointer<Scalar>?
+    /// The layer normalization weights of a layer-normalized cell (``CellNorm``); nil otherwise.
+    let norm: CellNorm?
 
     // Cache of the last forward pass (sizes for N steps of B rows).
     private(set) var steps = 0
@@ -69,10 +71,11 @@ final class RecurrentLayer {
     /// long as the layer lives (a test that dropped the store read freed memory).
     private let parameterStore: ParameterStore
 
-    init(cell cellType: CellType, inputSize: Int, hidden: Int, store: ParameterStore, prefix: String) {
+    /// `layerNorm`: the layer-normalized form of the cell (LSTM and GRU; ``LayerNormLSTMCell``).
+    init(cell cellType: CellType, layerNorm: Bool = false, inputSize: Int, hidden: Int, store: ParameterStore, prefix: String) {
         parameterStore = store
         self.cellType = cellType
-        cell = cellType.cell
+        cell = cellType.cell(layerNormalized: layerNorm)
         self.inputSize = inputSize
         self.hidden = hidden
         gateWidth = cell.gateCount * hidden
@@ -90,16 +93,20 @@ final class RecurrentLayer {
             precondition(b.count == gateWidth, "\(prefix).bias holds \(b.count) floats, expected \(gateWidth)")
             (bias, gradBias, recurrentBias, gradRecurrentBias) = (b.values, b.gradients, nil, nil)
         }
+        norm = layerNorm ? CellNorm(store: store, prefix: prefix, gateWidth: gateWidth, hidden: hidden, cellState: cell.hasMemory) : nil
     }
 
     /// Names and shapes of the layer's tensors, in store order.
-    static func layout(cell cellType: CellType, prefix: String, inputSize: Int, hidden: Int) -> [(name: String, shape: [Int])] {
-        let g = cellType.cell.gateCount * hidden
+    static func layout(cell cellType: CellType, layerNorm: Bool = false, prefix: String, inputSize: Int,
+                       hidden: Int) -> [(name: String, shape: [Int])] {
+        let cell = cellType.cell(layerNormalized: layerNorm)
+        let g = cell.gateCount * hidden
         let weights = [("\(prefix).weight_ih", [g, inputSize]), ("\(prefix).weight_hh", [g, hidden])]
-        if cellType.cell.separateRecurrentProduct {
-            return weights + [("\(prefix).bias_ih", [g]), ("\(prefix).bias_hh", [g])]
+        let norms = layerNorm ? CellNorm.layout(prefix: prefix, gateWidth: g, hidden: hidden, cellState: cell.hasMemory) : []
+        if cell.separateRecurrentProduct {
+            return weights + [("\(prefix).bias_ih", [g]), ("\(prefix).bias_hh", [g])] + norms
         }
-        return weights + [("\(prefix).bias", [g])]
+        return weights + [("\(prefix).bias", [g])] + norms
     }
 
     var hasMemory: Bool { cell.hasMemory }
@@ -266,7 +273,7 @@ final class RecurrentLayer {
                 cell.forward(gates: gates + r * gw, recurrent: recurrent.map { $0 + r * gw },
                              previousHidden: previousHidden + r * h, previousCell: previousCell.map { $0 + r * h },
                              hidden: hidden + r * h, cell: c.map { $0 + r * h }, cache: cache.map { $0 + r * cacheWidth * h },
-                             rows: part.count, width: h, mask: mask.map { $0 + r })
+                             rows: part.count, width: h, mask: mask.map { $0 + r }, norm: norm)
             }
         }
     }

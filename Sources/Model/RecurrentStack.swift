@@ -51,7 +51,7 @@ final class RecurrentStack {
     let initialBuffers: [(h: FloatBuffer, c: FloatBuffer, hr: FloatBuffer, cr: FloatBuffer)]
     let initialGradientBuffers: [(h: FloatBuffer, c: FloatBuffer)]
 
-    init(cell: CellType, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool, residual: Bool,
+    init(cell: CellType, layerNorm: Bool = false, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool, residual: Bool,
          dropout: Scalar, store: ParameterStore, prefix: String) {
         self.hidden = hidden
         self.bidirectional = bidirectional
@@ -59,10 +59,11 @@ final class RecurrentStack {
         self.dropout = dropout
         let units = bidirectional ? hidden / 2 : hidden
         forwardLayers = (0..<layers).map {
-            RecurrentLayer(cell: cell, inputSize: $0 == 0 ? inputSize : hidden, hidden: units, store: store, prefix: "\(prefix).l\($0)")
+            RecurrentLayer(cell: cell, layerNorm: layerNorm, inputSize: $0 == 0 ? inputSize : hidden, hidden: units, store: store,
+                           prefix: "\(prefix).l\($0)")
         }
         backwardLayers = bidirectional ? (0..<layers).map {
-            RecurrentLayer(cell: cell, inputSize: $0 == 0 ? inputSize : hidden, hidden: units, store: store,
+            RecurrentLayer(cell: cell, layerNorm: layerNorm, inputSize: $0 == 0 ? inputSize : hidden, hidden: units, store: store,
                            prefix: "\(prefix).l\($0)_reverse")
         } : []
         combined = (0..<layers).map { _ in FloatBuffer() }
@@ -77,15 +78,16 @@ final class RecurrentStack {
 
     /// Names and shapes of the stack's tensors, in store order (layer by layer, the reverse
     /// direction right after the forward one).
-    static func layout(cell: CellType, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool,
+    static func layout(cell: CellType, layerNorm: Bool = false, layers: Int, inputSize: Int, hidden: Int, bidirectional: Bool,
                        prefix: String) -> [(name: String, shape: [Int])] {
         let units = bidirectional ? hidden / 2 : hidden
         var layout: [(name: String, shape: [Int])] = []
         for l in 0..<layers {
             let input = l == 0 ? inputSize : hidden
-            layout += RecurrentLayer.layout(cell: cell, prefix: "\(prefix).l\(l)", inputSize: input, hidden: units)
+            layout += RecurrentLayer.layout(cell: cell, layerNorm: layerNorm, prefix: "\(prefix).l\(l)", inputSize: input, hidden: units)
             if bidirectional {
-                layout += RecurrentLayer.layout(cell: cell, prefix: "\(prefix).l\(l)_reverse", inputSize: input, hidden: units)
+                layout += RecurrentLayer.layout(cell: cell, layerNorm: layerNorm, prefix: "\(prefix).l\(l)_reverse", inputSize: input,
+                                                hidden: units)
             }
         }
         return layout

@@ -74,9 +74,9 @@ public final class Seq2SeqModel {
         parameters = store
         sourceEmbedding = store.view("source_embedding")
         targetEmbedding = store.view("target_embedding")
-        encoder = RecurrentStack(cell: config.cell, layers: l, inputSize: e, hidden: h, bidirectional: config.bidirectional,
+        encoder = RecurrentStack(cell: config.cell, layerNorm: config.layerNorm, layers: l, inputSize: e, hidden: h, bidirectional: config.bidirectional,
                                  residual: config.residual, dropout: Scalar(config.dropout), store: store, prefix: "encoder")
-        decoder = RecurrentStack(cell: config.cell, layers: l, inputSize: config.feedsAttention ? e + h : e, hidden: h,
+        decoder = RecurrentStack(cell: config.cell, layerNorm: config.layerNorm, layers: l, inputSize: config.feedsAttention ? e + h : e, hidden: h,
                                  bidirectional: false, residual: config.residual, dropout: Scalar(config.dropout), store: store,
                                  prefix: "decoder")
         attention = config.attention == .none ? nil : GlobalAttention(score: config.attention, hidden: h, store: store, prefix: "attention")
@@ -98,9 +98,10 @@ public final class Seq2SeqModel {
         let (e, h) = (config.embedding, config.hidden)
         var layout: [(name: String, shape: [Int])] = config.tieEmbeddings == .all ? [] : [("source_embedding", [config.sourceVocabularySize, e])]
         layout.append(("target_embedding", [config.targetVocabularySize, e]))
-        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: e, hidden: h,
+        layout += RecurrentStack.layout(cell: config.cell, layerNorm: config.layerNorm, layers: config.layers, inputSize: e, hidden: h,
                                         bidirectional: config.bidirectional, prefix: "encoder")
-        layout += RecurrentStack.layout(cell: config.cell, layers: config.layers, inputSize: config.feedsAttention ? e + h : e,
+        layout += RecurrentStack.layout(cell: config.cell, layerNorm: config.layerNorm, layers: config.layers,
+                                        inputSize: config.feedsAttention ? e + h : e,
                                         hidden: h, bidirectional: false, prefix: "decoder")
         layout += GlobalAttention.layout(score: config.attention, hidden: h, prefix: "attention")
         let output = OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)

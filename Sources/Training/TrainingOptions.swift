@@ -48,6 +48,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var inputFeed: Bool?
     /// The order the decoder writes targets in (nil: left to right), see `ModelConfig.targetOrder`.
     public var targetOrder: TargetOrder?
+    /// Layer normalization in the cells (nil: off), see `ModelConfig.layerNorm`.
+    public var layerNorm: Bool?
     /// Tied embeddings (nil: none), see `ModelConfig.tieEmbeddings`.
     public var tieEmbeddings: TiedEmbeddings?
     /// Sentences per batch (an upper bound when `tokenBudget` is set).
@@ -241,7 +243,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                     embedding: embedding, hidden: hidden, layers: layers, dropout: dropout,
                     reverseSource: reverseSource, cell: cell ?? .lstm, bidirectional: bidirectional ?? false,
                     residual: residual ?? false, attention: attention ?? .none, inputFeed: inputFeed ?? true,
-                    targetOrder: targetOrder ?? .leftToRight, tieEmbeddings: tieEmbeddings ?? .none)
+                    targetOrder: targetOrder ?? .leftToRight, tieEmbeddings: tieEmbeddings ?? .none,
+                    layerNorm: layerNorm ?? false)
     }
 
     /// Learning rate after `epochProgress` epochs (fractional): constant until the decay start,

@@ -61,6 +61,8 @@ struct Train: ParsableCommand {
     var noInputFeed = false
     @Option(help: "The order the decoder writes the target: left-to-right (default) or right-to-left (trained on reversed targets; translate reverses its output back), the model `translate --rescore-with` takes.")
     var targetOrder: TargetOrder?
+    @Flag(help: "Layer normalization in the recurrent cells (Ba et al. 2016; lstm and gru): each side's gate pre-activations and, for the LSTM, the cell state before its tanh.")
+    var layerNorm = false
     @Option(help: "Tied embeddings (Press & Wolf 2017): none (default), decoder (the output layer's weight is the target embedding; needs --embedding = --hidden) or all (the source embedding too; needs one joint vocabulary, the same file for --source-vocab and --target-vocab, e.g. from a joint BPE).")
     var tieEmbeddings: TiedEmbeddings?
     @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
@@ -281,6 +283,7 @@ struct Train: ParsableCommand {
         check("--no-input-feed", noInputFeed ? false : nil, model.inputFeed)
         check("--target-order", targetOrder, model.targetOrder)
         check("--tie-embeddings", tieEmbeddings, model.tieEmbeddings)
+        check("--layer-norm", layerNorm ? true : nil, model.layerNorm)
         check("--no-reverse-source", noReverseSource ? false : nil, model.reverseSource)
         check("--reverse-source", reverseSource ? true : nil, model.reverseSource)
         check("--batch-size", batchSize, recorded.batchSize)
@@ -336,6 +339,10 @@ struct Train: ParsableCommand {
         if noInputFeed { o.inputFeed = false }
         if let targetOrder, targetOrder != .leftToRight { o.targetOrder = targetOrder }
         if let tieEmbeddings, tieEmbeddings != .none { o.tieEmbeddings = tieEmbeddings }
+        if layerNorm {
+            guard (cell ?? .lstm).supportsLayerNorm else { throw CLIError("--layer-norm needs --cell lstm or gru") }
+            o.layerNorm = true
+        }
         if let batchSize {
             o.batchSize = batchSize
             let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)

@@ -77,6 +77,27 @@ struct TrainRefusalCLITests {
                                            "--tie-embeddings", "none", "--threads", "1"]), mentions: ["--tie-embeddings"])
     }
 
+    /// `--layer-norm` trains LSTM and GRU models (recorded in config.json) and is refused on one
+    /// line for the Elman cells.
+    @Test func layerNormTrainsLSTMAndGRUAndIsRefusedForElmanCells() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("train-refusal")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model").path
+        expectOneLineError(try runSeq2seq(p.trainArguments(output: output, maxSteps: 4) + ["--layer-norm", "--cell", "rnn-tanh"]),
+                           mentions: ["--layer-norm"])
+        #expect(!FileManager.default.fileExists(atPath: output))
+        for cell in ["lstm", "gru"] {
+            let folder = dir.appendingPathComponent(cell).path
+            let run = try runSeq2seq(p.trainArguments(output: folder, maxSteps: 4) + ["--layer-norm", "--cell", cell])
+            #expect(run.status == 0, "\(run.stderrText)")
+            let translated = try runSeq2seq(["translate", "--model", folder, "--checkpoint", "last"], stdin: Data("one two\n".utf8))
+            #expect(translated.status == 0, "\(translated.stderrText)")
+            let config = try String(contentsOfFile: folder + "/config.json", encoding: .utf8)
+            #expect(config.contains("\"layerNorm\" : true"), "\(config)")
+        }
+    }
+
     @Test func resumingAFinishedRunChangesNoFile() throws {
         let p = try pipeline()
         let (dir, copy) = try p.copyOfModel()

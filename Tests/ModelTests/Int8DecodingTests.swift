@@ -45,7 +45,8 @@ import Testing
     /// E·W_eᵀ + b (fused bias, or b_ih), and the int8 rest covers exactly the other columns, with
     /// the joint product's int8 values and row scales (LSTM with and without input feeding; GRU
     /// with input feeding, and without, where Wx has no other columns).
-    @Test(arguments: ["lstm general attention", "lstm", "bidirectional gru mlp attention dropout", "gru general attention no input feed"])
+    @Test(arguments: ["lstm general attention", "lstm", "bidirectional gru mlp attention dropout", "gru general attention no input feed",
+                      "layer-norm bidirectional lstm general attention", "layer-norm residual gru dot attention 3 layers"])
     func embeddingPartIsATableAndTheRestInt8(_ name: String) throws {
         let config = try #require(namedConfigs.first { $0.name == name }?.config)
         let m = model(config, seed: 11)
@@ -139,7 +140,8 @@ import Testing
     /// each row's most probable next token is the same.
     @Test(arguments: ["lstm general attention", "lstm dot attention", "gru general attention no input feed", "lstm",
                       "bidirectional gru mlp attention dropout", "rnn-tanh mlp attention dropout",
-                      "residual lstm dot attention 3 layers dropout", "lstm dot attention no input feed dropout"])
+                      "residual lstm dot attention 3 layers dropout", "lstm dot attention no input feed dropout",
+                      "layer-norm lstm", "layer-norm bidirectional lstm general attention"])
     func int8TracksFloat32(_ name: String) {
         let config = namedConfigs.first { $0.name == name }!.config
         let m = model(config, seed: 9)

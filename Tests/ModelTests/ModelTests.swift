@@ -6,14 +6,14 @@ import Testing
 /// A tiny config: small enough that finite differences over sampled coordinates take milliseconds.
 func tinyConfig(dropout: Float = 0, reverse: Bool = true, layers: Int = 2, cell: CellType = .lstm,
                 bidirectional: Bool = false, residual: Bool = false, attention: AttentionType = .none,
-                inputFeed: Bool = true) -> ModelConfig {
+                inputFeed: Bool = true, layerNorm: Bool = false) -> ModelConfig {
     ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: layers,
                 dropout: dropout, reverseSource: reverse, cell: cell, bidirectional: bidirectional, residual: residual,
-                attention: attention, inputFeed: inputFeed)
+                attention: attention, inputFeed: inputFeed, layerNorm: layerNorm)
 }
 
 /// Named whole-model configurations for the gradient and decoding tests: every cell, padding,
-/// reversal, dropout, bidirectional encoders and residual stacks.
+/// reversal, dropout, bidirectional encoders, residual stacks, attention and layer normalization.
 let namedConfigs: [(name: String, config: ModelConfig)] = [
     ("lstm", tinyConfig()), ("lstm natural order", tinyConfig(reverse: false)), ("lstm dropout", tinyConfig(dropout: 0.3)),
     ("gru", tinyConfig(cell: .gru)), ("gru natural order", tinyConfig(reverse: false, cell: .gru)),
@@ -34,6 +34,9 @@ let namedConfigs: [(name: String, config: ModelConfig)] = [
     ("bidirectional gru mlp attention dropout", tinyConfig(dropout: 0.3, reverse: false, cell: .gru, bidirectional: true, attention: .mlp)),
     ("residual lstm dot attention 3 layers dropout", tinyConfig(dropout: 0.2, layers: 3, residual: true, attention: .dot)),
     ("lstm dot attention no input feed dropout", tinyConfig(dropout: 0.3, attention: .dot, inputFeed: false)),
+    ("layer-norm lstm", tinyConfig(layerNorm: true)), ("layer-norm gru dropout", tinyConfig(dropout: 0.3, cell: .gru, layerNorm: true)),
+    ("layer-norm bidirectional lstm general attention", tinyConfig(reverse: false, bidirectional: true, attention: .general, layerNorm: true)),
+    ("layer-norm residual gru dot attention 3 layers", tinyConfig(layers: 3, cell: .gru, residual: true, attention: .dot, layerNorm: true)),
 ]
 
 /// Three sentence pairs of different lengths, so both sides are padded.

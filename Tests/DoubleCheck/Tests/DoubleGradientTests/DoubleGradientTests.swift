@@ -193,6 +193,21 @@ func attentionalModelGradientsInDouble(name: String, cell: CellType, attention: 
                                       inputFeed: inputFeed))
 }
 
+/// Layer-normalized LSTM and GRU cells (Ba et al. 2016): every parameter of whole models (the
+/// LN gains and biases included), with padding, a bidirectional encoder, attention with input
+/// feeding, and dropout.
+@Test(arguments: [
+    ("ln lstm", CellType.lstm, AttentionType.none, false, 0.0), ("ln gru", .gru, .none, false, 0.0),
+    ("ln lstm bidirectional general", .lstm, .general, true, 0.0), ("ln gru dot dropout", .gru, .dot, false, 0.3),
+])
+func layerNormModelGradientsInDouble(name: String, cell: CellType, attention: AttentionType, bidirectional: Bool, dropout: Double) {
+    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: 8, embedding: 3, hidden: 4, layers: 2,
+                             dropout: Float(dropout), reverseSource: !bidirectional, cell: cell, bidirectional: bidirectional,
+                             attention: attention, layerNorm: true)
+    #expect(Seq2SeqModel.layout(config).contains { $0.name == "encoder.l0.layer_norm_ih.weight" })
+    checkWholeModel(name, config)
+}
+
 /// Tied embeddings: the target embedding is also the output layer's weight (and with `all` the
 /// source embedding): its gradient is the sum of every use's, checked against central differences
 /// of the loss with the one shared tensor perturbed.
