@@ -66,7 +66,8 @@ extension BeamSearch {
                 active[kept] = s
                 rowLogProb[kept] = total
                 let token = plan.id(column: bestColumn)
-                rowNode[kept] = arena.append(token: token, parent: rowNode[r], source: scorer.alignedSourcePosition(row: r))
+                rowNode[kept] = arena.append(token: token, parent: rowNode[r], source: scorer.alignedSourcePosition(row: r),
+                                             logProb: total)
                 tokens[kept] = token
                 kept &+= 1
             }

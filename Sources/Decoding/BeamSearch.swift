@@ -141,7 +141,7 @@ public enum BeamSearch {
                     nextTokens.append(c.token)
                     nextLogProb.append(c.logProb)
                     nextNode.append(arena.append(token: c.token, parent: rowNode[parent],
-                                                 source: scorer.alignedSourcePosition(row: parent)))
+                                                 source: scorer.alignedSourcePosition(row: parent), logProb: c.logProb))
                     kept &+= 1
                 }
                 if kept == 0 {
@@ -202,7 +202,7 @@ public enum BeamSearch {
     static func finishAsIs(sentence s: Int, rows: Range<Int>, logProb: [Double], node: [Int32],
                            penalty: Double, into finished: inout FinishedLists) {
         for r in rows {
-            finished.insert(sentence: s, score: logProb[r] / penalty, logProb: logProb[r], node: node[r])
+            finished.insert(sentence: s, score: logProb[r] / penalty, logProb: logProb[r], node: node[r], endedWithEOS: false)
         }
     }
 }

@@ -11,11 +11,15 @@ public struct Hypothesis: Equatable, Sendable {
     /// step that produced it, ``StepScorer/alignedSourcePosition(row:)``); nil when the scorer has
     /// no alignment (a model without attention).
     public var alignment: [Int32]?
+    /// The log-probability of each token (natural log), then that of eos when the hypothesis ended
+    /// with it: they sum to ``logProb`` (to rounding). Empty when the search did not record them.
+    public var tokenLogProbs: [Double]
 
-    public init(tokens: [Int32], logProb: Double, score: Double, alignment: [Int32]? = nil) {
+    public init(tokens: [Int32], logProb: Double, score: Double, alignment: [Int32]? = nil, tokenLogProbs: [Double] = []) {
         self.tokens = tokens
         self.logProb = logProb
         self.score = score
         self.alignment = alignment
+        self.tokenLogProbs = tokenLogProbs
     }
 }

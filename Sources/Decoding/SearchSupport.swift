@@ -8,20 +8,39 @@ struct HistoryArena {
     private(set) var parent: [Int32] = []
     /// [nodes]: the source position the token is aligned to, -1 when unknown (no attention).
     private(set) var source: [Int32] = []
+    /// [nodes]: the prefix's log-probability through this token (natural log).
+    private(set) var cumulative: [Double] = []
 
     init(reserving capacity: Int) {
         token.reserveCapacity(capacity)
         parent.reserveCapacity(capacity)
         source.reserveCapacity(capacity)
+        cumulative.reserveCapacity(capacity)
     }
 
-    /// Appends `token` (aligned to `position`, if known) to the prefix ending at `parent` and
-    /// returns the new node.
-    mutating func append(token newToken: Int32, parent prefix: Int32, source position: Int32? = nil) -> Int32 {
+    /// Appends `token` (aligned to `position`, if known) to the prefix ending at `parent`, the new
+    /// prefix's log-probability being `logProb`, and returns the new node.
+    mutating func append(token newToken: Int32, parent prefix: Int32, source position: Int32? = nil, logProb: Double) -> Int32 {
         token.append(newToken)
         parent.append(prefix)
         source.append(position ?? -1)
+        cumulative.append(logProb)
         return Int32(token.count - 1)
+    }
+
+    /// The log-probability of each token of the prefix ending at `node`, first first, then, when
+    /// `total` (the finished hypothesis's log-probability) exceeds the prefix's, that of eos.
+    func tokenLogProbs(endingAt node: Int32, total: Double, endedWithEOS: Bool) -> [Double] {
+        var result: [Double] = []
+        var n = node
+        while n >= 0 {
+            let parentValue = parent[Int(n)] >= 0 ? cumulative[Int(parent[Int(n)])] : 0
+            result.append(cumulative[Int(n)] - parentValue)
+            n = parent[Int(n)]
+        }
+        result.reverse()
+        if endedWithEOS { result.append(total - (node >= 0 ? cumulative[Int(node)] : 0)) }
+        return result
     }
 
     /// The alignment of the prefix ending at `node`, first token first; nil if any is unknown.
@@ -61,6 +80,8 @@ struct FinishedLists {
     private(set) var score: [Double]
     private(set) var logProb: [Double]
     private(set) var node: [Int32]
+    /// Whether each kept hypothesis ended with eos (not a last-resort unfinished one).
+    private(set) var endedWithEOS: [Bool]
 
     init(sentences: Int, capacity: Int) {
         self.capacity = capacity
@@ -68,10 +89,12 @@ struct FinishedLists {
         score = Array(repeating: 0, count: sentences * capacity)
         logProb = score
         node = Array(repeating: -1, count: sentences * capacity)
+        endedWithEOS = Array(repeating: true, count: sentences * capacity)
     }
 
     /// Keeps the hypothesis whose tokens end at `node` if it is among the best.
-    mutating func insert(sentence s: Int, score newScore: Double, logProb newLogProb: Double, node newNode: Int32) {
+    mutating func insert(sentence s: Int, score newScore: Double, logProb newLogProb: Double, node newNode: Int32,
+                         endedWithEOS ended: Bool = true) {
         let base = s &* capacity
         let n = count[s]
         // NaN sorts last rather than poisoning comparisons.
@@ -84,11 +107,13 @@ struct FinishedLists {
             score[base &+ j] = score[base &+ j &- 1]
             logProb[base &+ j] = logProb[base &+ j &- 1]
             node[base &+ j] = node[base &+ j &- 1]
+            endedWithEOS[base &+ j] = endedWithEOS[base &+ j &- 1]
             j &-= 1
         }
         score[base &+ position] = value
         logProb[base &+ position] = newLogProb
         node[base &+ position] = newNode
+        endedWithEOS[base &+ position] = ended
         if n < capacity { count[s] = n &+ 1 }
     }
 
@@ -102,7 +127,8 @@ struct FinishedLists {
         (0..<count[s]).map { j in
             let i = s * capacity + j
             return Hypothesis(tokens: arena.tokens(endingAt: node[i]), logProb: logProb[i], score: score[i],
-                              alignment: node[i] < 0 ? nil : arena.alignment(endingAt: node[i]))
+                              alignment: node[i] < 0 ? nil : arena.alignment(endingAt: node[i]),
+                              tokenLogProbs: arena.tokenLogProbs(endingAt: node[i], total: logProb[i], endedWithEOS: endedWithEOS[i]))
         }
     }
 }

@@ -19,13 +19,17 @@ public struct Translation: Sendable, Equatable {
     /// Per output token (before detokenization), the source token (of the tokenized input line)
     /// with the highest attention weight when it was produced; nil for a model without attention.
     public var alignment: [Int]?
+    /// The log-probability of each target token (natural log, in reading order, aligned with
+    /// ``tokens``), then that of </s>: they sum to ``logProb``.
+    public var tokenLogProbs: [Double]
     /// With rescoring (``Translator/rescoring``): the rescoring models' mean log-probability of
     /// this translation (natural log, </s> included); nil otherwise.
     public var rescoringLogProb: Double?
 
     public init(text: String, score: Double, logProb: Double, alignment: [Int]? = nil, rescoringLogProb: Double? = nil,
-                tokens: [String] = []) {
+                tokens: [String] = [], tokenLogProbs: [Double] = []) {
         self.text = text
+        self.tokenLogProbs = tokenLogProbs
         self.tokens = tokens
         self.score = score
         self.logProb = logProb
@@ -313,10 +317,18 @@ public final class Translator {
                 }
                 return Translation(text: targetSegmenter.text(tokens), score: hypothesis.score,
                                    logProb: hypothesis.logProb, alignment: alignment, rescoringLogProb: rescoringLogProb,
-                                   tokens: tokens)
+                                   tokens: tokens, tokenLogProbs: Self.readingOrder(hypothesis.tokenLogProbs, tokens: ids.count,
+                                                                                    reversed: rightToLeft))
             }
         }
         return results
+    }
+
+    /// A right-to-left model's per-token log-probabilities in reading order (the tokens' part
+    /// reversed, </s>'s kept last).
+    static func readingOrder(_ values: [Double], tokens: Int, reversed: Bool) -> [Double] {
+        guard reversed, values.count >= tokens else { return values }
+        return Array(values[..<tokens].reversed()) + values[tokens...]
     }
 
     /// Re-ranks each sentence's finalists by ``Rescoring``'s score and keeps `searchOptions.nBest`;

@@ -109,3 +109,24 @@ import Testing
         for (f, h) in zip(forced, hypotheses) { expectClose(f, h.1.logProb, 1e-6) }
     }
 }
+
+@Suite struct TokenLogProbabilityTests {
+    /// Every hypothesis of greedy and beam search carries each token's log-probability and eos's,
+    /// the table's values along its tokens, summing to its log-probability.
+    @Test(arguments: [1, 4])
+    func tokenLogProbabilitiesAreTheStepValuesAndSumToTheTotal(beam: Int) {
+        let table = randomTable(v: 9, seed: 12, eosBias: 1)
+        let found = BeamSearch.search(StubScorer(vocabularySize: 9, sentences: 3, table: table), sourceLengths: [3, 3, 3],
+                                      options: fixedLength(5, beam: beam, nBest: beam))
+        for (s, list) in found.enumerated() {
+            for h in list {
+                #expect(h.tokenLogProbs.count == h.tokens.count + 1)
+                expectClose(h.tokenLogProbs.reduce(0, +), h.logProb, 1e-9)
+                for (i, value) in h.tokenLogProbs.enumerated() {
+                    let id = i < h.tokens.count ? h.tokens[i] : eos
+                    expectClose(value, Double(table(s, Array(h.tokens[..<i]))[Int(id)]), 1e-6)
+                }
+            }
+        }
+    }
+}
