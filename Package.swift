@@ -8,7 +8,7 @@
 //                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours), Lexicon
 //   ModelFolder -> Lexicon (IBM Model 1 lexical table, shortlists, shortlist.bin) -> Basics
-//                 -> Serving (`serve`: HTTP, batching queue; Hummingbird) -> Translation, Decoding
+//                 -> Serving (`serve`: HTTP, the Seq2Seq queue as a service; Hummingbird) -> Seq2Seq, Translation, Decoding
 //                 -> Plotting -> RunLog
 //                 -> Metrics, Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
@@ -18,6 +18,8 @@
 //   Training reaches MPI only through its TrainingGroup protocol, which the CLI fills with
 //   Distributed's communicator under `mpirun`.
 //                 -> Lab (long-term-dependency tasks, learners, sweep) -> Model, Kernels, Plotting, Basics
+//   Seq2Seq (library product: Translator facade, batching TranslationQueue) -> Translation, ModelFolder, Model, Kernels,
+//     Decoding; Serving -> Seq2Seq; Seq2SeqC (libseq2seq-c.so, @_cdecl) -> Seq2Seq, CSeq2Seq (seq2seq.h)
 import PackageDescription
 
 let package = Package(

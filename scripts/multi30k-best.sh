@@ -12,7 +12,9 @@
 # ATTENTION (default general), MERGES (joint BPE merges learned on train; default: word
 # vocabularies, min count 2), BPE_DROPOUT (with MERGES), AVERAGE (each member is the mean of its
 # last AVERAGE checkpoints, `seq2seq average`; default 0: its best checkpoint by greedy val BLEU),
-# LP (beam search length penalty, default 0.6).
+# LP (beam search length penalty, default 0.6), ABLATIONS (1: also train the ablation rows, seed 1:
+# tied-1 with --tie-embeddings decoder, ln-1 with --layer-norm; scored on val and test2016 beside
+# member-1).
 # Re-running resumes: finished members are kept, an interrupted one resumes from its checkpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,6 +76,7 @@ if [ "$STAGE" = members ] || [ "$STAGE" = all ]; then
   jobs=()
   for n in $(seq 1 "$MEMBERS"); do jobs+=("member-$n $n"); done
   for n in $(seq 1 "$R2L_MEMBERS"); do jobs+=("r2l-$n $((100 + n)) --target-order right-to-left"); done
+  if [ "${ABLATIONS:-0}" = 1 ]; then jobs+=("tied-1 1 --tie-embeddings decoder" "ln-1 1 --layer-norm"); fi
   for job in "${jobs[@]}"; do
     # shellcheck disable=SC2086
     member $job &
@@ -106,6 +109,8 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
     if awk "BEGIN{exit !($b > $best_single_bleu)}"; then best_single=member-$n best_single_bleu=$b; fi
   done
   for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
+  ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
+  for a in "${ablations[@]}"; do score val "$a" --model "$root/$a$suffix" > /dev/null; done
   [ "$MEMBERS" -ge 2 ] && score val ensemble-2 "${l2r[@]:0:4}" > /dev/null
   score val "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   best_weight=0 best_bleu=0
@@ -119,6 +124,12 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   # test2016, once per final configuration.
   echo "== test2016, beam 5: lowercased and cased BLEU" >&2
   score test2016 "$best_single" --model "$root/$best_single$suffix" > /dev/null
+  # The ablation rows: one change each on member-1 (same seed).
+  if [ "${#ablations[@]}" -gt 0 ]; then
+    [ "$best_single" != member-1 ] && score test2016 member-1 --model "$root/member-1$suffix" > /dev/null
+    for a in "${ablations[@]}"; do score test2016 "$a" --model "$root/$a$suffix" > /dev/null; done
+  fi
+  [ "$MEMBERS" -ge 2 ] && score test2016 ensemble-2 "${l2r[@]:0:4}" > /dev/null
   score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   if [ "$R2L_MEMBERS" -ge 1 ]; then
     score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
