@@ -111,7 +111,7 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
   ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
   for a in "${ablations[@]}"; do score val "$a" --model "$root/$a$suffix" > /dev/null; done
-  [ "$MEMBERS" -ge 2 ] && score val ensemble-2 "${l2r[@]:0:4}" > /dev/null
+  if [ "$MEMBERS" -gt 2 ]; then score val ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
   score val "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   best_weight=0 best_bleu=0
   if [ "$R2L_MEMBERS" -ge 1 ]; then
@@ -126,10 +126,10 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   score test2016 "$best_single" --model "$root/$best_single$suffix" > /dev/null
   # The ablation rows: one change each on member-1 (same seed).
   if [ "${#ablations[@]}" -gt 0 ]; then
-    [ "$best_single" != member-1 ] && score test2016 member-1 --model "$root/member-1$suffix" > /dev/null
+    if [ "$best_single" != member-1 ]; then score test2016 member-1 --model "$root/member-1$suffix" > /dev/null; fi
     for a in "${ablations[@]}"; do score test2016 "$a" --model "$root/$a$suffix" > /dev/null; done
   fi
-  [ "$MEMBERS" -ge 2 ] && score test2016 ensemble-2 "${l2r[@]:0:4}" > /dev/null
+  if [ "$MEMBERS" -gt 2 ]; then score test2016 ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
   score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
   if [ "$R2L_MEMBERS" -ge 1 ]; then
     score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null

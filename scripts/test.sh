@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs system packages if needed, then `swift test`,
+# then the Seq2Seq library's DocC build (no warning allowed),
 # then the gradient checks in double precision (Tests/DoubleCheck: Basics, Kernels and Model built
 # again from the same files with Scalar = Double). Arguments go to the main suite's `swift test`.
 set -euo pipefail
@@ -20,3 +21,6 @@ if grep -E "^$PWD/Tests/DoubleCheck/[^:]+:[0-9]+:[0-9]+: warning:" .build/double
   exit 1
 fi
 swift test --package-path Tests/DoubleCheck --skip-build
+# The library's DocC reference builds without a warning (every symbol link resolves).
+swift package --disable-sandbox generate-documentation --target Seq2Seq --warnings-as-errors > .build/docc.log 2>&1 \
+  || { cat .build/docc.log >&2; echo "test: the Seq2Seq documentation has errors or warnings (above)" >&2; exit 1; }

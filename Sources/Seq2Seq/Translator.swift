@@ -5,13 +5,53 @@ import ModelFolder
 import Decoding
 import Translation
 
-/// One translation of one sentence: detokenized text, target tokens, score, log-probability and,
-/// for a model with attention, the alignment (see ``Translation/Translation``).
-public typealias TranslationResult = Translation
-/// float32 or int8 decoding.
-public typealias Precision = Model.Precision
-/// Which weights of a model folder: best or last.
-public typealias CheckpointChoice = ModelFolder.CheckpointChoice
+/// One translation of one sentence.
+public struct TranslationResult: Sendable, Equatable {
+    /// The detokenized text.
+    public var text: String
+    /// The target tokens (words or subword pieces, in reading order) before detokenization.
+    public var tokens: [String]
+    /// The length-normalised score hypotheses are ranked by: log P / ((5 + |y|)/6)^α, |y| counting
+    /// the end of sentence (with rescoring, the rescored score).
+    public var score: Double
+    /// log P, the sum of the token log-probabilities (natural log), end of sentence included.
+    public var logProb: Double
+    /// Each token's log-probability (aligned with ``tokens``), then the end of sentence's.
+    public var tokenLogProbs: [Double]
+    /// For each token, the source token (of the tokenized input, from 0) with the highest attention
+    /// weight when it was produced; nil for a model without attention.
+    public var alignment: [Int]?
+
+    init(_ t: Translation) {
+        text = t.text
+        tokens = t.tokens
+        score = t.score
+        logProb = t.logProb
+        tokenLogProbs = t.tokenLogProbs
+        alignment = t.alignment
+    }
+}
+
+/// The arithmetic of decoding.
+public enum Precision: String, Sendable, Equatable {
+    /// float32 weights and activations.
+    case float32
+    /// int8 weights with per-row scales, activations quantized per row, int32 sums (embeddings stay
+    /// float32); read from the folder's stored int8 copy when `seq2seq quantize` made one.
+    case int8
+
+    var model: Model.Precision { self == .int8 ? .int8 : .float32 }
+}
+
+/// Which weights of a model folder.
+public enum Checkpoint: String, Sendable, Equatable {
+    /// `best.safetensors`: the checkpoint training chose on the validation set.
+    case best
+    /// `last.safetensors`: the latest checkpoint.
+    case last
+
+    var choice: CheckpointChoice { self == .last ? .last : .best }
+}
 
 /// How a ``Translator`` loads its models and searches.
 public struct TranslatorOptions: Sendable, Equatable {
@@ -30,7 +70,7 @@ public struct TranslatorOptions: Sendable, Equatable {
     /// Use each model folder's `shortlist.bin` (lexical shortlist) when it has one.
     public var shortlist: Bool
     /// Which weights of each folder: `.best` (the validation choice) or `.last`.
-    public var checkpoint: CheckpointChoice
+    public var checkpoint: Checkpoint
     /// Ensemble weights, one per model (normalised; nil: equal).
     public var weights: [Float]?
     /// Concurrent callers' sentences are decoded together in searches of up to this many.
@@ -39,7 +79,7 @@ public struct TranslatorOptions: Sendable, Equatable {
     public var maxWait: TimeInterval
 
     public init(beam: Int = 5, nBest: Int = 1, lengthPenalty: Double = 0.6, precision: Precision = .float32,
-                threads: Int = 1, shortlist: Bool = true, checkpoint: CheckpointChoice = .best, weights: [Float]? = nil,
+                threads: Int = 1, shortlist: Bool = true, checkpoint: Checkpoint = .best, weights: [Float]? = nil,
                 batchSize: Int = 32, maxWait: TimeInterval = 0.005) {
         self.beam = beam
         self.nBest = nBest
@@ -90,7 +130,8 @@ public enum Seq2SeqError: Error, CustomStringConvertible, Equatable, Sendable {
 ///
 /// Normalization, tokenization, subword segmentation, vocabularies and source reversal are the ones
 /// recorded in each model folder (as `seq2seq translate` reapplies them); `seq2seq translate`,
-/// `evaluate` and `serve` run the same engine (``TranslationEngine``) this type wraps.
+/// `evaluate` and `serve` run the same engine (the Translation module's `TranslationEngine`) this
+/// type wraps.
 public final class Translator: Sendable {
     /// The models, first the one whose target side and alignments are used.
     public let models: [URL]
@@ -114,8 +155,8 @@ public final class Translator: Sendable {
         let engine: TranslationEngine
         do {
             let folders = try models.map { try SavedModel(opening: $0.path) }
-            engine = try TranslationEngine(directories: folders, checkpoint: options.checkpoint, weights: options.weights,
-                                           searchOptions: search, precision: options.precision, useShortlist: options.shortlist)
+            engine = try TranslationEngine(directories: folders, checkpoint: options.checkpoint.choice, weights: options.weights,
+                                           searchOptions: search, precision: options.precision.model, useShortlist: options.shortlist)
         } catch let error as TranslationError {
             throw Seq2SeqError.invalidOption(error.description)
         } catch {
@@ -147,7 +188,7 @@ public final class Translator: Sendable {
     /// gives one empty translation with scores 0. Throws ``Seq2SeqError/shuttingDown`` after
     /// ``shutdown()``.
     public func translate(_ sentences: [String]) async throws -> [[TranslationResult]] {
-        try await queue.translate(sentences, beam: options.beam, nBest: options.nBest)
+        try await queue.translate(sentences, beam: options.beam, nBest: options.nBest).map { $0.map(TranslationResult.init) }
     }
 
     /// ``translate(_:)`` for callers outside Swift concurrency: blocks the calling thread until
