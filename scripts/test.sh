@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs system packages if needed, then `swift test`,
-# then the Seq2Seq library's DocC build (no warning allowed),
 # then the gradient checks in double precision (Tests/DoubleCheck: Basics, Kernels and Model built
-# again from the same files with Scalar = Double). Arguments go to the main suite's `swift test`.
+# again from the same files with Scalar = Double), then the Seq2Seq library's DocC build (no warning
+# allowed). Arguments go to the main suite's `swift test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
