@@ -95,32 +95,36 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
     $S evaluate --source "$DATA/$split.$src" --reference "$DATA/$split.$tgt" --beam 5 --length-penalty "$LP" --threads "${EVAL_THREADS:-2}" \
         --output "$root/$split.$name.hyp" "$@" > /dev/null
     local lc cased
-    lc=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --lowercase --width 2 | sed -E 's/.* = ([0-9.]+) .*/\1/')
-    cased=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --width 2 | sed -E 's/.* = ([0-9.]+) .*/\1/')
+    lc=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --lowercase --width 2 --score-only)
+    cased=$($S bleu "$DATA/$split.$tgt" -i "$root/$split.$name.hyp" --width 2 --score-only)
     printf '%s\t%s\t%s\t%s\n' "$split" "$name" "$lc" "$cased" | tee -a "$results" >&2
     echo "$lc"
   }
+  better() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }  # a > b, numerically
   suffix=; [ "$AVERAGE" -gt 0 ] && suffix=-avg
   l2r=(); for n in $(seq 1 "$MEMBERS"); do l2r+=(--model "$root/member-$n$suffix"); done
   r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n$suffix"); done
   best_single=member-1 best_single_bleu=0
   for n in $(seq 1 "$MEMBERS"); do
     b=$(score val "member-$n" --model "$root/member-$n$suffix")
-    if awk "BEGIN{exit !($b > $best_single_bleu)}"; then best_single=member-$n best_single_bleu=$b; fi
+    if better "$b" "$best_single_bleu"; then best_single=member-$n best_single_bleu=$b; fi
   done
   for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
   ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
   for a in "${ablations[@]}"; do score val "$a" --model "$root/$a$suffix" > /dev/null; done
   if [ "$MEMBERS" -gt 2 ]; then score val ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
-  score val "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
+  ensemble_bleu=$(score val "ensemble-$MEMBERS" "${l2r[@]}")
   best_weight=0 best_bleu=0
   if [ "$R2L_MEMBERS" -ge 1 ]; then
     for w in 0.1 0.2 0.3 0.4 0.5 0.6 0.7; do
       b=$(score val "ensemble-$MEMBERS+r2l-$w" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$w")
-      if awk "BEGIN{exit !($b > $best_bleu)}"; then best_weight=$w best_bleu=$b; fi
+      if better "$b" "$best_bleu"; then best_weight=$w best_bleu=$b; fi
     done
   fi
-  echo "chosen on val: best single $best_single ($best_single_bleu), rescoring weight $best_weight ($best_bleu)" >&2
+  final="ensemble-$MEMBERS"
+  if [ "$best_weight" != 0 ] && better "$best_bleu" "$ensemble_bleu"; then final="ensemble-$MEMBERS+r2l-$best_weight"; fi
+  echo "chosen on val: best single $best_single ($best_single_bleu); rescoring weight $best_weight ($best_bleu," \
+       "ensemble alone $ensemble_bleu); final configuration $final" >&2
   # test2016, once per final configuration.
   echo "== test2016, beam 5: lowercased and cased BLEU" >&2
   score test2016 "$best_single" --model "$root/$best_single$suffix" > /dev/null
@@ -131,7 +135,8 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   fi
   if [ "$MEMBERS" -gt 2 ]; then score test2016 ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
   score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
-  if [ "$R2L_MEMBERS" -ge 1 ]; then
+  # Rescoring on (its best λ on val) beside off, whichever was chosen (the ablation's two rows).
+  if [ "$R2L_MEMBERS" -ge 1 ] && [ "$best_weight" != 0 ]; then
     score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
   fi
 fi
