@@ -5,12 +5,12 @@
 //                                                  product, cpuid), CVector (tanh, sigmoid, softmax rows), CInt8 (int8 kernels)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
-//                             -> Translation, Metrics (validation BLEU: greedy decoding, scoring)
+//                             -> Translation, TranslationMetrics (validation BLEU: greedy decoding, scoring)
 //                 -> Translation -> ModelFolder, Decoding (imports nothing of ours), Lexicon
 //   ModelFolder -> Lexicon (IBM Model 1 lexical table, shortlists, shortlist.bin) -> Basics
 //                 -> Serving (`serve`: HTTP, the Seq2Seq queue as a service; Hummingbird) -> Seq2Seq, Translation, Decoding
 //                 -> Plotting -> RunLog
-//                 -> Metrics, Samples
+//                 -> TranslationMetrics (BLEU, chrF), Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples, Lab and the CLI.
 //                 -> Benchmarks (bench train/gemm/int8 workloads) -> Model, Kernels, CPeak (peak loops)
@@ -86,7 +86,9 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["Basics", "CZstd", "CZlib"]),
         .target(name: "Model", dependencies: ["Basics", "Kernels", "CVector"]),
         .target(name: "Decoding", dependencies: []),
-        .target(name: "Metrics", dependencies: []),
+        // BLEU and chrF as sacreBLEU computes them (named apart from swift-metrics' `Metrics`, which
+        // Hummingbird and swift-prometheus bring: target names must be unique in a user's package graph).
+        .target(name: "TranslationMetrics", dependencies: []),
         // The read side of a model folder (config.json, vocabularies, checked weights), shared by
         // Training (which also writes folders) and Translation (which must not depend on Training).
         .target(name: "ModelFolder", dependencies: ["Model", "Text", "Lexicon"]),
@@ -100,9 +102,9 @@ let package = Package(
         // sees it through its own TrainingGroup protocol, so no library but this one links MPI.
         .target(name: "Distributed", dependencies: ["CMPI"]),
         // Training decodes the validation set through Translation (greedy, for `--valid-bleu`) and
-        // scores it with Metrics; neither imports Training, so there is no cycle.
+        // scores it with TranslationMetrics; neither imports Training, so there is no cycle.
         .target(name: "Training", dependencies: ["Basics", "Model", "ModelFolder", "RunLog", "Corpus", "Text", "Kernels",
-                                                 "Translation", "Decoding", "Metrics"]),
+                                                 "Translation", "Decoding", "TranslationMetrics"]),
         .target(name: "Translation", dependencies: ["Basics", "ModelFolder", "Model", "Text", "Decoding", "Lexicon"]),
         .target(name: "Samples", dependencies: ["Basics"]),
         // The library's front door: Translator (load a model folder or an ensemble, translate
@@ -115,13 +117,11 @@ let package = Package(
         .target(name: "CSeq2Seq", dependencies: []),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a
         // Translator. The only module that links the server stack (Hummingbird, SwiftNIO).
-        // swift-metrics (under Hummingbird and swift-prometheus) has a module named Metrics, like
-        // ours; the alias renames theirs to SwiftMetrics inside those products.
         .target(name: "Serving", dependencies: [
             "Seq2Seq", "Translation", "Decoding", "Kernels",
-            .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Prometheus", package: "swift-prometheus", moduleAliases: ["Metrics": "SwiftMetrics"]),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .target(name: "Plotting", dependencies: ["RunLog"]),
         // Workloads of `seq2seq bench train`, `bench gemm` and `bench int8` (synthetic training steps,
@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "Metrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab", "Lexicon",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "TranslationMetrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab", "Lexicon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "ModelFolderTests", dependencies: ["ModelFolder", "Model", "Text", "Lexicon", "TestSupport"]),
         .testTarget(name: "LexiconTests", dependencies: ["Lexicon", "Basics", "TestSupport"]),
         .testTarget(name: "DecodingTests", dependencies: ["Decoding", "TestSupport"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TranslationMetricsTests", dependencies: ["TranslationMetrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Lexicon", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -1,5 +1,5 @@
 import Decoding
-import Metrics
+import TranslationMetrics
 import Translation
 
 extension Trainer {

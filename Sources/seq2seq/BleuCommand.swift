@@ -1,7 +1,7 @@
 import ArgumentParser
 import Corpus
 import Foundation
-import Metrics
+import TranslationMetrics
 
 /// `seq2seq bleu REF [REF...] [-i HYP]`: BLEU and chrF exactly as sacreBLEU 2.6's command prints them,
 /// with sacreBLEU's option names (`-m bleu chrf -lc -tok intl -w 2 -b …`).

@@ -3,7 +3,7 @@ import Basics
 import Corpus
 import Foundation
 import Kernels
-import Metrics
+import TranslationMetrics
 import Samples
 import Text
 import Training

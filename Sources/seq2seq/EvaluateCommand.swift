@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Kernels
-import Metrics
+import TranslationMetrics
 import ModelFolder
 import Training
 import Translation

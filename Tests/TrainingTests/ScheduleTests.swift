@@ -5,7 +5,7 @@ import RunLog
 import Testing
 import Translation
 import Decoding
-import Metrics
+import TranslationMetrics
 import Training
 
 /// Reads a model folder's log.jsonl.

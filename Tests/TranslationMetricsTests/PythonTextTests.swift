@@ -1,5 +1,5 @@
 import Testing
-@testable import Metrics
+@testable import TranslationMetrics
 
 /// Behaviours of the Python-compatible text layer that sacreBLEU's numbers depend on.
 @Suite struct PythonTextTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Metrics
+@testable import TranslationMetrics
 
 /// Cases scored by sacreBLEU 2.6.0 (scripts/fixtures/make_metrics_fixtures.py writes them).
 struct FixtureCase: Decodable, CustomStringConvertible, Sendable {
