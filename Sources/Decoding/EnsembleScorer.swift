@@ -29,9 +29,11 @@ public final class EnsembleScorer: StepScorer {
         let v = members[0].vocabularySize, rows = members[0].rowCount, ids = members[0].candidateIDs
         precondition(members.allSatisfy { $0.vocabularySize == v && $0.rowCount == rows && $0.candidateIDs == ids },
                      "EnsembleScorer: members disagree on V, rows or candidate ids")
-        let total = weights.reduce(0, +)
+        let total = weights.reduce(0.0) { $0 + Double($1) }
+        let normalized = weights.map { Float(Double($0) / total) }
+        precondition(normalized.allSatisfy { $0 > 0 && $0.isFinite }, "EnsembleScorer: a normalised weight rounds to 0")
         self.members = members
-        self.weights = weights.map { $0 / total }
+        self.weights = normalized
         vocabularySize = v
     }
 

@@ -29,7 +29,7 @@ struct HistoryArena {
     }
 
     /// The log-probability of each token of the prefix ending at `node`, first first, then, when
-    /// `total` (the finished hypothesis's log-probability) exceeds the prefix's, that of eos.
+    /// the hypothesis `endedWithEOS`, that of eos: `total` (its log-probability) minus the prefix's.
     func tokenLogProbs(endingAt node: Int32, total: Double, endedWithEOS: Bool) -> [Double] {
         var result: [Double] = []
         var n = node

@@ -96,6 +96,15 @@ public final class TranslationQueue: @unchecked Sendable {
         return stopping
     }
 
+    /// Refuses new work and lets the worker finish every queued request and exit, without waiting
+    /// (an owner's `deinit`: the worker thread holds the queue until then).
+    public func stopWhenIdle() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// Refuses new work, lets the worker finish every queued request, and returns when it has.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

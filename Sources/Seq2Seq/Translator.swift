@@ -125,8 +125,10 @@ public enum Seq2SeqError: Error, CustomStringConvertible, Equatable, Sendable {
 ///
 /// Thread-safe (`Sendable`): calls from many tasks or threads at once are queued and decoded
 /// together in batches of up to ``TranslatorOptions/batchSize`` sentences on one decoding thread,
-/// each caller getting its own sentences' translations. A cancelled caller's sentences are still
-/// decoded, its result dropped. ``translateSync(_:)`` blocks the calling thread instead.
+/// each caller getting its own sentences' translations. Cancelling a caller's task does not stop its
+/// sentences: it waits until they are decoded. ``translateSync(_:)`` blocks the calling thread
+/// instead. A translator released without ``shutdown()`` stops its decoding thread once the
+/// sentences queued before are done.
 ///
 /// Normalization, tokenization, subword segmentation, vocabularies and source reversal are the ones
 /// recorded in each model folder (as `seq2seq translate` reapplies them); `seq2seq translate`,
@@ -149,7 +151,6 @@ public final class Translator: Sendable {
     /// Throws ``Seq2SeqError`` as ``init(model:options:)`` does.
     public init(models: [URL], options: TranslatorOptions = TranslatorOptions()) throws {
         try Self.check(options, modelCount: models.count)
-        BLAS.setThreads(options.threads)
         var search = SearchOptions(beamSize: options.beam, lengthPenalty: options.lengthPenalty)
         search.nBest = options.nBest
         let engine: TranslationEngine
@@ -162,6 +163,7 @@ public final class Translator: Sendable {
         } catch {
             throw Seq2SeqError.model("\(error)")
         }
+        BLAS.setThreads(options.threads)
         self.models = models
         self.options = options
         queue = TranslationQueue(translator: engine, batchSize: options.batchSize, maxWait: options.maxWait,
@@ -202,6 +204,10 @@ public final class Translator: Sendable {
         }
         done.wait()
         return try box.result!.get()
+    }
+
+    deinit {
+        queue.stopWhenIdle()
     }
 
     /// Finishes the queued work and stops the decoding thread; later calls throw

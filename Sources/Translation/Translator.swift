@@ -125,9 +125,10 @@ public final class Translator {
     private let targetSegmenter: TextSegmenter
     public var searchOptions: SearchOptions
     public let unknownWords: UnknownWordPolicy
-    /// The lexical shortlist decoding is restricted by (nil: every step scores all V ids): each
-    /// batch's output layer runs over the union of its source words' lists and the frequent list.
-    /// In an ensemble, the union of every member's lists (nil when one member has none).
+    /// The lexical shortlist of a single model (nil: every step scores all V ids; each batch's
+    /// output layer runs over the union of its source words' lists and the frequent list). nil for
+    /// an ensemble, whose batches are decoded over the union of every member's lists (all V when
+    /// a member has none): see ``TranslatorMember/shortlist``.
     public var shortlist: Shortlist? { members.count == 1 ? members[0].shortlist : nil }
     /// N-best rescoring after the search (nil: none).
     public private(set) var rescoring: Rescoring?
@@ -172,6 +173,13 @@ public final class Translator {
         try self.init(members: members, weights: weights, searchOptions: searchOptions, unknownWords: unknownWords)
     }
 
+    /// wᵢ / Σ w, summed in Double (so weights near Float's limits neither overflow nor vanish
+    /// before the division).
+    static func normalized(_ weights: [Float]) -> [Float] {
+        let total = weights.reduce(0.0) { $0 + Double($1) }
+        return weights.map { Float(Double($0) / total) }
+    }
+
     /// Refuses folders that cannot form one ensemble: different target vocabularies (the search
     /// adds the members' rows id by id), different target orders (with `sameOrder`), or weights
     /// that are not one finite positive number per folder.
@@ -182,6 +190,9 @@ public final class Translator {
             }
             guard weights.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw TranslationError("ensemble weights must be finite and greater than 0")
+            }
+            guard normalized(weights).allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw TranslationError("ensemble weights \(weights) are too far apart: a normalised weight rounds to 0")
             }
         }
         let first = directories[0]
@@ -243,9 +254,7 @@ public final class Translator {
         }
         self.unknownWords = unknownWords
         self.members = members
-        let raw = weights ?? [Float](repeating: 1, count: members.count)
-        let total = raw.reduce(0, +)
-        self.weights = raw.map { $0 / total }
+        self.weights = Self.normalized(weights ?? [Float](repeating: 1, count: members.count))
         targetSegmenter = try members[0].directory.targetSegmenter()
         var options = searchOptions
         options.bos = TokenID.start

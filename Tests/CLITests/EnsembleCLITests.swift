@@ -36,12 +36,17 @@ struct EnsembleCLITests {
     @Test func weightsThatDoNotFitAreOneErrorLine() throws {
         let p = try pipeline()
         for (weights, mentions) in [("1", ["--weights", "1 values for 2"]), ("1,-2", ["--weights"]), ("1,nan", ["--weights"]),
-                                    ("1,", ["--weights"])] {
+                                    ("1,", ["--weights"]),
+                                    ("1e-30,1e30", ["too far apart"])] {
             let result = try runSeq2seq(["translate", "--model", p.model, "--model", p.model, "--weights", weights],
                                         stdin: Data("one\n".utf8))
             expectOneLineError(result, mentions: mentions)
         }
         expectOneLineError(try runSeq2seq(["translate"], stdin: Data("one\n".utf8)), mentions: ["--model"])
+        // Weights at Float's limits are normalised in Double: no overflow to infinity, no trap.
+        let huge = try runSeq2seq(["translate", "--model", p.model, "--model", p.model, "--weights", "3e38,3e38"],
+                                  stdin: Data("one\n".utf8))
+        #expect(huge.status == 0, "\(huge.stderrText)")
         expectOneLineError(try runSeq2seq(["translate", "--model", p.model, "--model", "/nonexistent/m"], stdin: Data("one\n".utf8)),
                            mentions: ["/nonexistent/m"])
     }

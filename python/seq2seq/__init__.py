@@ -11,6 +11,7 @@ library's one-line message.
 """
 import ctypes
 import os
+import threading
 
 __all__ = ["Translator", "Seq2SeqError"]
 
@@ -61,6 +62,10 @@ class Translator:
     def __init__(self, model, beam=5, n_best=1, length_penalty=0.6, int8=False, threads=1, shortlist=True,
                  checkpoint="best", library=None):
         self._lib = _load(library)
+        # close() must not free the handle while another thread translates with it.
+        self._lock = threading.RLock()
+        self._users = 0
+        self._handle = None
         options = _Options()
         self._lib.s2s_options_init(ctypes.byref(options))
         options.beam, options.n_best, options.length_penalty = beam, n_best, length_penalty
@@ -79,11 +84,20 @@ class Translator:
     def translate(self, sentences, n_best=False):
         """The best translation of each sentence (a list of str); with n_best=True, for each
         sentence the list of (text, score, log_prob) best first."""
-        if self._handle is None:
-            raise Seq2SeqError("the translator is closed")
-        encoded = [s.encode("utf-8") for s in sentences]
-        array = (ctypes.c_char_p * len(encoded))(*encoded)
-        results = self._lib.s2s_translate(self._handle, array, len(encoded))
+        with self._lock:
+            if self._handle is None or self._closing:
+                raise Seq2SeqError("the translator is closed")
+            self._users += 1
+            handle = self._handle
+        try:
+            encoded = [s.encode("utf-8") for s in sentences]
+            array = (ctypes.c_char_p * len(encoded))(*encoded)
+            results = self._lib.s2s_translate(handle, array, len(encoded))
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._closing:
+                    self._release()
         if not results:
             raise Seq2SeqError(self._error())
         try:
@@ -96,11 +110,23 @@ class Translator:
         finally:
             self._lib.s2s_results_free(results)
 
-    def close(self):
-        """Finishes queued work and frees the translator (also on garbage collection)."""
+    _closing = False
+
+    def _release(self):
         if self._handle:
             self._lib.s2s_close(self._handle)
             self._handle = None
+
+    def close(self):
+        """Finishes queued work and frees the translator (also on garbage collection); a call
+        still translating on another thread finishes first."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:
+            return
+        with lock:
+            self._closing = True
+            if self._users == 0:
+                self._release()
 
     def __enter__(self):
         return self

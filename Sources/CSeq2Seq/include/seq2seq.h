@@ -3,8 +3,10 @@
  *
  * Open a model folder made by `seq2seq train` (or several: an ensemble), translate a batch of
  * UTF-8 sentences, read each sentence's n-best translations (text, score, log-probability), free.
- * Every function is thread-safe: calls from many threads on one translator are batched together
- * on its decoding thread. No Swift type crosses this boundary; strings are UTF-8, NUL-terminated.
+ * Calls from many threads on one translator are safe and batched together on its decoding thread;
+ * only s2s_close must not run while another call uses the same translator (as with free()), and a
+ * results object must not be read while s2s_results_free runs. No Swift type crosses this
+ * boundary; strings are UTF-8, NUL-terminated.
  *
  * Errors: a function that fails returns NULL (or a negative count) and sets the calling thread's
  * last error, a one-line message naming the option or file, read with s2s_last_error().
@@ -58,7 +60,8 @@ void s2s_results_free(s2s_results *results);
 void s2s_close(s2s_translator *translator);
 
 /* The calling thread's last error message, or NULL when none; valid until this thread's next
- * call into the library. */
+ * error. s2s_open and s2s_translate clear it when they succeed; the s2s_results_* readers only set
+ * it (on an out-of-range index or NULL results). */
 const char *s2s_last_error(void);
 
 #ifdef __cplusplus
