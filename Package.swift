@@ -136,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "seq2seq",
             dependencies: [
-                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "TranslationMetrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab", "Lexicon",
+                "Basics", "Text", "Corpus", "Model", "ModelFolder", "Decoding", "TranslationMetrics", "Training", "Translation", "Serving", "Samples", "Plotting", "Kernels", "Benchmarks", "Distributed", "Lab", "Lexicon", "Seq2Seq",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

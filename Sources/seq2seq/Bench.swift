@@ -4,6 +4,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: shard reading, training steps, decoding, GEMM libraries, int8 kernels, the MPI gradient exchange, BPE.",
-        subcommands: [BenchShards.self, BenchTrain.self, BenchTranslate.self, BenchGemm.self, BenchInt8.self, BenchAllreduce.self, BenchBPE.self]
+        subcommands: [BenchShards.self, BenchTrain.self, BenchTranslate.self, BenchGemm.self, BenchInt8.self, BenchAllreduce.self, BenchBPE.self, BenchLibrary.self]
     )
 }

@@ -51,3 +51,16 @@ struct EnsembleCLITests {
                            mentions: ["/nonexistent/m"])
     }
 }
+
+/// `bench library` runs the library's latency and throughput measurements on a model folder.
+@Suite("bench library through the binary")
+struct BenchLibraryCLITests {
+    @Test func itReportsLatencyInBothPrecisionsAndThroughput() throws {
+        let p = try pipeline()
+        let result = try runSeq2seq(["bench", "library", "--model", p.model, "--input", p.testSource, "--repeats", "2", "--callers", "3"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        #expect(result.stdoutText.contains("latency float32") && result.stdoutText.contains("latency int8"))
+        #expect(result.stdoutText.contains("3 callers"), "\(result.stdoutText)")
+        expectOneLineError(try runSeq2seq(["bench", "library", "--model", p.model, "--input", "/nonexistent/in"]), mentions: ["/nonexistent/in"])
+    }
+}
