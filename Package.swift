@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
         // The C API (Sources/CSeq2Seq/include/seq2seq.h) as libseq2seq-c.so, for C and the Python module.
         .library(name: "seq2seq-c", type: .dynamic, targets: ["Seq2SeqC", "CSeq2Seq"]),
+        // `bench translate --count-allocations` preloads it (never linked into seq2seq).
+        .library(name: "seq2seq-malloc-counter", type: .dynamic, targets: ["CMallocCounter"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -113,6 +115,8 @@ let package = Package(
         // @_cdecl entry points of seq2seq.h over Seq2Seq's Translator (the header is for C callers,
         // not compiled here).
         .target(name: "Seq2SeqC", dependencies: ["Seq2Seq", "CSeq2Seq"]),
+        // Counts heap allocations when preloaded (see its header); a product of its own, no dependent.
+        .target(name: "CMallocCounter", dependencies: []),
         // seq2seq.h, the C API's one header (and the defaults of its options struct, in C).
         .target(name: "CSeq2Seq", dependencies: []),
         // `seq2seq serve`: HTTP routes, request limits and the batching queue in front of a

@@ -15,7 +15,7 @@ extension BeamSearch {
         let logProbs = UnsafeMutableBufferPointer<Float>.allocate(capacity: sentences * v)
         defer { logProbs.deallocate() }
         let base = logProbs.baseAddress!
-        var arena = HistoryArena(reserving: sentences * 16)
+        var arena = HistoryArena(reserving: plan.arenaCapacity(rowsPerSentence: 1))
         var finished = FinishedLists(sentences: sentences, capacity: 1)
 
         // Row r decodes sentence active[r].

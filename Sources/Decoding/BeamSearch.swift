@@ -58,7 +58,7 @@ public enum BeamSearch {
         let logProbs = UnsafeMutableBufferPointer<Float>.allocate(capacity: sentences * k * v)
         defer { logProbs.deallocate() }
         let base = logProbs.baseAddress!
-        var arena = HistoryArena(reserving: sentences * k * 16)
+        var arena = HistoryArena(reserving: plan.arenaCapacity(rowsPerSentence: k))
         var finished = FinishedLists(sentences: sentences, capacity: options.nBest)
 
         // Live rows, grouped by sentence in `active` order; `live[s]` rows belong to sentence s.

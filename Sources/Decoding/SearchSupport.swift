@@ -135,6 +135,16 @@ struct FinishedLists {
 
 /// Everything a search derives once from its options and the batch.
 struct SearchPlan {
+    /// History nodes to reserve for `rowsPerSentence` live rows per sentence: one per row and step
+    /// up to the longest maximum length, so that a search never grows its arena mid-way (no
+    /// allocation per step); capped at 2^22 nodes (80 MiB), beyond which it grows as needed.
+    func arenaCapacity(rowsPerSentence: Int) -> Int {
+        let steps = (maxLengths.max() ?? 0) + 1
+        let (rows, o1) = maxLengths.count.multipliedReportingOverflow(by: rowsPerSentence)
+        let (nodes, o2) = rows.multipliedReportingOverflow(by: steps)
+        return o1 || o2 ? 1 << 22 : min(nodes, 1 << 22)
+    }
+
     let vocabularySize: Int
     /// [sentences] maximum output tokens, eos not counted.
     let maxLengths: [Int]

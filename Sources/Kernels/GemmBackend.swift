@@ -1,6 +1,7 @@
 import CBLAS
 import CDNNL
 import CGemm
+import Glibc
 
 /// The library behind every float32 matrix product of training and decoding (`BLAS.gemm`).
 ///
@@ -233,14 +234,51 @@ public enum ReferenceGemm {
         let panels = (n + 15) / 16
         let parts = m * n * k >= 1 << 18 ? max(1, min(threads, panels)) : 1
         let space = cgemm_reference_workspace(k)
+        let workspace = ReferenceWorkspace.forThisThread(parts: parts, floats: space)
         WorkerPool.shared.run(parts: parts) { part in
             let lo = min(n, panels * part / parts * 16), hi = min(n, panels * (part + 1) / parts * 16)
             guard lo < hi else { return }
-            let workspace = UnsafeMutablePointer<Float>.allocate(capacity: space)
-            defer { workspace.deallocate() }
             cgemm_reference(path.code, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                            lo, hi, workspace)
+                            lo, hi, workspace + part * space)
         }
+    }
+}
+
+/// The reference GEMM's scratch, one buffer per calling thread kept between calls (grown when a
+/// call needs more), so a product allocates nothing in the steady state (`bench translate
+/// --count-allocations`). Parts of one call use disjoint slices; the buffer is freed when its
+/// thread exits.
+private final class ReferenceWorkspace {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    private init(capacity: Int) {
+        self.capacity = capacity
+        pointer = .allocate(capacity: capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { raw in if let raw { Unmanaged<ReferenceWorkspace>.fromOpaque(raw).release() } }
+        return key
+    }()
+
+    /// `parts`·`floats` floats of this thread's workspace (valid until its next call here).
+    static func forThisThread(parts: Int, floats: Int) -> UnsafeMutablePointer<Float> {
+        let needed = max(1, parts * floats)
+        if let raw = pthread_getspecific(key) {
+            let workspace = Unmanaged<ReferenceWorkspace>.fromOpaque(raw).takeUnretainedValue()
+            if workspace.capacity >= needed { return workspace.pointer }
+            workspace.pointer.deallocate()
+            workspace.pointer = .allocate(capacity: needed)
+            workspace.capacity = needed
+            return workspace.pointer
+        }
+        let workspace = ReferenceWorkspace(capacity: needed)
+        pthread_setspecific(key, Unmanaged.passRetained(workspace).toOpaque())
+        return workspace.pointer
     }
 }
 
@@ -294,4 +332,5 @@ enum OpenMPTeam {
             }
         }
     }
+
 }

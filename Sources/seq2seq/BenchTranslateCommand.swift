@@ -40,9 +40,12 @@ struct BenchTranslate: ParsableCommand {
     @Option(help: "Restrict each batch's output layer to S target ids (</s> and S−1 others drawn at random, seeded), as a lexical shortlist does; the restriction's gathering and packing is timed too.")
     var shortlistSize: Int?
     @Flag(help: "Also report time per phase (encoder, recurrent layers, output layer, log-softmax, search).") var profile = false
+    @Flag(help: "Count heap allocations (runs itself again with libseq2seq-malloc-counter.so preloaded, from the binary's folder): per output token in all, and per extra token in the steady state (the difference between decoding to 2·|source| and 3·|source| tokens).")
+    var countAllocations = false
 
     func run() throws {
         try checkThreads(threads)
+        if countAllocations && MallocCounter.count == nil { try MallocCounter.runAgainPreloaded() }
         let backend = try gemmArguments.apply(threads: threads)
         let medium = preset == .medium
         let config = ModelConfig(
@@ -124,8 +127,40 @@ struct BenchTranslate: ParsableCommand {
                         + "max \(2 * length)" + (shortlistSize.map { ", shortlist \($0) ids" } ?? "") + "; GEMM \(backend.rawValue))")
                 }
                 if let profiler { try printPhases(profiler, total: seconds) }
+                if countAllocations, let count = MallocCounter.count {
+                    try reportAllocations(count, model, weights, inputs, batchSize: batchSize, options,
+                                          shortlists: shortlists)
+                }
             }
         }
+    }
+
+    /// Mallocs per output token over the whole decode (encoding and search set-up included), and
+    /// per extra token when the same batches decode to 3·|source| instead of 2·|source| tokens: the
+    /// steady state of a step.
+    private func reportAllocations(_ count: @convention(c) () -> Int, _ model: Seq2SeqModel, _ weights: DecoderWeights?,
+                                   _ inputs: [[Int32]], batchSize: Int, _ options: SearchOptions, shortlists: [[Int32]?]) throws {
+        func measure(_ ratio: Double) -> (mallocs: Int, tokens: Int) {
+            var options = options
+            options.maxLengthRatio = ratio
+            options.earlyStopping = false
+            var tokens = 0, i = 0
+            let before = count()
+            while i < inputs.count {
+                let chunk = Array(inputs[i..<min(i + batchSize, inputs.count)])
+                for hypotheses in decode(model, weights, chunk, options, nil, shortlists[i / batchSize]) {
+                    tokens += (hypotheses.first?.tokens.count ?? 0) + 1
+                }
+                i += batchSize
+            }
+            return (count() - before, tokens)
+        }
+        let short = measure(2), long = measure(3)
+        let extra = long.tokens - short.tokens
+        try StandardOutput.shared.writeLine(String(format: "  allocations: %.2f per output token in all (%d over %d tokens); %@ per extra token in the steady state (%d over %d tokens)",
+            Double(short.mallocs) / Double(max(1, short.tokens)), short.mallocs, short.tokens,
+            extra > 0 ? String(format: "%.2f", Double(long.mallocs - short.mallocs) / Double(extra)) : "n/a",
+            long.mallocs - short.mallocs, extra))
     }
 
     private func printPhases(_ profiler: PhaseProfiler, total: Double) throws {
@@ -142,5 +177,30 @@ struct BenchTranslate: ParsableCommand {
         scorer.profiler = profiler
         let lengths = sources.map(\.count)
         return BeamSearch.search(scorer, sourceLengths: lengths, options: options)
+    }
+}
+
+/// The allocation count of libseq2seq-malloc-counter.so when it is preloaded (nil otherwise).
+enum MallocCounter {
+    static let count: (@convention(c) () -> Int)? = {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "seq2seq_malloc_count") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) () -> Int).self)
+    }()
+
+    /// Replaces this process with the same command run with the counter preloaded (LD_PRELOAD, as
+    /// only this benchmark sets it); throws when the library is not beside the binary.
+    static func runAgainPreloaded() throws -> Never {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let library = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("libseq2seq-malloc-counter.so").path
+        guard FileManager.default.fileExists(atPath: library) else {
+            throw CLIError("--count-allocations needs \(library): build it with `swift build -c release --product seq2seq-malloc-counter`")
+        }
+        var environment = ProcessInfo.processInfo.environment
+        environment["LD_PRELOAD"] = [library, environment["LD_PRELOAD"]].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ":")
+        let arguments = [executable] + CommandLine.arguments.dropFirst()
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        execve(executable, argv, envp)
+        throw CLIError("--count-allocations: could not run \(executable) again (errno \(errno))")
     }
 }

@@ -64,3 +64,19 @@ struct BenchLibraryCLITests {
         expectOneLineError(try runSeq2seq(["bench", "library", "--model", p.model, "--input", "/nonexistent/in"]), mentions: ["/nonexistent/in"])
     }
 }
+
+/// `bench translate --count-allocations` runs itself again with the counter preloaded and reports
+/// the allocations per output token, in all and in the steady state. (The figure that matters,
+/// 0 per extra token at one thread, is the release build's: the debug build's arrays are not
+/// optimized; see docs/results/speed.md.)
+@Suite("allocation count through the binary")
+struct AllocationCountCLITests {
+    @Test func countAllocationsReportsAllocationsPerToken() throws {
+        let result = try runSeq2seq(["bench", "translate", "--preset", "small", "--source-vocab", "64", "--target-vocab", "64",
+                                     "--embedding", "8", "--hidden", "8", "--source-length", "4", "--kinds", "beam",
+                                     "--batches", "1", "--sentences", "2", "--count-allocations", "--threads", "1"])
+        #expect(result.status == 0, "\(result.stderrText)")
+        let lines = result.stdoutText.split(separator: "\n").filter { $0.contains("allocations:") && $0.contains("per extra token in the steady state") }
+        #expect(lines.count == 1, "\(result.stdoutText)")
+    }
+}
