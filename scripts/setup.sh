@@ -5,7 +5,7 @@
 # installs wrk and curl (scripts/bench-serve.sh only). The test suite needs neither.
 set -euo pipefail
 needed=(libicu-dev libzstd-dev zlib1g-dev libopenblas-dev libdnnl-dev libsentencepiece-dev pkg-config libopenmpi-dev openmpi-bin
-        gcc python3)  # gcc and python3: the tests build the C example and run the Python module
+        gcc python3 python3-pip python3-setuptools)  # the tests build the C example and pip-install and run the Python module
 case "${1:-}" in
   "") ;;
   page) needed+=(chromium curl python3) ;;

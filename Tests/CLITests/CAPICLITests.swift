@@ -39,6 +39,16 @@ struct CAPICLITests {
 
     @Test func thePythonModuleTranslatesAsTheCommandLine() throws {
         let p = try pipeline()
+        // `pip install` of the folder works (Debian's python3 with setuptools, offline: no build
+        // isolation, no dependencies); the installed copy is the one imported below. pip builds in
+        // a copy of the folder, so the source tree is left as it was.
+        let dir = makeTemporaryDirectory("python-module")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let source = dir.appendingPathComponent("source"), target = dir.appendingPathComponent("site")
+        try FileManager.default.copyItem(at: Self.root.appendingPathComponent("python"), to: source)
+        let install = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-m", "pip", "install", "--quiet", "--no-build-isolation",
+                                                                                 "--no-deps", "--no-index", "--target", target.path, source.path])
+        try #require(install.status == 0, "\(install.stderrText)")
         let script = """
             import sys, seq2seq
             t = seq2seq.Translator(sys.argv[1], beam=5)
@@ -53,10 +63,9 @@ struct CAPICLITests {
                 assert "missing" in str(error), error
             t.close()
             """
-        let python = try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, p.model],
+        let python = try runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, p.model],
                                     stdin: Data(Self.input.utf8),
-                                    environment: ["PYTHONPATH": Self.root.appendingPathComponent("python").path,
-                                                  "SEQ2SEQ_LIBRARY": Self.library.path])
+                                    environment: ["PYTHONPATH": target.path, "SEQ2SEQ_LIBRARY": Self.library.path])
         let reference = try runSeq2seq(["translate", "--model", p.model], stdin: Data(Self.input.utf8))
         #expect(python.status == 0, "\(python.stderrText)")
         #expect(python.stdoutText == reference.stdoutText)
