@@ -71,7 +71,7 @@ public final class DecoderWeights {
                  pack: Packer) rethrows {
         self.precision = precision
         maximumRows = precision == .float32 ? PackedWeights.maximumRows : Int.max
-        let h = model.config.hidden
+        let h = model.output.hidden  // H, or E when tied embeddings project h̃ first
         var layers: [PackedLayer] = []
         for (l, layer) in model.decoder.forwardLayers.enumerated() {
             layers.append(try PackedLayer(layer, name: "decoder.layers.\(l)", pack: pack))

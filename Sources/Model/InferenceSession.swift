@@ -28,6 +28,8 @@ public final class InferenceSession {
     private var feed = FloatBuffer(), spareFeed = FloatBuffer()
     private let attentionState = AttentionState()
     private let joinedInput = FloatBuffer()
+    /// Tied embeddings with E ≠ H: the output layer's input h̃·Pᵀ [rows, E].
+    private let projected = FloatBuffer()
     /// Each encoded sentence's length and the encoder's reading direction (alignment positions).
     private var sourceLengths: [Int] = []
     /// The attention caches hold the alignments of the current rows' last step (cleared by reorder).
@@ -152,16 +154,19 @@ public final class InferenceSession {
             }
         }
         let out = logProbs.baseAddress!
+        // Tied embeddings with E ≠ H: the output layer reads h̃·Pᵀ (width E).
+        top = model.outputInput(top, rows: rows, buffer: projected)
+        let outputWidth = model.output.hidden
         if let restricted {
             restrictedStep(restricted, top: top, rows: rows, into: out)
             return
         }
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {
-                packed.output.multiply(top, lda: h, rows: rows, into: out, ldc: v)
+                packed.output.multiply(top, lda: outputWidth, rows: rows, into: out, ldc: v)
             } else if let transposed = packed?.transposedOutput {
                 // Many rows: h·(W_Uᵀ) in the NN form on the snapshot's copy, then the bias.
-                BLAS.gemm(m: rows, n: v, k: h, a: top, lda: h, b: transposed, ldb: v, beta: 0, c: out, ldc: v)
+                BLAS.gemm(m: rows, n: v, k: outputWidth, a: top, lda: outputWidth, b: transposed, ldb: v, beta: 0, c: out, ldc: v)
                 Vector.addRowVector(model.output.bias, to: out, rows: rows, width: v)
             } else {
                 model.output.logits(input: top, rows: rows, into: out)

@@ -47,9 +47,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Absent: left to right.
     public var targetOrder: TargetOrder
     /// Tied embeddings (Press & Wolf 2017; Inan et al. 2017): `decoder` makes the output layer's
-    /// weight [V, H] the target embedding [V, E] (E = H), `all` also the source embedding (one
-    /// joint vocabulary, V_source = V_target). The shared tensor is stored once, as
-    /// `target_embedding`. Absent: none.
+    /// weight the target embedding [V, E] (when E ≠ H, h̃ is first projected to E by
+    /// `output.projection` [E, H]), `all` also the source embedding (one joint vocabulary,
+    /// V_source = V_target). The shared tensor is stored once, as `target_embedding`. Absent: none.
     public var tieEmbeddings: TiedEmbeddings
 
     /// The decoder's first layer reads [embedding; h̃_{t−1}] (E + H wide) rather than the embedding (E).
@@ -225,9 +225,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         if layerNorm && !cell.supportsLayerNorm {
             throw ModelError("layer normalization is defined for lstm and gru cells, not \(cell.rawValue)")
-        }
-        if tieEmbeddings != .none && embedding != hidden {
-            throw ModelError("tied embeddings need the embedding size equal to the hidden size (the output layer's weight is the target embedding), got \(embedding) and \(hidden)")
         }
         if tieEmbeddings == .all && sourceVocabularySize != targetVocabularySize {
             throw ModelError("tying all embeddings needs one joint vocabulary, got \(sourceVocabularySize) source and \(targetVocabularySize) target entries")

@@ -22,6 +22,9 @@ public final class Seq2SeqModel {
     let encoder: RecurrentStack
     let decoder: RecurrentStack
     let output: OutputLayer
+    /// Tied embeddings with E ≠ H: P [E, H], the output layer reads p = h̃·Pᵀ [rows, E] (its weight
+    /// is the target embedding [V, E]); nil otherwise.
+    let outputProjection: (values: UnsafeMutablePointer<Scalar>, gradients: UnsafeMutablePointer<Scalar>, count: Int)?
     /// Global attention of the decoder over the encoder's top outputs (nil: the Sutskever model).
     let attention: GlobalAttention?
     /// The attention caches of the last training forward pass.
@@ -44,6 +47,8 @@ public final class Seq2SeqModel {
     private var targets: [Int32] = []
     /// [P, H] decoder top outputs at the target positions; [T·B, H] gradient of the decoder top.
     private let outputRows = FloatBuffer(), topGradient = FloatBuffer()
+    /// Tied embeddings with E ≠ H: p = h̃·Pᵀ of the output rows [P, E], and dL/dh̃ of those rows [P, H].
+    private let projectedRows = FloatBuffer(), projectedGradient = FloatBuffer()
     /// Attention: [T·B, H] h̃ after dropout (what the output layer and input feeding read), its
     /// dropout mask, and [B, H] zeros (the first step's input feed).
     private let attended = FloatBuffer(), attendedMask = FloatBuffer(), stepInput = FloatBuffer()
@@ -80,7 +85,9 @@ public final class Seq2SeqModel {
                                  bidirectional: false, residual: config.residual, dropout: Scalar(config.dropout), store: store,
                                  prefix: "decoder")
         attention = config.attention == .none ? nil : GlobalAttention(score: config.attention, hidden: h, store: store, prefix: "attention")
-        output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: h, store: store)
+        let projects = Self.projectsOutput(config)
+        output = OutputLayer(vocabulary: config.targetVocabularySize, hidden: projects ? e : h, store: store)
+        outputProjection = projects ? store.view("output.projection") : nil
         chunkState = (0..<l).map { _ in (FloatBuffer(), FloatBuffer()) }
 
         var rng = SeededGenerator(seed: seed)
@@ -104,8 +111,24 @@ public final class Seq2SeqModel {
                                         inputSize: config.feedsAttention ? e + h : e,
                                         hidden: h, bidirectional: false, prefix: "decoder")
         layout += GlobalAttention.layout(score: config.attention, hidden: h, prefix: "attention")
-        let output = OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: h)
+        if projectsOutput(config) { layout.append(("output.projection", [e, h])) }
+        let output = OutputLayer.layout(vocabulary: config.targetVocabularySize, hidden: projectsOutput(config) ? e : h)
         return layout + (config.tieEmbeddings == .none ? output : output.filter { $0.name != "output.weight" })
+    }
+
+    /// Tied embeddings with E ≠ H: h̃ is projected to E before the output layer (``outputProjection``).
+    static func projectsOutput(_ config: ModelConfig) -> Bool {
+        config.tieEmbeddings != .none && config.embedding != config.hidden
+    }
+
+    /// The output layer's input for `rows` rows of h̃ [rows, H]: h̃ itself, or p = h̃·Pᵀ [rows, E]
+    /// into `buffer` with tied embeddings and E ≠ H.
+    func outputInput(_ top: UnsafePointer<Scalar>, rows: Int, buffer: FloatBuffer) -> UnsafePointer<Scalar> {
+        guard let projection = outputProjection else { return top }
+        let (e, h) = (config.embedding, config.hidden)
+        let p = buffer.reserve(rows * e)
+        BLAS.gemm(transB: true, m: rows, n: e, k: h, a: top, lda: h, b: projection.values, ldb: h, beta: 0, c: p, ldc: e)
+        return UnsafePointer(p)
     }
 
     /// The tied names of `config` (``ModelConfig/tieEmbeddings``) and the tensor each one is.
@@ -192,7 +215,8 @@ public final class Seq2SeqModel {
         }
         let rows = outputRows.reserve(targets.count * h)
         targetPositions.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: h, into: rows) }
-        return targets.withUnsafeBufferPointer { output.forward(input: rows, targets: $0) }
+        let input = outputInput(rows, rows: targets.count, buffer: projectedRows)
+        return targets.withUnsafeBufferPointer { output.forward(input: input, targets: $0) }
     }
 
     /// The attentional decoder over the target embeddings [T·B, E]: returns h̃ after dropout,
@@ -340,7 +364,16 @@ public final class Seq2SeqModel {
         output.backward()
         let top = topGradient.reserve(t * b * h)
         top.update(repeating: 0, count: t * b * h)
-        let dRows = output.inputGradient.pointer
+        var dRows = UnsafePointer(output.inputGradient.pointer)
+        if let projection = outputProjection {
+            // p = h̃·Pᵀ: dP += dpᵀ·h̃ [E, H], dh̃ = dp·P [P, H].
+            let (e, n) = (config.embedding, targetPositions.count)
+            BLAS.gemm(transA: true, m: e, n: h, k: n, a: dRows, lda: e, b: outputRows.pointer, ldb: h, beta: 1,
+                      c: projection.gradients, ldc: h)
+            let d = projectedGradient.reserve(n * h)
+            BLAS.gemm(m: n, n: h, k: e, a: dRows, lda: e, b: projection.values, ldb: h, beta: 0, c: d, ldc: h)
+            dRows = UnsafePointer(d)
+        }
         for (r, position) in targetPositions.enumerated() {
             (top + Int(position) * h).update(from: dRows + r * h, count: h)
         }

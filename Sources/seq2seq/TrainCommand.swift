@@ -63,7 +63,7 @@ struct Train: ParsableCommand {
     var targetOrder: TargetOrder?
     @Flag(help: "Layer normalization in the recurrent cells (Ba et al. 2016; lstm and gru): each side's gate pre-activations and, for the LSTM, the cell state before its tanh.")
     var layerNorm = false
-    @Option(help: "Tied embeddings (Press & Wolf 2017): none (default), decoder (the output layer's weight is the target embedding; needs --embedding = --hidden) or all (the source embedding too; needs one joint vocabulary, the same file for --source-vocab and --target-vocab, e.g. from a joint BPE).")
+    @Option(help: "Tied embeddings (Press & Wolf 2017): none (default), decoder (the output layer's weight is the target embedding; with --embedding ≠ --hidden through a learned projection H → E) or all (the source embedding too; needs one joint vocabulary, the same file for --source-vocab and --target-vocab, e.g. from a joint BPE).")
     var tieEmbeddings: TiedEmbeddings?
     @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
     @Option(help: "Hidden size H (default \(Self.defaults.hidden)).") var hidden: Int?

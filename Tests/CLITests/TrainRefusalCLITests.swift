@@ -56,20 +56,22 @@ struct TrainRefusalCLITests {
         #expect(try snapshot(copy) == before)
     }
 
-    /// `--tie-embeddings`: E ≠ H and `all` without one joint vocabulary are refused on one line,
-    /// before anything is written; E = H trains; a resume with another setting is refused.
-    @Test func tiedEmbeddingsNeedEqualSizesAndAJointVocabulary() throws {
+    /// `--tie-embeddings`: `all` without one joint vocabulary is refused on one line before anything
+    /// is written; `decoder` trains with E = H and with E ≠ H (a projection), and a resume with
+    /// another setting is refused.
+    @Test func tiedEmbeddingsNeedAJointVocabularyForAllAndTrainWithAnySizes() throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("train-refusal")
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("model").path
         let base = p.trainArguments(output: output, maxSteps: 4)
-        expectOneLineError(try runSeq2seq(base + ["--tie-embeddings", "decoder"]), mentions: ["--tie-embeddings", "8", "16"])
+        expectOneLineError(try runSeq2seq(base + ["--tie-embeddings", "all"]), mentions: ["joint vocabulary", p.sourceVocab])
         #expect(!FileManager.default.fileExists(atPath: output))
-        let equal = replacing("--embedding", with: "16", in: base)
-        expectOneLineError(try runSeq2seq(equal + ["--tie-embeddings", "all"]), mentions: ["joint vocabulary", p.sourceVocab])
-        #expect(!FileManager.default.fileExists(atPath: output))
-        let tied = try runSeq2seq(equal + ["--tie-embeddings", "decoder"])
+        let projected = try runSeq2seq(replacing("--output", with: output + "-projected", in: base) + ["--tie-embeddings", "decoder"])
+        #expect(projected.status == 0, "\(projected.stderrText)")
+        let translated = try runSeq2seq(["translate", "--model", output + "-projected", "--checkpoint", "last"], stdin: Data("one two\n".utf8))
+        #expect(translated.status == 0, "\(translated.stderrText)")
+        let tied = try runSeq2seq(replacing("--embedding", with: "16", in: base) + ["--tie-embeddings", "decoder"])
         #expect(tied.status == 0, "\(tied.stderrText)")
         let config = try String(contentsOfFile: output + "/config.json", encoding: .utf8)
         #expect(config.contains("\"tieEmbeddings\" : \"decoder\"") || config.contains("\"tieEmbeddings\":\"decoder\""), "\(config)")

@@ -141,7 +141,7 @@ import Testing
     @Test(arguments: ["lstm general attention", "lstm dot attention", "gru general attention no input feed", "lstm",
                       "bidirectional gru mlp attention dropout", "rnn-tanh mlp attention dropout",
                       "residual lstm dot attention 3 layers dropout", "lstm dot attention no input feed dropout",
-                      "layer-norm lstm", "layer-norm bidirectional lstm general attention"])
+                      "layer-norm lstm", "layer-norm bidirectional lstm general attention", "tied projected lstm general attention"])
     func int8TracksFloat32(_ name: String) {
         let config = namedConfigs.first { $0.name == name }!.config
         let m = model(config, seed: 9)

@@ -210,14 +210,16 @@ func layerNormModelGradientsInDouble(name: String, cell: CellType, attention: At
 
 /// Tied embeddings: the target embedding is also the output layer's weight (and with `all` the
 /// source embedding): its gradient is the sum of every use's, checked against central differences
-/// of the loss with the one shared tensor perturbed.
-@Test(arguments: [("tied decoder", TiedEmbeddings.decoder, AttentionType.none), ("tied decoder general", .decoder, .general),
-                  ("tied all dot", .all, .dot)])
-func tiedEmbeddingGradientsInDouble(name: String, tie: TiedEmbeddings, attention: AttentionType) {
-    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: tie == .all ? 9 : 8, embedding: 4, hidden: 4, layers: 2,
+/// of the loss with the one shared tensor perturbed; with E ≠ H through the projection P [E, H].
+@Test(arguments: [("tied decoder", TiedEmbeddings.decoder, AttentionType.none, 4), ("tied decoder general", .decoder, .general, 4),
+                  ("tied all dot", .all, .dot, 4), ("tied decoder projected E 3, H 4", .decoder, .general, 3),
+                  ("tied all projected E 3, H 4", .all, .none, 3)])
+func tiedEmbeddingGradientsInDouble(name: String, tie: TiedEmbeddings, attention: AttentionType, embedding: Int) {
+    let config = ModelConfig(sourceVocabularySize: 9, targetVocabularySize: tie == .all ? 9 : 8, embedding: embedding, hidden: 4, layers: 2,
                              attention: attention, tieEmbeddings: tie)
     let names = Seq2SeqModel.layout(config).map(\.name)
     #expect(!names.contains("output.weight") && names.contains("source_embedding") == (tie != .all))
+    #expect(names.contains("output.projection") == (embedding != 4))
     checkWholeModel(name, config)
 }
 
