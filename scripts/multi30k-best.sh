@@ -102,29 +102,37 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   }
   better() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }  # a > b, numerically
   suffix=; [ "$AVERAGE" -gt 0 ] && suffix=-avg
-  l2r=(); for n in $(seq 1 "$MEMBERS"); do l2r+=(--model "$root/member-$n$suffix"); done
   r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n$suffix"); done
-  best_single=member-1 best_single_bleu=0
+  # Each member alone on val; the ensemble of the best K members by val BLEU, K = 2 … MEMBERS, the
+  # K chosen on val (a member whose attention learned late can lower the mean).
+  ranked=()
   for n in $(seq 1 "$MEMBERS"); do
     b=$(score val "member-$n" --model "$root/member-$n$suffix")
-    if better "$b" "$best_single_bleu"; then best_single=member-$n best_single_bleu=$b; fi
+    ranked+=("$b member-$n")
   done
+  mapfile -t order < <(printf '%s\n' "${ranked[@]}" | sort -k1,1gr -k2,2 | awk '{ print $2 }')
+  best_single=${order[0]}
+  best_single_bleu=$(printf '%s\n' "${ranked[@]}" | awk -v m="$best_single" '$2 == m { print $1 }')
   for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
   ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
   for a in "${ablations[@]}"; do score val "$a" --model "$root/$a$suffix" > /dev/null; done
-  if [ "$MEMBERS" -gt 2 ]; then score val ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
-  ensemble_bleu=$(score val "ensemble-$MEMBERS" "${l2r[@]}")
+  l2r=() ensemble_bleu=0 ensemble_name=
+  for k in $(seq 2 "$MEMBERS"); do
+    models=(); for m in "${order[@]:0:$k}"; do models+=(--model "$root/$m$suffix"); done
+    b=$(score val "ensemble-top$k" "${models[@]}")
+    if better "$b" "$ensemble_bleu"; then ensemble_bleu=$b ensemble_name=ensemble-top$k l2r=("${models[@]}"); fi
+  done
   best_weight=0 best_bleu=0
   if [ "$R2L_MEMBERS" -ge 1 ]; then
     for w in 0.1 0.2 0.3 0.4 0.5 0.6 0.7; do
-      b=$(score val "ensemble-$MEMBERS+r2l-$w" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$w")
+      b=$(score val "$ensemble_name+r2l-$w" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$w")
       if better "$b" "$best_bleu"; then best_weight=$w best_bleu=$b; fi
     done
   fi
-  final="ensemble-$MEMBERS"
-  if [ "$best_weight" != 0 ] && better "$best_bleu" "$ensemble_bleu"; then final="ensemble-$MEMBERS+r2l-$best_weight"; fi
+  final=$ensemble_name
+  if [ "$best_weight" != 0 ] && better "$best_bleu" "$ensemble_bleu"; then final="$ensemble_name+r2l-$best_weight"; fi
   echo "chosen on val: best single $best_single ($best_single_bleu); rescoring weight $best_weight ($best_bleu," \
-       "ensemble alone $ensemble_bleu); final configuration $final" >&2
+       "$ensemble_name alone $ensemble_bleu; members by val: ${order[*]}); final configuration $final" >&2
   # test2016, once per final configuration.
   echo "== test2016, beam 5: lowercased and cased BLEU" >&2
   score test2016 "$best_single" --model "$root/$best_single$suffix" > /dev/null
@@ -133,10 +141,16 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
     if [ "$best_single" != member-1 ]; then score test2016 member-1 --model "$root/member-1$suffix" > /dev/null; fi
     for a in "${ablations[@]}"; do score test2016 "$a" --model "$root/$a$suffix" > /dev/null; done
   fi
-  if [ "$MEMBERS" -gt 2 ]; then score test2016 ensemble-2 "${l2r[@]:0:4}" > /dev/null; fi
-  score test2016 "ensemble-$MEMBERS" "${l2r[@]}" > /dev/null
+  score test2016 "$ensemble_name" "${l2r[@]}" > /dev/null
+  # The ensemble-size rows: the best 2 and all members, when not the one chosen.
+  for k in 2 "$MEMBERS"; do
+    if [ "ensemble-top$k" != "$ensemble_name" ] && [ "$k" -le "$MEMBERS" ]; then
+      models=(); for m in "${order[@]:0:$k}"; do models+=(--model "$root/$m$suffix"); done
+      score test2016 "ensemble-top$k" "${models[@]}" > /dev/null
+    fi
+  done
   # Rescoring on (its best λ on val) beside off, whichever was chosen (the ablation's two rows).
   if [ "$R2L_MEMBERS" -ge 1 ] && [ "$best_weight" != 0 ]; then
-    score test2016 "ensemble-$MEMBERS+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
+    score test2016 "$ensemble_name+r2l-$best_weight" "${l2r[@]}" "${r2l[@]}" --rescore-weight "$best_weight" > /dev/null
   fi
 fi
