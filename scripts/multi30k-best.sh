@@ -87,6 +87,13 @@ if [ "$STAGE" = members ] || [ "$STAGE" = all ]; then
 fi
 
 if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
+  # Every member must be finished (another run of the members stage may still be training one).
+  needed=(); for n in $(seq 1 "$MEMBERS"); do needed+=("member-$n"); done
+  for n in $(seq 1 "$R2L_MEMBERS"); do needed+=("r2l-$n"); done
+  [ "${ABLATIONS:-0}" = 1 ] && needed+=(tied-1 ln-1)
+  for m in "${needed[@]}"; do
+    until [ -f "$root/$m/.done" ]; do echo "waiting for $m to finish training" >&2; sleep 60; done
+  done
   # Every choice on val; each configuration's val BLEU goes to results.tsv.
   results=$root/results.tsv
   : > "$results"
