@@ -33,6 +33,25 @@ struct EnsembleCLITests {
         #expect(evaluate.stdoutText.split(separator: "\n").prefix(2) == single.stdoutText.split(separator: "\n").prefix(2))
     }
 
+    /// `--rescore-with` a model (here the same one) writes `F0= … F1= …` n-best lines whose F1 is the
+    /// forced log-probability, equal to F0 for the model itself; a λ outside [0, 1] is one error line.
+    @Test func rescoringWritesBothLogProbabilitiesAndRefusesABadWeight() throws {
+        let p = try pipeline()
+        let result = try runSeq2seq(["translate", "--model", p.model, "--rescore-with", p.model, "--rescore-weight", "0.5",
+                                     "--beam", "3", "--n-best", "2"], stdin: Data("one two\nthree\n".utf8))
+        #expect(result.status == 0, "\(result.stderrText)")
+        let lines = result.stdoutText.split(separator: "\n")
+        #expect(lines.count == 4, "\(result.stdoutText)")
+        for line in lines {
+            let fields = line.components(separatedBy: " ||| ")
+            let scores = fields[2].split(separator: " ")
+            #expect(scores.count == 4 && scores[0] == "F0=" && scores[2] == "F1=", "\(line)")
+            if scores.count == 4, let f0 = Double(scores[1]), let f1 = Double(scores[3]) { #expect(abs(f0 - f1) < 2e-3, "\(line)") }
+        }
+        expectOneLineError(try runSeq2seq(["translate", "--model", p.model, "--rescore-with", p.model, "--rescore-weight", "1.5"],
+                                          stdin: Data("one\n".utf8)), mentions: ["--rescore-weight"])
+    }
+
     @Test func weightsThatDoNotFitAreOneErrorLine() throws {
         let p = try pipeline()
         for (weights, mentions) in [("1", ["--weights", "1 values for 2"]), ("1,-2", ["--weights"]), ("1,nan", ["--weights"]),
