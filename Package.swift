@@ -111,7 +111,7 @@ let package = Package(
         .target(name: "Samples", dependencies: ["Basics"]),
         // The library's front door: Translator (load a model folder or an ensemble, translate
         // strings, batching concurrent callers through TranslationQueue), its options and errors.
-        .target(name: "Seq2Seq", dependencies: ["Translation", "ModelFolder", "Model", "Kernels", "Decoding"]),
+        .target(name: "Seq2Seq", dependencies: ["Translation", "ModelFolder", "Model", "Kernels", "Decoding", "Text", "TranslationMetrics"]),
         // @_cdecl entry points of seq2seq.h over Seq2Seq's Translator (the header is for C callers,
         // not compiled here).
         .target(name: "Seq2SeqC", dependencies: ["Seq2Seq", "CSeq2Seq"]),

@@ -79,3 +79,25 @@ import Testing
         }
     }
 }
+
+/// The library's tokenizer and scores on their own.
+@Suite struct LibraryToolsTests {
+    @Test func tokenizeThenDetokenizeRestoresTheText() throws {
+        let tokenizer = try WordTokenizer(language: "de")
+        let text = "Ein Hund läuft, schnell!"
+        let tokens = tokenizer.tokenize(text)
+        #expect(tokens.count == 6)
+        #expect(tokenizer.detokenize(tokens) == text)
+    }
+
+    @Test func scoresAreSacreBLEUsAndRefuseMismatchedReferences() throws {
+        let hypotheses = ["the cat sat on the mat", "a dog runs"]
+        #expect(abs(try Scores.bleu(hypotheses: hypotheses, references: [hypotheses]) - 100) < 1e-9)
+        #expect(abs(try Scores.chrF(hypotheses: hypotheses, references: [hypotheses]) - 100) < 1e-9)
+        let upper = ["The Cat Sat On The Mat"], lower = [["the cat sat on the mat"]]
+        #expect(abs(try Scores.bleu(hypotheses: upper, references: lower, lowercase: true) - 100) < 1e-9)
+        #expect(try Scores.bleu(hypotheses: upper, references: lower) < 1)
+        #expect(throws: Seq2SeqError.self) { try Scores.bleu(hypotheses: hypotheses, references: [["one"]]) }
+        #expect(throws: Seq2SeqError.self) { try Scores.chrF(hypotheses: hypotheses, references: []) }
+    }
+}
