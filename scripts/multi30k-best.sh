@@ -110,21 +110,22 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   better() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 > b + 0) }'; }  # a > b, numerically
   suffix=; [ "$AVERAGE" -gt 0 ] && suffix=-avg
   r2l=(); for n in $(seq 1 "$R2L_MEMBERS"); do r2l+=(--rescore-with "$root/r2l-$n$suffix"); done
-  # Each member alone on val; the ensemble of the best K members by val BLEU, K = 2 … MEMBERS, the
-  # K chosen on val (a member whose attention learned late can lower the mean).
+  # Each model alone on val; the ensemble of the best K by val BLEU, K = 2 … all, the K chosen on
+  # val (a member whose attention learned late can lower the mean).
   ranked=()
   for n in $(seq 1 "$MEMBERS"); do
     b=$(score val "member-$n" --model "$root/member-$n$suffix")
     ranked+=("$b member-$n")
   done
+  for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
+  # The ablation models (one change each on member 1) are left-to-right models too: candidates.
+  ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
+  for a in "${ablations[@]}"; do ranked+=("$(score val "$a" --model "$root/$a$suffix") $a"); done
   mapfile -t order < <(printf '%s\n' "${ranked[@]}" | sort -k1,1gr -k2,2 | awk '{ print $2 }')
   best_single=${order[0]}
   best_single_bleu=$(printf '%s\n' "${ranked[@]}" | awk -v m="$best_single" '$2 == m { print $1 }')
-  for n in $(seq 1 "$R2L_MEMBERS"); do score val "r2l-$n" --model "$root/r2l-$n$suffix" > /dev/null; done
-  ablations=(); [ "${ABLATIONS:-0}" = 1 ] && ablations=(tied-1 ln-1)
-  for a in "${ablations[@]}"; do score val "$a" --model "$root/$a$suffix" > /dev/null; done
   l2r=() ensemble_bleu=0 ensemble_name=
-  for k in $(seq 2 "$MEMBERS"); do
+  for k in $(seq 2 "${#order[@]}"); do
     models=(); for m in "${order[@]:0:$k}"; do models+=(--model "$root/$m$suffix"); done
     b=$(score val "ensemble-top$k" "${models[@]}")
     if better "$b" "$ensemble_bleu"; then ensemble_bleu=$b ensemble_name=ensemble-top$k l2r=("${models[@]}"); fi
@@ -146,12 +147,14 @@ if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
   # The ablation rows: one change each on member-1 (same seed).
   if [ "${#ablations[@]}" -gt 0 ]; then
     if [ "$best_single" != member-1 ]; then score test2016 member-1 --model "$root/member-1$suffix" > /dev/null; fi
-    for a in "${ablations[@]}"; do score test2016 "$a" --model "$root/$a$suffix" > /dev/null; done
+    for a in "${ablations[@]}"; do
+      if [ "$a" != "$best_single" ]; then score test2016 "$a" --model "$root/$a$suffix" > /dev/null; fi
+    done
   fi
   score test2016 "$ensemble_name" "${l2r[@]}" > /dev/null
   # The ensemble-size rows: the best 2 and all members, when not the one chosen.
-  for k in 2 "$MEMBERS"; do
-    if [ "ensemble-top$k" != "$ensemble_name" ] && [ "$k" -le "$MEMBERS" ]; then
+  for k in 2 "${#order[@]}"; do
+    if [ "ensemble-top$k" != "$ensemble_name" ]; then
       models=(); for m in "${order[@]:0:$k}"; do models+=(--model "$root/$m$suffix"); done
       score test2016 "ensemble-top$k" "${models[@]}" > /dev/null
     fi
