@@ -9,7 +9,7 @@ import Testing
 /// L = Σ G ⊙ h (+ Σ G_c ⊙ c_T) with respect to every weight (the LN gains and biases included), the
 /// inputs and the initial state.
 @Suite struct LayerNormReferenceTests {
-    struct Tensor: Decodable { var shape: [Int]; var data: [Double] }
+    typealias Tensor = AttentionReferenceTests.Tensor
     struct Case: Decodable {
         var name: String, cell: String, steps: Int, batch: Int, input: Int, hidden: Int
         var weights: [String: Tensor]
@@ -27,17 +27,9 @@ import Testing
         #expect(Self.cases.map(\.name) == ["layer-norm lstm", "layer-norm gru"])
     }
 
-    static func close(_ ours: Scalar, _ reference: Double) -> Bool {
-        abs(Double(ours) - reference) <= 2e-5 + 2e-5 * abs(reference)
-    }
-
+    /// The attention fixtures' comparison (|ours − PyTorch| ≤ 1e-5 + 1e-5·|PyTorch| in Float).
     static func mismatches(_ label: String, _ ours: UnsafePointer<Scalar>, _ reference: Tensor) -> Int {
-        var bad = 0
-        for i in 0..<reference.data.count where !close(ours[i], reference.data[i]) {
-            if bad < 4 { Issue.record("\(label)[\(i)]: ours \(ours[i]), PyTorch \(reference.data[i])") }
-            bad += 1
-        }
-        return bad
+        AttentionReferenceTests.compare(label, ours, reference)
     }
 
     @Test(arguments: cases.map(\.name))
