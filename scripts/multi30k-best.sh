@@ -72,18 +72,21 @@ member() { # member NAME SEED [FLAGS...]: trains (or resumes, or skips when fini
 }
 
 if [ "$STAGE" = members ] || [ "$STAGE" = all ]; then
-  running=0
-  jobs=()
-  for n in $(seq 1 "$MEMBERS"); do jobs+=("member-$n $n"); done
-  for n in $(seq 1 "$R2L_MEMBERS"); do jobs+=("r2l-$n $((100 + n)) --target-order right-to-left"); done
-  if [ "${ABLATIONS:-0}" = 1 ]; then jobs+=("tied-1 1 --tie-embeddings decoder" "ln-1 1 --layer-norm"); fi
-  for job in "${jobs[@]}"; do
+  todo=()
+  for n in $(seq 1 "$MEMBERS"); do todo+=("member-$n $n"); done
+  for n in $(seq 1 "$R2L_MEMBERS"); do todo+=("r2l-$n $((100 + n)) --target-order right-to-left"); done
+  if [ "${ABLATIONS:-0}" = 1 ]; then todo+=("tied-1 1 --tie-embeddings decoder" "ln-1 1 --layer-norm"); fi
+  # At most PARALLEL at once. A member that fails is reported while the others go on (a re-run
+  # resumes it from its checkpoint); the stage then fails.
+  pids=() failed=0
+  for job in "${todo[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$PARALLEL" ]; do sleep 5; done
     # shellcheck disable=SC2086
     member $job &
-    running=$((running + 1))
-    if [ "$running" -ge "$PARALLEL" ]; then wait -n; running=$((running - 1)); fi
+    pids+=($!)
   done
-  wait
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  if [ "$failed" = 1 ]; then echo "multi30k-best: a model failed to train (see $root/*.out); run again to resume" >&2; exit 1; fi
 fi
 
 if [ "$STAGE" = ensemble ] || [ "$STAGE" = all ]; then
