@@ -199,7 +199,7 @@ public final class Translator {
         for other in directories.dropFirst() where other.targetVocabulary.tokens != first.targetVocabulary.tokens {
             throw TranslationError("\(other.path): its target vocabulary differs from that of \(first.path) "
                                    + "(\(other.targetVocabulary.count) and \(first.targetVocabulary.count) entries); "
-                                   + "the members of an ensemble must share the target vocabulary")
+                                   + "models translated together (an ensemble, --rescore-with) must share the target vocabulary")
         }
         for other in directories.dropFirst() where sameOrder && other.config.model.targetOrder != first.config.model.targetOrder {
             throw TranslationError("\(other.path) writes targets \(other.config.model.targetOrder.rawValue) and \(first.path) "
