@@ -12,7 +12,8 @@
 # ATTENTION (default general), MERGES (joint BPE merges learned on train; default: word
 # vocabularies, min count 2), BPE_DROPOUT (with MERGES), AVERAGE (each member is the mean of its
 # last AVERAGE checkpoints, `seq2seq average`; default 0: its best checkpoint by greedy val BLEU),
-# LP (beam search length penalty, default 0.6), ABLATIONS (1: also train the ablation rows, seed 1:
+# LP (beam search length penalty, default 0.6), ROOT (the folder, default models/best-SRC-TGT),
+# ABLATIONS (1: also train the ablation rows, seed 1:
 # tied-1 with --tie-embeddings decoder, ln-1 with --layer-norm; scored on val and test2016 beside
 # member-1).
 # Re-running resumes: finished members are kept, an interrupted one resumes from its checkpoint.
@@ -22,7 +23,7 @@ src=${1:-de}; tgt=${2:-en}
 DATA=${DATA:-../shared/corpora/multi30k}
 MEMBERS=${MEMBERS:-4}; R2L_MEMBERS=${R2L_MEMBERS:-2}; EPOCHS=${EPOCHS:-12}; THREADS=${THREADS:-1}; PARALLEL=${PARALLEL:-2}
 STAGE=${STAGE:-all}; ATTENTION=${ATTENTION:-general}; AVERAGE=${AVERAGE:-0}; LP=${LP:-0.6}
-root=models/best-$src-$tgt
+root=${ROOT:-models/best-$src-$tgt}
 keep=(); [ "$AVERAGE" -gt 0 ] && keep=(--keep-checkpoints "$AVERAGE")
 bash scripts/setup.sh
 swift build -c release --product seq2seq >&2

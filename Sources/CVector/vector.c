@@ -98,24 +98,42 @@ static inline __attribute__((always_inline)) void exp_rows_body(float *x, long r
     }
 }
 
+// The log-softmax shift of one row, m + logf(Σ exp(x − m)), summed as log_softmax_body sums it.
+static inline __attribute__((always_inline)) float log_softmax_shift(const float *row, long width, float *scratch) {
+    const float m = row_max(row, width);
+    float s = 0.0f;
+    v16 lanes = {0};
+    long j = 0;
+    for (; j + LANES <= width; j += LANES) {
+        for (int l = 0; l < LANES; l++) scratch[l] = exp1(row[j + l] - m);
+        v16 v;
+        memcpy(&v, scratch, sizeof v);
+        lanes = lanes + v;
+    }
+    for (int l = 0; l < LANES; l++) s = s + lanes[l];
+    for (; j < width; j++) s = s + exp1(row[j] - m);
+    return m + logf(s);
+}
+
 static inline __attribute__((always_inline)) void log_softmax_body(float *x, long rows, long width, float *scratch) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * width;
-        const float m = row_max(row, width);
-        float s = 0.0f;
-        // exp(x − m) into the scratch in blocks, summed in the order of row_sum over the whole row.
-        v16 lanes = {0};
-        long j = 0;
-        for (; j + LANES <= width; j += LANES) {
-            for (int l = 0; l < LANES; l++) scratch[l] = exp1(row[j + l] - m);
-            v16 v;
-            memcpy(&v, scratch, sizeof v);
-            lanes = lanes + v;
-        }
-        for (int l = 0; l < LANES; l++) s = s + lanes[l];
-        for (; j < width; j++) s = s + exp1(row[j] - m);
-        const float shift = m + logf(s);
+        const float shift = log_softmax_shift(row, width, scratch);
         for (long k = 0; k < width; k++) row[k] = row[k] - shift;
+    }
+}
+
+static inline __attribute__((always_inline)) void weighted_log_softmax_body(
+    const float *x, float *y, long rows, long width, float weight, int accumulate, float *scratch) {
+    for (long r = 0; r < rows; r++) {
+        const float *row = x + r * width;
+        float *out = y + r * width;
+        const float shift = log_softmax_shift(row, width, scratch);
+        if (accumulate) {
+            for (long k = 0; k < width; k++) out[k] = out[k] + weight * (row[k] - shift);
+        } else {
+            for (long k = 0; k < width; k++) out[k] = weight * (row[k] - shift);
+        }
     }
 }
 
@@ -146,6 +164,8 @@ DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *l
 DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float *tc, const float *cp, const float *dh,
                          float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
 DISPATCH(log_softmax, (float *x, long rows, long width, float *scratch), (x, rows, width, scratch))
+DISPATCH(weighted_log_softmax, (const float *x, float *y, long rows, long width, float weight, int accumulate, float *scratch),
+         (x, y, rows, width, weight, accumulate, scratch))
 
 #define CHOOSE(name, path, ...)                                  \
     switch (path) {                                              \
@@ -163,6 +183,11 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
 void cvector_log_softmax_rows(int path, float *x, long rows, long width) {
     float scratch[LANES];
     CHOOSE(log_softmax, path, x, rows, width, scratch)
+}
+void cvector_weighted_log_softmax_rows(int path, const float *x, float *y, long rows, long width, float weight,
+                                       int accumulate) {
+    float scratch[LANES];
+    CHOOSE(weighted_log_softmax, path, x, y, rows, width, weight, accumulate, scratch)
 }
 void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go, const float *tanh_cell,
                            const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width) {

@@ -15,9 +15,6 @@ public final class EnsembleScorer: StepScorer {
     /// wᵢ, normalised to sum to 1.
     public let weights: [Float]
     public let vocabularySize: Int
-    /// [rows, W] scratch for the members after the first.
-    private var scratch: [Float] = []
-
     /// `members` (at least one) must have equal `vocabularySize`, `rowCount` and `candidateIDs`;
     /// `weights` (one per member, each finite and > 0; default equal) are normalised here. Breaking
     /// either is a programming error (``Translator`` checks what users give before building one).
@@ -40,20 +37,14 @@ public final class EnsembleScorer: StepScorer {
     public var rowCount: Int { members[0].rowCount }
     public var candidateIDs: [Int32]? { members[0].candidateIDs }
 
-    /// Writes Σᵢ wᵢ·(member i's row) into `logProbs`, [rowCount, W] (see ``StepScorer/step``).
-    /// An id a member forbids with −∞ stays −∞.
+    /// Writes Σᵢ wᵢ·(member i's row) into `logProbs`, [rowCount, W] (see ``StepScorer/step``),
+    /// summed in member order, each member mixing its share in as it normalises
+    /// (``StepScorer/step(previousTokens:weightedInto:weight:accumulate:)``). An ensemble of one is
+    /// its member, bit for bit. An id a member forbids with −∞ stays −∞.
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
-        let count = rowCount * (candidateIDs?.count ?? vocabularySize)
-        members[0].step(previousTokens: previousTokens, logProbs: logProbs)
-        let w0 = weights[0]
-        if w0 != 1 { for j in 0..<count { logProbs[j] *= w0 } }
-        guard members.count > 1 else { return }
-        if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
-        scratch.withUnsafeMutableBufferPointer { buffer in
-            for (member, w) in zip(members.dropFirst(), weights.dropFirst()) {
-                member.step(previousTokens: previousTokens, logProbs: buffer)
-                for j in 0..<count { logProbs[j] += w * buffer[j] }
-            }
+        guard members.count > 1 else { return members[0].step(previousTokens: previousTokens, logProbs: logProbs) }
+        for (i, (member, w)) in zip(members, weights).enumerated() {
+            member.step(previousTokens: previousTokens, weightedInto: logProbs, weight: w, accumulate: i > 0)
         }
     }
 

@@ -35,9 +35,24 @@ public protocol StepScorer: AnyObject {
     /// (see `step`), and the search treats every other id, eos included, as probability zero: the
     /// result of a V-wide row that is −∞ at every other id. Constant over a search.
     var candidateIDs: [Int32]? { get }
+    /// ``step(previousTokens:logProbs:)`` as one member of an ensemble's log-linear mix: writes
+    /// weight·(the step's log-probabilities) into `logProbs`, [rowCount, W], when `accumulate` is
+    /// false, and adds them to it when true (the product rounded, then the sum). The default scores
+    /// into a temporary buffer and mixes from there; a scorer that can mix as it normalises (the
+    /// model's) saves that pass.
+    func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Float>,
+              weight: Float, accumulate: Bool)
 }
 
 extension StepScorer {
     public func alignedSourcePosition(row: Int) -> Int32? { nil }
     public var candidateIDs: [Int32]? { nil }
+
+    public func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Float>,
+                     weight: Float, accumulate: Bool) {
+        let count = rowCount * (candidateIDs?.count ?? vocabularySize)
+        var own = [Float](repeating: 0, count: count)
+        own.withUnsafeMutableBufferPointer { step(previousTokens: previousTokens, logProbs: $0) }
+        for j in 0..<count { logProbs[j] = accumulate ? logProbs[j] + weight * own[j] : weight * own[j] }
+    }
 }

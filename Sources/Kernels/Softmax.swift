@@ -82,6 +82,26 @@ public enum Softmax {
         #endif
     }
 
+    /// The weighted log-softmax of each row of `x`, [rows, width], into `y`, [rows, width]:
+    /// y = weight·logsoftmax(x) when `accumulate` is false, y += weight·logsoftmax(x) otherwise
+    /// (the product rounded, then the sum), one ensemble member's share of the log-linear mix.
+    /// `x` is left as it is; the row's shift is ``logSoftmaxRows(_:rows:width:)``'s, so weight 1
+    /// without accumulating gives its bits.
+    public static func weightedLogSoftmaxRows(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>,
+                                              rows: Int, width: Int, weight: Scalar, accumulate: Bool) {
+        #if SCALAR_DOUBLE
+        for r in 0..<rows {
+            let row = x + r &* width, out = y + r &* width
+            let m = rowMax(row, width)
+            let sum = expAndSum(UnsafeMutablePointer(mutating: row), width, subtracting: m, store: false)
+            let shift = m + logOf(sum)
+            for j in 0..<width { out[j] = (accumulate ? out[j] : 0) + weight * (row[j] - shift) }
+        }
+        #else
+        cvector_weighted_log_softmax_rows(VectorKernels.path.code, x, y, rows, width, weight, accumulate ? 1 : 0)
+        #endif
+    }
+
     @inlinable @inline(__always)
     static func rowMax(_ row: UnsafePointer<Scalar>, _ width: Int) -> Scalar {
         var lanes = SIMD8<Scalar>(repeating: -.infinity)

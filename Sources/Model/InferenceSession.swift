@@ -30,6 +30,8 @@ public final class InferenceSession {
     private let joinedInput = FloatBuffer()
     /// Tied embeddings with E ≠ H: the output layer's input h̃·Pᵀ [rows, E].
     private let projected = FloatBuffer()
+    /// An ensemble member's logits [rows, W] before its weighted log-softmax.
+    private let mixLogits = FloatBuffer()
     /// Each encoded sentence's length and the encoder's reading direction (alignment positions).
     private var sourceLengths: [Int] = []
     /// The attention caches hold the alignments of the current rows' last step (cleared by reorder).
@@ -113,8 +115,28 @@ public final class InferenceSession {
     /// log-softmax over ``outputIDs`` (U ids) into logProbs[r·U ..< (r+1)·U] instead, column j
     /// being id outputIDs[j]. logProbs.count ≥ rowCount·V (rowCount·U when restricted).
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>) {
+        step(previousTokens: previousTokens, logProbs: logProbs, mix: nil)
+    }
+
+    /// An ensemble member's step (``step(previousTokens:logProbs:)`` otherwise): writes
+    /// weight·(the log-probabilities) into `logProbs`, [rowCount, W], when `accumulate` is false,
+    /// and adds them to it when true (the product rounded, then the sum: the order of a mix
+    /// Σᵢ wᵢ·log pᵢ built one member at a time). The logits stay in the session's own scratch, so
+    /// the mix costs no pass of its own over the rows.
+    public func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Scalar>,
+                     weight: Scalar, accumulate: Bool) {
+        step(previousTokens: previousTokens, logProbs: logProbs, mix: Mix(weight: weight, accumulate: accumulate))
+    }
+
+    /// How a step's log-probabilities reach the caller's buffer: in place (nil) or weighted.
+    private struct Mix {
+        let weight: Scalar
+        let accumulate: Bool
+    }
+
+    private func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>, mix: Mix?) {
         if packed?.precision == .int8 && !WorkerPool.ownThreadsOnly {
-            return WorkerPool.withOwnThreads { step(previousTokens: previousTokens, logProbs: logProbs) }
+            return WorkerPool.withOwnThreads { step(previousTokens: previousTokens, logProbs: logProbs, mix: mix) }
         }
         let (e, h, v, rows) = (model.config.embedding, model.config.hidden, model.config.targetVocabularySize, rowCount)
         precondition(previousTokens.count == rows, "step: \(previousTokens.count) tokens for \(rows) rows")
@@ -153,13 +175,16 @@ public final class InferenceSession {
                 return UnsafePointer(feed.pointer)
             }
         }
-        let out = logProbs.baseAddress!
+        // The logits go where the log-probabilities go, or, for a weighted step, to the scratch.
+        let out = mix == nil ? logProbs.baseAddress! : mixLogits.reserve(rows * width)
         // Tied embeddings with E ≠ H: the output layer reads h̃·Pᵀ (width E).
         top = model.outputInput(top, rows: rows, buffer: projected)
         let outputWidth = model.output.hidden
         if let restricted {
-            restrictedStep(restricted, top: top, rows: rows, into: out)
-            return
+            timed(profiler, "decode: output layer") {
+                restricted.logits(input: top, rows: rows, into: out)
+            }
+            return logSoftmax(out, rows: rows, width: width, into: logProbs.baseAddress!, mix: mix)
         }
         timed(profiler, "decode: output layer") {
             if usePacked, let packed {
@@ -172,24 +197,23 @@ public final class InferenceSession {
                 model.output.logits(input: top, rows: rows, into: out)
             }
         }
-        timed(profiler, "decode: log-softmax") {
-            // Rows are independent: split them across the threads BLAS uses.
-            Parallel.forEachPart(rows * v, granularity: v) { range in
-                Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / v, width: v)
-            }
-        }
+        logSoftmax(out, rows: rows, width: v, into: logProbs.baseAddress!, mix: mix)
     }
 
-    /// The output layer and log-softmax over the restricted ids U only, [rows, U] into `out`.
-    private func restrictedStep(_ restricted: RestrictedOutput, top: UnsafePointer<Scalar>, rows: Int,
-                                into out: UnsafeMutablePointer<Scalar>) {
-        let u = restricted.ids.count
-        timed(profiler, "decode: output layer") {
-            restricted.logits(input: top, rows: rows, into: out)
-        }
+    /// The log-softmax of the logits [rows, W]: in place without `mix` (then `logits` is
+    /// `logProbs`), else weighted into `logProbs`. Rows are independent: split across the threads
+    /// BLAS uses.
+    private func logSoftmax(_ logits: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
+                            into logProbs: UnsafeMutablePointer<Scalar>, mix: Mix?) {
         timed(profiler, "decode: log-softmax") {
-            Parallel.forEachPart(rows * u, granularity: u) { range in
-                Softmax.logSoftmaxRows(out + range.lowerBound, rows: range.count / u, width: u)
+            Parallel.forEachPart(rows * width, granularity: width) { range in
+                let part = range.count / width
+                if let mix {
+                    Softmax.weightedLogSoftmaxRows(logits + range.lowerBound, into: logProbs + range.lowerBound,
+                                                   rows: part, width: width, weight: mix.weight, accumulate: mix.accumulate)
+                } else {
+                    Softmax.logSoftmaxRows(logits + range.lowerBound, rows: part, width: width)
+                }
             }
         }
     }

@@ -34,6 +34,11 @@ public final class ModelScorer: StepScorer {
         session.step(previousTokens: previousTokens, logProbs: logProbs)
     }
 
+    public func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Float>,
+                     weight: Float, accumulate: Bool) {
+        session.step(previousTokens: previousTokens, weightedInto: logProbs, weight: weight, accumulate: accumulate)
+    }
+
     public func reorder(_ rows: [Int32]) {
         session.reorder(rows)
     }

@@ -214,6 +214,38 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(Set(results).count == 1)
     }
 
+    /// The ensemble's weighted log-softmax is the in-place log-softmax, scaled and added by hand in
+    /// the documented order (w·l, then y + w·l), bit for bit on every path; weight 1 without
+    /// accumulating is the in-place kernel itself; the logits are not written.
+    @Test func weightedLogSoftmaxIsTheLogSoftmaxMixedByHand() {
+        let before = VectorKernels.path
+        defer { VectorKernels.path = before }
+        var rng = SeededGenerator(seed: 9)
+        let (rows, width) = (4, 1003)
+        let a = (0..<(rows * width)).map { _ in rng.nextFloat(in: -30, 30) }
+        let b = (0..<(rows * width)).map { _ in rng.nextFloat(in: -30, 30) }
+        let (wa, wb): (Float, Float) = (0.3, 0.7)
+        for path in VectorPath.allCases where path.isAvailable {
+            VectorKernels.path = path
+            var la = a, lb = b
+            Softmax.logSoftmaxRows(&la, rows: rows, width: width)
+            Softmax.logSoftmaxRows(&lb, rows: rows, width: width)
+            let expected = (0..<(rows * width)).map { wa * la[$0] + wb * lb[$0] }
+            var mixed = [Float](repeating: .nan, count: rows * width), plain = mixed
+            var (xa, xb) = (a, b)
+            mixed.withUnsafeMutableBufferPointer { y in
+                Softmax.weightedLogSoftmaxRows(&xa, into: y.baseAddress!, rows: rows, width: width, weight: wa, accumulate: false)
+                Softmax.weightedLogSoftmaxRows(&xb, into: y.baseAddress!, rows: rows, width: width, weight: wb, accumulate: true)
+            }
+            plain.withUnsafeMutableBufferPointer { y in
+                Softmax.weightedLogSoftmaxRows(a, into: y.baseAddress!, rows: rows, width: width, weight: 1, accumulate: false)
+            }
+            #expect(mixed.map(\.bitPattern) == expected.map(\.bitPattern), "path \(path)")
+            #expect(plain.map(\.bitPattern) == la.map(\.bitPattern), "path \(path)")
+            #expect(xa == a && xb == b)
+        }
+    }
+
     @Test(arguments: [1, 3, 17, 300, 513])
     func logSoftmaxMatchesDouble(width: Int) {
         var rng = SeededGenerator(seed: UInt64(width))

@@ -23,7 +23,10 @@ import Testing
     /// every step's log-probabilities, [rows, V], or compact [rows, U] when restricted. The
     /// buffer is V wide and starts as NaN at every step, so an entry the step did not write reads NaN.
     /// `weights`: "blas" (none), "float32" (packed) or "int8".
-    static func run(_ model: Seq2SeqModel, weights: String, rows: Int, ids: [Int32]?, steps: Int = 3) -> [[Float]] {
+    /// `mix`: each step as an ensemble member's weighted step, adding to `start` (accumulating)
+    /// or, when nil, writing into the NaN buffer.
+    static func run(_ model: Seq2SeqModel, weights: String, rows: Int, ids: [Int32]?, steps: Int = 3,
+                    mix: (weight: Float, start: [Float]?)? = nil) -> [[Float]] {
         let prepared = weights == "blas" ? nil : DecoderWeights(model: model, precision: weights == "int8" ? .int8 : .float32)
         let session = InferenceSession(model: model, packed: prepared)
         session.encode(sources)
@@ -33,8 +36,14 @@ import Testing
         var out: [[Float]] = []
         var previous = [Int32](repeating: TokenID.start, count: rows)
         for t in 0..<steps {
-            var logProbs = [Float](repeating: .nan, count: rows * v)
-            logProbs.withUnsafeMutableBufferPointer { session.step(previousTokens: previous, logProbs: $0) }
+            var logProbs = mix?.start ?? [Float](repeating: .nan, count: rows * v)
+            logProbs.withUnsafeMutableBufferPointer {
+                if let mix {
+                    session.step(previousTokens: previous, weightedInto: $0, weight: mix.weight, accumulate: mix.start != nil)
+                } else {
+                    session.step(previousTokens: previous, logProbs: $0)
+                }
+            }
             out.append(logProbs)
             previous = (0..<rows).map { Int32(4 + (t * 7 + $0) % 30) }
         }
@@ -50,6 +59,27 @@ import Testing
         let restricted = Self.run(model, weights: weights, rows: rows, ids: all)
         for (a, b) in zip(full, restricted) {
             #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        }
+    }
+
+    /// An ensemble member's weighted step (logits in the session's scratch, mixed in as they are
+    /// normalised) is its plain step scaled, or scaled and added, by hand (w·l, y + w·l), bit for
+    /// bit, whole vocabulary or shortlist, on every weight path.
+    @Test(arguments: ["blas", "float32", "int8"], [3, 30])
+    func aWeightedStepIsThePlainStepMixedByHand(weights: String, rows: Int) {
+        let model = Self.model()
+        let v = model.config.targetVocabularySize
+        let start = (0..<(rows * v)).map { -Float($0 % 7) * 0.37 }
+        for ids in [nil, Array(stride(from: Int32(1), to: 40, by: 3))] as [[Int32]?] {
+            let width = ids?.count ?? v
+            let plain = Self.run(model, weights: weights, rows: rows, ids: ids)
+            let scaled = Self.run(model, weights: weights, rows: rows, ids: ids, mix: (0.25, nil))
+            let added = Self.run(model, weights: weights, rows: rows, ids: ids, mix: (0.25, start))
+            for (p, (s, a)) in zip(plain, zip(scaled, added)) {
+                let n = rows * width
+                #expect(s[..<n].map(\.bitPattern) == p[..<n].map { (0.25 * $0).bitPattern }, "\(weights) \(rows) rows")
+                #expect(a[..<n].map(\.bitPattern) == (0..<n).map { (start[$0] + 0.25 * p[$0]).bitPattern })
+            }
         }
     }
 

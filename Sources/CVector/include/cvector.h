@@ -27,6 +27,14 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
 /// log-softmax of each row in place: x − (m + logf(Σ exp(x − m))), with the sum of cvector_exp_rows.
 void cvector_log_softmax_rows(int path, float *x, long rows, long width);
 
+/// The weighted log-softmax of each row of x [rows × width] into y [rows × width] (an ensemble's
+/// log-linear mix, one member at a time): with shift the row's m + logf(Σ exp(x − m)) summed as
+/// cvector_log_softmax_rows sums it, y = weight·(x − shift) when accumulate is 0, and
+/// y = y + weight·(x − shift) otherwise (the product rounded, then the sum). x is not written;
+/// weight 1 without accumulating gives cvector_log_softmax_rows's bits.
+void cvector_weighted_log_softmax_rows(int path, const float *x, float *y, long rows, long width, float weight,
+                                       int accumulate);
+
 /// The LSTM cell's pointwise backward over one row of `width` units, in place (Swift's
 /// `LSTMCell.backward` defines it): with i, f, g, o the gate activations (in gi, gf, gg, go),
 /// τ = tanh c_t, c_{t−1} in `previous_cell`, dh and dc (carried) the incoming gradients:
