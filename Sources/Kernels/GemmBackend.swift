@@ -235,12 +235,27 @@ public enum ReferenceGemm {
         let parts = m * n * k >= 1 << 18 ? max(1, min(threads, panels)) : 1
         let space = cgemm_reference_workspace(k)
         let workspace = ReferenceWorkspace.forThisThread(parts: parts, floats: space)
-        WorkerPool.shared.run(parts: parts) { part in
-            let lo = min(n, panels * part / parts * 16), hi = min(n, panels * (part + 1) / parts * 16)
-            guard lo < hi else { return }
-            cgemm_reference(path.code, transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                            lo, hi, workspace + part * space)
+        // The parts' arguments in a struct on this stack: nothing is allocated per call.
+        var job = Job(path: path.code, transA: transA ? 1 : 0, transB: transB ? 1 : 0, m: m, n: n, k: k, alpha: alpha,
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, panels: panels, parts: parts,
+                      workspace: workspace, space: space)
+        withUnsafePointer(to: &job) { job in
+            WorkerPool.shared.run(parts: parts, context: job) { raw, part in
+                let j = raw.load(as: Job.self)
+                let lo = min(j.n, j.panels * part / j.parts * 16), hi = min(j.n, j.panels * (part + 1) / j.parts * 16)
+                guard lo < hi else { return }
+                cgemm_reference(j.path, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta,
+                                j.c, j.ldc, lo, hi, j.workspace + part * j.space)
+            }
         }
+    }
+
+    /// One split product's arguments (see `gemm`).
+    private struct Job {
+        let path: Int32, transA: Int32, transB: Int32, m: Int, n: Int, k: Int, alpha: Float
+        let a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float
+        let c: UnsafeMutablePointer<Float>, ldc: Int, panels: Int, parts: Int
+        let workspace: UnsafeMutablePointer<Float>, space: Int
     }
 }
 
@@ -310,27 +325,26 @@ enum OneDNN {
 enum OpenMPTeam {
     private struct Job {
         let parts: Int
-        let body: (Int) -> Void
+        let function: WorkerPool.PartFunction
+        let context: UnsafeRawPointer
     }
 
-    /// Calls `body(part)` for every part in 0..<parts on a team of min(parts, threads) threads;
-    /// thread t runs parts t, t + T, t + 2T, … (the caller is thread 0). Part i runs the same
-    /// code on the same data whichever thread runs it, so results do not depend on the team.
-    static func run(parts: Int, threads: Int, _ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { body in
-            var job = Job(parts: parts, body: body)
-            withUnsafeMutablePointer(to: &job) { pointer in
-                GOMP_parallel({ raw in
-                    let job = raw!.assumingMemoryBound(to: Job.self).pointee
-                    let team = Int(omp_get_num_threads())
-                    var part = Int(omp_get_thread_num())
-                    while part < job.parts {
-                        job.body(part)
-                        part += team
-                    }
-                }, pointer, UInt32(max(1, min(parts, threads))), 0)
-            }
+    /// Calls `function(context, part)` for every part in 0..<parts on a team of min(parts,
+    /// threads) threads; thread t runs parts t, t + T, t + 2T, … (the caller is thread 0). Part i
+    /// runs the same code on the same data whichever thread runs it, so results do not depend on
+    /// the team. Allocates nothing.
+    static func run(parts: Int, threads: Int, context: UnsafeRawPointer, _ function: WorkerPool.PartFunction) {
+        var job = Job(parts: parts, function: function, context: context)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            GOMP_parallel({ raw in
+                let job = raw!.assumingMemoryBound(to: Job.self).pointee
+                let team = Int(omp_get_num_threads())
+                var part = Int(omp_get_thread_num())
+                while part < job.parts {
+                    job.function(job.context, part)
+                    part += team
+                }
+            }, pointer, UInt32(max(1, min(parts, threads))), 0)
         }
     }
-
 }

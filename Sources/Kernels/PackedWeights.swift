@@ -75,10 +75,23 @@ public final class PackedWeights {
             run(a, lda: lda, rows: m, c: c, ldc: ldc, panels: 0..<panelCount)
             return
         }
-        WorkerPool.shared.run(parts: parts) { part in
-            let lo = panelCount * part / parts, hi = panelCount * (part + 1) / parts
-            run(a, lda: lda, rows: m, c: c, ldc: ldc, panels: lo..<hi)
+        // The parts' arguments in a struct on this stack, not a closure: nothing is allocated per call.
+        var job = Job(weights: Unmanaged.passUnretained(self), a: a, lda: lda, m: m, c: c, ldc: ldc, parts: parts)
+        withUnsafePointer(to: &job) { job in
+            WorkerPool.shared.run(parts: parts, context: job) { raw, part in
+                let job = raw.load(as: Job.self)
+                let weights = job.weights.takeUnretainedValue(), count = weights.panelCount
+                weights.run(job.a, lda: job.lda, rows: job.m, c: job.c, ldc: job.ldc,
+                            panels: count * part / job.parts..<count * (part + 1) / job.parts)
+            }
         }
+    }
+
+    /// One split product's arguments (see ``multiply(_:lda:rows:into:ldc:threads:)``).
+    private struct Job {
+        let weights: Unmanaged<PackedWeights>
+        let a: UnsafePointer<Scalar>, lda: Int, m: Int
+        let c: UnsafeMutablePointer<Scalar>, ldc: Int, parts: Int
     }
 
     /// Rows 0..<m of A against panels `range`: CGemm's kernel for this CPU's instruction set

@@ -29,4 +29,46 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// A part of ``forEachPart(_:granularity:work:context:_:)``: `function(context, lo, hi)`.
+    public typealias RangeFunction = @convention(c) (UnsafeRawPointer, Int, Int) -> Void
+
+    /// ``forEachPart(_:granularity:work:_:)`` (the same parts) for the steps of decoding, which
+    /// must not allocate: the body is a plain function called as `body(pointer to context, lo, hi)`
+    /// for each part lo..<hi, `context` being the caller's arguments (a struct, on its stack).
+    /// Handing a closure to the pool's threads boxes it; this allocates nothing.
+    @inlinable
+    public static func forEachPart<Context>(_ count: Int, granularity: Int = 1, work: Int? = nil, context: Context,
+                                            _ body: RangeFunction) {
+        let parts = (work ?? count) >= minimumElements ? threads : 1
+        withUnsafePointer(to: context) { context in
+            if parts <= 1 {
+                body(context, 0, count)
+                return
+            }
+            var job = RangeJob(count: count, granularity: granularity, parts: parts, body: body, context: context)
+            withUnsafePointer(to: &job) { job in
+                WorkerPool.shared.run(parts: parts, context: job) { raw, p in
+                    let job = raw.load(as: RangeJob.self)
+                    let units = (job.count + job.granularity - 1) / job.granularity
+                    let lo = min(job.count, units * p / job.parts * job.granularity)
+                    let hi = min(job.count, units * (p + 1) / job.parts * job.granularity)
+                    if lo < hi { job.body(job.context, lo, hi) }
+                }
+            }
+        }
+    }
+
+    /// One ``forEachPart(_:granularity:work:context:_:)`` call's split.
+    @usableFromInline
+    struct RangeJob {
+        @usableFromInline let count: Int, granularity: Int, parts: Int
+        @usableFromInline let body: RangeFunction
+        @usableFromInline let context: UnsafeRawPointer
+
+        @usableFromInline
+        init(count: Int, granularity: Int, parts: Int, body: RangeFunction, context: UnsafeRawPointer) {
+            (self.count, self.granularity, self.parts, self.body, self.context) = (count, granularity, parts, body, context)
+        }
+    }
 }

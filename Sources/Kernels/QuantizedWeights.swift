@@ -270,14 +270,27 @@ public final class QuantizedWeights {
                         cint8_multiply(code, weights, activations, out, ldc, 0, panelCount)
                         return
                     }
-                    WorkerPool.shared.run(parts: parts) { part in
-                        cint8_multiply(code, weights, activations, out, ldc, panelCount * part / parts,
-                                       panelCount * (part + 1) / parts)
+                    // The parts' arguments in a struct on this stack: nothing is allocated per call.
+                    var job = Job(code: code, weights: weights, activations: activations, out: out, ldc: ldc,
+                                  panelCount: panelCount, parts: parts)
+                    withUnsafePointer(to: &job) { job in
+                        WorkerPool.shared.run(parts: parts, context: job) { raw, part in
+                            let job = raw.load(as: Job.self)
+                            cint8_multiply(job.code, job.weights, job.activations, job.out, job.ldc,
+                                           job.panelCount * part / job.parts, job.panelCount * (part + 1) / job.parts)
+                        }
                     }
                 }
                 first += count
             }
         }
+    }
+
+    /// One split product's arguments (see `multiply`).
+    private struct Job {
+        let code: Int32
+        let weights: UnsafePointer<cint8_weights>, activations: UnsafePointer<cint8_activations>
+        let out: UnsafeMutablePointer<Float>, ldc: Int, panelCount: Int, parts: Int
     }
 
     /// Rows of A multiplied per pass (see `multiply`).

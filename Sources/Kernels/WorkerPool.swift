@@ -29,16 +29,27 @@ public final class WorkerPool: @unchecked Sendable {
     /// on the OpenMP team oneDNN computes on, not on this pool's workers (one set of threads).
     public nonisolated(unsafe) static var sharedRunsOnOpenMP = false
 
-    /// Set by ``withOwnThreads(_:)``: the jobs of this thread (or task) run on this pool's own
-    /// workers even while oneDNN computes.
-    @TaskLocal public static var ownThreadsOnly = false
+    /// Set by ``withOwnThreads(_:)``: the jobs of this thread run on this pool's own workers even
+    /// while oneDNN computes. A thread-specific value, not a task-local one: binding a task-local
+    /// allocates, and int8 decoding binds it at every step.
+    public static var ownThreadsOnly: Bool { pthread_getspecific(ownThreadsKey) != nil }
+
+    private static let ownThreadsKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "pthread_key_create failed (\(status))")
+        return key
+    }()
 
     /// Runs `body` with `shared`'s jobs on its own workers: for work that makes no oneDNN product
     /// (int8 decoding), where oneDNN's OpenMP threads sleep and a job on them starts more slowly
     /// than on the spinning workers (`bench translate --precision int8`, Zen 4: 218 against
     /// 260 sentences/s at batch 1). Which threads run a part never changes its result.
     public static func withOwnThreads<T>(_ body: () throws -> T) rethrows -> T {
-        try $ownThreadsOnly.withValue(true, operation: body)
+        let previous = pthread_getspecific(ownThreadsKey)
+        pthread_setspecific(ownThreadsKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(ownThreadsKey, previous) }
+        return try body()
     }
 
     /// How long an idle worker spins before it parks.
@@ -52,8 +63,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// Held by the thread whose job the workers run.
     private let busy = Atomic<Bool>(false)
     private let creation = Mutex<Void>(())
-    /// The current job's body (valid from the claim word's release until every part completed).
-    private nonisolated(unsafe) var body: ((Int) -> Void)?
+    /// The current job (valid from the claim word's release until every part completed).
+    private nonisolated(unsafe) var job: (function: PartFunction, context: UnsafeRawPointer)?
     private nonisolated(unsafe) var workers: [Worker] = []
 
     /// One worker's parking place.
@@ -62,37 +73,58 @@ public final class WorkerPool: @unchecked Sendable {
         let wake = DispatchSemaphore(value: 0)
     }
 
+    /// A part of a job as a plain function: `function(context, part)`.
+    public typealias PartFunction = @convention(c) (UnsafeRawPointer, Int) -> Void
+
     /// Calls `body(part)` once for every part in 0..<parts, on the calling thread and the workers
-    /// (or Dispatch's, when the pool is busy); returns when all are done.
+    /// (or Dispatch's, when the pool is busy); returns when all are done. Handing a closure to the
+    /// workers boxes it (one small allocation per call with more than one part); the decoding
+    /// steps' products use ``run(parts:context:_:)``, which allocates nothing.
     public func run(parts: Int, _ body: (Int) -> Void) {
         if parts <= 1 {
             if parts == 1 { body(0) }
             return
         }
+        withoutActuallyEscaping(body) { body in
+            var body = body
+            withUnsafePointer(to: &body) { pointer in
+                run(parts: parts, context: UnsafeRawPointer(pointer)) { context, part in
+                    context.assumingMemoryBound(to: ((Int) -> Void).self).pointee(part)
+                }
+            }
+        }
+    }
+
+    /// Calls `function(context, part)` once for every part in 0..<parts, as ``run(parts:_:)``
+    /// does, without allocating: `context` (typically a pointer to the caller's struct of
+    /// arguments) must stay valid until the call returns.
+    public func run(parts: Int, context: UnsafeRawPointer, _ function: PartFunction) {
+        if parts <= 1 {
+            if parts == 1 { function(context, 0) }
+            return
+        }
         #if !SCALAR_DOUBLE
         if self === WorkerPool.shared && WorkerPool.sharedRunsOnOpenMP && !WorkerPool.ownThreadsOnly {
-            OpenMPTeam.run(parts: parts, threads: BLAS.budget, body)
+            OpenMPTeam.run(parts: parts, threads: BLAS.budget, context: context, function)
             return
         }
         #endif
         guard parts < 1 << 16, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+            DispatchQueue.concurrentPerform(iterations: parts) { function(context, $0) }
             return
         }
         defer { busy.store(false, ordering: .releasing) }
         ensureWorkers(parts - 1)
-        withoutActuallyEscaping(body) { body in
-            self.body = body
-            completed.store(0, ordering: .relaxed)
-            let generation = ((claim.load(ordering: .relaxed) >> 32) &+ 1) & 0x7fff_ffff
-            claim.store(generation << 32 | parts << 16, ordering: .sequentiallyConsistent)
-            for worker in workers.prefix(parts - 1) where worker.parked.exchange(false, ordering: .sequentiallyConsistent) {
-                worker.wake.signal()
-            }
-            work(generation: generation)
-            while completed.load(ordering: .acquiring) < parts { sched_yield() }
-            self.body = nil
+        job = (function, context)
+        completed.store(0, ordering: .relaxed)
+        let generation = ((claim.load(ordering: .relaxed) >> 32) &+ 1) & 0x7fff_ffff
+        claim.store(generation << 32 | parts << 16, ordering: .sequentiallyConsistent)
+        for worker in workers.prefix(parts - 1) where worker.parked.exchange(false, ordering: .sequentiallyConsistent) {
+            worker.wake.signal()
         }
+        work(generation: generation)
+        while completed.load(ordering: .acquiring) < parts { sched_yield() }
+        job = nil
     }
 
     /// Claims and runs parts of job `generation` until none is left (or a later job replaced it).
@@ -103,7 +135,7 @@ public final class WorkerPool: @unchecked Sendable {
             if next >= parts { return }
             let (exchanged, current) = claim.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
             if exchanged {
-                body?(next)
+                if let job { job.function(job.context, next) }
                 completed.add(1, ordering: .releasing)
                 word = claim.load(ordering: .acquiring)
             } else {

@@ -139,25 +139,31 @@ final class GlobalAttention {
         timed(profiler, "attention: scores and contexts") {
             // Rows are independent: split them across the threads BLAS uses (same bits either way).
             // Read once here: the parts share no reference counting or exclusivity checks.
-            let rowSentence = state.rowSentence, lengths = state.lengths, alignments = state.alignments.pointer
-            Parallel.forEachPart(count, work: count * s * h) { part in for i in part {
-                let sentence = Int(rowSentence[i % r]), n = lengths[sentence]
-                let a = alignments + (first + i) * s
-                let query = UnsafePointer(joined + i * 2 * h + h)
-                for position in 0..<n {
-                    let key = k + (position * b + sentence) * h
-                    if let u, let v {
-                        a[position] = Self.additiveScore(key, u + i * h, v, count: h)
-                    } else {
-                        a[position] = Self.dot(key, query, count: h)
+            // A plain function of a struct of arguments, not a closure: nothing allocated per step.
+            let scores = ScoresPart(rowSentence: state.rowSentence, lengths: state.lengths, alignments: state.alignments.pointer,
+                                    first: first, joined: joined, keys: k, memory: m, u: u, v: v, r: r, s: s, h: h, b: b)
+            Parallel.forEachPart(count, work: count * s * h, context: scores) { raw, lo, hi in
+                let p = raw.load(as: ScoresPart.self)
+                let (s, h, b) = (p.s, p.h, p.b)
+                for i in lo..<hi {
+                    let sentence = Int(p.rowSentence[i % p.r]), n = p.lengths[sentence]
+                    let a = p.alignments + (p.first + i) * s
+                    let query = UnsafePointer(p.joined + i * 2 * h + h)
+                    for position in 0..<n {
+                        let key = p.keys + (position * b + sentence) * h
+                        if let u = p.u, let v = p.v {
+                            a[position] = GlobalAttention.additiveScore(key, u + i * h, v, count: h)
+                        } else {
+                            a[position] = GlobalAttention.dot(key, query, count: h)
+                        }
                     }
+                    GlobalAttention.softmax(a, count: n)
+                    for position in n..<s { a[position] = 0 }
+                    let context = p.joined + i * 2 * h
+                    context.update(repeating: 0, count: h)
+                    for position in 0..<n { Vector.axpy(a[position], p.memory + (position * b + sentence) * h, context, count: h) }
                 }
-                Self.softmax(a, count: n)
-                for position in n..<s { a[position] = 0 }
-                let context = joined + i * 2 * h
-                context.update(repeating: 0, count: h)
-                for position in 0..<n { Vector.axpy(a[position], m + (position * b + sentence) * h, context, count: h) }
-            } }
+            }
         }
         let out = state.output.pointer + first * h
         timed(profiler, "attention: output projection") {
@@ -166,11 +172,20 @@ final class GlobalAttention {
             } else {
                 BLAS.gemm(transB: true, m: count, n: h, k: 2 * h, a: joined, lda: 2 * h, b: wc, ldb: 2 * h, beta: 0, c: out, ldc: h)
             }
-            Parallel.forEachPart(count * h, granularity: h) { part in
-                for j in part { out[j] = Activation.tanh(out[j]) }
+            Parallel.forEachPart(count * h, granularity: h, context: out) { raw, lo, hi in
+                let out = raw.load(as: UnsafeMutablePointer<Scalar>.self)
+                for j in lo..<hi { out[j] = Activation.tanh(out[j]) }
             }
         }
         return UnsafePointer(out)
+    }
+
+    /// The arguments of ``forward(_:steps:queries:packed:)``'s scores and contexts, for its parts.
+    private struct ScoresPart {
+        let rowSentence: [Int32], lengths: [Int], alignments: UnsafeMutablePointer<Scalar>, first: Int
+        let joined: UnsafeMutablePointer<Scalar>, keys: UnsafePointer<Scalar>, memory: UnsafePointer<Scalar>
+        let u: UnsafeMutablePointer<Scalar>?, v: UnsafeMutablePointer<Scalar>?
+        let r: Int, s: Int, h: Int, b: Int
     }
 
     /// The alignment a_t of row r at step t, [S] over the memory positions (reading order), after `forward`.

@@ -134,6 +134,11 @@ public final class InferenceSession {
         let accumulate: Bool
     }
 
+    /// The log-softmax's arguments, for its parts on the pool's threads.
+    private struct LogSoftmaxPart {
+        let logits: UnsafeMutablePointer<Scalar>, logProbs: UnsafeMutablePointer<Scalar>, width: Int, mix: Mix?
+    }
+
     private func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Scalar>, mix: Mix?) {
         if packed?.precision == .int8 && !WorkerPool.ownThreadsOnly {
             return WorkerPool.withOwnThreads { step(previousTokens: previousTokens, logProbs: logProbs, mix: mix) }
@@ -206,13 +211,14 @@ public final class InferenceSession {
     private func logSoftmax(_ logits: UnsafeMutablePointer<Scalar>, rows: Int, width: Int,
                             into logProbs: UnsafeMutablePointer<Scalar>, mix: Mix?) {
         timed(profiler, "decode: log-softmax") {
-            Parallel.forEachPart(rows * width, granularity: width) { range in
-                let part = range.count / width
-                if let mix {
-                    Softmax.weightedLogSoftmaxRows(logits + range.lowerBound, into: logProbs + range.lowerBound,
-                                                   rows: part, width: width, weight: mix.weight, accumulate: mix.accumulate)
+            let rowsPart = LogSoftmaxPart(logits: logits, logProbs: logProbs, width: width, mix: mix)
+            Parallel.forEachPart(rows * width, granularity: width, context: rowsPart) { raw, lo, hi in
+                let p = raw.load(as: LogSoftmaxPart.self)
+                if let mix = p.mix {
+                    Softmax.weightedLogSoftmaxRows(p.logits + lo, into: p.logProbs + lo, rows: (hi - lo) / p.width,
+                                                   width: p.width, weight: mix.weight, accumulate: mix.accumulate)
                 } else {
-                    Softmax.logSoftmaxRows(logits + range.lowerBound, rows: part, width: width)
+                    Softmax.logSoftmaxRows(p.logits + lo, rows: (hi - lo) / p.width, width: p.width)
                 }
             }
         }

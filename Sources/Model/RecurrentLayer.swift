@@ -235,6 +235,15 @@ final class RecurrentLayer {
         return UnsafePointer(h.pointer + (t + 1) * bh)
     }
 
+    /// The arguments of the cell's pointwise step in ``advance(gates:recurrent:rows:previousHidden:previousCell:hidden:cell:cache:mask:skipRecurrentProduct:transposedWh:)``, for its parts.
+    private struct PointwisePart {
+        let cell: RecurrentCell.Type
+        let gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?
+        let previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?
+        let hidden: UnsafeMutablePointer<Scalar>, c: UnsafeMutablePointer<Scalar>?, cache: UnsafeMutablePointer<Scalar>?
+        let mask: UnsafePointer<Scalar>?, norm: CellNorm?, gw: Int, h: Int
+    }
+
     /// The recurrent part of one step, shared by training's time loop and decoding's `step`:
     /// adds h_{t−1}·Whᵀ to `gates` [R, G·H] (or forms b_hh + h_{t−1}·Whᵀ in `recurrent` when the cell
     /// keeps it apart), then the cell's pointwise step writes (h, c)_t. `gates` holds b + x_t·Wxᵀ.
@@ -267,13 +276,18 @@ final class RecurrentLayer {
         }
         timed(profiler, "cell pointwise forward") {
             // Rows are independent: split them across the threads BLAS uses (same bits either way).
-            let h = self.hidden, cacheWidth = cell.cacheWidth
-            Parallel.forEachPart(rows, work: rows * gw) { part in
-                let r = part.lowerBound
-                cell.forward(gates: gates + r * gw, recurrent: recurrent.map { $0 + r * gw },
-                             previousHidden: previousHidden + r * h, previousCell: previousCell.map { $0 + r * h },
-                             hidden: hidden + r * h, cell: c.map { $0 + r * h }, cache: cache.map { $0 + r * cacheWidth * h },
-                             rows: part.count, width: h, mask: mask.map { $0 + r }, norm: norm)
+            // A plain function of a struct of arguments, not a closure: nothing allocated per step.
+            let pointwise = PointwisePart(cell: cell, gates: gates, recurrent: recurrent, previousHidden: previousHidden,
+                                          previousCell: previousCell, hidden: hidden, c: c, cache: cache, mask: mask,
+                                          norm: norm, gw: gw, h: self.hidden)
+            Parallel.forEachPart(rows, work: rows * gw, context: pointwise) { raw, r, end in
+                let p = raw.load(as: PointwisePart.self)
+                let (gw, h, cacheWidth) = (p.gw, p.h, p.cell.cacheWidth)
+                p.cell.forward(gates: p.gates + r * gw, recurrent: p.recurrent.map { $0 + r * gw },
+                               previousHidden: p.previousHidden + r * h, previousCell: p.previousCell.map { $0 + r * h },
+                               hidden: p.hidden + r * h, cell: p.c.map { $0 + r * h },
+                               cache: p.cache.map { $0 + r * cacheWidth * h }, rows: end - r, width: h,
+                               mask: p.mask.map { $0 + r }, norm: p.norm)
             }
         }
     }
