@@ -111,7 +111,8 @@ let package = Package(
         .target(name: "Samples", dependencies: ["Basics"]),
         // The library's front door: Translator (load a model folder or an ensemble, translate
         // strings, batching concurrent callers through TranslationQueue), its options and errors.
-        .target(name: "Seq2Seq", dependencies: ["Translation", "ModelFolder", "Model", "Kernels", "Decoding", "Text", "TranslationMetrics"]),
+        .target(name: "Seq2Seq", dependencies: ["Basics", "Translation", "ModelFolder", "Model", "Kernels", "Decoding", "Text",
+                                                "TranslationMetrics", "Training"]),
         // @_cdecl entry points of seq2seq.h over Seq2Seq's Translator (the header is for C callers,
         // not compiled here).
         .target(name: "Seq2SeqC", dependencies: ["Seq2Seq", "CSeq2Seq"]),
@@ -158,7 +159,7 @@ let package = Package(
         .testTarget(name: "TranslationMetricsTests", dependencies: ["TranslationMetrics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Lexicon", "ModelFolder", "RunLog", "Translation", "Samples", "Model", "Corpus", "Text", "Decoding", "Basics", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Seq2Seq"]),
         // Starts the server through Serving's own service group on port 0 and talks to it with
         // URLSession: HummingbirdTesting would add async-http-client and BoringSSL to every build.
         .testTarget(name: "ServingTests", dependencies: [

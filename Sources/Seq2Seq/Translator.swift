@@ -100,6 +100,9 @@ public enum Seq2SeqError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidOption(String)
     /// A model folder could not be used; the text names the file.
     case model(String)
+    /// A training run was refused before its first step, or failed (``ModelTraining``); the text
+    /// names the file or option, as `seq2seq train` says it.
+    case training(String)
     /// The queue holds as many sentences as it takes; retry later.
     case queueFull
     /// The translator was shut down and takes no new work.
@@ -107,7 +110,7 @@ public enum Seq2SeqError: Error, CustomStringConvertible, Equatable, Sendable {
 
     public var description: String {
         switch self {
-        case .invalidOption(let message), .model(let message): return message
+        case .invalidOption(let message), .model(let message), .training(let message): return message
         case .queueFull: return "the translation queue is full; retry later"
         case .shuttingDown: return "the translator is shut down"
         }

@@ -106,22 +106,55 @@ public func monotonicSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }
 
+/// One validation pass, as a record: what `train` prints and logs as its `valid` line.
+public struct ValidationRecord: Sendable, Equatable {
+    /// Optimizer steps taken when it ran.
+    public var step: Int
+    /// Teacher-forced perplexity on the validation pairs.
+    public var perplexity: Double
+    /// Greedy-decoded BLEU in [0, 100] with `--valid-bleu`; nil otherwise.
+    public var bleu: Double?
+    /// The selection metric improved: `best.safetensors` now holds this step's weights.
+    public var isBest: Bool
+}
+
+/// What a run reports as it goes, as records rather than text: the library's training call hands
+/// them to its caller; `train` prints them.
+public enum TrainingRecord: Sendable {
+    /// A log point (every `logEvery` steps and at least every `logEverySeconds`): the figures of
+    /// the `train` log line.
+    case progress(ProgressFigures)
+    /// A validation pass (also printed as a line, which a `.message` record repeats).
+    case validation(ValidationRecord)
+    /// A checkpoint written: `last.safetensors` at this step.
+    case checkpoint(step: Int)
+    /// A line `train` prints (validation results, the estimate, warnings, the plateau schedule,
+    /// early stopping, an interruption).
+    case message(String)
+}
+
 /// Shows training progress on stderr: a live one-line bar on a terminal, plain log lines
-/// every `logEvery` steps otherwise (so redirected logs stay readable).
+/// every `logEvery` steps otherwise (so redirected logs stay readable). With ``onRecord`` set,
+/// each log point, validation, checkpoint and line also goes there as a ``TrainingRecord``.
 public final class ProgressReporter {
     public let isTerminal: Bool
     private let logEvery: Int
     private var lastDraw = 0.0
     private var barVisible = false
-    /// When set, nothing is printed (the MPI ranks other than 0).
+    /// When set, nothing is printed (the MPI ranks other than 0, a library caller).
     public var isSilent = false
+    /// Receives every record, on the training thread, printed or not.
+    public var onRecord: ((TrainingRecord) -> Void)?
 
     public init(logEvery: Int, isTerminal: Bool = isatty(STDERR_FILENO) != 0) {
         self.logEvery = logEvery
         self.isTerminal = isTerminal
     }
 
+    /// Shows the figures (the bar at most every 0.2 s, or a plain line every `logEvery` steps);
+    /// `force`: a log point, also handed to ``onRecord``.
     public func update(_ f: ProgressFigures, force: Bool = false) {
+        if force { onRecord?(.progress(f)) }
         if isSilent { return }
         if isTerminal {
             let now = Date().timeIntervalSinceReferenceDate
@@ -142,9 +175,15 @@ public final class ProgressReporter {
 
     /// Prints a full line (validation results, warnings) without garbling the bar.
     public func message(_ text: String) {
+        onRecord?(.message(text))
         if isSilent { return }
         if barVisible { write("\r\u{1B}[2K"); barVisible = false }
         write(text + "\n")
+    }
+
+    /// Hands a record that has no printed form of its own (a validation, a checkpoint) to ``onRecord``.
+    public func record(_ record: TrainingRecord) {
+        onRecord?(record)
     }
 
     private func figures(_ f: ProgressFigures) -> String {

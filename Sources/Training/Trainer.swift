@@ -270,6 +270,7 @@ public final class Trainer {
             if writes { try directory.saveBest(model: model, step: state.step) }
             note = " (best)"
         }
+        progress.record(.validation(ValidationRecord(step: state.step, perplexity: ppl, bleu: bleu, isBest: improved)))
         progress.message("\(label): validation perplexity \(fmt(ppl, 3))"
             + (bleu.map { ", BLEU \(fmt($0, 2))" } ?? "") + "\(note), step \(state.step), "
             + "clipped \(state.clippedSteps) of \(state.step) steps, \(formatDuration(state.trainingSeconds)) so far")
@@ -323,6 +324,7 @@ public final class Trainer {
         if numbered, let keep = options.keepCheckpoints {
             try directory.saveNumberedCheckpoint(model: model, step: state.step, keep: keep)
         }
+        progress.record(.checkpoint(step: state.step))
     }
 
     /// A per-step dropout seed that depends only on the run seed and the step, so a resumed run

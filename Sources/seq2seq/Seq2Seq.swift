@@ -1,8 +1,9 @@
 import ArgumentParser
+import Basics
 import Foundation
 
 /// Version of the tool; written into every file format's header and into BLEU signatures.
-let seq2seqVersion = "0.1.0"
+let seq2seqVersion = toolkitVersion
 
 @main
 struct Seq2Seq: ParsableCommand {

@@ -1,0 +1,93 @@
+import Foundation
+import Seq2Seq
+import Testing
+import TestSupport
+
+/// Training through the `Seq2Seq` library (``ModelTraining``) against `seq2seq train` on the
+/// pipeline's tiny corpus: the same folder bit for bit, the run's records, a stop and an exact
+/// resume, and refusals as typed errors that leave nothing behind.
+@Suite("training from code")
+struct LibraryTrainingCLITests {
+    /// The options of ``PipelineFixture/trainArguments(shards:sourceVocab:targetVocab:validSource:validTarget:output:maxSteps:)``.
+    static func run(_ p: PipelineFixture, output: URL) -> ModelTraining {
+        var options = TrainingOptions()
+        (options.layers, options.hidden, options.embedding, options.batchSize) = (1, 16, 8, 8)
+        (options.maxSteps, options.optimizer, options.learningRate, options.logEvery, options.seed) = (30, .adam, 0.05, 10, 7)
+        var run = ModelTraining(shards: URL(fileURLWithPath: p.shards), output: output,
+                                sourceVocabulary: URL(fileURLWithPath: p.sourceVocab),
+                                targetVocabulary: URL(fileURLWithPath: p.targetVocab), options: options)
+        run.validationSource = URL(fileURLWithPath: p.validSource)
+        run.validationTarget = URL(fileURLWithPath: p.validTarget)
+        return run
+    }
+
+    static func sameFiles(_ a: String, _ b: String) throws -> Bool {
+        try ["config.json", "last.safetensors", "best.safetensors", "source.vocab", "target.vocab"].allSatisfy {
+            try Data(contentsOf: URL(fileURLWithPath: "\(a)/\($0)")) == Data(contentsOf: URL(fileURLWithPath: "\(b)/\($0)"))
+        }
+    }
+
+    @Test func trainingFromCodeWritesWhatTrainWritesAndReportsEachRecord() async throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("library-training")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model")
+        var events: [TrainingEvent] = []
+        for try await event in Self.run(p, output: output).start().events { events.append(event) }
+        #expect(try Self.sameFiles(output.path, p.model), "the library's folder differs from train's")
+        let progress = events.compactMap { if case .progress(let f) = $0 { f.step } else { nil } }
+        #expect(progress == [10, 20, 30])
+        let validations = events.compactMap { if case .validation(let v) = $0 { v } else { nil } }
+        #expect(!validations.isEmpty && validations.allSatisfy { $0.perplexity.isFinite && $0.step <= 30 },
+                "\(validations)")
+        #expect(validations.contains { $0.isBest })
+        #expect(events.contains { if case .checkpoint(step: 30) = $0 { true } else { false } })
+        guard case .finished(let outcome) = events.last else { Issue.record("no finished record last"); return }
+        #expect(outcome.steps == 30 && !outcome.interrupted && !outcome.alreadyFinished && outcome.bestPerplexity != nil)
+    }
+
+    /// stop() ends the run at its next step with a checkpoint (interrupted); resuming it from code
+    /// ends with train's bits, and a finished run resumed again trains nothing.
+    @Test func aStoppedRunResumesExactly() async throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("library-training-stop")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model")
+        let first = Self.run(p, output: output).start()
+        var stopped: TrainingOutcome?
+        for try await event in first.events {
+            if case .progress = event { first.stop() }
+            if case .finished(let outcome) = event { stopped = outcome }
+        }
+        #expect(stopped?.interrupted == true && (stopped?.steps ?? 30) < 30, "\(String(describing: stopped))")
+        var resumed = Self.run(p, output: output)
+        resumed.resume = true
+        var last: TrainingOutcome?
+        for try await event in resumed.start().events { if case .finished(let outcome) = event { last = outcome } }
+        #expect(last?.steps == 30 && last?.interrupted == false)
+        #expect(try Self.sameFiles(output.path, p.model), "stopped and resumed differs from train's uninterrupted run")
+        var again: TrainingOutcome?
+        for try await event in resumed.start().events { if case .finished(let outcome) = event { again = outcome } }
+        #expect(again?.alreadyFinished == true)
+    }
+
+    /// A refused start is a typed error with train's text, and leaves no folder behind.
+    @Test func aRefusedStartIsATypedErrorAndLeavesNothing() async throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("library-training-refused")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let output = dir.appendingPathComponent("model")
+        var run = Self.run(p, output: output)
+        run.sourceVocabulary = URL(fileURLWithPath: "/nonexistent/en.vocab")
+        do {
+            for try await _ in run.start().events {}
+            Issue.record("a missing vocabulary was accepted")
+        } catch let Seq2SeqError.training(message) {
+            #expect(message.contains("/nonexistent/en.vocab"), "\(message)")
+        }
+        run = Self.run(p, output: output)
+        run.threads = 0
+        await #expect(throws: Seq2SeqError.self) { for try await _ in run.start().events {} }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+}
