@@ -7,7 +7,8 @@
 # take before it counts as a hang; default 20), PROBE_CORE (the core every run, table and fuzz, is
 # pinned to with taskset; default 1), PROBE_VMEM_KB (address-space limit of every run, so a tool that trusts a size read from
 # a file fails instead of exhausting the machine; default 4 GiB), PROBE_SAVE (a folder: the inputs of
-# every failing fuzz run are copied there, to reproduce them), PROBE_VERBOSE (print every run).
+# every failing fuzz run are copied there, to reproduce them), PROBE_VERBOSE (print every run),
+# PROBE_SEED (the fuzz loop's seed; default 1: another seed gives other mutations).
 #
 # Every run is checked against three rules:
 #   1. no trap: the process exits (is not killed by a signal) with a status < 128; 130/143 only when
@@ -37,6 +38,8 @@ TIMEOUT=${PROBE_TIMEOUT:-20}
 CORE=${PROBE_CORE:-1}
 VMEM_KB=${PROBE_VMEM_KB:-4194304}
 SAVE=${PROBE_SAVE:-}
+SEED=${PROBE_SEED:-1}
+[[ $SEED =~ ^[0-9]+$ ]] || { echo "PROBE_SEED must be a number" >&2; exit 2; }
 
 for tool in perl taskset gzip zstd awk find; do
   command -v "$tool" >/dev/null || { echo "probe: needs $tool" >&2; exit 2; }
@@ -100,7 +103,7 @@ close $o;
 '
 
 # The mutator: perl -e "$MUTATOR" OP FILE ARGS... edits FILE in place (the random choices are made
-# by bash, seeded by RANDOM=1, and passed as ARGS).
+# by bash, seeded by RANDOM=$PROBE_SEED, and passed as ARGS).
 #   flip OFF:XOR...   xor bytes          trunc OFF          cut the file at OFF
 #   dup FROM LEN AT   copy a range to AT insert AT HEX      insert bytes
 #   insnum AT TEXT    insert a number    repnum K TEXT      replace the K-th digit run (in a
@@ -999,7 +1002,7 @@ FUZZ_TARGETS=(tokenize detokenize bpe_apply bpe_undo bpe_learn bpe_vocab codes_a
 
 fuzz() {
   local i target
-  RANDOM=1
+  RANDOM=$SEED
   for ((i = 1; i <= N; i++)); do
     rm -rf "${F:?}"/* "$F"/.[!.]* 2>/dev/null
     target=${FUZZ_TARGETS[RANDOM % ${#FUZZ_TARGETS[@]}]}

@@ -77,10 +77,19 @@ public struct TranslatorOptions: Sendable, Equatable {
     public var batchSize: Int
     /// How long a sentence may wait for others to join its search, in seconds.
     public var maxWait: TimeInterval
+    /// Model folders that rescore each sentence's beam finalists (usually trained with
+    /// `--target-order right-to-left`; several: their mean log-probability), as `translate
+    /// --rescore-with` does: ranked by ((1 − λ)·log p + λ·log p_R) / lp(|y| + 1). They must share
+    /// the models' target vocabulary. Empty: no rescoring.
+    public var rescoring: [URL]
+    /// λ of ``rescoring``, in [0, 1] (choose it on a validation set).
+    public var rescoringWeight: Double
 
     public init(beam: Int = 5, nBest: Int = 1, lengthPenalty: Double = 0.6, precision: Precision = .float32,
                 threads: Int = 1, shortlist: Bool = true, checkpoint: Checkpoint = .best, weights: [Float]? = nil,
-                batchSize: Int = 32, maxWait: TimeInterval = 0.005) {
+                batchSize: Int = 32, maxWait: TimeInterval = 0.005, rescoring: [URL] = [], rescoringWeight: Double = 0.5) {
+        self.rescoring = rescoring
+        self.rescoringWeight = rescoringWeight
         self.beam = beam
         self.nBest = nBest
         self.lengthPenalty = lengthPenalty
@@ -161,6 +170,10 @@ public final class Translator: Sendable {
             let folders = try models.map { try SavedModel(opening: $0.path) }
             engine = try TranslationEngine(directories: folders, checkpoint: options.checkpoint.choice, weights: options.weights,
                                            searchOptions: search, precision: options.precision.model, useShortlist: options.shortlist)
+            if !options.rescoring.isEmpty {
+                try engine.rescore(with: options.rescoring.map { try SavedModel(opening: $0.path) },
+                                   checkpoint: options.checkpoint.choice, weight: options.rescoringWeight)
+            }
         } catch let error as TranslationError {
             throw Seq2SeqError.invalidOption(error.description)
         } catch {
@@ -182,6 +195,9 @@ public final class Translator: Sendable {
         guard options.threads >= 1 && options.threads <= 1024 else { throw bad("threads must be in 1...1024, got \(options.threads)") }
         guard options.batchSize >= 1 && options.batchSize <= 4096 else { throw bad("batchSize must be in 1...4096, got \(options.batchSize)") }
         guard options.maxWait.isFinite && options.maxWait >= 0 else { throw bad("maxWait must be a finite number of seconds ≥ 0, got \(options.maxWait)") }
+        guard options.rescoringWeight.isFinite && options.rescoringWeight >= 0 && options.rescoringWeight <= 1 else {
+            throw bad("rescoringWeight must be in [0, 1], got \(options.rescoringWeight)")
+        }
         if let weights = options.weights {
             guard weights.count == modelCount else { throw bad("\(weights.count) weights for \(modelCount) models: give one per model") }
             guard weights.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw bad("weights must be finite and greater than 0") }

@@ -1,6 +1,9 @@
+import Decoding
 import Foundation
+import ModelFolder
 import Seq2Seq
 import Testing
+import Translation
 
 /// The `Seq2Seq` library's front door on the tiny model: the same translations as the engine the
 /// CLI runs, concurrent callers batched and answered each with their own sentences, the blocking
@@ -29,6 +32,22 @@ import Testing
         await translator.shutdown()
     }
 
+    /// Rescoring through the library is the engine's (`translate --rescore-with`): the model
+    /// rescoring itself at λ 0.3 gives the engine's n-best texts and scores under the same rescoring.
+    @Test func rescoringIsTheEnginesRescoring() async throws {
+        let options = TranslatorOptions(beam: 4, nBest: 2, checkpoint: .last, rescoring: [Self.folder], rescoringWeight: 0.3)
+        let translator = try Translator(model: Self.folder, options: options)
+        let sentences = Array(TinyModel.sentences.prefix(5))
+        let got = try await translator.translate(sentences)
+        var search = SearchOptions(beamSize: 4)
+        search.nBest = 2
+        let engine = try TranslationEngine(directory: SavedModel(opening: TinyModel.folder), checkpoint: .last, searchOptions: search)
+        try engine.rescore(with: [SavedModel(opening: TinyModel.folder)], checkpoint: .last, weight: 0.3)
+        let expected = engine.translate(sentences)
+        #expect(got.map { $0.map { "\($0.text)|\($0.score)" } } == expected.map { $0.map { "\($0.text)|\($0.score)" } })
+        await translator.shutdown()
+    }
+
     /// Eight callers at once, each with its own sentences, get their own translations in their
     /// own order (what one caller alone gets), whatever batches the queue made of them.
     @Test func concurrentCallersGetTheirOwnTranslations() async throws {
@@ -53,7 +72,7 @@ import Testing
         (TranslatorOptions(beam: 0), "beam"), (TranslatorOptions(beam: 2, nBest: 3), "nBest"),
         (TranslatorOptions(lengthPenalty: .nan), "lengthPenalty"), (TranslatorOptions(threads: 0), "threads"),
         (TranslatorOptions(batchSize: 0), "batchSize"), (TranslatorOptions(maxWait: -1), "maxWait"),
-        (TranslatorOptions(weights: [1, 2]), "weights"),
+        (TranslatorOptions(weights: [1, 2]), "weights"), (TranslatorOptions(rescoringWeight: 1.5), "rescoringWeight"),
     ])
     func badOptionsAreTypedErrorsNamingTheOption(_ options: TranslatorOptions, _ name: String) {
         do {
