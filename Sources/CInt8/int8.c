@@ -314,6 +314,7 @@ static VNNI void vnni(const cint8_weights *w, const cint8_activations *a, float 
         for (; r0 + 8 <= a->m; r0 += 8)
             for (long p = first; p < last; p++) vnni_panel(w, a, p, r0, 8, c, ldc);
         for (long p = first; p < last; p++) {
+            // Alike on purpose: one kernel per instruction set; each case makes R a constant, so the panel unrolls.
             switch (a->m - r0) {
             case 7: vnni_panel(w, a, p, r0, 7, c, ldc); break;
             case 6: vnni_panel(w, a, p, r0, 6, c, ldc); break;

@@ -37,6 +37,7 @@ final class PlainFileSource: ByteSource {
     deinit { close() }
 }
 
+// Alike on purpose: PlainFileSource's reads, but the descriptor is borrowed and never closed.
 /// An open descriptor the reader does not own (standard input): never closed here.
 final class BorrowedFileSource: ByteSource {
     private let fd: Int32

@@ -111,6 +111,7 @@ public enum Activation {
         #endif
     }
 
+    // Alike on purpose: one entry point per function; the scalar function and the C kernel differ.
     /// In-place sigmoid over a buffer: CVector's kernel for this CPU (the same bits as
     /// `sigmoid(_:)` on each element, on every path).
     public static func sigmoid(_ values: UnsafeMutableBufferPointer<Scalar>) {

@@ -32,10 +32,9 @@ public final class LabProblem: LabObjective {
         self.length = length
         network = SequenceRegressor(cell: cell, inputSize: task.inputSize, hidden: hidden, outputs: task.outputSize,
                                     seed: SplitMix64.derive(seed, 1), scale: initialScale)
-        var rng = SplitMix64(seed: SplitMix64.derive(seed, 2))
-        training = TaskBatch(task: task, length: length, count: trainingCount, rng: &rng)
-        var testRng = SplitMix64(seed: SplitMix64.derive(seed, 3))
-        test = TaskBatch(task: task, length: length, count: testCount, rng: &testRng)
+        let sets = TaskBatch.labSets(task: task, length: length, seed: seed, trainingCount: trainingCount, testCount: testCount)
+        training = sets.training
+        test = sets.test
     }
 
     /// θ: the network's parameter store.
@@ -45,23 +44,13 @@ public final class LabProblem: LabObjective {
     private func trainingPass() -> (loss: Double, outputGradient: [Scalar]) {
         evaluations += 1
         let y = network.forward(input: training.inputs, mask: training.mask, steps: training.steps, batch: training.batch)
-        let k = task.outputSize, b = training.batch
-        var loss = 0.0, allCorrect = true
-        var dy = [Scalar](repeating: 0, count: b * k)
-        for row in 0..<b {
-            for j in 0..<k {
-                let d = y[row * k + j] - training.targets[row * k + j]
-                loss += 0.5 * Double(d) * Double(d)
-                dy[row * k + j] = d / Scalar(b)
-            }
-            if allCorrect {
-                allCorrect = task.isCorrect(output: UnsafeBufferPointer(rebasing: y[(row * k)..<(row * k + k)]),
-                                            target: training.targets[(row * k)..<(row * k + k)])
-            }
-        }
+        let b = training.batch
+        let pass = training.squaredErrors(y, task: task)
+        var dy = pass.errors
+        for i in dy.indices { dy[i] = dy[i] / Scalar(b) }
         lastPoint = Array(parameters.values)
-        lastAllCorrect = allCorrect && loss.isFinite
-        return (loss / Double(b), dy)
+        lastAllCorrect = pass.allCorrect && pass.lossSum.isFinite
+        return (pass.lossSum / Double(b), dy)
     }
 
     /// The training loss at the current θ.
@@ -88,12 +77,50 @@ public final class LabProblem: LabObjective {
     /// The fraction of `batch` answered correctly at the current θ (not counted as an evaluation).
     public func accuracy(on batch: TaskBatch) -> Double {
         let y = network.forward(input: batch.inputs, mask: batch.mask, steps: batch.steps, batch: batch.batch)
+        return Double(batch.correctCount(y, task: task)) / Double(batch.batch)
+    }
+}
+
+// What ``LabProblem`` and ``SignNetworkProblem`` share: their sets, their loss and their accuracy.
+extension TaskBatch {
+    /// The training set (`trainingCount` sequences) and test set (`testCount`) of a problem built
+    /// with `seed`, from seeds derived from it: every problem with that seed has the same sequences.
+    static func labSets(task: LabTask, length: Int, seed: UInt64, trainingCount: Int, testCount: Int)
+        -> (training: TaskBatch, test: TaskBatch) {
+        var rng = SplitMix64(seed: SplitMix64.derive(seed, 2))
+        let training = TaskBatch(task: task, length: length, count: trainingCount, rng: &rng)
+        var testRng = SplitMix64(seed: SplitMix64.derive(seed, 3))
+        return (training, TaskBatch(task: task, length: length, count: testCount, rng: &testRng))
+    }
+
+    /// For outputs y [B, K] over this batch: Σ_b ½‖y_b − target_b‖², the errors y − target [B, K],
+    /// and whether every sequence is answered correctly.
+    func squaredErrors(_ y: UnsafeBufferPointer<Scalar>, task: LabTask) -> (lossSum: Double, errors: [Scalar], allCorrect: Bool) {
+        let k = task.outputSize
+        var loss = 0.0, allCorrect = true
+        var e = [Scalar](repeating: 0, count: batch * k)
+        for row in 0..<batch {
+            for j in 0..<k {
+                let d = y[row * k + j] - targets[row * k + j]
+                loss += 0.5 * Double(d) * Double(d)
+                e[row * k + j] = d
+            }
+            if allCorrect {
+                allCorrect = task.isCorrect(output: UnsafeBufferPointer(rebasing: y[(row * k)..<(row * k + k)]),
+                                            target: targets[(row * k)..<(row * k + k)])
+            }
+        }
+        return (loss, e, allCorrect)
+    }
+
+    /// How many sequences of this batch outputs y [B, K] answer correctly.
+    func correctCount(_ y: UnsafeBufferPointer<Scalar>, task: LabTask) -> Int {
         let k = task.outputSize
         var correct = 0
-        for row in 0..<batch.batch where task.isCorrect(output: UnsafeBufferPointer(rebasing: y[(row * k)..<(row * k + k)]),
-                                                         target: batch.targets[(row * k)..<(row * k + k)]) {
+        for row in 0..<batch where task.isCorrect(output: UnsafeBufferPointer(rebasing: y[(row * k)..<(row * k + k)]),
+                                                   target: targets[(row * k)..<(row * k + k)]) {
             correct += 1
         }
-        return Double(correct) / Double(batch.batch)
+        return correct
     }
 }

@@ -179,10 +179,10 @@ public final class SignNetworkProblem: LabObjective {
         self.length = length
         network = SignRecurrentNetwork(inputSize: task.inputSize, hidden: hidden, outputs: task.outputSize,
                                        seed: SplitMix64.derive(seed, 4), scale: initialScale)
-        var rng = SplitMix64(seed: SplitMix64.derive(seed, 2))
-        training = TaskBatch(task: task, length: length, count: trainingCount, rng: &rng)
-        var testRng = SplitMix64(seed: SplitMix64.derive(seed, 3))
-        test = TaskBatch(task: task, length: length, count: testCount, rng: &testRng)
+        // Alike on purpose: LabProblem's set-up for another network; what both compute is shared in TaskBatch (LabProblem.swift).
+        let sets = TaskBatch.labSets(task: task, length: length, seed: seed, trainingCount: trainingCount, testCount: testCount)
+        training = sets.training
+        test = sets.test
     }
 
     public var parameters: ParameterStore { network.parameters }
@@ -191,25 +191,10 @@ public final class SignNetworkProblem: LabObjective {
     private func trainingPass() -> (loss: Double, outputError: [Scalar]) {
         evaluations += 1
         let y = network.forward(input: training.inputs, mask: training.mask, steps: training.steps, batch: training.batch)
-        let k = task.outputSize, b = training.batch
-        var loss = 0.0, allCorrect = true
-        var e = [Scalar](repeating: 0, count: b * k)
-        for row in 0..<b {
-            for j in 0..<k {
-                let d = y[row * k + j] - training.targets[row * k + j]
-                loss += 0.5 * Double(d) * Double(d)
-                e[row * k + j] = d
-            }
-            if allCorrect {
-                allCorrect = y.withUnsafeBufferPointer {
-                    task.isCorrect(output: UnsafeBufferPointer(rebasing: $0[(row * k)..<(row * k + k)]),
-                                   target: training.targets[(row * k)..<(row * k + k)])
-                }
-            }
-        }
+        let pass = y.withUnsafeBufferPointer { training.squaredErrors($0, task: task) }
         lastPoint = Array(parameters.values)
-        lastAllCorrect = allCorrect && loss.isFinite
-        return (loss / Double(b), e)
+        lastAllCorrect = pass.allCorrect && pass.lossSum.isFinite
+        return (pass.lossSum / Double(training.batch), pass.errors)
     }
 
     public func evaluate() -> Double { trainingPass().loss }
@@ -245,14 +230,7 @@ public final class SignNetworkProblem: LabObjective {
     /// The fraction of `batch` answered correctly at the current θ (not counted as an evaluation).
     public func accuracy(on batch: TaskBatch) -> Double {
         let y = network.forward(input: batch.inputs, mask: batch.mask, steps: batch.steps, batch: batch.batch)
-        let k = task.outputSize
-        var correct = 0
-        y.withUnsafeBufferPointer { out in
-            for row in 0..<batch.batch where task.isCorrect(output: UnsafeBufferPointer(rebasing: out[(row * k)..<(row * k + k)]),
-                                                             target: batch.targets[(row * k)..<(row * k + k)]) {
-                correct += 1
-            }
-        }
+        let correct = y.withUnsafeBufferPointer { batch.correctCount($0, task: task) }
         return Double(correct) / Double(batch.batch)
     }
 }

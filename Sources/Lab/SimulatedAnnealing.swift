@@ -32,6 +32,7 @@ public struct SimulatedAnnealing: LabLearner {
 
     public init() {}
 
+    // Alike on purpose: the LabLearner protocol's requirement; every learner starts from θ, its size and its seed.
     public func minimize(_ objective: LabObjective, budget: Int, seed: UInt64) -> LearnerOutcome {
         let theta = objective.parameters.values
         let n = theta.count

@@ -17,6 +17,7 @@ enum GRUCell: RecurrentCell {
     static let separateRecurrentProduct = true
     static let cacheWidth = 0
 
+    // Alike on purpose: the RecurrentCell protocol's requirement, implemented per cell.
     @inline(__always)
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,

@@ -28,6 +28,7 @@ enum LSTMCell: RecurrentCell {
         (layer.bias + layer.hidden).update(repeating: 1, count: layer.hidden)
     }
 
+    // Alike on purpose: the RecurrentCell protocol's requirement, implemented per cell.
     @inline(__always)
     static func forward(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?,
                         previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,

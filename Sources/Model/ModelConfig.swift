@@ -117,6 +117,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         try encoderSection.encode(bidirectional, forKey: .bidirectional)
         try encoderSection.encode(residual, forKey: .residual)
         try encoderSection.encode(reverseSource, forKey: .reverseSource)
+        // Alike on purpose: each section encodes its own keys, one line per field.
         var decoderSection = c.nestedContainer(keyedBy: DecoderKeys.self, forKey: .decoder)
         try decoderSection.encode(layers, forKey: .layers)
         try decoderSection.encode(hidden, forKey: .hidden)

@@ -75,28 +75,24 @@ extension SequenceRegressor {
                 }
             }
             // This step's copies: gradient from the step's gate gradients, curvature from s.
+            // Row i of a weight matrix at `offset` that multiplies v [B, m] (x for Wx, h_{t−1} for Wh).
+            func addWeightCopies(row i: Int, input v: UnsafePointer<Scalar>, width m: Int, offset: Int) {
+                for j in 0..<m {
+                    var gw: Scalar = 0, cw: Scalar = 0
+                    for b in 0..<batch {
+                        let vj = v[b * m + j]
+                        gw += a[b * h + i] * vj
+                        cw += s[b * h + i] * vj * vj
+                    }
+                    d[offset + i * m + j] += gw / (abs(cw) + mu)
+                }
+            }
             for i in 0..<h {
                 var gb: Scalar = 0, cb: Scalar = 0
                 for b in 0..<batch { gb += a[b * h + i]; cb += s[b * h + i] }
                 d[ob + i] += gb / (abs(cb) + mu)
-                for j in 0..<n {
-                    var gw: Scalar = 0, cw: Scalar = 0
-                    for b in 0..<batch {
-                        let xv = x[b * n + j]
-                        gw += a[b * h + i] * xv
-                        cw += s[b * h + i] * xv * xv
-                    }
-                    d[ox + i * n + j] += gw / (abs(cw) + mu)
-                }
-                for j in 0..<h {
-                    var gw: Scalar = 0, cw: Scalar = 0
-                    for b in 0..<batch {
-                        let hv = previous[b * h + j]
-                        gw += a[b * h + i] * hv
-                        cw += s[b * h + i] * hv * hv
-                    }
-                    d[oh + i * h + j] += gw / (abs(cw) + mu)
-                }
+                addWeightCopies(row: i, input: x, width: n, offset: ox)
+                addWeightCopies(row: i, input: previous, width: h, offset: oh)
             }
         }
         return d

@@ -5,6 +5,7 @@ public struct ModelFolderError: Error, CustomStringConvertible, Equatable {
     public let path: String
     public let message: String
 
+    // Alike on purpose: a public memberwise init, written out (Swift synthesizes only an internal one).
     public init(path: String, message: String) {
         self.path = path
         self.message = message

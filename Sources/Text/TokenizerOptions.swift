@@ -39,6 +39,7 @@ public struct TokenizerOptions: Codable, Equatable, Sendable {
     public init(normalization: Normalization = .nfc, lowercase: Bool = false, language: String = "en",
                 splitNumbers: Bool = false, joiners: Bool = true, pretokenized: Bool = false, bpeCodes: String? = nil,
                 sentencePiece: String? = nil) {
+        // Alike on purpose: a public memberwise init, written out (Swift synthesizes only an internal one).
         self.normalization = normalization
         self.lowercase = lowercase
         self.language = language

@@ -84,6 +84,7 @@ public struct Vocabulary: Sendable {
         return text
     }
 
+    // Alike on purpose: each file type's own public write and load; the work is shared (AtomicFileWriter, FileBytes).
     /// Writes `serialized()` to a temporary file in the same directory and renames it to `path`.
     /// Throws `FileError` naming `path`.
     public func write(to path: String) throws {

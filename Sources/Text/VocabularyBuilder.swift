@@ -108,6 +108,7 @@ public struct VocabularyCoverage: Equatable, Sendable {
     public var runningTokens: Int
     public var runningTokensCovered: Int
 
+    // Alike on purpose: a public memberwise init, written out (Swift synthesizes only an internal one).
     public init(typesSeen: Int, typesKept: Int, runningTokens: Int, runningTokensCovered: Int) {
         self.typesSeen = typesSeen
         self.typesKept = typesKept

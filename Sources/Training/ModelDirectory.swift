@@ -13,6 +13,7 @@ public struct ModelFolderConfig: Codable, Equatable, Sendable {
     public static let formatName = SavedModelConfig.formatName
     public static let currentVersion = SavedModelConfig.currentVersion
 
+    // Alike on purpose: SavedModelConfig's keys plus `training`, so both read the same config.json.
     public var format = ModelFolderConfig.formatName
     public var formatVersion = ModelFolderConfig.currentVersion
     /// The seq2seq version that wrote the folder (informational).
@@ -105,6 +106,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
         stoppedEarly = try c.decodeIfPresent(Bool.self, forKey: .stoppedEarly)
     }
 
+    // Alike on purpose: Codable's encode, one line per key of this type.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(epoch, forKey: .epoch)

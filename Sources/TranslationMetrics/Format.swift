@@ -32,6 +32,7 @@ enum Format {
     static func json(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
+            // Alike on purpose: JSON's escapes; SVGText.escaped is XML's, in another module.
             switch u {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"

@@ -18,6 +18,7 @@ struct BenchTranslate: ParsableCommand {
 
     @Option(help: "small: 8000/8000 vocab, E256 H256 L2, source length 16; medium: 16000/16000, 512, 512, 2, 20.")
     var preset: Preset = .small
+    // Alike on purpose: option declarations, one per flag; `bench train` declares its own.
     @Option(help: "Source vocabulary size (overrides the preset).") var sourceVocab: Int?
     @Option(help: "Target vocabulary size.") var targetVocab: Int?
     @Option(help: "Embedding size.") var embedding: Int?

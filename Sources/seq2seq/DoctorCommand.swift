@@ -32,6 +32,7 @@ struct Doctor: ParsableCommand {
 
     /// The report; Codable so that `--format json` is Foundation's encoding of the same fields.
     struct Report: Codable {
+        // Alike on purpose: plain Codable fields, one per figure the report shows.
         struct Backend: Codable {
             var name: String
             var version: String

@@ -65,12 +65,14 @@ struct Train: ParsableCommand {
     var layerNorm = false
     @Option(help: "Tied embeddings (Press & Wolf 2017): none (default), decoder (the output layer's weight is the target embedding; with --embedding ≠ --hidden through a learned projection H → E) or all (the source embedding too; needs one joint vocabulary, the same file for --source-vocab and --target-vocab, e.g. from a joint BPE).")
     var tieEmbeddings: TiedEmbeddings?
+    // Alike on purpose: option declarations, one per flag; `bench train` declares its own.
     @Option(help: "Recurrent layers in encoder and decoder (default \(Self.defaults.layers)).") var layers: Int?
     @Option(help: "Hidden size H (default \(Self.defaults.hidden)).") var hidden: Int?
     @Option(help: "Embedding size E (default \(Self.defaults.embedding)).") var embedding: Int?
     @Option(help: "Dropout between layers and before the output layer (Zaremba et al. 2014; default \(Self.defaults.dropout)).") var dropout: Float?
     @Flag(help: "Read the source in its natural order (default: reversed, as in Sutskever et al. 2014).")
     var noReverseSource = false
+    // Alike on purpose: option declarations, one per flag.
     @Option(help: "Sentences per batch (default \(Self.defaults.batchSize)).") var batchSize: Int?
     @Option(help: "Sum the gradients of K batches, each from its own part of the shards, before one update (an effective batch of K×--batch-size; needs at least K shards).")
     var accumulate: Int?
@@ -102,6 +104,7 @@ struct Train: ParsableCommand {
     var lrSchedule: LearningRateScheduleKind?
     @Option(help: "Plateau schedule: multiply the learning rate by this factor in (0, 1) (default 0.5).")
     var lrDecayFactor: Double?
+    // Alike on purpose: option declarations, one per flag.
     @Option(help: "Plateau schedule: validations without improvement tolerated before a cut (default 1; PyTorch's patience).")
     var plateauPatience: Int?
     @Option(help: "Stop after N consecutive validations without a new best checkpoint (needs a validation set).")
