@@ -37,9 +37,10 @@ public protocol StepScorer: AnyObject {
     var candidateIDs: [Int32]? { get }
     /// ``step(previousTokens:logProbs:)`` as one member of an ensemble's log-linear mix: writes
     /// weight·(the step's log-probabilities) into `logProbs`, [rowCount, W], when `accumulate` is
-    /// false, and adds them to it when true (the product rounded, then the sum). The default scores
-    /// into a temporary buffer and mixes from there; a scorer that can mix as it normalises (the
-    /// model's) saves that pass.
+    /// false, and adds them to it when true (the product rounded, then the sum); `weight` finite
+    /// and > 0, `logProbs.count >= rowCount·W`. The default scores into a temporary buffer (an
+    /// allocation per step) and mixes from there; a scorer that can mix as it normalises (the
+    /// model's) saves that pass and the allocation.
     func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Float>,
               weight: Float, accumulate: Bool)
 }

@@ -86,7 +86,7 @@ public enum Softmax {
     /// y = weight·logsoftmax(x) when `accumulate` is false, y += weight·logsoftmax(x) otherwise
     /// (the product rounded, then the sum), one ensemble member's share of the log-linear mix.
     /// `x` is left as it is; the row's shift is ``logSoftmaxRows(_:rows:width:)``'s, so weight 1
-    /// without accumulating gives its bits.
+    /// without accumulating gives its bits. `weight` must be finite and > 0 (0·(−∞) would be NaN).
     public static func weightedLogSoftmaxRows(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>,
                                               rows: Int, width: Int, weight: Scalar, accumulate: Bool) {
         #if SCALAR_DOUBLE
@@ -95,7 +95,11 @@ public enum Softmax {
             let m = rowMax(row, width)
             let sum = expAndSum(UnsafeMutablePointer(mutating: row), width, subtracting: m, store: false)
             let shift = m + logOf(sum)
-            for j in 0..<width { out[j] = (accumulate ? out[j] : 0) + weight * (row[j] - shift) }
+            if accumulate {
+                for j in 0..<width { out[j] = out[j] + weight * (row[j] - shift) }
+            } else {
+                for j in 0..<width { out[j] = weight * (row[j] - shift) }
+            }
         }
         #else
         cvector_weighted_log_softmax_rows(VectorKernels.path.code, x, y, rows, width, weight, accumulate ? 1 : 0)

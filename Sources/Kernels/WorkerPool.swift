@@ -96,8 +96,9 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Calls `function(context, part)` once for every part in 0..<parts, as ``run(parts:_:)``
-    /// does, without allocating: `context` (typically a pointer to the caller's struct of
-    /// arguments) must stay valid until the call returns.
+    /// does, without allocating on the pool's own path and on the OpenMP team's (a call made
+    /// while the pool is busy goes through Dispatch, which may): `context` (typically a pointer to
+    /// the caller's struct of arguments) must stay valid until the call returns.
     public func run(parts: Int, context: UnsafeRawPointer, _ function: PartFunction) {
         if parts <= 1 {
             if parts == 1 { function(context, 0) }

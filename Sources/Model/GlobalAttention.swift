@@ -138,10 +138,12 @@ final class GlobalAttention {
         }
         timed(profiler, "attention: scores and contexts") {
             // Rows are independent: split them across the threads BLAS uses (same bits either way).
-            // Read once here: the parts share no reference counting or exclusivity checks.
-            // A plain function of a struct of arguments, not a closure: nothing allocated per step.
-            let scores = ScoresPart(rowSentence: state.rowSentence, lengths: state.lengths, alignments: state.alignments.pointer,
-                                    first: first, joined: joined, keys: k, memory: m, u: u, v: v, r: r, s: s, h: h, b: b)
+            // Read once here as pointers: the parts share no reference counting or exclusivity
+            // checks. A plain function of a struct of arguments, not a closure: nothing allocated.
+            state.rowSentence.withUnsafeBufferPointer { rowSentence in state.lengths.withUnsafeBufferPointer { lengths in
+            let scores = ScoresPart(rowSentence: rowSentence.baseAddress!, lengths: lengths.baseAddress!,
+                                    alignments: state.alignments.pointer, first: first, joined: joined, keys: k, memory: m,
+                                    u: u, v: v, r: r, s: s, h: h, b: b)
             Parallel.forEachPart(count, work: count * s * h, context: scores) { raw, lo, hi in
                 let p = raw.load(as: ScoresPart.self)
                 let (s, h, b) = (p.s, p.h, p.b)
@@ -164,6 +166,7 @@ final class GlobalAttention {
                     for position in 0..<n { Vector.axpy(a[position], p.memory + (position * b + sentence) * h, context, count: h) }
                 }
             }
+            } }
         }
         let out = state.output.pointer + first * h
         timed(profiler, "attention: output projection") {
@@ -182,7 +185,7 @@ final class GlobalAttention {
 
     /// The arguments of ``forward(_:steps:queries:packed:)``'s scores and contexts, for its parts.
     private struct ScoresPart {
-        let rowSentence: [Int32], lengths: [Int], alignments: UnsafeMutablePointer<Scalar>, first: Int
+        let rowSentence: UnsafePointer<Int32>, lengths: UnsafePointer<Int>, alignments: UnsafeMutablePointer<Scalar>, first: Int
         let joined: UnsafeMutablePointer<Scalar>, keys: UnsafePointer<Scalar>, memory: UnsafePointer<Scalar>
         let u: UnsafeMutablePointer<Scalar>?, v: UnsafeMutablePointer<Scalar>?
         let r: Int, s: Int, h: Int, b: Int

@@ -121,8 +121,9 @@ public final class InferenceSession {
     /// An ensemble member's step (``step(previousTokens:logProbs:)`` otherwise): writes
     /// weight·(the log-probabilities) into `logProbs`, [rowCount, W], when `accumulate` is false,
     /// and adds them to it when true (the product rounded, then the sum: the order of a mix
-    /// Σᵢ wᵢ·log pᵢ built one member at a time). The logits stay in the session's own scratch, so
-    /// the mix costs no pass of its own over the rows.
+    /// Σᵢ wᵢ·log pᵢ built one member at a time); `weight` finite and > 0, `logProbs.count ≥
+    /// rowCount·W`. The logits stay in the session's own scratch, so the mix costs no pass of its
+    /// own over the rows.
     public func step(previousTokens: [Int32], weightedInto logProbs: UnsafeMutableBufferPointer<Scalar>,
                      weight: Scalar, accumulate: Bool) {
         step(previousTokens: previousTokens, logProbs: logProbs, mix: Mix(weight: weight, accumulate: accumulate))

@@ -14,9 +14,15 @@ import Training
 @_exported import enum Model.TiedEmbeddings
 
 /// A training run from code: what `seq2seq train` does — the same checks before the first step
-/// (with the same texts), the same loop, the same model folder (config, vocabularies, checkpoints,
-/// `log.jsonl`), bit for bit the same weights for the same options — with its progress handed to
-/// you as ``TrainingEvent`` records instead of printed.
+/// (with the same texts, which name `train`'s flags), the same loop, the same model folder (config,
+/// vocabularies, checkpoints, `log.jsonl`), bit for bit the same weights when the options and the
+/// thread count are those `train` records — with its progress handed to you as ``TrainingEvent``
+/// records instead of printed.
+///
+/// ``TrainingOptions`` holds the options as `config.json` records them; a few of `train`'s flags
+/// set two of them at once, which here you set yourself: `train --bidirectional` also turns source
+/// reversal off (set `reverseSource = false` with `bidirectional = true`), and `--batch-size B`
+/// raises `windowSize` to 100·B when that is larger (set it with `batchSize`).
 ///
 /// The corpus is a shard folder made by `seq2seq shard` and the vocabularies are files made by
 /// `seq2seq vocab` (with `--bpe-codes` or `--spm-model` when the model reads subwords).
@@ -54,17 +60,27 @@ public struct ModelTraining: Sendable {
     /// The SentencePiece models (one shared, or one per side) the vocabularies were built with.
     public var sentencePieceModels: [URL] = []
     /// Every hyper-parameter of a new run (architecture, batches, optimizer, schedule, validation
-    /// BLEU, checkpoints), recorded in the folder's `config.json`. A resumed run keeps the recorded
-    /// ones except its length: `epochs`, `maxSteps` and `maxMinutes` are taken from here.
+    /// BLEU, checkpoints), validated and recorded in the folder's `config.json`. Not used on
+    /// ``resume``: a resumed run continues with its recorded options (only its length may change,
+    /// through ``epochs``, ``maxSteps`` and ``maxMinutes``).
     public var options: TrainingOptions
+    /// New limits for a resumed run (nil: the recorded one), as `train --resume --epochs N`.
+    public var epochs: Int?
+    /// A new total step limit for a resumed run (nil: the recorded one).
+    public var maxSteps: Int?
+    /// A new limit in minutes of training for a resumed run (nil: the recorded one).
+    public var maxMinutes: Double?
     /// Continue the run in ``output`` exactly where its last checkpoint left off.
     public var resume = false
     /// Replace a trained model in ``output`` (never a folder that is not a model folder).
     public var overwrite = false
     /// Start although more than half of the sampled tokens are `<unk>` (swapped vocabularies).
     public var allowUnknown = false
-    /// Threads for the whole process (GEMM backend and the toolkit's own parallel parts), 1...1024.
-    public var threads = 1
+    /// Threads for the whole process (GEMM backend and the toolkit's own parallel parts), 1...1024;
+    /// `train`'s default, 2. The budget is the process's: it also applies to a ``Translator``
+    /// running beside the run. The GEMM backend is the process's (`auto` unless `SEQ2SEQ_GEMM`
+    /// chose another at start-up).
+    public var threads = 2
 
     /// A run of `options` on `shards` into `output` (the other inputs as properties).
     public init(shards: URL, output: URL, sourceVocabulary: URL? = nil, targetVocabulary: URL? = nil,
@@ -77,9 +93,11 @@ public struct ModelTraining: Sendable {
     }
 
     /// Starts the run on a thread of its own; its ``TrainingRun/events`` are the records as they
-    /// happen, ending with ``TrainingEvent/finished(_:)``. ``TrainingRun/stop()``, or ending the
-    /// iteration early (a `break`, a cancelled task), stops the run at its next step with a
-    /// checkpoint, as Ctrl-C stops `seq2seq train`; a later run with ``resume`` continues it exactly.
+    /// happen, ending with ``TrainingEvent/finished(_:)``. ``TrainingRun/stop()`` stops the run at
+    /// its next step with a checkpoint, as Ctrl-C stops `seq2seq train`; keep reading the events to
+    /// its end to know the checkpoint is written (the folder stays locked until then). Cancelling
+    /// the task that reads the events, or releasing the ``TrainingRun``, stops it too. A later
+    /// run with ``resume`` continues it exactly.
     ///
     /// The events throw ``Seq2SeqError/training(_:)`` when the run is refused before its first
     /// step (a missing file, a folder in the way, vocabularies that do not fit the corpus, an option
@@ -125,11 +143,9 @@ public struct ModelTraining: Sendable {
         request.resume = resume
         request.overwrite = overwrite
         request.allowUnknown = allowUnknown
-        if resume {
-            request.epochs = options.epochs
-            request.maxSteps = options.maxSteps
-            request.maxMinutes = options.maxMinutes
-        }
+        request.epochs = epochs
+        request.maxSteps = maxSteps
+        request.maxMinutes = maxMinutes
         do {
             let prepared = try TrainingSetup.prepare(request)
             defer { withExtendedLifetime(prepared) {} }  // holds the folder's lock until training ends
@@ -152,6 +168,11 @@ public struct ModelTraining: Sendable {
         let progress = ProgressReporter(logEvery: directory.config.training.logEvery, isTerminal: false)
         progress.isSilent = true
         progress.onRecord = { report(TrainingEvent($0)) }
+        // Stopped before its first step: nothing is trained, and a folder made for the run goes.
+        if stop.isRequested {
+            prepared.discardIfUntrained()
+            return TrainingOutcome(steps: 0, interrupted: true)
+        }
         let trainer = try Trainer(directory: directory, shards: prepared.shards, validation: prepared.validation,
                                   resume: resume, progress: progress)
         if trainer.isFinished {
@@ -177,7 +198,8 @@ public final class TrainingRun: Sendable {
     }
 
     /// Asks the run to stop at its next step with a checkpoint; ``events`` then ends with a
-    /// ``TrainingOutcome`` whose ``TrainingOutcome/interrupted`` is true.
+    /// ``TrainingOutcome`` whose ``TrainingOutcome/interrupted`` is true (unless the run reached
+    /// its limits first).
     public func stop() {
         stopRequest.request()
     }
@@ -267,6 +289,12 @@ public struct TrainingOutcome: Sendable, Equatable {
     public var interrupted: Bool
     /// A resumed run had already reached its limits: nothing was trained or written.
     public var alreadyFinished: Bool
+
+    init(steps: Int, interrupted: Bool) {
+        (self.steps, epochs, seconds, bestPerplexity, bestBLEU) = (steps, 0, 0, nil, nil)
+        self.interrupted = interrupted
+        alreadyFinished = false
+    }
 
     init(_ state: TrainingState, interrupted: Bool, alreadyFinished: Bool) {
         (steps, epochs, seconds) = (state.step, state.epoch, state.trainingSeconds)

@@ -250,7 +250,10 @@ extension Trainer {
             stepMark = monotonicSeconds()
         }
         if dryRun { return try finishDryRun(totalSteps: totalSteps) }
-        if lastValid == nil, let validation {
+        // A run that never validated (in any of its processes: the record is the state, so a
+        // resumed run decides as the uninterrupted one) closes with one validation.
+        let validatedBefore = state.bestStep != nil || state.bestValidPerplexity != nil || !state.epochValidPerplexities.isEmpty
+        if lastValid == nil && !validatedBefore, let validation {
             lastValid = try validate(validation, label: "step \(state.step)", watched: false)
         }
         if writes && state.bestStep == nil { try directory.saveBest(model: model, step: state.step) }

@@ -151,6 +151,29 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         decayStart ?? (optimizer == .sgd ? 5 : nil)
     }
 
+    /// The options as `config.json` records them: a value that means "not used" (left-to-right
+    /// targets, no tied embeddings, `--accumulate 1`, label smoothing 0, BPE-dropout 0, flags that
+    /// are off, input feeding on) is stored
+    /// as absent, so a run that does not use a feature writes the config it always did, whoever
+    /// made the options (the CLI or a library caller).
+    public var canonical: TrainingOptions {
+        var o = self
+        if o.targetOrder == .leftToRight { o.targetOrder = nil }
+        if o.tieEmbeddings == TiedEmbeddings.none { o.tieEmbeddings = nil }
+        if o.accumulate == 1 { o.accumulate = nil }
+        if o.labelSmoothing == 0 { o.labelSmoothing = nil }
+        if o.bpeDropout == 0 { o.bpeDropout = nil }
+        if o.layerNorm == false { o.layerNorm = nil }
+        if o.bidirectional == false { o.bidirectional = nil }
+        if o.residual == false { o.residual = nil }
+        if o.inputFeed == true { o.inputFeed = nil }
+        if o.validBLEU == false { o.validBLEU = nil }
+        if o.validBLEULowercase == false { o.validBLEULowercase = nil }
+        return o
+    }
+
+    /// Throws ``TrainingError/invalidOption(_:)`` naming the first option out of range or
+    /// inconsistent with another (the texts name `train`'s flags).
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws {
             if !ok { throw TrainingError.invalidOption(message) }
@@ -179,6 +202,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try check(accumulateSteps >= 1 && accumulateSteps <= 1 << 16, "--accumulate must be in 1...65536")
         try check(processCount >= 1 && processCount <= 1 << 20, "the number of MPI ranks must be in 1...1048576")
         try check(bpeDropout.map { $0 >= 0 && $0 < 1 } ?? true, "--bpe-dropout must be in [0, 1)")
+        try check(inputFeed != false || (attention ?? AttentionType.none) != AttentionType.none,
+                  "--no-input-feed needs --attention dot, general or mlp")
+        try check(validBLEULowercase != true || validBLEU == true, "--valid-bleu-lowercase needs --valid-bleu")
+        try check(learningRateSchedule == .plateau || (plateauFactor == nil && plateauPatience == nil),
+                  "--lr-decay-factor and --plateau-patience need --lr-schedule plateau")
+        try check(layerNorm != true || (cell ?? .lstm).supportsLayerNorm, "--layer-norm needs --cell lstm or gru")
     }
 
     /// Parameters of the network these options describe, or nil when the count does not fit in

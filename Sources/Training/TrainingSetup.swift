@@ -205,7 +205,8 @@ public enum TrainingSetup {
             let target = try Vocabulary(contentsOf: targetVocab)
             let codes = try matchCodes(request.bpeCodes, source: (sourceVocab, source), target: (targetVocab, target))
             let pieces = try matchSentencePiece(request.sentencePieceModels, source: (sourceVocab, source), target: (targetVocab, target))
-            var options = try request.newRunOptions()
+            var options = try request.newRunOptions().canonical
+            try options.validate()
             if ranks > 1 { options.ranks = ranks }
             if (options.bpeDropout ?? 0) > 0 && codes.source == nil && codes.target == nil {
                 throw refuse("--bpe-dropout needs vocabularies built with BPE codes (vocab --bpe-codes)")

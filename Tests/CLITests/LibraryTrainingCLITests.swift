@@ -18,6 +18,7 @@ struct LibraryTrainingCLITests {
                                 targetVocabulary: URL(fileURLWithPath: p.targetVocab), options: options)
         run.validationSource = URL(fileURLWithPath: p.validSource)
         run.validationTarget = URL(fileURLWithPath: p.validTarget)
+        run.threads = 1
         return run
     }
 
@@ -47,28 +48,64 @@ struct LibraryTrainingCLITests {
     }
 
     /// stop() ends the run at its next step with a checkpoint (interrupted); resuming it from code
-    /// ends with train's bits, and a finished run resumed again trains nothing.
+    /// to 5 steps past it gives the weights and checkpoint of `train` run straight there, and a
+    /// finished run resumed again trains nothing. (The first run has no step limit to speak of: the
+    /// records reach the reader after the steps, so a near limit could be reached before the stop.)
     @Test func aStoppedRunResumesExactly() async throws {
         let p = try pipeline()
         let dir = makeTemporaryDirectory("library-training-stop")
         defer { try? FileManager.default.removeItem(at: dir) }
         let output = dir.appendingPathComponent("model")
-        let first = Self.run(p, output: output).start()
+        var unlimited = Self.run(p, output: output)
+        unlimited.options.maxSteps = 1_000_000
+        let first = unlimited.start()
         var stopped: TrainingOutcome?
         for try await event in first.events {
             if case .progress = event { first.stop() }
             if case .finished(let outcome) = event { stopped = outcome }
         }
-        #expect(stopped?.interrupted == true && (stopped?.steps ?? 30) < 30, "\(String(describing: stopped))")
+        let stoppedAt = try #require(stopped?.steps)
+        #expect(stopped?.interrupted == true && stoppedAt >= 10, "\(String(describing: stopped))")
         var resumed = Self.run(p, output: output)
         resumed.resume = true
+        resumed.maxSteps = stoppedAt + 5
         var last: TrainingOutcome?
         for try await event in resumed.start().events { if case .finished(let outcome) = event { last = outcome } }
-        #expect(last?.steps == 30 && last?.interrupted == false)
-        #expect(try Self.sameFiles(output.path, p.model), "stopped and resumed differs from train's uninterrupted run")
+        #expect(last?.steps == stoppedAt + 5 && last?.interrupted == false)
+        let straight = dir.appendingPathComponent("straight").path
+        let cli = try runSeq2seq(p.trainArguments(output: straight, maxSteps: stoppedAt + 5))
+        #expect(cli.status == 0, "\(cli.stderrText)")
+        for file in ["last.safetensors", "best.safetensors"] {
+            #expect(try Data(contentsOf: output.appendingPathComponent(file)) == Data(contentsOf: URL(fileURLWithPath: "\(straight)/\(file)")),
+                    "\(file): stopped at \(stoppedAt) and resumed differs from train's straight run")
+        }
         var again: TrainingOutcome?
         for try await event in resumed.start().events { if case .finished(let outcome) = event { again = outcome } }
         #expect(again?.alreadyFinished == true)
+    }
+
+    /// Options out of range are refused before anything is written, even with `overwrite` on a
+    /// trained model (which would otherwise be cleared first): the model stays byte for byte.
+    @Test(arguments: [("batchSize", "--batch-size"), ("epochs", "--epochs"), ("noInputFeed", "--no-input-feed")])
+    func badOptionsAreRefusedBeforeAnOverwrittenModelIsTouched(_ option: String, _ flag: String) async throws {
+        let p = try pipeline()
+        let (dir, model) = try p.copyOfModel()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let before = try snapshot(model)
+        var run = Self.run(p, output: URL(fileURLWithPath: model))
+        run.overwrite = true
+        switch option {
+        case "batchSize": run.options.batchSize = 0
+        case "epochs": run.options.epochs = 0
+        default: run.options.inputFeed = false
+        }
+        do {
+            for try await _ in run.start().events {}
+            Issue.record("\(option) out of range was accepted")
+        } catch let Seq2SeqError.training(message) {
+            #expect(message.contains(flag), "\(message)")
+        }
+        #expect(try snapshot(model) == before)
     }
 
     /// A refused start is a typed error with train's text, and leaves no folder behind.

@@ -252,6 +252,26 @@ struct PipelineCLITests {
                 == safetensorsContent(resumed + "/last.safetensors").data)
     }
 
+    /// A run resumed after its last epoch's validation (`--epochs 2`: 10 steps) and taken to 15
+    /// ends as the run that went to 15 at once, checkpoint and best weights byte for byte: the
+    /// validation that closes a run that never validated is decided by the recorded state, not by
+    /// what this process saw (the resumed process used to validate again at 15, and keep it best).
+    @Test func aRunResumedAfterItsLastValidationEndsAsTheUninterruptedOne() throws {
+        let p = try pipeline()
+        let dir = makeTemporaryDirectory("pipeline-cli-resume-closing")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let resumed = dir.appendingPathComponent("resumed").path, straight = dir.appendingPathComponent("straight").path
+        let first = try runSeq2seq(p.trainArguments(output: resumed, maxSteps: 30) + ["--epochs", "2"])
+        #expect(first.status == 0, "\(first.stderrText)")
+        let second = try runSeq2seq(p.trainArguments(output: resumed, maxSteps: 15) + ["--epochs", "10", "--resume"])
+        #expect(second.status == 0, "\(second.stderrText)")
+        let once = try runSeq2seq(p.trainArguments(output: straight, maxSteps: 15))
+        #expect(once.status == 0, "\(once.stderrText)")
+        for file in ["last.safetensors", "best.safetensors"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: "\(resumed)/\(file)")) == Data(contentsOf: URL(fileURLWithPath: "\(straight)/\(file)")), "\(file)")
+        }
+    }
+
     /// Ctrl-C (SIGINT) or SIGTERM saves a checkpoint at the current step and exits 128 + the signal
     /// (130, 143: the probe's finding 14 saw 130 for SIGTERM); --resume goes on from it. While the
     /// run goes on, no second train may write the same folder.
