@@ -19,10 +19,11 @@ import Training
 /// thread count are those `train` records — with its progress handed to you as ``TrainingEvent``
 /// records instead of printed.
 ///
-/// ``TrainingOptions`` holds the options as `config.json` records them; a few of `train`'s flags
-/// set two of them at once, which here you set yourself: `train --bidirectional` also turns source
-/// reversal off (set `reverseSource = false` with `bidirectional = true`), and `--batch-size B`
-/// raises `windowSize` to 100·B when that is larger (set it with `batchSize`).
+/// `TrainingOptions` (re-exported from the toolkit's Training module) holds the options as
+/// `config.json` records them; a few of `train`'s flags set two of them at once, which here you set
+/// yourself: `train --bidirectional` also turns source reversal off (set `reverseSource = false`
+/// with `bidirectional = true`), and `--batch-size B` raises `windowSize` to 100·B when that is
+/// larger (set it with `batchSize`).
 ///
 /// The corpus is a shard folder made by `seq2seq shard` and the vocabularies are files made by
 /// `seq2seq vocab` (with `--bpe-codes` or `--spm-model` when the model reads subwords).
