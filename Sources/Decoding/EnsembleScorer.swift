@@ -15,6 +15,10 @@ public final class EnsembleScorer: StepScorer {
     /// wᵢ, normalised to sum to 1.
     public let weights: [Float]
     public let vocabularySize: Int
+    /// Each member as a ``WeightedStepScorer`` when it is one (it mixes its own share in).
+    private let mixers: [(any WeightedStepScorer)?]
+    /// [rows, W] scratch for the members that are not (mixed here by hand).
+    private var scratch: [Float] = []
     /// `members` (at least one) must have equal `vocabularySize`, `rowCount` and `candidateIDs`;
     /// `weights` (one per member, each finite and > 0; default equal) are normalised here. Breaking
     /// either is a programming error (``Translator`` checks what users give before building one).
@@ -30,6 +34,7 @@ public final class EnsembleScorer: StepScorer {
         let normalized = weights.map { Float(Double($0) / total) }
         precondition(normalized.allSatisfy { $0 > 0 && $0.isFinite }, "EnsembleScorer: a normalised weight rounds to 0")
         self.members = members
+        mixers = members.map { $0 as? any WeightedStepScorer }
         self.weights = normalized
         vocabularySize = v
     }
@@ -38,13 +43,23 @@ public final class EnsembleScorer: StepScorer {
     public var candidateIDs: [Int32]? { members[0].candidateIDs }
 
     /// Writes Σᵢ wᵢ·(member i's row) into `logProbs`, [rowCount, W] (see ``StepScorer/step``),
-    /// summed in member order, each member mixing its share in as it normalises
-    /// (``StepScorer/step(previousTokens:weightedInto:weight:accumulate:)``). An ensemble of one is
+    /// summed in member order, each ``WeightedStepScorer`` member mixing its share in as it
+    /// normalises, any other mixed here by hand in the same order. An ensemble of one is
     /// its member, bit for bit. An id a member forbids with −∞ stays −∞.
     public func step(previousTokens: [Int32], logProbs: UnsafeMutableBufferPointer<Float>) {
         guard members.count > 1 else { return members[0].step(previousTokens: previousTokens, logProbs: logProbs) }
+        let count = rowCount * (candidateIDs?.count ?? vocabularySize)
         for (i, (member, w)) in zip(members, weights).enumerated() {
-            member.step(previousTokens: previousTokens, weightedInto: logProbs, weight: w, accumulate: i > 0)
+            if let mixer = mixers[i] {
+                mixer.step(previousTokens: previousTokens, weightedInto: logProbs, weight: w, accumulate: i > 0)
+                continue
+            }
+            // By hand, in the same order: w·l, then y + w·l.
+            if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
+            scratch.withUnsafeMutableBufferPointer { own in
+                member.step(previousTokens: previousTokens, logProbs: own)
+                for j in 0..<count { logProbs[j] = i > 0 ? logProbs[j] + w * own[j] : w * own[j] }
+            }
         }
     }
 

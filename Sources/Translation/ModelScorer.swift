@@ -3,7 +3,7 @@ import Model
 
 /// Adapts the model's incremental ``InferenceSession`` to Decoding's ``StepScorer`` protocol, so
 /// beam search never sees the network.
-public final class ModelScorer: StepScorer {
+public final class ModelScorer: WeightedStepScorer {
     private let session: InferenceSession
     public let vocabularySize: Int
 
