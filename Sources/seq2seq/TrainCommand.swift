@@ -337,15 +337,11 @@ struct Train: ParsableCommand {
         o.cell = cell
         if bidirectional { o.bidirectional = true }
         if residual { o.residual = true }
-        if noInputFeed && (attention ?? AttentionType.none) == AttentionType.none { throw CLIError("--no-input-feed needs --attention dot, general or mlp") }
         o.attention = attention
         if noInputFeed { o.inputFeed = false }
         if let targetOrder, targetOrder != .leftToRight { o.targetOrder = targetOrder }
         if let tieEmbeddings, tieEmbeddings != .none { o.tieEmbeddings = tieEmbeddings }
-        if layerNorm {
-            guard (cell ?? .lstm).supportsLayerNorm else { throw CLIError("--layer-norm needs --cell lstm or gru") }
-            o.layerNorm = true
-        }
+        if layerNorm { o.layerNorm = true }
         if let batchSize {
             o.batchSize = batchSize
             let (window, overflow) = batchSize.multipliedReportingOverflow(by: 100)
@@ -370,14 +366,12 @@ struct Train: ParsableCommand {
         // 0 is recorded as absent, so a run without smoothing writes the config it always did.
         if let labelSmoothing { o.labelSmoothing = labelSmoothing == 0 ? nil : labelSmoothing }
         // Options the chosen schedule would not act on are refused rather than ignored.
-        if lrSchedule == .plateau {
-            if lrDecay != nil || decayStart != nil {
-                throw CLIError("--lr-decay and --decay-start belong to the halving schedule, not --lr-schedule plateau (use --lr-decay-factor)")
-            }
-        } else if lrDecayFactor != nil || plateauPatience != nil {
-            throw CLIError("--lr-decay-factor and --plateau-patience need --lr-schedule plateau")
+        // (The plateau-only options without the plateau schedule, --no-input-feed without attention,
+        // --layer-norm on another cell and --valid-bleu-lowercase alone are TrainingOptions.validate's,
+        // below: the same checks for a library caller.)
+        if lrSchedule == .plateau && (lrDecay != nil || decayStart != nil) {
+            throw CLIError("--lr-decay and --decay-start belong to the halving schedule, not --lr-schedule plateau (use --lr-decay-factor)")
         }
-        if validBleuLowercase && !validBleu { throw CLIError("--valid-bleu-lowercase needs --valid-bleu") }
         if validSource == nil {
             for (given, option) in [(lrSchedule == .plateau, "--lr-schedule plateau"), (earlyStopping != nil, "--early-stopping"),
                                     (validBleu, "--valid-bleu")] where given {

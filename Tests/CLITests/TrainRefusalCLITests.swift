@@ -408,3 +408,20 @@ struct TrainRefusalCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
     }
 }
+
+/// Options that do not fit together are refused on one line before anything is written, with the
+/// texts TrainingOptions.validate gives the CLI and the library alike.
+@Test(arguments: [
+    (["--no-input-feed"], "--no-input-feed needs --attention dot, general or mlp"),
+    (["--layer-norm", "--cell", "irnn"], "--layer-norm needs --cell lstm or gru"),
+    (["--lr-decay-factor", "0.5"], "--lr-decay-factor and --plateau-patience need --lr-schedule plateau"),
+    (["--valid-bleu-lowercase"], "--valid-bleu-lowercase needs --valid-bleu"),
+])
+func optionsThatDoNotFitTogetherAreRefused(_ extra: [String], _ message: String) throws {
+    let p = try pipeline()
+    let dir = makeTemporaryDirectory("train-misfit")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let output = dir.appendingPathComponent("model").path
+    expectOneLineError(try runSeq2seq(p.trainArguments(output: output) + extra), mentions: [message])
+    #expect(!FileManager.default.fileExists(atPath: output))
+}
