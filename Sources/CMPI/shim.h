@@ -18,3 +18,6 @@ static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline int cmpi_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int cmpi_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }
 static inline void *cmpi_in_place(void) { return MPI_IN_PLACE; }
+static inline int cmpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
+static inline MPI_Request cmpi_request_null(void) { return MPI_REQUEST_NULL; }
+static inline MPI_Status *cmpi_status_ignore(void) { return MPI_STATUS_IGNORE; }

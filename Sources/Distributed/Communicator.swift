@@ -18,9 +18,12 @@ public struct DistributedError: Error, CustomStringConvertible, Sendable {
 /// Open MPI's world communicator (all processes `mpirun` started), with Swift errors instead of
 /// MPI's default abort-on-error, and only Swift types in its API.
 ///
-/// Every collective must be called by every rank in the same order with the same counts; the
-/// methods are not thread-safe (MPI is initialised without thread support: one thread calls it).
-/// Collectives block until every rank has joined. A rank that dies is noticed by `mpirun`, which
+/// Every collective must be called by every rank in the same order with the same counts. MPI is
+/// initialised for serialized threads (`MPI_THREAD_SERIALIZED`): any thread may call a method, but
+/// never two at once (the trainer's exchange thread runs while the thread that started it waits).
+/// Collectives block until every rank has joined; the gradient sum and the OR of flags wait by
+/// testing their non-blocking request with short sleeps between tests, so a rank waiting on the
+/// network leaves its core to the backward pass beside it. A rank that dies is noticed by `mpirun`, which
 /// then stops every other rank (SIGTERM, then SIGKILL): a collective never waits for a dead rank
 /// for long. A rank that hangs without dying is caught by ``startWatchdog(timeout:report:)``.
 public final class Communicator {
@@ -45,7 +48,12 @@ public final class Communicator {
     public static func world() throws -> Communicator {
         var initialized: Int32 = 0
         try check(MPI_Initialized(&initialized), "MPI_Initialized")
-        if initialized == 0 { try check(MPI_Init(nil, nil), "MPI_Init") }
+        var provided: Int32 = 0
+        if initialized == 0 {
+            try check(MPI_Init_thread(nil, nil, cmpi_thread_serialized(), &provided), "MPI_Init_thread")
+        } else {
+            try check(MPI_Query_thread(&provided), "MPI_Query_thread")
+        }
         let comm = cmpi_comm_world()
         try check(MPI_Comm_set_errhandler(comm, cmpi_errors_return()), "MPI_Comm_set_errhandler")
         var rank: Int32 = 0, size: Int32 = 0
@@ -54,13 +62,19 @@ public final class Communicator {
         var name = [CChar](repeating: 0, count: Int(cmpi_max_processor_name()) + 1)
         var length: Int32 = 0
         try check(MPI_Get_processor_name(&name, &length), "MPI_Get_processor_name")
-        return Communicator(rank: Int(rank), size: Int(size), processorName: String(cString: name))
+        return Communicator(rank: Int(rank), size: Int(size), processorName: String(cString: name),
+                            supportsExchangeThread: provided >= cmpi_thread_serialized())
     }
 
-    private init(rank: Int, size: Int, processorName: String) {
+    /// Whether MPI runs with `MPI_THREAD_SERIALIZED` or more, so a thread other than the one that
+    /// started MPI may call collectives (one at a time): what an overlapped exchange needs.
+    public let supportsExchangeThread: Bool
+
+    private init(rank: Int, size: Int, processorName: String, supportsExchangeThread: Bool) {
         self.rank = rank
         self.size = size
         self.processorName = processorName
+        self.supportsExchangeThread = supportsExchangeThread
     }
 
     deinit { scratch.deallocate() }
@@ -131,9 +145,15 @@ public final class Communicator {
         try allreduce(&values, datatype: cmpi_uint8(), operation)
     }
 
-    /// The bitwise OR of every rank's `flags`, in place.
+    /// The bitwise OR of every rank's `flags`, in place (MPI_Iallreduce, waited for by polling).
     public func allreduceBitwiseOr(_ flags: inout [UInt8]) throws {
-        try allreduce(&flags, .bitwiseOr)
+        let count = try Self.int32(flags.count, "MPI_Allreduce")
+        try flags.withUnsafeMutableBufferPointer {
+            let pointer = $0.baseAddress
+            try polled("MPI_Allreduce") {
+                MPI_Iallreduce(cmpi_in_place(), pointer, count, cmpi_uint8(), cmpi_op_bor(), cmpi_comm_world(), &$0)
+            }
+        }
     }
 
     private func allreduce<T>(_ values: inout [T], datatype: MPI_Datatype, _ operation: ReductionOperation) throws {
@@ -176,8 +196,9 @@ public final class Communicator {
     ///
     /// A reduce-scatter then an allgather, as a ring allreduce moves data: the buffer is cut into
     /// N chunks; rank c receives chunk c of every rank (MPI_Alltoallv), adds them in rank order,
-    /// and every rank receives every summed chunk (MPI_Allgatherv). Each rank sends and receives
-    /// 2·(N−1)/N of the buffer. Throws when the buffer has more than 2³¹−1 elements or a call fails.
+    /// and every rank receives every summed chunk (MPI_Allgatherv), both non-blocking and waited for
+    /// by polling. Each rank sends and receives 2·(N−1)/N of the buffer. Throws when the buffer has
+    /// more than 2³¹−1 elements or a call fails.
     public func sumInRankOrder(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         let n = buffer.count, ranks = size
         _ = try Self.int32(n, "MPI_Alltoallv")
@@ -199,18 +220,18 @@ public final class Communicator {
         let sendOffsets = (0..<ranks).map { Int32(starts[$0]) }
         let receiveCounts = [Int32](repeating: Int32(mine), count: ranks)
         let receiveOffsets = (0..<ranks).map { Int32($0 * mine) }
-        try collective("MPI_Alltoallv") {
-            MPI_Alltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
-                          received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world())
+        try polled("MPI_Alltoallv") {
+            MPI_Ialltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
+                           received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world(), &$0)
         }
         for i in 0..<mine { summed[i] = 0 }
         for r in 0..<ranks {
             let part = received + r * mine
             for i in 0..<mine { summed[i] = summed[i] + part[i] }
         }
-        try collective("MPI_Allgatherv") {
-            MPI_Allgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
-                           cmpi_float(), cmpi_comm_world())
+        try polled("MPI_Allgatherv") {
+            MPI_Iallgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
+                            cmpi_float(), cmpi_comm_world(), &$0)
         }
     }
 
@@ -230,6 +251,27 @@ public final class Communicator {
         let code = body()
         collectiveStart.store(0, ordering: .sequentiallyConsistent)
         try Self.check(code, call)
+    }
+
+    /// Starts one non-blocking collective (`start` sets the request and returns the start's code)
+    /// and waits for it, visible to the watchdog like ``collective(_:_:)``: a few tests in a row,
+    /// then a test every 50 µs, sleeping between (Open MPI moves TCP data inside the tests; the
+    /// kernel's socket buffers carry it meanwhile), so the waiting thread takes almost no CPU.
+    private func polled(_ call: String, _ start: (inout MPI_Request?) -> Int32) throws {
+        collectiveIndex.store(Self.collectiveNames.firstIndex(of: call) ?? 0, ordering: .relaxed)
+        collectiveStart.store(Self.monotonicNanoseconds(), ordering: .sequentiallyConsistent)
+        defer { collectiveStart.store(0, ordering: .sequentiallyConsistent) }
+        var request: MPI_Request? = cmpi_request_null()
+        try Self.check(start(&request), call)
+        var done: Int32 = 0
+        var tests = 0
+        var pause = timespec(tv_sec: 0, tv_nsec: 50_000)
+        while true {
+            try Self.check(MPI_Test(&request, &done, cmpi_status_ignore()), call)
+            if done != 0 { return }
+            tests += 1
+            if tests > 32 { nanosleep(&pause, nil) }
+        }
     }
 
     /// Stops this process when one collective has waited longer than `seconds` for the other

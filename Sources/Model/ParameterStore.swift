@@ -85,6 +85,9 @@ public final class ParameterStore {
         live.indices.filter { live[$0] }
     }
 
+    /// Whether block `block` may hold non-zero gradients (see ``liveBlocks()``).
+    public func isLive(block: Int) -> Bool { live[block] }
+
     /// The float range of block `block`.
     public func range(ofBlock block: Int) -> Range<Int> {
         block * ParameterStore.blockSize..<min(count, (block + 1) * ParameterStore.blockSize)

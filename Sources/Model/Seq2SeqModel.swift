@@ -54,6 +54,35 @@ public final class Seq2SeqModel {
     private let attended = FloatBuffer(), attendedMask = FloatBuffer(), stepInput = FloatBuffer()
     private var lastShape = (batch: 0, source: 0, target: 0)
     private var lastBatch: Batch?
+    /// Called by `trainStep`'s backward pass with stage s (an index into ``gradientStages``) as
+    /// soon as the gradients of that stage's tensors are final for this batch, s = 0, 1, … in order
+    /// (what an overlapped exchange of the gradients between MPI ranks starts from). nil: not called.
+    public var gradientStageReady: ((Int) -> Void)?
+    /// The parameters' float ranges (in `parameters`' buffer) whose gradients become final together
+    /// during the backward pass, in the order they do: the output layer (and its projection), the
+    /// decoder with attention, the target embedding, the encoder, the source embedding. Every float
+    /// is in exactly one stage; a tied embedding is in the stage of its last writer. The stages
+    /// depend on the architecture only, not on the batch.
+    public private(set) lazy var gradientStages: [[Range<Int>]] = {
+        var stages = [[Range<Int>]](repeating: [], count: 5)
+        for tensor in parameters.tensors {
+            let stage: Int
+            if tensor.name.hasPrefix("output.") { stage = 0 }
+            else if tensor.name.hasPrefix("decoder.") || tensor.name.hasPrefix("attention.") { stage = 1 }
+            else if tensor.name == "target_embedding" {
+                // Tied: the output layer's gradient reaches it first, the embeddings' last.
+                stage = config.tieEmbeddings == .all ? 4 : 2
+            } else if tensor.name.hasPrefix("encoder.") { stage = 3 }
+            else { stage = 4 }
+            let range = tensor.offset..<(tensor.offset + tensor.shape.reduce(1, *))
+            if let last = stages[stage].last, last.upperBound == range.lowerBound {
+                stages[stage][stages[stage].count - 1] = last.lowerBound..<range.upperBound
+            } else {
+                stages[stage].append(range)
+            }
+        }
+        return stages
+    }()
     /// Per-phase timing (bench only); nil normally.
     public var profiler: PhaseProfiler? {
         didSet {
@@ -377,6 +406,7 @@ public final class Seq2SeqModel {
         for (r, position) in targetPositions.enumerated() {
             (top + Int(position) * h).update(from: dRows + r * h, count: h)
         }
+        gradientStageReady?(0)
         let gradient: UnsafeMutablePointer<Scalar>
         if let attention {
             gradient = attendBackward(attention, topGradient: top)
@@ -384,17 +414,21 @@ public final class Seq2SeqModel {
             gradient = decoder.backward(outputGradient: top, finalHiddenGradients: Array(repeating: nil, count: layers),
                                         finalCellGradients: Array(repeating: nil, count: layers))
         }
+        gradientStageReady?(1)
         batch.targetInput.withUnsafeBufferPointer {
             Embedding.backward(gradTable: targetEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: gradient, store: parameters)
         }
+        gradientStageReady?(2)
 
         // The encoder's top outputs get attention's memory gradient (unused without attention); its
         // final states got the decoder's initial-state gradients.
         let upper = encoder.backward(outputGradient: attention == nil ? nil : attentionState.memoryGradient.pointer,
                                      finalHiddenGradients: (0..<layers).map { decoder.initialHiddenGradient(layer: $0) },
                                      finalCellGradients: (0..<layers).map { decoder.initialCellGradient(layer: $0) })
+        gradientStageReady?(3)
         sourceIDs.withUnsafeBufferPointer {
             Embedding.backward(gradTable: sourceEmbedding.gradients, width: config.embedding, ids: $0, outputGradient: upper, store: parameters)
         }
+        gradientStageReady?(4)
     }
 }

@@ -44,6 +44,22 @@ extension Trainer {
         // One part in one process (no sum, no exchange): the step's gradient stays where trainStep
         // put it, touched blocks marked, and the live bookkeeping below has nothing to do.
         let tracksLive = sum != nil || group != nil
+        // Under MPI the exchange overlaps the backward pass of the step's last batch.
+        var overlapped: OverlappedExchange?
+        if let group, overlapsExchange, group.supportsExchangeThread {
+            let exchange = OverlappedExchange(group: group, parameters: parameters, stages: model.gradientStages,
+                                              sum: sum?.baseAddress)
+            exchange.start()
+            overlapped = exchange
+        }
+        defer { overlapped?.close(); model.gradientStageReady = nil }
+        // Whether the batch being trained is the step's last (its stages go to the exchange).
+        var announcing = false
+        if let overlapped {
+            model.gradientStageReady = { stage in
+                if announcing { overlapped.stageReady(stage, lastBatchTrained: true) }
+            }
+        }
 
         var lastValid: Double?
         let totalSteps = totalStepsEstimate
@@ -91,11 +107,20 @@ extension Trainer {
                 var local = [Double](repeating: 0, count: Figure.allCases.count)
                 var positions = partPositions
                 if tracksLive { for i in live.indices { live[i] = 0 } }
+                // The step's batches first (one per part still running), so the last is known.
+                var batches: [(part: Int, items: [PreparedPair])] = []
                 for k in 0..<accumulate where !ended[k] {
                     guard let items = try streams[k].next() else { ended[k] = true; continue }
                     positions[k] = streams[k].position
+                    batches.append((k, items))
+                }
+                overlapped?.beginStep()
+                for (index, (k, items)) in batches.enumerated() {
                     let batch = Batch(sources: items.map(\.source), targets: items.map(\.target))
+                    let last = index == batches.count - 1
+                    announcing = overlapped != nil && last
                     let (lossSum, tokens) = model.trainStep(batch, dropoutSeed: dropoutSeed(step: state.step, part: firstPart + k))
+                    announcing = false
                     if logsGradientFlow {
                         for sentence in model.sourceGradientNorms() {
                             if sentence.count > flowSums.count {
@@ -111,6 +136,11 @@ extension Trainer {
                     local[Figure.lossSum.rawValue] += lossSum
                     local[Figure.lossTokens.rawValue] += Double(tokens)
                     local[Figure.smoothedLossSum.rawValue] += model.lastSmoothedLossSum
+                    if let overlapped {
+                        // The last batch's stages went to the exchange as the backward pass made them.
+                        if last { continue }
+                        overlapped.recordPart()
+                    }
                     let g = parameters.gradients.baseAddress!
                     for block in tracksLive ? parameters.liveBlocks() : [] {
                         live[block] = 1
@@ -121,7 +151,15 @@ extension Trainer {
                     }
                     if sum != nil { parameters.zeroGradients() }
                 }
-                if let sum {
+                var exchangeBytes = 0.0, exchangeSeconds = 0.0
+                if let overlapped {
+                    // A rank without a batch hands over its zeros; then wait for the last buckets.
+                    overlapped.handOverRemaining(lastBatchTrained: false)
+                    let waitStart = monotonicSeconds()
+                    exchangeBytes = try overlapped.finish()
+                    exchangeSeconds = monotonicSeconds() - waitStart
+                    for i in live.indices { live[i] = overlapped.live[i] }
+                } else if let sum {
                     // Back into the gradient buffer, which holds zeros; the sum is zeroed for the next step.
                     let g = parameters.gradients.baseAddress!, s = sum.baseAddress!
                     for block in 0..<blockCount where live[block] != 0 {
@@ -132,8 +170,9 @@ extension Trainer {
                 local[Figure.seconds.rawValue] = secondsBefore + Date().timeIntervalSince(runStart)
 
                 // Global figures: sums in rank order; the time is rank 0's; a stop request of any rank stops all.
-                // (This exchange also waits for the slowest rank; the time reported as the
-                // exchange's is the gradient sum's below, which starts with the ranks in step.)
+                // (This exchange also waits for the slowest rank. The time reported as the
+                // exchange's is the gradient sum's below, which starts with the ranks in step; with
+                // the overlapped exchange, the wait for its last buckets after the backward pass.)
                 var global = local
                 if let group {
                     let all = try group.allgather(local)
@@ -153,16 +192,15 @@ extension Trainer {
                 }
                 let sentences = Int(global[Figure.sentences.rawValue])
                 if sentences == 0 { break }   // every part has ended: end of the epoch
-                let exchangeStart = Date()
-                var exchangeBytes = 0.0
-                if let group {
+                if let group, overlapped == nil {
                     // Sparse exchange: first which blocks any rank touched (one byte a block), then
                     // only those blocks, packed. A block no rank touched is +0 on every rank, which
                     // is what the sum over ranks would give: the same bits as summing everything.
+                    let exchangeStart = monotonicSeconds()
                     try group.allreduceBitwiseOr(&live)
                     exchangeBytes = try exchangeLiveBlocks(live, group: group)
+                    exchangeSeconds = monotonicSeconds() - exchangeStart
                 }
-                let exchangeSeconds = Date().timeIntervalSince(exchangeStart)
                 if tracksLive {
                     // The sum and the exchange wrote blocks this rank's own steps may not have marked.
                     let g = parameters.gradients.baseAddress!

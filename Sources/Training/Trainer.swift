@@ -49,6 +49,11 @@ public final class Trainer {
     var runStartStep = 0
     /// The live gradient blocks, packed for the exchange between MPI ranks.
     let exchangeBuffer = FloatBuffer()
+    /// Under MPI: sum the gradient over the ranks in buckets while the backward pass runs
+    /// (``OverlappedExchange``; the default) rather than after it. The same bits either way; a
+    /// property of the run, not of the model (not in `config.json`). Without thread support in
+    /// MPI the exchange runs after the backward pass.
+    public var overlapsExchange = true
     /// This process's parts of the corpus (``TrainingOptions/accumulateSteps`` of them), the
     /// first being part `rank·K` of ``TrainingOptions/dataParts``.
     let partShards: [ShardSet]

@@ -10,6 +10,10 @@ public protocol TrainingGroup: AnyObject {
     var rank: Int { get }
     /// Processes in the group (N ≥ 1).
     var size: Int { get }
+    /// Whether a thread other than the one that created the group may call the collectives (never
+    /// two threads at once): the overlapped exchange runs `allreduceBitwiseOr` and
+    /// `sumInRankOrder` on a thread of its own while the backward pass goes on.
+    var supportsExchangeThread: Bool { get }
     /// Every rank's `values`, indexed by rank (each rank passes the same count).
     func allgather(_ values: [Double]) throws -> [[Double]]
     /// Every rank's `values`, indexed by rank (each rank passes the same count).

@@ -121,6 +121,8 @@ struct Train: ParsableCommand {
     @OptionGroup var gemmArguments: GemmArguments
     @Option(help: "Under mpirun: stop the job when this rank has waited this many seconds for the others in one exchange (a rank that hangs without dying); 0 never.")
     var mpiTimeout: Double = 300
+    @Flag(inversion: .prefixedNo, help: "Under mpirun: sum the gradient over the ranks in buckets while the backward pass runs, on a thread of its own (the same bits as after it).")
+    var overlapExchange = true
     @Flag(help: "Continue from the last checkpoint of the model folder --output.") var resume = false
     @Flag(help: "Log the encoder's mean ‖∂L/∂h_t‖ by source position every --log-every steps (`gradient_flow` lines of log.jsonl, drawn by `seq2seq plot`); changes no training numerics.")
     var logGradientFlow = false
@@ -209,6 +211,7 @@ struct Train: ParsableCommand {
             try checkRanksAgree(world: world, setup: setup, directory: directory, shardSet: shardSet, trainer: trainer)
         }
         trainer.logsGradientFlow = logGradientFlow
+        trainer.overlapsExchange = overlapExchange
         trainer.logEverySeconds = logEverySeconds == 0 ? .infinity : logEverySeconds
         trainer.dryRun = dryRun
         if trainer.isFinished {

@@ -166,6 +166,25 @@ struct MPICLITests {
         #expect(trainLines.allSatisfy { $0.contains("allreduce_ms") && $0.contains("tokens_per_s") })
     }
 
+    /// The exchange overlapped with the backward pass (the default: buckets summed on a thread of
+    /// their own as the backward pass finishes each stage) and the exchange after it give the same
+    /// weights and checkpoint byte for byte, with one part per rank and with 2 parts per rank
+    /// (`--accumulate 2`: the rank's own sum of its parts is folded in stage by stage).
+    @Test(arguments: [1, 2])
+    func theOverlappedExchangeGivesTheBitsOfTheExchangeAfterTheBackwardPass(accumulate: Int) throws {
+        let fixture = try MPIFixture()
+        defer { fixture.cleanUp() }
+        let parts = accumulate > 1 ? ["--accumulate", String(accumulate)] : []
+        let after = try MPIRun.run(ranks: 2, fixture.trainArguments("after", steps: 20) + parts + ["--no-overlap-exchange"],
+                                   in: fixture.root, label: "after")
+        #expect(after.status == 0, "\(after.stderr)")
+        let overlapped = try MPIRun.run(ranks: 2, fixture.trainArguments("overlapped", steps: 20) + parts,
+                                        in: fixture.root, label: "overlapped")
+        #expect(overlapped.status == 0, "\(overlapped.stderr)")
+        #expect((try fixture.file("overlapped/best.safetensors")) == (try fixture.file("after/best.safetensors")), "weights differ")
+        #expect((try fixture.file("overlapped/last.safetensors")) == (try fixture.file("after/last.safetensors")), "checkpoints differ")
+    }
+
     /// Two ranks on two "hosts": network namespaces joined by veth pairs on a bridge, each link
     /// shaped to 1 Gbit/s (`scripts/mpi-hosts.sh`), each rank's daemon started in its namespace by
     /// the launch agent, TCP only: the same weights and checkpoint as `--accumulate 2`, byte for
