@@ -123,6 +123,16 @@ private func runScript(_ script: String, _ arguments: [String]) throws -> (statu
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs `sh -c COMMAND`; its exit status.
+private func runShell(_ command: String) throws -> Int32 {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", command]
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus
+}
+
 /// Whether this process may create network namespaces (root with `ip netns`): tried, then removed.
 private func networkNamespacesAvailable() -> Bool {
     guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ||
@@ -206,6 +216,63 @@ struct MPICLITests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect((try fixture.file("ranks/best.safetensors")) == (try fixture.file("accumulated/best.safetensors")), "weights differ")
         #expect((try fixture.file("ranks/last.safetensors")) == (try fixture.file("accumulated/last.safetensors")), "checkpoints differ")
+    }
+
+    /// Two ranks in two namespaces, and rank 1's link cut mid-run (`ip link set … down` on the
+    /// bridge side): neither rank can tell a dead peer from a slow one, so each rank's watchdog
+    /// (`--mpi-timeout 3`) stops it with one line within a few seconds of the cut. `mpirun` itself
+    /// only ends once it can reach rank 1's daemon again (the link back up), non-zero. The last
+    /// checkpoint is whole: `--resume` over the restored link continues it to the weights of a run
+    /// that never stopped (`--accumulate 2` in one process, the same bits), byte for byte.
+    @Test(.enabled(if: networkNamespacesAvailable(), "network namespaces cannot be created here (needs root and ip netns)"))
+    func aCutLinkStopsEveryRankWithinTheTimeoutAndResumeContinuesExactly() throws {
+        let fixture = try MPIFixture()
+        defer { fixture.cleanUp() }
+        let hosts = try runScript("scripts/mpi-hosts.sh", ["up", "2", "1gbit"])
+        defer { _ = try? runScript("scripts/mpi-hosts.sh", ["down"]) }
+        #expect(hosts.status == 0, "\(hosts.output)")
+        let options = try runScript("scripts/mpi-hosts.sh", ["mpirun-options"]).output
+            .split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            + ["--host", hosts.output.trimmingCharacters(in: .whitespacesAndNewlines)]
+        var arguments = fixture.trainArguments("cut", steps: 1_000_000) + ["--save-every", "5", "--mpi-timeout", "3"]
+        arguments[arguments.firstIndex(of: "--hidden")! + 1] = "64"
+        let run = try MPIRun(ranks: 2, options: options, arguments, in: fixture.root, label: "cut")
+        let log = fixture.path("cut/log.jsonl")
+        var deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, (try? String(contentsOfFile: log, encoding: .utf8))?.contains(#""step":10"#) != true {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(rankProcess(0, outputPath: fixture.path("cut")) != nil && rankProcess(1, outputPath: fixture.path("cut")) != nil)
+        #expect(try runShell("ip link set vs2s-h1 down") == 0)
+        let cutAt = Date()
+        deadline = cutAt.addingTimeInterval(30)
+        while Date() < deadline, rankProcess(0, outputPath: fixture.path("cut")) != nil || rankProcess(1, outputPath: fixture.path("cut")) != nil {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let stopped = Date().timeIntervalSince(cutAt)
+        #expect(rankProcess(0, outputPath: fixture.path("cut")) == nil && rankProcess(1, outputPath: fixture.path("cut")) == nil,
+                "a rank still runs \(stopped) s after the cut")
+        #expect(stopped < 3 + 5, "the ranks took \(stopped) s to stop with a 3 s timeout")
+        #expect(try runShell("ip link set vs2s-h1 up") == 0)
+        let result = try run.wait()
+        #expect(result.status != 0)
+        let errors = result.stderr.split(separator: "\n").filter { $0.hasPrefix("seq2seq: error:") }
+        for rank in 0..<2 {
+            let lines = errors.filter { $0.hasPrefix("seq2seq: error: rank \(rank) of 2: no answer from the other ranks for 3 s") }
+            #expect(lines.count == 1, "rank \(rank): \(result.stderr)")
+        }
+        #expect(errors.count == 2, "\(result.stderr)")
+
+        let step = try lastCheckpointStep(log)
+        var resume = arguments
+        resume[resume.firstIndex(of: "--max-steps")! + 1] = String(step + 5)
+        let resumed = try MPIRun.run(ranks: 2, options: options, resume + ["--resume"], in: fixture.root, label: "cut-resumed")
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        var straight = resume + ["--accumulate", "2"]
+        straight[straight.firstIndex(of: "--output")! + 1] = fixture.path("straight")
+        let straightRun = try runSeq2seq(straight)
+        #expect(straightRun.status == 0, "\(straightRun.stderrText)")
+        #expect((try fixture.file("cut/last.safetensors")) == (try fixture.file("straight/last.safetensors")), "checkpoints differ")
     }
 
     /// Elastic resume: a checkpoint of 2 ranks continues as one process (which then accumulates
