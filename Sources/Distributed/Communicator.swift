@@ -216,22 +216,27 @@ public final class Communicator {
             scratch = .allocate(capacity: needed)
         }
         let received = scratch.baseAddress!, summed = scratch.baseAddress! + mine * ranks
-        let sendCounts = (0..<ranks).map { Int32(starts[$0 + 1] - starts[$0]) }
-        let sendOffsets = (0..<ranks).map { Int32(starts[$0]) }
-        let receiveCounts = [Int32](repeating: Int32(mine), count: ranks)
-        let receiveOffsets = (0..<ranks).map { Int32($0 * mine) }
-        try polled("MPI_Alltoallv") {
-            MPI_Ialltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
-                           received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world(), &$0)
-        }
-        for i in 0..<mine { summed[i] = 0 }
-        for r in 0..<ranks {
-            let part = received + r * mine
-            for i in 0..<mine { summed[i] = summed[i] + part[i] }
-        }
-        try polled("MPI_Allgatherv") {
-            MPI_Iallgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
-                            cmpi_float(), cmpi_comm_world(), &$0)
+        // Send counts and offsets, then receive counts and offsets, in one array whose pointer
+        // stays valid until both non-blocking collectives complete (they may read the counts
+        // until then).
+        let counts: [Int32] = (0..<ranks).map { Int32(starts[$0 + 1] - starts[$0]) } + (0..<ranks).map { Int32(starts[$0]) }
+            + [Int32](repeating: Int32(mine), count: ranks) + (0..<ranks).map { Int32($0 * mine) }
+        try counts.withUnsafeBufferPointer { counts in
+            let sendCounts = counts.baseAddress!, sendOffsets = sendCounts + ranks
+            let receiveCounts = sendCounts + 2 * ranks, receiveOffsets = sendCounts + 3 * ranks
+            try polled("MPI_Alltoallv") {
+                MPI_Ialltoallv(buffer.baseAddress, sendCounts, sendOffsets, cmpi_float(),
+                               received, receiveCounts, receiveOffsets, cmpi_float(), cmpi_comm_world(), &$0)
+            }
+            for i in 0..<mine { summed[i] = 0 }
+            for r in 0..<ranks {
+                let part = received + r * mine
+                for i in 0..<mine { summed[i] = summed[i] + part[i] }
+            }
+            try polled("MPI_Allgatherv") {
+                MPI_Iallgatherv(summed, Int32(mine), cmpi_float(), buffer.baseAddress, sendCounts, sendOffsets,
+                                cmpi_float(), cmpi_comm_world(), &$0)
+            }
         }
     }
 

@@ -56,6 +56,9 @@ public struct LogLine: Codable, Equatable, Sendable {
     /// `train` under MPI: the mean megabytes (10⁶ bytes) of gradient each rank sent per step over the
     /// interval (only the blocks some rank touched; see the training loop).
     public var exchangeMegabytes: Double?
+    /// `train` lines: mean wall milliseconds per step over the interval (`step_ms`: data, forward,
+    /// backward, the exchange's wait, update, logging).
+    public var stepMilliseconds: Double?
     /// `gradient_flow` lines: mean ‖∂L/∂h_t‖ by source position (a non-finite mean is `null`, NaN here).
     public var gradientByPosition: [Double]?
     /// `start` lines: the GEMM backend, its instruction set, the CPU's model name and widest vector
@@ -70,7 +73,7 @@ public struct LogLine: Codable, Equatable, Sendable {
                 tokensPerSecond: Double? = nil, gradientNorm: Double? = nil, learningRate: Double? = nil,
                 clippedFraction: Double? = nil, validPerplexity: Double? = nil, seconds: Double? = nil,
                 smoothedLoss: Double? = nil, validBLEU: Double? = nil, bestStep: Int? = nil,
-                exchangeMilliseconds: Double? = nil, exchangeMegabytes: Double? = nil,
+                exchangeMilliseconds: Double? = nil, exchangeMegabytes: Double? = nil, stepMilliseconds: Double? = nil,
                 gradientByPosition: [Double]? = nil, gemm: String? = nil,
                 gemmInstructionSet: String? = nil, cpu: String? = nil, cpuInstructionSet: String? = nil, threads: Int? = nil) {
         self.event = event
@@ -89,6 +92,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         self.bestStep = bestStep
         self.exchangeMilliseconds = exchangeMilliseconds
         self.exchangeMegabytes = exchangeMegabytes
+        self.stepMilliseconds = stepMilliseconds
         self.gradientByPosition = gradientByPosition
         self.gemm = gemm
         self.gemmInstructionSet = gemmInstructionSet
@@ -100,7 +104,7 @@ public struct LogLine: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case event, step, epoch, loss, perplexity = "ppl", tokensPerSecond = "tokens_per_s", gradientNorm = "grad_norm"
         case learningRate = "lr", clippedFraction = "clipped_fraction", validPerplexity = "valid_ppl", seconds
-        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", exchangeMegabytes = "exchange_mb", gradientByPosition = "grad_by_position"
+        case smoothedLoss = "smoothed_loss", validBLEU = "valid_bleu", bestStep = "best_step", exchangeMilliseconds = "allreduce_ms", exchangeMegabytes = "exchange_mb", stepMilliseconds = "step_ms", gradientByPosition = "grad_by_position"
         case gemm, gemmInstructionSet = "gemm_isa", cpu, cpuInstructionSet = "cpu_isa", threads
     }
 
@@ -136,6 +140,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         validBLEU = try number(.validBLEU)
         exchangeMilliseconds = try number(.exchangeMilliseconds)
         exchangeMegabytes = try number(.exchangeMegabytes)
+        stepMilliseconds = try number(.stepMilliseconds)
         if c.contains(.gradientByPosition) {
             gradientByPosition = try c.decode([Double?].self, forKey: .gradientByPosition).map { $0 ?? .nan }
         }
@@ -168,6 +173,7 @@ public struct LogLine: Codable, Equatable, Sendable {
         try c.encodeIfPresent(bestStep, forKey: .bestStep)
         try number(exchangeMilliseconds, .exchangeMilliseconds)
         try number(exchangeMegabytes, .exchangeMegabytes)
+        try number(stepMilliseconds, .stepMilliseconds)
         if let gradientByPosition {
             try c.encode(gradientByPosition.map { $0.isFinite ? $0 : nil }, forKey: .gradientByPosition)
         }

@@ -85,7 +85,8 @@ extension Trainer {
                     clippedFraction: figures.clippedFraction,
                     smoothedLoss: options.effectiveLabelSmoothing > 0 ? interval.smoothedLossSum / Double(max(1, interval.lossTokens)) : nil,
                     exchangeMilliseconds: figures.exchangeMilliseconds,
-                    exchangeMegabytes: step.exchangeSeconds == nil ? nil : interval.exchangeBytes / 1e6 / Double(max(1, interval.steps))))
+                    exchangeMegabytes: step.exchangeSeconds == nil ? nil : interval.exchangeBytes / 1e6 / Double(max(1, interval.steps)),
+                    stepMilliseconds: 1000 * elapsed / Double(max(1, interval.steps))))
             }
             interval = LogInterval()
             meter.logged()

@@ -95,6 +95,9 @@ extension Train {
             ("source vocabulary", Array(directory.sourceVocabulary.serialized().utf8)),
             ("target vocabulary", Array(directory.targetVocabulary.serialized().utf8)),
             ("shard folder (manifest)", Array(try encoder.encode(shardSet.manifest))),
+            // The overlapped exchange calls other collectives in another order: every rank must
+            // exchange the same way.
+            ("the gradient exchange (--no-overlap-exchange)", [overlapExchange && world.supportsExchangeThread ? 1 : 0]),
             ("starting weights and training state (checkpoint)",
              withUnsafeBytes(of: trainer.model.parameters.checksum()) { Array($0) } + Array(try encoder.encode(trainer.state))
                 + withUnsafeBytes(of: trainer.optimizer.stepCount) { Array($0) }),

@@ -430,6 +430,19 @@ struct MPICLITests {
         #expect(!FileManager.default.fileExists(atPath: fixture.path("mismatch")))
     }
 
+    /// One rank with the overlapped exchange and one without would call their collectives in
+    /// different orders and hang: refused on one line before training, naming the option.
+    @Test func ranksThatExchangeDifferentlyAreRefusedBeforeTraining() throws {
+        let fixture = try MPIFixture()
+        defer { fixture.cleanUp() }
+        let first = fixture.trainArguments("exchange", steps: 10)
+        let result = try MPIRun.run(eachRank: [first, first + ["--no-overlap-exchange"]], in: fixture.root, label: "exchange")
+        #expect(result.status != 0)
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("rank 1: the gradient exchange (--no-overlap-exchange)"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.path("exchange")))
+    }
+
     /// More ranks than shards: every rank stops on one line that says how to re-shard.
     @Test func moreRanksThanShardsAreRefusedOnOneLine() throws {
         let fixture = try MPIFixture()
