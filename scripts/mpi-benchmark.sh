@@ -34,7 +34,7 @@ common=(--shards corpora/mpi-bench --source-vocab vocab/mpi-bench.de.vocab --tar
         --hidden "$HIDDEN" --embedding "$EMBEDDING" --dropout 0.3 --optimizer adam --max-steps "$STEPS"
         --log-every 10 --save-every 100000 --overwrite)
 report() {
-  python3 - "$1" "$2" <<'PY'
+  python3 - "$@" <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1] + "/log.jsonl") if '"train"' in l][1:]  # the first interval warms up
 tps = [l["tokens_per_s"] for l in lines]
