@@ -234,7 +234,7 @@ public enum ReferenceGemm {
         let panels = (n + 15) / 16
         let parts = m * n * k >= 1 << 18 ? max(1, min(threads, panels)) : 1
         let space = cgemm_reference_workspace(k)
-        let workspace = ReferenceWorkspace.forThisThread(parts: parts, floats: space)
+        let workspace = ThreadWorkspace.forThisThread(.referenceGemm, floats: parts * space)
         // The parts' arguments in a struct on this stack: nothing is allocated per call.
         var job = Job(path: path.code, transA: transA ? 1 : 0, transB: transB ? 1 : 0, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, panels: panels, parts: parts,
@@ -259,11 +259,14 @@ public enum ReferenceGemm {
     }
 }
 
-/// The reference GEMM's scratch, one buffer per calling thread kept between calls (grown when a
-/// call needs more), so a product allocates nothing in the steady state (`bench translate
-/// --count-allocations`). Parts of one call use disjoint slices; the buffer is freed when its
-/// thread exits.
-private final class ReferenceWorkspace {
+/// Scratch kept per calling thread between products (grown when a call needs more), so a product
+/// allocates nothing in the steady state (`bench translate --count-allocations`): the reference
+/// GEMM's packed panels (parts of one call use disjoint slices) and oneDNN's re-strided Aᵀ (see
+/// `OneDNN.gemm`). Each slot's buffer is freed when its thread exits.
+private final class ThreadWorkspace {
+    /// What a buffer is for; each slot has its own buffer on each thread.
+    enum Slot: Int, CaseIterable { case referenceGemm, paddedOperand }
+
     private(set) var pointer: UnsafeMutablePointer<Float>
     private(set) var capacity: Int
 
@@ -274,24 +277,24 @@ private final class ReferenceWorkspace {
 
     deinit { pointer.deallocate() }
 
-    private static let key: pthread_key_t = {
+    private static let keys: [pthread_key_t] = Slot.allCases.map { _ in
         var key = pthread_key_t()
-        pthread_key_create(&key) { raw in if let raw { Unmanaged<ReferenceWorkspace>.fromOpaque(raw).release() } }
+        pthread_key_create(&key) { raw in if let raw { Unmanaged<ThreadWorkspace>.fromOpaque(raw).release() } }
         return key
-    }()
+    }
 
-    /// `parts`·`floats` floats of this thread's workspace (valid until its next call here).
-    static func forThisThread(parts: Int, floats: Int) -> UnsafeMutablePointer<Float> {
-        let needed = max(1, parts * floats)
+    /// `floats` floats of this thread's buffer for `slot` (valid until its next call here).
+    static func forThisThread(_ slot: Slot, floats: Int) -> UnsafeMutablePointer<Float> {
+        let key = keys[slot.rawValue], needed = max(1, floats)
         if let raw = pthread_getspecific(key) {
-            let workspace = Unmanaged<ReferenceWorkspace>.fromOpaque(raw).takeUnretainedValue()
+            let workspace = Unmanaged<ThreadWorkspace>.fromOpaque(raw).takeUnretainedValue()
             if workspace.capacity >= needed { return workspace.pointer }
             workspace.pointer.deallocate()
             workspace.pointer = .allocate(capacity: needed)
             workspace.capacity = needed
             return workspace.pointer
         }
-        let workspace = ReferenceWorkspace(capacity: needed)
+        let workspace = ThreadWorkspace(capacity: needed)
         pthread_setspecific(key, Unmanaged.passRetained(workspace).toOpaque())
         return workspace.pointer
     }
@@ -300,16 +303,40 @@ private final class ReferenceWorkspace {
 /// oneDNN's sgemm and its OpenMP thread count.
 enum OneDNN {
     /// `dnnl_sgemm` (row-major, as `BLAS.gemm`). oneDNN returns a status instead of calling XERBLA;
-    /// the arguments come from our own shapes, so a failure is a programming error.
+    /// the arguments come from our own shapes, so a failure is a programming error. `restride`
+    /// overrides ``restridesTransposedOperand(transA:n:lda:)`` (tests; nil: the rule decides).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, restride: Bool? = nil) {
         // libgomp keeps the thread count per calling thread: a thread other than the one that set
         // the budget (serve's decoding thread, the lab's workers) would otherwise get all cores.
         if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
+        var a = a, lda = lda
+        if transA, restride ?? restridesTransposedOperand(transA: transA, n: n, lda: lda) {
+            // Copy A [k, m] to rows `lda + 16` floats apart (see restridesTransposedOperand).
+            let stride = lda + 16, copy = ThreadWorkspace.forThisThread(.paddedOperand, floats: k * stride)
+            for row in 0..<k { (copy + row * stride).update(from: a + row * lda, count: m) }
+            a = UnsafePointer(copy)
+            lda = stride
+        }
         let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
                                 b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
+    }
+
+    /// Whether `gemm` first copies Aᵀ's operand A [k, m] to a row stride that is not a multiple of
+    /// 4 KiB. oneDNN 2.6.3's AVX2 sgemm packs a transposed A slowly when its rows lie a multiple of
+    /// 1,024 floats apart and the product is narrow (cache-set conflicts): measured on the Zen 5
+    /// (family 26 model 2) with the AVX2 cap, 2 threads, m×n×k = 1024×256×1024 at lda 1,024: 134–151
+    /// GFLOP/s, at lda 1,040: 216–230 (the copy takes 0.07 ms of the 2.9); 2048×256×1024: 162
+    /// against 5.1 ms with the copy, where it took 6.6; the same at n 128 and 320, not at n ≥ 384 (230+
+    /// either way, where the copy costs 3 %) nor with AVX-512 kernels (378 GFLOP/s at lda 1,024). So:
+    /// only below AVX-512, only for n < 384. Weight gradients take this path (Aᵀ the gates'
+    /// gradients [N·B, 4H] with 4H a power of two). The copy changes no value, only where A lies.
+    static func restridesTransposedOperand(transA: Bool, n: Int, lda: Int) -> Bool {
+        guard transA, n < 384, lda % 1024 == 0 else { return false }
+        let isa = dnnl_get_effective_cpu_isa()
+        return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni
     }
 
     static func setThreads(_ count: Int) { omp_set_num_threads(Int32(count)) }

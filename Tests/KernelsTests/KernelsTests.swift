@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+@testable import Kernels
 import Testing
 
 private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
@@ -36,6 +36,36 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
                            beta: 0.3, c: &slow, ldc: ldc)
         let worst = zip(fast, slow).map { abs($0 - $1) }.max()!
         #expect(worst <= 1e-5 * Float(k + 1), "max diff \(worst)")
+    }
+
+    /// The copy of Aᵀ's operand to a row stride off the multiples of 4 KiB (what oneDNN's AVX2
+    /// kernels get for a weight gradient, `OneDNN.restridesTransposedOperand`) moves A, not the
+    /// product: with and without it the product of a weight gradient's shape (A [k, m] with rows
+    /// 1,024 floats apart) agrees with the reference, and with the other.
+    @Test func oneDNNsRestridedTransposedOperandGivesTheSameProduct() {
+        var rng = SeededGenerator(seed: 31)
+        let (m, n, k, lda) = (1024, 40, 64, 1024)
+        let a = randomArray(k * lda, &rng), b = randomArray(k * n, &rng), c0 = randomArray(m * n, &rng)
+        var expected = c0
+        BLAS.referenceGemm(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: n,
+                           beta: 1, c: &expected, ldc: n)
+        var results: [[Float]] = []
+        for restride in [false, true] {
+            var c = c0
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        OneDNN.gemm(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: lda,
+                                    b: b.baseAddress!, ldb: n, beta: 1, c: c.baseAddress!, ldc: n, restride: restride)
+                    }
+                }
+            }
+            let worst = zip(c, expected).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * Float(k + 1), "restride \(restride): max diff \(worst)")
+            results.append(c)
+        }
+        let apart = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
+        #expect(apart <= 1e-5 * Float(k + 1), "with and without the copy: max diff \(apart)")
     }
 
     @Test func betaZeroIgnoresGarbage() {
