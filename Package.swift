@@ -149,7 +149,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["Basics"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "Kernels", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CInt8", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CInt8", "CVector", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),

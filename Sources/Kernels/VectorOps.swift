@@ -1,3 +1,5 @@
+import CVector
+
 /// Flat loops over Scalar buffers: the parameter store, its gradients and optimizer moments are
 /// single contiguous buffers, so clipping and updates are these loops.
 public enum Vector {
@@ -36,22 +38,14 @@ public enum Vector {
     }
 
     /// `output` [columns × rows] = aᵀ, the transpose of `a` [rows × columns] (row-major, packed),
-    /// in 16×16 tiles so that both sides stay in cache. A copy: the bits are a's.
+    /// in 16×16 tiles so that both sides stay in cache (CVector's `cvector_transpose`), the
+    /// columns split across `Parallel.threads` when large. A copy: the bits are a's.
     public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>) {
-        let tile = 16
-        var i0 = 0
-        while i0 < rows {
-            let i1 = min(rows, i0 &+ tile)
-            var j0 = 0
-            while j0 < columns {
-                let j1 = min(columns, j0 &+ tile)
-                for i in i0..<i1 {
-                    let row = a + i &* columns
-                    for j in j0..<j1 { output[j &* rows &+ i] = row[j] }
-                }
-                j0 = j1
-            }
-            i0 = i1
+        struct Context { let a: UnsafePointer<Scalar>, rows: Int, columns: Int, output: UnsafeMutablePointer<Scalar>, path: Int32 }
+        let context = Context(a: a, rows: rows, columns: columns, output: output, path: VectorKernels.path.code)
+        Parallel.forEachPart(columns, granularity: 16, work: rows * columns, context: context) { raw, lo, hi in
+            let c = raw.load(as: Context.self)
+            cvector_transpose(c.path, c.a, c.rows, c.columns, lo, hi, c.output)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Kernels
+import CVector
 import Testing
 
 private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] {
@@ -326,6 +327,30 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         var z = x
         z.withUnsafeMutableBufferPointer { Vector.zero($0.baseAddress!, count: n) }
         #expect(z.allSatisfy { $0 == 0 })
+    }
+
+    /// The transpose is the definition, y[j][i] = x[i][j], on every vector path this CPU has, for
+    /// shapes off the 16×16 tiles and one large enough to be split across the threads.
+    @Test(arguments: [(1, 1), (3, 17), (17, 3), (16, 32), (33, 50), (300, 1030)])
+    func transposeIsTheDefinitionOnEveryPath(rows: Int, columns: Int) {
+        var rng = SeededGenerator(seed: UInt64(rows * 7 + columns))
+        let x = randomArray(rows * columns, &rng)
+        var expected = [Float](repeating: 0, count: rows * columns)
+        for i in 0..<rows { for j in 0..<columns { expected[j * rows + i] = x[i * columns + j] } }
+        for path in VectorPath.allCases where path.isAvailable {
+            var y = [Float](repeating: .nan, count: rows * columns)
+            x.withUnsafeBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    cvector_transpose(path.code, x.baseAddress!, rows, columns, 0, columns, y.baseAddress!)
+                }
+            }
+            #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(path) \(rows)×\(columns)")
+        }
+        var y = [Float](repeating: .nan, count: rows * columns)
+        x.withUnsafeBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { Vector.transpose(x.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!) }
+        }
+        #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
     @Test func columnSumsAndRowVector() {

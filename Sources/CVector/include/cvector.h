@@ -43,6 +43,11 @@ void cvector_weighted_log_softmax_rows(int path, const float *x, float *y, long 
 void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go, const float *tanh_cell,
                            const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width);
 
+/// y[j][i] = x[i][j] for rows i < `rows` and columns `first_column` ≤ j < `end_column` of x [rows ×
+/// columns] (row-major, packed) into y [columns × rows]: a copy in 16×16 tiles, the same bits on
+/// every path. Disjoint column ranges may run on different threads.
+void cvector_transpose(int path, const float *x, long rows, long columns, long first_column, long end_column, float *y);
+
 #ifdef __cplusplus
 }
 #endif
