@@ -303,11 +303,13 @@ private final class ThreadWorkspace {
 /// oneDNN's sgemm and its OpenMP thread count.
 enum OneDNN {
     /// `dnnl_sgemm` (row-major, as `BLAS.gemm`). oneDNN returns a status instead of calling XERBLA;
-    /// the arguments come from our own shapes, so a failure is a programming error. `restride`
-    /// overrides ``restridesTransposedOperand(transA:n:lda:)`` (tests; nil: the rule decides).
+    /// the arguments come from our own shapes, so a failure is a programming error. `restride` and
+    /// `splitColumns` override ``restridesTransposedOperand(transA:n:lda:)`` and
+    /// ``splitsColumns(transA:transB:m:n:k:threads:)`` (tests; nil: the rules decide).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, restride: Bool? = nil) {
+                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, restride: Bool? = nil,
+                     splitColumns: Bool? = nil) {
         // libgomp keeps the thread count per calling thread: a thread other than the one that set
         // the budget (serve's decoding thread, the lab's workers) would otherwise get all cores.
         if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
@@ -319,9 +321,49 @@ enum OneDNN {
             a = UnsafePointer(copy)
             lda = stride
         }
+        let threads = BLAS.budget
+        if transB, !transA, threads > 1,
+           splitColumns ?? splitsColumns(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads) {
+            // One single-threaded product per thread of the team, on its own block of columns
+            // (oneDNN runs a product called inside a parallel region on the calling thread alone).
+            var job = ColumnJob(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                beta: beta, c: c, ldc: ldc, parts: threads)
+            withUnsafePointer(to: &job) { job in
+                OpenMPTeam.run(parts: threads, threads: threads, context: job) { raw, part in
+                    let j = raw.load(as: ColumnJob.self)
+                    let blocks = (j.n + 15) / 16
+                    let lo = min(j.n, blocks * part / j.parts * 16), hi = min(j.n, blocks * (part + 1) / j.parts * 16)
+                    guard lo < hi else { return }
+                    // op(B) = Bᵀ: B [n, k], so columns lo..<hi of op(B) are rows lo..<hi of B.
+                    let status = dnnl_sgemm(j.transA ? 84 : 78, 84, Int64(j.m), Int64(hi - lo), Int64(j.k), j.alpha, j.a,
+                                            Int64(j.lda), j.b + lo * j.ldb, Int64(j.ldb), j.beta, j.c + lo, Int64(j.ldc))
+                    precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(j.m) n=\(hi - lo) k=\(j.k)")
+                }
+            }
+            return
+        }
         let status = dnnl_sgemm(transA ? 84 : 78, transB ? 84 : 78, Int64(m), Int64(n), Int64(k), alpha, a, Int64(lda),
                                 b, Int64(ldb), beta, c, Int64(ldc))
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
+    }
+
+    /// A column-split product's arguments (see `gemm`), on the caller's stack.
+    private struct ColumnJob {
+        let transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int
+        let b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int
+    }
+
+    /// Whether `gemm` splits the columns of C across the threads itself, one single-threaded
+    /// oneDNN product per thread, instead of letting oneDNN split. oneDNN 2.6.3's AVX2 sgemm splits
+    /// A·Bᵀ (NT) poorly between 2 threads: measured on the Zen 5 (family 26 model 2) with the AVX2
+    /// cap, m×n×k = 1024×8000×256 (the output layer's logits) 204–214 GFLOP/s against 255–260 split
+    /// by columns, 1024×1024×256 (an LSTM's input projection) 202–204 against 258–260, 1024×2048×512
+    /// 242 against 261; NN and TN products gain nothing (±2 %), nor does any product with AVX-512
+    /// kernels (480–512 either way). So: below AVX-512, NT products, large enough to split.
+    static func splitsColumns(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, threads: Int) -> Bool {
+        guard transB, !transA, threads > 1, n >= 64 * threads, m &* n &* k >= 1 << 24 else { return false }
+        let isa = dnnl_get_effective_cpu_isa()
+        return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni
     }
 
     /// Whether `gemm` first copies Aᵀ's operand A [k, m] to a row stride that is not a multiple of

@@ -69,6 +69,36 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(apart <= 1e-5 * Float(k + 1), "with and without the copy: max diff \(apart)")
     }
 
+    /// An NT product split by columns across the threads (one single-threaded oneDNN product per
+    /// thread, `OneDNN.splitsColumns`) is the same product: awkward n (not a multiple of the 16-column
+    /// blocks), alpha and beta ≠ trivial, with and without the split, against the reference.
+    @Test func oneDNNsColumnSplitGivesTheSameProduct() {
+        let before = BLAS.threads
+        BLAS.setThreads(2)
+        defer { BLAS.setThreads(before) }
+        var rng = SeededGenerator(seed: 37)
+        let (m, n, k) = (70, 203, 50), lda = k + 3, ldb = k + 1, ldc = n + 5
+        let a = randomArray(m * lda, &rng), b = randomArray(n * ldb, &rng), c0 = randomArray(m * ldc, &rng)
+        var expected = c0
+        BLAS.referenceGemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+                           beta: 0.3, c: &expected, ldc: ldc)
+        for split in [false, true] {
+            var c = c0
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        OneDNN.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a.baseAddress!, lda: lda,
+                                    b: b.baseAddress!, ldb: ldb, beta: 0.3, c: c.baseAddress!, ldc: ldc, splitColumns: split)
+                    }
+                }
+            }
+            let worst = zip(c, expected).map { abs($0 - $1) }.max()!
+            #expect(worst <= 1e-5 * Float(k + 1), "split \(split): max diff \(worst)")
+            // Outside C's m×n block (the padding of each row) nothing is written.
+            for i in 0..<m { #expect(c[(i * ldc + n)..<(i * ldc + ldc)] == c0[(i * ldc + n)..<(i * ldc + ldc)]) }
+        }
+    }
+
     @Test func betaZeroIgnoresGarbage() {
         var c: [Float] = [.nan, .nan]
         BLAS.gemm(m: 1, n: 2, k: 1, a: [2], lda: 1, b: [3, 4], ldb: 2, beta: 0, c: &c, ldc: 2)
