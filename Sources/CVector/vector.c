@@ -78,9 +78,19 @@ static inline __attribute__((always_inline)) float row_sum(const float *row, lon
     return s;
 }
 
+// The row's largest value (NaN ignored; -INFINITY for an empty or all-NaN row). Kept in 16 lanes,
+// then lanes 0…15, then the tail: the same value as one running maximum (a maximum does not
+// round), except which of +0 and -0 wins a tie, which no caller can see (x − m and m + logf(s) are
+// the same for either).
 static inline __attribute__((always_inline)) float row_max(const float *row, long width) {
+    float lanes[LANES];
+    for (int l = 0; l < LANES; l++) lanes[l] = -INFINITY;
+    long j = 0;
+    for (; j + LANES <= width; j += LANES)
+        for (int l = 0; l < LANES; l++) lanes[l] = row[j + l] > lanes[l] ? row[j + l] : lanes[l];
     float m = -INFINITY;
-    for (long j = 0; j < width; j++) m = row[j] > m ? row[j] : m;
+    for (int l = 0; l < LANES; l++) m = lanes[l] > m ? lanes[l] : m;
+    for (; j < width; j++) m = row[j] > m ? row[j] : m;
     return m;
 }
 
