@@ -247,6 +247,35 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 }
 
 @Suite struct SoftmaxTests {
+    /// The row maximum behind every softmax (kept in 16 lanes) is the running maximum: exp(x − m)
+    /// and m + log Σ come out bit for bit as the running maximum gives them, on every path, for
+    /// widths around the 16 lanes, ties of +0 and −0 at the top and −∞ entries.
+    @Test func rowMaximumIsTheRunningMaximum() {
+        var rng = SeededGenerator(seed: 41)
+        for width in [1, 2, 15, 16, 17, 31, 33, 40, 100] {
+            for kind in 0..<3 {
+                var row = randomArray(width, &rng).map { $0 * 5 - 3 }
+                if kind == 1 { for j in stride(from: 0, to: width, by: 3) { row[j] = j % 2 == 0 ? 0 : -0.0 } }
+                if kind == 2 { for j in stride(from: 1, to: width, by: 4) { row[j] = -.infinity } }
+                var m = -Float.infinity
+                for v in row where v > m { m = v }
+                for path in VectorPath.allCases where path.isAvailable {
+                    var x = row, lse: [Float] = [0], inv: [Float] = [0]
+                    cvector_exp_rows(path.code, &x, 1, width, nil, &lse, &inv)
+                    let expected = row.map { Activation.exp($0 - m) }
+                    #expect(x.map(\.bitPattern) == expected.map(\.bitPattern), "\(path) width \(width) kind \(kind)")
+                    var sum: Float = 0
+                    var lanes = [Float](repeating: 0, count: 16)
+                    var j = 0
+                    while j + 16 <= width { for l in 0..<16 { lanes[l] = lanes[l] + expected[j + l] }; j += 16 }
+                    for l in 0..<16 { sum = sum + lanes[l] }
+                    while j < width { sum = sum + expected[j]; j += 1 }
+                    #expect(lse[0].bitPattern == (m + logf(sum)).bitPattern, "\(path) width \(width) kind \(kind)")
+                }
+            }
+        }
+    }
+
     /// The row kernels give the same bits on every instruction-set path this CPU has; expRows'
     /// exp(x − max) matches `Activation.exp` element by element, and its probabilities sum to 1.
     @Test func rowKernelsGiveTheSameBitsOnEveryPath() {
