@@ -74,6 +74,26 @@ struct CellGradientStep {
     var mask: UnsafePointer<Scalar>?
     /// The layer normalization weights and their gradients (layer-normalized cells); nil otherwise.
     var norm: CellNorm? = nil
+
+    /// The same step restricted to rows `range` (a row's gradients depend on that row alone when
+    /// `norm` is nil): every pointer moved to the first row, `rows` = the range's count.
+    /// `gateWidth` is G·H; `cacheWidth` the cell's.
+    func restricted(to range: Range<Int>, gateWidth: Int, cacheWidth: Int) -> CellGradientStep {
+        let r = range.lowerBound, h = width
+        var part = self
+        part.gates = gates + r * gateWidth
+        part.recurrent = recurrent.map { $0 + r * gateWidth }
+        part.previousHidden = previousHidden + r * h
+        part.previousCell = previousCell.map { $0 + r * h }
+        part.hidden = hidden + r * h
+        part.cache = cache.map { $0 + r * cacheWidth * h }
+        part.hiddenGradient = hiddenGradient + r * h
+        part.cellGradient = cellGradient.map { $0 + r * h }
+        part.previousHiddenGradient = previousHiddenGradient + r * h
+        part.mask = mask.map { $0 + r }
+        part.rows = range.count
+        return part
+    }
 }
 
 extension RecurrentCell {

@@ -56,12 +56,22 @@ extension RecurrentLayer {
                 // ‖∂L/∂h_t‖ per row (train --log-gradient-flow), before the step's own backward.
                 for b in 0..<batch { norms[t * batch + b] = Scalar(Vector.sumOfSquares(dh + b * hidden, count: hidden).squareRoot()) }
             }
-            cell.backward(CellGradientStep(
+            let step = CellGradientStep(
                 gates: gates + offset, recurrent: recurrent.map { $0 + offset },
                 previousHidden: h + t * bh, previousCell: c.map { UnsafePointer($0 + t * bh) },
                 hidden: h + (t + 1) * bh, cache: cache.map { UnsafePointer($0 + t * cacheStride) },
                 hiddenGradient: dh, cellGradient: dc, previousHiddenGradient: dhPrevious,
-                rows: batch, width: hidden, mask: mask.map { $0 + t * batch }, norm: norm))
+                rows: batch, width: hidden, mask: mask.map { $0 + t * batch }, norm: norm)
+            if norm == nil {
+                // Rows are independent: split them across the threads, as the forward step does (a
+                // layer-normalized cell sums its gain gradients over the rows, so it runs whole).
+                Parallel.forEachPart(batch, work: batch * gw, context: BackwardPart(cell: cell, step: step, gw: gw)) { raw, lo, hi in
+                    let p = raw.load(as: BackwardPart.self)
+                    p.cell.backward(p.step.restricted(to: lo..<hi, gateWidth: p.gw, cacheWidth: p.cell.cacheWidth))
+                }
+            } else {
+                cell.backward(step)
+            }
         }
         // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
         timed(profiler, "gemm: recurrent backward") {
@@ -70,6 +80,11 @@ extension RecurrentLayer {
         }
         swap(&dh, &dhPrevious)
         carried = (dh, dhPrevious)
+    }
+
+    /// One part of a step's pointwise backward (see `backwardStep`), on the caller's stack.
+    private struct BackwardPart {
+        let cell: RecurrentCell.Type, step: CellGradientStep, gw: Int
     }
 
     /// dL/dx_t = da_t·Wx[:, P:], [B, In − P], for step t after its ``backwardStep`` (a decoder run one
