@@ -115,10 +115,18 @@ extension RecurrentLayer {
 
         // Weight gradients over all steps at once.
         timed(profiler, "gemm: weight gradients") {
-            BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: gates, lda: gw, b: input, ldb: inputSize,
+            // daᵀ at the stride the backend multiplies fastest, copied once for both products when
+            // they share it (see `BLAS.transposedOperand`).
+            let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, n: min(inputSize, hidden), scratch: restridedGates)
+            BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: da.a, lda: da.lda, b: input, ldb: inputSize,
                       beta: 1, c: gradWx, ldc: inputSize)
-            BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWh, lda: gw, b: h, ldb: hidden,
-                      beta: 1, c: gradWh, ldc: hidden)
+            if recurrent == nil {
+                BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: da.a, lda: da.lda, b: h, ldb: hidden,
+                          beta: 1, c: gradWh, ldc: hidden)
+            } else {
+                BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWh, lda: gw, b: h, ldb: hidden,
+                          beta: 1, c: gradWh, ldc: hidden)
+            }
         }
         timed(profiler, "cell pointwise backward") {
             Vector.addColumnSumsInParallel(of: gates, rows: rows, width: gw, into: gradBias)

@@ -46,6 +46,9 @@ final class RecurrentLayer {
     /// reference backend gives the same bits either way. Decoding's `step` keeps the NT form
     /// (the weights may change between searches; a copy per search would not pay at few rows).
     let transposedWh = FloatBuffer()
+    /// [N·B, G·H + 16]: the gate gradients at a padded row stride for the weight gradients, when the
+    /// GEMM backend multiplies them faster so (`BLAS.transposedOperand`); empty otherwise.
+    let restridedGates = FloatBuffer()
     /// `transposedWh`'s data while a training sequence runs, nil otherwise.
     private var sequenceWhT: UnsafePointer<Scalar>?
     /// [N·B, In]: gradient of the loss with respect to the input, after `backward`.
