@@ -1,4 +1,6 @@
+#if !SCALAR_DOUBLE
 import CVector
+#endif
 
 /// Flat loops over Scalar buffers: the parameter store, its gradients and optimizer moments are
 /// single contiguous buffers, so clipping and updates are these loops.
@@ -41,12 +43,17 @@ public enum Vector {
     /// in 16×16 tiles so that both sides stay in cache (CVector's `cvector_transpose`), the
     /// columns split across `Parallel.threads` when large. A copy: the bits are a's.
     public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>) {
+        #if SCALAR_DOUBLE
+        // The gradient-check build: the same copy, in Swift.
+        for i in 0..<rows { for j in 0..<columns { output[j &* rows &+ i] = a[i &* columns &+ j] } }
+        #else
         struct Context { let a: UnsafePointer<Scalar>, rows: Int, columns: Int, output: UnsafeMutablePointer<Scalar>, path: Int32 }
         let context = Context(a: a, rows: rows, columns: columns, output: output, path: VectorKernels.path.code)
         Parallel.forEachPart(columns, granularity: 16, work: rows * columns, context: context) { raw, lo, hi in
             let c = raw.load(as: Context.self)
             cvector_transpose(c.path, c.a, c.rows, c.columns, lo, hi, c.output)
         }
+        #endif
     }
 
     /// x = 0 over a large buffer, split across `Parallel.threads`.
