@@ -163,7 +163,7 @@ static inline __attribute__((always_inline)) void lstm_backward_body(
 }
 
 static inline __attribute__((always_inline)) void transpose_body(const float *restrict x, long rows, long columns,
-                                                                  long first, long end, float *restrict y) {
+                                                                  long first, long end, float *restrict y, long ldy) {
     enum { TILE = 16 };
     for (long j0 = first; j0 < end; j0 += TILE) {
         const long j1 = j0 + TILE < end ? j0 + TILE : end;
@@ -172,12 +172,12 @@ static inline __attribute__((always_inline)) void transpose_body(const float *re
             // Full tiles: fixed trip counts, which the compiler turns into vector shuffles.
             for (; i0 + TILE <= rows; i0 += TILE)
                 for (long j = 0; j < TILE; j++)
-                    for (long i = 0; i < TILE; i++) y[(j0 + j) * rows + i0 + i] = x[(i0 + i) * columns + j0 + j];
+                    for (long i = 0; i < TILE; i++) y[(j0 + j) * ldy + i0 + i] = x[(i0 + i) * columns + j0 + j];
         }
         for (; i0 < rows; i0 += TILE) {
             const long i1 = i0 + TILE < rows ? i0 + TILE : rows;
             for (long j = j0; j < j1; j++)
-                for (long i = i0; i < i1; i++) y[j * rows + i] = x[i * columns + j];
+                for (long i = i0; i < i1; i++) y[j * ldy + i] = x[i * columns + j];
         }
     }
 }
@@ -193,8 +193,8 @@ DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *l
          (x, rows, width, bias, lse, inv))
 DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float *tc, const float *cp, const float *dh,
                          float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
-DISPATCH(transpose, (const float *x, long rows, long columns, long first, long end, float *y),
-         (x, rows, columns, first, end, y))
+DISPATCH(transpose, (const float *x, long rows, long columns, long first, long end, float *y, long ldy),
+         (x, rows, columns, first, end, y, ldy))
 DISPATCH(log_softmax, (float *x, long rows, long width, float *scratch), (x, rows, width, scratch))
 DISPATCH(weighted_log_softmax, (const float *x, float *y, long rows, long width, float weight, int accumulate, float *scratch),
          (x, y, rows, width, weight, accumulate, scratch))
@@ -225,6 +225,7 @@ void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go,
                            const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width) {
     CHOOSE(lstm_backward, path, gi, gf, gg, go, tanh_cell, previous_cell, hidden_gradient, cell_gradient, width)
 }
-void cvector_transpose(int path, const float *x, long rows, long columns, long first_column, long end_column, float *y) {
-    CHOOSE(transpose, path, x, rows, columns, first_column, end_column, y)
+void cvector_transpose(int path, const float *x, long rows, long columns, long first_column, long end_column, float *y,
+                       long y_stride) {
+    CHOOSE(transpose, path, x, rows, columns, first_column, end_column, y, y_stride)
 }

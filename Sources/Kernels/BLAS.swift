@@ -63,16 +63,16 @@ public enum BLAS {
     /// every call) for one sgemv per row.
     public nonisolated(unsafe) static var smallRowLimit = 8
 
-    /// The operand to pass as A to products `C = alpha·Aᵀ·op(B) + beta·C` with C [m, ≥ n] that all
-    /// read the same A [k, m] (rows `lda` apart): a copy of A at a row stride the backend in use
+    /// The operand to pass as A to products `C = alpha·Aᵀ·op(B) + beta·C` that all read the same
+    /// A [k, m] (rows `lda` apart): a copy of A at a row stride the backend in use
     /// multiplies faster, made here once (in `scratch`, valid until its next use) when that backend
-    /// would otherwise copy A in every product (oneDNN below AVX-512 with `lda` a multiple of 4 KiB:
+    /// would otherwise copy A in every product (oneDNN with `lda` a multiple of 4 KiB:
     /// `OneDNN.restridesTransposedOperand`), else A itself. Either way the products' values are the same.
     /// - Returns: the pointer and leading dimension to pass as `a` and `lda`.
-    public static func transposedOperand(_ a: UnsafePointer<Scalar>, k: Int, m: Int, lda: Int, n: Int,
+    public static func transposedOperand(_ a: UnsafePointer<Scalar>, k: Int, m: Int, lda: Int,
                                          scratch: FloatBuffer) -> (a: UnsafePointer<Scalar>, lda: Int) {
         #if !SCALAR_DOUBLE
-        if GemmBackend.inUse == .onednn, OneDNN.restridesTransposedOperand(transA: true, n: n, lda: lda) {
+        if GemmBackend.inUse == .onednn, OneDNN.restridesTransposedOperand(transA: true, lda: lda) {
             let stride = lda + 16, copy = scratch.reserve(k * stride)
             struct Rows { let a: UnsafePointer<Scalar>, lda: Int, copy: UnsafeMutablePointer<Scalar>, stride: Int, m: Int }
             Parallel.forEachPart(k, work: k * m, context: Rows(a: a, lda: lda, copy: copy, stride: stride, m: m)) { raw, lo, hi in

@@ -304,7 +304,7 @@ private final class ThreadWorkspace {
 enum OneDNN {
     /// `dnnl_sgemm` (row-major, as `BLAS.gemm`). oneDNN returns a status instead of calling XERBLA;
     /// the arguments come from our own shapes, so a failure is a programming error. `restride` and
-    /// `splitColumns` override ``restridesTransposedOperand(transA:n:lda:)`` and
+    /// `splitColumns` override ``restridesTransposedOperand(transA:lda:)`` and
     /// ``splitsColumns(transA:transB:m:n:k:threads:)`` (tests; nil: the rules decide).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -314,7 +314,7 @@ enum OneDNN {
         // the budget (serve's decoding thread, the lab's workers) would otherwise get all cores.
         if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
         var a = a, lda = lda
-        if transA, restride ?? restridesTransposedOperand(transA: transA, n: n, lda: lda) {
+        if transA, restride ?? restridesTransposedOperand(transA: transA, lda: lda) {
             // Copy A [k, m] to rows `lda + 16` floats apart (see restridesTransposedOperand).
             let stride = lda + 16, copy = ThreadWorkspace.forThisThread(.paddedOperand, floats: k * stride)
             for row in 0..<k { (copy + row * stride).update(from: a + row * lda, count: m) }
@@ -367,18 +367,16 @@ enum OneDNN {
     }
 
     /// Whether `gemm` first copies Aᵀ's operand A [k, m] to a row stride that is not a multiple of
-    /// 4 KiB. oneDNN 2.6.3's AVX2 sgemm packs a transposed A slowly when its rows lie a multiple of
-    /// 1,024 floats apart and the product is narrow (cache-set conflicts): measured on the Zen 5
-    /// (family 26 model 2) with the AVX2 cap, 2 threads, m×n×k = 1024×256×1024 at lda 1,024: 134–151
-    /// GFLOP/s, at lda 1,040: 216–230 (the copy takes 0.07 ms of the 2.9); 2048×256×1024: 162
-    /// against 5.1 ms with the copy, where it took 6.6; the same at n 128 and 320, not at n ≥ 384 (230+
-    /// either way, where the copy costs 3 %) nor with AVX-512 kernels (378 GFLOP/s at lda 1,024). So:
-    /// only below AVX-512, only for n < 384. Weight gradients take this path (Aᵀ the gates'
-    /// gradients [N·B, 4H] with 4H a power of two). The copy changes no value, only where A lies.
-    static func restridesTransposedOperand(transA: Bool, n: Int, lda: Int) -> Bool {
-        guard transA, n < 384, lda % 1024 == 0 else { return false }
-        let isa = dnnl_get_effective_cpu_isa()
-        return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni
+    /// 4 KiB. oneDNN 2.6.3's sgemm packs a transposed A slowly when its rows lie a multiple of 1,024
+    /// floats apart (cache-set conflicts). Measured on the Zen 5 (family 26 model 2), 2 threads,
+    /// m×n×k with lda = m, then with the copy to lda m + 16 (the copy itself 0.07 ms a 4 MB): with the
+    /// AVX2 cap, 1024×256×1024 134–156 GFLOP/s → 216–240 with the copy; 2048×256×1024 150–169 →
+    /// 190–195 (time with the copy); 1024×512×1024 and 2048×512×1024 unchanged (±1 %); with AVX-512
+    /// kernels 1024×256×1024 385–389 → 460–489, 2048×512×1280 392 → 473. Weight gradients take this
+    /// path (Aᵀ the gates' gradients [N·B, 4H], 4H a power of two); `BLAS.transposedOperand` makes
+    /// the copy once for products that share A. The copy changes no value, only where A lies.
+    static func restridesTransposedOperand(transA: Bool, lda: Int) -> Bool {
+        transA && lda % 1024 == 0
     }
 
     static func setThreads(_ count: Int) { omp_set_num_threads(Int32(count)) }

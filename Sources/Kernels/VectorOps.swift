@@ -40,18 +40,22 @@ public enum Vector {
     }
 
     /// `output` [columns × rows] = aᵀ, the transpose of `a` [rows × columns] (row-major, packed),
-    /// in 16×16 tiles so that both sides stay in cache (CVector's `cvector_transpose`), the
-    /// columns split across `Parallel.threads` when large. A copy: the bits are a's.
-    public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>) {
+    /// with `output`'s rows `outputStride` ≥ rows floats apart (default: packed), in 16×16 tiles so
+    /// that both sides stay in cache (CVector's `cvector_transpose`), the columns split across
+    /// `Parallel.threads` when large. A copy: the bits are a's; the padding is not written.
+    public static func transpose(_ a: UnsafePointer<Scalar>, rows: Int, columns: Int, into output: UnsafeMutablePointer<Scalar>,
+                                 outputStride: Int? = nil) {
+        let ldy = outputStride ?? rows
+        precondition(ldy >= rows, "transpose: output stride \(ldy) below \(rows) rows")
         #if SCALAR_DOUBLE
         // The gradient-check build: the same copy, in Swift.
-        for i in 0..<rows { for j in 0..<columns { output[j &* rows &+ i] = a[i &* columns &+ j] } }
+        for i in 0..<rows { for j in 0..<columns { output[j &* ldy &+ i] = a[i &* columns &+ j] } }
         #else
-        struct Context { let a: UnsafePointer<Scalar>, rows: Int, columns: Int, output: UnsafeMutablePointer<Scalar>, path: Int32 }
-        let context = Context(a: a, rows: rows, columns: columns, output: output, path: VectorKernels.path.code)
+        struct Context { let a: UnsafePointer<Scalar>, rows: Int, columns: Int, output: UnsafeMutablePointer<Scalar>, ldy: Int, path: Int32 }
+        let context = Context(a: a, rows: rows, columns: columns, output: output, ldy: ldy, path: VectorKernels.path.code)
         Parallel.forEachPart(columns, granularity: 16, work: rows * columns, context: context) { raw, lo, hi in
             let c = raw.load(as: Context.self)
-            cvector_transpose(c.path, c.a, c.rows, c.columns, lo, hi, c.output)
+            cvector_transpose(c.path, c.a, c.rows, c.columns, lo, hi, c.output, c.ldy)
         }
         #endif
     }

@@ -117,7 +117,7 @@ extension RecurrentLayer {
         timed(profiler, "gemm: weight gradients") {
             // daᵀ at the stride the backend multiplies fastest, copied once for both products when
             // they share it (see `BLAS.transposedOperand`).
-            let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, n: min(inputSize, hidden), scratch: restridedGates)
+            let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
             BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: da.a, lda: da.lda, b: input, ldb: inputSize,
                       beta: 1, c: gradWx, ldc: inputSize)
             if recurrent == nil {

@@ -54,7 +54,8 @@ struct PackedLayer {
 }
 
 /// A decoder layer's weights transposed once for steps of many rows (float32 ``DecoderWeights``,
-/// more rows than its packed products serve): Wxᵀ [In, G·H] and Whᵀ [H, G·H], so that a step's
+/// more rows than its packed products serve): Wxᵀ [In, G·H] and Whᵀ [H, G·H] (rows
+/// `RecurrentLayer.transposedStride` apart), so that a step's
 /// products run as x·(Wxᵀ) and h·(Whᵀ), the NN form, which oneDNN 2.6 runs faster than NT at
 /// tens of rows (64×1024×256: 135 GFLOP/s NT, 191 NN on a Zen 4). The same snapshot contract as
 /// the packed products; the reference backend gives the same bits either way.
@@ -63,11 +64,11 @@ final class TransposedLayer {
     let whT: UnsafeMutablePointer<Scalar>
 
     init(_ layer: RecurrentLayer) {
-        let gw = layer.gateWidth
-        wxT = .allocate(capacity: layer.inputSize * gw)
-        whT = .allocate(capacity: layer.hidden * gw)
-        Vector.transpose(layer.wx, rows: gw, columns: layer.inputSize, into: wxT)
-        Vector.transpose(layer.wh, rows: gw, columns: layer.hidden, into: whT)
+        let gw = layer.gateWidth, stride = RecurrentLayer.transposedStride(gateWidth: gw)
+        wxT = .allocate(capacity: layer.inputSize * stride)
+        whT = .allocate(capacity: layer.hidden * stride)
+        Vector.transpose(layer.wx, rows: gw, columns: layer.inputSize, into: wxT, outputStride: stride)
+        Vector.transpose(layer.wh, rows: gw, columns: layer.hidden, into: whT, outputStride: stride)
     }
 
     deinit {
@@ -160,7 +161,8 @@ extension RecurrentLayer {
         } else {
             for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }
             if let transposed {
-                BLAS.gemm(m: rows, n: gw, k: inputSize, a: x, lda: inputSize, b: transposed.wxT, ldb: gw, beta: 1, c: g, ldc: gw)
+                BLAS.gemm(m: rows, n: gw, k: inputSize, a: x, lda: inputSize, b: transposed.wxT,
+                          ldb: RecurrentLayer.transposedStride(gateWidth: gw), beta: 1, c: g, ldc: gw)
             } else {
                 BLAS.gemm(transB: true, m: rows, n: gw, k: inputSize, a: x, lda: inputSize,
                           b: wx, ldb: inputSize, beta: 1, c: g, ldc: gw)

@@ -39,8 +39,8 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         #expect(worst <= 1e-5 * Float(k + 1), "max diff \(worst)")
     }
 
-    /// The copy of Aᵀ's operand to a row stride off the multiples of 4 KiB (what oneDNN's AVX2
-    /// kernels get for a weight gradient, `OneDNN.restridesTransposedOperand`) moves A, not the
+    /// The copy of Aᵀ's operand to a row stride off the multiples of 4 KiB (what oneDNN gets for a
+    /// weight gradient, `OneDNN.restridesTransposedOperand`) moves A, not the
     /// product: with and without it the product of a weight gradient's shape (A [k, m] with rows
     /// 1,024 floats apart) agrees with the reference, and with the other.
     @Test func oneDNNsRestridedTransposedOperandGivesTheSameProduct() {
@@ -400,7 +400,7 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             var y = [Float](repeating: .nan, count: rows * columns)
             x.withUnsafeBufferPointer { x in
                 y.withUnsafeMutableBufferPointer { y in
-                    cvector_transpose(path.code, x.baseAddress!, rows, columns, 0, columns, y.baseAddress!)
+                    cvector_transpose(path.code, x.baseAddress!, rows, columns, 0, columns, y.baseAddress!, rows)
                 }
             }
             #expect(y.map(\.bitPattern) == expected.map(\.bitPattern), "\(path) \(rows)×\(columns)")
@@ -410,6 +410,18 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             y.withUnsafeMutableBufferPointer { Vector.transpose(x.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!) }
         }
         #expect(y.map(\.bitPattern) == expected.map(\.bitPattern))
+        // Into rows `rows + 5` apart: the same values, the padding untouched.
+        let stride = rows + 5
+        var padded = [Float](repeating: 7, count: columns * stride)
+        x.withUnsafeBufferPointer { x in
+            padded.withUnsafeMutableBufferPointer {
+                Vector.transpose(x.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!, outputStride: stride)
+            }
+        }
+        for j in 0..<columns {
+            #expect(padded[(j * stride)..<(j * stride + rows)].map(\.bitPattern) == expected[(j * rows)..<(j * rows + rows)].map(\.bitPattern))
+            #expect(padded[(j * stride + rows)..<(j * stride + stride)].allSatisfy { $0 == 7 })
+        }
     }
 
     @Test func columnSumsAndRowVector() {

@@ -44,9 +44,10 @@ void cvector_lstm_backward(int path, float *gi, float *gf, float *gg, float *go,
                            const float *previous_cell, const float *hidden_gradient, float *cell_gradient, long width);
 
 /// y[j][i] = x[i][j] for rows i < `rows` and columns `first_column` ≤ j < `end_column` of x [rows ×
-/// columns] (row-major, packed) into y [columns × rows]: a copy in 16×16 tiles, the same bits on
-/// every path. Disjoint column ranges may run on different threads.
-void cvector_transpose(int path, const float *x, long rows, long columns, long first_column, long end_column, float *y);
+/// columns] (row-major, packed) into y [columns × ≥ rows] with rows `y_stride` apart: a copy in
+/// 16×16 tiles, the same bits on every path. Disjoint column ranges may run on different threads.
+void cvector_transpose(int path, const float *x, long rows, long columns, long first_column, long end_column, float *y,
+                       long y_stride);
 
 #ifdef __cplusplus
 }
