@@ -2,7 +2,7 @@
 // seq2seq: a CPU-first LSTM translation toolkit (Sutskever, Vinyals & Le 2014).
 // Module graph (dependencies point downwards only; see docs/reference/modules.md):
 //   seq2seq (CLI) -> Training -> ModelFolder -> Model -> Kernels -> CBLAS, CDNNL (GEMM backends), CGemm (reference GEMM, packed
-//                                                  product, cpuid), CVector (tanh, sigmoid, softmax rows), CInt8 (int8 kernels)
+//                                                  product, cpuid), CVector (tanh, sigmoid, softmax rows, transposes), CInt8 (int8 kernels)
 //                             -> Corpus -> CZstd, CZlib      ModelFolder -> Text -> CICU, CSentencePiece (C++ shim)
 //                             -> RunLog (the log.jsonl record; imports nothing of ours)
 //                             -> Translation, TranslationMetrics (validation BLEU: greedy decoding, scoring)

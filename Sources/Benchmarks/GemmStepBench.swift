@@ -1,4 +1,7 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Kernels
 
 /// Times GEMM libraries on the shapes of one training step (`bench gemm`, `doctor`): each shape is
@@ -23,6 +26,16 @@ public struct GemmStepBench {
 
     public init(shapes: [TrainBenchmark.GemmShape]) { self.shapes = shapes }
 
+    /// After a product of a library with its own pthread pool (OpenBLAS, BLIS), waits until that
+    /// pool's idle workers stop spinning, so that they do not take a core from the next library's
+    /// timed runs. Measured: OpenBLAS 0.3.21's worker spins a whole core for 100–110 ms after a
+    /// product; timing oneDNN within that window gave a third of its speed (70–78 GFLOP/s on the
+    /// small preset's 1024×1024×256 products against 240–250 after the wait).
+    static func letPoolThreadsSettle(after library: GemmLibrary) {
+        guard library.name == "openblas" || library.name == "blis" else { return }
+        usleep(150_000)
+    }
+
     /// Figures for each of `libraries`, checked against `reference`; at least `repeats` timed
     /// runs per shape (more for small shapes, up to 50).
     /// - Throws: `WrongResult` naming the library and shape.
@@ -46,6 +59,7 @@ public struct GemmStepBench {
                 }
             }
             multiply(reference, &expected)
+            Self.letPoolThreadsSettle(after: reference)
             for (i, library) in libraries.enumerated() {
                 multiply(library, &c)
                 let worst = zip(c.prefix(shape.m * shape.n), expected.prefix(shape.m * shape.n)).map { abs($0 - $1) }.max()!
@@ -61,6 +75,7 @@ public struct GemmStepBench {
                 }
                 figures[i].stepSeconds += best * Double(shape.count)
                 figures[i].shapeGFLOPs.append(shape.flops / best / 1e9)
+                Self.letPoolThreadsSettle(after: library)
             }
         }
         return figures

@@ -65,6 +65,16 @@ public enum Vector {
         Parallel.forEachPart(count) { (x + $0.lowerBound).update(repeating: 0, count: $0.count) }
     }
 
+    /// Every one of `rows` rows of `x` [rows × width] = `row` [width] (e.g. a bias before a product
+    /// that adds into it), split across `Parallel.threads` when large. A copy: the bits are row's.
+    public static func fillRows(_ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, with row: UnsafePointer<Scalar>) {
+        struct Context { let x: UnsafeMutablePointer<Scalar>, width: Int, row: UnsafePointer<Scalar> }
+        Parallel.forEachPart(rows, work: rows * width, context: Context(x: x, width: width, row: row)) { raw, lo, hi in
+            let c = raw.load(as: Context.self)
+            for r in lo..<hi { (c.x + r * c.width).update(from: c.row, count: c.width) }
+        }
+    }
+
     /// y += alpha·x.
     @inlinable
     public static func axpy(_ alpha: Scalar, _ x: UnsafePointer<Scalar>, _ y: UnsafeMutablePointer<Scalar>, count: Int) {

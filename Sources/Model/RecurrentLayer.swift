@@ -148,7 +148,7 @@ final class RecurrentLayer {
         copyTransposedWh()
         // Input projection of all steps at once: gates = b + X·Wxᵀ, [N·B, G·H].
         timed(profiler, "gemm: input projection") {
-            for r in 0..<(steps * batch) { (gates + r * gw).update(from: bias, count: gw) }
+            Vector.fillRows(gates, rows: steps * batch, width: gw, with: bias)
             BLAS.gemm(transB: true, m: steps * batch, n: gw, k: inputSize, a: input, lda: inputSize,
                       b: wx, ldb: inputSize, beta: 1, c: gates, ldc: gw)
         }
@@ -223,7 +223,7 @@ final class RecurrentLayer {
         let gates = self.gates.pointer
         for r in 0..<rows { (kept + r * inputSize).update(from: preset + r * p, count: p) }
         timed(profiler, "gemm: input projection") {
-            for r in 0..<rows { (gates + r * gw).update(from: bias, count: gw) }
+            Vector.fillRows(gates, rows: rows, width: gw, with: bias)
             BLAS.gemm(transB: true, m: rows, n: gw, k: p, a: preset, lda: p, b: wx, ldb: inputSize, beta: 1, c: gates, ldc: gw)
         }
     }
