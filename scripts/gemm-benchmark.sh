@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 30's training figures in one sitting: `seq2seq bench train` on the six variants (small,
 # medium, small --bidirectional, small --cell gru, small/medium --attention general), alternating
-# pair by pair with the PyTorch peer (`torch_seq2seq.py --mode train`), target tokens/s and the
-# ratio of each pair. Release build, 2 threads both sides, nothing set in the environment: our side
+# pair by pair with the PyTorch peer (`torch_seq2seq.py --mode train`; ours first in odd rounds,
+# the peer first in even ones), target tokens/s and the ratio of each pair. Release build, 2 threads both sides, nothing set in the environment: our side
 # runs --gemm auto unless GEMM says otherwise. Run it on a quiet machine; it prints the CPU.
 #   bash scripts/gemm-benchmark.sh
 # Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
@@ -33,12 +33,19 @@ echo "# $(date -u +%FT%TZ) $(lscpu | sed -n 's/^Model name: *//p'), family $(lsc
 for round in $(seq "$ROUNDS"); do
   for v in $VARIANTS; do
     read -r preset rest <<<"$(flags "$v")"
-    # shellcheck disable=SC2086
-    ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json \
-      | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
-    # shellcheck disable=SC2086
-    theirs=$(env $PEER_ENV "$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \
-      | grep '^RESULT' | sed -n 's/.*"tgt_tok_per_s": *\([0-9.]*\).*/\1/p')
+    run_ours() {
+      # shellcheck disable=SC2086
+      ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json \
+        | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
+    }
+    run_theirs() {
+      # shellcheck disable=SC2086
+      theirs=$(env $PEER_ENV "$PEER" "$peer" --config "$preset" $rest --threads "$THREADS" --mode train --steps "$STEPS" 2>/dev/null \
+        | grep '^RESULT' | sed -n 's/.*"tgt_tok_per_s": *\([0-9.]*\).*/\1/p')
+    }
+    # Who goes first alternates by round, so that neither side always runs right after the other's
+    # largest run (the VM's speed drifts over tens of seconds).
+    if (( round % 2 == 1 )); then run_ours; run_theirs; else run_theirs; run_ours; fi
     awk -v r="$round" -v v="$v" -v o="$ours" -v t="$theirs" \
       'BEGIN { printf "round %s  %-12s ours %9.1f  pytorch %9.1f  ratio %.2f\n", r, v, o, t, o / t }'
   done
