@@ -52,21 +52,31 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
                            beta: 1, c: &expected, ldc: n)
         var results: [[Float]] = []
         for restride in [false, true] {
-            var c = c0
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { c in
-                        OneDNN.gemm(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: lda,
-                                    b: b.baseAddress!, ldb: n, beta: 1, c: c.baseAddress!, ldc: n, restride: restride)
-                    }
-                }
-            }
+            let c = oneDNNProduct(transA: true, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: n,
+                                  beta: 1, c0: c0, ldc: n, restride: restride)
             let worst = zip(c, expected).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-5 * Float(k + 1), "restride \(restride): max diff \(worst)")
             results.append(c)
         }
         let apart = zip(results[0], results[1]).map { abs($0 - $1) }.max()!
         #expect(apart <= 1e-5 * Float(k + 1), "with and without the copy: max diff \(apart)")
+    }
+
+    /// `OneDNN.gemm` on copies of the operands, C starting from `c0`, with its rules overridden.
+    func oneDNNProduct(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
+                       b: [Float], ldb: Int, beta: Float, c0: [Float], ldc: Int, restride: Bool? = nil,
+                       splitColumns: Bool? = nil) -> [Float] {
+        var c = c0
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.baseAddress!, lda: lda,
+                                b: b.baseAddress!, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc, restride: restride,
+                                splitColumns: splitColumns)
+                }
+            }
+        }
+        return c
     }
 
     /// An NT product split by columns across the threads (one single-threaded oneDNN product per
@@ -83,15 +93,8 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         BLAS.referenceGemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
                            beta: 0.3, c: &expected, ldc: ldc)
         for split in [false, true] {
-            var c = c0
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { c in
-                        OneDNN.gemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a.baseAddress!, lda: lda,
-                                    b: b.baseAddress!, ldb: ldb, beta: 0.3, c: c.baseAddress!, ldc: ldc, splitColumns: split)
-                    }
-                }
-            }
+            let c = oneDNNProduct(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+                                  beta: 0.3, c0: c0, ldc: ldc, splitColumns: split)
             let worst = zip(c, expected).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-5 * Float(k + 1), "split \(split): max diff \(worst)")
             // Outside C's m×n block (the padding of each row) nothing is written.
