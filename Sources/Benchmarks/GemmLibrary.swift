@@ -16,6 +16,9 @@ public struct GemmLibrary {
 
     public let name: String
     public let call: Call
+    /// Whether the library's own pthread pool keeps spinning on a core after a product (OpenBLAS,
+    /// BLIS), so that a timing right after it would share the core (see `GemmStepBench`).
+    public var poolSpinsAfterUse = false
 
     /// A library or one of its symbols could not be loaded; the description names the file.
     public struct LoadError: Error, CustomStringConvertible {
@@ -33,10 +36,12 @@ public struct GemmLibrary {
         GemmBackend.current = .openblas  // so that the thread budget goes to OpenBLAS
         BLAS.setThreads(threads)
         // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
-        return GemmLibrary(name: "openblas") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+        var library = GemmLibrary(name: "openblas") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
             sgemm(101, ta ? 112 : 111, tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
                   beta, c, Int32(ldc))
         }
+        library.poolSpinsAfterUse = true
+        return library
     }
 
     /// `cblas_sgemm` with 32-bit integers (OpenBLAS's and BLIS's 32-bit builds).
@@ -58,10 +63,12 @@ public struct GemmLibrary {
         let sgemm: CBLASSgemm = try symbol(handle, "cblas_sgemm", path)
         setThreads(Int64(threads))
         // CBLAS enum values: RowMajor 101, NoTrans 111, Trans 112.
-        return GemmLibrary(name: "blis") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+        var library = GemmLibrary(name: "blis") { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
             sgemm(101, ta ? 112 : 111, tb ? 112 : 111, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb),
                   beta, c, Int32(ldc))
         }
+        library.poolSpinsAfterUse = true
+        return library
     }
 
     /// One of the project's own GEMM backends (oneDNN, OpenBLAS or the reference) through
@@ -69,13 +76,15 @@ public struct GemmLibrary {
     public static func backend(_ backend: GemmBackend, threads: Int) -> GemmLibrary {
         GemmBackend.current = backend
         BLAS.setThreads(threads)
-        return GemmLibrary(name: backend.rawValue) { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
+        var library = GemmLibrary(name: backend.rawValue) { ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc in
             if GemmBackend.current != backend {
                 GemmBackend.current = backend
                 BLAS.setThreads(threads)
             }
             BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         }
+        library.poolSpinsAfterUse = backend == .openblas
+        return library
     }
 
     /// RTLD_DEEPBIND: the library's internal calls (BLIS's cblas_sgemm → sgemm_) must reach its

@@ -32,7 +32,7 @@ public struct GemmStepBench {
     /// product; timing oneDNN within that window gave a third of its speed (70–78 GFLOP/s on the
     /// small preset's 1024×1024×256 products against 240–250 after the wait).
     static func letPoolThreadsSettle(after library: GemmLibrary) {
-        guard library.name == "openblas" || library.name == "blis" else { return }
+        guard library.poolSpinsAfterUse else { return }
         usleep(150_000)
     }
 

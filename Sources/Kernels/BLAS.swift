@@ -73,13 +73,8 @@ public enum BLAS {
                                          scratch: FloatBuffer) -> (a: UnsafePointer<Scalar>, lda: Int) {
         #if !SCALAR_DOUBLE
         if GemmBackend.inUse == .onednn, OneDNN.restridesTransposedOperand(transA: true, lda: lda) {
-            let stride = lda + 16, copy = scratch.reserve(k * stride)
-            struct Rows { let a: UnsafePointer<Scalar>, lda: Int, copy: UnsafeMutablePointer<Scalar>, stride: Int, m: Int }
-            Parallel.forEachPart(k, work: k * m, context: Rows(a: a, lda: lda, copy: copy, stride: stride, m: m)) { raw, lo, hi in
-                let r = raw.load(as: Rows.self)
-                for row in lo..<hi { (r.copy + row * r.stride).update(from: r.a + row * r.lda, count: r.m) }
-            }
-            return (UnsafePointer(copy), stride)
+            let copy = scratch.reserve(k * OneDNN.restridedStride(lda))
+            return (UnsafePointer(copy), OneDNN.restride(a, k: k, m: m, lda: lda, into: copy))
         }
         #endif
         return (a, lda)

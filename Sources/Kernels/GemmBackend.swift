@@ -315,11 +315,9 @@ enum OneDNN {
         if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
         var a = a, lda = lda
         if transA, restride ?? restridesTransposedOperand(transA: transA, lda: lda) {
-            // Copy A [k, m] to rows `lda + 16` floats apart (see restridesTransposedOperand).
-            let stride = lda + 16, copy = ThreadWorkspace.forThisThread(.paddedOperand, floats: k * stride)
-            for row in 0..<k { (copy + row * stride).update(from: a + row * lda, count: m) }
+            let copy = ThreadWorkspace.forThisThread(.paddedOperand, floats: k * restridedStride(lda))
+            lda = OneDNN.restride(a, k: k, m: m, lda: lda, into: copy)
             a = UnsafePointer(copy)
-            lda = stride
         }
         let threads = BLAS.budget
         if transB, !transA, threads > 1,
@@ -377,6 +375,22 @@ enum OneDNN {
     /// the copy once for products that share A. The copy changes no value, only where A lies.
     static func restridesTransposedOperand(transA: Bool, lda: Int) -> Bool {
         transA && lda % 1024 == 0
+    }
+
+    /// The row stride of a re-strided A (see ``restridesTransposedOperand(transA:lda:)``).
+    static func restridedStride(_ lda: Int) -> Int { lda + 16 }
+
+    /// Copies A [k, m] (rows `lda` apart) into `copy` (room for k·``restridedStride(_:)`` floats)
+    /// with rows ``restridedStride(_:)`` apart, the rows split across the threads when large.
+    /// - Returns: the copy's row stride.
+    static func restride(_ a: UnsafePointer<Float>, k: Int, m: Int, lda: Int, into copy: UnsafeMutablePointer<Float>) -> Int {
+        struct Rows { let a: UnsafePointer<Float>, lda: Int, copy: UnsafeMutablePointer<Float>, stride: Int, m: Int }
+        let stride = restridedStride(lda)
+        Parallel.forEachPart(k, work: k * m, context: Rows(a: a, lda: lda, copy: copy, stride: stride, m: m)) { raw, lo, hi in
+            let r = raw.load(as: Rows.self)
+            for row in lo..<hi { (r.copy + row * r.stride).update(from: r.a + row * r.lda, count: r.m) }
+        }
+        return stride
     }
 
     static func setThreads(_ count: Int) { omp_set_num_threads(Int32(count)) }

@@ -118,15 +118,11 @@ extension RecurrentLayer {
             // daᵀ at the stride the backend multiplies fastest, copied once for both products when
             // they share it (see `BLAS.transposedOperand`).
             let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
+            let throughWhOperand = recurrent == nil ? da : (a: UnsafePointer(throughWh), lda: gw)
             BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: da.a, lda: da.lda, b: input, ldb: inputSize,
                       beta: 1, c: gradWx, ldc: inputSize)
-            if recurrent == nil {
-                BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: da.a, lda: da.lda, b: h, ldb: hidden,
-                          beta: 1, c: gradWh, ldc: hidden)
-            } else {
-                BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWh, lda: gw, b: h, ldb: hidden,
-                          beta: 1, c: gradWh, ldc: hidden)
-            }
+            BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWhOperand.a, lda: throughWhOperand.lda, b: h,
+                      ldb: hidden, beta: 1, c: gradWh, ldc: hidden)
         }
         timed(profiler, "cell pointwise backward") {
             Vector.addColumnSumsInParallel(of: gates, rows: rows, width: gw, into: gradBias)

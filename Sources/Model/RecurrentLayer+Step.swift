@@ -159,7 +159,7 @@ extension RecurrentLayer {
             products(packed, input: x, rows: rows, previousHidden: hidden, gates: g, recurrent: recurrent, scratch: workspace.joined,
                      tokens: tokens)
         } else {
-            for r in 0..<rows { (g + r * gw).update(from: bias, count: gw) }
+            Vector.fillRows(g, rows: rows, width: gw, with: bias)
             if let transposed {
                 BLAS.gemm(m: rows, n: gw, k: inputSize, a: x, lda: inputSize, b: transposed.wxT,
                           ldb: RecurrentLayer.transposedStride(gateWidth: gw), beta: 1, c: g, ldc: gw)

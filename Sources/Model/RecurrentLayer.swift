@@ -271,7 +271,7 @@ final class RecurrentLayer {
             timed(profiler, "gemm: recurrent") {
                 let target: UnsafeMutablePointer<Scalar>
                 if let recurrent, let recurrentBias {
-                    for r in 0..<rows { (recurrent + r * gw).update(from: recurrentBias, count: gw) }
+                    Vector.fillRows(recurrent, rows: rows, width: gw, with: recurrentBias)
                     target = recurrent
                 } else {
                     target = gates
