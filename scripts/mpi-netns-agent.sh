@@ -2,9 +2,20 @@
 # Open MPI's launch agent (plm_rsh_agent) for the namespaces of scripts/mpi-hosts.sh: called as
 # `agent [options] HOST COMMAND…` like ssh, it runs COMMAND with /bin/sh inside the namespace that
 # owns HOST's address (10.77.0.(i+1) → s2s-h<i>).
+#
+# Every namespace shares this machine's hostname and /tmp, where real hosts have their own: Open
+# MPI's daemons would then share one session directory (ompi.<hostname>.<uid>/jf.<job family>)
+# and its PMIx shared-memory store, and one daemon's set-up or clean-up breaks the other's
+# (measured: 5 of 30 `mpirun -np 2 /bin/true` over two namespaces failed, "session_dir.c at line
+# 107" or a segmentation fault; 0 of 40 with a directory per namespace). So each namespace's
+# daemon gets a session directory base of its own, as on a host of its own.
 set -euo pipefail
 while [[ ${1:-} == -* ]]; do shift; done   # ssh-style options Open MPI may pass (-x, -o …)
 host=$1; shift
 last=${host##*.}
 [[ $host == 10.77.0.* && $last =~ ^[0-9]+$ && $last -ge 1 ]] || { echo "mpi-netns-agent: $host is not a namespace host" >&2; exit 255; }
-exec ip netns exec "s2s-h$((last - 1))" /bin/sh -c "$*"
+ns="s2s-h$((last - 1))"
+session="${TMPDIR:-/tmp}/$ns.session"
+mkdir -p "$session" && chmod 700 "$session"
+export OMPI_MCA_orte_tmpdir_base="$session"
+exec ip netns exec "$ns" /bin/sh -c "$*"
