@@ -118,7 +118,7 @@ final class OutputLayer {
         guard let input else { preconditionFailure("OutputLayer.backward before forward") }
         let p = rows, v = vocabulary
         let dz = logits.pointer
-        timed(profiler, "softmax") {
+        timed(profiler, "softmax backward") {
             // One pass, columns split across threads: dz = exp(z − max)/Σ − onehot(y), then
             // db += dz row by row (each row's part is still in L1 for the second loop).
             let inv = UnsafePointer(inverseSum.pointer), y = gradBias
