@@ -13,7 +13,7 @@
 //                 -> TranslationMetrics (BLEU, chrF), Samples
 //   Basics (bottom: seeded generator, atomic file writer, reserved token ids; pure Swift + Glibc)
 //     is imported by Kernels, Text, Corpus, Model, Training, Translation, Samples, Lab and the CLI.
-//                 -> Benchmarks (bench train/gemm/int8 workloads) -> Model, Kernels, CPeak (peak loops)
+//                 -> Benchmarks (bench train/gemm/int8 workloads) -> Model, Kernels, CPeak (peak loops, core round trip)
 //                 -> Distributed (MPI world communicator, fixed-order gradient sum) -> CMPI (Open MPI)
 //   Training reaches MPI only through its TrainingGroup protocol, which the CLI fills with
 //   Distributed's communicator under `mpirun`.
@@ -149,7 +149,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "TestSupport", dependencies: ["Basics"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics", "Kernels", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CInt8", "CVector", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CInt8", "CVector", "CPeak", "TestSupport"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Basics", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Basics", "TestSupport"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Basics", "Kernels", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -2,8 +2,11 @@
 # Issue 30's training figures in one sitting: `seq2seq bench train` on the six variants (small,
 # medium, small --bidirectional, small --cell gru, small/medium --attention general), alternating
 # pair by pair with the PyTorch peer (`torch_seq2seq.py --mode train`; ours first in odd rounds,
-# the peer first in even ones), target tokens/s and the ratio of each pair. Release build, 2 threads both sides, nothing set in the environment: our side
-# runs --gemm auto unless GEMM says otherwise. Run it on a quiet machine; it prints the CPU.
+# the peer first in even ones), target tokens/s and the ratio of each pair, and after each of our
+# runs the round trip of a cache line between two CPUs (a VM's vCPUs move between sharing an L3,
+# about 100 ns, and not, 300 ns or more; our 2-thread step moves with them by about 10 %). Release
+# build, 2 threads both sides, nothing set in the environment: our side runs --gemm auto unless GEMM
+# says otherwise. Run it on a quiet machine; it prints the CPU.
 #   bash scripts/gemm-benchmark.sh
 # Environment: PEER (a python with torch, default ~/torch-env/bin/python), ROUNDS (default 3),
 # THREADS (default 2), GEMM (our --gemm, default auto), VARIANTS (default all six, e.g.
@@ -35,8 +38,9 @@ for round in $(seq "$ROUNDS"); do
     read -r preset rest <<<"$(flags "$v")"
     run_ours() {
       # shellcheck disable=SC2086
-      ours=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json \
-        | sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p')
+      json=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json)
+      ours=$(sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p' <<<"$json")
+      trip=$(sed -n 's/.*"core_round_trip_ns":\([0-9.]*\|null\).*/\1/p' <<<"$json")
     }
     run_theirs() {
       # shellcheck disable=SC2086
@@ -46,7 +50,7 @@ for round in $(seq "$ROUNDS"); do
     # Who goes first alternates by round, so that neither side always runs right after the other's
     # largest run (the VM's speed drifts over tens of seconds).
     if (( round % 2 == 1 )); then run_ours; run_theirs; else run_theirs; run_ours; fi
-    awk -v r="$round" -v v="$v" -v o="$ours" -v t="$theirs" \
-      'BEGIN { printf "round %s  %-12s ours %9.1f  pytorch %9.1f  ratio %.2f\n", r, v, o, t, o / t }'
+    awk -v r="$round" -v v="$v" -v o="$ours" -v t="$theirs" -v rt="$trip" \
+      'BEGIN { printf "round %s  %-12s ours %9.1f  pytorch %9.1f  ratio %.2f  (CPU round trip %s ns)\n", r, v, o, t, o / t, rt }'
   done
 done

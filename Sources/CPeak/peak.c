@@ -2,7 +2,12 @@
 // nor drop the unused sums. Chains are independent: the loop is bound by the multiply units'
 // throughput, not by any latency (12 FMA chains cover Zen's 2 pipes × 5 cycles; the int8 chains
 // carry only a 1-cycle vpaddd, and each vpdpbusd chain has 12 in flight).
+#define _GNU_SOURCE
 #include "cpeak.h"
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 
 int cpeak_has_avx2_fma(void) {
     __builtin_cpu_init();
@@ -127,4 +132,85 @@ __attribute__((target("avx512f,avx512vnni"))) long cpeak_int8_vnni(long iteratio
         "vzeroupper\n\t"
         : "+r"(n) : : YMM_CLOBBERS);
     return iterations * 12 * 64;
+}
+
+// ---- The round trip of one cache line between two CPUs ----------------------------------------
+
+
+struct round_trip {
+    _Atomic long flag __attribute__((aligned(64)));  // alone on its cache line
+    char pad[64 - sizeof(long)];
+    long trips;
+    int cpu;
+    int pinned;
+};
+
+static int pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
+// Spins until the flag holds `value`; yields the CPU now and then, so that a measurement on a
+// busy machine (the other side descheduled) still ends.
+static void wait_for(_Atomic long *flag, long value) {
+    for (long spins = 1; atomic_load_explicit(flag, memory_order_acquire) != value; spins++)
+        if (spins % 65536 == 0) sched_yield();
+}
+
+// The answering side: waits for each odd value and answers with the next even one.
+static void *answer(void *raw) {
+    struct round_trip *r = raw;
+    r->pinned = pin_to(r->cpu);
+    for (long i = 0; i < r->trips; i++) {
+        wait_for(&r->flag, 2 * i + 1);
+        atomic_store_explicit(&r->flag, 2 * i + 2, memory_order_release);
+    }
+    return 0;
+}
+
+double cpeak_round_trip_ns(int cpu_a, int cpu_b, long trips) {
+    if (trips <= 0 || cpu_a < 0 || cpu_b < 0 || cpu_a >= CPU_SETSIZE || cpu_b >= CPU_SETSIZE) return -1;
+    struct round_trip r;  // on this stack: the thread is joined before it returns
+    atomic_store(&r.flag, 0);
+    r.trips = trips;
+    r.cpu = cpu_b;
+    r.pinned = 0;
+    // The caller's own affinity is restored afterwards.
+    cpu_set_t saved;
+    if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) return -1;
+    // Both CPUs usable? Tried on this thread first (cpu_b, then cpu_a, where it stays).
+    if (!pin_to(cpu_b) || !pin_to(cpu_a)) {
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+        return -1;
+    }
+    pthread_t thread;
+    if (pthread_create(&thread, 0, answer, &r) != 0) {
+        pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+        return -1;
+    }
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (long i = 0; i < trips; i++) {
+        atomic_store_explicit(&r.flag, 2 * i + 1, memory_order_release);
+        wait_for(&r.flag, 2 * i + 2);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    pthread_join(thread, 0);
+    pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
+    if (!r.pinned) return -1;
+    return ((double)(end.tv_sec - start.tv_sec) * 1e9 + (double)(end.tv_nsec - start.tv_nsec)) / (double)trips;
+}
+
+int cpeak_allowed_cpus(int *cpus, int capacity) {
+    cpu_set_t set;
+    if (pthread_getaffinity_np(pthread_self(), sizeof set, &set) != 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, &set)) continue;
+        if (count < capacity) cpus[count] = cpu;
+        count++;
+    }
+    return count;
 }

@@ -74,6 +74,9 @@ struct BenchTrain: ParsableCommand {
         let r = bench.run(steps: steps, warmup: warmup, threads: threads, profile: profile)
         let m = bench.model
         let sorted = r.stepSeconds.sorted()
+        // Right after the timed steps: how far apart two of the CPUs are now (a VM's vCPUs can move
+        // between sharing an L3 and not, which moves a 2-thread step by 10 %; see doctor).
+        let roundTrip = threads > 1 ? Int8Benchmark.coreRoundTrip(trips: 30_000, repeats: 1) : nil
         if format == "json" {
             var fields: [(String, String)] = [
                 ("preset", "\"\(preset)\""), ("source_vocab", "\(m.sourceVocabularySize)"),
@@ -90,6 +93,7 @@ struct BenchTrain: ParsableCommand {
                 ("gflops", fmt(r.gflops)), ("gflop_per_step", fmt(bench.flopsPerStep / 1e9)),
                 ("first_loss", fmt(r.firstLoss)), ("last_loss", fmt(r.lastLoss)),
                 ("weights_checksum", "\"\(String(r.weightsChecksum, radix: 16))\""),
+                ("core_round_trip_ns", roundTrip.map { fmt($0.nanoseconds) } ?? "null"),
             ]
             if profile {
                 let phases = r.phases.map { "\"\($0.name)\":\(fmt($0.seconds / Double(steps) * 1e3))" }
@@ -102,6 +106,9 @@ struct BenchTrain: ParsableCommand {
         try StandardOutput.shared.writeLine("step ms: median \(fmt(r.medianStepSeconds * 1e3)), min \(fmt(sorted.first! * 1e3)), max \(fmt(sorted.last! * 1e3))")
         try StandardOutput.shared.writeLine("target tokens/s \(fmt(r.targetTokensPerSecond)), source+target tokens/s \(fmt(r.tokensPerSecond)), GFLOP/s \(fmt(r.gflops)) (\(fmt(bench.flopsPerStep / 1e9)) GFLOP/step)")
         try StandardOutput.shared.writeLine("loss per token: first \(fmt(r.firstLoss)), last \(fmt(r.lastLoss)); weights checksum \(String(r.weightsChecksum, radix: 16))")
+        if let roundTrip {
+            try StandardOutput.shared.writeLine("CPU \(roundTrip.cpus[0]) ↔ \(roundTrip.cpus[1]): \(fmt(roundTrip.nanoseconds)) ns a cache line's round trip, right after the steps")
+        }
         if profile {
             let total = r.stepSeconds.reduce(0, +)
             let tracked = r.phases.reduce(0) { $0 + $1.seconds }

@@ -14,8 +14,9 @@ struct Doctor: ParsableCommand {
             FMA, AVX-512, VNNI, BF16, AMX), its cores, each GEMM backend with its version and the \
             instruction set its kernels use (OpenBLAS's core name is flagged when it is below the \
             CPU's), the backend --gemm auto picks and why, the int8 kernel decoding uses, the \
-            measured float32 FMA peak, and the GFLOP/s of each backend on one training step's GEMMs \
-            (`bench gemm --preset P` shapes) with the fraction of the peak. Takes about 10 seconds \
+            measured float32 FMA peak, the round trip of a cache line between two of its CPUs, and \
+            the GFLOP/s of each backend on one training step's GEMMs (`bench gemm --preset P` \
+            shapes) with the fraction of the peak. Takes about 10 seconds \
             with --preset small. Set nothing in the environment: this is what a run would get.
             """)
 
@@ -57,6 +58,10 @@ struct Doctor: ParsableCommand {
         var threads: Int
         var preset: String
         var fmaPeakGFLOPs: Double?
+        /// A cache line's round trip between the first two CPUs the process may use, ns, and those
+        /// CPUs (nil: one CPU, or no timings).
+        var coreRoundTripNs: Double?
+        var coreRoundTripCpus: [Int]?
     }
 
     func run() throws {
@@ -77,6 +82,9 @@ struct Doctor: ParsableCommand {
         if !noTimings {
             let peak = Int8Benchmark.float32Peak(threads: threads)
             report.fmaPeakGFLOPs = peak
+            if let roundTrip = Int8Benchmark.coreRoundTrip() {
+                (report.coreRoundTripCpus, report.coreRoundTripNs) = (roundTrip.cpus, roundTrip.nanoseconds)
+            }
             let libraries = GemmBackend.allCases.map { GemmLibrary.backend($0, threads: threads) }
             let bench = GemmStepBench(shapes: TrainBenchmark.preset(preset)!.gemmShapes)
             let figures = try bench.run(libraries, reference: try GemmLibrary.openBLAS(threads: threads), repeats: 3)
@@ -110,6 +118,9 @@ struct Doctor: ParsableCommand {
         lines.append("int8 kernel  \(Int8Kernel.best.rawValue)")
         if let peak = report.fmaPeakGFLOPs {
             lines.append("FMA peak     \(String(format: "%.1f", peak)) GFLOP/s float32 at \(threads) thread(s)")
+            if let roundTrip = report.coreRoundTripNs, let cpus = report.coreRoundTripCpus {
+                lines.append("CPU \(cpus[0]) ↔ \(cpus[1])    \(String(format: "%.0f", roundTrip)) ns a cache line's round trip (about 100 ns or less: one shared L3; 300 ns or more: separate core complexes)")
+            }
             lines.append("step GEMMs   bench gemm --preset \(preset) shapes, \(threads) thread(s):")
             for backend in report.backends {
                 guard let gflops = backend.stepGFLOPs else { continue }

@@ -1,6 +1,7 @@
 // CPeak: loops of independent multiply-add chains that measure a core's arithmetic peak for
 // `seq2seq bench int8` (the ceiling the int8 and float32 kernels are compared with). Each call
 // runs `iterations` loop trips and returns how many multiply-adds it did (1 multiply-add = 2 ops).
+// And the round trip of a cache line between two CPUs (`seq2seq doctor`).
 #ifndef CPEAK_H
 #define CPEAK_H
 
@@ -22,6 +23,18 @@ long cpeak_fma32(long iterations);
 long cpeak_int8_avx2(long iterations);
 /// int8 on AVX512-VNNI: 12 chains of vpdpbusd zmm (64 multiply-adds each) per trip.
 long cpeak_int8_vnni(long iterations);
+
+/// The mean time in nanoseconds of one cache line's round trip between two threads pinned to CPUs
+/// `cpu_a` and `cpu_b` (each waits for the other's write, then writes), over `trips` round trips;
+/// -1 when either CPU cannot be pinned (absent, offline or not allowed to this process). The
+/// calling thread's affinity is restored. Measured 79–97 ns between two vCPUs that share an L3 and
+/// 350–396 ns between core complexes that do not (the Zen 5 VM's two phases, 2026-12-07): what a
+/// hand-over of data between two threads costs. Both threads spin (yielding now and then), so on
+/// a busy machine the figure includes waits for the CPU.
+double cpeak_round_trip_ns(int cpu_a, int cpu_b, long trips);
+/// The CPUs the calling thread may run on, in increasing order: the first `capacity` into `cpus`;
+/// returns how many there are (-1 when the affinity cannot be read).
+int cpeak_allowed_cpus(int *cpus, int capacity);
 
 #ifdef __cplusplus
 }
