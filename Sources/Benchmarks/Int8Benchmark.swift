@@ -45,24 +45,6 @@ public enum Int8Benchmark {
         return loops.filter(\.isAvailable).map { peak($0, threads: threads) }.max() ?? 0
     }
 
-    /// The median, over `repeats` measurements of `trips` round trips each, of one cache line's
-    /// round trip in nanoseconds between threads on the first two CPUs this thread may run on
-    /// (CPeak's `cpeak_round_trip_ns`), with those CPUs; nil with fewer than two. Cheap (about
-    /// 0.1 s): `doctor` reports it because it tells two cores that share an L3 (about 100 ns or
-    /// less) from cores in different core complexes (300 ns or more), which moves every parallel
-    /// step that hands data from one thread to the other.
-    public static func coreRoundTrip(trips: Int = 100_000, repeats: Int = 3) -> (cpus: [Int], nanoseconds: Double)? {
-        var allowed = [Int32](repeating: -1, count: 2)
-        guard cpeak_allowed_cpus(&allowed, 2) >= 2 else { return nil }
-        var times: [Double] = []
-        for _ in 0..<max(1, repeats) {
-            let ns = cpeak_round_trip_ns(allowed[0], allowed[1], trips)
-            guard ns > 0 else { return nil }
-            times.append(ns)
-        }
-        return (allowed.map(Int.init), times.sorted()[times.count / 2])
-    }
-
     /// Giga-operations per second (1 multiply-add = 2 ops) of `threads` threads each running
     /// `loop` for about `seconds`; the best of `repeats` timings.
     public static func peak(_ loop: PeakLoop, threads: Int, seconds: Double = 0.2, repeats: Int = 3) -> Double {

@@ -76,7 +76,7 @@ struct BenchTrain: ParsableCommand {
         let sorted = r.stepSeconds.sorted()
         // Right after the timed steps: how far apart two of the CPUs are now (a VM's vCPUs can move
         // between sharing an L3 and not, which moves a 2-thread step by 10 %; see doctor).
-        let roundTrip = threads > 1 ? Int8Benchmark.coreRoundTrip(trips: 30_000, repeats: 1) : nil
+        let roundTrip = threads > 1 ? CoreRoundTrip.measure(trips: 30_000, repeats: 1) : nil
         if format == "json" {
             var fields: [(String, String)] = [
                 ("preset", "\"\(preset)\""), ("source_vocab", "\(m.sourceVocabularySize)"),

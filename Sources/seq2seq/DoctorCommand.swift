@@ -82,7 +82,7 @@ struct Doctor: ParsableCommand {
         if !noTimings {
             let peak = Int8Benchmark.float32Peak(threads: threads)
             report.fmaPeakGFLOPs = peak
-            if let roundTrip = Int8Benchmark.coreRoundTrip() {
+            if let roundTrip = CoreRoundTrip.measure() {
                 (report.coreRoundTripCpus, report.coreRoundTripNs) = (roundTrip.cpus, roundTrip.nanoseconds)
             }
             let libraries = GemmBackend.allCases.map { GemmLibrary.backend($0, threads: threads) }
