@@ -40,7 +40,7 @@ for round in $(seq "$ROUNDS"); do
       # shellcheck disable=SC2086
       json=$($S bench train --preset "$preset" $rest --threads "$THREADS" --gemm "$GEMM" --steps "$STEPS" $OURS --format json)
       ours=$(sed -n 's/.*"target_tokens_per_s":\([0-9.]*\).*/\1/p' <<<"$json")
-      trip=$(sed -n 's/.*"core_round_trip_ns":\([0-9.]*\|null\).*/\1/p' <<<"$json")
+      trip=$(sed -n 's/.*"core_round_trip_ns":\(null\|[0-9.][0-9.]*\).*/\1/p' <<<"$json")
     }
     run_theirs() {
       # shellcheck disable=SC2086

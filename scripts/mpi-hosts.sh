@@ -24,7 +24,7 @@ down() {
     ip netns del "$ns" 2>/dev/null || true
   done
   # The per-namespace session directories of Open MPI's daemons (scripts/mpi-netns-agent.sh).
-  rm -rf "${TMPDIR:-/tmp}/$prefix"*.session
+  rm -rf /run/s2s-mpi "${TMPDIR:-/tmp}/s2s-mpi"
   local link
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^v$prefix" || true); do ip link del "$link" 2>/dev/null || true; done
   ip link del "$bridge" 2>/dev/null || true

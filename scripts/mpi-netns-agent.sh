@@ -15,7 +15,14 @@ host=$1; shift
 last=${host##*.}
 [[ $host == 10.77.0.* && $last =~ ^[0-9]+$ && $last -ge 1 ]] || { echo "mpi-netns-agent: $host is not a namespace host" >&2; exit 255; }
 ns="s2s-h$((last - 1))"
-session="${TMPDIR:-/tmp}/$ns.session"
-mkdir -p "$session" && chmod 700 "$session"
+# Under /run (root's, not world-writable) where it can be; a directory someone else made or a
+# symbolic link in its place is refused rather than followed.
+base=/run/s2s-mpi
+[[ -d /run && -w /run ]] || base="${TMPDIR:-/tmp}/s2s-mpi"
+session="$base/$ns"
+for dir in "$base" "$session"; do
+  mkdir -p -m 700 "$dir"
+  [[ ! -L $dir && -O $dir ]] || { echo "mpi-netns-agent: $dir is not a directory of ours" >&2; exit 255; }
+done
 export OMPI_MCA_orte_tmpdir_base="$session"
 exec ip netns exec "$ns" /bin/sh -c "$*"

@@ -159,10 +159,12 @@ static void wait_for(_Atomic long *flag, long value) {
         if (spins % 65536 == 0) sched_yield();
 }
 
-// The answering side: waits for each odd value and answers with the next even one.
+// The answering side: pins itself, says so (-1), then waits for each odd value and answers with
+// the next even one.
 static void *answer(void *raw) {
     struct round_trip *r = raw;
     r->pinned = pin_to(r->cpu);
+    atomic_store_explicit(&r->flag, -1, memory_order_release);
     for (long i = 0; i < r->trips; i++) {
         wait_for(&r->flag, 2 * i + 1);
         atomic_store_explicit(&r->flag, 2 * i + 2, memory_order_release);
@@ -171,7 +173,9 @@ static void *answer(void *raw) {
 }
 
 double cpeak_round_trip_ns(int cpu_a, int cpu_b, long trips) {
-    if (trips <= 0 || cpu_a < 0 || cpu_b < 0 || cpu_a >= CPU_SETSIZE || cpu_b >= CPU_SETSIZE) return -1;
+    if (trips <= 0 || trips > (1L << 40) || cpu_a == cpu_b || cpu_a < 0 || cpu_b < 0 || cpu_a >= CPU_SETSIZE ||
+        cpu_b >= CPU_SETSIZE)
+        return -1;
     struct round_trip r;  // on this stack: the thread is joined before it returns
     atomic_store(&r.flag, 0);
     r.trips = trips;
@@ -180,6 +184,7 @@ double cpeak_round_trip_ns(int cpu_a, int cpu_b, long trips) {
     // The caller's own affinity is restored afterwards.
     cpu_set_t saved;
     if (pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) != 0) return -1;
+    if (!CPU_ISSET(cpu_a, &saved) || !CPU_ISSET(cpu_b, &saved)) return -1;
     // Both CPUs usable? Tried on this thread first (cpu_b, then cpu_a, where it stays).
     if (!pin_to(cpu_b) || !pin_to(cpu_a)) {
         pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
@@ -190,6 +195,8 @@ double cpeak_round_trip_ns(int cpu_a, int cpu_b, long trips) {
         pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
         return -1;
     }
+    // The clock starts once the other thread runs on its CPU, not while it is being created.
+    wait_for(&r.flag, -1);
     struct timespec start, end;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (long i = 0; i < trips; i++) {

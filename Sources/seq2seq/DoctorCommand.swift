@@ -23,7 +23,7 @@ struct Doctor: ParsableCommand {
     @Option(help: "text or json.") var format: String = "text"
     @Option(help: "Threads in all, for the peak and the step GEMMs (default: the online cores).") var threads: Int?
     @Option(help: "small or medium: the training step whose GEMM shapes are timed.") var preset: String = "small"
-    @Flag(help: "Skip the timings (peak and step GEMMs): identification only.") var noTimings = false
+    @Flag(help: "Skip the timings (peak, round trip and step GEMMs): identification only.") var noTimings = false
 
     func validate() throws {
         guard format == "text" || format == "json" else { throw ValidationError("--format must be text or json, got \(format)") }

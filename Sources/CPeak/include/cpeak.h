@@ -1,7 +1,7 @@
 // CPeak: loops of independent multiply-add chains that measure a core's arithmetic peak for
 // `seq2seq bench int8` (the ceiling the int8 and float32 kernels are compared with). Each call
 // runs `iterations` loop trips and returns how many multiply-adds it did (1 multiply-add = 2 ops).
-// And the round trip of a cache line between two CPUs (`seq2seq doctor`).
+// And the round trip of a cache line between two CPUs (`seq2seq doctor`, `bench train`).
 #ifndef CPEAK_H
 #define CPEAK_H
 
@@ -26,7 +26,8 @@ long cpeak_int8_vnni(long iterations);
 
 /// The mean time in nanoseconds of one cache line's round trip between two threads pinned to CPUs
 /// `cpu_a` and `cpu_b` (each waits for the other's write, then writes), over `trips` round trips;
-/// -1 when either CPU cannot be pinned (absent, offline or not allowed to this process). The
+/// -1 when the two are one CPU, when either is not in the calling thread's affinity or cannot be
+/// pinned, or when `trips` is not in 1…2^40. The clock starts once the second thread runs. The
 /// calling thread's affinity is restored. Measured 79–97 ns between two vCPUs that share an L3 and
 /// 350–396 ns between core complexes that do not (the Zen 5 VM's two phases, 2026-12-07): what a
 /// hand-over of data between two threads costs. Both threads spin (yielding now and then), so on
