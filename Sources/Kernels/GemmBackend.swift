@@ -329,9 +329,9 @@ enum OneDNN {
             withUnsafePointer(to: &job) { job in
                 OpenMPTeam.run(parts: threads, threads: threads, context: job) { raw, part in
                     let j = raw.load(as: ColumnJob.self)
-                    let blocks = (j.n + 15) / 16
-                    let lo = min(j.n, blocks * part / j.parts * 16), hi = min(j.n, blocks * (part + 1) / j.parts * 16)
-                    guard lo < hi else { return }
+                    let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: 16)
+                    guard !columns.isEmpty else { return }
+                    let (lo, hi) = (columns.lowerBound, columns.upperBound)
                     // op(B) = Bᵀ: B [n, k], so columns lo..<hi of op(B) are rows lo..<hi of B.
                     let status = dnnl_sgemm(j.transA ? 84 : 78, 84, Int64(j.m), Int64(hi - lo), Int64(j.k), j.alpha, j.a,
                                             Int64(j.lda), j.b + lo * j.ldb, Int64(j.ldb), j.beta, j.c + lo, Int64(j.ldc))

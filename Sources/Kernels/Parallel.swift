@@ -12,6 +12,17 @@ public enum Parallel {
     /// Dispatch, so a beam-5 batch-1 step's pointwise parts, 5–20 k elements, stay on one thread).
     public static let minimumElements = 1 << 16
 
+    /// Part `part` of `parts` contiguous parts of 0..<count whose boundaries are multiples of
+    /// `granularity` (rows, reduction chunks, 16-column blocks); empty for a part with nothing.
+    /// Every split of this module uses it, so that two splits of the same count and granularity
+    /// give each thread the same elements (the data it wrote stays in its cache).
+    @inlinable
+    public static func part(_ part: Int, of parts: Int, count: Int, granularity: Int = 1) -> Range<Int> {
+        let units = (count + granularity - 1) / granularity
+        let lo = min(count, units * part / parts * granularity), hi = min(count, units * (part + 1) / parts * granularity)
+        return lo..<max(lo, hi)
+    }
+
     /// Calls `body(range)` for `threads` contiguous parts of 0..<count (once when small).
     /// `work` is the number of elements the whole call touches when it is not `count` (splitting
     /// the columns of a matrix: count = columns, work = rows·columns).
@@ -21,12 +32,9 @@ public enum Parallel {
             body(0..<count)
             return
         }
-        // Part boundaries are multiples of `granularity` (rows, or reduction chunks).
-        let units = (count + granularity - 1) / granularity
         WorkerPool.shared.run(parts: parts) { p in
-            let lo = min(count, units * p / parts * granularity)
-            let hi = min(count, units * (p + 1) / parts * granularity)
-            if lo < hi { body(lo..<hi) }
+            let range = part(p, of: parts, count: count, granularity: granularity)
+            if !range.isEmpty { body(range) }
         }
     }
 
@@ -50,10 +58,8 @@ public enum Parallel {
             withUnsafePointer(to: &job) { job in
                 WorkerPool.shared.run(parts: parts, context: job) { raw, p in
                     let job = raw.load(as: RangeJob.self)
-                    let units = (job.count + job.granularity - 1) / job.granularity
-                    let lo = min(job.count, units * p / job.parts * job.granularity)
-                    let hi = min(job.count, units * (p + 1) / job.parts * job.granularity)
-                    if lo < hi { job.body(job.context, lo, hi) }
+                    let range = Parallel.part(p, of: job.parts, count: job.count, granularity: job.granularity)
+                    if !range.isEmpty { job.body(job.context, range.lowerBound, range.upperBound) }
                 }
             }
         }
