@@ -304,12 +304,12 @@ private final class ThreadWorkspace {
 enum OneDNN {
     /// `dnnl_sgemm` (row-major, as `BLAS.gemm`). oneDNN returns a status instead of calling XERBLA;
     /// the arguments come from our own shapes, so a failure is a programming error. `restride` and
-    /// `splitColumns` override ``restridesTransposedOperand(transA:lda:)`` and
-    /// ``splitsColumns(transA:transB:m:n:k:threads:)`` (tests; nil: the rules decide).
+    /// `split` override ``restridesTransposedOperand(transA:lda:)`` and
+    /// ``split(transA:transB:m:n:k:threads:)`` (tests; nil: the rules decide).
     static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, restride: Bool? = nil,
-                     splitColumns: Bool? = nil) {
+                     split: Split? = nil) {
         // libgomp keeps the thread count per calling thread: a thread other than the one that set
         // the budget (serve's decoding thread, the lab's workers) would otherwise get all cores.
         if omp_get_max_threads() != Int32(BLAS.budget) { omp_set_num_threads(Int32(BLAS.budget)) }
@@ -320,22 +320,35 @@ enum OneDNN {
             a = UnsafePointer(copy)
         }
         let threads = BLAS.budget
-        if transB, !transA, threads > 1,
-           splitColumns ?? splitsColumns(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads) {
-            // One single-threaded product per thread of the team, on its own block of columns
-            // (oneDNN runs a product called inside a parallel region on the calling thread alone).
-            var job = ColumnJob(transA: transA, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
-                                beta: beta, c: c, ldc: ldc, parts: threads)
+        let split = threads > 1 ? split ?? Self.split(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads) : .none
+        if split != .none {
+            // One single-threaded product per thread of the team, on its own block of columns or
+            // rows of C (oneDNN runs a product called inside a parallel region on the calling
+            // thread alone).
+            var job = PartJob(split: split, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                              b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, parts: threads)
             withUnsafePointer(to: &job) { job in
                 OpenMPTeam.run(parts: threads, threads: threads, context: job) { raw, part in
-                    let j = raw.load(as: ColumnJob.self)
-                    let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: 16)
-                    guard !columns.isEmpty else { return }
-                    let (lo, hi) = (columns.lowerBound, columns.upperBound)
-                    // op(B) = Bᵀ: B [n, k], so columns lo..<hi of op(B) are rows lo..<hi of B.
-                    let status = dnnl_sgemm(j.transA ? 84 : 78, 84, Int64(j.m), Int64(hi - lo), Int64(j.k), j.alpha, j.a,
-                                            Int64(j.lda), j.b + lo * j.ldb, Int64(j.ldb), j.beta, j.c + lo, Int64(j.ldc))
-                    precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(j.m) n=\(hi - lo) k=\(j.k)")
+                    let j = raw.load(as: PartJob.self)
+                    var (m, n, a, b, c) = (j.m, j.n, j.a, j.b, UnsafeMutablePointer(mutating: j.c))
+                    if j.split == .columns {
+                        let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: 16)
+                        guard !columns.isEmpty else { return }
+                        // Columns lo..<hi of op(B): rows of B when it is transposed ([n, k]), else columns.
+                        n = columns.count
+                        b += j.transB ? columns.lowerBound * j.ldb : columns.lowerBound
+                        c += columns.lowerBound
+                    } else {
+                        let rows = Parallel.part(part, of: j.parts, count: j.m, granularity: 16)
+                        guard !rows.isEmpty else { return }
+                        // Rows lo..<hi of op(A): columns of A when it is transposed ([k, m]), else rows.
+                        m = rows.count
+                        a += j.transA ? rows.lowerBound : rows.lowerBound * j.lda
+                        c += rows.lowerBound * j.ldc
+                    }
+                    let status = dnnl_sgemm(j.transA ? 84 : 78, j.transB ? 84 : 78, Int64(m), Int64(n), Int64(j.k), j.alpha,
+                                            a, Int64(j.lda), b, Int64(j.ldb), j.beta, c, Int64(j.ldc))
+                    precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(j.k)")
                 }
             }
             return
@@ -345,23 +358,43 @@ enum OneDNN {
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
     }
 
-    /// A column-split product's arguments (see `gemm`), on the caller's stack.
-    private struct ColumnJob {
-        let transA: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int
+    /// How `gemm` divides a product between the threads: ``none`` leaves it to oneDNN; ``columns``
+    /// and ``rows`` give each thread of the team one single-threaded product on its own block of
+    /// columns or rows of C, cut by `Parallel.part` in blocks of 16.
+    enum Split: Sendable { case none, columns, rows }
+
+    /// A split product's arguments (see `gemm`), on the caller's stack.
+    private struct PartJob {
+        let split: Split, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int
         let b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, parts: Int
     }
 
-    /// Whether `gemm` splits the columns of C across the threads itself, one single-threaded
-    /// oneDNN product per thread, instead of letting oneDNN split. oneDNN 2.6.3's AVX2 sgemm splits
-    /// A·Bᵀ (NT) poorly between 2 threads: measured on the Zen 5 (family 26 model 2) with the AVX2
-    /// cap, m×n×k = 1024×8000×256 (the output layer's logits) 204–214 GFLOP/s against 255–260 split
-    /// by columns, 1024×1024×256 (an LSTM's input projection) 202–204 against 258–260, 1024×2048×512
-    /// 242 against 261; NN and TN products gain nothing (±2 %), nor does any product with AVX-512
-    /// kernels (480–512 either way). So: below AVX-512, NT products, large enough to split.
-    static func splitsColumns(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, threads: Int) -> Bool {
-        guard transB, !transA, threads > 1, n >= 64 * threads, m &* n &* k >= 1 << 24 else { return false }
-        let isa = dnnl_get_effective_cpu_isa()
-        return isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni
+    /// The rule `gemm` splits a product by (with more than one thread).
+    ///
+    /// - ``columns`` for A·Bᵀ (NT) below AVX-512: oneDNN 2.6.3's AVX2 sgemm splits NT poorly between
+    ///   2 threads. Measured on the Zen 5 (family 26 model 2) with the AVX2 cap, m×n×k =
+    ///   1024×8000×256 (the output layer's logits) 204–214 GFLOP/s against 255–260 split by columns,
+    ///   1024×1024×256 (an LSTM's input projection) 202–204 against 258–260, 1024×2048×512 242
+    ///   against 261; NN and TN products gain nothing (±2 %), nor does any product with AVX-512
+    ///   kernels (480–512 either way).
+    /// - ``rows`` for Aᵀ·B (TN: the weight gradients, dW = dzᵀ·h of the output layer), on any
+    ///   instruction set: each thread then reads only the columns of A that it wrote itself, when
+    ///   the step before split A's columns the same way (the softmax's backward pass, the re-strided
+    ///   copy below, both cut by `Parallel.part` in blocks of 16). On this 2-vCPU VM the two vCPUs
+    ///   sometimes sit on core complexes apart (a cache line's round trip 350–400 ns against 80–130:
+    ///   `seq2seq doctor`), and a product that packs lines the other core wrote then waits on each:
+    ///   `bench train --preset small --max-isa avx2`, steps alternated with and without the row
+    ///   split in one process, far apart 125.2 → 119.6, 127.1 → 119.0, 126.1 → 119.2, 124.2 → 119.4
+    ///   ms a step, close together ±0.6 % (noise); with AVX-512 kernels ±0.5 % either way. oneDNN
+    ///   splits these products by rows of C as well, so the bits are the same.
+    static func split(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, threads: Int) -> Split {
+        guard threads > 1, m &* n &* k >= 1 << 24 else { return .none }
+        if transA, !transB, m >= 64 * threads { return .rows }
+        if transB, !transA, n >= 64 * threads {
+            let isa = dnnl_get_effective_cpu_isa()
+            if isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni { return .columns }
+        }
+        return .none
     }
 
     /// Whether `gemm` first copies Aᵀ's operand A [k, m] to a row stride that is not a multiple of
@@ -381,14 +414,16 @@ enum OneDNN {
     static func restridedStride(_ lda: Int) -> Int { lda + 16 }
 
     /// Copies A [k, m] (rows `lda` apart) into `copy` (room for k·``restridedStride(_:)`` floats)
-    /// with rows ``restridedStride(_:)`` apart, the rows split across the threads when large.
+    /// with rows ``restridedStride(_:)`` apart, the columns split across the threads when large, as
+    /// the ``Split/rows`` split of the product that reads the copy cuts them: each thread then
+    /// multiplies what it copied.
     /// - Returns: the copy's row stride.
     static func restride(_ a: UnsafePointer<Float>, k: Int, m: Int, lda: Int, into copy: UnsafeMutablePointer<Float>) -> Int {
-        struct Rows { let a: UnsafePointer<Float>, lda: Int, copy: UnsafeMutablePointer<Float>, stride: Int, m: Int }
+        struct Columns { let a: UnsafePointer<Float>, lda: Int, copy: UnsafeMutablePointer<Float>, stride: Int, k: Int }
         let stride = restridedStride(lda)
-        Parallel.forEachPart(k, work: k * m, context: Rows(a: a, lda: lda, copy: copy, stride: stride, m: m)) { raw, lo, hi in
-            let r = raw.load(as: Rows.self)
-            for row in lo..<hi { (r.copy + row * r.stride).update(from: r.a + row * r.lda, count: r.m) }
+        Parallel.forEachPart(m, granularity: 16, work: k * m, context: Columns(a: a, lda: lda, copy: copy, stride: stride, k: k)) { raw, lo, hi in
+            let r = raw.load(as: Columns.self)
+            for row in 0..<r.k { (r.copy + row * r.stride + lo).update(from: r.a + row * r.lda + lo, count: hi - lo) }
         }
         return stride
     }

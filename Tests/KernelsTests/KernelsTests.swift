@@ -65,36 +65,39 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
     /// `OneDNN.gemm` on copies of the operands, C starting from `c0`, with its rules overridden.
     func oneDNNProduct(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: [Float], lda: Int,
                        b: [Float], ldb: Int, beta: Float, c0: [Float], ldc: Int, restride: Bool? = nil,
-                       splitColumns: Bool? = nil) -> [Float] {
+                       split: OneDNN.Split? = nil) -> [Float] {
         var c = c0
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
                     OneDNN.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a.baseAddress!, lda: lda,
                                 b: b.baseAddress!, ldb: ldb, beta: beta, c: c.baseAddress!, ldc: ldc, restride: restride,
-                                splitColumns: splitColumns)
+                                split: split)
                 }
             }
         }
         return c
     }
 
-    /// An NT product split by columns across the threads (one single-threaded oneDNN product per
-    /// thread, `OneDNN.splitsColumns`) is the same product: awkward n (not a multiple of the 16-column
-    /// blocks), alpha and beta ≠ trivial, with and without the split, against the reference.
-    @Test func oneDNNsColumnSplitGivesTheSameProduct() {
+    /// A product split across the threads (one single-threaded oneDNN product per thread on its
+    /// own columns or rows of C, `OneDNN.split`) is the same product, for all four transpositions:
+    /// awkward m and n (not multiples of the 16-row/column blocks), alpha and beta ≠ trivial, with
+    /// and without the split, against the reference.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func oneDNNsSplitsGiveTheSameProduct(ta: Bool, tb: Bool) {
         let before = BLAS.threads
         BLAS.setThreads(2)
         defer { BLAS.setThreads(before) }
         var rng = SeededGenerator(seed: 37)
-        let (m, n, k) = (70, 203, 50), lda = k + 3, ldb = k + 1, ldc = n + 5
-        let a = randomArray(m * lda, &rng), b = randomArray(n * ldb, &rng), c0 = randomArray(m * ldc, &rng)
+        let (m, n, k) = (70, 203, 50), ldc = n + 5
+        let lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1
+        let a = randomArray((ta ? k : m) * lda, &rng), b = randomArray((tb ? n : k) * ldb, &rng), c0 = randomArray(m * ldc, &rng)
         var expected = c0
-        BLAS.referenceGemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+        BLAS.referenceGemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
                            beta: 0.3, c: &expected, ldc: ldc)
-        for split in [false, true] {
-            let c = oneDNNProduct(transA: false, transB: true, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
-                                  beta: 0.3, c0: c0, ldc: ldc, splitColumns: split)
+        for split in [OneDNN.Split.none, .columns, .rows] {
+            let c = oneDNNProduct(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.7, a: a, lda: lda, b: b, ldb: ldb,
+                                  beta: 0.3, c0: c0, ldc: ldc, split: split)
             let worst = zip(c, expected).map { abs($0 - $1) }.max()!
             #expect(worst <= 1e-5 * Float(k + 1), "split \(split): max diff \(worst)")
             // Outside C's m×n block (the padding of each row) nothing is written.
