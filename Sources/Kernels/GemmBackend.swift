@@ -385,8 +385,11 @@ enum OneDNN {
     ///   `seq2seq doctor`), and a product that packs lines the other core wrote then waits on each:
     ///   `bench train --preset small --max-isa avx2`, steps alternated with and without the row
     ///   split in one process, far apart 125.2 → 119.6, 127.1 → 119.0, 126.1 → 119.2, 124.2 → 119.4
-    ///   ms a step, close together ±0.6 % (noise); with AVX-512 kernels ±0.5 % either way. oneDNN
-    ///   splits these products by rows of C as well, so the bits are the same.
+    ///   ms a step, close together ±0.6 % (noise); with AVX-512 kernels ±0.5 % either way. On that
+    ///   CPU oneDNN's own split of these products cut rows of C as well: `bench train`'s weights
+    ///   checksums did not change (a split by rows never changes a value of C; oneDNN may cut
+    ///   otherwise on another CPU, where the fast backend's bits then differ, as they already do
+    ///   between CPUs).
     static func split(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, threads: Int) -> Split {
         guard threads > 1, m &* n &* k >= 1 << 24 else { return .none }
         if transA, !transB, m >= 64 * threads { return .rows }
