@@ -113,11 +113,12 @@ extension RecurrentLayer {
         // contract "dh holds dL/dh_0".
         if dh != self.dh.pointer { self.dh.pointer.update(from: dh, count: bh) }
 
-        // Weight gradients over all steps at once.
+        // Weight gradients over all steps at once, with daᵀ at the stride the backend multiplies
+        // fastest, copied once for both products when they share it (see `BLAS.transposedOperand`).
+        let da = timed(profiler, "gemm: weight gradients") {
+            BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
+        }
         timed(profiler, "gemm: weight gradients") {
-            // daᵀ at the stride the backend multiplies fastest, copied once for both products when
-            // they share it (see `BLAS.transposedOperand`).
-            let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
             let throughWhOperand = recurrent == nil ? da : (a: UnsafePointer(throughWh), lda: gw)
             BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: da.a, lda: da.lda, b: input, ldb: inputSize,
                       beta: 1, c: gradWx, ldc: inputSize)
@@ -125,7 +126,9 @@ extension RecurrentLayer {
                       ldb: hidden, beta: 1, c: gradWh, ldc: hidden)
         }
         timed(profiler, "cell pointwise backward") {
-            Vector.addColumnSumsInParallel(of: gates, rows: rows, width: gw, into: gradBias)
+            // From the operand the products just read (the same values): when it is the copy, each
+            // thread sums the columns it copied, not rows the other thread's cell wrote.
+            Vector.addColumnSumsInParallel(of: da.a, rows: rows, width: gw, rowStride: da.lda, into: gradBias)
             if let recurrent, let gradRecurrentBias {
                 Vector.addColumnSumsInParallel(of: recurrent, rows: rows, width: gw, into: gradRecurrentBias)
             }

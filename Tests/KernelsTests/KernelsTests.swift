@@ -430,6 +430,33 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         }
     }
 
+    /// The parallel column sums over rows a stride apart (the re-strided gate gradients, whose bias
+    /// gradient is summed from them) give the bits of the one-thread sums and never read the
+    /// padding between rows.
+    @Test func parallelColumnSumsOfRowsAStrideApart() {
+        var rng = SeededGenerator(seed: 12)
+        let (rows, width, stride) = (300, 1024, 1040)
+        var x = randomArray(rows * stride, &rng)
+        for r in 0..<rows { for j in width..<stride { x[r * stride + j] = .nan } }
+        let start = randomArray(width, &rng)
+        let before = Parallel.threads
+        defer { Parallel.threads = before }
+        func run(_ threads: Int) -> [Float] {
+            Parallel.threads = threads
+            var sums = start
+            x.withUnsafeBufferPointer { x in
+                sums.withUnsafeMutableBufferPointer { y in
+                    Vector.addColumnSumsInParallel(of: x.baseAddress!, rows: rows, width: width, rowStride: stride, into: y.baseAddress!)
+                }
+            }
+            return sums
+        }
+        var expected = start
+        for r in 0..<rows { for j in 0..<width { expected[j] += x[r * stride + j] } }
+        #expect(run(1) == expected)
+        #expect(run(2) == expected)
+    }
+
     @Test func columnSumsAndRowVector() {
         var x: [Float] = [1, 2, 3, 4, 5, 6]   // [2, 3]
         var sums: [Float] = [10, 0, 0]
