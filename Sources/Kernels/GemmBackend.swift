@@ -320,8 +320,8 @@ enum OneDNN {
             a = UnsafePointer(copy)
         }
         let threads = BLAS.budget
-        let split = threads > 1 ? split ?? Self.split(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads) : .none
-        if split != .none {
+        let split = threads > 1 ? split ?? Self.split(transA: transA, transB: transB, m: m, n: n, k: k, threads: threads) : .whole
+        if split != .whole {
             // One single-threaded product per thread of the team, on its own block of columns or
             // rows of C (oneDNN runs a product called inside a parallel region on the calling
             // thread alone).
@@ -330,7 +330,7 @@ enum OneDNN {
             withUnsafePointer(to: &job) { job in
                 OpenMPTeam.run(parts: threads, threads: threads, context: job) { raw, part in
                     let j = raw.load(as: PartJob.self)
-                    var (m, n, a, b, c) = (j.m, j.n, j.a, j.b, UnsafeMutablePointer(mutating: j.c))
+                    var (m, n, a, b, c) = (j.m, j.n, j.a, j.b, j.c)
                     if j.split == .columns {
                         let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: 16)
                         guard !columns.isEmpty else { return }
@@ -358,10 +358,10 @@ enum OneDNN {
         precondition(status == dnnl_success, "dnnl_sgemm failed (status \(status.rawValue)) on m=\(m) n=\(n) k=\(k)")
     }
 
-    /// How `gemm` divides a product between the threads: ``none`` leaves it to oneDNN; ``columns``
+    /// How `gemm` divides a product between the threads: ``whole`` leaves it to oneDNN; ``columns``
     /// and ``rows`` give each thread of the team one single-threaded product on its own block of
     /// columns or rows of C, cut by `Parallel.part` in blocks of 16.
-    enum Split: Sendable { case none, columns, rows }
+    enum Split: Sendable { case whole, columns, rows }
 
     /// A split product's arguments (see `gemm`), on the caller's stack.
     private struct PartJob {
@@ -377,27 +377,30 @@ enum OneDNN {
     ///   1024×1024×256 (an LSTM's input projection) 202–204 against 258–260, 1024×2048×512 242
     ///   against 261; NN and TN products gain nothing (±2 %), nor does any product with AVX-512
     ///   kernels (480–512 either way).
-    /// - ``rows`` for Aᵀ·B (TN: the weight gradients, dW = dzᵀ·h of the output layer), on any
-    ///   instruction set: each thread then reads only the columns of A that it wrote itself, when
-    ///   the step before split A's columns the same way (the softmax's backward pass, the re-strided
-    ///   copy below, both cut by `Parallel.part` in blocks of 16). On this 2-vCPU VM the two vCPUs
+    /// - ``rows`` for every large Aᵀ·B (TN), on any instruction set. For the recurrent layers' weight
+    ///   gradients (daᵀ·X) and the output layer's dW = dzᵀ·h, each thread then reads only the columns
+    ///   of A that it wrote itself, since the step before split A's columns the same way (the
+    ///   re-strided copy below, the softmax's backward pass, both cut by `Parallel.part` in blocks of
+    ///   16); the other Aᵀ·B products (attention's weight gradients, the embedding's) are split the
+    ///   same way without that reason, measured no slower. On this 2-vCPU VM the two vCPUs
     ///   sometimes sit on core complexes apart (a cache line's round trip 350–400 ns against 80–130:
     ///   `seq2seq doctor`), and a product that packs lines the other core wrote then waits on each:
     ///   `bench train --preset small --max-isa avx2`, steps alternated with and without the row
     ///   split in one process, far apart 125.2 → 119.6, 127.1 → 119.0, 126.1 → 119.2, 124.2 → 119.4
     ///   ms a step, close together ±0.6 % (noise); with AVX-512 kernels ±0.5 % either way. On that
-    ///   CPU oneDNN's own split of these products cut rows of C as well: `bench train`'s weights
-    ///   checksums did not change (a split by rows never changes a value of C; oneDNN may cut
-    ///   otherwise on another CPU, where the fast backend's bits then differ, as they already do
-    ///   between CPUs).
+    ///   CPU oneDNN's own split of the recurrent and output products cut rows of C as well, so their
+    ///   bits did not change (`bench train` checksums of small, medium, GRU, bidirectional, native
+    ///   and capped); attention's weight gradients (m = H) it had cut otherwise with AVX2 kernels,
+    ///   and the capped attention run's bits changed (still the same from run to run). oneDNN may
+    ///   cut otherwise on another CPU too: the fast backends' bits already differ between CPUs.
     static func split(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, threads: Int) -> Split {
-        guard threads > 1, m &* n &* k >= 1 << 24 else { return .none }
+        guard threads > 1, m &* n &* k >= 1 << 24 else { return .whole }
         if transA, !transB, m >= 64 * threads { return .rows }
         if transB, !transA, n >= 64 * threads {
             let isa = dnnl_get_effective_cpu_isa()
             if isa == dnnl_cpu_isa_avx2 || isa == dnnl_cpu_isa_avx2_vnni { return .columns }
         }
-        return .none
+        return .whole
     }
 
     /// Whether `gemm` first copies Aᵀ's operand A [k, m] to a row stride that is not a multiple of
@@ -418,8 +421,8 @@ enum OneDNN {
 
     /// Copies A [k, m] (rows `lda` apart) into `copy` (room for k·``restridedStride(_:)`` floats)
     /// with rows ``restridedStride(_:)`` apart, the columns split across the threads when large, as
-    /// the ``Split/rows`` split of the product that reads the copy cuts them: each thread then
-    /// multiplies what it copied.
+    /// the ``Split/rows`` split of the product that reads the copy cuts them: when that product
+    /// splits (``split(transA:transB:m:n:k:threads:)``), each thread then multiplies what it copied.
     /// - Returns: the copy's row stride.
     static func restride(_ a: UnsafePointer<Float>, k: Int, m: Int, lda: Int, into copy: UnsafeMutablePointer<Float>) -> Int {
         struct Columns { let a: UnsafePointer<Float>, lda: Int, copy: UnsafeMutablePointer<Float>, stride: Int, k: Int }
