@@ -332,14 +332,14 @@ enum OneDNN {
                     let j = raw.load(as: PartJob.self)
                     var (m, n, a, b, c) = (j.m, j.n, j.a, j.b, j.c)
                     if j.split == .columns {
-                        let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: 16)
+                        let columns = Parallel.part(part, of: j.parts, count: j.n, granularity: Parallel.columnBlock)
                         guard !columns.isEmpty else { return }
                         // Columns lo..<hi of op(B): rows of B when it is transposed ([n, k]), else columns.
                         n = columns.count
                         b += j.transB ? columns.lowerBound * j.ldb : columns.lowerBound
                         c += columns.lowerBound
                     } else {
-                        let rows = Parallel.part(part, of: j.parts, count: j.m, granularity: 16)
+                        let rows = Parallel.part(part, of: j.parts, count: j.m, granularity: Parallel.columnBlock)
                         guard !rows.isEmpty else { return }
                         // Rows lo..<hi of op(A): columns of A when it is transposed ([k, m]), else rows.
                         m = rows.count
@@ -360,7 +360,7 @@ enum OneDNN {
 
     /// How `gemm` divides a product between the threads: ``whole`` leaves it to oneDNN; ``columns``
     /// and ``rows`` give each thread of the team one single-threaded product on its own block of
-    /// columns or rows of C, cut by `Parallel.part` in blocks of 16.
+    /// columns or rows of C, cut by `Parallel.part` in `Parallel.columnBlock` blocks.
     enum Split: Sendable { case whole, columns, rows }
 
     /// A split product's arguments (see `gemm`), on the caller's stack.
@@ -427,7 +427,7 @@ enum OneDNN {
     static func restride(_ a: UnsafePointer<Float>, k: Int, m: Int, lda: Int, into copy: UnsafeMutablePointer<Float>) -> Int {
         struct Columns { let a: UnsafePointer<Float>, lda: Int, copy: UnsafeMutablePointer<Float>, stride: Int, k: Int }
         let stride = restridedStride(lda)
-        Parallel.forEachPart(m, granularity: 16, work: k * m, context: Columns(a: a, lda: lda, copy: copy, stride: stride, k: k)) { raw, lo, hi in
+        Parallel.forEachPart(m, granularity: Parallel.columnBlock, work: k * m, context: Columns(a: a, lda: lda, copy: copy, stride: stride, k: k)) { raw, lo, hi in
             let r = raw.load(as: Columns.self)
             for row in 0..<r.k { (r.copy + row * r.stride + lo).update(from: r.a + row * r.lda + lo, count: hi - lo) }
         }

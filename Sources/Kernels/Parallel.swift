@@ -12,8 +12,14 @@ public enum Parallel {
     /// Dispatch, so a beam-5 batch-1 step's pointwise parts, 5–20 k elements, stay on one thread).
     public static let minimumElements = 1 << 16
 
+    /// The block that splits of columns (and of the rows of C that are columns of Aᵀ) are cut in:
+    /// the softmax's backward pass over dz, the column sums of bias gradients, the re-strided copy
+    /// of Aᵀ and oneDNN products split by us. One value, so that consecutive steps over the same
+    /// columns give each thread the same ones (what the VM's far phase rewards).
+    public static let columnBlock = 16
+
     /// Part `part` of `parts` contiguous parts of 0..<count whose boundaries are multiples of
-    /// `granularity` (rows, reduction chunks, 16-column blocks); empty for a part with nothing.
+    /// `granularity` (rows, reduction chunks, `columnBlock` blocks); empty for a part with nothing.
     /// Every split of this module uses it, so that two splits of the same count and granularity
     /// give each thread the same elements (the data it wrote stays in its cache).
     @inlinable

@@ -95,13 +95,13 @@ public enum Vector {
     }
 
     /// `addColumnSums` with the columns split across `Parallel.threads` threads (each column's
-    /// sum keeps its order, so the result does not depend on the thread count), cut by
-    /// `Parallel.part` in blocks of 16 columns, as the products split by rows of Aᵀ cut them.
+    /// sum keeps its order, so the result does not depend on the thread count), cut in
+    /// `Parallel.columnBlock` blocks, as the products split by rows of Aᵀ cut them.
     public static func addColumnSumsInParallel(
         of x: UnsafePointer<Scalar>, rows: Int, width: Int, rowStride: Int? = nil, into y: UnsafeMutablePointer<Scalar>
     ) {
         let stride = rowStride ?? width
-        Parallel.forEachPart(width, granularity: 16, work: rows * width) { columns in
+        Parallel.forEachPart(width, granularity: Parallel.columnBlock, work: rows * width) { columns in
             addColumnSums(of: x + columns.lowerBound, rows: rows, width: columns.count, rowStride: stride,
                           into: y + columns.lowerBound)
         }

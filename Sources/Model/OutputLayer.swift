@@ -127,7 +127,7 @@ final class OutputLayer {
                 // dz = softmax − ((1−ε)·onehot(y) + ε/V): the same pass with the smoothed target.
                 let uniform = epsilon / Scalar(v), hit = 1 - epsilon
                 targets.withUnsafeBufferPointer { targets in
-                    Parallel.forEachPart(v, granularity: 16, work: p * v) { columns in
+                    Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
                         for r in 0..<p {
                             let row = dz + r &* v
                             let scale = inv[r]
@@ -141,7 +141,7 @@ final class OutputLayer {
                 return
             }
             targets.withUnsafeBufferPointer { targets in
-                Parallel.forEachPart(v, granularity: 16, work: p * v) { columns in
+                Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
                     for r in 0..<p {
                         let row = dz + r &* v
                         let scale = inv[r]

@@ -116,14 +116,13 @@ extension RecurrentLayer {
         // Weight gradients over all steps at once, with daᵀ at the stride the backend multiplies
         // fastest, copied once for both products when they share it (see `BLAS.transposedOperand`).
         let da = timed(profiler, "gemm: weight gradients") {
-            BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
-        }
-        timed(profiler, "gemm: weight gradients") {
+            let da = BLAS.transposedOperand(gates, k: rows, m: gw, lda: gw, scratch: restridedGates)
             let throughWhOperand = recurrent == nil ? da : (a: UnsafePointer(throughWh), lda: gw)
             BLAS.gemm(transA: true, m: gw, n: inputSize, k: rows, a: da.a, lda: da.lda, b: input, ldb: inputSize,
                       beta: 1, c: gradWx, ldc: inputSize)
             BLAS.gemm(transA: true, m: gw, n: hidden, k: rows, a: throughWhOperand.a, lda: throughWhOperand.lda, b: h,
                       ldb: hidden, beta: 1, c: gradWh, ldc: hidden)
+            return da
         }
         timed(profiler, "cell pointwise backward") {
             // From the operand the products just read (the same values): when it is the copy, each
