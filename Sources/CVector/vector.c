@@ -108,6 +108,29 @@ static inline __attribute__((always_inline)) void exp_rows_body(float *x, long r
     }
 }
 
+// exp_rows_body's row, then finished into the cross-entropy gradient while it is still in the
+// cache: x = exp(x − m)·(1/s) (− uniform when uniform ≠ 0), then x[target] = x[target] − hit.
+static inline __attribute__((always_inline)) void cross_entropy_gradient_body(
+    float *x, long rows, long width, const float *bias, const int32_t *targets, float hit, float uniform,
+    float *log_sum_exp) {
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        if (bias)
+            for (long j = 0; j < width; j++) row[j] = row[j] + bias[j];
+        const float m = row_max(row, width);
+        for (long j = 0; j < width; j++) row[j] = exp1(row[j] - m);
+        const float s = row_sum(row, width);
+        const float inverse = 1.0f / s;
+        log_sum_exp[r] = m + logf(s);
+        if (uniform != 0.0f)
+            for (long j = 0; j < width; j++) row[j] = row[j] * inverse - uniform;
+        else
+            for (long j = 0; j < width; j++) row[j] = row[j] * inverse;
+        const long t = targets[r];
+        row[t] = row[t] - hit;
+    }
+}
+
 // The log-softmax shift of one row, m + logf(Σ exp(x − m)), summed as log_softmax_body sums it.
 static inline __attribute__((always_inline)) float log_softmax_shift(const float *row, long width, float *scratch) {
     const float m = row_max(row, width);
@@ -191,6 +214,8 @@ DISPATCH(tanh, (float *x, long n), (x, n))
 DISPATCH(sigmoid, (float *x, long n), (x, n))
 DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *lse, float *inv),
          (x, rows, width, bias, lse, inv))
+DISPATCH(cross_entropy_gradient, (float *x, long rows, long width, const float *bias, const int32_t *targets, float hit,
+                                  float uniform, float *lse), (x, rows, width, bias, targets, hit, uniform, lse))
 DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float *tc, const float *cp, const float *dh,
                          float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
 DISPATCH(transpose, (const float *x, long rows, long columns, long first, long end, float *y, long ldy),
@@ -211,6 +236,10 @@ void cvector_sigmoid(int path, float *x, long n) { CHOOSE(sigmoid, path, x, n) }
 void cvector_exp_rows(int path, float *x, long rows, long width, const float *bias, float *log_sum_exp,
                       float *inverse_sum) {
     CHOOSE(exp_rows, path, x, rows, width, bias, log_sum_exp, inverse_sum)
+}
+void cvector_cross_entropy_gradient_rows(int path, float *x, long rows, long width, const float *bias,
+                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp) {
+    CHOOSE(cross_entropy_gradient, path, x, rows, width, bias, targets, hit, uniform, log_sum_exp)
 }
 void cvector_log_softmax_rows(int path, float *x, long rows, long width) {
     float scratch[LANES];

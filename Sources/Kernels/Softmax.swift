@@ -45,25 +45,33 @@ public enum Softmax {
         #endif
     }
 
-    /// The first half of `softmaxRows`: each row becomes exp(x − max) (not yet divided by its
-    /// sum), `logSumExp[r]` as there, and `inverseSum[r]` = 1 / Σ exp(x − max), so that the
-    /// caller can fuse the division into its next pass over the rows (the probabilities are then
-    /// exactly those of `softmaxRows`). Each row is first replaced by x + bias [width] in the
-    /// max pass (the logits of a GEMM that did not add the bias itself).
-    public static func expRows(
+    /// Softmax cross-entropy's gradient in place, each row finished while it is in the cache: the
+    /// row first replaced by x + bias (the logits of a GEMM that did not add the bias itself), then
+    /// by exp(x − max) (`logSumExp[r]` = max + log Σ exp, summed as ``softmaxRows`` sums), then
+    /// multiplied by 1/Σ exp and less `uniform` (when not 0), then `hit` taken from the target's
+    /// column. x [rows, width], bias [width], targets [rows] (each in 0..<width), logSumExp [rows].
+    /// With `hit` 1 and `uniform` 0: dz = softmax(x + b) − onehot(y); label smoothing ε (Szegedy et
+    /// al. 2016, PyTorch's `label_smoothing`) passes hit 1 − ε and uniform ε/width.
+    public static func crossEntropyGradientRows(
         _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, adding bias: UnsafePointer<Scalar>,
-        logSumExp: UnsafeMutablePointer<Scalar>, inverseSum: UnsafeMutablePointer<Scalar>
+        targets: UnsafePointer<Int32>, hit: Scalar, uniform: Scalar, logSumExp: UnsafeMutablePointer<Scalar>
     ) {
         #if SCALAR_DOUBLE
         for r in 0..<rows {
             let row = x + r &* width
             let m = addAndMax(row, bias, width)
             let sum = expAndSum(row, width, subtracting: m, store: true)
-            inverseSum[r] = 1 / sum
+            let inverse = 1 / sum
             logSumExp[r] = m + logOf(sum)
+            if uniform != 0 {
+                for j in 0..<width { row[j] = row[j] * inverse - uniform }
+            } else {
+                for j in 0..<width { row[j] *= inverse }
+            }
+            row[Int(targets[r])] -= hit
         }
         #else
-        cvector_exp_rows(VectorKernels.path.code, x, rows, width, bias, logSumExp, inverseSum)
+        cvector_cross_entropy_gradient_rows(VectorKernels.path.code, x, rows, width, bias, targets, hit, uniform, logSumExp)
         #endif
     }
 

@@ -3,12 +3,13 @@ import Kernels
 /// Linear output layer plus softmax cross-entropy, over the P rows that have a real target.
 ///
 /// `W` [V, H], `b` [V]: logits z = h·Wᵀ + b [P, V]; loss = Σ_r (logsumexp(z_r) − z_r[y_r]) in nats.
-/// Backward implements dz = softmax(z) − onehot(y), dW += dzᵀ·h, db += Σ dz, dh = dz·W.
+/// `forward` leaves dz = softmax(z) − onehot(y) (each row finished while in the cache); `backward`
+/// then implements dW += dzᵀ·h, db += Σ dz, dh = dz·W.
 ///
 /// With label smoothing ε > 0 (Szegedy et al. 2016, as PyTorch's
 /// `CrossEntropyLoss(label_smoothing: ε)`), the loss trained on is
 /// Σ_r [(1−ε)·(logsumexp(z_r) − z_r[y_r]) + ε·mean_j(logsumexp(z_r) − z_r[j])] over the V classes,
-/// kept in ``smoothedLoss``; backward then implements dz = softmax(z) − ((1−ε)·onehot(y) + ε/V).
+/// kept in ``smoothedLoss``; dz is then softmax(z) − ((1−ε)·onehot(y) + ε/V).
 /// `forward` still returns the plain NLL (what perplexity is made of). ε = 0 runs the unsmoothed
 /// code alone, unchanged to the bit.
 final class OutputLayer {
@@ -19,10 +20,10 @@ final class OutputLayer {
     private(set) var rows = 0
     private var input: UnsafePointer<Scalar>?
     private var targets: [Int32] = []
-    /// [P, V]: logits, then exp(z − max) after `forward`, then dz during `backward`.
+    /// [P, V]: logits, then dz = softmax(z) − target after `forward` (what `backward` multiplies).
     let logits = FloatBuffer()
-    /// [P]: log Σ exp of each row; 1 / Σ exp(z − max) of each row.
-    let logSumExp = FloatBuffer(), inverseSum = FloatBuffer()
+    /// [P]: log Σ exp of each row.
+    let logSumExp = FloatBuffer()
     /// [P, H]: dL/dh after `backward`.
     let inputGradient = FloatBuffer()
     /// Label smoothing ε in [0, 1): the weight of the uniform distribution in the target.
@@ -77,12 +78,10 @@ final class OutputLayer {
                 let t = Int(targets[r])
                 loss -= Double(z[r &* v &+ t] + bias[t])
             }
-            // Rows are independent: split them across the threads BLAS uses. The division by
-            // each row's sum happens in `backward`'s pass over dz.
-            let inv = inverseSum.reserve(p)
+            // Rows are independent: split them across the threads BLAS uses.
             let epsilon = labelSmoothing
             if epsilon > 0 {
-                // The mean logit of each row, read before `expRows` overwrites the row.
+                // The mean logit of each row, read before the softmax overwrites the row.
                 if logitMeans.count < p { logitMeans = Array(repeating: 0, count: p) }
                 logitMeans.withUnsafeMutableBufferPointer { means in
                     Parallel.forEachPart(p * v, granularity: v) { range in
@@ -95,10 +94,16 @@ final class OutputLayer {
                     }
                 }
             }
-            Parallel.forEachPart(p * v, granularity: v) { range in
-                let first = range.lowerBound / v
-                Softmax.expRows(z + range.lowerBound, rows: range.count / v, width: v, adding: bias,
-                                logSumExp: lse + first, inverseSum: inv + first)
+            // Each row's softmax finished into dz = softmax − target while it is in the cache (the
+            // pass `backward` would otherwise make over all P·V values).
+            let hit = 1 - epsilon, uniform = epsilon > 0 ? epsilon / Scalar(v) : 0
+            self.targets.withUnsafeBufferPointer { targets in
+                Parallel.forEachPart(p * v, granularity: v) { range in
+                    let first = range.lowerBound / v
+                    Softmax.crossEntropyGradientRows(z + range.lowerBound, rows: range.count / v, width: v, adding: bias,
+                                                     targets: targets.baseAddress! + first, hit: hit, uniform: uniform,
+                                                     logSumExp: lse + first)
+                }
             }
             for r in 0..<p { loss += Double(lse[r]) }
             if epsilon > 0 {
@@ -119,37 +124,12 @@ final class OutputLayer {
         let p = rows, v = vocabulary
         let dz = logits.pointer
         timed(profiler, "softmax backward") {
-            // One pass, columns split across threads: dz = exp(z − max)/Σ − onehot(y), then
-            // db += dz row by row (each row's part is still in L1 for the second loop).
-            let inv = UnsafePointer(inverseSum.pointer), y = gradBias
-            let epsilon = labelSmoothing
-            if epsilon > 0 {
-                // dz = softmax − ((1−ε)·onehot(y) + ε/V): the same pass with the smoothed target.
-                let uniform = epsilon / Scalar(v), hit = 1 - epsilon
-                targets.withUnsafeBufferPointer { targets in
-                    Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
-                        for r in 0..<p {
-                            let row = dz + r &* v
-                            let scale = inv[r]
-                            for j in columns { row[j] = row[j] * scale - uniform }
-                            let t = Int(targets[r])
-                            if columns.contains(t) { row[t] -= hit }
-                            for j in columns { y[j] += row[j] }
-                        }
-                    }
-                }
-                return
-            }
-            targets.withUnsafeBufferPointer { targets in
-                Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
-                    for r in 0..<p {
-                        let row = dz + r &* v
-                        let scale = inv[r]
-                        for j in columns { row[j] *= scale }
-                        let t = Int(targets[r])
-                        if columns.contains(t) { row[t] -= 1 }
-                        for j in columns { y[j] += row[j] }
-                    }
+            // db += Σ_r dz_r (`forward` left dz), columns split across threads, rows in order.
+            let y = gradBias
+            Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
+                for r in 0..<p {
+                    let row = dz + r &* v
+                    for j in columns { y[j] += row[j] }
                 }
             }
         }

@@ -307,30 +307,43 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
         }
     }
 
-    /// The row kernels give the same bits on every instruction-set path this CPU has; expRows'
-    /// exp(x − max) matches `Activation.exp` element by element, and its probabilities sum to 1.
-    @Test func rowKernelsGiveTheSameBitsOnEveryPath() {
+    /// The row kernels give the same bits on every instruction-set path this CPU has; the
+    /// cross-entropy gradient is exp_rows' row (its exp(x − max) matching `Activation.exp` element
+    /// by element) times 1/Σ, less `uniform`, less `hit` at the target, bit for bit, and its rows
+    /// sum to 1 − hit − width·uniform (0 for dz = softmax − onehot).
+    @Test(arguments: [(Float(1), Float(0)), (Float(0.9), Float(0.1) / 1003)])
+    func rowKernelsGiveTheSameBitsOnEveryPath(hit: Float, uniform: Float) {
         let before = VectorKernels.path
         defer { VectorKernels.path = before }
         var rng = SeededGenerator(seed: 4)
         let (rows, width) = (3, 1003)
         let logits = (0..<(rows * width)).map { _ in rng.nextFloat(in: -30, 30) }
         let bias = (0..<width).map { _ in rng.nextFloat(in: -1, 1) }
+        let targets: [Int32] = [0, 517, 1002]
         var results: [[UInt32]] = []
         for path in VectorPath.allCases where path.isAvailable {
             VectorKernels.path = path
-            var e = logits, l = logits
-            var lse = [Float](repeating: 0, count: rows), inv = lse
-            Softmax.expRows(&e, rows: rows, width: width, adding: bias, logSumExp: &lse, inverseSum: &inv)
+            var e = logits, g = logits, l = logits
+            var lse = [Float](repeating: 0, count: rows), inv = lse, gradientLSE = lse
+            cvector_exp_rows(path.code, &e, rows, width, bias, &lse, &inv)
+            Softmax.crossEntropyGradientRows(&g, rows: rows, width: width, adding: bias, targets: targets, hit: hit,
+                                             uniform: uniform, logSumExp: &gradientLSE)
             Softmax.logSoftmaxRows(&l, rows: rows, width: width)
+            #expect(gradientLSE.map(\.bitPattern) == lse.map(\.bitPattern))
             for r in 0..<rows {
                 let row = (0..<width).map { logits[r * width + $0] + bias[$0] }
                 let m = row.max()!
                 #expect((0..<width).allSatisfy { e[r * width + $0].bitPattern == Activation.exp(row[$0] - m).bitPattern })
-                let total = (0..<width).reduce(0.0) { $0 + Double(e[r * width + $1] * inv[r]) }
-                #expect(abs(total - 1) < 1e-5)
+                let expected = (0..<width).map { j -> Float in
+                    var d = uniform != 0 ? e[r * width + j] * inv[r] - uniform : e[r * width + j] * inv[r]
+                    if j == Int(targets[r]) { d = d - hit }
+                    return d
+                }
+                #expect((0..<width).allSatisfy { g[r * width + $0].bitPattern == expected[$0].bitPattern })
+                let total = (0..<width).reduce(0.0) { $0 + Double(g[r * width + $1]) }
+                #expect(abs(total - (1 - Double(hit) - Double(width) * Double(uniform))) < 1e-5)
             }
-            results.append((e + lse + inv + l).map(\.bitPattern))
+            results.append((g + lse + l).map(\.bitPattern))
         }
         #expect(Set(results).count == 1)
     }

@@ -7,6 +7,8 @@
 #ifndef CVECTOR_H
 #define CVECTOR_H
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -23,6 +25,14 @@ void cvector_sigmoid(int path, float *x, long n);
 /// then the tail in order), inverse_sum[r] = 1/s, log_sum_exp[r] = m + logf(s).
 void cvector_exp_rows(int path, float *x, long rows, long width, const float *bias,
                       float *log_sum_exp, float *inverse_sum);
+
+/// Softmax cross-entropy's gradient in place, one row at a time while it is in the cache: each row
+/// as cvector_exp_rows leaves it (bias added when not NULL, log_sum_exp[r] = m + logf(s)), then
+/// x = x·(1/s) − uniform (x·(1/s) when uniform is 0), then x[targets[r]] = x[targets[r]] − hit.
+/// With hit 1 and uniform 0 that is dz = softmax(x) − onehot(target); label smoothing ε passes
+/// hit 1 − ε and uniform ε/width. targets[r] must lie in 0 ..< width.
+void cvector_cross_entropy_gradient_rows(int path, float *x, long rows, long width, const float *bias,
+                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp);
 
 /// log-softmax of each row in place: x − (m + logf(Σ exp(x − m))), with the sum of cvector_exp_rows.
 void cvector_log_softmax_rows(int path, float *x, long rows, long width);
