@@ -109,10 +109,11 @@ static inline __attribute__((always_inline)) void exp_rows_body(float *x, long r
 }
 
 // exp_rows_body's row, then finished into the cross-entropy gradient while it is still in the
-// cache: x = exp(x − m)·(1/s) (− uniform when uniform ≠ 0), then x[target] = x[target] − hit.
+// cache: x = exp(x − m)·(1/s) (− uniform when uniform ≠ 0), then x[target] = x[target] − hit, then
+// (when column_sums is not NULL) column_sums += x.
 static inline __attribute__((always_inline)) void cross_entropy_gradient_body(
     float *x, long rows, long width, const float *bias, const int32_t *targets, float hit, float uniform,
-    float *log_sum_exp) {
+    float *log_sum_exp, float *column_sums) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * width;
         if (bias)
@@ -128,6 +129,8 @@ static inline __attribute__((always_inline)) void cross_entropy_gradient_body(
             for (long j = 0; j < width; j++) row[j] = row[j] * inverse;
         const long t = targets[r];
         row[t] = row[t] - hit;
+        if (column_sums)
+            for (long j = 0; j < width; j++) column_sums[j] = column_sums[j] + row[j];
     }
 }
 
@@ -215,7 +218,7 @@ DISPATCH(sigmoid, (float *x, long n), (x, n))
 DISPATCH(exp_rows, (float *x, long rows, long width, const float *bias, float *lse, float *inv),
          (x, rows, width, bias, lse, inv))
 DISPATCH(cross_entropy_gradient, (float *x, long rows, long width, const float *bias, const int32_t *targets, float hit,
-                                  float uniform, float *lse), (x, rows, width, bias, targets, hit, uniform, lse))
+                                  float uniform, float *lse, float *sums), (x, rows, width, bias, targets, hit, uniform, lse, sums))
 DISPATCH(lstm_backward, (float *gi, float *gf, float *gg, float *go, const float *tc, const float *cp, const float *dh,
                          float *dc, long width), (gi, gf, gg, go, tc, cp, dh, dc, width))
 DISPATCH(transpose, (const float *x, long rows, long columns, long first, long end, float *y, long ldy),
@@ -238,8 +241,9 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
     CHOOSE(exp_rows, path, x, rows, width, bias, log_sum_exp, inverse_sum)
 }
 void cvector_cross_entropy_gradient_rows(int path, float *x, long rows, long width, const float *bias,
-                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp) {
-    CHOOSE(cross_entropy_gradient, path, x, rows, width, bias, targets, hit, uniform, log_sum_exp)
+                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp,
+                                         float *column_sums) {
+    CHOOSE(cross_entropy_gradient, path, x, rows, width, bias, targets, hit, uniform, log_sum_exp, column_sums)
 }
 void cvector_log_softmax_rows(int path, float *x, long rows, long width) {
     float scratch[LANES];

@@ -51,10 +51,13 @@ public enum Softmax {
     /// multiplied by 1/Σ exp and less `uniform` (when not 0), then `hit` taken from the target's
     /// column. x [rows, width], bias [width], targets [rows] (each in 0..<width), logSumExp [rows].
     /// With `hit` 1 and `uniform` 0: dz = softmax(x + b) − onehot(y); label smoothing ε (Szegedy et
-    /// al. 2016, PyTorch's `label_smoothing`) passes hit 1 − ε and uniform ε/width.
+    /// al. 2016, PyTorch's `label_smoothing`) passes hit 1 − ε and uniform ε/width. With
+    /// `columnSums` [width], each finished row is then added to it, rows in order (a bias gradient's
+    /// Σ_r dz_r, taken while the row is in the cache).
     public static func crossEntropyGradientRows(
         _ x: UnsafeMutablePointer<Scalar>, rows: Int, width: Int, adding bias: UnsafePointer<Scalar>,
-        targets: UnsafePointer<Int32>, hit: Scalar, uniform: Scalar, logSumExp: UnsafeMutablePointer<Scalar>
+        targets: UnsafePointer<Int32>, hit: Scalar, uniform: Scalar, logSumExp: UnsafeMutablePointer<Scalar>,
+        columnSums: UnsafeMutablePointer<Scalar>? = nil
     ) {
         #if SCALAR_DOUBLE
         for r in 0..<rows {
@@ -69,9 +72,11 @@ public enum Softmax {
                 for j in 0..<width { row[j] *= inverse }
             }
             row[Int(targets[r])] -= hit
+            if let columnSums { for j in 0..<width { columnSums[j] += row[j] } }
         }
         #else
-        cvector_cross_entropy_gradient_rows(VectorKernels.path.code, x, rows, width, bias, targets, hit, uniform, logSumExp)
+        cvector_cross_entropy_gradient_rows(VectorKernels.path.code, x, rows, width, bias, targets, hit, uniform, logSumExp,
+                                            columnSums)
         #endif
     }
 

@@ -20,6 +20,8 @@ final class OutputLayer {
     private(set) var rows = 0
     private var input: UnsafePointer<Scalar>?
     private var targets: [Int32] = []
+    /// Rows 0..<biasGradientRows of dz: already in the bias gradient (see `forward`'s `training`).
+    private var biasGradientRows = 0
     /// [P, V]: logits, then dz = softmax(z) − target after `forward` (what `backward` multiplies).
     let logits = FloatBuffer()
     /// [P]: log Σ exp of each row.
@@ -61,10 +63,14 @@ final class OutputLayer {
     }
 
     /// Summed negative log-likelihood of `targets` (all non-pad) given `input` [P, H], kept alive
-    /// until `backward`.
-    func forward(input: UnsafePointer<Scalar>, targets: UnsafeBufferPointer<Int32>) -> Double {
+    /// until `backward`, and leaves dz [P, V] in `logits`. `training`: `backward` follows, and the
+    /// first thread's rows of dz are added to the bias gradient here, while each row is in the
+    /// cache (in row order; `backward` adds the rest, so db's bits are those of one sum over all
+    /// rows). Without it no gradient is touched (`backward` may still follow and adds all rows).
+    func forward(input: UnsafePointer<Scalar>, targets: UnsafeBufferPointer<Int32>, training: Bool) -> Double {
         let p = targets.count, v = vocabulary
         rows = p
+        biasGradientRows = 0
         self.input = input
         self.targets.removeAll(keepingCapacity: true)
         self.targets.append(contentsOf: targets)
@@ -97,14 +103,20 @@ final class OutputLayer {
             // Each row's softmax finished into dz = softmax − target while it is in the cache (the
             // pass `backward` would otherwise make over all P·V values).
             let hit = 1 - epsilon, uniform = epsilon > 0 ? epsilon / Scalar(v) : 0
+            // The part that starts at row 0 also adds its rows to db (in order); `backward` adds the
+            // rest. Only that part writes `leading`, read after the parts have joined.
+            var leading = 0
             self.targets.withUnsafeBufferPointer { targets in
                 Parallel.forEachPart(p * v, granularity: v) { range in
-                    let first = range.lowerBound / v
-                    Softmax.crossEntropyGradientRows(z + range.lowerBound, rows: range.count / v, width: v, adding: bias,
+                    let first = range.lowerBound / v, count = range.count / v
+                    let sums = training && first == 0 ? gradBias : nil
+                    Softmax.crossEntropyGradientRows(z + range.lowerBound, rows: count, width: v, adding: bias,
                                                      targets: targets.baseAddress! + first, hit: hit, uniform: uniform,
-                                                     logSumExp: lse + first)
+                                                     logSumExp: lse + first, columnSums: sums)
+                    if sums != nil { leading = count }
                 }
             }
+            biasGradientRows = leading
             for r in 0..<p { loss += Double(lse[r]) }
             if epsilon > 0 {
                 // (1−ε)·NLL + ε·Σ_r (logsumexp_r − mean_j z_rj).
@@ -124,10 +136,11 @@ final class OutputLayer {
         let p = rows, v = vocabulary
         let dz = logits.pointer
         timed(profiler, "softmax backward") {
-            // db += Σ_r dz_r (`forward` left dz), columns split across threads, rows in order.
-            let y = gradBias
-            Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: p * v) { columns in
-                for r in 0..<p {
+            // db += Σ_r dz_r over the rows `forward` did not add (it left dz), columns split across
+            // threads, rows in order.
+            let y = gradBias, first = biasGradientRows
+            Parallel.forEachPart(v, granularity: Parallel.columnBlock, work: (p - first) * v) { columns in
+                for r in first..<p {
                     let row = dz + r &* v
                     for j in columns { y[j] += row[j] }
                 }

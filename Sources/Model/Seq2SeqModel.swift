@@ -197,7 +197,7 @@ public final class Seq2SeqModel {
     /// (e.g. by 1/tokens or 1/B) with `scaleGradients` if it wants a mean. The gradients must be
     /// zero before (they are after `ParameterStore.zeroGradients` and after an optimizer step).
     public func trainStep(_ batch: Batch, dropoutSeed: UInt64) -> (lossSum: Double, tokens: Int) {
-        let loss = forward(batch, dropoutSeed: config.dropout > 0 ? dropoutSeed : nil)
+        let loss = forward(batch, dropoutSeed: config.dropout > 0 ? dropoutSeed : nil, training: true)
         backward()
         return (loss, targets.count)
     }
@@ -211,7 +211,9 @@ public final class Seq2SeqModel {
     // MARK: Forward
 
     /// Runs the network over `batch` and returns the summed NLL; dropout when a seed is given.
-    func forward(_ batch: Batch, dropoutSeed: UInt64?) -> Double {
+    /// `training`: `backward` follows at once (the output layer then adds part of the bias gradient
+    /// already); without it no gradient is touched.
+    func forward(_ batch: Batch, dropoutSeed: UInt64?, training: Bool = false) -> Double {
         let (b, s, t) = (batch.batchSize, batch.sourceLength, batch.targetLength)
         let (e, h, layers) = (config.embedding, config.hidden, config.layers)
         var rng = SeededGenerator(seed: dropoutSeed ?? 0)
@@ -245,7 +247,7 @@ public final class Seq2SeqModel {
         let rows = outputRows.reserve(targets.count * h)
         targetPositions.withUnsafeBufferPointer { Vector.gatherRows(x, rows: $0, width: h, into: rows) }
         let input = outputInput(rows, rows: targets.count, buffer: projectedRows)
-        return targets.withUnsafeBufferPointer { output.forward(input: input, targets: $0) }
+        return targets.withUnsafeBufferPointer { output.forward(input: input, targets: $0, training: training) }
     }
 
     /// The attentional decoder over the target embeddings [T·B, E]: returns h̃ after dropout,

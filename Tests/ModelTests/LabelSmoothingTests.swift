@@ -18,11 +18,12 @@ import Testing
         var x = randomFloats(rows * hidden, scale: 1, &rng)
         let targets: [Int32] = [1, 6, 3, 3, 0]
         x.withUnsafeMutableBufferPointer { xp in
-            func loss() -> Double {
-                _ = targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) }
+            func run(training: Bool) -> Double {
+                _ = targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: training) }
                 return layer.smoothedLoss
             }
-            _ = loss()
+            func loss() -> Double { run(training: false) }
+            _ = run(training: true)
             layer.backward()
             let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden))
             let check = GradientCheck()
@@ -47,7 +48,7 @@ import Testing
             let layer = OutputLayer(vocabulary: vocabulary, hidden: hidden, store: store)
             if setOption { layer.labelSmoothing = 0 }
             let loss = x.withUnsafeBufferPointer { xp in
-                targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) }
+                targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: true) }
             }
             layer.backward()
             return (loss, layer.smoothedLoss, Array(store.gradients),
@@ -91,7 +92,7 @@ import Testing
         layer.labelSmoothing = Float(c.epsilon)
         let x = c.x.data.map { Float($0) }
         let nll = x.withUnsafeBufferPointer { xp in
-            c.targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) }
+            c.targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: true) }
         }
         layer.backward()
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-5 + 1e-5 * abs(b) }

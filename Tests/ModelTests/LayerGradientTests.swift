@@ -78,8 +78,9 @@ import Testing
         var x = randomFloats(rows * hidden, scale: 1, &rng)
         let targets: [Int32] = [1, 6, 3, 3, 0]
         x.withUnsafeMutableBufferPointer { xp in
-            func loss() -> Double { targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) } }
-            _ = loss()
+            func run(training: Bool) -> Double { targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: training) } }
+            func loss() -> Double { run(training: false) }
+            _ = run(training: true)
             layer.backward()
             let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden))
             let check = GradientCheck()
@@ -88,6 +89,38 @@ import Testing
             bad += check.compare(label: "x", values: xp.baseAddress!, analytic: dx, indices: Array(0..<dx.count), loss: loss)
             #expect(bad.isEmpty, "\(bad.prefix(5))")
         }
+    }
+
+    /// The bias gradient that `forward(training: true)` starts (the first thread's rows, summed
+    /// while in the cache) and `backward` finishes is, bit for bit, the one `backward` sums alone;
+    /// at 2 threads, so that the rows split, plain and label-smoothed.
+    @Test(arguments: [Float(0), 0.1])
+    func biasGradientStartedInForwardIsTheSameBits(epsilon: Float) {
+        let (rows, hidden, vocabulary) = (40, 8, 2000)   // 80,000 values: split across threads
+        let before = Parallel.threads
+        defer { Parallel.threads = before }
+        Parallel.threads = 2
+        var rng = SeededGenerator(seed: 14)
+        let values = randomFloats(vocabulary * hidden + vocabulary, scale: 0.8, &rng)
+        let x = randomFloats(rows * hidden, scale: 1, &rng)
+        let targets = (0..<rows).map { _ in Int32(rng.next() % UInt64(vocabulary)) }
+        func run(training: Bool) -> (started: [Float], gradients: [Float], dx: [Float]) {
+            let store = ParameterStore(layout: OutputLayer.layout(vocabulary: vocabulary, hidden: hidden))
+            for i in 0..<store.count { store.values[i] = values[i] }
+            let layer = OutputLayer(vocabulary: vocabulary, hidden: hidden, store: store)
+            layer.labelSmoothing = epsilon
+            _ = x.withUnsafeBufferPointer { xp in
+                targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: training) }
+            }
+            let started = Array(UnsafeBufferPointer(start: layer.gradBias, count: vocabulary))
+            layer.backward()
+            return (started, Array(store.gradients), Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden)))
+        }
+        let split = run(training: true), alone = run(training: false)
+        #expect(alone.started.allSatisfy { $0 == 0 })
+        #expect(split.started.contains { $0 != 0 }, "forward added no rows")
+        #expect(split.gradients.map(\.bitPattern) == alone.gradients.map(\.bitPattern))
+        #expect(split.dx.map(\.bitPattern) == alone.dx.map(\.bitPattern))
     }
 
     /// Embedding: d/dtable of Σ w·lookup; the pad row (id 0) gets exactly zero.

@@ -30,9 +30,12 @@ void cvector_exp_rows(int path, float *x, long rows, long width, const float *bi
 /// as cvector_exp_rows leaves it (bias added when not NULL, log_sum_exp[r] = m + logf(s)), then
 /// x = x·(1/s) − uniform (x·(1/s) when uniform is 0), then x[targets[r]] = x[targets[r]] − hit.
 /// With hit 1 and uniform 0 that is dz = softmax(x) − onehot(target); label smoothing ε passes
-/// hit 1 − ε and uniform ε/width. targets[r] must lie in 0 ..< width.
+/// hit 1 − ε and uniform ε/width. targets[r] must lie in 0 ..< width. When column_sums
+/// [width] is not NULL, each finished row is then added to it (column_sums[j] + x[j], rows in order):
+/// the bias gradient's sum over these rows, taken while the row is in the cache.
 void cvector_cross_entropy_gradient_rows(int path, float *x, long rows, long width, const float *bias,
-                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp);
+                                         const int32_t *targets, float hit, float uniform, float *log_sum_exp,
+                                         float *column_sums);
 
 /// log-softmax of each row in place: x − (m + logf(Σ exp(x − m))), with the sum of cvector_exp_rows.
 void cvector_log_softmax_rows(int path, float *x, long rows, long width);

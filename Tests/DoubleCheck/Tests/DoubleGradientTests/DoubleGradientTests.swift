@@ -235,11 +235,12 @@ func tiedEmbeddingGradientsInDouble(name: String, tie: TiedEmbeddings, attention
     var x = randomFloats(rows * hidden, scale: 1, &rng)
     let targets: [Int32] = [1, 6, 3, 3, 0]
     x.withUnsafeMutableBufferPointer { xp in
-        func loss() -> Double {
-            _ = targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0) }
+        func run(training: Bool) -> Double {
+            _ = targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: training) }
             return layer.smoothedLoss
         }
-        _ = loss()
+        func loss() -> Double { run(training: false) }
+        _ = run(training: true)
         layer.backward()
         let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden))
         var bad = mismatches("parameters", values: store.values.baseAddress!, analytic: Array(store.gradients),
