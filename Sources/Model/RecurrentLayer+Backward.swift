@@ -73,11 +73,11 @@ extension RecurrentLayer {
                 cell.backward(step)
             }
         }
-        // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H].
-        timed(profiler, "gemm: recurrent backward") {
+        // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H] (not for the constant h_0 = 0, see `startsFromZero`).
+        if !(t == 0 && startsFromZero) { timed(profiler, "gemm: recurrent backward") {
             BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
                       c: dhPrevious, ldc: hidden)
-        }
+        } }
         swap(&dh, &dhPrevious)
         carried = (dh, dhPrevious)
     }
@@ -147,7 +147,8 @@ extension RecurrentLayer {
         }
     }
 
-    /// dL/dh_0, [B, H], after `backward`.
+    /// dL/dh_0, [B, H], after `backward`, for a sequence started from a given h_0 (one started from
+    /// zeros skips step 1's product da·Wh: this then holds only the cell's own part).
     var initialHiddenGradient: UnsafeMutablePointer<Scalar> { dh.pointer }
     /// dL/dc_0, [B, H], after `backward` (nil for cells without a memory).
     var initialCellGradient: UnsafeMutablePointer<Scalar>? { hasMemory ? dc.pointer : nil }

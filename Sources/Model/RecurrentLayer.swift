@@ -36,6 +36,10 @@ final class RecurrentLayer {
     let recurrent = FloatBuffer()
     /// [(N+1)·B, H]: h_0 … h_N (h_0 the initial state).
     let h = FloatBuffer()
+    /// The sequence started from h_0 = 0 (no initial hidden state given): step 1's recurrent product
+    /// h_0·Whᵀ is zero and skipped, and so is backward's dh_0 += da_1·Wh (nothing reads dL/dh_0 of
+    /// a constant).
+    private(set) var startsFromZero = false
     /// [(N+1)·B, H]: c_0 … c_N (cells with a memory).
     let c = FloatBuffer()
     /// [N·B, cacheWidth·H]: the cell's own cache (LSTM: tanh c_t).
@@ -162,6 +166,7 @@ final class RecurrentLayer {
         self.steps = steps
         self.batch = batch
         self.mask = mask
+        startsFromZero = initialHidden == nil
         presetColumns = 0
         sequenceWhT = nil
         gates.reserve(steps * batch * gw)
@@ -198,7 +203,8 @@ final class RecurrentLayer {
                 previousHidden: h.pointer + t * bh, previousCell: hasMemory ? UnsafePointer(c.pointer + t * bh) : nil,
                 hidden: h.pointer + (t + 1) * bh, cell: hasMemory ? c.pointer + (t + 1) * bh : nil,
                 cache: cacheStride > 0 ? cache.pointer + t * cacheStride : nil, mask: mask.map { $0 + t * batch },
-                skipRecurrentProduct: skipRecurrentProduct, transposedWh: sequenceWhT)
+                skipRecurrentProduct: skipRecurrentProduct, previousHiddenIsZero: t == 0 && startsFromZero,
+                transposedWh: sequenceWhT)
     }
 
     // MARK: One step at a time (a decoder whose next input depends on its last output)
@@ -263,7 +269,7 @@ final class RecurrentLayer {
                  previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,
                  hidden: UnsafeMutablePointer<Scalar>, cell c: UnsafeMutablePointer<Scalar>?,
                  cache: UnsafeMutablePointer<Scalar>?, mask: UnsafePointer<Scalar>?, skipRecurrentProduct: Bool = false,
-                 transposedWh: UnsafePointer<Scalar>? = nil) {
+                 previousHiddenIsZero: Bool = false, transposedWh: UnsafePointer<Scalar>? = nil) {
         let gw = gateWidth
         if !skipRecurrentProduct {
             // Recurrence: gates_t += h_{t−1}·Whᵀ (or recurrent_t = b_hh + h_{t−1}·Whᵀ), with Whᵀ as a
@@ -276,7 +282,9 @@ final class RecurrentLayer {
                 } else {
                     target = gates
                 }
-                if let transposedWh {
+                if previousHiddenIsZero {
+                    // h_{t−1} = 0: the product adds nothing.
+                } else if let transposedWh {
                     BLAS.gemm(m: rows, n: gw, k: self.hidden, a: previousHidden, lda: self.hidden,
                               b: transposedWh, ldb: Self.transposedStride(gateWidth: gw), beta: 1, c: target, ldc: gw)
                 } else {

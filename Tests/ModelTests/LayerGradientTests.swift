@@ -68,6 +68,40 @@ import Testing
         }
     }
 
+    /// A layer started from no initial state (h_0 = 0, whose product with Wh is skipped forward and
+    /// backward) gives, bit for bit, the outputs, final state and weight and input gradients of the
+    /// same layer started from an explicit zero state (whose products run), for every cell.
+    @Test(arguments: CellType.allCases)
+    func startingFromZerosIsStartingFromAZeroState(cell: CellType) {
+        let (n, b, input, hidden) = (3, 4, 5, 6)
+        var rng = SeededGenerator(seed: 15)
+        let values = (0..<RecurrentLayer.layout(cell: cell, prefix: "l", inputSize: input, hidden: hidden)
+            .reduce(0) { $0 + $1.shape.reduce(1, *) }).map { _ in rng.nextFloat(in: -0.6, 0.6) }
+        let x = randomFloats(n * b * input, scale: 1, &rng), g = randomFloats(n * b * hidden, scale: 1, &rng)
+        let zeros = [Float](repeating: 0, count: b * hidden)
+        func run(explicitZeros: Bool) -> [[UInt32]] {
+            let store = ParameterStore(layout: RecurrentLayer.layout(cell: cell, prefix: "l", inputSize: input, hidden: hidden))
+            for i in 0..<store.count { store.values[i] = values[i] }
+            let layer = RecurrentLayer(cell: cell, inputSize: input, hidden: hidden, store: store, prefix: "l")
+            #expect(layer.startsFromZero == false)
+            x.withUnsafeBufferPointer { xp in
+                zeros.withUnsafeBufferPointer { zp in
+                    let start = explicitZeros ? zp.baseAddress! : nil
+                    layer.forward(input: xp.baseAddress!, steps: n, batch: b, initialHidden: start,
+                                  initialCell: layer.hasMemory ? start : nil, mask: nil)
+                }
+            }
+            #expect(layer.startsFromZero == !explicitZeros)
+            let outputs = Array(UnsafeBufferPointer(start: layer.outputs, count: n * b * hidden))
+            let final = Array(UnsafeBufferPointer(start: layer.finalHidden, count: b * hidden))
+            store.zeroGradients()
+            layer.backward(outputGradient: g, finalHiddenGradient: nil, finalCellGradient: nil, computeInputGradient: true)
+            let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: n * b * input))
+            return [outputs, final, Array(store.gradients), dx].map { $0.map(\.bitPattern) }
+        }
+        #expect(run(explicitZeros: false) == run(explicitZeros: true))
+    }
+
     /// Linear + softmax cross-entropy: weights, bias and input.
     @Test func outputLayer() {
         let (rows, hidden, vocabulary) = (5, 4, 7)
