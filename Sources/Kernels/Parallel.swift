@@ -13,7 +13,7 @@ public enum Parallel {
     public static let minimumElements = 1 << 16
 
     /// The block that splits of columns (and of the rows of C that are columns of Aᵀ) are cut in:
-    /// the softmax's backward pass over dz, the column sums of bias gradients, the re-strided copy
+    /// the output layer's backward pass over dz, the column sums of bias gradients, the re-strided copy
     /// of Aᵀ and oneDNN products split by us. One value, so that consecutive steps over the same
     /// columns give each thread the same ones (what the VM's far phase rewards).
     public static let columnBlock = 16
