@@ -94,15 +94,22 @@ static inline __attribute__((always_inline)) float row_max(const float *row, lon
     return m;
 }
 
+// One row of exp_rows: row += bias (when not NULL), m = its max, row = exp(row − m), *sum = Σ row
+// (row_sum's order); returns m.
+static inline __attribute__((always_inline)) float exp_row(float *row, long width, const float *bias, float *sum) {
+    if (bias)
+        for (long j = 0; j < width; j++) row[j] = row[j] + bias[j];
+    const float m = row_max(row, width);
+    for (long j = 0; j < width; j++) row[j] = exp1(row[j] - m);
+    *sum = row_sum(row, width);
+    return m;
+}
+
 static inline __attribute__((always_inline)) void exp_rows_body(float *x, long rows, long width, const float *bias,
                                                                  float *log_sum_exp, float *inverse_sum) {
     for (long r = 0; r < rows; r++) {
-        float *row = x + r * width;
-        if (bias)
-            for (long j = 0; j < width; j++) row[j] = row[j] + bias[j];
-        const float m = row_max(row, width);
-        for (long j = 0; j < width; j++) row[j] = exp1(row[j] - m);
-        const float s = row_sum(row, width);
+        float s;
+        const float m = exp_row(x + r * width, width, bias, &s);
         inverse_sum[r] = 1.0f / s;
         log_sum_exp[r] = m + logf(s);
     }
@@ -116,11 +123,8 @@ static inline __attribute__((always_inline)) void cross_entropy_gradient_body(
     float *log_sum_exp, float *column_sums) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * width;
-        if (bias)
-            for (long j = 0; j < width; j++) row[j] = row[j] + bias[j];
-        const float m = row_max(row, width);
-        for (long j = 0; j < width; j++) row[j] = exp1(row[j] - m);
-        const float s = row_sum(row, width);
+        float s;
+        const float m = exp_row(row, width, bias, &s);
         const float inverse = 1.0f / s;
         log_sum_exp[r] = m + logf(s);
         if (uniform != 0.0f)

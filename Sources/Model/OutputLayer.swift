@@ -3,15 +3,17 @@ import Kernels
 /// Linear output layer plus softmax cross-entropy, over the P rows that have a real target.
 ///
 /// `W` [V, H], `b` [V]: logits z = h·Wᵀ + b [P, V]; loss = Σ_r (logsumexp(z_r) − z_r[y_r]) in nats.
-/// `forward` leaves dz = softmax(z) − onehot(y) (each row finished while in the cache); `backward`
-/// then implements dW += dzᵀ·h, db += Σ dz, dh = dz·W.
+/// `forward` leaves dz = softmax(z) − onehot(y) (each row finished while in the cache) and, when
+/// training, adds the rows of its part that starts at row 0 to db; `backward` then implements
+/// dW += dzᵀ·h, db += Σ dz over the other rows (so db is one sum over all rows, in row order),
+/// dh = dz·W.
 ///
 /// With label smoothing ε > 0 (Szegedy et al. 2016, as PyTorch's
 /// `CrossEntropyLoss(label_smoothing: ε)`), the loss trained on is
 /// Σ_r [(1−ε)·(logsumexp(z_r) − z_r[y_r]) + ε·mean_j(logsumexp(z_r) − z_r[j])] over the V classes,
 /// kept in ``smoothedLoss``; dz is then softmax(z) − ((1−ε)·onehot(y) + ε/V).
-/// `forward` still returns the plain NLL (what perplexity is made of). ε = 0 runs the unsmoothed
-/// code alone, unchanged to the bit.
+/// `forward` still returns the plain NLL (what perplexity is made of). ε = 0 (or any ε ≤ 0) gives
+/// the unsmoothed loss and dz, unchanged to the bit.
 final class OutputLayer {
     let vocabulary: Int
     let hidden: Int
@@ -21,7 +23,9 @@ final class OutputLayer {
     private var input: UnsafePointer<Scalar>?
     private var targets: [Int32] = []
     /// Rows 0..<biasGradientRows of dz: already in the bias gradient (see `forward`'s `training`).
-    private var biasGradientRows = 0
+    private(set) var biasGradientRows = 0
+    /// A training `forward` added rows to db that its `backward` has not yet completed.
+    private var biasGradientPending = false
     /// [P, V]: logits, then dz = softmax(z) − target after `forward` (what `backward` multiplies).
     let logits = FloatBuffer()
     /// [P]: log Σ exp of each row.
@@ -63,14 +67,19 @@ final class OutputLayer {
     }
 
     /// Summed negative log-likelihood of `targets` (all non-pad) given `input` [P, H], kept alive
-    /// until `backward`, and leaves dz [P, V] in `logits`. `training`: `backward` follows, and the
-    /// first thread's rows of dz are added to the bias gradient here, while each row is in the
-    /// cache (in row order; `backward` adds the rest, so db's bits are those of one sum over all
-    /// rows). Without it no gradient is touched (`backward` may still follow and adds all rows).
+    /// until `backward`, and leaves dz [P, V] in `logits`. `training`: `backward` follows (before
+    /// any other `forward`: precondition), and the rows of the part of the row split that starts
+    /// at row 0 (all rows when P·V is too small to split) are added to the bias gradient here,
+    /// while each row is in the cache (in row order; `backward` adds the rest, so db's bits are
+    /// those of one sum over all rows). Without it no gradient is touched (`backward` may still
+    /// follow and adds all rows). Every target must lie in 0..<V.
     func forward(input: UnsafePointer<Scalar>, targets: UnsafeBufferPointer<Int32>, training: Bool) -> Double {
         let p = targets.count, v = vocabulary
+        precondition(!biasGradientPending, "OutputLayer.forward again before the training forward's backward")
+        assert(targets.allSatisfy { $0 >= 0 && Int($0) < v }, "a target outside the vocabulary")
         rows = p
         biasGradientRows = 0
+        biasGradientPending = training
         self.input = input
         self.targets.removeAll(keepingCapacity: true)
         self.targets.append(contentsOf: targets)
@@ -102,9 +111,10 @@ final class OutputLayer {
             }
             // Each row's softmax finished into dz = softmax − target while it is in the cache (the
             // pass `backward` would otherwise make over all P·V values).
-            let hit = 1 - epsilon, uniform = epsilon > 0 ? epsilon / Scalar(v) : 0
+            let hit: Scalar = epsilon > 0 ? 1 - epsilon : 1, uniform = epsilon > 0 ? epsilon / Scalar(v) : 0
             // The part that starts at row 0 also adds its rows to db (in order); `backward` adds the
-            // rest. Only that part writes `leading`, read after the parts have joined.
+            // rest. Only that part writes `leading` (empty parts do not run), read after the parts
+            // have joined.
             var leading = 0
             self.targets.withUnsafeBufferPointer { targets in
                 Parallel.forEachPart(p * v, granularity: v) { range in
@@ -130,9 +140,10 @@ final class OutputLayer {
         }
     }
 
-    /// Adds weight gradients; leaves dL/dh in `inputGradient` [P, H].
+    /// Adds dW and the rest of db (rows `biasGradientRows`..<P); leaves dL/dh in `inputGradient` [P, H].
     func backward() {
         guard let input else { preconditionFailure("OutputLayer.backward before forward") }
+        biasGradientPending = false
         let p = rows, v = vocabulary
         let dz = logits.pointer
         timed(profiler, "softmax backward") {

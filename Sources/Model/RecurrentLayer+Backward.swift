@@ -100,7 +100,7 @@ extension RecurrentLayer {
         return dx
     }
 
-    /// Ends backpropagation: dL/dh_0 into `dh`, the weight and bias gradients of all steps added at
+    /// Ends backpropagation: dL/dh_0 into `dh` (when h_0 was given), the weight and bias gradients of all steps added at
     /// once, and (if asked) dL/dX [N·B, In] for all steps into `inputGradient`.
     func finishBackward(computeInputGradient: Bool) {
         guard let (dh, _) = carried, let input else { preconditionFailure("RecurrentLayer.finishBackward before beginBackward") }
@@ -147,9 +147,12 @@ extension RecurrentLayer {
         }
     }
 
-    /// dL/dh_0, [B, H], after `backward`, for a sequence started from a given h_0 (one started from
-    /// zeros skips step 1's product da·Wh: this then holds only the cell's own part).
-    var initialHiddenGradient: UnsafeMutablePointer<Scalar> { dh.pointer }
+    /// dL/dh_0, [B, H], after `backward`, of a sequence started from a given h_0 (precondition: one
+    /// started from zeros skips step 1's product da·Wh and has no such gradient).
+    var initialHiddenGradient: UnsafeMutablePointer<Scalar> {
+        precondition(!startsFromZero, "dL/dh_0 of a sequence started from zeros (pass the initial state to get it)")
+        return dh.pointer
+    }
     /// dL/dc_0, [B, H], after `backward` (nil for cells without a memory).
     var initialCellGradient: UnsafeMutablePointer<Scalar>? { hasMemory ? dc.pointer : nil }
 }

@@ -66,7 +66,8 @@ final class RecurrentLayer {
     let presetInputGradient = FloatBuffer()
     /// During backward: where dL/dh_t and the part of dL/dh_{t−1} being formed are (they swap each step).
     var carried: (dh: UnsafeMutablePointer<Scalar>, dhPrevious: UnsafeMutablePointer<Scalar>)?
-    /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 and dL/dc_0.
+    /// [B, H] each: carried gradients; after `backward`, `dh`/`dc` hold dL/dh_0 (when h_0 was given,
+    /// see `startsFromZero`) and dL/dc_0.
     let dh = FloatBuffer(), dc = FloatBuffer(), dhPrevious = FloatBuffer()
     var profiler: PhaseProfiler?
     /// When set, `backward` records ‖dL/dh_t‖ (the whole gradient reaching h_t, through the output
@@ -125,7 +126,9 @@ final class RecurrentLayer {
     var finalCell: UnsafeMutablePointer<Scalar>? { hasMemory ? c.pointer + steps * batch * hidden : nil }
 
     /// Runs N steps. `input` [N·B, In] must stay alive until `backward`; `initialHidden`/`initialCell`
-    /// [B, H] default to zeros (`initialCell` is ignored by cells without a memory); `mask` [N·B]
+    /// [B, H] default to zeros (`initialCell` is ignored by cells without a memory; without
+    /// `initialHidden` step 1's recurrent product is skipped and dL/dh_0 is not formed, see
+    /// `startsFromZero`); `mask` [N·B]
     /// holds 1 for a real step and 0 for padding (nil: all real).
     ///
     /// `packed` (inference only: `backward` must not follow): each step's gates come from the
@@ -252,7 +255,7 @@ final class RecurrentLayer {
         return UnsafePointer(h.pointer + (t + 1) * bh)
     }
 
-    /// The arguments of the cell's pointwise step in ``advance(gates:recurrent:rows:previousHidden:previousCell:hidden:cell:cache:mask:skipRecurrentProduct:transposedWh:)``, for its parts.
+    /// The arguments of the cell's pointwise step in ``advance(gates:recurrent:rows:previousHidden:previousCell:hidden:cell:cache:mask:skipRecurrentProduct:previousHiddenIsZero:transposedWh:)``, for its parts.
     private struct PointwisePart {
         let cell: RecurrentCell.Type
         let gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?
@@ -264,6 +267,7 @@ final class RecurrentLayer {
     /// The recurrent part of one step, shared by training's time loop and decoding's `step`:
     /// adds h_{t−1}·Whᵀ to `gates` [R, G·H] (or forms b_hh + h_{t−1}·Whᵀ in `recurrent` when the cell
     /// keeps it apart), then the cell's pointwise step writes (h, c)_t. `gates` holds b + x_t·Wxᵀ.
+    /// `previousHiddenIsZero`: h_{t−1} = 0, the product is skipped (b_hh is still written).
     @inline(__always)
     func advance(gates: UnsafeMutablePointer<Scalar>, recurrent: UnsafeMutablePointer<Scalar>?, rows: Int,
                  previousHidden: UnsafePointer<Scalar>, previousCell: UnsafePointer<Scalar>?,

@@ -110,7 +110,8 @@ final class RecurrentStack {
         return bidirectional ? UnsafePointer(finalCellBuffers[l].pointer) : forwardLayers[l].finalCell.map { UnsafePointer($0) }
     }
 
-    /// dL/dh_0 of layer l, [B, H] ([forward | backward] when bidirectional), after `backward`.
+    /// dL/dh_0 of layer l, [B, H] ([forward | backward] when bidirectional), after `backward` of a
+    /// sequence started from given states (precondition; see `RecurrentLayer.startsFromZero`).
     func initialHiddenGradient(layer l: Int) -> UnsafePointer<Scalar> {
         guard bidirectional else { return UnsafePointer(forwardLayers[l].initialHiddenGradient) }
         return join(forwardLayers[l].initialHiddenGradient, backwardLayers[l].initialHiddenGradient, into: initialGradientBuffers[l].h)

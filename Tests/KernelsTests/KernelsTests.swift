@@ -309,8 +309,9 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
 
     /// The row kernels give the same bits on every instruction-set path this CPU has; the
     /// cross-entropy gradient is exp_rows' row (its exp(x − max) matching `Activation.exp` element
-    /// by element) times 1/Σ, less `uniform`, less `hit` at the target, bit for bit, and its rows
-    /// sum to 1 − hit − width·uniform (0 for dz = softmax − onehot).
+    /// by element) times 1/Σ, less `uniform`, less `hit` at the target, bit for bit, its rows sum
+    /// to 1 − hit − width·uniform (0 for dz = softmax − onehot), and the column sums it adds are the
+    /// rows added in order.
     @Test(arguments: [(Float(1), Float(0)), (Float(0.9), Float(0.1) / 1003)])
     func rowKernelsGiveTheSameBitsOnEveryPath(hit: Float, uniform: Float) {
         let before = VectorKernels.path
@@ -325,9 +326,11 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
             VectorKernels.path = path
             var e = logits, g = logits, l = logits
             var lse = [Float](repeating: 0, count: rows), inv = lse, gradientLSE = lse
+            let start = (0..<width).map { Float($0 % 7) - 3 }
+            var sums = start
             cvector_exp_rows(path.code, &e, rows, width, bias, &lse, &inv)
             Softmax.crossEntropyGradientRows(&g, rows: rows, width: width, adding: bias, targets: targets, hit: hit,
-                                             uniform: uniform, logSumExp: &gradientLSE)
+                                             uniform: uniform, logSumExp: &gradientLSE, columnSums: &sums)
             Softmax.logSoftmaxRows(&l, rows: rows, width: width)
             #expect(gradientLSE.map(\.bitPattern) == lse.map(\.bitPattern))
             for r in 0..<rows {
@@ -343,7 +346,10 @@ private func randomArray(_ count: Int, _ rng: inout SeededGenerator) -> [Float] 
                 let total = (0..<width).reduce(0.0) { $0 + Double(g[r * width + $1]) }
                 #expect(abs(total - (1 - Double(hit) - Double(width) * Double(uniform))) < 1e-5)
             }
-            results.append((g + lse + l).map(\.bitPattern))
+            // The column sums: start + row 0 + row 1 + row 2, in that order.
+            let expectedSums = (0..<width).map { j in (0..<rows).reduce(start[j]) { $0 + g[$1 * width + j] } }
+            #expect(sums.map(\.bitPattern) == expectedSums.map(\.bitPattern))
+            results.append((g + lse + inv + l + sums).map(\.bitPattern))
         }
         #expect(Set(results).count == 1)
     }

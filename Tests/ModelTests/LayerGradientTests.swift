@@ -69,8 +69,8 @@ import Testing
     }
 
     /// A layer started from no initial state (h_0 = 0, whose product with Wh is skipped forward and
-    /// backward) gives, bit for bit, the outputs, final state and weight and input gradients of the
-    /// same layer started from an explicit zero state (whose products run), for every cell.
+    /// backward) gives, bit for bit, the outputs, final state, weight and input gradients and dL/dc_0
+    /// of the same layer started from an explicit zero state (whose products run), for every cell.
     @Test(arguments: CellType.allCases)
     func startingFromZerosIsStartingFromAZeroState(cell: CellType) {
         let (n, b, input, hidden) = (3, 4, 5, 6)
@@ -97,7 +97,8 @@ import Testing
             store.zeroGradients()
             layer.backward(outputGradient: g, finalHiddenGradient: nil, finalCellGradient: nil, computeInputGradient: true)
             let dx = Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: n * b * input))
-            return [outputs, final, Array(store.gradients), dx].map { $0.map(\.bitPattern) }
+            let dc0 = layer.initialCellGradient.map { Array(UnsafeBufferPointer(start: $0, count: b * hidden)) } ?? []
+            return [outputs, final, Array(store.gradients), dx, dc0].map { $0.map(\.bitPattern) }
         }
         #expect(run(explicitZeros: false) == run(explicitZeros: true))
     }
@@ -125,9 +126,11 @@ import Testing
         }
     }
 
-    /// The bias gradient that `forward(training: true)` starts (the first thread's rows, summed
-    /// while in the cache) and `backward` finishes is, bit for bit, the one `backward` sums alone;
-    /// at 2 threads, so that the rows split, plain and label-smoothed.
+    /// The bias gradient that `forward(training: true)` starts (the rows of the part that starts
+    /// at row 0, summed while in the cache) and `backward` finishes is, bit for bit, the one
+    /// `backward` sums alone; at 2 threads, so that the rows split (unless a test running beside it
+    /// set the thread count to 1 meanwhile: then forward adds all rows, still the same bits),
+    /// plain and label-smoothed.
     @Test(arguments: [Float(0), 0.1])
     func biasGradientStartedInForwardIsTheSameBits(epsilon: Float) {
         let (rows, hidden, vocabulary) = (40, 8, 2000)   // 80,000 values: split across threads
@@ -138,7 +141,7 @@ import Testing
         let values = randomFloats(vocabulary * hidden + vocabulary, scale: 0.8, &rng)
         let x = randomFloats(rows * hidden, scale: 1, &rng)
         let targets = (0..<rows).map { _ in Int32(rng.next() % UInt64(vocabulary)) }
-        func run(training: Bool) -> (started: [Float], gradients: [Float], dx: [Float]) {
+        func run(training: Bool) -> (started: [Float], leading: Int, gradients: [Float], dx: [Float]) {
             let store = ParameterStore(layout: OutputLayer.layout(vocabulary: vocabulary, hidden: hidden))
             for i in 0..<store.count { store.values[i] = values[i] }
             let layer = OutputLayer(vocabulary: vocabulary, hidden: hidden, store: store)
@@ -146,13 +149,19 @@ import Testing
             _ = x.withUnsafeBufferPointer { xp in
                 targets.withUnsafeBufferPointer { layer.forward(input: xp.baseAddress!, targets: $0, training: training) }
             }
-            let started = Array(UnsafeBufferPointer(start: layer.gradBias, count: vocabulary))
+            let started = Array(UnsafeBufferPointer(start: layer.gradBias, count: vocabulary)), leading = layer.biasGradientRows
             layer.backward()
-            return (started, Array(store.gradients), Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden)))
+            return (started, leading, Array(store.gradients),
+                    Array(UnsafeBufferPointer(start: layer.inputGradient.pointer, count: rows * hidden)))
         }
         let split = run(training: true), alone = run(training: false)
-        #expect(alone.started.allSatisfy { $0 == 0 })
-        #expect(split.started.contains { $0 != 0 }, "forward added no rows")
+        #expect(alone.started.allSatisfy { $0 == 0 } && alone.leading == 0)
+        #expect(split.leading > 0 && split.started.contains { $0 != 0 }, "forward added no rows")
+        if split.leading < rows {
+            // backward added the other rows
+            let finished = Array(split.gradients[(vocabulary * hidden)...])
+            #expect(finished != split.started)
+        }
         #expect(split.gradients.map(\.bitPattern) == alone.gradients.map(\.bitPattern))
         #expect(split.dx.map(\.bitPattern) == alone.dx.map(\.bitPattern))
     }
