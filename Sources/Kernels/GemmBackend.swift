@@ -378,11 +378,13 @@ enum OneDNN {
     ///   against 261; NN and TN products gain nothing (±2 %), nor does any product with AVX-512
     ///   kernels (480–512 either way).
     /// - ``rows`` for every large Aᵀ·B (TN), on any instruction set. For the recurrent layers' weight
-    ///   gradients (daᵀ·X) and the output layer's dW = dzᵀ·h, each thread then reads only the columns
-    ///   of A that it wrote itself, since the step before split A's columns the same way (the
-    ///   re-strided copy below, the softmax's backward pass, both cut by `Parallel.part` in blocks of
-    ///   16); the other Aᵀ·B products (attention's weight gradients, the embedding's) are split the
-    ///   same way without that reason, measured no slower. On this 2-vCPU VM the two vCPUs
+    ///   gradients (daᵀ·X) each thread then reads only the columns of A that it wrote itself, since
+    ///   the re-strided copy below split A's columns the same way (`Parallel.part` in blocks of 16).
+    ///   The output layer's dW = dzᵀ·h had that reason too while the softmax's backward pass wrote
+    ///   dz by columns; dz is now finished row by row in the forward pass, so half of A comes from
+    ///   the other thread, and the step still measured faster (speed.md, 2026-12-07 late night). The
+    ///   other Aᵀ·B products (attention's weight gradients, the embedding's) are split the same way
+    ///   without that reason, measured no slower. On this 2-vCPU VM the two vCPUs
     ///   sometimes sit on core complexes apart (a cache line's round trip 350–400 ns against 80–130:
     ///   `seq2seq doctor`), and a product that packs lines the other core wrote then waits on each:
     ///   `bench train --preset small --max-isa avx2`, steps alternated with and without the row

@@ -73,11 +73,14 @@ extension RecurrentLayer {
                 cell.backward(step)
             }
         }
-        // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H] (not for the constant h_0 = 0, see `startsFromZero`).
-        if !(t == 0 && startsFromZero) { timed(profiler, "gemm: recurrent backward") {
-            BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
-                      c: dhPrevious, ldc: hidden)
-        } }
+        // dh_{t−1} (+)= da_t·Wh: [B, G·H]·[G·H, H]; not for the constant h_0 = 0 (see `startsFromZero`).
+        let previousIsConstant = t == 0 && startsFromZero
+        if !previousIsConstant {
+            timed(profiler, "gemm: recurrent backward") {
+                BLAS.gemm(m: batch, n: hidden, k: gw, a: throughWh + offset, lda: gw, b: wh, ldb: hidden, beta: 1,
+                          c: dhPrevious, ldc: hidden)
+            }
+        }
         swap(&dh, &dhPrevious)
         carried = (dh, dhPrevious)
     }
@@ -100,8 +103,8 @@ extension RecurrentLayer {
         return dx
     }
 
-    /// Ends backpropagation: dL/dh_0 into `dh` (when h_0 was given), the weight and bias gradients of all steps added at
-    /// once, and (if asked) dL/dX [N·B, In] for all steps into `inputGradient`.
+    /// Ends backpropagation: dL/dh_0 into `dh` (when h_0 was given), the weight and bias gradients
+    /// of all steps added at once, and (if asked) dL/dX [N·B, In] for all steps into `inputGradient`.
     func finishBackward(computeInputGradient: Bool) {
         guard let (dh, _) = carried, let input else { preconditionFailure("RecurrentLayer.finishBackward before beginBackward") }
         carried = nil
