@@ -54,36 +54,61 @@ struct ServeCLITests {
         process.waitUntilExit()
     }
 
-    static func post(_ port: Int, _ path: String, _ json: String) async throws -> (Int, Data) {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(json.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = 60
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+    /// A request sent from URLSession's own threads; ``wait(seconds:)`` blocks until its answer. No
+    /// step needs a thread of Swift's cooperative pool, which other tests' blocking waits can hold
+    /// for many seconds on 2 cores (a CI run once sent the request only after the server had gone).
+    final class Exchange: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        // Written once by the completion handler before `done` is signalled; read after the wait.
+        private var result: Result<(status: Int, body: Data), Error> = .failure(CLITestError("no answer"))
+
+        init(port: Int, path: String, json: String? = nil) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.timeoutInterval = 60
+            if let json {
+                request.httpMethod = "POST"
+                request.httpBody = Data(json.utf8)
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            }
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    self.result = .failure(error)
+                } else {
+                    self.result = .success(((response as? HTTPURLResponse)?.statusCode ?? 0, data ?? Data()))
+                }
+                self.done.signal()
+            }.resume()
+        }
+
+        /// The status and body; throws the transport's error, or when no answer came in `seconds`.
+        func wait(seconds: Double) throws -> (status: Int, body: Data) {
+            guard done.wait(timeout: .now() + seconds) == .success else {
+                throw CLITestError("no answer within \(seconds) s")
+            }
+            return try result.get()
+        }
     }
 
-    static func get(_ port: Int, _ path: String) async throws -> String {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    @Test func sigtermFinishesTheRequestInFlightAndExitsZero() async throws {
+    @Test func sigtermFinishesTheRequestInFlightAndExitsZero() throws {
         let p = try pipeline()
-        // Each batch waits 3 s for company: the request is still queued when SIGTERM arrives.
-        let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "3000"])
+        // A batch waits up to 10 s for company (the most --max-wait-ms allows), so the request is
+        // still queued when SIGTERM arrives; only the shutdown lets it go sooner.
+        let (process, _, port) = try Self.start(["--model", p.model, "--beam", "2", "--max-wait-ms", "10000"])
         defer { Self.stop(process) }
         let expected = try runSeq2seq(["translate", "--model", p.model, "--beam", "2"], stdin: Data("one two\nthree\n".utf8))
-        let request = Task { try await Self.post(port, "/translate", #"{"text": ["one two", "three"]}"#) }
+        let request = Exchange(port: port, path: "/translate", json: #"{"text": ["one two", "three"]}"#)
         // SIGTERM once the server holds the request (its two sentences wait in the queue).
-        let deadline = ContinuousClock.now + .seconds(30)
-        while try await !Self.get(port, "/metrics").contains("seq2seq_queue_depth 2"), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        var queued = false
+        let deadline = Date().addingTimeInterval(30)
+        while !queued && Date() < deadline {
+            let metrics = try Exchange(port: port, path: "/metrics").wait(seconds: 30)
+            queued = String(decoding: metrics.body, as: UTF8.self).contains("seq2seq_queue_depth 2")
+            if !queued { usleep(10_000) }
         }
+        try #require(queued, "the request's two sentences never showed in seq2seq_queue_depth")
         #expect(process.isRunning)
         kill(process.processIdentifier, SIGTERM)
-        let (status, body) = try await request.value
+        let (status, body) = try request.wait(seconds: 60)
         #expect(status == 200)
         let translations = (try JSONSerialization.jsonObject(with: body) as? [String: Any])?["translations"] as? [String]
         #expect(translations == expected.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init))
